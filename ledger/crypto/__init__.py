@@ -1,0 +1,1 @@
+"""Pure crypto for the transparency log: importable with no database."""

@@ -1,0 +1,1 @@
+"""Read models from the log -> Markdown pages, SVG charts and open data for the portal."""
