@@ -1,0 +1,47 @@
+"""The error hierarchy of ``ledger.crypto``.
+
+Every failure to parse or verify bytes handed to this package is a :class:`VerificationError`
+subclass; a raw ``ValueError``, ``binascii.Error`` or ``IndexError`` never escapes a parser.
+"""
+
+from __future__ import annotations
+
+
+class VerificationError(Exception):
+    """Base class: the input did not verify or could not be parsed."""
+
+
+class MalformedError(VerificationError):
+    """The input does not follow the byte format of its specification."""
+
+
+class InvalidProofError(VerificationError):
+    """A Merkle inclusion or consistency proof does not verify."""
+
+
+class InconsistentTreeError(VerificationError):
+    """Two views of the tree (sizes, roots, stored nodes) contradict each other."""
+
+
+class NoteError(VerificationError):
+    """A signed note was rejected."""
+
+
+class MalformedNoteError(NoteError, MalformedError):
+    """A signed note (or a key string) is not well-formed."""
+
+
+class InvalidSignatureError(NoteError):
+    """A signature by a known key failed to verify."""
+
+
+class UnverifiedNoteError(NoteError):
+    """No signature by a known key is present on the note."""
+
+
+class InsufficientCosignaturesError(NoteError):
+    """Fewer distinct trusted witnesses cosigned the checkpoint than the policy requires."""
+
+
+class OutOfRangeError(VerificationError, ValueError):
+    """An index or tree size lies outside the tree it refers to."""
