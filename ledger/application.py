@@ -1,0 +1,492 @@
+"""The ledger application: accepts signed statements, keeps each community's log and tree.
+
+Commands load the community's state (folded from its log and cached in memory), check the
+signature, the signer's standing and every domain rule, then write the log entries, the tree
+hashes, the checkpoint and any private data in one database transaction. If another process
+appended first, the event store refuses the write (same log index) and the command re-reads the
+log and tries again, so concurrent writers can neither fork the log nor skip an index.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+
+from eventsourcing.application import Application
+from eventsourcing.persistence import IntegrityError
+from sqlalchemy import delete, insert, select, tuple_
+from sqlalchemy.engine import Engine
+
+from ledger.crypto.checkpoint import Checkpoint
+from ledger.crypto.merkle import (
+    CompactRange,
+    NodeId,
+    consistency_proof,
+    inclusion_proof,
+    leaf_hash,
+)
+from ledger.crypto.note import Signer, sign_note
+from ledger.domain.community import Community
+from ledger.domain.errors import Conflict, DomainError, InvalidInput, NotAuthorised, NotFound
+from ledger.domain.members import key_id_of
+from ledger.domain.state import CommunityState, Signed, parse_body
+from ledger.persistence import (
+    CommunityLog,
+    logs_table,
+    log_id,
+    now,
+    prepare,
+    private_table,
+    tree_table,
+)
+from ledger.signing import (
+    Entry,
+    Statement,
+    Submission,
+    encode_entry,
+    statement_hash,
+    verify_signature,
+)
+
+MAX_RETRIES = 20
+READ_PAGE = 2000
+COMMUNITY_ID = r"^[a-z0-9][a-z0-9-]{1,62}$"
+
+
+class LogIntegrityError(Exception):
+    """The stored log does not match what this log signed before. Nothing is signed."""
+
+
+@dataclass(frozen=True)
+class Receipt:
+    community_id: str
+    index: int
+    statement_hash: str
+    duplicate: bool
+    checkpoint: str  # the signed checkpoint whose tree includes the entry
+
+
+@dataclass
+class RowError:
+    row: int  # 1-based position in the batch (the line number for imports)
+    error: DomainError
+
+
+class BatchRejected(DomainError):
+    """A batch (bulk import) had bad rows: nothing of it was recorded."""
+
+    code = "batch-rejected"
+    status = 422
+
+    def __init__(self, errors: list[RowError]):
+        lines = [f"第 {e.row} 行：{e.error}" for e in errors]
+        super().__init__(f"{len(errors)} 行有误，全部未登记：\n" + "\n".join(lines))
+        self.errors = errors
+
+
+@dataclass
+class LogState:
+    """A community's folded state plus its tree frontier and latest checkpoint."""
+
+    domain: CommunityState
+    tree: CompactRange
+    checkpoint: str | None
+    signer: Signer
+    origin: str
+    version: int = 0  # number of entries folded (== tree.size)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+@dataclass(frozen=True)
+class CommunityInfo:
+    community_id: str
+    origin: str
+    verifier_key: str
+    created_at: datetime
+
+
+def _utcnow() -> datetime:
+    return now()
+
+
+class Sunlight(Application[object]):
+    """Many communities, one database. Thread-safe; several processes may share a database."""
+
+    name = "Sunlight"
+
+    def __init__(self, db_url: str, *, clock: Callable[[], datetime] = _utcnow,
+                 max_past: timedelta = timedelta(hours=24),
+                 max_future: timedelta = timedelta(minutes=5)) -> None:
+        super().__init__(env={
+            "PERSISTENCE_MODULE": "eventsourcing_sqlalchemy",
+            "SQLALCHEMY_URL": db_url,
+            "CREATE_TABLE": "y",
+        })
+        self.db_url = db_url
+        self.clock = clock
+        self.max_past = max_past
+        self.max_future = max_future
+        engine = self.recorder.datastore.engine  # type: ignore[attr-defined]
+        assert engine is not None
+        self.engine: Engine = engine
+        prepare(self.engine)
+        self._states: dict[str, LogState] = {}
+        self._states_lock = threading.Lock()
+
+    # --- communities ---------------------------------------------------------------------------
+
+    def create_log(self, community_id: str, origin: str, key_seed: bytes | None = None) -> str:
+        """Registers a community's log and its signing key; returns the verifier key."""
+        if not re.fullmatch(COMMUNITY_ID, community_id):
+            raise InvalidInput("社区编号只能使用小写字母、数字和连字符（2–63 位）", code="invalid-id")
+        if not origin or "\n" in origin or "+" in origin or " " in origin:
+            raise InvalidInput("日志名称（origin）不能含空格、换行或加号", code="invalid-origin")
+        seed = key_seed if key_seed is not None else os.urandom(32)
+        with self.engine.begin() as conn:
+            exists = conn.execute(select(logs_table.c.community_id).where(
+                (logs_table.c.community_id == community_id) | (logs_table.c.origin == origin)
+            )).first()
+            if exists:
+                raise Conflict(f"社区 {community_id} 或日志名 {origin} 已存在", code="community-exists")
+            conn.execute(insert(logs_table).values(community_id=community_id, origin=origin,
+                                                   key_seed=seed, created_at=self.clock()))
+        return Signer.from_seed(origin, seed).verifier_key()
+
+    def communities(self) -> list[CommunityInfo]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(logs_table).order_by(logs_table.c.community_id)).all()
+        return [CommunityInfo(r.community_id, r.origin,
+                              Signer.from_seed(r.origin, r.key_seed).verifier_key(),
+                              r.created_at) for r in rows]
+
+    def community(self, community_id: str) -> CommunityInfo:
+        for info in self.communities():
+            if info.community_id == community_id:
+                return info
+        raise NotFound(f"本系统没有社区 {community_id}", code="community-not-found")
+
+    # --- writing -------------------------------------------------------------------------------
+
+    def submit(self, submission: Submission) -> Receipt:
+        """Records one signed statement (idempotent: the same statement twice is one record)."""
+        statement = Statement.from_bytes(submission.statement)
+        try:
+            return self._append(statement.community, [submission], [statement])[0]
+        except BatchRejected as exc:
+            raise exc.errors[0].error from None
+
+    def submit_batch(self, submissions: Sequence[Submission]) -> list[Receipt]:
+        """Records every statement of one community, or none (bulk import of paper ledgers)."""
+        if not submissions:
+            return []
+        statements: list[Statement] = []
+        errors: list[RowError] = []
+        for row, sub in enumerate(submissions, start=1):
+            try:
+                statements.append(Statement.from_bytes(sub.statement))
+            except DomainError as exc:
+                errors.append(RowError(row, exc))
+        if errors:
+            raise BatchRejected(errors)
+        communities = {s.community for s in statements}
+        if len(communities) != 1:
+            raise InvalidInput("一次批量导入只能针对一个社区", code="batch-mixed-communities")
+        return self._append(communities.pop(), submissions, statements)
+
+    def _append(self, community_id: str, submissions: Sequence[Submission],
+                statements: Sequence[Statement]) -> list[Receipt]:
+        for _attempt in range(MAX_RETRIES):
+            state = self._state(community_id)
+            with state.lock:
+                if state is not self._states.get(community_id):
+                    continue  # dropped while we waited
+                try:
+                    return self._append_locked(state, submissions, statements)
+                except IntegrityError:
+                    # Another process appended first: re-read the log and check again.
+                    self._drop(community_id)
+        raise Conflict("写入冲突过多，请稍后重试", code="write-contention")
+
+    def _append_locked(self, state: LogState, submissions: Sequence[Submission],
+                       statements: Sequence[Statement]) -> list[Receipt]:
+        self._catch_up(state)
+        now_ = self.clock()
+        accepted: list[tuple[int, Submission, Statement, bytes]] = []
+        receipts: list[Receipt | None] = []
+        errors: list[RowError] = []
+        dirty = False
+        for row, (sub, st) in enumerate(zip(submissions, statements, strict=True), start=1):
+            try:
+                h = statement_hash(sub.statement)
+                existing = state.domain.statements.get(h)
+                if existing is None:
+                    existing = next((i for i, _, _, eh in accepted if eh == h), None)
+                if existing is not None:
+                    receipts.append(Receipt(state.domain.community_id, existing, h.hex(), True,
+                                            ""))
+                    continue
+                self._check(state, sub, st, now_, len(accepted))
+                dirty = True
+                accepted.append((state.domain.size - 1, sub, st, h))
+                receipts.append(None)
+            except DomainError as exc:
+                errors.append(RowError(row, exc))
+        if errors:
+            if dirty:
+                self._drop(state.domain.community_id)
+            raise BatchRejected(errors)
+        if accepted:
+            try:
+                self._write(state, accepted, now_)
+            except BaseException:
+                self._drop(state.domain.community_id)
+                raise
+        checkpoint = state.checkpoint or ""
+        new = iter(accepted)
+        return [_receipt(state, next(new), checkpoint) if r is None
+                else replace(r, checkpoint=checkpoint) for r in receipts]
+
+    def _check(self, state: LogState, sub: Submission, st: Statement, now_: datetime,
+               pending: int) -> None:
+        """Every check before a statement is folded in; folds it in on success."""
+        domain = state.domain
+        if st.community != domain.community_id:
+            raise InvalidInput("声明中的社区与目标社区不一致", code="community-mismatch")
+        if st.at < now_ - self.max_past or st.at > now_ + self.max_future:
+            raise InvalidInput(
+                f"声明时间 {st.at.isoformat()} 超出允许范围（过去 {self.max_past}，"
+                f"未来 {self.max_future}）；请用准确的时钟重新签名", code="stale-statement")
+        body = parse_body(st.kind, st.body)
+        public_key = domain.public_key_of(sub.key_id)
+        if public_key is None and isinstance(body, Community.Founded) and domain.community is None:
+            public_key = body.founder_public_key
+        if public_key is None:
+            raise NotAuthorised("签名密钥不属于本社区任何成员", code="unknown-key")
+        verify_signature(public_key, sub.statement, sub.signature)
+        if key_id_of(public_key) != sub.key_id:
+            raise NotAuthorised("key_id 与签名公钥不符", code="key-id-mismatch")
+        domain.authorise(st.kind, body, sub.key_id, public_key, st.at)
+        commitments = _commitments(body.to_json())
+        for record in sub.private:
+            record.check()
+            if record.commitment not in commitments:
+                raise InvalidInput("私密资料没有对应到声明中的任何承诺值", code="commitment-unused")
+        domain.apply(Signed(domain.size, st.kind, body, sub.key_id, st.at,
+                            statement_hash(sub.statement)))
+
+    def _write(self, state: LogState, accepted: list[tuple[int, Submission, Statement, bytes]],
+               accepted_at: datetime) -> None:
+        community_id = state.domain.community_id
+        # The guard: the tree we extend must be exactly the one we last signed.
+        if state.checkpoint is not None:
+            signed = Checkpoint.parse(state.checkpoint.split("\n\n", 1)[0] + "\n")
+            if signed.size != state.tree.size or signed.root_hash != state.tree.root():
+                raise LogIntegrityError(
+                    f"log {community_id}: stored tree (size {state.tree.size}) does not match the "
+                    f"last signed checkpoint (size {signed.size}); refusing to sign")
+        tree = CompactRange(state.tree.size, state.tree.hashes)
+        nodes: list[dict[str, object]] = []
+        entries: list[str] = []
+        for index, sub, _st, _h in accepted:
+            assert index == tree.size
+            entry = encode_entry(sub.statement, sub.signature, sub.key_id, accepted_at)
+            entries.append(entry.decode())
+            for level, idx, h in tree.append(leaf_hash(entry)):
+                nodes.append({"community_id": community_id, "level": level, "idx": idx, "hash": h})
+        text = Checkpoint(state.origin, tree.size, tree.root()).text()
+        note = sign_note(text, state.signer)
+        oid = log_id(community_id)
+        events = [
+            CommunityLog.EntryAppended(
+                originator_id=oid, originator_version=index + 1, timestamp=accepted_at,
+                entry=entry, checkpoint=note if n == len(accepted) - 1 else None)
+            for n, ((index, _sub, _st, _h), entry) in enumerate(zip(accepted, entries, strict=True))
+        ]
+        private_rows = [
+            {"community_id": community_id, "commitment": p.commitment, "salt": p.salt,
+             "data": json.dumps(p.data, ensure_ascii=False), "log_index": index,
+             "created_at": accepted_at}
+            for index, sub, _st, _h in accepted for p in sub.private
+        ]
+        with self.recorder.transaction(commit=True) as session:  # type: ignore[attr-defined]
+            self.save(*events)  # locks the events table on PostgreSQL: writers queue here
+            session.execute(insert(tree_table), nodes)
+            if private_rows:
+                session.execute(insert(private_table), private_rows)
+        state.tree = tree
+        state.checkpoint = note
+        state.version = tree.size
+
+    # --- reading the log -----------------------------------------------------------------------
+
+    def _state(self, community_id: str) -> LogState:
+        state = self._states.get(community_id)
+        if state is not None:
+            return state
+        with self._states_lock:
+            state = self._states.get(community_id)
+            if state is None:
+                with self.engine.connect() as conn:
+                    row = conn.execute(select(logs_table).where(
+                        logs_table.c.community_id == community_id)).first()
+                if row is None:
+                    raise NotFound(f"本系统没有社区 {community_id}", code="community-not-found")
+                state = LogState(CommunityState(community_id), CompactRange(), None,
+                                 Signer.from_seed(row.origin, row.key_seed), row.origin)
+                self._states[community_id] = state
+        return state
+
+    def _drop(self, community_id: str) -> None:
+        with self._states_lock:
+            self._states.pop(community_id, None)
+
+    def _catch_up(self, state: LogState) -> None:
+        """Folds every entry stored after the state's version (all of them on first use)."""
+        oid = log_id(state.domain.community_id)
+        while True:
+            stored = self.recorder.select_events(oid, gt=state.version, limit=READ_PAGE)
+            if not stored:
+                return
+            for record in stored:
+                event = self.mapper.to_domain_event(record)
+                assert isinstance(event, CommunityLog.EntryAppended)
+                self._fold_stored(state, event)
+
+    def _fold_stored(self, state: LogState, event: CommunityLog.EntryAppended) -> None:
+        data = event.entry.encode()
+        entry = Entry.decode(data)
+        st = Statement.from_bytes(entry.statement, check_canonical=False)
+        body = parse_body(st.kind, st.body)
+        index = event.originator_version - 1
+        state.domain.apply(Signed(index, st.kind, body, entry.key_id, st.at,
+                                  statement_hash(entry.statement)))
+        state.tree.append(leaf_hash(data))
+        state.version = event.originator_version
+        if event.checkpoint is not None:
+            state.checkpoint = event.checkpoint
+
+    def state(self, community_id: str) -> CommunityState:
+        """The community's current state (caught up with the database)."""
+        log = self._state(community_id)
+        with log.lock:
+            self._catch_up(log)
+        return log.domain
+
+    def checkpoint(self, community_id: str) -> str:
+        """The latest signed checkpoint (a C2SP signed note)."""
+        log = self._state(community_id)
+        with log.lock:
+            self._catch_up(log)
+            if log.checkpoint is None:
+                raise NotFound(f"社区 {community_id} 的日志还是空的", code="log-empty")
+            return log.checkpoint
+
+    def size(self, community_id: str) -> int:
+        log = self._state(community_id)
+        with log.lock:
+            self._catch_up(log)
+            return log.tree.size
+
+    def entries(self, community_id: str, start: int = 0, stop: int | None = None
+                ) -> Iterator[tuple[int, bytes]]:
+        """Yields ``(index, entry bytes)`` for ``start <= index < stop`` in pages."""
+        self._state(community_id)  # raises NotFound for an unknown community
+        oid = log_id(community_id)
+        position = start
+        while stop is None or position < stop:
+            limit = READ_PAGE if stop is None else min(READ_PAGE, stop - position)
+            stored = self.recorder.select_events(oid, gt=position, limit=limit)
+            if not stored:
+                return
+            for record in stored:
+                event = self.mapper.to_domain_event(record)
+                assert isinstance(event, CommunityLog.EntryAppended)
+                yield event.originator_version - 1, event.entry.encode()
+            position = stored[-1].originator_version
+
+    def nodes(self, community_id: str) -> Callable[[list[NodeId]], dict[NodeId, bytes]]:
+        """A batched reader of stored tree hashes, for proofs and tiles."""
+        def get_nodes(ids: list[NodeId]) -> dict[NodeId, bytes]:
+            if not ids:
+                return {}
+            found: dict[NodeId, bytes] = {}
+            with self.engine.connect() as conn:
+                for chunk in _chunks(ids, 500):
+                    rows = conn.execute(select(tree_table.c.level, tree_table.c.idx,
+                                               tree_table.c.hash).where(
+                        tree_table.c.community_id == community_id,
+                        tuple_(tree_table.c.level, tree_table.c.idx).in_(chunk)))
+                    found.update({(r.level, r.idx): bytes(r.hash) for r in rows})
+            return found
+        return get_nodes
+
+    def level_hashes(self, community_id: str, level: int, start: int, stop: int) -> list[bytes]:
+        """Stored node hashes of one tree level in ``[start, stop)`` -- a tile's contents."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(tree_table.c.hash).where(
+                tree_table.c.community_id == community_id, tree_table.c.level == level,
+                tree_table.c.idx >= start, tree_table.c.idx < stop).order_by(tree_table.c.idx))
+            return [bytes(r.hash) for r in rows]
+
+    def inclusion_proof(self, community_id: str, index: int, size: int) -> list[bytes]:
+        return inclusion_proof(index, size, self.nodes(community_id))
+
+    def consistency_proof(self, community_id: str, old: int, new: int) -> list[bytes]:
+        return consistency_proof(old, new, self.nodes(community_id))
+
+    # --- private data --------------------------------------------------------------------------
+
+    def private_records(self, community_id: str) -> list[dict[str, object]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(private_table).where(
+                private_table.c.community_id == community_id)).all()
+        return [{"commitment": r.commitment, "data": json.loads(r.data), "log_index": r.log_index}
+                for r in rows]
+
+    def forget(self, community_id: str, person: str) -> int:
+        """Erases the private data and salts of ``person`` (a commitment, or a name or contact
+        found in the private data). The log and every signature stay as they were and verify.
+        Returns how many records were erased."""
+        self.community(community_id)
+        with self.engine.begin() as conn:
+            rows = conn.execute(select(private_table.c.commitment, private_table.c.data).where(
+                private_table.c.community_id == community_id)).all()
+            doomed = [r.commitment for r in rows
+                      if r.commitment == person or person in json.loads(r.data).values()]
+            if doomed:
+                conn.execute(delete(private_table).where(
+                    private_table.c.community_id == community_id,
+                    private_table.c.commitment.in_(doomed)))
+        return len(doomed)
+
+
+def _receipt(state: LogState, item: tuple[int, Submission, Statement, bytes],
+             checkpoint: str) -> Receipt:
+    index, _sub, _st, h = item
+    return Receipt(state.domain.community_id, index, h.hex(), False, checkpoint)
+
+
+def _commitments(body: object) -> set[str]:
+    found: set[str] = set()
+    if isinstance(body, dict):
+        for key, value in body.items():
+            if key.endswith("_commitment") and isinstance(value, str):
+                found.add(value)
+            else:
+                found |= _commitments(value)
+    elif isinstance(body, list):
+        for value in body:
+            found |= _commitments(value)
+    return found
+
+
+def _chunks(items: list[NodeId], size: int) -> Iterable[list[NodeId]]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+

@@ -1,0 +1,52 @@
+"""What every command shares: the root app, the database option, and error reporting.
+
+Errors reach the user as one Chinese sentence on stderr and a non-zero exit: 1 when the input
+was refused, 2 when the command could not run.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, NoReturn
+
+import typer
+
+from ledger.domain.errors import DomainError
+from ledger.persistence import default_db_url
+
+app = typer.Typer(
+    name="sunlight",
+    help="阳光账本 Sunlight：社区居务、微基金、物业费、决议与评议的签名账本与公开门户。",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+DbOption = Annotated[
+    str,
+    typer.Option("--db", envvar="SUNLIGHT_DB",
+                 help="SQLAlchemy 数据库地址，如 sqlite:///sunlight.db 或 postgresql+psycopg://…",
+                 default_factory=default_db_url, show_default="sqlite:///sunlight.db"),
+]
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    typer.echo(f"错误：{message}", err=True)
+    raise typer.Exit(code)
+
+
+def open_ledger(db: str):  # type: ignore[no-untyped-def]
+    from ledger.application import Sunlight
+
+    try:
+        return Sunlight(db)
+    except Exception as exc:  # a bad URL or an unreachable server: the command cannot run
+        fail(f"无法打开数据库 {db}：{type(exc).__name__}: {exc}", 2)
+
+
+def run() -> None:
+    try:
+        app()
+    except DomainError as exc:
+        typer.echo(f"错误：{exc}", err=True)
+        sys.exit(1)

@@ -1,0 +1,191 @@
+"""Meetings and their decisions (决议): attendance, votes, quorum, resolution, authorisations.
+
+A decision's outcome is recomputed from its votes and quorum rule; the recorded outcome must
+agree. Only a passed decision authorises anything, and each authorisation has a cap in fen
+that grants and spends draw down.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ledger.domain.common import AmountFen, Body, Count, Day, RecordId, ShortText, Text
+from ledger.domain.errors import Conflict, InvalidInput, NotFound, RuleViolation
+
+
+class MeetingBody(StrEnum):
+    RESIDENTS_ASSEMBLY = "residents_assembly"  # 居民代表会议
+    RESIDENTS_COMMITTEE = "residents_committee"  # 居委会会议
+    OWNERS_ASSEMBLY = "owners_assembly"  # 业主大会
+    OWNERS_COMMITTEE = "owners_committee"  # 业委会会议
+    CONSULTATION = "consultation"  # 协商议事会
+
+
+MEETING_TITLES = {
+    MeetingBody.RESIDENTS_ASSEMBLY: "居民代表会议",
+    MeetingBody.RESIDENTS_COMMITTEE: "居委会会议",
+    MeetingBody.OWNERS_ASSEMBLY: "业主大会",
+    MeetingBody.OWNERS_COMMITTEE: "业委会会议",
+    MeetingBody.CONSULTATION: "协商议事会",
+}
+
+
+class Attendance(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    eligible: Annotated[Count, Field(gt=0)]
+    present: Count
+
+
+class Votes(BaseModel):
+    for_: Count = Field(alias="for")
+    against: Count
+    abstain: Count
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True,
+                              serialize_by_alias=True)
+
+
+class Quorum(BaseModel):
+    """Attendance needed (share of eligible) and approval needed (share of present or votes)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    attendance: Literal["half", "two_thirds"] = "half"
+    approval: Literal["majority_of_present", "two_thirds_of_present", "majority_of_votes"] = (
+        "majority_of_present"
+    )
+
+
+class Authorisation(BaseModel):
+    """What a decision authorises: a grant from a fund, a spend in an estate's fee category."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    type: Literal["grant", "spend"]
+    fund_id: RecordId | None = None
+    project_id: RecordId | None = None
+    estate_id: RecordId | None = None
+    category: RecordId | None = None
+    cap_fen: AmountFen
+
+
+class Meeting:
+    class Held(Body):
+        kind: ClassVar[str] = "decision.meeting_held"
+        title_zh: ClassVar[str] = "召开会议"
+
+        meeting_id: RecordId
+        body: MeetingBody
+        title: ShortText
+        held_on: Day
+        attendance: Attendance
+        minutes_sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] | None = None
+
+    def __init__(self, event: Held, index: int) -> None:
+        if event.attendance.present > event.attendance.eligible:
+            raise InvalidInput("出席人数不能多于应到人数", code="attendance-invalid")
+        self.id = event.meeting_id
+        self.held = event
+        self.index = index
+        self.decisions: list[str] = []
+
+
+class Decision:
+    class Resolved(Body):
+        kind: ClassVar[str] = "decision.resolved"
+        title_zh: ClassVar[str] = "形成决议"
+
+        decision_id: RecordId
+        meeting_id: RecordId
+        agenda_item: ShortText
+        votes: Votes
+        quorum: Quorum = Quorum()
+        passed: bool
+        resolution: Text
+        authorises: Annotated[list[Authorisation], Field(max_length=20)] = []
+
+    def __init__(self, event: Resolved, meeting: Meeting, index: int) -> None:
+        votes, present = event.votes, meeting.held.attendance.present
+        if votes.for_ + votes.against + votes.abstain > present:
+            raise InvalidInput("表决票数之和超过出席人数", code="votes-exceed-attendance")
+        passed = outcome(event.quorum, meeting.held.attendance, votes)
+        if passed != event.passed:
+            word = "通过" if passed else "未通过"
+            raise RuleViolation(f"按表决结果和议事规则，该决议应为“{word}”", code="outcome-mismatch")
+        if event.authorises and not passed:
+            raise RuleViolation("未通过的决议不能授权任何支出", code="failed-decision-authorises")
+        for item in event.authorises:
+            if item.type == "grant" and item.fund_id is None:
+                raise InvalidInput("拨款授权须写明基金编号 fund_id", code="authorisation-invalid")
+            if item.type == "spend" and (item.estate_id is None or item.category is None):
+                raise InvalidInput("支出授权须写明小区 estate_id 和类别 category",
+                                   code="authorisation-invalid")
+        self.id = event.decision_id
+        self.resolved = event
+        self.meeting = meeting
+        self.index = index
+        self.used_fen = [0] * len(event.authorises)
+        self.uses: list[tuple[str, str]] = []  # (kind, record id) drawn on this decision
+
+    @property
+    def passed(self) -> bool:
+        return self.resolved.passed
+
+    def draw(self, *, type: str, amount_fen: int, record: tuple[str, str], fund_id: str | None = None,
+             project_id: str | None = None, estate_id: str | None = None,
+             category: str | None = None) -> int:
+        """Finds an authorisation that covers ``amount_fen`` and returns its position; the caller
+        commits the draw with :meth:`commit_draw` once every other rule has passed."""
+        if not self.passed:
+            raise RuleViolation(f"决议 {self.id} 未通过，不能作为授权依据", code="decision-not-passed")
+        for i, item in enumerate(self.resolved.authorises):
+            if item.type != type:
+                continue
+            if type == "grant" and (item.fund_id != fund_id or
+                                    item.project_id not in (None, project_id)):
+                continue
+            if type == "spend" and (item.estate_id != estate_id or item.category != category):
+                continue
+            if self.used_fen[i] + amount_fen <= item.cap_fen:
+                return i
+            raise RuleViolation(
+                f"决议 {self.id} 授权额度不足：尚余 {fmt_yuan(item.cap_fen - self.used_fen[i])}",
+                code="authorisation-exceeded")
+        raise RuleViolation(f"决议 {self.id} 没有授权这项{'拨款' if type == 'grant' else '支出'}",
+                            code="not-authorised-by-decision")
+
+    def commit_draw(self, position: int, amount_fen: int, record: tuple[str, str]) -> None:
+        self.used_fen[position] += amount_fen
+        self.uses.append(record)
+
+
+def outcome(quorum: Quorum, attendance: Attendance, votes: Votes) -> bool:
+    present, eligible = attendance.present, attendance.eligible
+    if quorum.attendance == "half" and present * 2 <= eligible:
+        return False
+    if quorum.attendance == "two_thirds" and present * 3 < eligible * 2:
+        return False
+    if quorum.approval == "majority_of_present":
+        return votes.for_ * 2 > present
+    if quorum.approval == "two_thirds_of_present":
+        return votes.for_ * 3 >= present * 2
+    return votes.for_ > votes.against
+
+
+def fmt_yuan(fen: int) -> str:
+    sign = "-" if fen < 0 else ""
+    fen = abs(fen)
+    return f"{sign}{fen // 100:,}.{fen % 100:02d} 元"
+
+
+def require(decisions: dict[str, Decision], decision_id: str) -> Decision:
+    try:
+        return decisions[decision_id]
+    except KeyError:
+        raise NotFound(f"没有编号为 {decision_id} 的决议", code="decision-not-found") from None
+
+
+def require_new(existing: dict[str, object], key: str, what: str) -> None:
+    if key in existing:
+        raise Conflict(f"{what}编号 {key} 已存在", code="id-exists")

@@ -1,0 +1,152 @@
+"""Committee members and their signing keys: admission, role, key rotation, revocation, term."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated, ClassVar
+
+from pydantic import Field
+
+from ledger.domain.common import Body, Day, RecordId, ShortText, Text
+from ledger.domain.errors import Conflict, InvalidInput, NotAuthorised
+from ledger.domain.roles import Role
+
+PublicKey = Annotated[str, Field(pattern=r"^[A-Za-z0-9+/]{43}=$", description="Ed25519 公钥（base64）")]
+
+
+def key_id_of(public_key_b64: str) -> str:
+    """A member key's ID: the first 8 bytes of SHA-256 of the raw 32-byte key, in hex."""
+    return hashlib.sha256(base64.b64decode(public_key_b64)).hexdigest()[:16]
+
+
+@dataclass
+class KeyRecord:
+    key_id: str
+    public_key: str
+    member_id: str
+    added_index: int
+    retired_index: int | None = None  # rotated away or member revoked at this log index
+    retired_reason: str | None = None
+
+
+class Member:
+    """One committee member: who signs, in which role, from when to when."""
+
+    class Admitted(Body):
+        kind: ClassVar[str] = "member.admitted"
+        title_zh: ClassVar[str] = "成员入职"
+
+        member_id: RecordId
+        name: ShortText  # the public name of an office holder, e.g. 王主任 / 王建国
+        role: Role
+        public_key: PublicKey
+        term_start: Day
+        term_end: Day | None = None
+
+    class RoleAssigned(Body):
+        kind: ClassVar[str] = "member.role_assigned"
+        title_zh: ClassVar[str] = "调整职务"
+
+        member_id: RecordId
+        role: Role
+
+    class KeyRotated(Body):
+        kind: ClassVar[str] = "member.key_rotated"
+        title_zh: ClassVar[str] = "更换密钥"
+
+        member_id: RecordId
+        public_key: PublicKey
+        reason: ShortText | None = None
+
+    class Revoked(Body):
+        kind: ClassVar[str] = "member.revoked"
+        title_zh: ClassVar[str] = "撤销成员"
+
+        member_id: RecordId
+        reason: Text
+
+    class TermSet(Body):
+        kind: ClassVar[str] = "member.term_set"
+        title_zh: ClassVar[str] = "设定任期"
+
+        member_id: RecordId
+        term_start: Day
+        term_end: Day | None = None
+
+    def __init__(self, event: Admitted, index: int) -> None:
+        self.id = event.member_id
+        self.name = event.name
+        self.role = event.role
+        self.term_start = date.fromisoformat(event.term_start)
+        self.term_end = date.fromisoformat(event.term_end) if event.term_end else None
+        self.revoked_index: int | None = None
+        self.keys: list[KeyRecord] = [
+            KeyRecord(key_id_of(event.public_key), event.public_key, self.id, index)
+        ]
+        _check_term(self.term_start, self.term_end)
+
+    @property
+    def current_key(self) -> KeyRecord:
+        return self.keys[-1]
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_index is None
+
+    def covers(self, day: date) -> bool:
+        return self.term_start <= day and (self.term_end is None or day <= self.term_end)
+
+    def assign_role(self, event: RoleAssigned) -> None:
+        self._require_active()
+        if event.role == self.role:
+            raise Conflict(f"{self.name} 已是该职务", code="role-unchanged")
+        self.role = event.role
+
+    def rotate_key(self, event: KeyRotated, index: int, known_key_ids: set[str]) -> KeyRecord:
+        self._require_active()
+        new_id = key_id_of(event.public_key)
+        if new_id in known_key_ids:
+            raise Conflict("该公钥已被使用过，请生成新密钥", code="key-reused")
+        self.current_key.retired_index = index
+        self.current_key.retired_reason = "rotated"
+        record = KeyRecord(new_id, event.public_key, self.id, index)
+        self.keys.append(record)
+        return record
+
+    def revoke(self, event: Revoked, index: int) -> None:
+        self._require_active()
+        self.revoked_index = index
+        self.current_key.retired_index = index
+        self.current_key.retired_reason = "revoked"
+
+    def set_term(self, event: TermSet) -> None:
+        self._require_active()
+        start = date.fromisoformat(event.term_start)
+        end = date.fromisoformat(event.term_end) if event.term_end else None
+        _check_term(start, end)
+        self.term_start, self.term_end = start, end
+
+    def _require_active(self) -> None:
+        if not self.active:
+            raise Conflict(f"成员 {self.name} 已被撤销", code="member-revoked")
+
+
+def _check_term(start: date, end: date | None) -> None:
+    if end is not None and end < start:
+        raise InvalidInput("任期结束日期早于开始日期", code="term-invalid")
+
+
+def require_signer(member: Member | None, key: KeyRecord | None, on: date) -> Member:
+    """The signer's standing at the moment of the statement, or a clear refusal."""
+    if key is None or member is None:
+        raise NotAuthorised("签名密钥不属于本社区任何成员", code="unknown-key")
+    if key.retired_index is not None:
+        if key.retired_reason == "revoked":
+            raise NotAuthorised(f"{member.name} 的密钥已被撤销", code="key-revoked")
+        raise NotAuthorised(f"{member.name} 的这把密钥已被更换，请使用新密钥", code="key-rotated")
+    if not member.covers(on):
+        raise NotAuthorised(f"{member.name} 的任期不包含 {on.isoformat()}", code="term-over")
+    return member

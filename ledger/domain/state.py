@@ -1,0 +1,418 @@
+"""A community's whole state, folded from its accepted statements in log order.
+
+This is the only place where statements meet rules. The ledger application folds each new
+statement before it is stored; the auditor's verifier folds the published log with the very same
+code, so a rule the ledger enforced is a rule the auditor re-checks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+from pydantic import ValidationError
+
+from ledger.domain import decision as decisions_mod
+from ledger.domain.common import Body
+from ledger.domain.community import Community
+from ledger.domain.decision import Decision, Meeting
+from ledger.domain.disclosure import Disclosure
+from ledger.domain.errors import Conflict, InvalidInput, NotAuthorised, NotFound
+from ledger.domain.evaluation import EvaluationRound, Subject
+from ledger.domain.fees import EstateFees
+from ledger.domain.members import KeyRecord, Member, require_signer
+from ledger.domain.microfund import Fund
+from ledger.domain.needs import NeedsProject
+from ledger.domain.roles import Role, may_record
+
+SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
+
+BODY_TYPES: dict[str, type[Body]] = {
+    cls.kind: cls
+    for cls in (
+        Community.Founded, Community.EstateAdded,
+        Member.Admitted, Member.RoleAssigned, Member.KeyRotated, Member.Revoked, Member.TermSet,
+        Disclosure.Published, Disclosure.Corrected, Disclosure.Retracted,
+        Fund.Opened, Fund.DonationRecorded, Fund.GrantMade,
+        EstateFees.BudgetSet, EstateFees.IncomeRecorded, EstateFees.SpendRecorded,
+        Meeting.Held, Decision.Resolved,
+        EvaluationRound.Opened, EvaluationRound.ResultsRecorded,
+        EvaluationRound.ConsequenceRecorded,
+        NeedsProject.Discovered, NeedsProject.Classified, NeedsProject.Designed,
+        NeedsProject.Implemented, NeedsProject.Evaluated,
+    )
+}
+
+
+def parse_body(kind: str, body: Any) -> Body:
+    """The typed body of a statement, or :class:`InvalidInput` naming the bad field in Chinese."""
+    try:
+        cls = BODY_TYPES[kind]
+    except KeyError:
+        raise InvalidInput(f"未知的记录类型：{kind}", code="unknown-kind") from None
+    if not isinstance(body, dict):
+        raise InvalidInput("记录内容 body 必须是 JSON 对象", code="invalid-input")
+    try:
+        return cls.model_validate(body)
+    except ValidationError as exc:
+        raise InvalidInput(explain(exc), code="invalid-input") from None
+
+
+def explain(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors(include_url=False)[:5]:
+        where = ".".join(str(p) for p in err["loc"]) or "body"
+        message = err["msg"]
+        if message.startswith("Value error, "):
+            message = message[len("Value error, "):]
+        parts.append(f"字段 {where}：{_zh(err['type'], message)}")
+    return "；".join(parts)
+
+
+_ZH = {
+    "missing": "缺少必填项",
+    "extra_forbidden": "不允许的字段",
+    "int_type": "应为整数（金额以分为单位，不能带小数）",
+    "string_type": "应为文本",
+    "bool_type": "应为 true 或 false",
+    "string_pattern_mismatch": "格式不正确",
+    "string_too_short": "不能为空",
+    "string_too_long": "过长",
+    "greater_than": "必须大于 0",
+    "greater_than_equal": "不能小于下限",
+    "less_than_equal": "超出上限",
+    "enum": "不是允许的取值",
+    "literal_error": "不是允许的取值",
+    "list_type": "应为列表",
+    "model_type": "应为对象",
+    "too_short": "条目过少",
+    "too_long": "条目过多",
+}
+
+
+def _zh(error_type: str, message: str) -> str:
+    zh = _ZH.get(error_type)
+    return message if zh is None else f"{zh}（{message}）"
+
+
+@dataclass(frozen=True)
+class Signed:
+    """What the fold needs to know about one accepted statement."""
+
+    index: int
+    kind: str
+    body: Body
+    key_id: str
+    at: datetime  # when the member signed (aware UTC)
+    statement_hash: bytes
+
+
+class CommunityState:
+    """Everything the rules need to know about one community, and nothing private."""
+
+    def __init__(self, community_id: str) -> None:
+        self.community_id = community_id
+        self.community: Community | None = None
+        self.members: dict[str, Member] = {}
+        self.keys: dict[str, KeyRecord] = {}
+        self.disclosures: dict[str, Disclosure] = {}
+        self.correction_ids: set[str] = set()
+        self.funds: dict[str, Fund] = {}
+        self.fees: dict[str, EstateFees] = {}
+        self.meetings: dict[str, Meeting] = {}
+        self.decisions: dict[str, Decision] = {}
+        self.rounds: dict[str, EvaluationRound] = {}
+        self.projects: dict[str, NeedsProject] = {}
+        self.statements: dict[bytes, int] = {}  # statement hash -> log index
+        self.size = 0
+
+    # --- the signer ---------------------------------------------------------------------
+
+    def authorise(self, kind: str, body: Body, key_id: str, public_key: str | None,
+                  at: datetime) -> Member | None:
+        """Checks that ``key_id`` may sign ``kind`` at ``at``; returns the signer.
+
+        The founding statement is signed by the key it names, before any member exists.
+        """
+        if self.community is None:
+            if kind != Community.Founded.kind:
+                raise NotFound(f"社区 {self.community_id} 尚未建账", code="community-not-found")
+            assert isinstance(body, Community.Founded)
+            if public_key is not None and public_key != body.founder_public_key:
+                raise NotAuthorised("建账声明须由创始成员本人的密钥签名", code="founder-key-mismatch")
+            return None
+        if kind == Community.Founded.kind:
+            raise Conflict(f"社区 {self.community_id} 已经建账", code="community-exists")
+        key = self.keys.get(key_id)
+        member = self.members.get(key.member_id) if key else None
+        signer = require_signer(member, key, at.astimezone(SHANGHAI).date())
+        if not may_record(signer.role, kind):
+            raise NotAuthorised(
+                f"{signer.role.title_zh}无权登记“{BODY_TYPES[kind].title_zh}”", code="role-not-permitted")
+        return signer
+
+    def public_key_of(self, key_id: str) -> str | None:
+        key = self.keys.get(key_id)
+        return key.public_key if key else None
+
+    # --- the fold -----------------------------------------------------------------------
+
+    def apply(self, s: Signed) -> None:
+        """Checks every rule for ``s`` and folds it in; on error nothing has changed."""
+        if s.index != self.size:
+            raise AssertionError(f"statement at {s.index} folded into a state of size {self.size}")
+        if s.statement_hash in self.statements:
+            raise Conflict("同一份签名声明已登记过", code="duplicate-statement")
+        handler = _HANDLERS[s.kind]
+        handler(self, s)
+        self.statements[s.statement_hash] = s.index
+        self.size += 1
+
+    # handlers: validate fully, then mutate
+
+    def _community_founded(self, s: Signed) -> None:
+        b = s.body
+        assert isinstance(b, Community.Founded)
+        community = Community(self.community_id, b)
+        founder = Member(Member.Admitted(member_id=b.founder_id, name=b.founder_name,
+                                         role=Role.CHAIR, public_key=b.founder_public_key,
+                                         term_start=b.term_start, term_end=b.term_end), s.index)
+        self.community = community
+        self._add_member(founder)
+
+    def _estate_added(self, s: Signed) -> None:
+        b = s.body
+        assert isinstance(b, Community.EstateAdded) and self.community is not None
+        self.community.add_estate(b)
+        self.fees[b.estate_id] = EstateFees(b.estate_id)
+
+    def _member_admitted(self, s: Signed) -> None:
+        b = s.body
+        assert isinstance(b, Member.Admitted)
+        decisions_mod.require_new(self.members, b.member_id, "成员")  # type: ignore[arg-type]
+        member = Member(b, s.index)
+        if member.current_key.key_id in self.keys:
+            raise Conflict("该公钥已属于其他成员", code="key-reused")
+        self._add_member(member)
+
+    def _add_member(self, member: Member) -> None:
+        self.members[member.id] = member
+        self.keys[member.current_key.key_id] = member.current_key
+
+    def _member(self, member_id: str) -> Member:
+        try:
+            return self.members[member_id]
+        except KeyError:
+            raise NotFound(f"没有编号为 {member_id} 的成员", code="member-not-found") from None
+
+    def _role_assigned(self, s: Signed) -> None:
+        b = s.body
+        assert isinstance(b, Member.RoleAssigned)
+        self._member(b.member_id).assign_role(b)
+
+    def _key_rotated(self, s: Signed) -> None:
+        b = s.body
+        assert isinstance(b, Member.KeyRotated)
+        record = self._member(b.member_id).rotate_key(b, s.index, set(self.keys))
+        self.keys[record.key_id] = record
+
+    def _revoked(self, s: Signed) -> None:
+        b = s.body
+        assert isinstance(b, Member.Revoked)
+        member = self._member(b.member_id)
+        if member.role == Role.CHAIR and sum(
+                m.active and m.role == Role.CHAIR for m in self.members.values()) == 1:
+            raise Conflict("不能撤销唯一的主任；请先任命新的主任", code="last-chair")
+        member.revoke(b, s.index)
+
+    def _term_set(self, s: Signed) -> None:
+        b = s.body
+        assert isinstance(b, Member.TermSet)
+        self._member(b.member_id).set_term(b)
+
+    def _disclosure_published(self, s: Signed) -> None:
+        b = s.body
+        assert isinstance(b, Disclosure.Published)
+        decisions_mod.require_new(self.disclosures, b.disclosure_id, "公开事项")  # type: ignore[arg-type]
+        self.disclosures[b.disclosure_id] = Disclosure(b, s.index)
+
+    def _disclosure(self, disclosure_id: str) -> Disclosure:
+        try:
+            return self.disclosures[disclosure_id]
+        except KeyError:
+            raise NotFound(f"没有编号为 {disclosure_id} 的公开事项", code="disclosure-not-found") from None
+
+    def _disclosure_corrected(self, s: Signed) -> None:
+        b = s.body
+        assert isinstance(b, Disclosure.Corrected)
+        original = self._disclosure(b.disclosure_id)
+        if b.correction_id in self.correction_ids:
+            raise Conflict(f"更正编号 {b.correction_id} 已存在", code="id-exists")
+        original.correct(b, s.index)
+        self.correction_ids.add(b.correction_id)
+
+    def _disclosure_retracted(self, s: Signed) -> None:
+        b = s.body
+        assert isinstance(b, Disclosure.Retracted)
+        self._disclosure(b.disclosure_id).retract(b, s.index)
+
+    def _fund(self, fund_id: str) -> Fund:
+        try:
+            return self.funds[fund_id]
+        except KeyError:
+            raise NotFound(f"没有编号为 {fund_id} 的基金", code="fund-not-found") from None
+
+    def _fund_opened(self, s: Signed) -> None:
+        b = s.body
+        assert isinstance(b, Fund.Opened)
+        decisions_mod.require_new(self.funds, b.fund_id, "基金")  # type: ignore[arg-type]
+        self.funds[b.fund_id] = Fund(b, s.index)
+
+    def _donation_recorded(self, s: Signed) -> None:
+        b = s.body
+        assert isinstance(b, Fund.DonationRecorded)
+        self._fund(b.fund_id).record_donation(b)
+
+    def _grant_made(self, s: Signed) -> None:
+        b = s.body
+        assert isinstance(b, Fund.GrantMade)
+        fund = self._fund(b.fund_id)
+        decision = decisions_mod.require(self.decisions, b.decision_id)
+        project = self.projects.get(b.project_id) if b.project_id else None
+        project_ok = b.project_id is None or (project is not None and project.accepts_grants)
+        fund.make_grant(b, decision, project_ok)
+        if project is not None:
+            project.grants.append(b.grant_id)
+
+    def _estate_fees(self, estate_id: str) -> EstateFees:
+        assert self.community is not None
+        self.community.require_estate(estate_id)
+        return self.fees[estate_id]
+
+    def _budget_set(self, s: Signed) -> None:
+        b = s.body
+        assert isinstance(b, EstateFees.BudgetSet)
+        self._estate_fees(b.estate_id).set_budget(b)
+
+    def _income_recorded(self, s: Signed) -> None:
+        b = s.body
+        assert isinstance(b, EstateFees.IncomeRecorded)
+        self._estate_fees(b.estate_id).record_income(b)
+
+    def _spend_recorded(self, s: Signed) -> None:
+        b = s.body
+        assert isinstance(b, EstateFees.SpendRecorded)
+        fees = self._estate_fees(b.estate_id)
+        decision = decisions_mod.require(self.decisions, b.decision_id) if b.decision_id else None
+        fees.record_spend(b, decision)
+
+    def _meeting_held(self, s: Signed) -> None:
+        b = s.body
+        assert isinstance(b, Meeting.Held)
+        decisions_mod.require_new(self.meetings, b.meeting_id, "会议")  # type: ignore[arg-type]
+        self.meetings[b.meeting_id] = Meeting(b, s.index)
+
+    def _resolved(self, s: Signed) -> None:
+        b = s.body
+        assert isinstance(b, Decision.Resolved)
+        decisions_mod.require_new(self.decisions, b.decision_id, "决议")  # type: ignore[arg-type]
+        try:
+            meeting = self.meetings[b.meeting_id]
+        except KeyError:
+            raise NotFound(f"没有编号为 {b.meeting_id} 的会议", code="meeting-not-found") from None
+        for item in b.authorises:
+            if item.fund_id is not None:
+                self._fund(item.fund_id)
+            if item.estate_id is not None:
+                self._estate_fees(item.estate_id)
+        decision = Decision(b, meeting, s.index)
+        self.decisions[b.decision_id] = decision
+        meeting.decisions.append(b.decision_id)
+
+    def _round(self, round_id: str) -> EvaluationRound:
+        try:
+            return self.rounds[round_id]
+        except KeyError:
+            raise NotFound(f"没有编号为 {round_id} 的评议", code="round-not-found") from None
+
+    def _round_opened(self, s: Signed) -> None:
+        b = s.body
+        assert isinstance(b, EvaluationRound.Opened)
+        decisions_mod.require_new(self.rounds, b.round_id, "评议")  # type: ignore[arg-type]
+        if b.subject == Subject.PROJECT and b.subject_ref not in self.projects:
+            raise NotFound(f"没有编号为 {b.subject_ref} 的民需项目", code="project-not-found")
+        self.rounds[b.round_id] = EvaluationRound(b, s.index)
+
+    def _results_recorded(self, s: Signed) -> None:
+        b = s.body
+        assert isinstance(b, EvaluationRound.ResultsRecorded)
+        self._round(b.round_id).record_results(b)
+
+    def _consequence_recorded(self, s: Signed) -> None:
+        b = s.body
+        assert isinstance(b, EvaluationRound.ConsequenceRecorded)
+        evaluation = self._round(b.round_id)
+        if b.decision_id is not None:
+            decisions_mod.require(self.decisions, b.decision_id)
+        evaluation.record_consequence(b)
+
+    def _project(self, project_id: str) -> NeedsProject:
+        try:
+            return self.projects[project_id]
+        except KeyError:
+            raise NotFound(f"没有编号为 {project_id} 的民需项目", code="project-not-found") from None
+
+    def _project_discovered(self, s: Signed) -> None:
+        b = s.body
+        assert isinstance(b, NeedsProject.Discovered)
+        decisions_mod.require_new(self.projects, b.project_id, "民需项目")  # type: ignore[arg-type]
+        if b.estate_id is not None:
+            self._estate_fees(b.estate_id)
+        self.projects[b.project_id] = NeedsProject(b, s.index)
+
+    def _project_step(self, s: Signed) -> None:
+        b = s.body
+        project = self._project(b.project_id)  # type: ignore[attr-defined]
+        if isinstance(b, NeedsProject.Designed) and b.decision_id is not None:
+            decisions_mod.require(self.decisions, b.decision_id)
+        if isinstance(b, NeedsProject.Evaluated) and b.round_id is not None:
+            self._round(b.round_id)
+        project.advance(s.kind.split(".", 1)[1], b, s.index)
+
+
+_HANDLERS: dict[str, Callable[[CommunityState, Signed], None]] = {
+    Community.Founded.kind: CommunityState._community_founded,
+    Community.EstateAdded.kind: CommunityState._estate_added,
+    Member.Admitted.kind: CommunityState._member_admitted,
+    Member.RoleAssigned.kind: CommunityState._role_assigned,
+    Member.KeyRotated.kind: CommunityState._key_rotated,
+    Member.Revoked.kind: CommunityState._revoked,
+    Member.TermSet.kind: CommunityState._term_set,
+    Disclosure.Published.kind: CommunityState._disclosure_published,
+    Disclosure.Corrected.kind: CommunityState._disclosure_corrected,
+    Disclosure.Retracted.kind: CommunityState._disclosure_retracted,
+    Fund.Opened.kind: CommunityState._fund_opened,
+    Fund.DonationRecorded.kind: CommunityState._donation_recorded,
+    Fund.GrantMade.kind: CommunityState._grant_made,
+    EstateFees.BudgetSet.kind: CommunityState._budget_set,
+    EstateFees.IncomeRecorded.kind: CommunityState._income_recorded,
+    EstateFees.SpendRecorded.kind: CommunityState._spend_recorded,
+    Meeting.Held.kind: CommunityState._meeting_held,
+    Decision.Resolved.kind: CommunityState._resolved,
+    EvaluationRound.Opened.kind: CommunityState._round_opened,
+    EvaluationRound.ResultsRecorded.kind: CommunityState._results_recorded,
+    EvaluationRound.ConsequenceRecorded.kind: CommunityState._consequence_recorded,
+    NeedsProject.Discovered.kind: CommunityState._project_discovered,
+    NeedsProject.Classified.kind: CommunityState._project_step,
+    NeedsProject.Designed.kind: CommunityState._project_step,
+    NeedsProject.Implemented.kind: CommunityState._project_step,
+    NeedsProject.Evaluated.kind: CommunityState._project_step,
+}
+
+assert set(_HANDLERS) == set(BODY_TYPES), "every record kind needs exactly one handler"
+
+
+def local_day(at: datetime) -> date:
+    return at.astimezone(SHANGHAI).date()

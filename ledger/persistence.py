@@ -1,0 +1,102 @@
+"""Storage: the log's events through ``eventsourcing`` on SQLAlchemy, and the few tables beside
+them (tree hashes, log keys, private data), written in the same database transaction.
+
+Each community's log is one event stream. An accepted record is one
+:class:`CommunityLog.EntryAppended` event whose ``originator_version`` is its log index + 1, so
+the event store's unique (originator_id, originator_version) constraint is what guarantees a log
+without gaps, duplicates or forks -- across threads, processes and hosts. The last entry of every
+append batch carries the checkpoint signed over the tree that batch produced.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from eventsourcing.domain import DomainEvent
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    event,
+)
+from sqlalchemy.engine import Engine
+
+LOG_NAMESPACE = uuid.UUID("5c1d6a1e-3b7e-4d2a-9a51-5e0b5a1f0c11")
+
+metadata = MetaData()
+
+logs_table = Table(
+    "sunlight_logs", metadata,
+    Column("community_id", String(64), primary_key=True),
+    Column("origin", String(200), nullable=False, unique=True),
+    Column("key_seed", LargeBinary(32), nullable=False),  # the log's checkpoint signing key
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+tree_table = Table(
+    "sunlight_tree", metadata,
+    Column("community_id", String(64), primary_key=True),
+    Column("level", Integer, primary_key=True, autoincrement=False),
+    Column("idx", Integer, primary_key=True, autoincrement=False),
+    Column("hash", LargeBinary(32), nullable=False),
+)
+
+private_table = Table(
+    "sunlight_private", metadata,
+    Column("community_id", String(64), primary_key=True),
+    Column("commitment", String(64), primary_key=True),
+    Column("salt", LargeBinary(32), nullable=False),
+    Column("data", Text, nullable=False),  # JSON
+    Column("log_index", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+cosignatures_table = Table(
+    "sunlight_cosignatures", metadata,
+    Column("community_id", String(64), primary_key=True),
+    Column("size", Integer, primary_key=True, autoincrement=False),
+    Column("witness", String(200), primary_key=True),
+    Column("line", Text, nullable=False),
+)
+
+
+def log_id(community_id: str) -> uuid.UUID:
+    return uuid.uuid5(LOG_NAMESPACE, community_id)
+
+
+class CommunityLog:
+    """A community's append-only log, as an event stream (never replayed as an aggregate: the
+    application folds its entries into :class:`ledger.domain.state.CommunityState`)."""
+
+    class EntryAppended(DomainEvent):
+        entry: str  # the leaf: canonical JSON (UTF-8)
+        checkpoint: str | None  # signed note over the tree ending here, on a batch's last entry
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def default_db_url() -> str:
+    return os.environ.get("SUNLIGHT_DB") or "sqlite:///sunlight.db"
+
+
+def prepare(engine: Engine) -> None:
+    """Creates our tables and makes SQLite wait for a writer instead of failing at once."""
+    if engine.dialect.name == "sqlite":
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA busy_timeout = 30000")
+            cursor.execute("PRAGMA synchronous = FULL")
+            cursor.close()
+    metadata.create_all(engine)
+    engine.dispose()  # every pooled connection from now on carries the pragmas

@@ -1,0 +1,271 @@
+"""Signed statements and log entries: the bytes members sign and the bytes the log commits to.
+
+A statement is RFC 8785 canonical JSON::
+
+    {"at":"2025-03-01T02:00:00Z","body":{...},"community":"xingfuli","kind":"fund.opened","v":1}
+
+signed with the member's Ed25519 key over exactly those bytes. The log entry (the Merkle leaf)
+is the canonical JSON of the statement bytes as a string, the signature, the signer's key ID and
+the acceptance time -- everything needed to re-check it, nothing private::
+
+    {"accepted_at":"…Z","key_id":"<16 hex>","sig":"<base64>","statement":"<statement>","v":1}
+
+This module is pure: no database, no web framework. Its byte formats are frozen (version 1).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import os
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+import rfc8785
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from ledger.domain.errors import InvalidInput, SignatureInvalid
+from ledger.domain.members import key_id_of
+
+FORMAT_VERSION = 1
+MAX_ENTRY_BYTES = 65_535  # a tlog-tiles entry is prefixed by a uint16 length
+
+
+def format_at(at: datetime) -> str:
+    """Statement time: UTC, whole seconds, ``Z``."""
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def format_accepted(at: datetime) -> str:
+    """Acceptance time: UTC, microseconds, ``Z``."""
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_time(value: object, what: str) -> datetime:
+    if not isinstance(value, str) or not value.endswith("Z"):
+        raise InvalidInput(f"{what} 应为 UTC 时间，如 2025-03-01T02:00:00Z", code="invalid-time")
+    try:
+        parsed = datetime.fromisoformat(value[:-1] + "+00:00")
+    except ValueError:
+        raise InvalidInput(f"{what} 不是有效时间：{value}", code="invalid-time") from None
+    return parsed
+
+
+def canonical(obj: Any) -> bytes:
+    """RFC 8785 canonical JSON; floats are refused (money is integer fen)."""
+    _refuse_floats(obj)
+    return bytes(rfc8785.dumps(obj))
+
+
+def _refuse_floats(obj: Any) -> None:
+    if isinstance(obj, float):
+        raise InvalidInput("数值必须是整数（金额以分为单位）", code="float-not-allowed")
+    if isinstance(obj, dict):
+        for value in obj.values():
+            _refuse_floats(value)
+    elif isinstance(obj, list):
+        for value in obj:
+            _refuse_floats(value)
+
+
+@dataclass(frozen=True)
+class Statement:
+    community: str
+    kind: str
+    at: datetime
+    body: dict[str, Any]
+
+    def to_bytes(self) -> bytes:
+        return canonical({"v": FORMAT_VERSION, "community": self.community, "kind": self.kind,
+                          "at": format_at(self.at), "body": self.body})
+
+    @classmethod
+    def from_bytes(cls, data: bytes, *, check_canonical: bool = True) -> Statement:
+        try:
+            obj = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            raise InvalidInput("声明不是有效的 JSON", code="statement-malformed") from None
+        if not isinstance(obj, dict) or set(obj) != {"v", "community", "kind", "at", "body"}:
+            raise InvalidInput("声明须且只须包含 v、community、kind、at、body 五项",
+                               code="statement-malformed")
+        if obj["v"] != FORMAT_VERSION:
+            raise InvalidInput(f"不支持的声明版本：{obj['v']!r}", code="statement-version")
+        if not isinstance(obj["community"], str) or not isinstance(obj["kind"], str):
+            raise InvalidInput("community 和 kind 应为文本", code="statement-malformed")
+        if not isinstance(obj["body"], dict):
+            raise InvalidInput("body 应为 JSON 对象", code="statement-malformed")
+        if check_canonical and canonical(obj) != data:
+            raise InvalidInput("声明不是 RFC 8785 规范 JSON，签名前须规范化", code="not-canonical")
+        return cls(obj["community"], obj["kind"], parse_time(obj["at"], "声明时间 at"), obj["body"])
+
+
+def statement_hash(statement: bytes) -> bytes:
+    return hashlib.sha256(statement).digest()
+
+
+# --- member keys --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MemberKey:
+    """A committee member's Ed25519 key pair."""
+
+    private: Ed25519PrivateKey
+
+    @classmethod
+    def generate(cls) -> MemberKey:
+        return cls(Ed25519PrivateKey.generate())
+
+    @classmethod
+    def from_seed(cls, seed: bytes) -> MemberKey:
+        return cls(Ed25519PrivateKey.from_private_bytes(seed))
+
+    @property
+    def public_b64(self) -> str:
+        raw = self.private.public_key().public_bytes(serialization.Encoding.Raw,
+                                                     serialization.PublicFormat.Raw)
+        return base64.b64encode(raw).decode()
+
+    @property
+    def key_id(self) -> str:
+        return key_id_of(self.public_b64)
+
+    def sign(self, statement: Statement) -> Submission:
+        data = statement.to_bytes()
+        return Submission(data, self.private.sign(data), self.key_id)
+
+    def to_pem(self) -> bytes:
+        return self.private.private_bytes(serialization.Encoding.PEM,
+                                          serialization.PrivateFormat.PKCS8,
+                                          serialization.NoEncryption())
+
+    def save(self, path: Path) -> None:
+        """Writes the private key as PKCS#8 PEM, readable by its owner only (0600)."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(self.to_pem())
+
+    @classmethod
+    def load(cls, path: Path) -> MemberKey:
+        try:
+            key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        except (OSError, ValueError) as exc:
+            raise InvalidInput(f"无法读取密钥文件 {path}：{exc}", code="key-file") from None
+        if not isinstance(key, Ed25519PrivateKey):
+            raise InvalidInput(f"{path} 不是 Ed25519 私钥", code="key-file")
+        return cls(key)
+
+
+def verify_signature(public_key_b64: str, data: bytes, signature: bytes) -> None:
+    try:
+        Ed25519PublicKey.from_public_bytes(base64.b64decode(public_key_b64)).verify(signature, data)
+    except (InvalidSignature, ValueError, binascii.Error):
+        raise SignatureInvalid("签名无效：声明被改动过，或不是用该密钥签名的",
+                               code="signature-invalid") from None
+
+
+# --- private data -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PrivateRecord:
+    """Personal data kept outside the log; the statement carries only ``commitment``."""
+
+    commitment: str  # hex SHA-256(salt || canonical(data))
+    salt: bytes
+    data: dict[str, str]
+
+    @classmethod
+    def commit(cls, data: dict[str, str], salt: bytes | None = None) -> PrivateRecord:
+        salt = os.urandom(32) if salt is None else salt
+        return cls(commitment_of(salt, data), salt, dict(data))
+
+    def check(self) -> None:
+        if commitment_of(self.salt, self.data) != self.commitment:
+            raise InvalidInput("私密资料与声明中的承诺值不符", code="commitment-mismatch")
+
+
+def commitment_of(salt: bytes, data: dict[str, str]) -> str:
+    return hashlib.sha256(salt + canonical(data)).hexdigest()
+
+
+# --- submissions and entries --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What a member sends: the statement bytes, the signature, and private data if any."""
+
+    statement: bytes
+    signature: bytes
+    key_id: str
+    private: tuple[PrivateRecord, ...] = field(default=())
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"statement": self.statement.decode(),
+                               "signature": base64.b64encode(self.signature).decode(),
+                               "key_id": self.key_id}
+        if self.private:
+            out["private"] = [{"commitment": p.commitment, "salt": p.salt.hex(), "data": p.data}
+                              for p in self.private]
+        return out
+
+    @classmethod
+    def from_json(cls, obj: Any) -> Submission:
+        if not isinstance(obj, dict):
+            raise InvalidInput("提交内容应为 JSON 对象", code="submission-malformed")
+        try:
+            statement = obj["statement"].encode()
+            signature = base64.b64decode(obj["signature"], validate=True)
+            key_id = obj["key_id"]
+            private = tuple(
+                PrivateRecord(p["commitment"], bytes.fromhex(p["salt"]),
+                              {str(k): str(v) for k, v in p["data"].items()})
+                for p in obj.get("private", ()))
+        except (KeyError, TypeError, AttributeError, ValueError, binascii.Error):
+            raise InvalidInput("提交内容须包含 statement（文本）、signature（base64）、key_id",
+                               code="submission-malformed") from None
+        if not isinstance(key_id, str) or len(signature) != 64:
+            raise InvalidInput("签名应为 64 字节 Ed25519 签名", code="submission-malformed")
+        return cls(statement, signature, key_id, private)
+
+
+def encode_entry(statement: bytes, signature: bytes, key_id: str, accepted_at: datetime) -> bytes:
+    """The log entry. Every value is a string, so orjson's sorted output is RFC 8785 exactly
+    (tested against ``rfc8785``)."""
+    entry = orjson.dumps(
+        {"accepted_at": format_accepted(accepted_at), "key_id": key_id,
+         "sig": base64.b64encode(signature).decode(), "statement": statement.decode(),
+         "v": FORMAT_VERSION},
+        option=orjson.OPT_SORT_KEYS)
+    if len(entry) > MAX_ENTRY_BYTES:
+        raise InvalidInput(f"记录过大（{len(entry)} 字节），单条不得超过 64 KiB；附件请只登记哈希",
+                           code="entry-too-large")
+    return entry
+
+
+@dataclass(frozen=True)
+class Entry:
+    statement: bytes
+    signature: bytes
+    key_id: str
+    accepted_at: datetime
+
+    @classmethod
+    def decode(cls, data: bytes) -> Entry:
+        try:
+            obj = orjson.loads(data)
+            if set(obj) != {"accepted_at", "key_id", "sig", "statement", "v"} or obj["v"] != 1:
+                raise ValueError("fields")
+            return cls(obj["statement"].encode(), base64.b64decode(obj["sig"], validate=True),
+                       obj["key_id"], parse_time(obj["accepted_at"], "accepted_at"))
+        except (orjson.JSONDecodeError, ValueError, TypeError, AttributeError, binascii.Error,
+                InvalidInput):
+            raise InvalidInput("日志条目格式错误", code="entry-malformed") from None
