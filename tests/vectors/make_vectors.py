@@ -1,0 +1,422 @@
+"""Generate the crypto corruption vectors in this directory (deterministic).
+
+    .venv/bin/python tests/vectors/make_vectors.py
+
+Tree hashes and proofs come from the naive reference tree in tests/crypto/reference_tree.py,
+not from the code under test; notes are signed with fixed test seeds (Ed25519 is
+deterministic). Every case says whether verification must succeed ("valid": true) or fail
+with a ledger.crypto VerificationError; tests/crypto/test_crypto_vectors.py checks both, and
+that this script still reproduces the committed files byte for byte.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "crypto"))
+sys.path.insert(0, str(HERE.parents[1]))
+
+from reference_tree import ReferenceTree  # noqa: E402
+
+from ledger.crypto.cosignature import CosignatureSigner  # noqa: E402
+from ledger.crypto.note import Signer  # noqa: E402
+
+Case = dict[str, Any]
+
+# The eight leaves of the RFC 6962 test tree (transparency-dev/merkle testonly/constants.go).
+RFC6962_LEAVES = [
+    bytes.fromhex(h)
+    for h in [
+        "",
+        "00",
+        "10",
+        "2021",
+        "3031",
+        "40414243",
+        "5051525354555657",
+        "606162636465666768696a6b6c6d6e6f",
+    ]
+]
+BIG_LEAVES = [f"entry {i}".encode() for i in range(37)]
+EMPTY = hashlib.sha256(b"").digest()
+
+
+def seed(label: str) -> bytes:
+    return hashlib.sha256(label.encode()).digest()
+
+
+LOG = Signer.from_seed("sunlight.example/test-log", seed("sunlight test log"))
+OTHER_LOG = Signer.from_seed("sunlight.example/test-log", seed("another key, same name"))
+STRANGER = Signer.from_seed("stranger.example/log", seed("stranger"))
+WITNESS_A = CosignatureSigner.from_seed("witness.example/a", seed("witness a"))
+WITNESS_B = CosignatureSigner.from_seed("witness.example/b", seed("witness b"))
+
+
+def hx(values: list[bytes]) -> list[str]:
+    return [v.hex() for v in values]
+
+
+def flip(value: bytes, bit: int = 3) -> bytes:
+    return bytes([value[0] ^ (1 << bit)]) + value[1:]
+
+
+def _add_inclusion(
+    cases: list[Case], label: str, base: Case, desc: str, valid: bool = False, **change: Any
+) -> None:
+    c = {**base, **change}
+    cases.append(
+        {
+            "desc": f"{label}: {desc}",
+            "valid": valid,
+            "index": c["index"],
+            "size": c["size"],
+            "leaf_hash": c["leaf_hash"].hex(),
+            "proof": hx(c["proof"]),
+            "root": c["root"].hex(),
+        }
+    )
+
+
+def inclusion_cases() -> list[Case]:
+    cases: list[Case] = []
+    bases = [(RFC6962_LEAVES, i, n) for i, n in [(0, 1), (0, 8), (5, 8), (2, 3), (1, 5)]]
+    bases += [(BIG_LEAVES, i, 37) for i in (0, 10, 31, 32, 36)]
+    for leaves, index, size in bases:
+        tree = ReferenceTree(leaves[:size])
+        root, leaf, proof = tree.mth(), tree.leaves[index], tree.path(index)
+
+        base = {"index": index, "size": size, "leaf_hash": leaf, "proof": proof, "root": root}
+        case = functools.partial(_add_inclusion, cases, f"{index}/{size}", base)
+
+        case("happy path", valid=True)
+        case("wrong leaf", leaf_hash=tree.leaves[(index + 1) % size] if size > 1 else flip(leaf))
+        case("leaf hash without 0x00 prefix", leaf_hash=hashlib.sha256(leaves[index]).digest())
+        case("wrong index plus one", index=index + 1)
+        case("wrong index minus one", index=index - 1)
+        case("wrong index xor 2", index=index ^ 2)
+        case("index equals size", index=size)
+        # (size + 1 is not a corruption: the size is not hashed into the root, and a proof can
+        # have the same shape in the next tree; the RFC algorithm cannot and need not catch it.)
+        case("wrong size times two", size=size * 2)
+        case("wrong size div two", size=size // 2)
+        case("empty root", root=EMPTY)
+        case("root of a smaller tree", root=tree.mth(0, size - 1) if size > 1 else EMPTY)
+        case("flipped bit in root", root=flip(root))
+        case("extended proof (trailing root)", proof=[*proof, root])
+        case("extended proof (trailing zero hash)", proof=[*proof, bytes(32)])
+        case("preceding garbage", proof=[bytes(32), *proof])
+        case("short hash in proof", proof=[*proof[:-1], proof[-1][:31]] if proof else [b"x"])
+        if proof:
+            case("truncated proof", proof=proof[:-1])
+            case("empty proof", proof=[])
+            for i in range(len(proof)):
+                changed = list(proof)
+                changed[i] = flip(changed[i])
+                case(f"flipped bit in proof[{i}]", proof=changed)
+        if len(proof) > 1:
+            case("swapped proof order", proof=proof[::-1])
+    return cases
+
+
+def _add_consistency(
+    cases: list[Case], label: str, base: Case, desc: str, valid: bool = False, **change: Any
+) -> None:
+    c = {**base, **change}
+    cases.append(
+        {
+            "desc": f"{label}: {desc}",
+            "valid": valid,
+            "old_size": c["old_size"],
+            "new_size": c["new_size"],
+            "old_root": c["old_root"].hex(),
+            "new_root": c["new_root"].hex(),
+            "proof": hx(c["proof"]),
+        }
+    )
+
+
+def consistency_cases() -> list[Case]:
+    cases: list[Case] = []
+    bases = [(RFC6962_LEAVES, m, n) for m, n in [(1, 1), (1, 8), (6, 8), (2, 5), (6, 7), (3, 7)]]
+    bases += [(RFC6962_LEAVES, 4, 7), (BIG_LEAVES, 13, 37), (BIG_LEAVES, 16, 37)]
+    bases += [(BIG_LEAVES, 0, 37), (BIG_LEAVES, 36, 37)]
+    for leaves, old, new in bases:
+        tree = ReferenceTree(leaves[:new])
+        old_root, new_root = tree.mth(0, old), tree.mth(0, new)
+        proof = tree.proof(old, new) if 0 < old < new else []
+
+        base = {
+            "old_size": old,
+            "new_size": new,
+            "old_root": old_root,
+            "new_root": new_root,
+            "proof": proof,
+        }
+        case = functools.partial(_add_consistency, cases, f"{old}->{new}", base)
+
+        case("happy path", valid=True)
+        if old != new:
+            case("swapped roots", old_root=new_root, new_root=old_root)
+            case("swapped sizes", old_size=new, new_size=old)
+        case("wrong old root", old_root=flip(old_root))
+        if old > 0:  # from the empty tree any new tree is consistent: nothing to corrupt
+            case("wrong new root", new_root=flip(new_root))
+            case("new size times two", new_size=new * 2)
+        case("old size plus one", old_size=old + 1)
+        case("trailing root", proof=[*proof, new_root])
+        case("preceding old root", proof=[old_root, *proof])
+        if old > 0:
+            case("old size minus one", old_size=old - 1)
+        if proof:
+            case("truncated proof", proof=proof[:-1])
+            case("empty proof", proof=[])
+            case("short hash in proof", proof=[*proof[:-1], proof[-1][:31]])
+            for i in range(len(proof)):
+                changed = list(proof)
+                changed[i] = flip(changed[i])
+                case(f"flipped bit in proof[{i}]", proof=changed)
+        if len(proof) > 1:
+            case("swapped proof order", proof=proof[::-1])
+    return cases
+
+
+CHECKPOINT_TREE = ReferenceTree(BIG_LEAVES)
+
+
+def checkpoint_text(size: int = 37) -> str:
+    root = base64.b64encode(CHECKPOINT_TREE.mth(0, size)).decode()
+    return f"{LOG.name}\n{size}\n{root}\n"
+
+
+def signed_checkpoint(*cosigners: CosignatureSigner) -> str:
+    text = checkpoint_text()
+    note = text + "\n" + LOG.sign(text).line()
+    for i, w in enumerate(cosigners):
+        note += w.cosign(text, 1_700_000_000 + i)
+    return note
+
+
+SPEC_NOTE = (
+    "This is an example message.\n\n— example.com/foo Uw2QOkn8srV1yJGh2VYRlL1Tnagv1YEq6TfXppzi2ONn"
+    "cAlTgK7Ztg1ERYNZXsYjOBH3mFXmRKuwHjG1Yu72IneyaQM=\n"
+)
+SPEC_VKEY = "example.com/foo+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k"
+
+
+def note_cases() -> list[Case]:
+    log_vkey = LOG.verifier_key()
+    base = signed_checkpoint(WITNESS_A)
+    text = checkpoint_text()
+    sig_line = LOG.sign(text).line()
+    blob = sig_line.split(" ")[2].rstrip("\n")
+    raw = base64.b64decode(blob)
+    cases: list[Case] = []
+
+    def case(desc: str, note: str, vkeys: list[str], valid: bool = False) -> None:
+        cases.append({"desc": desc, "valid": valid, "note": note, "verifier_keys": vkeys})
+
+    case("C2SP signed-note spec example", SPEC_NOTE, [SPEC_VKEY], valid=True)
+    case("log checkpoint, log key only", base, [log_vkey], valid=True)
+    case("log checkpoint, log and witness keys", base, [log_vkey, WITNESS_A.verifier_key()], True)
+    case("cosignature only, witness key", base, [WITNESS_A.verifier_key()], valid=True)
+    case(
+        "unknown signature besides a valid one",
+        text + "\n" + STRANGER.sign(text).line() + sig_line,
+        [log_vkey],
+        valid=True,
+    )
+    case("spec example, wrong key", SPEC_NOTE, [log_vkey])
+    case("unknown key only", text + "\n" + STRANGER.sign(text).line(), [log_vkey])
+    case("same name, different key", base, [OTHER_LOG.verifier_key()])
+    case("no verifiers", base, [])
+    case("text altered", base.replace("\n37\n", "\n38\n", 1), [log_vkey])
+    case("text altered (spec example)", SPEC_NOTE.replace("example", "Example", 1), [SPEC_VKEY])
+    case("missing empty line", text + sig_line, [log_vkey])
+    case("two empty lines", text + "\n\n" + sig_line, [log_vkey])
+    case("trailing empty line", base + "\n", [log_vkey])
+    case("trailing garbage", base + "garbage\n", [log_vkey])
+    case("trailing garbage without newline", base + "x", [log_vkey])
+    case("no final newline", base[:-1], [log_vkey])
+    case("no signatures", text + "\n", [log_vkey])
+    case("text without final newline", text[:-1] + "\n" + sig_line, [log_vkey])
+    case("hyphen instead of em dash", text + "\n" + sig_line.replace("—", "-"), [log_vkey])
+    case("two spaces after em dash", text + "\n" + sig_line.replace("— ", "—  "), [log_vkey])
+    case("name mismatch", text + "\n" + sig_line.replace(LOG.name, LOG.name + "x"), [log_vkey])
+    case("bad base64", text + "\n" + sig_line.replace(blob, blob[:-2] + "!="), [log_vkey])
+    case("unpadded base64", text + "\n" + sig_line.replace(blob, blob.rstrip("=")), [log_vkey])
+    short = base64.b64encode(raw[:4]).decode()
+    case("key ID only", text + "\n" + sig_line.replace(blob, short), [log_vkey])
+    trunc = base64.b64encode(raw[:-1]).decode()
+    case("truncated signature", text + "\n" + sig_line.replace(blob, trunc), [log_vkey])
+    flipped = base64.b64encode(raw[:10] + bytes([raw[10] ^ 1]) + raw[11:]).decode()
+    case("flipped bit in signature", text + "\n" + sig_line.replace(blob, flipped), [log_vkey])
+    wrong_id = base64.b64encode(bytes([raw[0] ^ 1]) + raw[1:]).decode()
+    case("wrong key ID", text + "\n" + sig_line.replace(blob, wrong_id), [log_vkey])
+    case("CRLF line endings", base.replace("\n", "\r\n"), [log_vkey])
+    case("control character in text", "a\tb\n" + text + "\n" + sig_line, [log_vkey])
+    case(
+        "cosignature with altered timestamp",
+        base[: base.rindex("—")] + _retimestamp(base.splitlines()[-1]) + "\n",
+        [WITNESS_A.verifier_key()],
+    )
+    return cases
+
+
+def _retimestamp(line: str) -> str:
+    prefix, blob = line.rsplit(" ", 1)
+    raw = bytearray(base64.b64decode(blob))
+    raw[11] ^= 1  # the last byte of the 8-byte timestamp after the 4-byte key ID
+    return f"{prefix} {base64.b64encode(bytes(raw)).decode()}"
+
+
+def tiles_cases() -> dict[str, list[Case]]:
+    paths = [
+        ("tile/0/000", True),
+        ("tile/0/x001/x234/067", True),
+        ("tile/0/x001/x234/067.p/5", True),
+        ("tile/63/999", True),
+        ("tile/entries/x001/000.p/255", True),
+        ("tile/0/x000/001", False),
+        ("tile/0/1", False),
+        ("tile/0/0001", False),
+        ("tile/00/000", False),
+        ("tile/64/000", False),
+        ("tile/-1/000", False),
+        ("tile/0/000.p/0", False),
+        ("tile/0/000.p/256", False),
+        ("tile/0/000.p/05", False),
+        ("tile/0/x001", False),
+        ("tile/0/001/x234", False),
+        ("tile/0/000/", False),
+        ("/tile/0/000", False),
+        ("tile/data/000", False),
+    ]
+    bundles = [
+        ("two entries", "0001610000", True, 2),
+        ("empty bundle", "", True, 0),
+        ("truncated length prefix (trailing byte)", "00016100", False, None),
+        ("truncated entry", "0005616263", False, None),
+        ("length prefix only", "0003", False, None),
+        ("wrong width", "0001610000", False, 3),
+    ]
+    hash_tiles = [
+        ("one hash", "11" * 32, 1, True),
+        ("one byte short", "11" * 31, 1, False),
+        ("one byte long", "11" * 33, 1, False),
+        ("width zero", "", 0, False),
+        ("width 257", "11" * 32, 257, False),
+    ]
+    return {
+        "paths": [{"path": p, "valid": v} for p, v in paths],
+        "entry_bundles": [
+            {"desc": d, "data": data, "valid": v, "width": w} for d, data, v, w in bundles
+        ],
+        "hash_tiles": [
+            {"desc": d, "data": data, "width": w, "valid": v} for d, data, w, v in hash_tiles
+        ],
+    }
+
+
+def proof_file_cases() -> list[Case]:
+    index = 10
+    tree = CHECKPOINT_TREE
+    proof_lines = [base64.b64encode(h).decode() for h in tree.path(index)]
+    note = signed_checkpoint(WITNESS_A)
+    leaf = tree.leaves[index].hex()
+    log_vkeys = [LOG.verifier_key()]
+    witnesses = [WITNESS_A.verifier_key(), WITNESS_B.verifier_key()]
+
+    def build(
+        header: str = "c2sp.org/tlog-proof@v1",
+        idx: str = str(index),
+        lines: list[str] | None = None,
+        cp: str = note,
+        extra: str | None = None,
+    ) -> str:
+        out = [header]
+        if extra is not None:
+            out.append(f"extra {extra}")
+        out.append(f"index {idx}")
+        out += proof_lines if lines is None else lines
+        return "\n".join(out) + "\n\n" + cp
+
+    cases: list[Case] = []
+
+    def case(
+        desc: str,
+        text: str,
+        valid: bool = False,
+        quorum: int = 1,
+        leaf_hash: str = leaf,
+        vkeys: list[str] = log_vkeys,
+    ) -> None:
+        cases.append(
+            {
+                "desc": desc,
+                "valid": valid,
+                "text": text,
+                "leaf_hash": leaf_hash,
+                "log_verifier_keys": vkeys,
+                "witness_verifier_keys": witnesses,
+                "quorum": quorum,
+            }
+        )
+
+    case("happy path", build(), valid=True)
+    case(
+        "happy path with extra data", build(extra=base64.b64encode(b"context").decode()), valid=True
+    )
+    case("witness quorum of two not met", build(), quorum=2)
+    case("no log signature (log key unknown)", build(), vkeys=[STRANGER.verifier_key()])
+    case("wrong leaf", build(), leaf_hash=tree.leaves[index + 1].hex())
+    case("wrong header", build(header="c2sp.org/tlog-proof@v2"))
+    case("index off by one", build(idx=str(index + 1)))
+    case("index with leading zero", build(idx="010"))
+    case("index not a number", build(idx="ten"))
+    case("extra after index", build().replace(f"index {index}\n", f"index {index}\nextra AA==\n"))
+    case("extra not base64", build(extra="!!!"))
+    case("truncated proof", build(lines=proof_lines[:-1]))
+    case("extended proof", build(lines=[*proof_lines, proof_lines[0]]))
+    case("proof line not base64", build(lines=[*proof_lines[:-1], "not base64"]))
+    case(
+        "proof line of 31 bytes",
+        build(lines=[*proof_lines[:-1], base64.b64encode(bytes(31)).decode()]),
+    )
+    flipped = base64.b64encode(flip(base64.b64decode(proof_lines[0]))).decode()
+    case("flipped bit in proof", build(lines=[flipped, *proof_lines[1:]]))
+    case("missing empty line", build().replace("\n\n", "\n", 1))
+    case("checkpoint text altered", build(cp=note.replace("\n37\n", "\n38\n")))
+    case("trailing garbage after checkpoint", build() + "garbage\n")
+    case("no checkpoint", build(cp=""))
+    case("CRLF line endings", build().replace("\n", "\r\n"))
+    return cases
+
+
+def build() -> dict[str, Any]:
+    return {
+        "inclusion-corruptions.json": inclusion_cases(),
+        "consistency-corruptions.json": consistency_cases(),
+        "note-corruptions.json": note_cases(),
+        "tiles-corruptions.json": tiles_cases(),
+        "proof-file-corruptions.json": proof_file_cases(),
+    }
+
+
+def render(data: Any) -> str:
+    return json.dumps(data, indent=1, ensure_ascii=False) + "\n"
+
+
+def main() -> None:
+    for name, data in build().items():
+        (HERE / name).write_text(render(data), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
