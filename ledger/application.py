@@ -180,8 +180,10 @@ class Sunlight(Application[object]):
         except BatchRejected as exc:
             raise exc.errors[0].error from None
 
-    def submit_batch(self, submissions: Sequence[Submission]) -> list[Receipt]:
-        """Records every statement of one community, or none (bulk import of paper ledgers)."""
+    def submit_batch(self, submissions: Sequence[Submission], *, dry_run: bool = False
+                     ) -> list[Receipt]:
+        """Records every statement of one community, or none (bulk import of paper ledgers).
+        With ``dry_run`` every rule is checked and nothing is written."""
         if not submissions:
             return []
         statements: list[Statement] = []
@@ -196,24 +198,24 @@ class Sunlight(Application[object]):
         communities = {s.community for s in statements}
         if len(communities) != 1:
             raise InvalidInput("一次批量导入只能针对一个社区", code="batch-mixed-communities")
-        return self._append(communities.pop(), submissions, statements)
+        return self._append(communities.pop(), submissions, statements, dry_run)
 
     def _append(self, community_id: str, submissions: Sequence[Submission],
-                statements: Sequence[Statement]) -> list[Receipt]:
+                statements: Sequence[Statement], dry_run: bool = False) -> list[Receipt]:
         for _attempt in range(MAX_RETRIES):
             state = self._state(community_id)
             with state.lock:
                 if state is not self._states.get(community_id):
                     continue  # dropped while we waited
                 try:
-                    return self._append_locked(state, submissions, statements)
+                    return self._append_locked(state, submissions, statements, dry_run)
                 except IntegrityError:
                     # Another process appended first: re-read the log and check again.
                     self._drop(community_id)
         raise Conflict("写入冲突过多，请稍后重试", code="write-contention")
 
     def _append_locked(self, state: LogState, submissions: Sequence[Submission],
-                       statements: Sequence[Statement]) -> list[Receipt]:
+                       statements: Sequence[Statement], dry_run: bool) -> list[Receipt]:
         self._catch_up(state)
         now_ = self.clock()
         accepted: list[tuple[int, Submission, Statement, bytes]] = []
@@ -240,6 +242,10 @@ class Sunlight(Application[object]):
             if dirty:
                 self._drop(state.domain.community_id)
             raise BatchRejected(errors)
+        if dry_run:
+            if dirty:
+                self._drop(state.domain.community_id)
+            return []
         if accepted:
             try:
                 self._write(state, accepted, now_)

@@ -7,12 +7,14 @@ was refused, 2 when the command could not run.
 from __future__ import annotations
 
 import sys
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
+if TYPE_CHECKING:
+    from ledger.application import Sunlight
+
 from ledger.domain.errors import DomainError
-from ledger.persistence import default_db_url
 
 app = typer.Typer(
     name="sunlight",
@@ -22,11 +24,11 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+DEFAULT_DB = "sqlite:///sunlight.db"
 DbOption = Annotated[
     str,
     typer.Option("--db", envvar="SUNLIGHT_DB",
-                 help="SQLAlchemy 数据库地址，如 sqlite:///sunlight.db 或 postgresql+psycopg://…",
-                 default_factory=default_db_url, show_default="sqlite:///sunlight.db"),
+                 help="SQLAlchemy 数据库地址，如 sqlite:///sunlight.db 或 postgresql+psycopg://…"),
 ]
 
 
@@ -35,11 +37,11 @@ def fail(message: str, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
-def open_ledger(db: str):  # type: ignore[no-untyped-def]
+def open_ledger(db: str) -> Sunlight:
     from ledger.application import Sunlight
 
     try:
-        return Sunlight(db)
+        return Sunlight(db or DEFAULT_DB)
     except Exception as exc:  # a bad URL or an unreachable server: the command cannot run
         fail(f"无法打开数据库 {db}：{type(exc).__name__}: {exc}", 2)
 

@@ -1,0 +1,60 @@
+"""``sunlight keys``: a member's Ed25519 key files (PKCS#8 PEM, readable by the owner only)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ledger.cli.common import app, fail
+from ledger.signing import MemberKey
+
+keys_app = typer.Typer(help="成员签名密钥：生成、查看、列出。", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+KeyDir = Annotated[Path, typer.Option("--dir", envvar="SUNLIGHT_KEYS", help="密钥目录")]
+
+
+def key_path(name_or_path: str, directory: Path) -> Path:
+    path = Path(name_or_path)
+    if path.suffix == ".key" or path.parent != Path("."):
+        return path
+    return directory / f"{name_or_path}.key"
+
+
+@keys_app.command("new")
+def keys_new(name: Annotated[str, typer.Argument(help="密钥名（保存为 DIR/NAME.key）或文件路径")],
+             directory: KeyDir = Path("keys")) -> None:
+    """生成一把新的 Ed25519 签名密钥，私钥文件权限为 0600。"""
+    path = key_path(name, directory)
+    if path.exists():
+        fail(f"{path} 已存在；不会覆盖已有密钥")
+    key = MemberKey.generate()
+    key.save(path)
+    typer.echo(f"已生成 {path}")
+    typer.echo(f"key_id:     {key.key_id}")
+    typer.echo(f"public_key: {key.public_b64}")
+
+
+@keys_app.command("show")
+def keys_show(name: Annotated[str, typer.Argument(help="密钥名或文件路径")],
+              directory: KeyDir = Path("keys")) -> None:
+    """显示密钥的公钥与 key_id（不显示私钥）。"""
+    key = MemberKey.load(key_path(name, directory))
+    typer.echo(f"key_id:     {key.key_id}")
+    typer.echo(f"public_key: {key.public_b64}")
+
+
+@keys_app.command("list")
+def keys_list(directory: KeyDir = Path("keys")) -> None:
+    """列出密钥目录中的全部密钥。"""
+    files = sorted(directory.glob("*.key")) if directory.is_dir() else []
+    if not files:
+        typer.echo(f"{directory} 中没有密钥")
+        return
+    for path in files:
+        key = MemberKey.load(path)
+        mode = path.stat().st_mode & 0o777
+        warning = "" if mode == 0o600 else f"  警告：权限为 {mode:o}，应为 600"
+        typer.echo(f"{path.stem:20} {key.key_id}  {key.public_b64}{warning}")

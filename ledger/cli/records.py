@@ -1,0 +1,283 @@
+"""``sunlight record``, ``sunlight import``, ``sunlight forget``, ``sunlight kinds``, ``sunlight demo``.
+
+A record is given as JSON (``--json``) or as ``--set field=value`` pairs; personal data (a donor's
+or reporter's name and contact) is given with ``--person field=value`` and never enters the
+statement: it is stored privately, and the statement carries its salted commitment.
+
+Bulk import (``--from-file``) takes CSV (a header row of field names; nested fields dotted, like
+``votes.for``; lists and objects as JSON; ``person.*`` columns are private) or JSON Lines / a JSON
+array of bodies. Every row is checked; if any row is bad, nothing is recorded and every bad row
+is reported with its line number.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import shutil
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from ledger.application import BatchRejected, RowError
+from ledger.cli.common import DEFAULT_DB, DbOption, app, fail, open_ledger
+from ledger.cli.keys import KeyDir, key_path
+from ledger.cli.members import CommunityOpt, SignerOpt
+from ledger.domain.common import Body
+from ledger.domain.errors import DomainError, InvalidInput
+from ledger.domain.state import BODY_TYPES
+from ledger.persistence import now
+from ledger.signing import MemberKey, PrivateRecord, Statement, Submission
+
+
+def _schema_types(cls: type[Body]) -> dict[str, set[str]]:
+    schema = cls.model_json_schema()
+    types: dict[str, set[str]] = {}
+    for name, prop in schema.get("properties", {}).items():
+        found: set[str] = set()
+        for option in [prop, *prop.get("anyOf", [])]:
+            if "type" in option:
+                found.add(option["type"])
+            if "$ref" in option or "items" in option:
+                found.add("object" if "$ref" in option else "array")
+        types[name] = found
+    return types
+
+
+def body_from_fields(kind: str, fields: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Turns text fields (CSV cells, ``--set`` pairs) into a JSON body, typed by the kind's
+    schema, and the ``person.*`` fields into private data."""
+    cls = _kind(kind)
+    types = _schema_types(cls)
+    body: dict[str, Any] = {}
+    person: dict[str, str] = {}
+    for key, raw in fields.items():
+        value = raw.strip()
+        if value == "":
+            continue
+        if key.startswith("person."):
+            person[key[len("person."):]] = value
+            continue
+        head, _, rest = key.partition(".")
+        if rest:
+            body.setdefault(head, {})[rest] = int(value) if re.fullmatch(r"-?\d+", value) else value
+            continue
+        kinds = types.get(key, {"string"})
+        if "integer" in kinds and re.fullmatch(r"-?\d+", value):
+            body[key] = int(value)
+        elif "integer" in kinds and "string" not in kinds:
+            raise InvalidInput(f"字段 {key}：应为整数（金额以分为单位），而不是“{value}”",
+                               code="invalid-input")
+        elif "boolean" in kinds and value.lower() in ("true", "false", "是", "否"):
+            body[key] = value.lower() in ("true", "是")
+        elif kinds & {"array", "object"} and value[:1] in "[{":
+            try:
+                body[key] = json.loads(value)
+            except json.JSONDecodeError:
+                raise InvalidInput(f"字段 {key}：不是有效的 JSON", code="invalid-input") from None
+        else:
+            body[key] = value
+    return body, person
+
+
+def _kind(kind: str) -> type[Body]:
+    try:
+        return BODY_TYPES[kind]
+    except KeyError:
+        known = "、".join(sorted(BODY_TYPES))
+        raise InvalidInput(f"未知的记录类型：{kind}。可用类型：{known}", code="unknown-kind") from None
+
+
+def with_person(kind: str, body: dict[str, Any], person: dict[str, str]
+                ) -> tuple[PrivateRecord, ...]:
+    """Moves personal data into a private record and puts its commitment in the body."""
+    if not person:
+        return ()
+    cls = _kind(kind)
+    slots = [name for name in cls.model_fields if name.endswith("_commitment")]
+    if len(slots) != 1:
+        raise InvalidInput(f"“{cls.title_zh}”不收集个人信息", code="no-private-fields")
+    record = PrivateRecord.commit(person)
+    body[slots[0]] = record.commitment
+    return (record,)
+
+
+def _pairs(items: list[str] | None, what: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise InvalidInput(f"{what} 应写成 字段=值：{item}", code="invalid-input")
+        out[key.strip()] = value
+    return out
+
+
+@app.command("record")
+def record(kind: Annotated[str, typer.Argument(help="记录类型，如 fund.donation_recorded；见 sunlight kinds")],
+           community: CommunityOpt, key: SignerOpt,
+           json_body: Annotated[str | None, typer.Option("--json", help="记录内容（JSON 对象）")] = None,
+           set_: Annotated[list[str] | None, typer.Option("--set", help="字段=值，可重复")] = None,
+           person: Annotated[list[str] | None, typer.Option(
+               "--person", help="个人信息 字段=值（只存私密存储），可重复")] = None,
+           from_file: Annotated[Path | None, typer.Option(
+               "--from-file", help="批量导入 CSV / JSON / JSONL：全部成功或全部不登记")] = None,
+           directory: KeyDir = Path("keys"), db: DbOption = DEFAULT_DB) -> None:
+    """登记一条记录（或用 --from-file 批量导入历史台账），由签名人的密钥签名。"""
+    signer = MemberKey.load(key_path(key, directory))
+    ledger = open_ledger(db)
+    if from_file is not None:
+        submissions, lines, errors = read_import(from_file, kind, community, signer)
+        try:
+            receipts = ledger.submit_batch(submissions, dry_run=bool(errors))
+        except BatchRejected as exc:
+            errors += [RowError(lines[e.row - 1], e.error) for e in exc.errors]
+        if errors:
+            raise BatchRejected(sorted(errors, key=lambda e: e.row))
+        new = sum(not r.duplicate for r in receipts)
+        if not receipts:
+            fail(f"{from_file} 中没有可导入的记录")
+        typer.echo(f"已导入 {new} 条（重复 {len(receipts) - new} 条），"
+                   f"日志序号 {receipts[0].index}–{receipts[-1].index}")
+        return
+    if json_body is not None:
+        try:
+            body = json.loads(json_body)
+        except json.JSONDecodeError as exc:
+            raise InvalidInput(f"--json 不是有效的 JSON：{exc}", code="invalid-input") from None
+        if not isinstance(body, dict):
+            raise InvalidInput("--json 应为 JSON 对象", code="invalid-input")
+        extra, people = body_from_fields(kind, _pairs(set_, "--set"))
+        body |= extra
+    else:
+        body, people = body_from_fields(kind, _pairs(set_, "--set"))
+    private = with_person(kind, body, people | _pairs(person, "--person"))
+    signed = signer.sign(Statement(community, kind, now(), body))
+    receipt = ledger.submit(Submission(signed.statement, signed.signature, signed.key_id, private))
+    word = "已登记过（未重复登记）" if receipt.duplicate else "已登记"
+    typer.echo(f"{word}：{_kind(kind).title_zh}，日志序号 {receipt.index}")
+
+
+def read_import(path: Path, kind: str, community: str, signer: MemberKey
+                ) -> tuple[list[Submission], list[int], list[RowError]]:
+    """Reads every row; returns the good rows' submissions, their line numbers, and an error
+    for every row that could not even be read."""
+    rows: list[tuple[int, dict[str, Any] | None, dict[str, str], DomainError | None]] = []
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"无法读取 {path}：{exc}", code="import-unreadable") from None
+    if path.suffix.lower() == ".csv":
+        reader = csv.DictReader(text.splitlines(keepends=True))
+        for fields in reader:
+            line = reader.line_num  # the row's (last) physical line; the header is line 1
+            try:
+                if None in fields:
+                    raise InvalidInput("列数多于表头", code="invalid-input")
+                body, person = body_from_fields(kind, {k: v or "" for k, v in fields.items()})
+                rows.append((line, body, person, None))
+            except DomainError as exc:
+                rows.append((line, None, {}, exc))
+    else:
+        for line, item in _json_items(path, text):
+            if isinstance(item, DomainError):
+                rows.append((line, None, {}, item))
+                continue
+            person = {str(k): str(v) for k, v in item.pop("person", {}).items()}
+            rows.append((line, item, person, None))
+    if not rows:
+        raise InvalidInput(f"{path} 中没有数据行", code="import-empty")
+    errors: list[RowError] = []
+    submissions: list[Submission] = []
+    lines: list[int] = []
+    at = now()
+    for line, body, person, error in rows:
+        if error is not None or body is None:
+            errors.append(RowError(line, error or InvalidInput("空行")))
+            continue
+        try:
+            private = with_person(kind, body, person)
+            signed = signer.sign(Statement(community, kind, at, body))
+        except DomainError as exc:
+            errors.append(RowError(line, exc))
+            continue
+        submissions.append(Submission(signed.statement, signed.signature, signed.key_id, private))
+        lines.append(line)
+    return submissions, lines, errors
+
+
+def _json_items(path: Path, text: str) -> list[tuple[int, Any]]:
+    items: list[tuple[int, Any]] = []
+    if path.suffix.lower() == ".jsonl":
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                value = json.loads(line)
+            except json.JSONDecodeError as exc:
+                value = InvalidInput(f"不是有效的 JSON：{exc.msg}", code="invalid-input")
+            items.append((number, value))
+    else:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InvalidInput(f"{path} 不是有效的 JSON（第 {exc.lineno} 行）：{exc.msg}",
+                               code="import-unreadable") from None
+        if not isinstance(data, list):
+            raise InvalidInput(f"{path} 应为 JSON 数组，每项一条记录", code="import-unreadable")
+        items = list(enumerate(data, start=1))
+    return [(n, v if isinstance(v, dict | DomainError) else
+             InvalidInput("每条记录应为 JSON 对象", code="invalid-input")) for n, v in items]
+
+
+@app.command("forget")
+def forget(community: CommunityOpt,
+           person: Annotated[str, typer.Argument(help="承诺值（64 位十六进制）或姓名、联系方式")],
+           db: DbOption = DEFAULT_DB) -> None:
+    """删除某人的私密资料及盐值（个人信息保护法）。日志和所有签名保持不变，仍可核验。"""
+    erased = open_ledger(db).forget(community, person)
+    if not erased:
+        fail(f"私密存储中没有与“{person}”对应的资料")
+    typer.echo(f"已删除 {erased} 份私密资料；公开日志中的承诺值从此无法与任何人对应。")
+
+
+@app.command("kinds")
+def kinds() -> None:
+    """列出全部记录类型及其字段。"""
+    for kind, cls in BODY_TYPES.items():
+        fields = ", ".join(f"{n}{'' if f.is_required() else '?'}"
+                           for n, f in cls.model_fields.items())
+        typer.echo(f"{kind:34} {cls.title_zh}\n    {fields}")
+
+
+@app.command("demo")
+def demo(out: Annotated[Path, typer.Option(help="演示目录（数据库与门户）")] = Path("demo"),
+         port: Annotated[int, typer.Option(help="本地预览端口")] = 8000,
+         serve: Annotated[bool, typer.Option(help="建好后在本地预览门户")] = True,
+         db: Annotated[str | None, typer.Option("--db", help="默认 OUT/sunlight.db（每次重建）")]
+         = None) -> None:
+    """演示：幸福里社区一年的签名记录 → 透明日志 → 公开门户，并在本地预览。"""
+    from importlib.metadata import entry_points
+
+    from ledger.application import Sunlight
+    from ledger.demo import COMMUNITY, build_demo
+
+    out.mkdir(parents=True, exist_ok=True)
+    if db is None:
+        for stale in out.glob("sunlight.db*"):
+            stale.unlink()
+        db = f"sqlite:///{out / 'sunlight.db'}"
+    ledger = Sunlight(db)
+    build_demo(ledger)
+    size = ledger.size(COMMUNITY)
+    typer.echo(f"已登记幸福里社区 {size} 条签名记录，数据库：{db}")
+    typer.echo(f"日志验证公钥：{ledger.community(COMMUNITY).verifier_key}")
+    portals = list(entry_points(group="sunlight.demo"))
+    if not portals:
+        typer.echo("（未安装门户发布器 publisher，跳过门户）")
+        return
+    site = out / "site"
+    if site.exists():
+        shutil.rmtree(site)
+    portals[0].load()(ledger, COMMUNITY, site, serve, port)
