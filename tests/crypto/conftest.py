@@ -1,17 +1,14 @@
-"""Shared helpers for the ledger.crypto tests.
+"""Make the test-only helpers in this directory (``reference_tree``) importable.
 
-tests/ has no __init__.py, so pytest puts this directory on sys.path (rootdir-relative
-"prepend" import mode): test modules import ``reference_tree`` directly.
+tests/ has no ``__init__.py``; pytest's default import mode already puts this directory on
+``sys.path``, and this keeps it so under ``--import-mode=importlib`` too.
 """
 
 from __future__ import annotations
 
-import json
+import sys
 from pathlib import Path
-from typing import Any
 
-VECTORS = Path(__file__).resolve().parents[1] / "vectors"
-
-
-def load_vectors(name: str) -> Any:
-    return json.loads((VECTORS / name).read_text(encoding="utf-8"))
+_HERE = str(Path(__file__).resolve().parent)
+if _HERE not in sys.path:
+    sys.path.insert(0, _HERE)

@@ -4,15 +4,22 @@ with a VerificationError subclass, and make_vectors.py still reproduces the file
 from __future__ import annotations
 
 import importlib.util
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import VECTORS, load_vectors
 
 from ledger.crypto import merkle, tiles
 from ledger.crypto.errors import VerificationError
 from ledger.crypto.note import Verifier, open_note
 from ledger.crypto.proof_file import verify_proof_file
+
+VECTORS = Path(__file__).resolve().parents[1] / "vectors"
+
+
+def load_vectors(name: str) -> Any:
+    return json.loads((VECTORS / name).read_text(encoding="utf-8"))
 
 
 def ids(cases: list[dict[str, Any]]) -> list[str]:
