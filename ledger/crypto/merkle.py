@@ -4,7 +4,7 @@ Nodes are named by coordinates ``(level, index)``: node ``(l, k)`` is the Merkle
 the leaves ``[k * 2**l, (k + 1) * 2**l)``; it exists only once the tree holds all of them
 ("complete node"). Storage keeps complete nodes; every other hash a proof needs (the
 incomplete subtrees at the right edge of a tree) is folded here from complete nodes, so a
-proof costs one batched ``get_nodes`` call and no rescan of the log.
+proof costs one batched ``get_node`` call and no rescan of the log.
 """
 
 from __future__ import annotations
@@ -66,9 +66,9 @@ def _fold(hashes: Sequence[bytes]) -> bytes:
     return result
 
 
-def _resolve(plan: list[list[NodeId]], get_nodes: GetNodes) -> list[bytes]:
+def _resolve(plan: list[list[NodeId]], get_node: GetNodes) -> list[bytes]:
     wanted = sorted({node for segment in plan for node in segment})
-    found = get_nodes(wanted) if wanted else {}
+    found = get_node(wanted) if wanted else {}
     for node in wanted:
         value = found.get(node)
         if value is None or len(value) != HASH_SIZE:
@@ -76,21 +76,21 @@ def _resolve(plan: list[list[NodeId]], get_nodes: GetNodes) -> list[bytes]:
     return [_fold([found[node] for node in segment]) for segment in plan]
 
 
-def subtree_root(start: int, end: int, get_nodes: GetNodes) -> bytes:
+def subtree_root(start: int, end: int, get_node: GetNodes) -> bytes:
     """MTH(D[start:end]) for a subtree of the tree (``start`` aligned to its width)."""
     if not 0 <= start < end:
         raise OutOfRangeError(f"empty or negative range [{start}, {end})")
     width = 1 << (end - start - 1).bit_length()
     if start % width:
         raise OutOfRangeError(f"[{start}, {end}) is not a subtree")
-    return _resolve([_decompose(start, end)], get_nodes)[0]
+    return _resolve([_decompose(start, end)], get_node)[0]
 
 
-def root_at(size: int, get_nodes: GetNodes) -> bytes:
+def root_at(size: int, get_node: GetNodes) -> bytes:
     """The root hash of the tree of ``size`` leaves."""
     if size < 0:
         raise OutOfRangeError(f"negative tree size {size}")
-    return EMPTY_ROOT if size == 0 else subtree_root(0, size, get_nodes)
+    return EMPTY_ROOT if size == 0 else subtree_root(0, size, get_node)
 
 
 def _inclusion_plan(index: int, start: int, end: int) -> list[list[NodeId]]:
@@ -113,14 +113,14 @@ def _consistency_plan(old: int, start: int, end: int, whole: bool) -> list[list[
     return [*_consistency_plan(old, mid, end, False), _decompose(start, mid)]
 
 
-def inclusion_proof(index: int, size: int, get_nodes: GetNodes) -> list[bytes]:
+def inclusion_proof(index: int, size: int, get_node: GetNodes) -> list[bytes]:
     """The inclusion proof of leaf ``index`` in the tree of ``size`` leaves."""
     if not 0 <= index < size:
         raise OutOfRangeError(f"leaf {index} is not in a tree of size {size}")
-    return _resolve(_inclusion_plan(index, 0, size), get_nodes)
+    return _resolve(_inclusion_plan(index, 0, size), get_node)
 
 
-def consistency_proof(old: int, new: int, get_nodes: GetNodes) -> list[bytes]:
+def consistency_proof(old: int, new: int, get_node: GetNodes) -> list[bytes]:
     """The consistency proof from the tree of ``old`` leaves to the tree of ``new`` leaves.
 
     Empty when ``old`` is 0 or equals ``new`` (nothing to prove).
@@ -129,7 +129,7 @@ def consistency_proof(old: int, new: int, get_nodes: GetNodes) -> list[bytes]:
         raise OutOfRangeError(f"no consistency proof from size {old} to size {new}")
     if old == 0 or old == new:
         return []
-    return _resolve(_consistency_plan(old, 0, new, True), get_nodes)
+    return _resolve(_consistency_plan(old, 0, new, True), get_node)
 
 
 def _check_hash(value: bytes, what: str) -> None:
@@ -242,11 +242,11 @@ class CompactRange:
         self._hashes = list(hashes)
 
     @classmethod
-    def load(cls, size: int, get_nodes: GetNodes) -> CompactRange:
+    def load(cls, size: int, get_node: GetNodes) -> CompactRange:
         """Rebuild the frontier of the tree of ``size`` leaves from stored nodes."""
         if size < 0:
             raise OutOfRangeError(f"negative tree size {size}")
-        return cls(size, _resolve([[node] for node in _decompose(0, size)], get_nodes))
+        return cls(size, _resolve([[node] for node in _decompose(0, size)], get_node))
 
     @property
     def size(self) -> int:
