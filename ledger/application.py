@@ -13,6 +13,7 @@ import json
 import os
 import re
 import threading
+from uuid import UUID
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -22,6 +23,7 @@ from eventsourcing.persistence import IntegrityError
 from sqlalchemy import delete, insert, select, tuple_
 from sqlalchemy.engine import Engine
 
+from ledger.acceptance import MAX_FUTURE, MAX_PAST, accept, check_time
 from ledger.crypto.checkpoint import Checkpoint
 from ledger.crypto.merkle import (
     CompactRange,
@@ -31,14 +33,12 @@ from ledger.crypto.merkle import (
     leaf_hash,
 )
 from ledger.crypto.note import Signer, sign_note
-from ledger.domain.community import Community
-from ledger.domain.errors import Conflict, DomainError, InvalidInput, NotAuthorised, NotFound
-from ledger.domain.members import key_id_of
+from ledger.domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from ledger.domain.state import CommunityState, Signed, parse_body
 from ledger.persistence import (
     CommunityLog,
-    logs_table,
     log_id,
+    logs_table,
     now,
     prepare,
     private_table,
@@ -50,7 +50,6 @@ from ledger.signing import (
     Submission,
     encode_entry,
     statement_hash,
-    verify_signature,
 )
 
 MAX_RETRIES = 20
@@ -114,14 +113,13 @@ def _utcnow() -> datetime:
     return now()
 
 
-class Sunlight(Application[object]):
+class Sunlight(Application[UUID]):
     """Many communities, one database. Thread-safe; several processes may share a database."""
 
     name = "Sunlight"
 
     def __init__(self, db_url: str, *, clock: Callable[[], datetime] = _utcnow,
-                 max_past: timedelta = timedelta(hours=24),
-                 max_future: timedelta = timedelta(minutes=5)) -> None:
+                 max_past: timedelta = MAX_PAST, max_future: timedelta = MAX_FUTURE) -> None:
         super().__init__(env={
             "PERSISTENCE_MODULE": "eventsourcing_sqlalchemy",
             "SQLALCHEMY_URL": db_url,
@@ -260,30 +258,14 @@ class Sunlight(Application[object]):
     def _check(self, state: LogState, sub: Submission, st: Statement, now_: datetime,
                pending: int) -> None:
         """Every check before a statement is folded in; folds it in on success."""
-        domain = state.domain
-        if st.community != domain.community_id:
-            raise InvalidInput("声明中的社区与目标社区不一致", code="community-mismatch")
-        if st.at < now_ - self.max_past or st.at > now_ + self.max_future:
-            raise InvalidInput(
-                f"声明时间 {st.at.isoformat()} 超出允许范围（过去 {self.max_past}，"
-                f"未来 {self.max_future}）；请用准确的时钟重新签名", code="stale-statement")
+        check_time(st.at, now_, self.max_past, self.max_future)
         body = parse_body(st.kind, st.body)
-        public_key = domain.public_key_of(sub.key_id)
-        if public_key is None and isinstance(body, Community.Founded) and domain.community is None:
-            public_key = body.founder_public_key
-        if public_key is None:
-            raise NotAuthorised("签名密钥不属于本社区任何成员", code="unknown-key")
-        verify_signature(public_key, sub.statement, sub.signature)
-        if key_id_of(public_key) != sub.key_id:
-            raise NotAuthorised("key_id 与签名公钥不符", code="key-id-mismatch")
-        domain.authorise(st.kind, body, sub.key_id, public_key, st.at)
         commitments = _commitments(body.to_json())
         for record in sub.private:
             record.check()
             if record.commitment not in commitments:
                 raise InvalidInput("私密资料没有对应到声明中的任何承诺值", code="commitment-unused")
-        domain.apply(Signed(domain.size, st.kind, body, sub.key_id, st.at,
-                            statement_hash(sub.statement)))
+        accept(state.domain, sub.statement, st, sub.signature, sub.key_id)
 
     def _write(self, state: LogState, accepted: list[tuple[int, Submission, Statement, bytes]],
                accepted_at: datetime) -> None:

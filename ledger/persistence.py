@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -76,6 +77,7 @@ class CommunityLog:
     """A community's append-only log, as an event stream (never replayed as an aggregate: the
     application folds its entries into :class:`ledger.domain.state.CommunityState`)."""
 
+    @dataclass(frozen=True)
     class EntryAppended(DomainEvent):
         entry: str  # the leaf: canonical JSON (UTF-8)
         checkpoint: str | None  # signed note over the tree ending here, on a batch's last entry

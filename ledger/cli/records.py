@@ -192,10 +192,11 @@ def read_import(path: Path, kind: str, community: str, signer: MemberKey
     submissions: list[Submission] = []
     lines: list[int] = []
     at = now()
-    for line, body, person, error in rows:
-        if error is not None or body is None:
+    for line, maybe_body, person, error in rows:
+        if error is not None or maybe_body is None:
             errors.append(RowError(line, error or InvalidInput("空行")))
             continue
+        body = maybe_body
         try:
             private = with_person(kind, body, person)
             signed = signer.sign(Statement(community, kind, at, body))

@@ -103,7 +103,7 @@ class Decision:
         quorum: Quorum = Quorum()
         passed: bool
         resolution: Text
-        authorises: Annotated[list[Authorisation], Field(max_length=20)] = []
+        authorises: Annotated[list[Authorisation], Field(max_length=20, default_factory=list)]
 
     def __init__(self, event: Resolved, meeting: Meeting, index: int) -> None:
         votes, present = event.votes, meeting.held.attendance.present

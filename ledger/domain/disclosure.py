@@ -44,7 +44,7 @@ class Disclosure:
         period: Period
         title: ShortText
         body: Text
-        attachments: Attachments = []
+        attachments: Attachments = Field(default_factory=list)
 
     class Corrected(Body):
         kind: ClassVar[str] = "disclosure.corrected"
@@ -55,7 +55,7 @@ class Disclosure:
         title: ShortText | None = None
         body: Text
         reason: Text
-        attachments: Attachments = []
+        attachments: Attachments = Field(default_factory=list)
 
     class Retracted(Body):
         kind: ClassVar[str] = "disclosure.retracted"

@@ -90,8 +90,8 @@ class EvaluationRound:
         self.id = event.round_id
         self.opened = event
         self.index = index
-        self.results: ResultsRecorded | None = None
-        self.consequence: ConsequenceRecorded | None = None
+        self.results: EvaluationRound.ResultsRecorded | None = None
+        self.consequence: EvaluationRound.ConsequenceRecorded | None = None
 
     def record_results(self, event: ResultsRecorded) -> None:
         if self.results is not None:

@@ -107,8 +107,8 @@ class EstateFees:
         self.estate_id = estate_id
         self.budgets: dict[int, dict[str, int]] = {}
         self.spent: dict[int, dict[str, int]] = {}
-        self.income: dict[str, IncomeRecorded] = {}
-        self.spends: dict[str, SpendRecorded] = {}
+        self.income: dict[str, EstateFees.IncomeRecorded] = {}
+        self.spends: dict[str, EstateFees.SpendRecorded] = {}
 
     def set_budget(self, event: BudgetSet) -> None:
         categories = [line.category for line in event.lines]

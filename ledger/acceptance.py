@@ -1,0 +1,52 @@
+"""Whether a signed statement is accepted into a community's log: the one function that both the
+ledger (before storing) and the auditor's verifier (replaying the published log) call.
+
+Pure: no database, no clock of its own. The verifier passes ``verify=False`` and checks the
+returned public key's signatures in a process pool instead, since that is nearly all its work.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from ledger.domain.community import Community
+from ledger.domain.errors import InvalidInput, NotAuthorised
+from ledger.domain.members import key_id_of
+from ledger.domain.state import CommunityState, Signed, parse_body
+from ledger.signing import Statement, statement_hash, verify_signature
+
+MAX_PAST = timedelta(hours=24)
+MAX_FUTURE = timedelta(minutes=5)
+
+
+def check_time(at: datetime, now: datetime, max_past: timedelta = MAX_PAST,
+               max_future: timedelta = MAX_FUTURE) -> None:
+    if at < now - max_past or at > now + max_future:
+        raise InvalidInput(
+            f"声明时间 {at.isoformat()} 超出允许范围（过去 {max_past}，未来 {max_future}）；"
+            "请用准确的时钟重新签名", code="stale-statement")
+
+
+def accept(domain: CommunityState, statement_bytes: bytes, statement: Statement,
+           signature: bytes, key_id: str, *, verify: bool = True) -> tuple[str, Signed]:
+    """Checks the signer and every rule, then folds the statement into ``domain``.
+
+    Returns the signer's public key and what was folded. On any error ``domain`` is unchanged.
+    """
+    if statement.community != domain.community_id:
+        raise InvalidInput("声明中的社区与目标社区不一致", code="community-mismatch")
+    body = parse_body(statement.kind, statement.body)
+    public_key = domain.public_key_of(key_id)
+    if public_key is None and isinstance(body, Community.Founded) and domain.community is None:
+        public_key = body.founder_public_key
+    if public_key is None:
+        raise NotAuthorised("签名密钥不属于本社区任何成员", code="unknown-key")
+    if key_id_of(public_key) != key_id:
+        raise NotAuthorised("key_id 与签名公钥不符", code="key-id-mismatch")
+    if verify:
+        verify_signature(public_key, statement_bytes, signature)
+    domain.authorise(statement.kind, body, key_id, public_key, statement.at)
+    signed = Signed(domain.size, statement.kind, body, key_id, statement.at,
+                    statement_hash(statement_bytes))
+    domain.apply(signed)
+    return public_key, signed

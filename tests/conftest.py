@@ -1,0 +1,75 @@
+"""Fixtures shared by every test package: storage backends and a test committee.
+
+Storage cases run on SQLite always and on PostgreSQL when it is reachable (127.0.0.1:5432, user
+postgres, trust auth, or ``SUNLIGHT_TEST_PG``). Each PostgreSQL case gets a fresh database,
+dropped afterwards. When PostgreSQL is unreachable the cases are skipped with the reason shown.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.committee import Committee
+
+PG_ADMIN = os.environ.get("SUNLIGHT_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def _pg_unreachable() -> str | None:
+    try:
+        import psycopg
+
+        with psycopg.connect(PG_ADMIN.replace("+psycopg", ""), connect_timeout=3):
+            return None
+    except Exception as exc:  # any failure means: skip, and say why
+        return f"PostgreSQL unreachable at {PG_ADMIN}: {type(exc).__name__}: {exc}"
+
+
+_PG_SKIP = _pg_unreachable()
+
+
+def fresh_pg_database() -> tuple[str, str]:
+    """Creates an empty database; returns (its SQLAlchemy URL, its name)."""
+    import psycopg
+
+    name = f"sunlight_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_ADMIN.replace("+psycopg", ""), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return PG_ADMIN.rsplit("/", 1)[0] + f"/{name}", name
+
+
+def drop_pg_database(name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN.replace("+psycopg", ""), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database on each storage backend."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'sunlight.db'}"
+        return
+    if _PG_SKIP:
+        pytest.skip(_PG_SKIP)
+    url, name = fresh_pg_database()
+    try:
+        yield url
+    finally:
+        drop_pg_database(name)
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'sunlight.db'}"
+
+
+@pytest.fixture
+def committee(sqlite_url: str) -> Committee:
+    """A founded community (幸福里 test) on SQLite with a chair, member, treasurer, supervisor."""
+    return Committee.found(sqlite_url)
