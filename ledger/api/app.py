@@ -1,0 +1,202 @@
+"""The Starlette application: the route table, the middleware, and the wiring.
+
+Routes are an explicit list; each documents itself (:mod:`ledger.api.openapi`). Sync endpoints
+run in Starlette's thread pool, where the ledger's blocking database calls belong.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.routing import BaseRoute, Route
+
+from ledger.api import communities, ops, records, tlog, witness
+from ledger.api import schemas as m
+from ledger.api.context import Services
+from ledger.api.limits import MAX_BODY, AddressLimit, BodyLimit, RateLimiter, TokenBuckets
+from ledger.api.metrics import Metrics, RequestMetrics, metrics_endpoint
+from ledger.api.openapi import (
+    COMMUNITY,
+    JSON,
+    OCTETS,
+    TEXT,
+    ApiRoute,
+    Body,
+    Operation,
+    Param,
+    build_document,
+)
+from ledger.api.problems import domain_error_handler, http_error_handler, server_error_handler
+from ledger.api.publishing import Publisher, PublishFn
+from ledger.api.readmodel import ReadModel
+from ledger.api.witness import Witness
+from ledger.application import Sunlight
+from ledger.crypto.cosignature import CosignatureSigner
+from ledger.crypto.note import Verifier
+from ledger.domain.errors import DomainError
+
+VERSION = "1"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How one service process behaves; ``sunlight serve`` fills it from flags and environment."""
+
+    rate_per_address: float = 50.0  # requests per second per client address (0: no limit)
+    burst_per_address: float = 200.0
+    rate_per_key: float = 10.0  # signed submissions per second per member key (0: no limit)
+    burst_per_key: float = 60.0
+    publish: PublishFn | None = None
+    publisher_name: str = "not-configured"
+    publish_delay: float = 2.0
+    publish_max_delay: float = 30.0
+    witness: CosignatureSigner | None = None
+    witness_logs: tuple[Verifier, ...] = ()
+
+
+def _int(name: str, description: str, minimum: int = 0) -> Param:
+    return Param(name, "query", {"type": "integer", "minimum": minimum,
+                                 "maximum": 2**53}, description, required=True)
+
+
+def _q(name: str, description: str, pattern: str = r"^[A-Za-z0-9._-]{1,64}$") -> Param:
+    return Param(name, "query", {"type": "string", "pattern": pattern}, description)
+
+
+def routes() -> list[BaseRoute]:
+    c = (COMMUNITY,)
+    record_filters = (
+        _q("kind", "记录类型或其前缀，如 fund 或 fund.donation_recorded"),
+        _q("category", "类别（公开事项类别、支出类别等）"),
+        _q("estate", "小区编号"),
+        _q("period", "期间前缀：2025、2025-03、2025-Q1", r"^[0-9]{4}(-[0-9A-Z]{1,2}){0,2}$"),
+        Param("cursor", "query", {"type": "string", "pattern": r"^(0|[1-9][0-9]{0,15})$"},
+              "上一页返回的 next_cursor"),
+        Param("limit", "query", {"type": "integer", "minimum": 1, "maximum": 100}, "每页条数"),
+    )
+    tile_param = Param("tile", "path", {"type": "string"},
+                       "<L>/<N>[.p/<W>] 或 entries/<N>[.p/<W>]（C2SP tlog-tiles）", required=True)
+    return [
+        ApiRoute("/v1/communities", communities.list_communities, methods=["GET"],
+                 name="communities", operation=Operation(
+                     "社区列表", "communities", {200: Body(JSON, m.CommunityList)})),
+        ApiRoute("/v1/communities/{community}", communities.get_community, methods=["GET"],
+                 name="community", operation=Operation(
+                     "社区概况", "communities", {200: Body(JSON, m.Community)}, c, errors=(404,))),
+        ApiRoute("/v1/communities/{community}/members", communities.list_members,
+                 methods=["GET"], name="members", operation=Operation(
+                     "成员及其任期、职务、密钥", "communities", {200: Body(JSON, m.MemberList)}, c,
+                     errors=(404,))),
+        ApiRoute("/v1/communities/{community}/keys", communities.list_keys, methods=["GET"],
+                 name="keys", operation=Operation(
+                     "签名密钥（含已更换、已撤销）", "communities", {200: Body(JSON, m.KeyList)}, c,
+                     errors=(404,))),
+        ApiRoute("/v1/communities/{community}/projections/{name}", communities.get_projection,
+                 methods=["GET"], name="projection", operation=Operation(
+                     "门户使用的视图：funds、fees、disclosures、decisions、evaluations、projects",
+                     "communities", {200: Body(JSON, m.Projection)},
+                     (*c, Param("name", "path", {"type": "string",
+                                                 "enum": sorted(communities.PROJECTIONS)},
+                                "视图名称", required=True)), errors=(404,))),
+        ApiRoute("/v1/communities/{community}/records", records.submit_record, methods=["POST"],
+                 name="submit", operation=Operation(
+                     "登记一份签名声明（任何记录类型）", "records",
+                     {201: Body(JSON, m.Receipt, "已持久保存并写入日志；附包含证明"),
+                      200: Body(JSON, m.Receipt, "同一份声明此前已登记（幂等）")}, c,
+                     request=Body(JSON, m.SubmissionIn, "Submission.to_json() 的格式"),
+                     errors=(400, 403, 404, 409, 413, 415, 422),
+                     headers={201: {"Location": "记录地址"}, 200: {"Location": "记录地址"}})),
+        ApiRoute("/v1/communities/{community}/records", records.list_records, methods=["GET"],
+                 name="records", operation=Operation(
+                     "记录列表（可按类型、类别、小区、期间筛选，游标分页）", "records",
+                     {200: Body(JSON, m.RecordPage)}, (*c, *record_filters),
+                     errors=(400, 404))),
+        ApiRoute("/v1/communities/{community}/records/{index:int}", records.get_record,
+                 methods=["GET"], name="record", operation=Operation(
+                     "按日志序号取一条记录", "records", {200: Body(JSON, {"$ref":
+                                                              "#/components/schemas/Record"})},
+                     (*c, Param("index", "path", {"type": "integer", "minimum": 0,
+                                                  "maximum": 2**53}, "日志序号", required=True)),
+                     errors=(400, 404))),
+        ApiRoute("/v1/communities/{community}/proofs/inclusion", tlog.get_inclusion_proof,
+                 methods=["GET"], name="inclusion_proof", operation=Operation(
+                     "包含证明（RFC 9162）", "log", {200: Body(JSON, m.InclusionProof)},
+                     (*c, _int("index", "日志序号"), _int("size", "树大小", 1)),
+                     errors=(400, 404))),
+        ApiRoute("/v1/communities/{community}/proofs/consistency", tlog.get_consistency_proof,
+                 methods=["GET"], name="consistency_proof", operation=Operation(
+                     "一致性证明（RFC 9162）", "log", {200: Body(JSON, m.ConsistencyProof)},
+                     (*c, _int("old", "旧树大小"), _int("new", "新树大小")), errors=(400, 404))),
+        ApiRoute("/log/{community}/checkpoint", tlog.get_checkpoint, methods=["GET"],
+                 name="checkpoint", operation=Operation(
+                     "最新签名检查点（C2SP tlog-checkpoint）", "log",
+                     {200: Body(TEXT, {"type": "string"})}, c, errors=(404,))),
+        ApiRoute("/log/{community}/tile/{tile:path}", tlog.get_tile, methods=["GET"],
+                 name="tile", operation=Operation(
+                     "哈希瓦片与条目包（C2SP tlog-tiles）", "log",
+                     {200: Body(OCTETS, {"type": "string", "format": "binary"})},
+                     (*c, tile_param), errors=(404,))),
+        ApiRoute("/witness/add-checkpoint", witness.add_checkpoint, methods=["POST"],
+                 name="add_checkpoint", operation=Operation(
+                     "见证：加签检查点（C2SP tlog-witness）", "witness",
+                     {200: Body(TEXT, {"type": "string"}, "见证人的联署签名行"),
+                      409: Body("text/x.tlog.size", {"type": "string"}, "见证人已知的树大小")},
+                     request=Body(TEXT, {"type": "string"}, "old <size>、一致性证明、空行、签名检查点"),
+                     errors=(400, 403, 404, 413, 422))),
+        ApiRoute("/healthz", ops.healthz, methods=["GET"], name="healthz", operation=Operation(
+            "进程存活", "operations", {200: Body(JSON, m.Health)})),
+        ApiRoute("/readyz", ops.readyz, methods=["GET"], name="readyz", operation=Operation(
+            "数据库可用", "operations", {200: Body(JSON, m.Health)}, errors=(503,))),
+        ApiRoute("/status", ops.status, methods=["GET"], name="status", operation=Operation(
+            "各社区日志长度与门户发布状态", "operations", {200: Body(JSON, m.Status)})),
+        ApiRoute("/metrics", metrics_endpoint, methods=["GET"], name="metrics",
+                 operation=Operation("Prometheus 指标", "operations",
+                                     {200: Body("text/plain", {"type": "string"})})),
+        Route("/openapi.json", ops.openapi, methods=["GET"], name="openapi"),
+    ]
+
+
+def create_app(ledger: Sunlight, settings: Settings | None = None) -> Starlette:
+    settings = settings or Settings()
+    metrics = Metrics()
+    publisher = Publisher(settings.publish, name=settings.publisher_name,
+                          delay=settings.publish_delay, max_delay=settings.publish_max_delay,
+                          observe=lambda result, s: metrics.publish.labels(result).observe(s))
+    limiter = RateLimiter(TokenBuckets(settings.rate_per_address, settings.burst_per_address),
+                          TokenBuckets(settings.rate_per_key, settings.burst_per_key))
+    services = Services(
+        ledger=ledger, reads=ReadModel(ledger), publisher=publisher, limiter=limiter,
+        metrics=metrics,
+        witness=Witness(ledger, settings.witness, settings.witness_logs)
+        if settings.witness is not None else None)
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        publisher.start()
+        try:
+            yield
+        finally:
+            publisher.stop()
+
+    table = routes()
+    app = Starlette(
+        routes=table,
+        middleware=[
+            Middleware(RequestMetrics, metrics=metrics),
+            Middleware(BodyLimit, limit=MAX_BODY),
+            Middleware(AddressLimit, buckets=limiter.per_address,
+                       on_limited=lambda scope: metrics.rate_limited.labels(scope).inc()),
+        ],
+        exception_handlers={DomainError: domain_error_handler,
+                            HTTPException: http_error_handler,
+                            Exception: server_error_handler},
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    app.state.openapi = build_document(table, title="阳光账本 Sunlight API", version=VERSION)
+    return app

@@ -1,0 +1,48 @@
+"""Operations: liveness, readiness, the service's status, and the OpenAPI document."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import text
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ledger.api.context import services
+from ledger.api.problems import ApiError
+from ledger.api.records import json_response
+
+
+def healthz(_request: Request) -> Response:
+    """The process answers: nothing else is checked."""
+    return json_response({"status": "ok"})
+
+
+def readyz(request: Request) -> Response:
+    """The database answers a query."""
+    try:
+        with services(request).ledger.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:  # any failure to reach the database means "not ready"
+        raise ApiError(503, "database-unavailable",
+                       f"数据库不可用（{type(exc).__name__}）") from None
+    return json_response({"status": "ready"})
+
+
+def status(request: Request) -> Response:
+    s = services(request)
+    communities: dict[str, Any] = {}
+    for info in s.ledger.communities():
+        communities[info.community_id] = {"size": s.ledger.size(info.community_id),
+                                          "publish": s.publisher.status(info.community_id)}
+    return json_response({
+        "service": "sunlight",
+        "publisher": s.publisher.name,
+        "witness": s.witness.signer.verifier_key() if s.witness is not None else None,
+        "communities": communities,
+    })
+
+
+def openapi(request: Request) -> Response:
+    document = request.app.state.openapi
+    return json_response(document)

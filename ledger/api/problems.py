@@ -1,0 +1,94 @@
+"""RFC 9457 problem documents: every error the service answers, in one shape.
+
+Each error has a stable ``type`` (``/problems/<code>``, the domain error's English code), a
+Chinese ``title`` that depends only on the status, and a Chinese ``detail`` for this occurrence.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ledger.domain.errors import DomainError
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+TITLES = {
+    400: "请求有误",
+    403: "无权登记",
+    404: "未找到",
+    405: "不支持的请求方法",
+    409: "冲突",
+    413: "请求内容过大",
+    415: "不支持的内容类型",
+    422: "不符合规则",
+    429: "请求过于频繁",
+    500: "服务器内部错误",
+    503: "服务暂不可用",
+}
+
+_HTTP_CODES = {
+    404: ("not-found", "没有这个地址"),
+    405: ("method-not-allowed", "此地址不支持该请求方法"),
+    413: ("body-too-large", "请求内容超过 64 KiB，未读取"),
+}
+
+log = logging.getLogger("sunlight.api")
+
+
+class ApiError(DomainError):
+    """An error raised by the HTTP layer itself (bad query parameter, rate limit, ...)."""
+
+    def __init__(self, status: int, code: str, message: str,
+                 headers: dict[str, str] | None = None) -> None:
+        super().__init__(message, code=code)
+        self.status = status
+        self.headers = headers or {}
+
+
+def problem_type(code: str) -> str:
+    return f"/problems/{code}"
+
+
+def problem(status: int, code: str, detail: str, *, headers: Mapping[str, str] | None = None,
+            extra: dict[str, Any] | None = None) -> Response:
+    body: dict[str, Any] = {"type": problem_type(code), "title": TITLES.get(status, "错误"),
+                            "status": status, "detail": detail, "code": code}
+    if extra:
+        body.update(extra)
+    return Response(orjson.dumps(body), status_code=status, media_type=PROBLEM_MEDIA_TYPE,
+                    headers=headers)
+
+
+def from_domain_error(exc: DomainError) -> Response:
+    from ledger.application import BatchRejected
+
+    extra = None
+    if isinstance(exc, BatchRejected):
+        extra = {"errors": [{"row": e.row, "code": e.error.code, "detail": str(e.error)}
+                            for e in exc.errors]}
+    headers = exc.headers if isinstance(exc, ApiError) else None
+    return problem(exc.status, exc.code, str(exc), headers=headers, extra=extra)
+
+
+async def domain_error_handler(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, DomainError)
+    return from_domain_error(exc)
+
+
+async def http_error_handler(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    code, detail = _HTTP_CODES.get(exc.status_code, ("http-error", str(exc.detail)))
+    return problem(exc.status_code, code, detail, headers=exc.headers)
+
+
+async def server_error_handler(request: Request, exc: Exception) -> Response:
+    log.error("unhandled error", extra={"event": "server_error", "path": request.url.path,
+                                        "error": type(exc).__name__}, exc_info=exc)
+    return problem(500, "internal-error", "服务器内部错误；请稍后重试（同一份签名声明重复提交不会重复登记）")

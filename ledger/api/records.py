@@ -1,0 +1,120 @@
+"""Recording and reading records: ``POST`` a signed statement, list records with filters.
+
+A ``201`` is answered only after ``Sunlight.submit`` has committed the entry, its tree nodes and
+the checkpoint signed over it in one database transaction; the response therefore carries the
+inclusion proof itself (no polling needed), against the checkpoint that covers the entry.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ledger.api import params
+from ledger.api.context import services
+from ledger.api.problems import ApiError
+from ledger.api.readmodel import Filter
+from ledger.api.schemas import SubmissionIn
+from ledger.application import Receipt, Sunlight
+from ledger.crypto._encoding import b64encode
+from ledger.crypto.checkpoint import Checkpoint
+from ledger.crypto.note import split_note
+from ledger.crypto.proof_file import format_proof
+from ledger.domain.errors import DomainError, InvalidInput
+from ledger.domain.state import explain
+from ledger.signing import Statement, Submission
+
+# Outcomes that say nothing about the key's owner: they do not use up the key's rate budget.
+UNSIGNED_OUTCOMES = {"signature-invalid", "unknown-key", "key-id-mismatch", "community-not-found"}
+PAGE_LIMIT = 100
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(orjson.dumps(body), status_code=status, media_type="application/json",
+                    headers=headers)
+
+
+def parse_submission(raw: bytes) -> Submission:
+    try:
+        obj = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise InvalidInput("请求内容不是有效的 JSON", code="body-not-json") from None
+    try:
+        SubmissionIn.model_validate(obj)
+    except ValidationError as exc:
+        raise InvalidInput(explain(exc), code="submission-malformed") from None
+    return Submission.from_json(obj)
+
+
+def receipt_json(ledger: Sunlight, receipt: Receipt) -> dict[str, Any]:
+    text, _ = split_note(receipt.checkpoint)
+    size = Checkpoint.parse(text).size
+    proof = ledger.inclusion_proof(receipt.community_id, receipt.index, size)
+    return {"community": receipt.community_id, "index": receipt.index,
+            "statement_hash": receipt.statement_hash, "duplicate": receipt.duplicate,
+            "checkpoint": receipt.checkpoint, "tree_size": size,
+            "inclusion_proof": [b64encode(h) for h in proof],
+            "proof": format_proof(receipt.index, proof, receipt.checkpoint)}
+
+
+def record_location(community: str, index: int) -> str:
+    return f"/v1/communities/{community}/records/{index}"
+
+
+async def submit_record(request: Request) -> Response:
+    s = services(request)
+    community = params.community(request)
+    content_type = request.headers.get("content-type", "application/json").split(";")[0].strip()
+    if content_type.lower() != "application/json":
+        raise ApiError(415, "unsupported-media-type", "请以 application/json 提交签名声明")
+    submission = parse_submission(await request.body())
+    limited = s.limiter.key_blocked(submission.key_id)
+    if limited is not None:
+        raise ApiError(429, "rate-limited-key", "该密钥提交过于频繁，请稍后再试",
+                       {"Retry-After": str(limited)})
+    try:
+        body = await run_in_threadpool(_submit, s.ledger, community, submission)
+    except DomainError as exc:
+        if exc.code not in UNSIGNED_OUTCOMES:
+            s.limiter.charge_key(submission.key_id)
+        raise
+    s.limiter.charge_key(submission.key_id)
+    if not body["duplicate"]:
+        s.metrics.appends.labels(community).inc()
+        s.publisher.notify(community)
+    return json_response(body, 200 if body["duplicate"] else 201,
+                         {"Location": record_location(community, body["index"])})
+
+
+def _submit(ledger: Sunlight, community: str, submission: Submission) -> dict[str, Any]:
+    if Statement.from_bytes(submission.statement).community != community:
+        raise InvalidInput("声明中的社区与提交地址中的社区不一致", code="community-mismatch")
+    return receipt_json(ledger, ledger.submit(submission))
+
+
+def list_records(request: Request) -> Response:
+    s = services(request)
+    community = params.community(request)
+    where = Filter(kind=params.text(request, "kind"), category=params.text(request, "category"),
+                   estate=params.text(request, "estate"),
+                   period=params.text(request, "period", pattern=r"[0-9]{4}(-[0-9A-Z]{1,2}){0,2}"))
+    start = params.integer(request, "cursor", default=0)
+    limit = params.integer(request, "limit", default=50, minimum=1, maximum=PAGE_LIMIT)
+    records, following = s.reads.records(community, where, start, limit)
+    return json_response({"records": records,
+                          "next_cursor": None if following is None else str(following)})
+
+
+def get_record(request: Request) -> Response:
+    s = services(request)
+    community = params.community(request)
+    index = params.integer(request, "index")
+    records, _ = s.reads.records(community, Filter(), index, 1)
+    if not records or records[0]["index"] != index:
+        raise ApiError(404, "record-not-found", f"社区 {community} 没有序号为 {index} 的记录")
+    return json_response(records[0])

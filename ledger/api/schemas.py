@@ -1,0 +1,163 @@
+"""The JSON bodies the service accepts and answers, as pydantic models.
+
+They exist for the contract: endpoints build plain dicts, and ``/openapi.json`` takes its
+schemas from these models' ``model_json_schema()``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+HEX64 = r"^[0-9a-f]{64}$"
+B64_HASH = r"^[A-Za-z0-9+/]{43}=$"
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PrivateRecordIn(Model):
+    commitment: str = Field(pattern=HEX64, description="SHA-256(salt || 规范化资料)，十六进制")
+    salt: str = Field(pattern=r"^[0-9a-f]{64}$", description="32 字节盐，十六进制")
+    data: dict[str, str] = Field(description="个人资料（只存私密库，不进日志）")
+
+
+class SubmissionIn(Model):
+    """A signed statement, exactly as ``sunlight`` signs it (``Submission.to_json()``)."""
+
+    statement: str = Field(min_length=1, max_length=60_000,
+                           description="RFC 8785 规范 JSON 声明：v、community、kind、at、body")
+    signature: str = Field(pattern=r"^[A-Za-z0-9+/]{86}==$",
+                           description="成员 Ed25519 签名（base64，64 字节）")
+    key_id: str = Field(pattern=r"^[0-9a-f]{16}$", description="签名密钥编号")
+    private: list[PrivateRecordIn] = Field(default=[], max_length=20)
+
+
+class Receipt(Model):
+    """Where the record is in the log, and the proof that it is there."""
+
+    community: str
+    index: int = Field(ge=0, description="日志序号")
+    statement_hash: str = Field(pattern=HEX64)
+    duplicate: bool = Field(description="同一份声明此前已登记（幂等）")
+    checkpoint: str = Field(description="覆盖该条目的签名检查点（C2SP signed note）")
+    tree_size: int = Field(ge=1)
+    inclusion_proof: list[str] = Field(description="包含证明，base64 哈希，叶子的兄弟节点在前")
+    proof: str = Field(description="离线证明文件（c2sp.org/tlog-proof@v1）")
+
+
+class Community(Model):
+    community: str
+    origin: str = Field(description="日志名称（检查点首行）")
+    verifier_key: str = Field(description="检查点验签公钥（note verifier key）")
+    size: int = Field(ge=0)
+    name: str | None = None
+    estates: list[dict[str, Any]] = []
+
+
+class CommunityList(Model):
+    communities: list[Community]
+
+
+class Key(Model):
+    key_id: str
+    public_key: str
+    member_id: str
+    added_index: int
+    retired_index: int | None
+    retired_reason: str | None
+
+
+class Member(Model):
+    member_id: str
+    name: str
+    role: str
+    role_zh: str
+    term_start: str
+    term_end: str | None
+    active: bool
+    keys: list[Key]
+
+
+class MemberList(Model):
+    members: list[Member]
+
+
+class KeyList(Model):
+    keys: list[Key]
+
+
+class Record(Model):
+    index: int = Field(ge=0)
+    kind: str
+    title_zh: str
+    at: str = Field(description="签名时间（UTC）")
+    accepted_at: str = Field(description="登记时间（UTC）")
+    key_id: str
+    statement_hash: str = Field(pattern=HEX64)
+    body: dict[str, Any] = Field(description="记录内容，见各记录类型的模式")
+    entry: str = Field(description="日志条目原文（默克尔树叶子）")
+
+
+class RecordPage(Model):
+    records: list[Record]
+    next_cursor: str | None = Field(description="下一页游标；没有更多记录时为 null")
+
+
+class Projection(Model):
+    community: str
+    size: int = Field(ge=0, description="投影所依据的日志长度")
+    items: list[dict[str, Any]]
+
+
+class InclusionProof(Model):
+    index: int = Field(ge=0)
+    tree_size: int = Field(ge=1)
+    leaf_hash: str = Field(pattern=B64_HASH)
+    hashes: list[str]
+
+
+class ConsistencyProof(Model):
+    old: int = Field(ge=0)
+    new: int = Field(ge=0)
+    hashes: list[str]
+
+
+class PublishStatus(Model):
+    state: str = Field(description="not-configured | idle | pending | running | ok | failed")
+    last_started_at: str | None = None
+    last_finished_at: str | None = None
+    last_duration_s: float | None = None
+    last_result: str | None = None
+    last_error: str | None = None
+
+
+class CommunityStatus(Model):
+    size: int
+    publish: PublishStatus
+
+
+class Status(Model):
+    service: str
+    publisher: str = Field(description="发布程序：not-configured 或其名称")
+    witness: str | None = Field(description="见证人公钥（未配置时为 null）")
+    communities: dict[str, CommunityStatus]
+
+
+class Health(Model):
+    status: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    errors: list[dict[str, Any]] | None = None

@@ -1,0 +1,134 @@
+"""Running the service under uvicorn, configured from the environment.
+
+``sunlight serve`` turns its flags into ``SUNLIGHT_*`` environment variables and starts uvicorn
+with the :func:`app_from_env` factory, so that every worker process builds the same service.
+uvicorn's graceful shutdown (SIGTERM or SIGINT) stops accepting connections and lets in-flight
+requests -- writes included -- finish before the process exits.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+
+import uvicorn
+from starlette.applications import Starlette
+
+from ledger.api.app import Settings, create_app
+from ledger.api.logs import configure, uvicorn_log_config
+from ledger.api.publishing import PublishFn
+from ledger.crypto.cosignature import CosignatureSigner
+from ledger.crypto.note import Verifier
+from ledger.persistence import default_db_url
+
+PUBLISH_TIMEOUT = 600.0
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    db: str
+    host: str = "127.0.0.1"
+    port: int = 8080
+    workers: int = 1
+    log_level: str = "info"
+    rate_per_address: float = 50.0
+    rate_per_key: float = 10.0
+    publish_cmd: str | None = None
+    witness_name: str | None = None
+    witness_seed_file: str | None = None
+    witness_logs: tuple[str, ...] = field(default=())
+    graceful_timeout: int = 30
+
+    def environment(self) -> dict[str, str]:
+        env = {"SUNLIGHT_DB": self.db, "SUNLIGHT_LOG_LEVEL": self.log_level,
+               "SUNLIGHT_RATE_PER_ADDRESS": str(self.rate_per_address),
+               "SUNLIGHT_RATE_PER_KEY": str(self.rate_per_key),
+               "SUNLIGHT_WITNESS_LOGS": " ".join(self.witness_logs)}
+        if self.publish_cmd:
+            env["SUNLIGHT_PUBLISH_CMD"] = self.publish_cmd
+        if self.witness_name and self.witness_seed_file:
+            env["SUNLIGHT_WITNESS_NAME"] = self.witness_name
+            env["SUNLIGHT_WITNESS_SEED_FILE"] = self.witness_seed_file
+        return env
+
+
+def command_publisher(template: str, db: str) -> PublishFn:
+    """Runs ``template`` (``{community}`` and ``{db}`` substituted) for each publish."""
+    args = shlex.split(template)
+
+    def publish(community_id: str) -> None:
+        argv = [a.replace("{community}", community_id).replace("{db}", db) for a in args]
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=PUBLISH_TIMEOUT,
+                              check=False)
+        if done.returncode != 0:
+            tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
+            raise RuntimeError(f"exit {done.returncode}: {' | '.join(tail)}")
+
+    return publish
+
+
+def entry_point_publisher(db: str) -> tuple[PublishFn, str] | None:
+    """The ``sunlight.publish`` entry point, a callable ``(db_url, community_id) -> None``."""
+    for ep in entry_points(group="sunlight.publish"):
+        target = ep.load()
+
+        def publish(community_id: str, _target: object = target) -> None:
+            _target(db, community_id)  # type: ignore[operator]
+
+        return publish, ep.name
+    return None
+
+
+def load_seed(path: str) -> bytes:
+    with open(path, "rb") as f:
+        raw = f.read().strip()
+    if len(raw) == 64:
+        return bytes.fromhex(raw.decode())
+    if len(raw) == 32:
+        return raw
+    raise ValueError(f"{path}: a witness seed is 32 bytes, raw or as 64 hex digits")
+
+
+def settings_from_env(env: dict[str, str] | None = None) -> Settings:
+    env = dict(os.environ if env is None else env)
+    db = env.get("SUNLIGHT_DB") or default_db_url()
+    publish: PublishFn | None = None
+    name = "not-configured"
+    if env.get("SUNLIGHT_PUBLISH_CMD"):
+        publish, name = command_publisher(env["SUNLIGHT_PUBLISH_CMD"], db), "command"
+    else:
+        found = entry_point_publisher(db)
+        if found is not None:
+            publish, name = found
+    witness = None
+    if env.get("SUNLIGHT_WITNESS_NAME") and env.get("SUNLIGHT_WITNESS_SEED_FILE"):
+        witness = CosignatureSigner.from_seed(env["SUNLIGHT_WITNESS_NAME"],
+                                              load_seed(env["SUNLIGHT_WITNESS_SEED_FILE"]))
+    logs = tuple(Verifier.from_key_string(v) for v in env.get("SUNLIGHT_WITNESS_LOGS", "").split())
+    return Settings(
+        rate_per_address=float(env.get("SUNLIGHT_RATE_PER_ADDRESS", "50")),
+        rate_per_key=float(env.get("SUNLIGHT_RATE_PER_KEY", "10")),
+        publish=publish, publisher_name=name,
+        publish_delay=float(env.get("SUNLIGHT_PUBLISH_DELAY", "2")),
+        witness=witness, witness_logs=logs)
+
+
+def app_from_env() -> Starlette:
+    """The uvicorn factory: one ledger and one application per worker process."""
+    from ledger.application import Sunlight
+
+    configure(os.environ.get("SUNLIGHT_LOG_LEVEL", "info"))
+    ledger = Sunlight(os.environ.get("SUNLIGHT_DB") or default_db_url())
+    return create_app(ledger, settings_from_env())
+
+
+def serve(options: ServeOptions) -> None:
+    os.environ.update(options.environment())
+    settings_from_env()  # fail here, once, on a bad witness key or log key
+    uvicorn.run("ledger.api.server:app_from_env", factory=True, host=options.host,
+                port=options.port, workers=options.workers, log_config=uvicorn_log_config(
+                    options.log_level), access_log=False, server_header=False,
+                timeout_graceful_shutdown=options.graceful_timeout, proxy_headers=False)

@@ -1,0 +1,126 @@
+"""The log as C2SP tlog-tiles resources, and inclusion and consistency proofs.
+
+Each community's log prefix is ``/log/<community>``: ``checkpoint``, ``tile/<L>/<N>[.p/<W>]``
+and ``tile/entries/<N>[.p/<W>]``. A tile is served only if the tree of the latest checkpoint
+holds all of it. Full tiles never change (cached for a year, immutable); partial tiles never
+change either but may be superseded by the full tile, so they are cached briefly; the
+checkpoint changes with every append and is not cached.
+"""
+
+from __future__ import annotations
+
+import gzip
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ledger.api import params
+from ledger.api.context import services
+from ledger.api.problems import ApiError
+from ledger.api.records import json_response
+from ledger.application import Sunlight
+from ledger.crypto._encoding import b64encode
+from ledger.crypto.checkpoint import Checkpoint
+from ledger.crypto.errors import MalformedError
+from ledger.crypto.merkle import leaf_hash
+from ledger.crypto.note import split_note
+from ledger.crypto.tiles import (
+    TILE_HEIGHT,
+    TILE_WIDTH,
+    TileRef,
+    encode_entry_bundle,
+    encode_hash_tile,
+    parse_tile_path,
+)
+
+CHECKPOINT_TYPE = "text/plain; charset=utf-8"
+TILE_TYPE = "application/octet-stream"
+IMMUTABLE = "public, max-age=31536000, immutable"
+PARTIAL = "public, max-age=60"
+MUTABLE = "no-cache"
+
+
+def checkpoint_size(signed: str) -> int:
+    text, _ = split_note(signed)
+    return Checkpoint.parse(text).size
+
+
+def read_tile(ledger: Sunlight, community: str, ref: TileRef, size: int) -> bytes | None:
+    """The tile's bytes if the tree of ``size`` leaves holds all of it, else None."""
+    first = ref.index * TILE_WIDTH
+    if ref.entries:
+        if first + ref.width > size:
+            return None
+        entries = [data for _, data in ledger.entries(community, first, first + ref.width)]
+        return encode_entry_bundle(entries) if len(entries) == ref.width else None
+    level = TILE_HEIGHT * ref.level
+    if first + ref.width > size >> level:
+        return None
+    hashes = ledger.level_hashes(community, level, first, first + ref.width)
+    return encode_hash_tile(hashes) if len(hashes) == ref.width else None
+
+
+def get_checkpoint(request: Request) -> Response:
+    s = services(request)
+    community = params.community(request)
+    signed = s.ledger.checkpoint(community)
+    return Response(signed, media_type=CHECKPOINT_TYPE, headers={"Cache-Control": MUTABLE})
+
+
+def get_tile(request: Request) -> Response:
+    s = services(request)
+    community = params.community(request)
+    path = "tile/" + str(request.path_params["tile"])
+    try:
+        ref = parse_tile_path(path)
+    except MalformedError:
+        raise ApiError(404, "tile-not-found", f"不是有效的瓦片路径：{path[:80]}") from None
+    size = checkpoint_size(s.ledger.checkpoint(community))
+    data = read_tile(s.ledger, community, ref, size)
+    if data is None:
+        raise ApiError(404, "tile-not-found", f"日志（长度 {size}）中还没有瓦片 {path}")
+    headers = {"Cache-Control": PARTIAL if ref.is_partial else IMMUTABLE}
+    if ref.entries:
+        headers["Vary"] = "Accept-Encoding"
+        if "gzip" in request.headers.get("accept-encoding", ""):
+            data = gzip.compress(data, compresslevel=5)
+            headers["Content-Encoding"] = "gzip"
+    return Response(data, media_type=TILE_TYPE, headers=headers)
+
+
+def get_inclusion_proof(request: Request) -> Response:
+    s = services(request)
+    community = params.community(request)
+    index = params.integer(request, "index")
+    size = params.integer(request, "size", minimum=1)
+    return json_response(_inclusion(s.ledger, community, index, size))
+
+
+def _inclusion(ledger: Sunlight, community: str, index: int, size: int) -> dict[str, object]:
+    current = ledger.size(community)
+    if size > current:
+        raise ApiError(400, "size-beyond-log", f"树大小 {size} 超过当前日志长度 {current}")
+    if index >= size:
+        raise ApiError(400, "index-beyond-size", f"序号 {index} 不在大小为 {size} 的树中")
+    entry = next(iter(ledger.entries(community, index, index + 1)))[1]
+    hashes = ledger.inclusion_proof(community, index, size)
+    return {"index": index, "tree_size": size, "leaf_hash": b64encode(leaf_hash(entry)),
+            "hashes": [b64encode(h) for h in hashes]}
+
+
+def get_consistency_proof(request: Request) -> Response:
+    s = services(request)
+    community = params.community(request)
+    old = params.integer(request, "old")
+    new = params.integer(request, "new")
+    return json_response(_consistency(s.ledger, community, old, new))
+
+
+def _consistency(ledger: Sunlight, community: str, old: int, new: int) -> dict[str, object]:
+    current = ledger.size(community)
+    if new > current:
+        raise ApiError(400, "size-beyond-log", f"树大小 {new} 超过当前日志长度 {current}")
+    if old > new:
+        raise ApiError(400, "old-after-new", f"旧树大小 {old} 大于新树大小 {new}")
+    hashes = ledger.consistency_proof(community, old, new)
+    return {"old": old, "new": new, "hashes": [b64encode(h) for h in hashes]}

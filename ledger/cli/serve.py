@@ -1,0 +1,50 @@
+"""``sunlight serve``: the ledger service over HTTP (Starlette under uvicorn)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from ledger.cli.common import DbOption, app, fail, open_ledger
+
+
+@app.command("serve")
+def serve(
+    db: DbOption,
+    host: Annotated[str, typer.Option(envvar="SUNLIGHT_HOST", help="监听地址")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(envvar="SUNLIGHT_PORT", help="监听端口")] = 8080,
+    workers: Annotated[int, typer.Option(envvar="SUNLIGHT_WORKERS", min=1,
+                                         help="工作进程数（SQLite 建议 1）")] = 1,
+    log_level: Annotated[str, typer.Option(envvar="SUNLIGHT_LOG_LEVEL",
+                                           help="日志级别：debug、info、warning")] = "info",
+    rate_per_address: Annotated[float, typer.Option(
+        envvar="SUNLIGHT_RATE_PER_ADDRESS", help="每个客户端地址每秒请求数上限（0 为不限）")] = 50.0,
+    rate_per_key: Annotated[float, typer.Option(
+        envvar="SUNLIGHT_RATE_PER_KEY", help="每把成员密钥每秒提交数上限（0 为不限）")] = 10.0,
+    publish_cmd: Annotated[str | None, typer.Option(
+        envvar="SUNLIGHT_PUBLISH_CMD",
+        help="有新记录后重建门户的命令，{community} 与 {db} 会被替换")] = None,
+    witness_name: Annotated[str | None, typer.Option(
+        envvar="SUNLIGHT_WITNESS_NAME", help="作为见证人时的名称")] = None,
+    witness_seed_file: Annotated[str | None, typer.Option(
+        envvar="SUNLIGHT_WITNESS_SEED_FILE", help="见证人 Ed25519 种子文件（32 字节或 64 位十六进制）")
+    ] = None,
+    witness_log: Annotated[list[str] | None, typer.Option(
+        help="另外见证的日志公钥（note verifier key），可重复")] = None,
+) -> None:
+    """运行账本服务：登记签名记录、查询记录与日志、提供证明（HTTP API）。"""
+    from ledger.api.server import ServeOptions
+    from ledger.api.server import serve as run
+
+    if (witness_name is None) != (witness_seed_file is None):
+        fail("--witness-name 与 --witness-seed-file 须同时提供")
+    open_ledger(db)  # creates the tables once, and fails clearly on a bad database URL
+    try:
+        run(ServeOptions(db=db, host=host, port=port, workers=workers, log_level=log_level,
+                         rate_per_address=rate_per_address, rate_per_key=rate_per_key,
+                         publish_cmd=publish_cmd, witness_name=witness_name,
+                         witness_seed_file=witness_seed_file,
+                         witness_logs=tuple(witness_log or ())))
+    except (ValueError, OSError) as exc:
+        fail(f"无法启动服务：{exc}", 2)
