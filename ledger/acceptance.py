@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from ledger.domain.common import Body
 from ledger.domain.community import Community
 from ledger.domain.errors import InvalidInput, NotAuthorised
 from ledger.domain.members import key_id_of
@@ -28,14 +29,16 @@ def check_time(at: datetime, now: datetime, max_past: timedelta = MAX_PAST,
 
 
 def accept(domain: CommunityState, statement_bytes: bytes, statement: Statement,
-           signature: bytes, key_id: str, *, verify: bool = True) -> tuple[str, Signed]:
+           signature: bytes, key_id: str, *, verify: bool = True,
+           body: Body | None = None) -> tuple[str, Signed]:
     """Checks the signer and every rule, then folds the statement into ``domain``.
 
     Returns the signer's public key and what was folded. On any error ``domain`` is unchanged.
     """
     if statement.community != domain.community_id:
         raise InvalidInput("声明中的社区与目标社区不一致", code="community-mismatch")
-    body = parse_body(statement.kind, statement.body)
+    if body is None:
+        body = parse_body(statement.kind, statement.body)
     public_key = domain.public_key_of(key_id)
     if public_key is None and isinstance(body, Community.Founded) and domain.community is None:
         public_key = body.founder_public_key

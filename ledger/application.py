@@ -13,10 +13,10 @@ import json
 import os
 import re
 import threading
-from uuid import UUID
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from uuid import UUID
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError
@@ -98,7 +98,12 @@ class LogState:
     signer: Signer
     origin: str
     version: int = 0  # number of entries folded (== tree.size)
+    signed: Checkpoint | None = None  # parsed form of ``checkpoint`` once we signed it
+    log_id: UUID = field(init=False)
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self.log_id = log_id(self.domain.community_id)
 
 
 @dataclass(frozen=True)
@@ -133,6 +138,9 @@ class Sunlight(Application[UUID]):
         assert engine is not None
         self.engine: Engine = engine
         prepare(self.engine)
+        mark = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
+        self._insert_nodes_sql = (f"INSERT INTO {tree_table.name} (community_id, level, idx, hash) "
+                                  f"VALUES ({mark}, {mark}, {mark}, {mark})")
         self._states: dict[str, LogState] = {}
         self._states_lock = threading.Lock()
 
@@ -214,7 +222,11 @@ class Sunlight(Application[UUID]):
 
     def _append_locked(self, state: LogState, submissions: Sequence[Submission],
                        statements: Sequence[Statement], dry_run: bool) -> list[Receipt]:
-        self._catch_up(state)
+        # Optimistic: the cached state is checked against without asking the database whether
+        # another process appended meanwhile. If one did, the insert at our log index fails on
+        # the event store's unique constraint, the state is dropped and re-read, and we retry.
+        if state.version == 0:
+            self._catch_up(state)
         now_ = self.clock()
         accepted: list[tuple[int, Submission, Statement, bytes]] = []
         receipts: list[Receipt | None] = []
@@ -265,30 +277,30 @@ class Sunlight(Application[UUID]):
             record.check()
             if record.commitment not in commitments:
                 raise InvalidInput("私密资料没有对应到声明中的任何承诺值", code="commitment-unused")
-        accept(state.domain, sub.statement, st, sub.signature, sub.key_id)
+        accept(state.domain, sub.statement, st, sub.signature, sub.key_id, body=body)
 
     def _write(self, state: LogState, accepted: list[tuple[int, Submission, Statement, bytes]],
                accepted_at: datetime) -> None:
         community_id = state.domain.community_id
         # The guard: the tree we extend must be exactly the one we last signed.
         if state.checkpoint is not None:
-            signed = Checkpoint.parse(state.checkpoint.split("\n\n", 1)[0] + "\n")
+            signed = state.signed or Checkpoint.parse(state.checkpoint.split("\n\n", 1)[0] + "\n")
             if signed.size != state.tree.size or signed.root_hash != state.tree.root():
                 raise LogIntegrityError(
                     f"log {community_id}: stored tree (size {state.tree.size}) does not match the "
                     f"last signed checkpoint (size {signed.size}); refusing to sign")
         tree = CompactRange(state.tree.size, state.tree.hashes)
-        nodes: list[dict[str, object]] = []
+        nodes: list[tuple[str, int, int, bytes]] = []
         entries: list[str] = []
         for index, sub, _st, _h in accepted:
             assert index == tree.size
             entry = encode_entry(sub.statement, sub.signature, sub.key_id, accepted_at)
             entries.append(entry.decode())
             for level, idx, h in tree.append(leaf_hash(entry)):
-                nodes.append({"community_id": community_id, "level": level, "idx": idx, "hash": h})
-        text = Checkpoint(state.origin, tree.size, tree.root()).text()
-        note = sign_note(text, state.signer)
-        oid = log_id(community_id)
+                nodes.append((community_id, level, idx, h))
+        new_checkpoint = Checkpoint(state.origin, tree.size, tree.root())
+        note = sign_note(new_checkpoint.text(), state.signer)
+        oid = state.log_id
         events = [
             CommunityLog.EntryAppended(
                 originator_id=oid, originator_version=index + 1, timestamp=accepted_at,
@@ -303,11 +315,13 @@ class Sunlight(Application[UUID]):
         ]
         with self.recorder.transaction(commit=True) as session:  # type: ignore[attr-defined]
             self.save(*events)  # locks the events table on PostgreSQL: writers queue here
-            session.execute(insert(tree_table), nodes)
+            # A plain executemany: SQLAlchemy's statement machinery costs more than the insert.
+            session.connection().exec_driver_sql(self._insert_nodes_sql, nodes)  # type: ignore[arg-type]
             if private_rows:
                 session.execute(insert(private_table), private_rows)
         state.tree = tree
         state.checkpoint = note
+        state.signed = new_checkpoint
         state.version = tree.size
 
     # --- reading the log -----------------------------------------------------------------------
@@ -357,6 +371,7 @@ class Sunlight(Application[UUID]):
         state.version = event.originator_version
         if event.checkpoint is not None:
             state.checkpoint = event.checkpoint
+            state.signed = None
 
     def state(self, community_id: str) -> CommunityState:
         """The community's current state (caught up with the database)."""

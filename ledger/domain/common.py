@@ -72,8 +72,11 @@ def _public_text(value: str) -> str:
     return value
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]")
+
+
 def _no_control(value: str) -> str:
-    if any(ord(c) < 0x20 and c not in "\n\t" for c in value):
+    if _CONTROL.search(value):
         raise ValueError("文本中含有不可见控制字符")
     return value
 
