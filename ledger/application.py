@@ -316,7 +316,7 @@ class Sunlight(Application[UUID]):
         with self.recorder.transaction(commit=True) as session:  # type: ignore[attr-defined]
             self.save(*events)  # locks the events table on PostgreSQL: writers queue here
             # A plain executemany: SQLAlchemy's statement machinery costs more than the insert.
-            session.connection().exec_driver_sql(self._insert_nodes_sql, nodes)  # type: ignore[arg-type]
+            session.connection().exec_driver_sql(self._insert_nodes_sql, nodes)
             if private_rows:
                 session.execute(insert(private_table), private_rows)
         state.tree = tree
