@@ -1,0 +1,71 @@
+"""Formatting for residents: money in 元 from integer fen, times in Asia/Shanghai, escaping.
+
+Every recorded value reaches a page through :func:`esc` (HTML text) or :func:`text_block`
+(multi-line text): recorded text is data, never markup.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime
+
+from ledger.domain.state import SHANGHAI
+
+
+def yuan(fen: int) -> str:
+    """``123456`` -> ``"1,234.56 元"``; negative amounts keep their sign."""
+    sign = "-" if fen < 0 else ""
+    fen = abs(fen)
+    return f"{sign}{fen // 100:,}.{fen % 100:02d} 元"
+
+
+def yuan_plain(fen: int) -> str:
+    """``123456`` -> ``"1234.56"`` (for CSV files and chart tables)."""
+    sign = "-" if fen < 0 else ""
+    fen = abs(fen)
+    return f"{sign}{fen // 100}.{fen % 100:02d}"
+
+
+def local_time(at: datetime) -> str:
+    """An aware time shown in Asia/Shanghai: ``2025-03-01 10:00``."""
+    return at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+
+
+def local_month(at: datetime) -> str:
+    return at.astimezone(SHANGHAI).strftime("%Y-%m")
+
+
+def percent(part: int, whole: int) -> str:
+    if whole <= 0:
+        return "—"
+    tenths = (part * 1000 + whole // 2) // whole
+    return f"{tenths // 10}.{tenths % 10}%"
+
+
+def esc(value: object) -> str:
+    """HTML-escapes ``value`` for text and attribute positions.
+
+    Beyond ``&<>"'`` it also neutralises characters that Markdown or a template engine could
+    act on if a page were ever run through one (``* _ ` [ ] { } | \\ #``), so that recorded
+    text stays text whatever processes the page.
+    """
+    return html.escape(str(value), quote=True).translate(_NEUTRAL)
+
+
+_NEUTRAL = str.maketrans({
+    "*": "&#42;", "_": "&#95;", "`": "&#96;", "[": "&#91;", "]": "&#93;", "{": "&#123;",
+    "}": "&#125;", "|": "&#124;", "\\": "&#92;", "#": "&#35;", "~": "&#126;", "$": "&#36;",
+    "\n": "&#10;", "\r": "&#13;",
+})
+
+
+def text_block(value: str) -> str:
+    """Multi-line recorded text as escaped HTML paragraphs on a single line (no blank lines,
+    so a Markdown HTML block can never be split open by the text)."""
+    paragraphs = [p for p in value.replace("\r\n", "\n").split("\n\n") if p.strip()]
+    return "".join(f"<p>{'<br>'.join(esc(line) for line in p.split(chr(10)))}</p>"
+                   for p in paragraphs)
+
+
+def short_hash(value: str, n: int = 12) -> str:
+    return value[:n] + "…" if len(value) > n else value

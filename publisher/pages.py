@@ -1,0 +1,538 @@
+"""Stage 3a: the portal's summary pages, written as Markdown files for MkDocs.
+
+Every page body is one raw HTML block in which every recorded value has passed through
+:func:`publisher.fmt.esc`; Markdown never sees recorded text as Markdown. Record pages
+themselves are not here (see :mod:`publisher.record_page`): they stay out of MkDocs and its nav.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ledger.domain.decision import MEETING_TITLES
+from ledger.domain.disclosure import CATEGORY_TITLES, Category
+from ledger.domain.evaluation import SUBJECT_TITLES, EvaluationRound
+from ledger.domain.fees import INCOME_TITLES, SPEND_TITLES, EstateFees, IncomeSource
+from ledger.domain.microfund import Fund
+from ledger.domain.needs import STEP_TITLES
+from ledger.domain.roles import ROLE_TITLES
+from publisher.charts import bar_chart, figure, line_chart
+from publisher.describe import donor_display, record_path, restriction_zh, title
+from publisher.fmt import esc, local_month, local_time, percent, short_hash, text_block, yuan
+from publisher.readmodel import EstateView, FundView, Portal, day_of
+from publisher.records import Record
+
+LATEST = 10
+
+
+@dataclass
+class Page:
+    path: str  # relative to docs/, e.g. "fees/e1-2025.md"
+    title: str
+    parts: list[str] = field(default_factory=list)
+
+    @property
+    def root(self) -> str:
+        """Relative prefix from this page's URL to the site root (directory URLs)."""
+        depth = self.path.count("/") + (0 if self.path.endswith("index.md") else 1)
+        return "../" * depth
+
+    def add(self, *html: str) -> None:
+        self.parts.extend(html)
+
+    def render(self) -> str:
+        body = "\n".join(self.parts)
+        assert "\n\n" not in body, "a blank line would end the HTML block"
+        return (f"---\ntitle: {json.dumps(esc(self.title))}\n---\n\n"
+                f'<div class="sl-page" markdown="0">\n{body}\n</div>\n')
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every page needs besides the read model."""
+
+    checkpoint_size: int
+    checkpoint_root: str  # base64
+    checkpoint_note: str
+    verifier_key: str
+    origin: str
+    base_url: str
+    has_log: bool
+
+
+def write_pages(p: Portal, ctx: Context, docs: Path) -> list[str]:
+    """Writes every summary page under ``docs``; returns their paths."""
+    pages = [*home(p, ctx), *disclosures(p), *funds(p), *fees(p), decisions(p), evaluations(p),
+             projects(p), audit(p, ctx), *all_records(p)]
+    for page in pages:
+        target = docs / page.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(page.render(), encoding="utf-8")
+    return [page.path for page in pages]
+
+
+# --- shared pieces --------------------------------------------------------------------------
+
+
+def link(root: str, r: Record, text: str | None = None) -> str:
+    return f'<a href="{root}{record_path(r.index)}">{esc(text if text is not None else "")}</a>'
+
+
+def item(p: Portal, r: Record, root: str, extra: str = "") -> str:
+    return (f"<li>{link(root, r, title(p, r))}{extra}<br><span class=\"sl-meta\">"
+            f"{esc(day_of(r))} · {esc(r.kind_zh)} · {esc(r.signer.name)}（"
+            f"{esc(r.signer.role_zh)}）· 第 {r.index} 条</span></li>")
+
+
+def record_list(p: Portal, records: Iterable[Record], root: str) -> str:
+    items = "".join(item(p, r, root) for r in records)
+    return f'<ul class="sl-list" data-pagefind-ignore>{items}</ul>' if items else "<p>暂无记录。</p>"
+
+
+def table(header: Iterable[str], rows: Iterable[Iterable[str]]) -> str:
+    head = "".join(f"<th>{esc(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
+    return (f'<div class="sl-scroll"><table><thead><tr>{head}</tr></thead><tbody>{body}'
+            "</tbody></table></div>")
+
+
+def h(level: int, text: str) -> str:
+    return f"<h{level}>{esc(text)}</h{level}>"
+
+
+def current_year(p: Portal) -> int:
+    years = [y for e in p.estates.values() for y in e.years()]
+    if years:
+        return max(years)
+    return int(day_of(p.records[-1])[:4]) if p.records else 2000
+
+
+# --- home -----------------------------------------------------------------------------------
+
+
+def home(p: Portal, ctx: Context) -> list[Page]:
+    page = Page("index.md", "首页")
+    root = page.root
+    page.add(f"<h1>{esc(p.name or p.community_id)}</h1>")
+    if p.description:
+        page.add(text_block(p.description))
+    year = current_year(p)
+    cards = []
+    for fund in p.funds.values():
+        cards.append((f"{fund.opened.name} 余额", yuan(fund.balance), f"funds/{fund.opened.fund_id}/"))
+    income = sum(r.body.amount_fen for e in p.estates.values() for r in e.incomes  # type: ignore[attr-defined]
+                 if day_of(r).startswith(str(year)))
+    spend = sum(r.body.amount_fen for e in p.estates.values() for r in e.spends  # type: ignore[attr-defined]
+                if day_of(r).startswith(str(year)))
+    cards.append((f"{year} 年物业费及公共收益收入", yuan(income), "fees/"))
+    cards.append((f"{year} 年物业费支出", yuan(spend), "fees/"))
+    latest_round = next((rv for rv in reversed(p.rounds.values()) if rv.results), None)
+    if latest_round is not None and latest_round.results is not None:
+        res = latest_round.results.body
+        assert isinstance(res, EvaluationRound.ResultsRecorded)
+        good = sum(g.satisfied + g.basically_satisfied for g in res.groups[:1])
+        n = sum(g.respondents for g in res.groups[:1])
+        cards.append((f"最新评议：{latest_round.opened.title}", f"满意率 {percent(good, n)}",
+                      f"{record_path(latest_round.results.index)}"))
+    page.add('<div class="sl-cards">' + "".join(
+        f'<a class="sl-card" href="{root}{href}"><span class="sl-card-label">{esc(label)}</span>'
+        f'<span class="sl-card-value">{esc(value)}</span></a>' for label, value, href in cards)
+        + "</div>")
+    page.add(h(2, "最新记录"))
+    page.add(record_list(p, reversed(p.records[-LATEST:]), root))
+    page.add(f'<p><a href="{root}records/">全部记录（按月）</a></p>')
+    page.add(h(2, "最新检查点"))
+    page.add(f"<p>日志共 {ctx.checkpoint_size} 条记录，根哈希 <code class=\"sl-hash\">"
+             f"{esc(ctx.checkpoint_root)}</code>。<a href=\"{root}audit/\">如何核验</a></p>")
+    return [page]
+
+
+# --- 居务公开 --------------------------------------------------------------------------------
+
+
+def _status(view_corrections: int, retracted: bool) -> str:
+    if retracted:
+        return ' <span class="sl-badge sl-badge-bad">已撤回</span>'
+    if view_corrections:
+        return f' <span class="sl-badge">已更正 {view_corrections} 次</span>'
+    return ""
+
+
+def disclosures(p: Portal) -> list[Page]:
+    index = Page("disclosures/index.md", "居务公开")
+    index.add(h(1, "居务公开"))
+    index.add("<p>重大事项决策及执行、专项资金使用、社区工作事项准入清单、协商结果等。"
+              "更正和撤回都作为新记录公开，原记录始终保留。</p>")
+    by_cat: dict[str, list[Record]] = {}
+    by_month: dict[str, list[Record]] = {}
+    for view in p.disclosures.values():
+        by_cat.setdefault(view.published.category.value, []).append(view.record)
+        by_month.setdefault(local_month(view.record.at), []).append(view.record)
+    pages = [index]
+    index.add(h(2, "按类别"))
+    rows = []
+    for cat in Category:
+        items = by_cat.get(cat.value, [])
+        rows.append([f'<a href="category-{cat.value}/">{esc(CATEGORY_TITLES[cat])}</a>',
+                     str(len(items))])
+        pages.append(_disclosure_list(p, f"disclosures/category-{cat.value}.md",
+                                      f"居务公开：{CATEGORY_TITLES[cat]}", items))
+    index.add(table(["类别", "条数"], rows))
+    index.add(h(2, "按月份"))
+    rows = []
+    for month in sorted(by_month, reverse=True):
+        rows.append([f'<a href="{month}/">{esc(month)}</a>', str(len(by_month[month]))])
+        pages.append(_disclosure_list(p, f"disclosures/{month}.md", f"居务公开：{month}",
+                                      by_month[month]))
+    index.add(table(["月份", "条数"], rows))
+    return pages
+
+
+def _disclosure_list(p: Portal, path: str, heading: str, records: list[Record]) -> Page:
+    page = Page(path, heading)
+    page.add(h(1, heading))
+    items = []
+    for r in reversed(records):
+        view = p.disclosures[r.body.disclosure_id]  # type: ignore[attr-defined]
+        items.append(item(p, r, page.root, _status(len(view.corrections),
+                                                   view.retraction is not None)))
+    page.add('<ul class="sl-list" data-pagefind-ignore>' + "".join(items) + "</ul>"
+             if items else "<p>暂无记录。</p>")
+    return page
+
+
+# --- 微基金 ----------------------------------------------------------------------------------
+
+
+def funds(p: Portal) -> list[Page]:
+    index = Page("funds/index.md", "微基金")
+    index.add(h(1, "社区微基金"))
+    index.add("<p>企业、单位、爱心人士和居民的捐赠，用于预算不足的社区小项目。个人捐赠人默认匿名，"
+              "经本人同意才显示遮蔽姓名（如“张*”）。</p>")
+    rows = [[f'<a href="{esc(f.opened.fund_id)}/">{esc(f.opened.name)}</a>',
+             esc(yuan(sum(d.body.amount_fen for d in f.donations))),  # type: ignore[attr-defined]
+             esc(yuan(sum(g.body.amount_fen for g in f.grants))),  # type: ignore[attr-defined]
+             esc(yuan(f.balance))] for f in p.funds.values()]
+    index.add(table(["基金", "累计捐赠", "累计拨付", "余额"], rows) if rows else "<p>尚未设立基金。</p>")
+    pages = [index]
+    for fund in p.funds.values():
+        pages.append(_fund_page(p, fund))
+    return pages
+
+
+def _fund_page(p: Portal, fund: FundView) -> Page:
+    page = Page(f"funds/{fund.opened.fund_id}.md", fund.opened.name)
+    root = page.root
+    page.add(h(1, fund.opened.name))
+    page.add(text_block(fund.opened.purpose))
+    page.add(f"<p>{link(root, fund.record, '设立记录')}</p>")
+    page.add(h(2, "余额"))
+    page.add(table(["资金性质", "余额"], [[esc(restriction_zh(k)), esc(yuan(v))]
+                                      for k, v in sorted(fund.pools.items())]))
+    # balance over time: month-end balance of each restriction
+    months: dict[str, dict[str, int]] = {}
+    running: dict[str, int] = {}
+    for day, restriction, balance in fund.balances:
+        running[restriction] = balance
+        months[day[:7]] = dict(running)
+    pools = sorted(running)
+    series = [(m, sum(v.values())) for m, v in sorted(months.items())]
+    chart = line_chart(f"{fund.opened.name}月末余额走势", series)
+    rows = [[esc(m), *(esc(yuan(v.get(k, 0))) for k in pools), esc(yuan(sum(v.values())))]
+            for m, v in sorted(months.items())]
+    page.add(figure(chart, "月末余额（元），按资金性质", ["月份", *(restriction_zh(k) for k in pools),
+                                                 "合计"], rows))
+    page.add(h(2, "捐赠"))
+    page.add(table(["日期", "捐赠人", "金额", "资金性质", "收据号", "记录"], [
+        [esc(d.body.received_on), esc(donor_display(d.body)), esc(yuan(d.body.amount_fen)),
+         esc(restriction_zh(d.body.restriction)), esc(d.body.receipt_no),
+         link(root, d, f"第 {d.index} 条")]
+        for d in reversed(fund.donations) if isinstance(d.body, Fund.DonationRecorded)]))
+    page.add(h(2, "拨付与资助项目"))
+    grant_rows = []
+    for g in reversed(fund.grants):
+        b = g.body
+        assert isinstance(b, Fund.GrantMade)
+        project = p.projects.get(b.project_id or "")
+        decision = p.decisions.get(b.decision_id)
+        grant_rows.append([
+            esc(b.granted_on), esc(b.purpose), esc(yuan(b.amount_fen)),
+            link(root, project.record, project.discovered.title) if project else "—",
+            link(root, decision.record, b.decision_id) if decision else esc(b.decision_id),
+            link(root, g, f"第 {g.index} 条")])
+    page.add(table(["日期", "用途", "金额", "资助项目", "授权决议", "记录"], grant_rows))
+    return page
+
+
+# --- 物业费 ----------------------------------------------------------------------------------
+
+
+def fees(p: Portal) -> list[Page]:
+    index = Page("fees/index.md", "物业费")
+    index.add(h(1, "物业费与公共收益"))
+    index.add("<p>各小区每年的物业费收入、公共收益（停车、广告、场地）、按类别的支出，以及预算执行情况。"
+              "每笔支出都注明供应商、发票哈希和授权决议。</p>")
+    pages = [index]
+    rows = []
+    for estate in p.estates.values():
+        for year in reversed(estate.years()):
+            page = _estate_year(p, estate, year)
+            pages.append(page)
+            inc = sum(r.body.amount_fen for r in estate.incomes  # type: ignore[attr-defined]
+                      if day_of(r).startswith(str(year)))
+            out = sum(r.body.amount_fen for r in estate.spends  # type: ignore[attr-defined]
+                      if day_of(r).startswith(str(year)))
+            rows.append([f'<a href="{esc(estate.estate.estate_id)}-{year}/">'
+                         f"{esc(estate.estate.name)} {year} 年</a>", esc(yuan(inc)),
+                         esc(yuan(out))])
+    index.add(table(["小区与年度", "收入", "支出"], rows) if rows else "<p>暂无记录。</p>")
+    return pages
+
+
+def _estate_year(p: Portal, estate: EstateView, year: int) -> Page:
+    name = estate.estate.name
+    page = Page(f"fees/{estate.estate.estate_id}-{year}.md", f"{name} {year} 年物业费")
+    root = page.root
+    page.add(h(1, f"{name} {year} 年物业费"))
+    y = str(year)
+    incomes = [r for r in estate.incomes if day_of(r).startswith(y)]
+    spends = [r for r in estate.spends if day_of(r).startswith(y)]
+    by_source: dict[str, int] = {}
+    for r in incomes:
+        b = r.body
+        assert isinstance(b, EstateFees.IncomeRecorded)
+        by_source[b.source.value] = by_source.get(b.source.value, 0) + b.amount_fen
+    page.add(h(2, "收入"))
+    src_rows = [(INCOME_TITLES[s], [by_source.get(s.value, 0)]) for s in IncomeSource
+                if s.value in by_source]
+    public = sum(v for k, v in by_source.items() if k != IncomeSource.PROPERTY_FEE.value)
+    page.add(figure(bar_chart(f"{name} {year} 年收入按来源", src_rows, ["收入"]),
+                    f"收入按来源（公共收益合计 {yuan(public)}）", ["来源", "金额"],
+                    [[esc(k), esc(yuan(v[0]))] for k, v in src_rows]))
+    budget_rec = estate.budgets.get(year)
+    budget: dict[str, int] = {}
+    if budget_rec is not None:
+        assert isinstance(budget_rec.body, EstateFees.BudgetSet)
+        budget = {line.category.value: line.amount_fen for line in budget_rec.body.lines}
+    actual: dict[str, int] = {}
+    for r in spends:
+        b = r.body
+        assert isinstance(b, EstateFees.SpendRecorded)
+        actual[b.category.value] = actual.get(b.category.value, 0) + b.amount_fen
+    page.add(h(2, "预算与实际支出"))
+    cats = [c for c in SPEND_TITLES if c.value in budget or c.value in actual]
+    rows = [(SPEND_TITLES[c], [budget.get(c.value, 0), actual.get(c.value, 0)]) for c in cats]
+    page.add(figure(bar_chart(f"{name} {year} 年预算与实际支出", rows, ["预算", "实际"]),
+                    "按类别的预算与实际支出", ["类别", "预算", "实际", "执行率"],
+                    [[esc(k), esc(yuan(v[0])), esc(yuan(v[1])), esc(percent(v[1], v[0]))]
+                     for k, v in rows]))
+    if budget_rec is not None:
+        page.add(f"<p>{link(root, budget_rec, '年度预算记录')}</p>")
+    page.add(h(2, "支出明细"))
+    spend_rows = []
+    for r in reversed(spends):
+        b = r.body
+        assert isinstance(b, EstateFees.SpendRecorded)
+        decision = p.decisions.get(b.decision_id or "")
+        spend_rows.append([
+            esc(b.spent_on), esc(SPEND_TITLES[b.category]), esc(b.description), esc(b.vendor),
+            esc(yuan(b.amount_fen)),
+            f'<code class="sl-hash" title="{esc(b.invoice_sha256)}">'
+            f"{esc(short_hash(b.invoice_sha256))}</code>",
+            link(root, decision.record, b.decision_id or "") if decision else "—",
+            link(root, r, f"第 {r.index} 条")])
+    page.add(table(["日期", "类别", "事项", "供应商", "金额", "发票哈希", "授权决议", "记录"],
+                   spend_rows))
+    page.add(h(2, "收入明细"))
+    page.add(table(["到账日期", "来源", "期间", "金额", "记录"], [
+        [esc(r.body.received_on), esc(INCOME_TITLES[r.body.source]), esc(r.body.period),  # type: ignore[attr-defined]
+         esc(yuan(r.body.amount_fen)), link(root, r, f"第 {r.index} 条")]  # type: ignore[attr-defined]
+        for r in reversed(incomes)]))
+    return page
+
+
+# --- 决议 ------------------------------------------------------------------------------------
+
+
+def decisions(p: Portal) -> Page:
+    page = Page("decisions/index.md", "决议")
+    root = page.root
+    page.add(h(1, "会议与决议"))
+    page.add("<p>每次会议的出席、表决和决议；每项决议授权了什么、实际用在了哪里，双向可查。</p>")
+    for meeting in reversed(p.meetings.values()):
+        held = meeting.held
+        page.add(f"<h2>{link(root, meeting.record, held.title)}</h2>")
+        page.add(f"<p>{esc(held.held_on)} · {esc(MEETING_TITLES[held.body])} · 应到 "
+                 f"{held.attendance.eligible} 人，实到 {held.attendance.present} 人</p>")
+        items = []
+        for decision_id in meeting.decisions:
+            d = p.decisions[decision_id]
+            v = d.resolved.votes
+            uses = "".join(f"<li>{link(root, u, title(p, u))}</li>" for u in d.uses)
+            items.append(
+                f"<li>{link(root, d.record, d.resolved.agenda_item)} "
+                f"<span class=\"sl-badge{'' if d.resolved.passed else ' sl-badge-bad'}\">"
+                f"{'通过' if d.resolved.passed else '未通过'}</span><br>"
+                f"<span class=\"sl-meta\">赞成 {v.for_}，反对 {v.against}，弃权 {v.abstain}</span>"
+                + (f"<ul>{uses}</ul>" if uses else "") + "</li>")
+        page.add("<ul class=\"sl-list\">" + "".join(items) + "</ul>" if items else "<p>本次会议未形成决议。</p>")
+    if not p.meetings:
+        page.add("<p>暂无记录。</p>")
+    return page
+
+
+# --- 评议 ------------------------------------------------------------------------------------
+
+
+def evaluations(p: Portal) -> Page:
+    page = Page("evaluations/index.md", "评议")
+    root = page.root
+    page.add(h(1, "评议"))
+    page.add("<p>居民对居委会、业委会、物业公司和民需项目的评议。只公开汇总结果，不公开个人选票；"
+             "少于 5 人的分组不公开。</p>")
+    trend: dict[str, list[tuple[str, int]]] = {}
+    for rv in p.rounds.values():
+        if rv.results is None:
+            continue
+        res = rv.results.body
+        assert isinstance(res, EvaluationRound.ResultsRecorded)
+        g = res.groups[0]
+        n = g.respondents
+        permille = (g.satisfied + g.basically_satisfied) * 1000 // n if n else 0
+        trend.setdefault(SUBJECT_TITLES[rv.opened.subject], []).append((res.closed_on, permille))
+    if trend:
+        page.add(h(2, "历次满意率"))
+        rows = [(f"{subject} {day}", [v]) for subject, pts in trend.items() for day, v in pts]
+        page.add(figure(bar_chart("历次评议满意率（满意＋基本满意）", rows, ["满意率"], fmt="permille"),
+                        "各轮评议的满意率（第一分组）", ["对象", "结束日期", "满意率"],
+                        [[esc(s), esc(d), f"{v // 10}.{v % 10}%"] for s, pts in trend.items()
+                         for d, v in pts]))
+    for rv in reversed(p.rounds.values()):
+        o = rv.opened
+        page.add(f"<h2>{link(root, rv.record, o.title)}</h2>")
+        page.add(f"<p>对象：{esc(SUBJECT_TITLES[o.subject])} · 发起：{esc(o.opened_on)}</p>")
+        if rv.results is not None:
+            res = rv.results.body
+            assert isinstance(res, EvaluationRound.ResultsRecorded)
+            turnout = sum(g.respondents for g in res.groups[:1])
+            page.add(f"<p>应参评 {res.eligible} 人，参评率 {esc(percent(turnout, res.eligible))}。"
+                     f"{link(root, rv.results, '结果记录')}</p>")
+            page.add(table(["分组", "满意", "基本满意", "不满意", "满意率"], [
+                [esc(g.group), str(g.satisfied), str(g.basically_satisfied), str(g.dissatisfied),
+                 esc(percent(g.satisfied + g.basically_satisfied, g.respondents))]
+                for g in res.groups]))
+        else:
+            page.add("<p>结果尚未登记。</p>")
+        if rv.consequence is not None:
+            c = rv.consequence.body
+            assert isinstance(c, EvaluationRound.ConsequenceRecorded)
+            page.add(f"<p><strong>结果运用：</strong>{link(root, rv.consequence, '记录')}</p>"
+                     + text_block(c.consequence))
+    if not p.rounds:
+        page.add("<p>暂无记录。</p>")
+    return page
+
+
+# --- 民需项目 --------------------------------------------------------------------------------
+
+
+def projects(p: Portal) -> Page:
+    page = Page("projects/index.md", "民需项目")
+    root = page.root
+    page.add(h(1, "民需项目"))
+    page.add("<p>五步闭环：精准发现 → 分类汇总 → 统筹设计 → 联动实施 → 双向评估。</p>")
+    for pv in reversed(p.projects.values()):
+        page.add(f"<h2>{link(root, pv.record, pv.discovered.title)}</h2>")
+        steps = []
+        for step, step_zh in STEP_TITLES.items():
+            r = pv.steps.get(step)
+            steps.append(f'<li class="sl-step sl-step-done">✓ {link(root, r, step_zh)} '
+                         f'<span class="sl-meta">{esc(day_of(r))}</span></li>' if r else
+                         f'<li class="sl-step">○ {esc(step_zh)}</li>')
+        page.add('<ol class="sl-steps">' + "".join(steps) + "</ol>")
+        if pv.grants:
+            page.add("<p>资助：" + "、".join(link(root, g, title(p, g)) for g in pv.grants) + "</p>")
+        for round_id in pv.rounds:
+            rv = p.rounds[round_id]
+            page.add(f"<p>评议：{link(root, rv.record, rv.opened.title)}</p>")
+    if not p.projects:
+        page.add("<p>暂无记录。</p>")
+    return page
+
+
+# --- 审计 ------------------------------------------------------------------------------------
+
+
+def audit(p: Portal, ctx: Context) -> Page:
+    page = Page("audit/index.md", "审计与核验")
+    root = page.root
+    page.add(h(1, "审计与核验"))
+    _text, _, sigs = ctx.checkpoint_note.partition("\n\n")
+    page.add(h(2, "最新检查点"))
+    page.add(f"<p>日志名称 <code>{esc(ctx.origin)}</code>，共 {ctx.checkpoint_size} 条记录。</p>")
+    page.add(f'<pre class="sl-pre">{esc(ctx.checkpoint_note)}</pre>')
+    page.add(h(2, "见证"))
+    lines = [line for line in sigs.splitlines() if line.startswith("— ")]
+    names = [line[2:].split(" ", 1)[0] for line in lines]
+    witnesses = [n for n in names if n != ctx.origin]
+    page.add("<ul>" + "".join(f"<li><code>{esc(n)}</code></li>" for n in witnesses) + "</ul>"
+             if witnesses else "<p>此检查点目前只有日志本身的签名，尚无见证人联署。</p>")
+    page.add(h(2, "日志验证公钥"))
+    page.add(f'<pre class="sl-pre">{esc(ctx.verifier_key)}</pre>')
+    page.add(h(2, "成员与签名密钥"))
+    rows = []
+    for m in p.members.values():
+        for k in m.keys:
+            status = "有效"
+            if k.retired_reason == "rotated":
+                status = f"已更换（第 {k.retired_index} 条）"
+            elif k.retired_reason == "revoked":
+                status = f"已撤销（第 {k.retired_index} 条）"
+            rows.append([esc(m.name), esc(ROLE_TITLES[m.role]),
+                         esc(f"{m.term_start} 至 {m.term_end or '—'}"),
+                         f"<code>{esc(k.key_id)}</code>",
+                         f'<a href="{root}{record_path(k.added_index)}">第 {k.added_index} 条</a>',
+                         esc(status)])
+    page.add(table(["成员", "职务", "任期", "密钥 ID", "登记", "状态"], rows))
+    page.add(h(2, "如何核验"))
+    page.add("<p>任何人都可以只用本网站公开的文件，核验全部记录未被篡改、没有遗漏、且都由有权限的成员签名：</p>")
+    log_url = f"{ctx.base_url}log/"
+    page.add(f'<pre class="sl-pre">sunlight verify {esc(log_url)}</pre>')
+    page.add("<p>在装有阳光账本（Sunlight）的电脑上运行。请把输出中的日志公钥与上面的“日志验证公钥”"
+             "以及公开栏张贴的公钥对照。</p>")
+    page.add("<p>命令会下载检查点和日志分片，重算默克尔树根，逐条检查签名和规则，并明确报告哪一条不通过。</p>")
+    page.add(h(2, "下载"))
+    downloads = [f'<li><a href="{root}data/datapackage.json">开放数据包（datapackage.json，'
+                 "每类记录一个 CSV，附 SHA-256）</a></li>"]
+    if ctx.has_log:
+        downloads.append(f'<li><a href="{root}log/checkpoint">最新检查点（log/checkpoint）</a>，'
+                         "完整日志以 C2SP tlog-tiles 格式发布在 log/ 下</li>")
+    page.add("<ul>" + "".join(downloads) + "</ul>")
+    return page
+
+
+# --- 全部记录 --------------------------------------------------------------------------------
+
+
+def all_records(p: Portal) -> list[Page]:
+    index = Page("records/index.md", "全部记录")
+    index.add(h(1, "全部记录"))
+    index.add("<p>日志中的每一条记录，按签名月份排列。每条记录都有自己的永久页面。</p>")
+    by_month: dict[str, list[Record]] = {}
+    for r in p.records:
+        by_month.setdefault(local_month(r.at), []).append(r)
+    index.add(table(["月份", "条数"], [[f'<a href="{m}/">{esc(m)}</a>', str(len(rs))]
+                                    for m, rs in sorted(by_month.items(), reverse=True)]))
+    pages = [index]
+    for month, records in by_month.items():
+        page = Page(f"records/{month}.md", f"全部记录：{month}")
+        page.add(h(1, f"全部记录：{month}"))
+        page.add(record_list(p, reversed(records), page.root))
+        pages.append(page)
+    return pages
+
+
+__all__ = ["Context", "Page", "local_time", "write_pages"]

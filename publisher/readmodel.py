@@ -1,0 +1,365 @@
+"""Stage 2: fold the records into the portal's read models. Pure: records in, views out.
+
+The ledger already enforced every rule when the records were accepted; this fold only arranges
+them for reading: what belongs to what, in which order, with links both ways.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from ledger.domain.community import Community
+from ledger.domain.decision import Decision, Meeting
+from ledger.domain.disclosure import Disclosure
+from ledger.domain.evaluation import EvaluationRound
+from ledger.domain.fees import EstateFees
+from ledger.domain.members import Member, key_id_of
+from ledger.domain.microfund import GENERAL, Fund
+from ledger.domain.needs import NeedsProject
+from ledger.domain.roles import Role
+from ledger.domain.state import local_day
+from publisher.records import Record
+
+
+@dataclass
+class KeyView:
+    key_id: str
+    public_key: str
+    member_id: str
+    added_index: int
+    retired_index: int | None = None
+    retired_reason: str | None = None  # "rotated" | "revoked"
+
+
+@dataclass
+class MemberView:
+    member_id: str
+    name: str
+    role: Role
+    term_start: str
+    term_end: str | None
+    admitted_index: int
+    revoked_index: int | None = None
+    keys: list[KeyView] = field(default_factory=list)
+
+
+@dataclass
+class DisclosureView:
+    record: Record
+    published: Disclosure.Published
+    corrections: list[Record] = field(default_factory=list)
+    retraction: Record | None = None
+
+
+@dataclass
+class FundView:
+    record: Record
+    opened: Fund.Opened
+    donations: list[Record] = field(default_factory=list)
+    grants: list[Record] = field(default_factory=list)
+    # (day, restriction, balance of that restriction after the record) in log order
+    balances: list[tuple[str, str, int]] = field(default_factory=list)
+    pools: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def balance(self) -> int:
+        return sum(self.pools.values())
+
+
+@dataclass
+class EstateView:
+    record: Record
+    estate: Community.EstateAdded
+    budgets: dict[int, Record] = field(default_factory=dict)  # year -> latest budget record
+    incomes: list[Record] = field(default_factory=list)
+    spends: list[Record] = field(default_factory=list)
+
+    def years(self) -> list[int]:
+        found = set(self.budgets)
+        found |= {int(_day_of(r)[:4]) for r in self.incomes + self.spends}
+        return sorted(found)
+
+
+@dataclass
+class MeetingView:
+    record: Record
+    held: Meeting.Held
+    decisions: list[str] = field(default_factory=list)
+
+
+@dataclass
+class DecisionView:
+    record: Record
+    resolved: Decision.Resolved
+    uses: list[Record] = field(default_factory=list)  # grants, spends, designs, consequences
+
+
+@dataclass
+class RoundView:
+    record: Record
+    opened: EvaluationRound.Opened
+    results: Record | None = None
+    consequence: Record | None = None
+
+
+@dataclass
+class ProjectView:
+    record: Record
+    discovered: NeedsProject.Discovered
+    steps: dict[str, Record] = field(default_factory=dict)
+    grants: list[Record] = field(default_factory=list)
+    rounds: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Portal:
+    community_id: str
+    name: str = ""
+    description: str | None = None
+    records: list[Record] = field(default_factory=list)
+    members: dict[str, MemberView] = field(default_factory=dict)
+    keys: dict[str, KeyView] = field(default_factory=dict)
+    estates: dict[str, EstateView] = field(default_factory=dict)
+    disclosures: dict[str, DisclosureView] = field(default_factory=dict)
+    funds: dict[str, FundView] = field(default_factory=dict)
+    meetings: dict[str, MeetingView] = field(default_factory=dict)
+    decisions: dict[str, DecisionView] = field(default_factory=dict)
+    rounds: dict[str, RoundView] = field(default_factory=dict)
+    projects: dict[str, ProjectView] = field(default_factory=dict)
+    # log index -> records that point at it (corrections, grants citing a decision, ...)
+    backlinks: dict[int, list[Record]] = field(default_factory=dict)
+    # log index -> records it points at
+    links: dict[int, list[Record]] = field(default_factory=dict)
+
+    def link(self, source: Record, target: Record | None) -> None:
+        if target is None:
+            return
+        self.backlinks.setdefault(target.index, []).append(source)
+        self.links.setdefault(source.index, []).append(target)
+
+
+def _day_of(r: Record) -> str:
+    """The business day a record is about (YYYY-MM-DD), falling back to its signing day."""
+    b = r.body
+    for name in ("received_on", "spent_on", "granted_on", "held_on", "opened_on",
+                 "closed_on", "discovered_on", "classified_on", "designed_on", "completed_on",
+                 "evaluated_on"):
+        value = getattr(b, name, None)
+        if isinstance(value, str):
+            return value
+    return local_day(r.at).isoformat()
+
+
+day_of = _day_of
+
+
+def fold(community_id: str, records: Iterable[Record]) -> Portal:
+    p = Portal(community_id)
+    for r in records:
+        p.records.append(r)
+        _FOLDS[type(r.body)](p, r)
+    return p
+
+
+def _founded(p: Portal, r: Record) -> None:
+    b = r.body
+    assert isinstance(b, Community.Founded)
+    p.name, p.description = b.name, b.description
+    _admit(p, r, Member.Admitted(member_id=b.founder_id, name=b.founder_name, role=Role.CHAIR,
+                                 public_key=b.founder_public_key, term_start=b.term_start,
+                                 term_end=b.term_end))
+
+
+def _admit(p: Portal, r: Record, b: Member.Admitted) -> None:
+    key = KeyView(key_id_of(b.public_key), b.public_key, b.member_id, r.index)
+    p.members[b.member_id] = MemberView(b.member_id, b.name, b.role, b.term_start, b.term_end,
+                                        r.index, keys=[key])
+    p.keys[key.key_id] = key
+
+
+def _admitted(p: Portal, r: Record) -> None:
+    assert isinstance(r.body, Member.Admitted)
+    _admit(p, r, r.body)
+
+
+def _member_change(p: Portal, r: Record) -> None:
+    b = r.body
+    member = p.members[b.member_id]  # type: ignore[attr-defined]
+    p.link(r, p.records[member.admitted_index])
+    if isinstance(b, Member.RoleAssigned):
+        member.role = b.role
+    elif isinstance(b, Member.TermSet):
+        member.term_start, member.term_end = b.term_start, b.term_end
+    elif isinstance(b, Member.KeyRotated):
+        member.keys[-1].retired_index, member.keys[-1].retired_reason = r.index, "rotated"
+        key = KeyView(key_id_of(b.public_key), b.public_key, member.member_id, r.index)
+        member.keys.append(key)
+        p.keys[key.key_id] = key
+    elif isinstance(b, Member.Revoked):
+        member.revoked_index = r.index
+        member.keys[-1].retired_index, member.keys[-1].retired_reason = r.index, "revoked"
+
+
+def _estate(p: Portal, r: Record) -> None:
+    assert isinstance(r.body, Community.EstateAdded)
+    p.estates[r.body.estate_id] = EstateView(r, r.body)
+
+
+def _published(p: Portal, r: Record) -> None:
+    assert isinstance(r.body, Disclosure.Published)
+    p.disclosures[r.body.disclosure_id] = DisclosureView(r, r.body)
+
+
+def _corrected(p: Portal, r: Record) -> None:
+    assert isinstance(r.body, Disclosure.Corrected)
+    view = p.disclosures[r.body.disclosure_id]
+    view.corrections.append(r)
+    p.link(r, view.record)
+
+
+def _retracted(p: Portal, r: Record) -> None:
+    assert isinstance(r.body, Disclosure.Retracted)
+    view = p.disclosures[r.body.disclosure_id]
+    view.retraction = r
+    p.link(r, view.record)
+
+
+def _fund_opened(p: Portal, r: Record) -> None:
+    assert isinstance(r.body, Fund.Opened)
+    p.funds[r.body.fund_id] = FundView(r, r.body)
+
+
+def _money_moved(fund: FundView, r: Record, restriction: str, delta: int) -> None:
+    fund.pools[restriction] = fund.pools.get(restriction, 0) + delta
+    fund.balances.append((_day_of(r), restriction, fund.pools[restriction]))
+
+
+def _donation(p: Portal, r: Record) -> None:
+    b = r.body
+    assert isinstance(b, Fund.DonationRecorded)
+    fund = p.funds[b.fund_id]
+    fund.donations.append(r)
+    _money_moved(fund, r, b.restriction, b.amount_fen)
+    p.link(r, fund.record)
+
+
+def _grant(p: Portal, r: Record) -> None:
+    b = r.body
+    assert isinstance(b, Fund.GrantMade)
+    fund = p.funds[b.fund_id]
+    fund.grants.append(r)
+    _money_moved(fund, r, b.restriction or GENERAL, -b.amount_fen)
+    p.link(r, fund.record)
+    _use_decision(p, r, b.decision_id)
+    if b.project_id is not None and b.project_id in p.projects:
+        project = p.projects[b.project_id]
+        project.grants.append(r)
+        p.link(r, project.record)
+
+
+def _use_decision(p: Portal, r: Record, decision_id: str | None) -> None:
+    if decision_id is not None and decision_id in p.decisions:
+        decision = p.decisions[decision_id]
+        decision.uses.append(r)
+        p.link(r, decision.record)
+
+
+def _budget(p: Portal, r: Record) -> None:
+    assert isinstance(r.body, EstateFees.BudgetSet)
+    p.estates[r.body.estate_id].budgets[r.body.year] = r
+
+
+def _income(p: Portal, r: Record) -> None:
+    assert isinstance(r.body, EstateFees.IncomeRecorded)
+    p.estates[r.body.estate_id].incomes.append(r)
+
+
+def _spend(p: Portal, r: Record) -> None:
+    assert isinstance(r.body, EstateFees.SpendRecorded)
+    p.estates[r.body.estate_id].spends.append(r)
+    _use_decision(p, r, r.body.decision_id)
+
+
+def _meeting(p: Portal, r: Record) -> None:
+    assert isinstance(r.body, Meeting.Held)
+    p.meetings[r.body.meeting_id] = MeetingView(r, r.body)
+
+
+def _resolved(p: Portal, r: Record) -> None:
+    b = r.body
+    assert isinstance(b, Decision.Resolved)
+    p.decisions[b.decision_id] = DecisionView(r, b)
+    meeting = p.meetings[b.meeting_id]
+    meeting.decisions.append(b.decision_id)
+    p.link(r, meeting.record)
+
+
+def _round_opened(p: Portal, r: Record) -> None:
+    b = r.body
+    assert isinstance(b, EvaluationRound.Opened)
+    p.rounds[b.round_id] = RoundView(r, b)
+    if b.subject_ref is not None and b.subject_ref in p.projects:
+        p.projects[b.subject_ref].rounds.append(b.round_id)
+        p.link(r, p.projects[b.subject_ref].record)
+
+
+def _results(p: Portal, r: Record) -> None:
+    assert isinstance(r.body, EvaluationRound.ResultsRecorded)
+    view = p.rounds[r.body.round_id]
+    view.results = r
+    p.link(r, view.record)
+
+
+def _consequence(p: Portal, r: Record) -> None:
+    assert isinstance(r.body, EvaluationRound.ConsequenceRecorded)
+    view = p.rounds[r.body.round_id]
+    view.consequence = r
+    p.link(r, view.record)
+    _use_decision(p, r, r.body.decision_id)
+
+
+def _discovered(p: Portal, r: Record) -> None:
+    assert isinstance(r.body, NeedsProject.Discovered)
+    p.projects[r.body.project_id] = ProjectView(r, r.body, {"discovered": r})
+
+
+def _project_step(p: Portal, r: Record) -> None:
+    b = r.body
+    project = p.projects[b.project_id]  # type: ignore[attr-defined]
+    project.steps[r.kind.split(".", 1)[1]] = r
+    p.link(r, project.record)
+    if isinstance(b, NeedsProject.Designed):
+        _use_decision(p, r, b.decision_id)
+    if isinstance(b, NeedsProject.Evaluated) and b.round_id in p.rounds:
+        p.link(r, p.rounds[b.round_id].record)
+
+
+_FOLDS = {
+    Community.Founded: _founded,
+    Community.EstateAdded: _estate,
+    Member.Admitted: _admitted,
+    Member.RoleAssigned: _member_change,
+    Member.KeyRotated: _member_change,
+    Member.Revoked: _member_change,
+    Member.TermSet: _member_change,
+    Disclosure.Published: _published,
+    Disclosure.Corrected: _corrected,
+    Disclosure.Retracted: _retracted,
+    Fund.Opened: _fund_opened,
+    Fund.DonationRecorded: _donation,
+    Fund.GrantMade: _grant,
+    EstateFees.BudgetSet: _budget,
+    EstateFees.IncomeRecorded: _income,
+    EstateFees.SpendRecorded: _spend,
+    Meeting.Held: _meeting,
+    Decision.Resolved: _resolved,
+    EvaluationRound.Opened: _round_opened,
+    EvaluationRound.ResultsRecorded: _results,
+    EvaluationRound.ConsequenceRecorded: _consequence,
+    NeedsProject.Discovered: _discovered,
+    NeedsProject.Classified: _project_step,
+    NeedsProject.Designed: _project_step,
+    NeedsProject.Implemented: _project_step,
+    NeedsProject.Evaluated: _project_step,
+}

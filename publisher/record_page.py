@@ -1,0 +1,176 @@
+"""Stage 3b: one permanent page per record, pre-rendered outside MkDocs.
+
+MkDocs renders a shell page once (``r/shell/``, same depth as every record page) so that record
+pages share the theme's header, stylesheets and footer; each record page is that shell with the
+record's escaped HTML in its slot. Rendering a record is a few string joins; its QR code (the
+slow part, ~3 ms) is cached on disk by URL.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import segno
+
+from publisher.describe import fields, record_path, title
+from publisher.fmt import esc, local_time, short_hash, text_block
+from publisher.readmodel import Portal
+from publisher.records import Record
+
+SHELL_PATH = "r/shell"
+TITLE_TOKEN = "SLRECORDTITLE"
+SLOT_TOKEN = "SLRECORDSLOT"
+NOTICE_TOKEN = "SLRECORDNOTICE"
+ROOT = "../../"
+
+
+@dataclass(frozen=True)
+class Shell:
+    head: str  # up to the slot, with TITLE_TOKEN where the page title goes
+    tail: str
+
+    @classmethod
+    def parse(cls, html: str) -> Shell:
+        head, sep, tail = html.partition(SLOT_TOKEN)
+        if not sep:
+            raise ValueError("record shell page has no slot")
+        return cls(head, tail)
+
+    def page(self, page_title: str, notice: str, body: str) -> str:
+        t, n = esc(page_title), esc(notice)
+        return (self.head.replace(TITLE_TOKEN, t).replace(NOTICE_TOKEN, n) + body
+                + self.tail.replace(TITLE_TOKEN, t))
+
+
+class QrCache:
+    """QR code SVGs of permanent URLs, one small file per URL under ``directory``."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        directory.mkdir(parents=True, exist_ok=True)
+        self.made = 0
+
+    def svg(self, url: str) -> str:
+        path = self.directory / (hashlib.sha256(url.encode()).hexdigest()[:32] + ".svg")
+        try:
+            return path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            pass
+        svg = segno.make(url, error="m").svg_inline(scale=3, title="本记录的永久网址二维码",
+                                                    svgclass="sl-qr-code")
+        path.write_text(svg, encoding="utf-8")
+        self.made += 1
+        return svg
+
+
+@dataclass(frozen=True)
+class Seal:
+    """What a printed notice says about the log as published."""
+
+    community: str
+    checkpoint_size: int
+    checkpoint_root: str  # base64
+
+
+def render(p: Portal, r: Record, url: str, qr_svg: str, seal: Seal) -> tuple[str, str]:
+    """``(title, body html)`` of the record's page."""
+    t = title(p, r)
+    parts = [f'<article class="sl-record"><p class="sl-meta">{esc(r.kind_zh)} · 日志第 {r.index} 条</p>']
+    parts.extend(_status(p, r))
+    parts.append('<table class="sl-fields"><tbody>')
+    parts.extend(f"<tr><th>{esc(label)}</th><td>{value}</td></tr>"
+                 for label, value in fields(p, r, ROOT))
+    parts.append("</tbody></table>")
+    parts.extend(_beside(p, r))
+    parts.append("<h2>签名与日志</h2>"
+                 '<table class="sl-fields sl-seal"><tbody>'
+                 f"<tr><th>签名人</th><td>{esc(r.signer.name)}（{esc(r.signer.role_zh)}）</td></tr>"
+                 f'<tr><th>密钥 ID</th><td><code class="sl-hash">{esc(r.signer.key_id)}</code>'
+                 "</td></tr>"
+                 f"<tr><th>签名时间</th><td>{esc(local_time(r.at))}（北京时间）</td></tr>"
+                 f"<tr><th>入账时间</th><td>{esc(local_time(r.accepted_at))}（北京时间）</td></tr>"
+                 f"<tr><th>日志序号</th><td>{r.index}</td></tr>"
+                 f'<tr><th>条目 SHA-256</th><td><code class="sl-hash">{esc(r.entry_sha256)}'
+                 "</code></td></tr>"
+                 f"<tr><th>检查点</th><td>共 {seal.checkpoint_size} 条，根哈希 "
+                 f'<code class="sl-hash">{esc(short_hash(seal.checkpoint_root, 16))}</code>'
+                 "</td></tr></tbody></table>")
+    related = _related(p, r)
+    if related:
+        parts.append("<h2>相关记录</h2><ul>" + related + "</ul>")
+    parts.append(f'<div class="sl-qr">{qr_svg}<p>扫码查看本记录<br>'
+                 f'<span class="sl-url">{esc(url)}</span></p></div>'
+                 f'<p class="sl-screen-only"><a href="{ROOT}audit/">如何核验这条记录</a>'
+                 " · 打印本页即为一页 A4 公示。</p></article>")
+    return t, "".join(parts)
+
+
+def _status(p: Portal, r: Record) -> list[str]:
+    """Banners on an original disclosure that was later corrected or retracted."""
+    d = p.disclosures.get(getattr(r.body, "disclosure_id", ""))
+    if d is None or d.record.index != r.index:
+        return []
+    out = []
+    if d.retraction is not None:
+        out.append(f'<div class="sl-banner sl-banner-bad">本公开已于 '
+                   f"{esc(local_time(d.retraction.at))} 撤回（见第 {d.retraction.index} 条），"
+                   "原文保留如下。</div>")
+    if d.corrections:
+        out.append(f'<div class="sl-banner">本公开已更正 {len(d.corrections)} 次，更正内容见下方；'
+                   "原文保留如下。</div>")
+    return out
+
+
+def _beside(p: Portal, r: Record) -> list[str]:
+    """A correction or retraction is shown beside the original, never instead of it."""
+    d = p.disclosures.get(getattr(r.body, "disclosure_id", ""))
+    if d is None:
+        return []
+    out = []
+    if d.record.index != r.index:
+        out.append(f'<h2>原公开内容（第 {d.record.index} 条）</h2><div class="sl-original">'
+                   f"<p><strong>{esc(d.published.title)}</strong></p>"
+                   f"{text_block(d.published.body)}"
+                   f'<p><a href="{ROOT}{record_path(d.record.index)}">查看原记录</a></p></div>')
+    for c in d.corrections:
+        if c.index == r.index:
+            continue
+        body = c.body
+        out.append(f'<h2>更正（第 {c.index} 条，{esc(local_time(c.at))}）</h2>'
+                   f'<div class="sl-correction">{text_block(getattr(body, "body", ""))}'
+                   f"<p>更正理由：{esc(getattr(body, 'reason', ''))}</p>"
+                   f'<p><a href="{ROOT}{record_path(c.index)}">查看更正记录</a></p></div>')
+    if d.retraction is not None and d.retraction.index != r.index:
+        out.append(f"<h2>撤回（第 {d.retraction.index} 条）</h2>"
+                   f"<p>撤回理由：{esc(getattr(d.retraction.body, 'reason', ''))}</p>")
+    return out
+
+
+def _related(p: Portal, r: Record) -> str:
+    items = []
+    for label, records in (("依据", p.links.get(r.index, [])),
+                           ("引用本记录", p.backlinks.get(r.index, []))):
+        for other in records:
+            items.append(f'<li>{esc(label)}：<a href="{ROOT}{record_path(other.index)}">'
+                         f"{esc(title(p, other))}</a>（第 {other.index} 条）</li>")
+    return "".join(items)
+
+
+def write_record_pages(p: Portal, shell: Shell, out_dir: Path, base_url: str, qr: QrCache,
+                       seal: Seal, previous: dict[int, str]) -> dict[int, str]:
+    """Writes every record page whose bytes changed; returns ``{index: sha256 of page}``."""
+    written: dict[int, str] = {}
+    for r in p.records:
+        url = base_url + record_path(r.index)
+        page_title, body = render(p, r, url, qr.svg(url), seal)
+        html = shell.page(page_title, f"{seal.community} · 公示", body)
+        digest = hashlib.sha256(html.encode()).hexdigest()
+        written[r.index] = digest
+        target = out_dir / record_path(r.index) / "index.html"
+        if previous.get(r.index) == digest and target.exists():
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(html, encoding="utf-8")
+    return written

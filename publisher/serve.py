@@ -1,0 +1,65 @@
+"""Serving a built portal locally, and the demo: build the demo community and show it."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import logging
+import threading
+from pathlib import Path
+from typing import ClassVar
+
+from ledger.application import Sunlight
+from publisher.build import PublishResult, publish
+
+log = logging.getLogger("sunlight.publisher")
+
+
+class _Handler(http.server.SimpleHTTPRequestHandler):
+    extensions_map: ClassVar[dict[str, str]] = {**http.server.SimpleHTTPRequestHandler.extensions_map,
+                      "": "text/plain; charset=utf-8", ".html": "text/html; charset=utf-8",
+                      ".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8",
+                      ".json": "application/json", ".csv": "text/csv; charset=utf-8",
+                      ".svg": "image/svg+xml", ".wasm": "application/wasm"}
+
+    def log_message(self, format: str, *args: object) -> None:
+        log.debug("%s " + format, self.address_string(), *args)
+
+
+def make_server(out_dir: Path, host: str = "127.0.0.1", port: int = 8000
+                ) -> http.server.ThreadingHTTPServer:
+    handler = functools.partial(_Handler, directory=str(out_dir))
+    return http.server.ThreadingHTTPServer((host, port), handler)
+
+
+def serve_site(out_dir: Path, host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Serves the built site until interrupted (Ctrl-C)."""
+    server = make_server(out_dir, host, port)
+    print(f"门户已在 http://{host}:{server.server_address[1]}/ 提供服务（Ctrl-C 停止）")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+def serve_in_background(out_dir: Path, host: str = "127.0.0.1", port: int = 0
+                        ) -> tuple[http.server.ThreadingHTTPServer, str]:
+    """Starts a server on a thread (port 0: any free port); returns it and its base URL."""
+    server = make_server(out_dir, host, port)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://{host}:{server.server_address[1]}/"
+
+
+def demo_portal(app: Sunlight, community_id: str, out_dir: Path, serve: bool = True,
+                port: int = 8000) -> PublishResult:
+    """Builds the demo community (if its log is empty) and its portal, then serves it."""
+    from ledger.demo import build_demo
+
+    if community_id not in {c.community_id for c in app.communities()}:
+        build_demo(app, community_id)
+    result = publish(app, community_id, out_dir, base_url=f"http://127.0.0.1:{port}/")
+    if serve:
+        serve_site(out_dir, "127.0.0.1", port)
+    return result
