@@ -7,7 +7,6 @@ import http.server
 import logging
 import threading
 from pathlib import Path
-from typing import ClassVar
 
 from ledger.application import Sunlight
 from publisher.build import PublishResult, publish
@@ -16,11 +15,11 @@ log = logging.getLogger("sunlight.publisher")
 
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
-    extensions_map: ClassVar[dict[str, str]] = {**http.server.SimpleHTTPRequestHandler.extensions_map,
+    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map,
                       "": "text/plain; charset=utf-8", ".html": "text/html; charset=utf-8",
                       ".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8",
                       ".json": "application/json", ".csv": "text/csv; charset=utf-8",
-                      ".svg": "image/svg+xml", ".wasm": "application/wasm"}
+                      ".svg": "image/svg+xml", ".wasm": "application/wasm"}  # noqa: RUF012
 
     def log_message(self, format: str, *args: object) -> None:
         log.debug("%s " + format, self.address_string(), *args)
