@@ -7,6 +7,7 @@ import http.server
 import logging
 import threading
 from pathlib import Path
+from typing import Any
 
 from ledger.application import Sunlight
 from publisher.build import PublishResult, publish
@@ -14,12 +15,16 @@ from publisher.build import PublishResult, publish
 log = logging.getLogger("sunlight.publisher")
 
 
+_TYPES = {".html": "text/html; charset=utf-8", ".css": "text/css; charset=utf-8",
+          ".js": "text/javascript; charset=utf-8", ".json": "application/json",
+          ".csv": "text/csv; charset=utf-8", ".svg": "image/svg+xml", ".wasm": "application/wasm",
+          "": "text/plain; charset=utf-8"}
+
+
 class _Handler(http.server.SimpleHTTPRequestHandler):
-    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map,
-                      "": "text/plain; charset=utf-8", ".html": "text/html; charset=utf-8",
-                      ".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8",
-                      ".json": "application/json", ".csv": "text/csv; charset=utf-8",
-                      ".svg": "image/svg+xml", ".wasm": "application/wasm"}  # noqa: RUF012
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.extensions_map = {**self.extensions_map, **_TYPES}
+        super().__init__(*args, **kwargs)
 
     def log_message(self, format: str, *args: object) -> None:
         log.debug("%s " + format, self.address_string(), *args)
