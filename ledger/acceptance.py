@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from ledger.domain.common import Body
 from ledger.domain.community import Community
-from ledger.domain.errors import InvalidInput, NotAuthorised
+from ledger.domain.errors import InvalidInput, NotAuthorised, NotFound
 from ledger.domain.members import key_id_of
 from ledger.domain.state import CommunityState, Signed, parse_body
 from ledger.signing import Statement, statement_hash, verify_signature
@@ -39,6 +39,8 @@ def accept(domain: CommunityState, statement_bytes: bytes, statement: Statement,
         raise InvalidInput("声明中的社区与目标社区不一致", code="community-mismatch")
     if body is None:
         body = parse_body(statement.kind, statement.body)
+    if domain.community is None and not isinstance(body, Community.Founded):
+        raise NotFound(f"社区 {domain.community_id} 尚未建账", code="community-not-found")
     public_key = domain.public_key_of(key_id)
     if public_key is None and isinstance(body, Community.Founded) and domain.community is None:
         public_key = body.founder_public_key
