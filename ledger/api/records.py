@@ -92,6 +92,7 @@ async def submit_record(request: Request) -> Response:
 
 
 def _submit(ledger: Sunlight, community: str, submission: Submission) -> dict[str, Any]:
+    ledger.community(community)  # 404 for a community this service does not host
     if Statement.from_bytes(submission.statement).community != community:
         raise InvalidInput("声明中的社区与提交地址中的社区不一致", code="community-mismatch")
     return receipt_json(ledger, ledger.submit(submission))

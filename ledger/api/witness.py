@@ -86,7 +86,7 @@ class Witness:
             with self.engine.connect() as conn:
                 size = conn.execute(select(witness_table.c.size).where(
                     witness_table.c.origin == request.origin)).scalar_one()
-            return Response(f"{size}\n", 409, media_type=SIZE_CONTENT_TYPE)
+            return Response(f"{size}\n", 409, headers={"Content-Type": SIZE_CONTENT_TYPE})
         return Response(decision.body, 200, media_type="text/plain; charset=utf-8")
 
     def _store(self, origin: str, old_size: int, first: bool, decision: Cosigned) -> bool:
@@ -106,7 +106,7 @@ class Witness:
 
     def _rejected(self, decision: Rejected) -> Response:
         if decision.status == 409:
-            return Response(decision.body, 409, media_type=SIZE_CONTENT_TYPE)
+            return Response(decision.body, 409, headers={"Content-Type": SIZE_CONTENT_TYPE})
         raise ApiError(decision.status, f"witness-rejected-{decision.status}",
                        f"{REASONS_ZH.get(decision.status, '检查点被拒绝')}：{decision.reason}")
 
