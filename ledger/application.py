@@ -20,7 +20,7 @@ from uuid import UUID
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError
-from sqlalchemy import delete, insert, select, tuple_
+from sqlalchemy import delete, insert, select, tuple_, update
 from sqlalchemy.engine import Engine
 
 from ledger.acceptance import MAX_FUTURE, MAX_PAST, accept, check_time
@@ -144,6 +144,11 @@ class Sunlight(Application[UUID]):
         self._states: dict[str, LogState] = {}
         self._states_lock = threading.Lock()
 
+    def close(self) -> None:
+        """Releases every database connection."""
+        super().close()
+        self.engine.dispose()
+
     # --- communities ---------------------------------------------------------------------------
 
     def create_log(self, community_id: str, origin: str, key_seed: bytes | None = None) -> str:
@@ -208,24 +213,33 @@ class Sunlight(Application[UUID]):
 
     def _append(self, community_id: str, submissions: Sequence[Submission],
                 statements: Sequence[Statement], dry_run: bool = False) -> list[Receipt]:
-        for _attempt in range(MAX_RETRIES):
+        for attempt in range(MAX_RETRIES):
             state = self._state(community_id)
             with state.lock:
                 if state is not self._states.get(community_id):
                     continue  # dropped while we waited
                 try:
-                    return self._append_locked(state, submissions, statements, dry_run)
+                    if attempt == 0:
+                        return self._append_locked(state, submissions, statements, dry_run, False)
+                    # Another process wrote meanwhile: from now on, hold the community's row
+                    # lock while re-reading the log and writing, so this attempt cannot lose.
+                    with self.recorder.transaction(commit=True) as session:  # type: ignore[attr-defined]
+                        session.execute(update(logs_table)
+                                        .where(logs_table.c.community_id == community_id)
+                                        .values(origin=logs_table.c.origin))
+                        return self._append_locked(state, submissions, statements, dry_run, True)
                 except IntegrityError:
                     # Another process appended first: re-read the log and check again.
                     self._drop(community_id)
         raise Conflict("写入冲突过多，请稍后重试", code="write-contention")
 
     def _append_locked(self, state: LogState, submissions: Sequence[Submission],
-                       statements: Sequence[Statement], dry_run: bool) -> list[Receipt]:
+                       statements: Sequence[Statement], dry_run: bool, exclusive: bool
+                       ) -> list[Receipt]:
         # Optimistic: the cached state is checked against without asking the database whether
         # another process appended meanwhile. If one did, the insert at our log index fails on
         # the event store's unique constraint, the state is dropped and re-read, and we retry.
-        if state.version == 0:
+        if exclusive or state.version == 0:
             self._catch_up(state)
         now_ = self.clock()
         accepted: list[tuple[int, Submission, Statement, bytes]] = []

@@ -49,6 +49,24 @@ def drop_pg_database(name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@pytest.fixture(autouse=True)
+def _close_ledgers(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Closes every ledger a test opened, so no connection outlives its test."""
+    from ledger.application import Sunlight
+
+    opened: list[Sunlight] = []
+    original = Sunlight.__init__
+
+    def tracking_init(self: Sunlight, *args: object, **kwargs: object) -> None:
+        original(self, *args, **kwargs)  # type: ignore[arg-type]
+        opened.append(self)
+
+    monkeypatch.setattr(Sunlight, "__init__", tracking_init)
+    yield
+    for app in opened:
+        app.close()
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh, empty database on each storage backend."""
