@@ -1,0 +1,39 @@
+"""Fixtures for the portal tests: one small community with hostile text and private data,
+published once per session into a temporary directory."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sample import Clock, Writer, build_sample
+
+from ledger.application import Sunlight
+from publisher.build import PublishResult, publish
+
+BASE_URL = "https://portal.example/testville/"
+
+
+@dataclass
+class Site:
+    app: Sunlight
+    writer: Writer
+    out: Path
+    result: PublishResult
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    tmp = tmp_path_factory.mktemp("portal")
+    clock = Clock()
+    app = Sunlight(f"sqlite:///{tmp / 'ledger.db'}", clock=clock)
+    writer = build_sample(app, clock)
+    out = tmp / "site"
+    result = publish(app, "testville", out, base_url=BASE_URL)
+    yield Site(app, writer, out, result)
+
+
+def site_files(out: Path, *suffixes: str) -> list[Path]:
+    return [p for p in out.rglob("*") if p.is_file() and (not suffixes or p.suffix in suffixes)]

@@ -1,0 +1,40 @@
+"""The fold that arranges records for reading (pure: records in, views out)."""
+
+from __future__ import annotations
+
+from conftest import Site
+
+from publisher.readmodel import fold
+from publisher.records import read_records
+
+
+def test_fold_links_records_both_ways(site: Site) -> None:
+    p = fold("testville", read_records(site.app.entries("testville")))
+    assert p.name == "测试社区"
+    assert len(p.records) == site.app.size("testville")
+    d1 = p.disclosures["d1"]
+    assert [c.body.correction_id for c in d1.corrections] == ["d1-c1"]  # type: ignore[attr-defined]
+    assert p.disclosures["d2"].retraction is not None
+    fund = p.funds["f1"]
+    assert fund.balance == 500_000 + 120_050 - 250_000
+    assert fund.pools == {"general": 250_000, "elderly": 120_050}
+    assert fund.balances[-1] == ("2025-03-08", "general", 250_000)
+    decision = p.decisions["dec1"]
+    used = {r.kind for r in decision.uses}
+    assert used == {"project.designed", "fund.grant_made", "fee.spend_recorded",
+                    "evaluation.consequence_recorded"}
+    for use in decision.uses:
+        assert decision.record in p.links[use.index]
+        assert use in p.backlinks[decision.record.index]
+    project = p.projects["p1"]
+    assert list(project.steps) == ["discovered", "classified", "designed", "implemented",
+                                   "evaluated"]
+    assert [g.body.grant_id for g in project.grants] == ["g1"]  # type: ignore[attr-defined]
+
+
+def test_signer_is_resolved_as_of_the_record(site: Site) -> None:
+    records = list(read_records(site.app.entries("testville")))
+    assert (records[0].signer.name, records[0].signer.role.value) == ("王主任", "chair")
+    spend = next(r for r in records if r.kind == "fee.spend_recorded")
+    assert (spend.signer.name, spend.signer.role_zh) == ("李出纳", "出纳")
+    assert spend.signer.key_id == site.writer.keys["treasurer"].key_id
