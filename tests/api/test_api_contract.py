@@ -72,17 +72,22 @@ def test_no_5xx_and_every_answer_matches_the_document(service: str) -> None:
             for path_parameters in fixed:
                 strategy = operation.as_strategy(mode, path_parameters=path_parameters)
 
-                @given(case=strategy)
-                @settings(max_examples=12, deadline=None, derandomize=True, database=None,
-                          suppress_health_check=list(HealthCheck))
-                def check(case: schemathesis.Case, excluded: list[Any] = excluded,
-                          must_refuse: bool = post and mode is GenerationMode.NEGATIVE) -> None:
-                    response = case.call_and_validate(timeout=30, excluded_checks=excluded)
-                    if must_refuse:
-                        assert 400 <= response.status_code < 500, response.text[:300]
-
+                check = _checker(strategy, excluded,
+                                 must_refuse=post and mode is GenerationMode.NEGATIVE)
                 try:
                     check()
                 except Unsatisfiable:
                     # nothing left to make invalid (every parameter is fixed or has none)
                     assert mode is GenerationMode.NEGATIVE, operation.label
+
+
+def _checker(strategy: Any, excluded: list[Any], *, must_refuse: bool) -> Any:
+    @given(case=strategy)
+    @settings(max_examples=12, deadline=None, derandomize=True, database=None,
+              suppress_health_check=list(HealthCheck))
+    def check(case: schemathesis.Case) -> None:
+        response = case.call_and_validate(timeout=30, excluded_checks=excluded)
+        if must_refuse:
+            assert 400 <= response.status_code < 500, response.text[:300]
+
+    return check
