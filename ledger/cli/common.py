@@ -6,17 +6,30 @@ was refused, 2 when the command could not run.
 
 from __future__ import annotations
 
-import sys
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
+import click
 import typer
+from typer.core import TyperGroup
 
 if TYPE_CHECKING:
     from ledger.application import Sunlight
 
 from ledger.domain.errors import DomainError
 
+class _Group(TyperGroup):
+    """Turns a refused statement into one Chinese line on stderr and exit code 1."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except DomainError as exc:
+            typer.echo(f"错误：{exc}", err=True)
+            ctx.exit(1)
+
+
 app = typer.Typer(
+    cls=_Group,
     name="sunlight",
     help="阳光账本 Sunlight：社区居务、微基金、物业费、决议与评议的签名账本与公开门户。",
     no_args_is_help=True,
@@ -47,8 +60,4 @@ def open_ledger(db: str) -> Sunlight:
 
 
 def run() -> None:
-    try:
-        app()
-    except DomainError as exc:
-        typer.echo(f"错误：{exc}", err=True)
-        sys.exit(1)
+    app()
