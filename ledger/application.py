@@ -14,6 +14,7 @@ import os
 import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from uuid import UUID
@@ -387,26 +388,40 @@ class Sunlight(Application[UUID]):
             state.checkpoint = event.checkpoint
             state.signed = None
 
+    @contextmanager
+    def _current(self, community_id: str) -> Iterator[LogState]:
+        """The community's cached state, locked and caught up with the database. A state dropped
+        by a failed write while we waited for its lock is never used: we take the fresh one."""
+        while True:
+            log = self._state(community_id)
+            with log.lock:
+                if log is not self._states.get(community_id):
+                    continue
+                self._catch_up(log)
+                yield log
+                return
+
+    @contextmanager
+    def reading(self, community_id: str) -> Iterator[CommunityState]:
+        """The community's state, caught up, with writers held off while the block reads it."""
+        with self._current(community_id) as log:
+            yield log.domain
+
     def state(self, community_id: str) -> CommunityState:
-        """The community's current state (caught up with the database)."""
-        log = self._state(community_id)
-        with log.lock:
-            self._catch_up(log)
-        return log.domain
+        """The community's current state (caught up with the database). Writers in other threads
+        mutate it; iterate over it inside :meth:`reading` when they may be running."""
+        with self._current(community_id) as log:
+            return log.domain
 
     def checkpoint(self, community_id: str) -> str:
         """The latest signed checkpoint (a C2SP signed note)."""
-        log = self._state(community_id)
-        with log.lock:
-            self._catch_up(log)
+        with self._current(community_id) as log:
             if log.checkpoint is None:
                 raise NotFound(f"社区 {community_id} 的日志还是空的", code="log-empty")
             return log.checkpoint
 
     def size(self, community_id: str) -> int:
-        log = self._state(community_id)
-        with log.lock:
-            self._catch_up(log)
+        with self._current(community_id) as log:
             return log.tree.size
 
     def entries(self, community_id: str, start: int = 0, stop: int | None = None
