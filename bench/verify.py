@@ -1,0 +1,212 @@
+"""Bench: full verification of a generated log, against raw Ed25519 verification on one core.
+
+    .venv/bin/python bench/verify.py                  # 100,000 entries
+    .venv/bin/python bench/verify.py --million        # 1,000,000 entries
+    .venv/bin/python bench/verify.py --entries 20000  # any size
+
+The log is generated once through the real application (bulk ``submit_batch`` of 1,000 signed
+donations at a time on SQLite), exported as tiles, and cached under ``bench/out/`` so reruns only
+measure. Verification runs in a child process so its peak memory (self + its workers) is its own.
+Goal: verified entries/s >= 0.85 x (raw one-core Ed25519 verifications/s x cores used).
+
+The generated log opens a new micro-fund every 1,000 entries: ``Fund.record_donation`` checks
+receipt numbers by scanning the fund's donations, which is quadratic in one fund's size (reported
+to the domain's owner); a fund of a million donations would measure that scan, not the verifier.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+OUT = ROOT / "bench" / "out"
+COMMUNITY = "benchcom"
+ORIGIN = "bench.example/benchcom"
+BATCH = 1000
+START = datetime(2025, 1, 1, 1, 0, tzinfo=UTC)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = START
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def generate(entries: int, directory: Path) -> str:
+    """Builds the log (if not cached) and exports it; returns the log's verifier key."""
+    from ledger.application import Sunlight
+    from ledger.signing import MemberKey, Statement
+    from ledger.tlog.export import export_tiles
+
+    marker = directory / "done.json"
+    if marker.is_file():
+        return str(json.loads(marker.read_text())["key"])
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("sunlight.db*"):
+        stale.unlink()
+    clock = Clock()
+    app = Sunlight(f"sqlite:///{directory / 'sunlight.db'}", clock=clock)
+    key = app.create_log(COMMUNITY, ORIGIN, key_seed=hashlib.sha256(b"bench-log").digest())
+    chair = MemberKey.from_seed(hashlib.sha256(b"bench-chair").digest())
+    treasurers = [MemberKey.from_seed(hashlib.sha256(f"bench-t{i}".encode()).digest()) for i in range(3)]
+
+    def sign(who: MemberKey, kind: str, body: dict[str, object]) -> object:
+        clock.now += timedelta(seconds=1)
+        return who.sign(Statement(COMMUNITY, kind, clock.now, body))
+
+    setup = [sign(chair, "community.founded", {
+        "name": "基准社区", "founder_id": "chair", "founder_name": "王主任",
+        "founder_public_key": chair.public_b64, "term_start": "2024-01-01", "term_end": "2099-12-31"})]
+    setup += [sign(chair, "member.admitted", {
+        "member_id": f"t{i}", "name": f"出纳{i}", "role": "treasurer", "public_key": t.public_b64,
+        "term_start": "2024-01-01", "term_end": "2099-12-31"}) for i, t in enumerate(treasurers)]
+    app.submit_batch(setup)  # type: ignore[arg-type]
+    done = len(setup)
+    started = time.perf_counter()
+    while done < entries:
+        # One fund per batch: a fund's rules scan its donations (see the module docstring).
+        fund = f"f{done // BATCH}"
+        batch = [sign(treasurers[0], "fund.opened", {
+            "fund_id": fund, "name": "社区微基金", "purpose": "资助社区小项目", "opened_on": "2025-01-01"})]
+        for n in range(done + 1, min(done + BATCH, entries)):
+            batch.append(sign(treasurers[n % 3], "fund.donation_recorded", {
+                "fund_id": fund, "donation_id": f"D{n:08d}", "amount_fen": 100 * (1 + n % 997),
+                "channel": "wechat", "receipt_no": f"R{n:08d}", "received_on": "2025-01-01",
+                "donor_commitment": hashlib.sha256(f"donor-{n}".encode()).hexdigest(),
+                "note": "居民自愿捐赠，用于楼道照明和适老化改造"}))
+        app.submit_batch(batch)  # type: ignore[arg-type]
+        done += len(batch)
+        if done % 50_000 < BATCH:
+            rate = (done - len(setup)) / (time.perf_counter() - started)
+            print(f"  generated {done:,} entries ({rate:,.0f}/s)", flush=True)
+    result = export_tiles(app, COMMUNITY, directory / "tiles")
+    print(f"  exported {result.size:,} entries: {result.written:,} files", flush=True)
+    marker.write_text(json.dumps({"key": key, "entries": entries}))
+    return key
+
+
+def raw_rate(tiles: Path, size: int) -> tuple[float, int]:
+    """One-core Ed25519 verifications/s over the log's own signatures (keys precomputed)."""
+    import orjson
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    from ledger.crypto.tiles import decode_entry_bundle, entries_path
+
+    keys: dict[str, Ed25519PublicKey] = {}
+    key_of = _member_keys(tiles)
+    spent = 0.0
+    count = 0
+    for n in range((size + 255) // 256):
+        width = min(256, size - n * 256)
+        bundle = decode_entry_bundle((tiles / entries_path(n, None if width == 256 else width)).read_bytes())
+        items = []
+        for entry in bundle:
+            obj = orjson.loads(entry)
+            public = key_of.get(obj["key_id"])
+            if public is None:
+                continue
+            key = keys.get(public)
+            if key is None:
+                key = keys[public] = Ed25519PublicKey.from_public_bytes(base64.b64decode(public))
+            items.append((key, base64.b64decode(obj["sig"]), obj["statement"].encode()))
+        t = time.perf_counter()
+        for key, sig, message in items:
+            key.verify(sig, message)
+        spent += time.perf_counter() - t
+        count += len(items)
+    return count / spent, count
+
+
+def _member_keys(tiles: Path) -> dict[str, str]:
+    """key_id -> public key, from the membership records in the first bundle."""
+    import orjson
+
+    from ledger.crypto.tiles import decode_entry_bundle, entries_path
+    from ledger.domain.members import key_id_of
+
+    first = sorted((tiles / "tile" / "entries").iterdir())[0]
+    bundle = decode_entry_bundle(first.read_bytes()) if first.is_file() else \
+        decode_entry_bundle(next(first.rglob("*")).read_bytes())
+    del entries_path
+    found: dict[str, str] = {}
+    for entry in bundle[:8]:
+        statement = orjson.loads(orjson.loads(entry)["statement"])
+        body = statement["body"]
+        for field in ("founder_public_key", "public_key"):
+            if field in body:
+                found[key_id_of(body[field])] = body[field]
+    return found
+
+
+def verify_child(tiles: str, key: str, workers: int, batch: int) -> None:
+    """Runs in a child process: verifies and prints a JSON line with its own figures."""
+    from ledger.crypto.note import Verifier
+    from ledger.tlog.source import DirectorySource
+    from ledger.tlog.verify import Policy, verify_log
+
+    report = verify_log(DirectorySource(Path(tiles)), Policy(Verifier.from_key_string(key)),
+                        workers=workers, batch_size=batch)
+    self_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    children_cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
+    print(json.dumps({
+        "verified": report.verified, "failures": report.failure_count, "size": report.size,
+        "seconds": report.seconds, "main_cpu": report.main_cpu_seconds,
+        "workers_cpu": children_cpu.ru_utime + children_cpu.ru_stime,
+        "workers": report.workers, "self_kib": self_kib, "children_kib": children_kib}))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--entries", type=int, default=100_000)
+    parser.add_argument("--million", action="store_true", help="1,000,000 entries")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--batch", type=int, default=2000, help="signatures per worker task")
+    parser.add_argument("--verify-child", nargs=2, metavar=("TILES", "KEY"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.verify_child:
+        verify_child(args.verify_child[0], args.verify_child[1], args.workers, args.batch)
+        return
+    entries = 1_000_000 if args.million else args.entries
+    directory = OUT / f"verify-{entries}"
+    print(f"log of {entries:,} entries in {directory}")
+    t = time.perf_counter()
+    key = generate(entries, directory)
+    print(f"  ready in {time.perf_counter() - t:.1f} s")
+    tiles = directory / "tiles"
+
+    raw, count = raw_rate(tiles, entries)
+    print(f"raw Ed25519 verify, one core:  {raw:,.0f}/s over {count:,} signatures")
+
+    out = subprocess.run([sys.executable, __file__, "--verify-child", str(tiles), key,
+                          "--workers", str(args.workers), "--batch", str(args.batch)],
+                         check=True, capture_output=True, text=True)
+    child = json.loads(out.stdout.strip().splitlines()[-1])
+    rate = child["size"] / child["seconds"]
+    cores = max(child["workers"], 1)
+    print(f"full verification:             {rate:,.0f} entries/s ({child['seconds']:.1f} s, "
+          f"verified={child['verified']}, failures={child['failures']})")
+    print(f"ratio to raw x {cores} cores:        {rate / (raw * cores):.2f}  (goal >= 0.85)")
+    print(f"main process CPU:              {child['main_cpu']:.1f} s = "
+          f"{child['main_cpu'] / child['seconds']:.0%} of wall time; "
+          f"workers CPU {child['workers_cpu']:.1f} s")
+    print(f"peak memory:                   main {child['self_kib'] / 1024:.0f} MiB, "
+          f"largest worker {child['children_kib'] / 1024:.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,235 @@
+"""``sunlight log …``, ``sunlight witness …`` and ``sunlight verify``: the transparency log's commands.
+
+``verify`` exits 0 when everything verified, 1 when something failed verification (each failure
+named with its entry index), 2 when it could not run (unreadable target, bad key, bad options).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ledger.cli.common import DEFAULT_DB, DbOption, app, fail, open_ledger
+from ledger.cli.members import CommunityOpt
+from ledger.crypto.errors import VerificationError
+from ledger.crypto.note import Verifier
+
+log_app = typer.Typer(help="透明日志：验证公钥、检查点、收据（包含证明）、瓦片导出、见证联署。",
+                      no_args_is_help=True)
+app.add_typer(log_app, name="log")
+witness_app = typer.Typer(help="见证人：独立第三方为社区日志的检查点联署（c2sp.org/tlog-witness）。",
+                          no_args_is_help=True)
+app.add_typer(witness_app, name="witness")
+
+KeyHelp = "验证公钥字符串 name+id+base64，或存放它的文件"
+WitnessKeys = Annotated[list[str] | None, typer.Option("--witness", help="见证人验证公钥（可重复）")]
+QuorumOpt = Annotated[int | None, typer.Option("--quorum", help="至少需要几位见证人联署（默认：全部给出的见证人）")]
+
+
+def _verifier(value: str, what: str = "验证公钥") -> Verifier:
+    text = value
+    path = Path(value)
+    if "+" not in value or path.is_file():
+        try:
+            text = path.read_text().strip()
+        except OSError as exc:
+            fail(f"无法读取{what}文件 {value}：{exc}", 2)
+    try:
+        return Verifier.from_key_string(text)
+    except VerificationError as exc:
+        fail(f"{what}格式错误：{exc}", 2)
+
+
+def _witnesses(values: list[str] | None, quorum: int | None) -> tuple[tuple[Verifier, ...], int]:
+    witnesses = tuple(_verifier(v, "见证人公钥") for v in values or ())
+    if quorum is None:
+        quorum = len({w.name for w in witnesses})
+    if quorum < 0 or quorum > len({w.name for w in witnesses}):
+        fail(f"--quorum {quorum} 超过给出的见证人数 {len(witnesses)}", 2)
+    return witnesses, quorum
+
+
+# --- the log (operator side) ---------------------------------------------------------------------
+
+
+@log_app.command("key")
+def log_key(community: CommunityOpt, db: DbOption = DEFAULT_DB) -> None:
+    """打印本社区日志的验证公钥（审计人、捐赠人、见证人用它核验）。"""
+    typer.echo(open_ledger(db).community(community).verifier_key)
+
+
+@log_app.command("checkpoint")
+def log_checkpoint(community: CommunityOpt, db: DbOption = DEFAULT_DB) -> None:
+    """打印最新的签名检查点（附上已收到的见证人联署）。"""
+    from ledger.tlog.cosignatures import published_checkpoint
+
+    typer.echo(published_checkpoint(open_ledger(db), community), nl=False)
+
+
+@log_app.command("proof")
+def log_proof(index: Annotated[int, typer.Argument(help="记录的日志序号")], community: CommunityOpt,
+              out: Annotated[Path | None, typer.Option("--out", help="写入文件（默认打印）")] = None,
+              db: DbOption = DEFAULT_DB) -> None:
+    """生成一条记录的收据：c2sp.org/tlog-proof@v1 包含证明，可离线核验。"""
+    from ledger.tlog.receipt import make_receipt
+
+    text = make_receipt(open_ledger(db), community, index)
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    out.write_text(text)
+    typer.echo(f"已写入收据 {out}（序号 {index}）；核验：sunlight log verify-proof {out} --key <日志公钥>")
+
+
+@log_app.command("verify-proof")
+def log_verify_proof(
+        file: Annotated[Path, typer.Argument(help="收据文件（.tlog-proof）")],
+        key: Annotated[str, typer.Option("--key", help=KeyHelp)],
+        entry_file: Annotated[Path | None, typer.Option("--entry-file", help="日志条目原文件")] = None,
+        leaf_hash: Annotated[str | None, typer.Option("--leaf-hash", help="条目的叶哈希（hex 或 base64）")]
+        = None,
+        witness: WitnessKeys = None, quorum: QuorumOpt = None) -> None:
+    """核验收据：记录确实在日志中，检查点由日志签名（并有足够的见证人联署）。"""
+    from ledger.tlog.receipt import check_receipt
+
+    log_verifier = _verifier(key)
+    witnesses, quorum = _witnesses(witness, quorum)
+    try:
+        text = file.read_bytes()
+        entry = entry_file.read_bytes() if entry_file is not None else None
+    except OSError as exc:
+        fail(f"无法读取文件：{exc}", 2)
+    leaf = _leaf(leaf_hash) if leaf_hash is not None else None
+    try:
+        checked = check_receipt(text, log_verifier, entry=entry, leaf=leaf, witnesses=witnesses,
+                                quorum=quorum)
+    except VerificationError as exc:
+        fail(f"收据无效 (receipt does not verify)：{exc}", 1)
+    typer.echo(f"收据有效 (receipt verified)：记录 #{checked.index} 在日志 {checked.checkpoint.origin} "
+               f"大小 {checked.checkpoint.size} 的树中")
+    statement = checked.statement()
+    if statement is not None:
+        body = json.dumps(statement.get("body"), ensure_ascii=False)
+        typer.echo(f"{statement.get('kind')}  {statement.get('at')}  {body}")
+
+
+def _leaf(value: str) -> bytes:
+    try:
+        raw = bytes.fromhex(value) if len(value) == 64 else base64.b64decode(value, validate=True)
+    except (ValueError, binascii.Error):
+        raw = b""
+    if len(raw) != 32:
+        fail("--leaf-hash 应为 32 字节哈希（64 位十六进制或 base64）", 2)
+    return raw
+
+
+@log_app.command("export")
+def log_export(directory: Annotated[Path, typer.Argument(help="输出目录（C2SP tlog-tiles）")],
+               community: CommunityOpt, db: DbOption = DEFAULT_DB) -> None:
+    """把日志导出为静态瓦片目录（checkpoint、tile/…）；再次导出只写新增部分。"""
+    from ledger.tlog.export import export_tiles
+
+    result = export_tiles(open_ledger(db), community, directory)
+    typer.echo(f"已导出 {result.size} 条记录到 {directory}：新写 {result.written} 个文件，"
+               f"未变 {result.unchanged} 个，移除过时的部分瓦片 {result.removed} 个")
+
+
+@log_app.command("witness-push")
+def log_witness_push(community: CommunityOpt,
+                     witness: Annotated[str, typer.Option("--witness", help="见证人地址，如 https://w.example")],
+                     witness_key: Annotated[str, typer.Option("--witness-key", help="见证人验证公钥或其文件")],
+                     db: DbOption = DEFAULT_DB) -> None:
+    """请见证人为最新检查点联署，并保存联署签名（发布的检查点会附上）。"""
+    from ledger.tlog.push import WitnessPushError, push_checkpoint
+
+    verifier = _verifier(witness_key, "见证人公钥")
+    try:
+        result = push_checkpoint(open_ledger(db), community, witness, verifier)
+    except WitnessPushError as exc:
+        fail(str(exc), 1)
+    typer.echo(f"见证人 {result.witness} 已联署大小 {result.size} 的检查点（自 {result.old_size} 起一致）")
+
+
+# --- the witness (an independent party) -------------------------------------------------------
+
+
+@witness_app.command("keygen")
+def witness_keygen(name: Annotated[str, typer.Argument(help="见证人名称，如 witness.example/w1")],
+                   out: Annotated[Path, typer.Option("--out", help="私钥文件（权限 0600，不会覆盖）")]) -> None:
+    """生成见证人的联署密钥，打印其验证公钥。"""
+    from ledger.tlog.witness import generate_witness_key
+
+    if out.exists():
+        fail(f"{out} 已存在；不会覆盖已有密钥")
+    try:
+        signer = generate_witness_key(name, out)
+    except VerificationError as exc:
+        fail(f"见证人名称无效：{exc}", 2)
+    typer.echo(signer.verifier_key())
+
+
+@witness_app.command("serve")
+def witness_serve(key: Annotated[Path, typer.Option("--key", help="见证人私钥文件")],
+                  log: Annotated[list[str], typer.Option("--log", help="所见证日志的验证公钥（可重复）")],
+                  db: Annotated[str, typer.Option("--db", help="见证人自己的数据库")] = "sqlite:///witness.db",
+                  host: Annotated[str, typer.Option(help="监听地址")] = "127.0.0.1",
+                  port: Annotated[int, typer.Option(help="端口")] = 8090) -> None:
+    """运行见证人服务：POST /add-checkpoint。"""
+    import logging
+
+    import uvicorn
+
+    from ledger.tlog.witness import Witness, create_app, load_witness_key
+
+    try:
+        signer = load_witness_key(key)
+    except (OSError, VerificationError) as exc:
+        fail(f"无法读取见证人私钥 {key}：{exc}", 2)
+    logs = [_verifier(v, "日志公钥") for v in log]
+    try:
+        witness = Witness.open(signer, logs, db)
+    except Exception as exc:  # an unreachable or invalid database: cannot run
+        fail(f"无法打开数据库 {db}：{type(exc).__name__}: {exc}", 2)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    typer.echo(f"见证人 {signer.verifier_key()} 在 http://{host}:{port}/add-checkpoint 见证 "
+               f"{', '.join(v.name for v in logs)}", err=True)
+    uvicorn.run(create_app(witness), host=host, port=port, log_level="info")
+
+
+# --- the auditor -----------------------------------------------------------------------------
+
+
+@app.command("verify")
+def verify(target: Annotated[str, typer.Argument(help="导出的日志目录，或已发布日志的 http(s):// 地址前缀")],
+           key: Annotated[str, typer.Option("--key", help=KeyHelp)],
+           trusted: Annotated[Path | None, typer.Option("--trusted", help="此前保存的受信任检查点文件")] = None,
+           witness: WitnessKeys = None, quorum: QuorumOpt = None,
+           as_json: Annotated[bool, typer.Option("--json", help="输出 JSON（供程序读取）")] = False,
+           workers: Annotated[int | None, typer.Option(help="签名核验进程数（默认每核一个）")] = None) -> None:
+    """核验整份公开日志：检查点与见证人、每个瓦片与记录、每个签名与签名人资格、每条规则、与受信任检查点的一致性。"""
+    from ledger.tlog.report import human_report
+    from ledger.tlog.source import SourceError, open_source
+    from ledger.tlog.verify import CannotVerify, Policy, verify_log
+
+    log_verifier = _verifier(key)
+    witnesses, quorum = _witnesses(witness, quorum)
+    try:
+        trusted_text = trusted.read_text() if trusted is not None else None
+    except OSError as exc:
+        fail(f"无法读取受信任的检查点 {trusted}：{exc}", 2)
+    try:
+        source = open_source(target)
+        report = verify_log(source, Policy(log_verifier, witnesses, quorum, trusted_text), workers=workers)
+    except (CannotVerify, SourceError) as exc:
+        fail(f"无法核验 (could not verify)：{exc}", 2)
+    if as_json:
+        sys.stdout.write(json.dumps(report.to_json(), ensure_ascii=False, indent=2) + "\n")
+    else:
+        typer.echo(human_report(report))
+    raise typer.Exit(0 if report.verified else 1)

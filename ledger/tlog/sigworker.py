@@ -1,0 +1,49 @@
+"""Ed25519 signature checks in batches, run in worker processes (or inline for small logs).
+
+Kept tiny on purpose: a spawned worker imports only this module and ``cryptography``.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+MAX_KEYS = 4096
+
+Batch = tuple[list[int], list[bytes], list[bytes], list[bytes]]
+"""``(log indices, raw 32-byte public keys, messages, signatures)``, all the same length."""
+
+_keys: OrderedDict[bytes, Ed25519PublicKey | None] = OrderedDict()
+
+
+def _key(raw: bytes) -> Ed25519PublicKey | None:
+    key = _keys.get(raw)
+    if key is not None:
+        _keys.move_to_end(raw)
+        return key
+    try:
+        key = Ed25519PublicKey.from_public_bytes(raw)
+    except ValueError:
+        key = None
+    _keys[raw] = key
+    if len(_keys) > MAX_KEYS:
+        _keys.popitem(last=False)
+    return key
+
+
+def verify_batch(batch: Batch) -> list[int]:
+    """The log indices whose signature does not verify."""
+    indices, keys, messages, signatures = batch
+    bad: list[int] = []
+    for index, raw, message, signature in zip(indices, keys, messages, signatures, strict=True):
+        key = _key(raw)
+        if key is None:
+            bad.append(index)
+            continue
+        try:
+            key.verify(signature, message)
+        except InvalidSignature:
+            bad.append(index)
+    return bad

@@ -1,0 +1,407 @@
+"""The auditor's verifier: streams a published log and checks everything it can.
+
+From the signed checkpoint down to every member's signature: the checkpoint's signature and
+witness quorum; every entry bundle and hash tile against the tree recomputed from the entries;
+the root; each entry's form, time and signer (role and unrevoked key at that moment, by replaying
+the membership records of the log itself through :func:`ledger.acceptance.accept`); every domain
+rule (the same fold the ledger runs); and, given a trusted older checkpoint, that the log neither
+rolled back nor forked. Each failure names the entry index and what is wrong.
+
+Memory stays flat: one bundle and one tile per level at a time, the compact range, the fold
+state, and a bounded number of signature batches in flight. Signatures -- nearly all the work --
+are checked in a process pool while this process reads, hashes and folds.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import multiprocessing
+import os
+import time
+from collections import deque
+from collections.abc import Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from ledger.acceptance import accept, check_time
+from ledger.crypto.checkpoint import Checkpoint, open_checkpoint
+from ledger.crypto.cosignature import verify_cosigned
+from ledger.crypto.errors import (
+    InsufficientCosignaturesError,
+    MalformedError,
+    VerificationError,
+)
+from ledger.crypto.merkle import CompactRange
+from ledger.crypto.note import Verifier, open_note, split_note
+from ledger.crypto.tiles import (
+    TILE_HEIGHT,
+    TILE_WIDTH,
+    decode_entry_bundle,
+    decode_hash_tile,
+    entries_path,
+    tile_path,
+)
+from ledger.domain.errors import DomainError
+from ledger.domain.state import CommunityState
+from ledger.signing import Statement
+from ledger.tlog.sigworker import Batch, verify_batch
+from ledger.tlog.source import LogSource
+
+BATCH_SIZE = 2000
+INLINE_BELOW = 5000  # smaller logs are checked in this process: a pool costs more to start
+MAX_FAILURES = 1000
+_ENTRY_KEYS = frozenset({"accepted_at", "key_id", "sig", "statement", "v"})
+
+
+class CannotVerify(Exception):
+    """Verification could not run (bad input, unreadable source): exit status 2."""
+
+
+@dataclass(frozen=True)
+class Failure:
+    index: int | None  # the entry index, or None for the checkpoint as a whole
+    code: str
+    message_zh: str
+    message_en: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"index": self.index, "code": self.code, "message_zh": self.message_zh,
+                "message_en": self.message_en}
+
+
+@dataclass
+class Report:
+    target: str
+    origin: str = ""
+    size: int = 0
+    root_hash: str = ""
+    community_id: str | None = None
+    witnesses: list[str] = field(default_factory=list)  # names of witnesses whose cosignature verified
+    quorum: int = 0
+    trusted_size: int | None = None
+    entries_checked: int = 0
+    signatures_checked: int = 0
+    failures: list[Failure] = field(default_factory=list)
+    failure_count: int = 0
+    complete: bool = False  # every entry was read
+    seconds: float = 0.0
+    main_cpu_seconds: float = 0.0
+    workers: int = 0
+
+    @property
+    def verified(self) -> bool:
+        return self.complete and self.failure_count == 0
+
+    def fail(self, index: int | None, code: str, zh: str, en: str) -> None:
+        self.failure_count += 1
+        if len(self.failures) < MAX_FAILURES:
+            self.failures.append(Failure(index, code, zh, en))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "verified": self.verified, "target": self.target, "origin": self.origin,
+            "size": self.size, "root_hash": self.root_hash, "community_id": self.community_id,
+            "witnesses": self.witnesses, "quorum": self.quorum, "trusted_size": self.trusted_size,
+            "entries_checked": self.entries_checked, "signatures_checked": self.signatures_checked,
+            "complete": self.complete, "failure_count": self.failure_count,
+            "failures": [f.to_json() for f in self.sorted_failures()],
+            "seconds": round(self.seconds, 3), "main_cpu_seconds": round(self.main_cpu_seconds, 3),
+            "workers": self.workers,
+        }
+
+    def sorted_failures(self) -> list[Failure]:
+        return sorted(self.failures, key=lambda f: (-1 if f.index is None else f.index, f.code))
+
+
+@dataclass(frozen=True)
+class Policy:
+    log_key: Verifier
+    witnesses: tuple[Verifier, ...] = ()
+    quorum: int = 0
+    trusted: str | None = None  # a signed checkpoint the auditor already trusts
+
+
+def verify_log(source: LogSource, policy: Policy, *, workers: int | None = None,
+               batch_size: int = BATCH_SIZE, executor: Executor | None = None) -> Report:
+    """Verifies the log at ``source``. ``workers``: signature processes (0 = this process; None =
+    one per core, or this process for small logs). An ``executor`` given is used and not shut down."""
+    started, cpu_started = time.perf_counter(), time.process_time()
+    report = Report(source.describe(), quorum=policy.quorum)
+    if policy.quorum > len({w.name for w in policy.witnesses}):
+        raise CannotVerify(f"需要 {policy.quorum} 位见证人联署，但只给了 {len(policy.witnesses)} 位见证人的公钥")
+    trusted = _trusted(policy)
+    checkpoint = _checkpoint(source, policy, report)
+    if checkpoint is not None:
+        report.origin, report.size = checkpoint.origin, checkpoint.size
+        report.root_hash = base64.b64encode(checkpoint.root_hash).decode()
+        if trusted is not None:
+            report.trusted_size = trusted.size
+        if workers is None:
+            workers = 0 if checkpoint.size < INLINE_BELOW else (os.cpu_count() or 1)
+        report.workers = workers if executor is None else getattr(executor, "_max_workers", workers)
+        pool: Executor | None = executor
+        if pool is None and workers > 0:
+            pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+        try:
+            _Run(source, checkpoint, trusted, report, pool, batch_size,
+                 max_in_flight=2 * max(report.workers, 1)).run()
+        except BrokenProcessPool:
+            raise CannotVerify("签名核验进程意外退出（内存不足？）") from None
+        finally:
+            if pool is not None and executor is None:
+                pool.shutdown(wait=True, cancel_futures=True)
+    report.seconds = time.perf_counter() - started
+    report.main_cpu_seconds = time.process_time() - cpu_started
+    return report
+
+
+def _trusted(policy: Policy) -> Checkpoint | None:
+    if policy.trusted is None:
+        return None
+    try:
+        checkpoint, _ = open_checkpoint(policy.trusted, [policy.log_key], origin=policy.log_key.name)
+    except VerificationError as exc:
+        raise CannotVerify(f"受信任的检查点无法用日志公钥验证：{exc}") from None
+    return checkpoint
+
+
+def _checkpoint(source: LogSource, policy: Policy, report: Report) -> Checkpoint | None:
+    data = source.read("checkpoint")
+    if data is None:
+        raise CannotVerify(f"{source.describe()} 中没有 checkpoint 文件：不是一份导出的日志")
+    try:
+        text, _ = split_note(data)
+        checkpoint = Checkpoint.parse(text)
+    except VerificationError as exc:
+        report.fail(None, "checkpoint-malformed", f"检查点格式错误：{exc}", f"checkpoint is malformed: {exc}")
+        return None
+    if checkpoint.origin != policy.log_key.name:
+        report.fail(None, "origin-mismatch",
+                    f"检查点属于日志 {checkpoint.origin}，而不是公钥所属的 {policy.log_key.name}",
+                    f"checkpoint origin {checkpoint.origin!r} is not the key's {policy.log_key.name!r}")
+        return None
+    try:
+        open_note(data, [policy.log_key])
+    except VerificationError as exc:
+        report.fail(None, "checkpoint-signature", f"检查点没有本日志公钥的有效签名：{exc}",
+                    f"checkpoint is not validly signed by the log key: {exc}")
+        return None
+    if policy.witnesses:
+        try:
+            note = open_note(data, [policy.log_key, *policy.witnesses])
+            report.witnesses = sorted({w.name for w in policy.witnesses if note.signed_by(w)})
+            verify_cosigned(data, [policy.log_key], policy.witnesses, policy.quorum)
+        except InsufficientCosignaturesError:
+            report.fail(None, "witness-quorum",
+                        f"只有 {len(report.witnesses)} 位指定见证人联署，少于要求的 {policy.quorum} 位",
+                        f"{len(report.witnesses)} of the required {policy.quorum} witnesses cosigned")
+        except VerificationError as exc:
+            report.fail(None, "witness-signature", f"见证人联署签名无效：{exc}",
+                        f"a witness cosignature is invalid: {exc}")
+    return checkpoint
+
+
+class _Stop(Exception):
+    """The log cannot be read further (a bundle is missing or unreadable)."""
+
+
+class _Run:
+    def __init__(self, source: LogSource, checkpoint: Checkpoint, trusted: Checkpoint | None,
+                 report: Report, pool: Executor | None, batch_size: int, max_in_flight: int) -> None:
+        self.source = source
+        self.checkpoint = checkpoint
+        self.trusted = trusted
+        self.report = report
+        self.pool = pool
+        self.batch_size = batch_size
+        self.max_in_flight = max_in_flight
+        self.tree = CompactRange()
+        self.domain: CommunityState | None = None
+        self.last_accepted: datetime | None = None
+        self.levels: dict[int, list[bytes]] = {}  # tile level >= 1 -> hashes of its current tile
+        self.in_flight: deque[Future[list[int]]] = deque()
+        self.raw_keys: dict[str, bytes] = {}
+        self._new_batch()
+
+    def _new_batch(self) -> None:
+        self.b_index: list[int] = []
+        self.b_keys: list[bytes] = []
+        self.b_messages: list[bytes] = []
+        self.b_sigs: list[bytes] = []
+
+    def run(self) -> None:
+        report, size = self.report, self.checkpoint.size
+        if self.trusted is not None and self.trusted.size > size:
+            report.fail(size, "rollback",
+                        f"日志只有 {size} 条，比受信任的检查点（{self.trusted.size} 条）短：日志被回滚",
+                        f"log has {size} entries, fewer than the trusted checkpoint's {self.trusted.size}: "
+                        "rolled back")
+        try:
+            for n in range((size + TILE_WIDTH - 1) // TILE_WIDTH):
+                self._bundle(n, min(TILE_WIDTH, size - n * TILE_WIDTH))
+            self._finish_levels()
+            report.complete = True
+        except _Stop:
+            pass
+        finally:
+            self._flush()
+            self._drain(0)
+        if report.complete and not hmac.compare_digest(self.tree.root(), self.checkpoint.root_hash):
+            report.fail(None, "root-mismatch", "由全部记录重新计算的根哈希与检查点不符",
+                        "the root hash recomputed from the entries differs from the checkpoint's")
+
+    # --- tiles ---------------------------------------------------------------------------------
+
+    def _read(self, path: str, first: int, required: bool = True) -> bytes | None:
+        data = self.source.read(path)
+        if data is None and required:
+            self.report.fail(first, "tile-missing", f"缺少文件 {path}", f"{path} is missing")
+        return data
+
+    def _bundle(self, n: int, width: int) -> None:
+        first = n * TILE_WIDTH
+        w = None if width == TILE_WIDTH else width
+        data = self._read(entries_path(n, w), first)
+        if data is None:
+            raise _Stop
+        try:
+            entries = decode_entry_bundle(data, width)
+        except MalformedError as exc:
+            self.report.fail(first, "bundle-malformed", f"记录包 {entries_path(n, w)} 格式错误：{exc}",
+                             f"entry bundle {entries_path(n, w)} is malformed: {exc}")
+            raise _Stop from None
+        leaves: list[bytes] = []
+        for i, entry in enumerate(entries):
+            leaf = hashlib.sha256(b"\x00" + entry).digest()
+            leaves.append(leaf)
+            for level, idx, h in self.tree.append(leaf):
+                if level and level % TILE_HEIGHT == 0:
+                    self._level_hash(level // TILE_HEIGHT, idx, h)
+            if self.trusted is not None and self.tree.size == self.trusted.size:
+                self._check_trusted()
+            self._entry(first + i, entry)
+        self._compare_tile(0, n, leaves)
+
+    def _level_hash(self, tile_level: int, idx: int, h: bytes) -> None:
+        hashes = self.levels.setdefault(tile_level, [])
+        hashes.append(h)
+        if len(hashes) == TILE_WIDTH:
+            self._compare_tile(tile_level, idx // TILE_WIDTH, hashes)
+            self.levels[tile_level] = []
+
+    def _finish_levels(self) -> None:
+        size = self.checkpoint.size
+        for tile_level, hashes in sorted(self.levels.items()):
+            if hashes:
+                n = (size >> (TILE_HEIGHT * tile_level)) // TILE_WIDTH
+                self._compare_tile(tile_level, n, hashes)
+
+    def _compare_tile(self, tile_level: int, n: int, hashes: list[bytes]) -> None:
+        width = len(hashes)
+        path = tile_path(tile_level, n, width)
+        span = TILE_WIDTH ** tile_level  # leaves under one hash of this tile
+        first = n * TILE_WIDTH * span
+        data = self._read(path, first)
+        if data is None:
+            return
+        try:
+            stored = decode_hash_tile(data, width)
+        except MalformedError as exc:
+            self.report.fail(first, "tile-malformed", f"瓦片 {path} 格式错误：{exc}",
+                             f"tile {path} is malformed: {exc}")
+            return
+        for i, (got, want) in enumerate(zip(stored, hashes, strict=True)):
+            if got != want:
+                index = first + i * span
+                self.report.fail(index, "tile-mismatch",
+                                 f"瓦片 {path} 的第 {i} 个哈希与由记录重新计算的不符",
+                                 f"hash {i} of tile {path} differs from the tree recomputed from the entries")
+
+    def _check_trusted(self) -> None:
+        assert self.trusted is not None
+        if not hmac.compare_digest(self.tree.root(), self.trusted.root_hash):
+            size = self.trusted.size
+            self.report.fail(size - 1, "fork",
+                             f"前 {size} 条记录组成的树与受信任的检查点不同：日志被改写（分叉）",
+                             f"the tree of the first {size} entries differs from the trusted checkpoint: "
+                             "the log was rewritten (fork)")
+
+    # --- entries -------------------------------------------------------------------------------
+
+    def _entry(self, index: int, data: bytes) -> None:
+        report = self.report
+        report.entries_checked += 1
+        try:
+            obj = orjson.loads(data)
+            if type(obj) is not dict or obj.keys() != _ENTRY_KEYS or obj["v"] != 1:
+                raise ValueError("fields")
+            statement_bytes = obj["statement"].encode()
+            signature = base64.b64decode(obj["sig"], validate=True)
+            key_id = obj["key_id"]
+            accepted = obj["accepted_at"]
+            if type(key_id) is not str or type(accepted) is not str or not accepted.endswith("Z"):
+                raise ValueError("types")
+            accepted_at = datetime.fromisoformat(accepted[:-1] + "+00:00")
+        except (orjson.JSONDecodeError, ValueError, TypeError, AttributeError, binascii.Error):
+            report.fail(index, "entry-malformed", "日志条目格式错误", "log entry is malformed")
+            return
+        try:
+            statement = Statement.from_bytes(statement_bytes, check_canonical=False)
+        except DomainError as exc:
+            report.fail(index, exc.code, f"声明格式错误：{exc}", f"statement is malformed ({exc.code})")
+            return
+        if self.domain is None:
+            self.domain = CommunityState(statement.community)
+            report.community_id = statement.community
+        if self.last_accepted is not None and accepted_at < self.last_accepted:
+            report.fail(index, "accepted-at-decreased",
+                        f"登记时间 {accepted} 早于前一条记录：记录顺序被改动",
+                        f"accepted_at {accepted} is earlier than the previous entry's: entries reordered")
+        self.last_accepted = accepted_at
+        try:
+            check_time(statement.at, accepted_at)
+            public_key, _ = accept(self.domain, statement_bytes, statement, signature, key_id, verify=False)
+        except DomainError as exc:
+            report.fail(index, exc.code, f"{statement.kind}：{exc}",
+                        f"{statement.kind} statement refused by rule {exc.code}")
+            return
+        raw = self.raw_keys.get(public_key)
+        if raw is None:
+            raw = self.raw_keys[public_key] = base64.b64decode(public_key)
+        self.b_index.append(index)
+        self.b_keys.append(raw)
+        self.b_messages.append(statement_bytes)
+        self.b_sigs.append(signature)
+        if len(self.b_index) >= self.batch_size:
+            self._flush()
+
+    # --- signatures ----------------------------------------------------------------------------
+
+    def _flush(self) -> None:
+        if not self.b_index:
+            return
+        batch: Batch = (self.b_index, self.b_keys, self.b_messages, self.b_sigs)
+        self.report.signatures_checked += len(self.b_index)
+        self._new_batch()
+        if self.pool is None:
+            self._bad(verify_batch(batch))
+            return
+        self._drain(self.max_in_flight - 1)
+        self.in_flight.append(self.pool.submit(verify_batch, batch))
+
+    def _drain(self, keep: int) -> None:
+        while len(self.in_flight) > keep:
+            self._bad(self.in_flight.popleft().result())
+
+    def _bad(self, indices: Sequence[int]) -> None:
+        for index in indices:
+            self.report.fail(index, "signature-invalid", "签名无效：声明被改动过，或不是用登记的密钥签名的",
+                             "signature does not verify: the statement was altered or signed by another key")
