@@ -7,6 +7,8 @@ inclusion proof itself (no polling needed), against the checkpoint that covers t
 
 from __future__ import annotations
 
+import random
+import time
 from typing import Any
 
 import orjson
@@ -25,13 +27,14 @@ from ledger.crypto._encoding import b64encode
 from ledger.crypto.checkpoint import Checkpoint
 from ledger.crypto.note import split_note
 from ledger.crypto.proof_file import format_proof
-from ledger.domain.errors import DomainError, InvalidInput
+from ledger.domain.errors import Conflict, DomainError, InvalidInput
 from ledger.domain.state import explain
 from ledger.signing import Statement, Submission
 
 # Outcomes that say nothing about the key's owner: they do not use up the key's rate budget.
 UNSIGNED_OUTCOMES = {"signature-invalid", "unknown-key", "key-id-mismatch", "community-not-found"}
 PAGE_LIMIT = 100
+CONTENTION_RETRIES = 5
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -95,7 +98,16 @@ def _submit(ledger: Sunlight, community: str, submission: Submission) -> dict[st
     ledger.community(community)  # 404 for a community this service does not host
     if Statement.from_bytes(submission.statement).community != community:
         raise InvalidInput("声明中的社区与提交地址中的社区不一致", code="community-mismatch")
-    return receipt_json(ledger, ledger.submit(submission))
+    for attempt in range(CONTENTION_RETRIES):
+        try:
+            return receipt_json(ledger, ledger.submit(submission))
+        except Conflict as exc:
+            # Other processes kept appending first. Submitting is idempotent, so try again
+            # after a short random pause rather than hand the member a 409.
+            if exc.code != "write-contention" or attempt == CONTENTION_RETRIES - 1:
+                raise
+            time.sleep(random.uniform(0.005, 0.05) * (attempt + 1))
+    raise AssertionError("unreachable")
 
 
 def list_records(request: Request) -> Response:

@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -158,3 +158,97 @@ def root_of(entries: list[bytes]) -> bytes:
     for entry in entries:
         tree.append(leaf_hash(entry))
     return tree.root()
+
+
+@dataclass
+class Load:
+    """What clients saw while posting: every receipt, and every checkpoint served to them."""
+
+    receipts: list[dict[str, Any]]
+    checkpoints: list[str]
+    errors: int  # transport errors: the server went away
+    refused: list[str] = field(default_factory=list)  # answers other than 201
+
+
+def hammer(urls: list[str], submissions: list[Submission], threads: int = 16,
+           stop: threading.Event | None = None, community: str = "testcom") -> Load:
+    """Posts ``submissions`` from ``threads`` threads spread over ``urls``; also reads
+    checkpoints. Transport errors (a killed server) are counted, not raised."""
+    import queue
+
+    todo: queue.SimpleQueue[Submission] = queue.SimpleQueue()
+    for sub in submissions:
+        todo.put(sub)
+    load = Load([], [], 0)
+    lock = threading.Lock()
+    stop = stop or threading.Event()
+
+    def post(n: int) -> None:
+        with httpx.Client(base_url=urls[n % len(urls)], timeout=30) as client:
+            while not stop.is_set():
+                try:
+                    sub = todo.get_nowait()
+                except queue.Empty:
+                    return
+                try:
+                    r = client.post(f"/v1/communities/{community}/records", json=sub.to_json())
+                except httpx.TransportError:
+                    with lock:
+                        load.errors += 1
+                    continue
+                with lock:
+                    if r.status_code == 201:
+                        load.receipts.append(r.json())
+                    else:
+                        load.refused.append(f"{r.status_code} {r.text[:200]}")
+
+    def read(n: int) -> None:
+        with httpx.Client(base_url=urls[n % len(urls)], timeout=30) as client:
+            while not stop.is_set() and any(t.is_alive() for t in posters):
+                try:
+                    r = client.get(f"/log/{community}/checkpoint")
+                except httpx.TransportError:
+                    return
+                with lock:
+                    if r.status_code == 200:
+                        load.checkpoints.append(r.text)
+                    else:
+                        load.refused.append(f"{r.status_code} {r.text[:200]}")
+
+    posters = [threading.Thread(target=post, args=(n,)) for n in range(threads)]
+    readers = [threading.Thread(target=read, args=(n,)) for n in range(len(urls))]
+    for t in posters + readers:
+        t.start()
+    for t in posters + readers:
+        t.join()
+    return load
+
+
+def check_log(client: httpx.Client, community: str, seen: Load) -> Checkpoint:
+    """The served log verifies, holds every receipted record once, and every checkpoint the
+    clients saw is consistent with the current one (no gap, no duplicate, no fork)."""
+    import base64
+
+    from ledger.signing import Entry, statement_hash
+
+    v = verifier(client, community)
+    current = open_checkpoint(client.get(f"/log/{community}/checkpoint").text, v)
+    entries = read_log(client, community, current.size)
+    assert root_of(entries) == current.root_hash
+    hashes = [statement_hash(Entry.decode(e).statement).hex() for e in entries]
+    assert len(set(hashes)) == len(hashes), "a statement was recorded twice"
+    indexes = [r["index"] for r in seen.receipts]
+    assert len(set(indexes)) == len(indexes), "two receipts share a log index"
+    for r in seen.receipts:
+        assert hashes[r["index"]] == r["statement_hash"], "a receipted record is missing"
+    by_size: dict[int, bytes] = {}
+    for signed in [r["checkpoint"] for r in seen.receipts] + seen.checkpoints:
+        cp = open_checkpoint(signed, v)
+        assert by_size.setdefault(cp.size, cp.root_hash) == cp.root_hash, "forked checkpoint"
+    sizes = sorted(by_size)
+    for size in sizes:
+        assert size <= current.size
+        old = Checkpoint(current.origin, size, by_size[size])
+        check_consistent(client, community, old, current)
+    del base64
+    return current

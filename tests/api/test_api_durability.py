@@ -1,0 +1,95 @@
+"""Many writers and crashes: no gap, no duplicate index, no fork, nothing receipted is lost."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from ledger.api import Settings, create_app
+from tests.api.helpers import check_log, disclosure, hammer, live, start_service
+from tests.committee import Committee
+from tests.conftest import _PG_SKIP, drop_pg_database, fresh_pg_database
+
+
+def test_concurrent_requests_on_sqlite_are_serialised(committee: Committee) -> None:
+    app = create_app(committee.app, Settings(rate_per_address=0, rate_per_key=0))
+    subs = [disclosure(committee, n) for n in range(160)]
+    with live(app) as url:
+        seen = hammer([url], subs, threads=16)
+        assert seen.refused == [] and seen.errors == 0 and len(seen.receipts) == 160
+        with httpx.Client(base_url=url) as client:
+            current = check_log(client, "testcom", seen)
+    first = min(r["index"] for r in seen.receipts)
+    assert sorted(r["index"] for r in seen.receipts) == list(range(first, current.size))
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_two_service_processes_on_one_postgresql_database(tmp_path: Path) -> None:
+    if _PG_SKIP:
+        pytest.skip(_PG_SKIP)
+    url, name = fresh_pg_database()
+    services = []
+    try:
+        committee = Committee.found(url)
+        committee.app.engine.dispose()
+        services = [start_service(url, tmp_path / f"serve{n}.log") for n in range(2)]
+        subs = [disclosure(committee, n, now=True) for n in range(240)]
+        seen = hammer([s.url for s in services], subs, threads=16)
+        assert seen.refused == [] and seen.errors == 0 and len(seen.receipts) == 240
+        for service in services:
+            with httpx.Client(base_url=service.url) as client:
+                current = check_log(client, "testcom", seen)
+        assert sorted(r["index"] for r in seen.receipts) == list(range(current.size - 240,
+                                                                         current.size))
+    finally:
+        for service in services:
+            service.terminate()
+        drop_pg_database(name)
+
+
+ROUNDS = 20
+
+
+@pytest.mark.slow
+def test_sigkill_during_concurrent_writes_loses_nothing_receipted(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'crash.db'}"
+    committee = Committee.found(url)
+    committee.app.engine.dispose()
+    rng = random.Random()
+    log = tmp_path / "serve.log"
+    service = start_service(url, log)
+    everything_seen = None
+    interrupted = 0  # rounds where the kill cut requests off in flight
+    started = time.monotonic()
+    for round_ in range(ROUNDS):
+        subs = [disclosure(committee, n, now=True, tag=f"r{round_}-") for n in range(300)]
+        stop = threading.Event()
+        result: list[object] = []
+        loader = threading.Thread(target=lambda s=subs, st=stop: result.append(
+            hammer([service.url], s, threads=16, stop=st)))
+        loader.start()
+        time.sleep(rng.uniform(0.02, 0.6))  # a random moment in the middle of the writes
+        service.kill()
+        stop.set()
+        loader.join()
+        seen = result[0]
+        assert seen.refused == []  # type: ignore[attr-defined]
+        interrupted += seen.errors > 0  # type: ignore[attr-defined]
+        service = start_service(url, log)
+        if everything_seen is None:
+            everything_seen = seen
+        else:
+            everything_seen.receipts += seen.receipts  # type: ignore[attr-defined]
+            everything_seen.checkpoints += seen.checkpoints  # type: ignore[attr-defined]
+        with httpx.Client(base_url=service.url) as client:
+            check_log(client, "testcom", everything_seen)  # type: ignore[arg-type]
+    service.terminate()
+    assert everything_seen is not None and everything_seen.receipts  # type: ignore[attr-defined]
+    assert interrupted >= ROUNDS // 2, "the kills did not land in the middle of writes"
+    assert time.monotonic() - started < 150
