@@ -5,13 +5,14 @@ from __future__ import annotations
 import random
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 import pytest
 
 from ledger.api import Settings, create_app
-from tests.api.helpers import check_log, disclosure, hammer, live, start_service
+from tests.api.helpers import Load, check_log, disclosure, hammer, live, start_service
 from tests.committee import Committee
 from tests.conftest import _PG_SKIP, drop_pg_database, fresh_pg_database
 
@@ -64,32 +65,26 @@ def test_sigkill_during_concurrent_writes_loses_nothing_receipted(tmp_path: Path
     rng = random.Random()
     log = tmp_path / "serve.log"
     service = start_service(url, log)
-    everything_seen = None
+    everything = Load([], [], 0)
     interrupted = 0  # rounds where the kill cut requests off in flight
     started = time.monotonic()
-    for round_ in range(ROUNDS):
-        subs = [disclosure(committee, n, now=True, tag=f"r{round_}-") for n in range(300)]
-        stop = threading.Event()
-        result: list[object] = []
-        loader = threading.Thread(target=lambda s=subs, st=stop: result.append(
-            hammer([service.url], s, threads=16, stop=st)))
-        loader.start()
-        time.sleep(rng.uniform(0.02, 0.6))  # a random moment in the middle of the writes
-        service.kill()
-        stop.set()
-        loader.join()
-        seen = result[0]
-        assert seen.refused == []  # type: ignore[attr-defined]
-        interrupted += seen.errors > 0  # type: ignore[attr-defined]
-        service = start_service(url, log)
-        if everything_seen is None:
-            everything_seen = seen
-        else:
-            everything_seen.receipts += seen.receipts  # type: ignore[attr-defined]
-            everything_seen.checkpoints += seen.checkpoints  # type: ignore[attr-defined]
-        with httpx.Client(base_url=service.url) as client:
-            check_log(client, "testcom", everything_seen)  # type: ignore[arg-type]
+    with ThreadPoolExecutor(1) as pool:
+        for round_ in range(ROUNDS):
+            subs = [disclosure(committee, n, now=True, tag=f"r{round_}-") for n in range(300)]
+            stop = threading.Event()
+            load = pool.submit(hammer, [service.url], subs, 16, stop)
+            time.sleep(rng.uniform(0.02, 0.6))  # a random moment in the middle of the writes
+            service.kill()
+            stop.set()
+            seen = load.result()
+            assert seen.refused == []
+            interrupted += seen.errors > 0
+            everything.receipts += seen.receipts
+            everything.checkpoints += seen.checkpoints
+            service = start_service(url, log)
+            with httpx.Client(base_url=service.url) as client:
+                check_log(client, "testcom", everything)
     service.terminate()
-    assert everything_seen is not None and everything_seen.receipts  # type: ignore[attr-defined]
+    assert everything.receipts
     assert interrupted >= ROUNDS // 2, "the kills did not land in the middle of writes"
     assert time.monotonic() - started < 150
