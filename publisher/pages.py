@@ -43,11 +43,17 @@ class Page:
     def add(self, *html: str) -> None:
         self.parts.extend(html)
 
-    def render(self) -> str:
-        body = "\n".join(self.parts)
-        assert "\n\n" not in body, "a blank line would end the HTML block"
-        return (f"---\ntitle: {json.dumps(esc(self.title))}\n---\n\n"
-                f'<div class="sl-page" markdown="0">\n{body}\n</div>\n')
+    @property
+    def body_name(self) -> str:
+        return self.path.removesuffix(".md").replace("/", "--") + ".html"
+
+    def markdown(self) -> str:
+        """The Markdown file: front matter only; site/hooks.py puts :meth:`body` in place."""
+        return (f"---\ntitle: {json.dumps(esc(self.title))}\nsl_body: "
+                f"{json.dumps(self.body_name)}\n---\n\n（本页由阳光账本生成）\n")
+
+    def body(self) -> str:
+        return '<div class="sl-page">' + "".join(self.parts) + "</div>"
 
 
 @dataclass(frozen=True)
@@ -61,16 +67,20 @@ class Context:
     origin: str
     base_url: str
     has_log: bool
+    search_bundles: tuple[str, ...] = ()  # Pagefind bundles under pagefind/, merged on search
 
 
-def write_pages(p: Portal, ctx: Context, docs: Path) -> list[str]:
-    """Writes every summary page under ``docs``; returns their paths."""
+def write_pages(p: Portal, ctx: Context, docs: Path, bodies: Path) -> list[str]:
+    """Writes every summary page: front matter under ``docs``, its HTML body under ``bodies``
+    (see site/hooks.py). Returns the page paths."""
     pages = [*home(p, ctx), *disclosures(p), *funds(p), *fees(p), decisions(p), evaluations(p),
-             projects(p), audit(p, ctx), *all_records(p)]
+             projects(p), audit(p, ctx), *all_records(p), search(ctx)]
+    bodies.mkdir(parents=True, exist_ok=True)
     for page in pages:
         target = docs / page.path
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(page.render(), encoding="utf-8")
+        target.write_text(page.markdown(), encoding="utf-8")
+        (bodies / page.body_name).write_text(page.body(), encoding="utf-8")
     return [page.path for page in pages]
 
 
@@ -533,6 +543,33 @@ def all_records(p: Portal) -> list[Page]:
         page.add(record_list(p, reversed(records), page.root))
         pages.append(page)
     return pages
+
+
+def search(ctx: Context) -> Page:
+    page = Page("search/index.md", "搜索")
+    page.add(h(1, "搜索"))
+    page.add("<p>输入关键词，如“电梯”“捐赠”“保洁”。搜索索引按需分块加载，不会一次下载整站数据。</p>")
+    if not ctx.search_bundles:
+        page.add("<p>本站未生成搜索索引。</p>")
+        return page
+    first, *rest = ctx.search_bundles
+    options = {"element": "#sl-search", "bundlePath": f"../pagefind/{first}/",
+               "showImages": False, "showSubResults": False,
+               "mergeIndex": [{"bundlePath": f"../pagefind/{b}/"} for b in rest],
+               "translations": {"placeholder": "搜索公开记录",
+                                "zero_results": "没有找到与“[SEARCH_TERM]”相关的记录"}}
+    page.add(f'<link href="../pagefind/{first}/pagefind-ui.css" rel="stylesheet">'
+             '<div id="sl-search"></div>'
+             f'<script src="../pagefind/{first}/pagefind-ui.js"></script>'
+             # URLs in the index are site-relative: resolve them against wherever the site is
+             "<script>window.addEventListener('DOMContentLoaded',function(){"
+             f"var o={json.dumps(options, ensure_ascii=False)};"
+             "function abs(u){return new URL(u,location.href).pathname;}"
+             "o.baseUrl=abs('../');o.bundlePath=abs(o.bundlePath);"
+             "o.mergeIndex.forEach(function(m){m.baseUrl=o.baseUrl;"
+             "m.bundlePath=abs(m.bundlePath);});"
+             "new PagefindUI(o);});</script>")
+    return page
 
 
 __all__ = ["Context", "Page", "local_time", "write_pages"]

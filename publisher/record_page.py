@@ -9,11 +9,17 @@ slow part, ~3 ms) is cached on disk by URL.
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
+import os
+import sys
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import segno
 
+from publisher import describe, fmt
 from publisher.describe import fields, record_path, title
 from publisher.fmt import esc, local_time, short_hash, text_block
 from publisher.readmodel import Portal
@@ -44,22 +50,42 @@ class Shell:
                 + self.tail.replace(TITLE_TOKEN, t))
 
 
+def qr_svg(url: str) -> str:
+    return str(segno.make(url, error="m").svg_inline(scale=3, title="本记录的永久网址二维码",
+                                                     svgclass="sl-qr-code"))
+
+
 class QrCache:
     """QR code SVGs of permanent URLs, one small file per URL under ``directory``."""
+
+    PARALLEL_FROM = 200  # below this, a process pool costs more than it saves
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         directory.mkdir(parents=True, exist_ok=True)
         self.made = 0
 
+    def _path(self, url: str) -> Path:
+        return self.directory / (hashlib.sha256(url.encode()).hexdigest()[:32] + ".svg")
+
+    def prepare(self, urls: list[str]) -> None:
+        """Makes the missing codes of ``urls``, on every core when there are many."""
+        missing = [u for u in urls if not self._path(u).exists()]
+        if len(missing) < self.PARALLEL_FROM:
+            return
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=os.cpu_count() or 1, mp_context=ctx) as pool:
+            for url, svg in zip(missing, pool.map(qr_svg, missing, chunksize=256), strict=True):
+                self._path(url).write_text(svg, encoding="utf-8")
+                self.made += 1
+
     def svg(self, url: str) -> str:
-        path = self.directory / (hashlib.sha256(url.encode()).hexdigest()[:32] + ".svg")
+        path = self._path(url)
         try:
             return path.read_text(encoding="utf-8")
         except FileNotFoundError:
             pass
-        svg = segno.make(url, error="m").svg_inline(scale=3, title="本记录的永久网址二维码",
-                                                    svgclass="sl-qr-code")
+        svg = qr_svg(url)
         path.write_text(svg, encoding="utf-8")
         self.made += 1
         return svg
@@ -94,7 +120,8 @@ def render(p: Portal, r: Record, url: str, qr_svg: str, seal: Seal) -> tuple[str
                  f"<tr><th>日志序号</th><td>{r.index}</td></tr>"
                  f'<tr><th>条目 SHA-256</th><td><code class="sl-hash">{esc(r.entry_sha256)}'
                  "</code></td></tr>"
-                 f"<tr><th>检查点</th><td>共 {seal.checkpoint_size} 条，根哈希 "
+                 "<tr data-pagefind-ignore><th>检查点</th><td>首次公布时共 "
+                 f"{seal.checkpoint_size} 条，根哈希 "
                  f'<code class="sl-hash">{esc(short_hash(seal.checkpoint_root, 16))}</code>'
                  "</td></tr></tbody></table>")
     related = _related(p, r)
@@ -158,19 +185,49 @@ def _related(p: Portal, r: Record) -> str:
     return "".join(items)
 
 
+# Source of everything that shapes a record page: a change re-renders every page.
+_CODE = hashlib.sha256(b"".join(
+    Path(m.__file__).read_bytes() for m in (sys.modules[__name__], describe, fmt)
+    if m.__file__)).hexdigest()
+
+
+def record_key(p: Portal, r: Record, shell_digest: str, base_url: str) -> str:
+    """Changes exactly when the record's page would: its entry, the records it links to or
+    that link to it, the corrections beside it, the shared shell, the code."""
+    d = p.disclosures.get(getattr(r.body, "disclosure_id", ""))
+    beside = ([c.index for c in d.corrections], d.retraction.index if d.retraction else None
+              ) if d else None
+    data = (_CODE, shell_digest, base_url, r.entry_sha256,
+            [x.index for x in p.links.get(r.index, [])],
+            [x.index for x in p.backlinks.get(r.index, [])], beside)
+    return hashlib.sha256(repr(data).encode()).hexdigest()
+
+
 def write_record_pages(p: Portal, shell: Shell, out_dir: Path, base_url: str, qr: QrCache,
-                       seal: Seal, previous: dict[int, str]) -> dict[int, str]:
-    """Writes every record page whose bytes changed; returns ``{index: sha256 of page}``."""
-    written: dict[int, str] = {}
+                       seal: Seal, previous: dict[str, list[Any]]) -> dict[str, list[Any]]:
+    """Writes the page of every record whose key changed or whose file is missing.
+
+    ``previous`` maps a log index (as text) to ``[key, seal size, seal root]`` from the last
+    publish; the returned map is the new one. A record's notice cites the checkpoint under
+    which it was first published, so a printed notice stays the same on every re-publish.
+    """
+    shell_digest = hashlib.sha256((shell.head + shell.tail).encode()).hexdigest()
+    manifest: dict[str, list[Any]] = {}
+    todo: list[tuple[Record, Path, Seal]] = []
     for r in p.records:
-        url = base_url + record_path(r.index)
-        page_title, body = render(p, r, url, qr.svg(url), seal)
-        html = shell.page(page_title, f"{seal.community} · 公示", body)
-        digest = hashlib.sha256(html.encode()).hexdigest()
-        written[r.index] = digest
+        key = record_key(p, r, shell_digest, base_url)
+        old = previous.get(str(r.index))
+        first = seal if old is None else Seal(seal.community, int(old[1]), str(old[2]))
+        manifest[str(r.index)] = [key, first.checkpoint_size, first.checkpoint_root]
         target = out_dir / record_path(r.index) / "index.html"
-        if previous.get(r.index) == digest and target.exists():
+        if old is not None and old[0] == key and target.exists():
             continue
+        todo.append((r, target, first))
+    qr.prepare([base_url + record_path(r.index) for r, _, _ in todo])
+    for r, target, first in todo:
+        url = base_url + record_path(r.index)
+        page_title, body = render(p, r, url, qr.svg(url), first)
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(html, encoding="utf-8")
-    return written
+        target.write_text(shell.page(page_title, f"{seal.community} · 公示", body),
+                          encoding="utf-8")
+    return manifest

@@ -102,6 +102,7 @@ def test_only_the_site_itself_is_requested_and_search_works(browser: Any, served
     page.wait_for_selector(".pagefind-ui__result-link", timeout=15_000)
     links = page.eval_on_selector_all(".pagefind-ui__result-link", "els => els.map(e => e.href)")
     assert any("/r/4/" in link or "/r/5/" in link for link in links), links
+    assert page.evaluate("window.__pwned") is None  # result titles are hostile text too
     page.wait_for_load_state("networkidle")
     context.close()
     assert requests and all(url.startswith(served) for url in requests), \

@@ -224,6 +224,7 @@ def test_republish_after_one_new_record(site: Site, tmp_path: Path) -> None:
     out = tmp_path / "site"
     first = publish(app, "another", out, base_url=BASE_URL, search=False)
     assert first.qr_made == first.records
+    before = (out / "r/2/index.html").read_bytes()
     index = writer.record("member", "disclosure.published", {
         "disclosure_id": "d9", "category": "other", "period": "2025-04", "title": "新的公开事项",
         "body": "新内容"})
@@ -232,3 +233,7 @@ def test_republish_after_one_new_record(site: Site, tmp_path: Path) -> None:
     assert "新的公开事项" in (out / f"r/{index}/index.html").read_text(encoding="utf-8")
     assert "新的公开事项" in (out / "index.html").read_text(encoding="utf-8")
     assert HOSTILE not in (out / "index.html").read_text(encoding="utf-8")
+    # an untouched record keeps its page byte for byte, notice checkpoint included
+    assert (out / "r/2/index.html").read_bytes() == before
+    assert "新的公开事项" in (out / "disclosures/category-other/index.html").read_text(
+        encoding="utf-8")
