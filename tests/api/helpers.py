@@ -168,6 +168,7 @@ class Load:
     checkpoints: list[str]
     errors: int  # transport errors: the server went away
     refused: list[str] = field(default_factory=list)  # answers other than 201
+    answered_at: list[float] = field(default_factory=list)  # time.monotonic() of each 201
 
 
 def hammer(urls: list[str], submissions: list[Submission], threads: int = 16,
@@ -199,6 +200,7 @@ def hammer(urls: list[str], submissions: list[Submission], threads: int = 16,
                 with lock:
                     if r.status_code == 201:
                         load.receipts.append(r.json())
+                        load.answered_at.append(time.monotonic())
                     else:
                         load.refused.append(f"{r.status_code} {r.text[:200]}")
 
