@@ -1,0 +1,125 @@
+"""Test helpers: a small audited community, and a forger's toolkit that rewrites a log's entries,
+rebuilds every tile and re-signs the checkpoint with the log's own key -- so that only the
+content checks (signatures, signers, rules, order, trusted checkpoints) can catch the change."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import orjson
+from sqlalchemy import select
+
+from ledger.application import Sunlight
+from ledger.crypto.checkpoint import Checkpoint
+from ledger.crypto.merkle import CompactRange, leaf_hash
+from ledger.crypto.note import Signer, sign_note
+from ledger.crypto.tiles import (
+    TILE_HEIGHT,
+    TILE_WIDTH,
+    encode_entry_bundle,
+    encode_hash_tile,
+    entries_path,
+    tile_path,
+    tiles_for_size,
+)
+from ledger.persistence import logs_table
+from ledger.signing import MemberKey, Statement, canonical, encode_entry, parse_time
+from tests.committee import Committee
+
+FUND_DONATIONS = 280
+
+
+def log_signer(app: Sunlight, community_id: str) -> Signer:
+    with app.engine.connect() as conn:
+        row = conn.execute(select(logs_table).where(logs_table.c.community_id == community_id)).one()
+    return Signer.from_seed(row.origin, row.key_seed)
+
+
+def build_audited(db_url: str) -> Committee:
+    """292 entries: founding (0-5), a fund (6), 280 donations in four batches (7-286), a meeting
+    and a decision (287-288), the revocation of "member" (289), two donations (290-291)."""
+    c = Committee.found(db_url)
+    c.fund()
+    for start in range(0, FUND_DONATIONS, 70):
+        batch = [c.sign("treasurer", "fund.donation_recorded", {
+            "fund_id": "f1", "donation_id": f"B{n}", "amount_fen": 100 + n, "channel": "wechat",
+            "receipt_no": f"RB{n}", "received_on": "2025-03-01",
+            "donor_commitment": f"{n:064x}"}) for n in range(start, start + 70)]
+        c.app.submit_batch(batch)
+    c.decide("d1")
+    c.clock.advance(minutes=1)
+    c.record("chair", "member.revoked", {"member_id": "member", "reason": "辞去委员职务"})
+    c.clock.advance(minutes=1)
+    c.donate("late1", 5000)
+    c.clock.advance(minutes=1)
+    c.donate("late2", 7000)
+    return c
+
+
+def entries_of(app: Sunlight, community_id: str) -> list[bytes]:
+    return [data for _, data in app.entries(community_id)]
+
+
+def write_log(out: Path, entries: list[bytes], signer: Signer, *extra: str) -> str:
+    """Writes ``entries`` as a complete tlog-tiles directory with a checkpoint signed by
+    ``signer``; ``extra`` signature lines (cosignatures) are appended. Returns the checkpoint."""
+    tree = CompactRange()
+    nodes: dict[tuple[int, int], bytes] = {}
+    for entry in entries:
+        for level, idx, h in tree.append(leaf_hash(entry)):
+            nodes[(level, idx)] = h
+    size = len(entries)
+    for level, n, width in tiles_for_size(size):
+        first = n * TILE_WIDTH
+        hashes = [nodes[(TILE_HEIGHT * level, i)] for i in range(first, first + width)]
+        _put(out / tile_path(level, n, width), encode_hash_tile(hashes))
+        if level == 0:
+            _put(out / entries_path(n, width), encode_entry_bundle(entries[first:first + width]))
+    note = sign_note(Checkpoint(signer.name, size, tree.root()).text(), signer) + "".join(extra)
+    _put(out / "checkpoint", note.encode())
+    return note
+
+
+def _put(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+
+
+def fields(entry: bytes) -> dict[str, Any]:
+    obj = orjson.loads(entry)
+    obj["statement"] = orjson.loads(obj["statement"])
+    assert isinstance(obj, dict)
+    return obj
+
+
+def altered(entry: bytes, change: Callable[[dict[str, Any]], None]) -> bytes:
+    """The entry with its statement changed and the original signature kept."""
+    obj = orjson.loads(entry)
+    statement = orjson.loads(obj["statement"])
+    change(statement)
+    obj["statement"] = canonical(statement).decode()
+    return orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)
+
+
+def with_signature(entry: bytes, signature: bytes) -> bytes:
+    obj = orjson.loads(entry)
+    obj["sig"] = base64.b64encode(signature).decode()
+    return orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)
+
+
+def forged(after: bytes, key: MemberKey, community: str, kind: str, body: dict[str, Any]) -> bytes:
+    """A correctly signed entry by ``key``, accepted a minute after the entry ``after``."""
+    accepted_at = parse_time(orjson.loads(after)["accepted_at"], "accepted_at") + timedelta(minutes=1)
+    at = accepted_at - timedelta(seconds=5)
+    submission = key.sign(Statement(community, kind, at, body))
+    return encode_entry(submission.statement, submission.signature, submission.key_id, accepted_at)
+
+
+def accepted_at(entry: bytes) -> datetime:
+    return parse_time(orjson.loads(entry)["accepted_at"], "accepted_at")
+
+
