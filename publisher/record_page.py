@@ -73,7 +73,11 @@ class QrCache:
         missing = [u for u in urls if not self._path(u).exists()]
         if len(missing) < self.PARALLEL_FROM:
             return
-        ctx = multiprocessing.get_context("spawn")
+        if "fork" not in multiprocessing.get_all_start_methods():
+            return  # made one by one in svg()
+        # fork: the children only run segno on strings, and a script that calls publish()
+        # needs no ``if __name__ == "__main__"`` guard (spawn would re-import it)
+        ctx = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=os.cpu_count() or 1, mp_context=ctx) as pool:
             for url, svg in zip(missing, pool.map(qr_svg, missing, chunksize=256), strict=True):
                 self._path(url).write_text(svg, encoding="utf-8")
