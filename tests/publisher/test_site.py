@@ -237,3 +237,14 @@ def test_republish_after_one_new_record(site: Site, tmp_path: Path) -> None:
     assert (out / "r/2/index.html").read_bytes() == before
     assert "新的公开事项" in (out / "disclosures/category-other/index.html").read_text(
         encoding="utf-8")
+
+
+def test_links_are_relative_so_any_path_prefix_works(site: Site) -> None:
+    for path in site_files(site.out, ".html"):
+        if path.name == "404.html":
+            continue  # served for unknown paths; MkDocs writes it with site_url
+        refs = _Refs()
+        refs.feed(path.read_text(encoding="utf-8"))
+        rooted = [u for u in refs.urls + refs.links if u.startswith("/") and
+                  not u.startswith("//")]
+        assert not rooted, (path, rooted[:3])
