@@ -22,7 +22,6 @@ from ledger.application import Sunlight
 from ledger.crypto._encoding import b64encode
 from ledger.crypto.checkpoint import Checkpoint
 from ledger.crypto.errors import MalformedError
-from ledger.crypto.merkle import leaf_hash
 from ledger.crypto.note import split_note
 from ledger.crypto.tiles import (
     TILE_HEIGHT,
@@ -102,9 +101,9 @@ def _inclusion(ledger: Sunlight, community: str, index: int, size: int) -> dict[
         raise ApiError(400, "size-beyond-log", f"树大小 {size} 超过当前日志长度 {current}")
     if index >= size:
         raise ApiError(400, "index-beyond-size", f"序号 {index} 不在大小为 {size} 的树中")
-    entry = next(iter(ledger.entries(community, index, index + 1)))[1]
+    leaf = ledger.nodes(community)([(0, index)])[(0, index)]  # level 0 holds the leaf hashes
     hashes = ledger.inclusion_proof(community, index, size)
-    return {"index": index, "tree_size": size, "leaf_hash": b64encode(leaf_hash(entry)),
+    return {"index": index, "tree_size": size, "leaf_hash": b64encode(leaf),
             "hashes": [b64encode(h) for h in hashes]}
 
 
