@@ -180,7 +180,8 @@ def create_app(witness: Witness) -> Starlette:
         if len(body) > MAX_BODY:
             return PlainTextResponse("request body too large\n", 413)
         answer = await run_in_threadpool(witness.add_checkpoint, body)
-        return Response(answer.body, answer.status, media_type=answer.content_type)
+        # Given as a header so Starlette adds no charset: the spec names "text/x.tlog.size" exactly.
+        return Response(answer.body, answer.status, headers={"Content-Type": answer.content_type})
 
     async def index(_request: Request) -> Response:
         return PlainTextResponse(f"sunlight witness {witness.state.cosigner.verifier_key()}\n")
