@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
 from ledger.application import Sunlight
 from ledger.crypto.note import Signer
-from ledger.demo import COMMUNITY as DEMO, build_demo
+from ledger.demo import COMMUNITY as DEMO
+from ledger.demo import build_demo
 from tests.committee import Committee
 from tests.tlog.logbuild import build_audited, entries_of, log_signer
 

@@ -1,5 +1,5 @@
 """The witness (``sunlight witness``) and the log's push client, through real HTTP handling
-(Starlette's test client) and, once, through ``sunlight witness serve`` on a real port."""
+(uvicorn in a thread, the real urllib client) and, once, through ``sunlight witness serve`` on a real port."""
 
 from __future__ import annotations
 
@@ -7,15 +7,14 @@ import os
 import socket
 import subprocess
 import sys
-import time
-from pathlib import Path
-
-import pytest
 import threading
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 
+import pytest
 import uvicorn
 
 from ledger.application import Sunlight

@@ -1,0 +1,132 @@
+"""The commands as users run them: ``sunlight log …`` and ``sunlight verify`` (directory and HTTP)."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import ledger.cli.log  # noqa: F401  (registers the commands)
+from ledger.cli.common import app
+from ledger.crypto.note import Verifier
+from ledger.tlog.source import HttpSource
+from ledger.tlog.verify import Policy, verify_log
+from tests.tlog.conftest import Built
+from tests.tlog.logbuild import altered, write_log
+
+runner = CliRunner()
+
+
+def sunlight(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.output + (result.stderr if result.stderr_bytes is not None else "")
+
+
+@pytest.fixture(scope="module")
+def exported(audited: Built, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("exported")
+    code, output = sunlight("log", "export", str(out), "-c", audited.community, "--db", audited.db_url)
+    assert code == 0, output
+    return out
+
+
+@pytest.mark.xfail(strict=True, reason="ledger/demo.py queues January's budget at Jan 6 and flushes it "
+                   "before donations dated Jan 3, so accepted_at decreases at entry 12 (reported to the lead)")
+def test_demo_log_exports_and_verifies_with_the_cli(demo_log: Built, tmp_path: Path) -> None:
+    code, output = sunlight("log", "export", str(tmp_path), "-c", demo_log.community, "--db", demo_log.db_url)
+    assert code == 0, output
+    key = sunlight("log", "key", "-c", demo_log.community, "--db", demo_log.db_url)[1].strip()
+    code, output = sunlight("verify", str(tmp_path), "--key", key)
+    assert code == 0, output
+
+
+def test_cli_verify_passes_and_reports(audited: Built, exported: Path, tmp_path: Path) -> None:
+    key = sunlight("log", "key", "-c", audited.community, "--db", audited.db_url)[1].strip()
+    assert key == audited.vkey
+    code, output = sunlight("verify", str(exported), "--key", key)
+    assert code == 0, output
+    assert "全部通过 VERIFIED" in output and "292 条记录" in output
+    (tmp_path / "log.vkey").write_text(key + "\n")
+    code, output = sunlight("verify", str(exported), "--key", str(tmp_path / "log.vkey"), "--json")
+    assert code == 0
+    report = json.loads(output)
+    assert (report["verified"], report["size"], report["failures"]) == (True, 292, [])
+
+
+def test_cli_verify_failure_is_exit_1_with_the_index(audited: Built, tmp_path: Path) -> None:
+    entries = list(audited.entries)
+    entries[17] = altered(entries[17], lambda s: s["body"].update(amount_fen=1))
+    write_log(tmp_path, entries, audited.signer)
+    code, output = sunlight("verify", str(tmp_path), "--key", audited.vkey)
+    assert code == 1
+    assert "第 17 条 entry #17 [signature-invalid]" in output
+    code, output = sunlight("verify", str(tmp_path), "--key", audited.vkey, "--json")
+    assert code == 1
+    assert [(f["index"], f["code"]) for f in json.loads(output)["failures"]] == [(17, "signature-invalid")]
+
+
+def test_cli_verify_trusted_checkpoint(audited: Built, exported: Path, tmp_path: Path) -> None:
+    trusted = tmp_path / "trusted"
+    code, output = sunlight("log", "checkpoint", "-c", audited.community, "--db", audited.db_url)
+    trusted.write_text(output)
+    old = tmp_path / "old"
+    write_log(old, audited.entries[:100], audited.signer)
+    assert sunlight("verify", str(exported), "--key", audited.vkey, "--trusted", str(trusted))[0] == 0
+    code, output = sunlight("verify", str(old), "--key", audited.vkey, "--trusted", str(trusted), "--json")
+    assert code == 1
+    assert [(f["index"], f["code"]) for f in json.loads(output)["failures"]] == [(100, "rollback")]
+
+
+def test_cli_verify_cannot_run_is_exit_2(audited: Built, tmp_path: Path) -> None:
+    assert sunlight("verify", str(tmp_path / "missing"), "--key", audited.vkey)[0] == 2
+    assert sunlight("verify", str(tmp_path), "--key", audited.vkey)[0] == 2  # no checkpoint
+    assert sunlight("verify", str(tmp_path), "--key", "not-a-key+1234")[0] == 2
+    assert sunlight("verify", "http://127.0.0.1:9/", "--key", audited.vkey)[0] == 2  # nothing listens
+    w = "w.example+00000000+BA=="
+    assert sunlight("verify", str(tmp_path), "--key", audited.vkey, "--witness", w)[0] == 2
+
+
+def test_cli_receipt_roundtrip(audited: Built, tmp_path: Path) -> None:
+    receipt = tmp_path / "r.tlog-proof"
+    code, output = sunlight("log", "proof", "150", "-c", audited.community, "--db", audited.db_url,
+                            "--out", str(receipt))
+    assert code == 0, output
+    code, output = sunlight("log", "verify-proof", str(receipt), "--key", audited.vkey)
+    assert code == 0, output
+    assert "记录 #150" in output and "fund.donation_recorded" in output
+    entry = tmp_path / "entry.json"
+    entry.write_bytes(audited.entries[151])
+    code, output = sunlight("log", "verify-proof", str(receipt), "--key", audited.vkey, "--entry-file", str(entry))
+    assert code == 1 and "收据无效" in output
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def served(exported: Path) -> Iterator[str]:
+    handler = functools.partial(_Quiet, directory=str(exported))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_verify_over_http(audited: Built, served: str) -> None:
+    report = verify_log(HttpSource(served), Policy(Verifier.from_key_string(audited.vkey)))
+    assert report.verified and report.entries_checked == 292
+    code, output = sunlight("verify", served, "--key", audited.vkey)
+    assert code == 0, output
+
