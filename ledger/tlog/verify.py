@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import gc
 import hashlib
 import hmac
 import multiprocessing
@@ -58,6 +59,7 @@ from ledger.tlog.source import LogSource
 BATCH_SIZE = 2000
 INLINE_BELOW = 5000  # smaller logs are checked in this process: a pool costs more to start
 MAX_FAILURES = 1000
+FREEZE_EVERY = 16  # bundles
 _ENTRY_KEYS = frozenset({"accepted_at", "key_id", "sig", "statement", "v"})
 
 
@@ -246,12 +248,16 @@ class _Run:
                         "rolled back")
         try:
             for n in range((size + TILE_WIDTH - 1) // TILE_WIDTH):
+                if n % FREEZE_EVERY == 0:
+                    # The fold state only grows: keep the cyclic GC from re-traversing it forever.
+                    gc.freeze()
                 self._bundle(n, min(TILE_WIDTH, size - n * TILE_WIDTH))
             self._finish_levels()
             report.complete = True
         except _Stop:
             pass
         finally:
+            gc.unfreeze()
             self._flush()
             self._drain(0)
         if report.complete and not hmac.compare_digest(self.tree.root(), self.checkpoint.root_hash):
