@@ -25,10 +25,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# bench/ holds scripts named like stdlib modules (http.py): keep it off the import path
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+sys.path.insert(0, str(_HERE.parent))
 
-from ledger.application import Sunlight
-from ledger.signing import MemberKey, PrivateRecord, Statement, Submission
+from ledger.application import Sunlight  # noqa: E402
+from ledger.signing import MemberKey, PrivateRecord, Statement, Submission  # noqa: E402
 
 SITE = Path(__file__).resolve().parents[1] / "site"
 START = datetime(2024, 1, 1, 2, 0, tzinfo=UTC)
