@@ -6,6 +6,7 @@ run in Starlette's thread pool, where the ledger's blocking database calls belon
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -177,6 +178,8 @@ def create_app(ledger: Sunlight, settings: Settings | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        # Fold every community's read view in the background now, not on the first reader.
+        threading.Thread(target=services.reads.warm, name="sunlight-warm", daemon=True).start()
         publisher.start()
         try:
             yield
