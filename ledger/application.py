@@ -100,6 +100,7 @@ class LogState:
     origin: str
     version: int = 0  # number of entries folded (== tree.size)
     signed: Checkpoint | None = None  # parsed form of ``checkpoint`` once we signed it
+    last_accepted: datetime | None = None  # acceptance times never decrease along the log
     log_id: UUID = field(init=False)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -243,6 +244,8 @@ class Sunlight(Application[UUID]):
         if exclusive or state.version == 0:
             self._catch_up(state)
         now_ = self.clock()
+        if state.last_accepted is not None and now_ < state.last_accepted:
+            now_ = state.last_accepted  # a clock stepped back never makes the log's times go back
         accepted: list[tuple[int, Submission, Statement, bytes]] = []
         receipts: list[Receipt | None] = []
         errors: list[RowError] = []
@@ -338,6 +341,7 @@ class Sunlight(Application[UUID]):
         state.checkpoint = note
         state.signed = new_checkpoint
         state.version = tree.size
+        state.last_accepted = accepted_at
 
     # --- reading the log -----------------------------------------------------------------------
 
@@ -384,6 +388,7 @@ class Sunlight(Application[UUID]):
                                   statement_hash(entry.statement)))
         state.tree.append(leaf_hash(data))
         state.version = event.originator_version
+        state.last_accepted = entry.accepted_at
         if event.checkpoint is not None:
             state.checkpoint = event.checkpoint
             state.signed = None

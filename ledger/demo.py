@@ -191,7 +191,7 @@ BUDGET = {  # yuan per year, per estate
 
 
 def _january(w: DemoWriter) -> None:
-    w.at(date(YEAR, 1, 6))
+    w.at(date(YEAR, 1, 2))
     for estate_id, lines in BUDGET.items():
         w.record("chen", "fee.budget_set", {
             "estate_id": estate_id, "year": YEAR,

@@ -6,9 +6,8 @@ was refused, 2 when the command could not run.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -17,10 +16,11 @@ if TYPE_CHECKING:
 
 from ledger.domain.errors import DomainError
 
+
 class _Group(TyperGroup):
     """Turns a refused statement into one Chinese line on stderr and exit code 1."""
 
-    def invoke(self, ctx: click.Context) -> object:
+    def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except DomainError as exc:

@@ -105,6 +105,7 @@ class Fund:
         self.granted: dict[str, int] = {}
         self.donations: dict[str, Fund.DonationRecorded] = {}
         self.grants: dict[str, Fund.GrantMade] = {}
+        self.receipt_nos: set[str] = set()
 
     def available(self, restriction: str = GENERAL) -> int:
         return self.donated.get(restriction, 0) - self.granted.get(restriction, 0)
@@ -116,9 +117,10 @@ class Fund:
     def record_donation(self, event: DonationRecorded) -> None:
         if event.donation_id in self.donations:
             raise Conflict(f"捐赠编号 {event.donation_id} 已存在", code="id-exists")
-        if any(d.receipt_no == event.receipt_no for d in self.donations.values()):
+        if event.receipt_no in self.receipt_nos:
             raise Conflict(f"收据号 {event.receipt_no} 已登记过", code="receipt-reused")
         self.donations[event.donation_id] = event
+        self.receipt_nos.add(event.receipt_no)
         self.donated[event.restriction] = self.donated.get(event.restriction, 0) + event.amount_fen
 
     def make_grant(self, event: GrantMade, decision: Decision, project_ok: bool) -> None:

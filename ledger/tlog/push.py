@@ -75,6 +75,9 @@ def push_checkpoint(app: Sunlight, community_id: str, witness_url: str, witness_
                     f"见证人在 {held} 条处见证过另一棵树：本日志与见证人所见不一致（分叉）", status)
             old = held
             continue
+        if status == 422:
+            raise WitnessPushError(
+                f"见证人见证过的 {old} 条的树与本日志不一致：本日志与见证人所见不同（分叉）", status)
         if status != 200:
             text = body.decode("utf-8", "replace").strip()[:300]
             raise WitnessPushError(f"见证人拒绝了检查点（HTTP {status}）：{text}", status)

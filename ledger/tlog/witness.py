@@ -37,7 +37,6 @@ from ledger.crypto.note import SIG_COSIGNATURE_V1, Verifier, split_note
 from ledger.crypto.witness_protocol import (
     SIZE_CONTENT_TYPE,
     TEXT_CONTENT_TYPE,
-    AddCheckpointRequest,
     Cosigned,
     Rejected,
     WitnessState,
@@ -137,11 +136,6 @@ class Witness:
         stored = Checkpoint.parse(split_note(row[1])[0]) if row else None
         decision = self.state.add_checkpoint(stored, request, int(self.clock()))
         if isinstance(decision, Rejected):
-            if _same_size_fork(stored, request):
-                # tlog-witness: same size, different root is a 409 (the pure check says 422).
-                log.warning("origin %s: checkpoint of size %d has another root than the one cosigned",
-                            request.origin, request.checkpoint.size)
-                return Answer(409, f"{request.old_size}\n", SIZE_CONTENT_TYPE)
             if decision.status != 409:
                 log.info("origin %s: rejected %d: %s", request.origin, decision.status, decision.reason)
             return Answer(decision.status, decision.body or decision.reason + "\n", decision.content_type)
@@ -167,11 +161,6 @@ class Witness:
                 return result.rowcount == 1
         except IntegrityError:
             return False  # another request stored this origin's first checkpoint first
-
-
-def _same_size_fork(stored: Checkpoint | None, request: AddCheckpointRequest) -> bool:
-    return (stored is not None and request.old_size == stored.size == request.checkpoint.size
-            and stored.root_hash != request.checkpoint.root_hash)
 
 
 def create_app(witness: Witness) -> Starlette:

@@ -36,8 +36,6 @@ def exported(audited: Built, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-@pytest.mark.xfail(strict=True, reason="ledger/demo.py queues January's budget at Jan 6 and flushes it "
-                   "before donations dated Jan 3, so accepted_at decreases at entry 12 (reported to the lead)")
 def test_demo_log_exports_and_verifies_with_the_cli(demo_log: Built, tmp_path: Path) -> None:
     code, output = sunlight("log", "export", str(tmp_path), "-c", demo_log.community, "--db", demo_log.db_url)
     assert code == 0, output

@@ -149,8 +149,9 @@ def test_witness_refuses_an_inconsistent_log(pair: tuple[Committee, Harness], tm
     disclose(same_size, 1, "另一份")
     with pytest.raises(WitnessPushError) as forked:
         h.push(same_size)
-    assert forked.value.status == 409 and "分叉" in str(forked.value)
-    assert h.calls[-2:] == [(0, 409), (7, 409)]
+    # tlog-witness: the same size with another root is 422, like any failed consistency check
+    assert forked.value.status == 422 and "分叉" in str(forked.value)
+    assert h.calls[-2:] == [(0, 409), (7, 422)]
     assert h.witness.latest(h.witness.state.cosigner.name) is None
     stored = h.witness.latest("test.example/testcom")
     assert stored is not None and stored[0] == 7
