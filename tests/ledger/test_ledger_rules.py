@@ -432,3 +432,13 @@ def test_project_steps_strictly_in_order(committee: Committee) -> None:
                                                "evaluated_on": "2025-03-06"},
             RuleViolation, "project-complete")
     assert c.app.state(c.community).projects["P1"].step == "evaluated"
+
+
+def test_acceptance_times_never_go_back_when_the_clock_does(committee: Committee) -> None:
+    from ledger.signing import Entry
+
+    first = committee.record("member", "disclosure.published", disclosure("D1"))
+    committee.clock.advance(hours=-2)
+    second = committee.record("member", "disclosure.published", disclosure("D2"))
+    entries = dict(committee.app.entries(committee.community, first.index, second.index + 1))
+    assert Entry.decode(entries[second.index]).accepted_at >= Entry.decode(entries[first.index]).accepted_at
