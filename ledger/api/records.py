@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ledger.api import params
+from ledger.api import nodes, params
 from ledger.api.context import services
 from ledger.api.problems import ApiError
 from ledger.api.readmodel import Filter
@@ -57,7 +57,7 @@ def parse_submission(raw: bytes) -> Submission:
 def receipt_json(ledger: Sunlight, receipt: Receipt) -> dict[str, Any]:
     text, _ = split_note(receipt.checkpoint)
     size = Checkpoint.parse(text).size
-    proof = ledger.inclusion_proof(receipt.community_id, receipt.index, size)
+    proof = nodes.inclusion(ledger, receipt.community_id, receipt.index, size)
     return {"community": receipt.community_id, "index": receipt.index,
             "statement_hash": receipt.statement_hash, "duplicate": receipt.duplicate,
             "checkpoint": receipt.checkpoint, "tree_size": size,

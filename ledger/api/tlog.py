@@ -14,7 +14,7 @@ import gzip
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ledger.api import params
+from ledger.api import nodes, params
 from ledger.api.context import services
 from ledger.api.problems import ApiError
 from ledger.api.records import json_response
@@ -101,8 +101,9 @@ def _inclusion(ledger: Sunlight, community: str, index: int, size: int) -> dict[
         raise ApiError(400, "size-beyond-log", f"树大小 {size} 超过当前日志长度 {current}")
     if index >= size:
         raise ApiError(400, "index-beyond-size", f"序号 {index} 不在大小为 {size} 的树中")
-    leaf = ledger.nodes(community)([(0, index)])[(0, index)]  # level 0 holds the leaf hashes
-    hashes = ledger.inclusion_proof(community, index, size)
+    leaf = nodes.leaf(ledger, community, index)  # level 0 holds the leaf hashes
+    assert leaf is not None
+    hashes = nodes.inclusion(ledger, community, index, size)
     return {"index": index, "tree_size": size, "leaf_hash": b64encode(leaf),
             "hashes": [b64encode(h) for h in hashes]}
 
@@ -121,5 +122,5 @@ def _consistency(ledger: Sunlight, community: str, old: int, new: int) -> dict[s
         raise ApiError(400, "size-beyond-log", f"树大小 {new} 超过当前日志长度 {current}")
     if old > new:
         raise ApiError(400, "old-after-new", f"旧树大小 {old} 大于新树大小 {new}")
-    hashes = ledger.consistency_proof(community, old, new)
+    hashes = nodes.consistency(ledger, community, old, new)
     return {"old": old, "new": new, "hashes": [b64encode(h) for h in hashes]}
