@@ -510,7 +510,8 @@ def audit(p: Portal, ctx: Context) -> Page:
     page.add(h(2, "如何核验"))
     page.add("<p>任何人都可以只用本网站公开的文件，核验全部记录未被篡改、没有遗漏、且都由有权限的成员签名：</p>")
     log_url = f"{ctx.base_url}log/"
-    page.add(f'<pre class="sl-pre">sunlight verify {esc(log_url)}</pre>')
+    page.add(f'<pre class="sl-pre">sunlight verify {esc(log_url)} \\&#10;  --key '
+             f"&#39;{esc(ctx.verifier_key)}&#39;</pre>")
     page.add("<p>在装有阳光账本（Sunlight）的电脑上运行。请把输出中的日志公钥与上面的“日志验证公钥”"
              "以及公开栏张贴的公钥对照。</p>")
     page.add("<p>命令会下载检查点和日志分片，重算默克尔树根，逐条检查签名和规则，并明确报告哪一条不通过。</p>")

@@ -248,3 +248,26 @@ def test_links_are_relative_so_any_path_prefix_works(site: Site) -> None:
         rooted = [u for u in refs.urls + refs.links if u.startswith("/") and
                   not u.startswith("//")]
         assert not rooted, (path, rooted[:3])
+
+
+def test_the_published_site_alone_verifies(site: Site) -> None:
+    import html
+    import subprocess
+    import sys
+
+    from publisher.serve import serve_in_background
+
+    if not site.result.log_exported:
+        return
+    audit = html.unescape(re.sub(r"<[^>]+>", "", read(site, "audit/index.html")))
+    key = site.app.community("testville").verifier_key
+    assert f"sunlight verify {BASE_URL}log/ \\\n  --key '{key}'" in audit
+    server, url = serve_in_background(site.out)
+    try:
+        sunlight = Path(sys.executable).parent / "sunlight"
+        done = subprocess.run([str(sunlight), "verify", url + "log/", "--key", key],
+                              capture_output=True, text=True, timeout=120, check=False)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert done.returncode == 0, done.stdout + done.stderr
