@@ -13,15 +13,16 @@ import json
 import os
 import re
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError
-from sqlalchemy import delete, insert, select, tuple_, update
+from sqlalchemy import delete, func, insert, select, union_all, update
 from sqlalchemy.engine import Engine
 
 from ledger.acceptance import MAX_FUTURE, MAX_PAST, accept, check_time
@@ -145,6 +146,8 @@ class Sunlight(Application[UUID]):
                                   f"VALUES ({mark}, {mark}, {mark}, {mark})")
         self._states: dict[str, LogState] = {}
         self._states_lock = threading.Lock()
+        self._infos: dict[str, CommunityInfo] = {}
+        self._events_table = self.recorder.events_record_cls.__table__  # type: ignore[attr-defined]
 
     def close(self) -> None:
         """Releases every database connection."""
@@ -178,10 +181,18 @@ class Sunlight(Application[UUID]):
                               r.created_at) for r in rows]
 
     def community(self, community_id: str) -> CommunityInfo:
-        for info in self.communities():
-            if info.community_id == community_id:
-                return info
-        raise NotFound(f"本系统没有社区 {community_id}", code="community-not-found")
+        info = self._infos.get(community_id)
+        if info is not None:
+            return info
+        with self.engine.connect() as conn:
+            row = conn.execute(select(logs_table).where(
+                logs_table.c.community_id == community_id)).first()
+        if row is None:
+            raise NotFound(f"本系统没有社区 {community_id}", code="community-not-found")
+        info = CommunityInfo(row.community_id, row.origin,
+                             Signer.from_seed(row.origin, row.key_seed).verifier_key(), row.created_at)
+        self._infos[community_id] = info  # a log's origin and key never change
+        return info
 
     # --- writing -------------------------------------------------------------------------------
 
@@ -189,7 +200,8 @@ class Sunlight(Application[UUID]):
         """Records one signed statement (idempotent: the same statement twice is one record)."""
         statement = Statement.from_bytes(submission.statement)
         try:
-            return self._append(statement.community, [submission], [statement])[0]
+            receipt: Receipt = self._append(statement.community, [submission], [statement])[0]
+            return receipt
         except BatchRejected as exc:
             raise exc.errors[0].error from None
 
@@ -211,10 +223,34 @@ class Sunlight(Application[UUID]):
         communities = {s.community for s in statements}
         if len(communities) != 1:
             raise InvalidInput("一次批量导入只能针对一个社区", code="batch-mixed-communities")
-        return self._append(communities.pop(), submissions, statements, dry_run)
+        receipts: list[Receipt] = self._append(communities.pop(), submissions, statements, dry_run)
+        return receipts
+
+    def submit_each(self, community_id: str, submissions: Sequence[Submission]
+                    ) -> list[Receipt | DomainError]:
+        """Records each statement on its own merits, all accepted ones in one transaction under
+        one checkpoint (group commit): the answer for each is its receipt or why it was refused."""
+        results: list[Receipt | DomainError | None] = []
+        good: list[tuple[int, Submission, Statement]] = []
+        for n, sub in enumerate(submissions):
+            try:
+                st = Statement.from_bytes(sub.statement)
+                if st.community != community_id:
+                    raise InvalidInput("声明中的社区与目标社区不一致", code="community-mismatch")
+                good.append((n, sub, st))
+                results.append(None)
+            except DomainError as exc:
+                results.append(exc)
+        if good:
+            answers = self._append(community_id, [g[1] for g in good], [g[2] for g in good],
+                                   independent=True)
+            for (n, _sub, _st), answer in zip(good, answers, strict=True):
+                results[n] = answer
+        return [r for r in results if r is not None]
 
     def _append(self, community_id: str, submissions: Sequence[Submission],
-                statements: Sequence[Statement], dry_run: bool = False) -> list[Receipt]:
+                statements: Sequence[Statement], dry_run: bool = False,
+                independent: bool = False) -> list[Any]:
         for attempt in range(MAX_RETRIES):
             state = self._state(community_id)
             with state.lock:
@@ -222,22 +258,24 @@ class Sunlight(Application[UUID]):
                     continue  # dropped while we waited
                 try:
                     if attempt == 0:
-                        return self._append_locked(state, submissions, statements, dry_run, False)
+                        return self._append_locked(state, submissions, statements, dry_run, False,
+                                                   independent)
                     # Another process wrote meanwhile: from now on, hold the community's row
                     # lock while re-reading the log and writing, so this attempt cannot lose.
                     with self.recorder.transaction(commit=True) as session:  # type: ignore[attr-defined]
                         session.execute(update(logs_table)
                                         .where(logs_table.c.community_id == community_id)
                                         .values(origin=logs_table.c.origin))
-                        return self._append_locked(state, submissions, statements, dry_run, True)
+                        return self._append_locked(state, submissions, statements, dry_run, True,
+                                                   independent)
                 except IntegrityError:
                     # Another process appended first: re-read the log and check again.
                     self._drop(community_id)
         raise Conflict("写入冲突过多，请稍后重试", code="write-contention")
 
     def _append_locked(self, state: LogState, submissions: Sequence[Submission],
-                       statements: Sequence[Statement], dry_run: bool, exclusive: bool
-                       ) -> list[Receipt]:
+                       statements: Sequence[Statement], dry_run: bool, exclusive: bool,
+                       independent: bool = False) -> list[Any]:
         # Optimistic: the cached state is checked against without asking the database whether
         # another process appended meanwhile. If one did, the insert at our log index fails on
         # the event store's unique constraint, the state is dropped and re-read, and we retry.
@@ -247,7 +285,7 @@ class Sunlight(Application[UUID]):
         if state.last_accepted is not None and now_ < state.last_accepted:
             now_ = state.last_accepted  # a clock stepped back never makes the log's times go back
         accepted: list[tuple[int, Submission, Statement, bytes]] = []
-        receipts: list[Receipt | None] = []
+        receipts: list[Receipt | DomainError | None] = []
         errors: list[RowError] = []
         dirty = False
         for row, (sub, st) in enumerate(zip(submissions, statements, strict=True), start=1):
@@ -265,7 +303,11 @@ class Sunlight(Application[UUID]):
                 accepted.append((state.domain.size - 1, sub, st, h))
                 receipts.append(None)
             except DomainError as exc:
-                errors.append(RowError(row, exc))
+                # A refused statement changed nothing (every check precedes every change).
+                if independent:
+                    receipts.append(exc)
+                else:
+                    errors.append(RowError(row, exc))
         if errors:
             if dirty:
                 self._drop(state.domain.community_id)
@@ -283,7 +325,8 @@ class Sunlight(Application[UUID]):
         checkpoint = state.checkpoint or ""
         new = iter(accepted)
         return [_receipt(state, next(new), checkpoint) if r is None
-                else replace(r, checkpoint=checkpoint) for r in receipts]
+                else r if isinstance(r, DomainError) else replace(r, checkpoint=checkpoint)
+                for r in receipts]
 
     def _check(self, state: LogState, sub: Submission, st: Statement, now_: datetime,
                pending: int) -> None:
@@ -418,14 +461,32 @@ class Sunlight(Application[UUID]):
         with self._current(community_id) as log:
             return log.domain
 
+    def _fresh(self, community_id: str) -> LogState | None:
+        """The cached state, without waiting for its lock, if it is the log's head: one indexed
+        ``max(version)`` query tells whether any process appended since."""
+        log = self._states.get(community_id)
+        if log is None or log.checkpoint is None:
+            return None
+        events = self._events_table
+        with self.engine.connect() as conn:
+            head = conn.execute(select(func.max(events.c.originator_version)).where(
+                events.c.originator_id == log.log_id)).scalar()
+        return log if head == log.version and log is self._states.get(community_id) else None
+
     def checkpoint(self, community_id: str) -> str:
         """The latest signed checkpoint (a C2SP signed note)."""
+        fresh = self._fresh(community_id)
+        if fresh is not None and fresh.checkpoint is not None:
+            return fresh.checkpoint
         with self._current(community_id) as log:
             if log.checkpoint is None:
                 raise NotFound(f"社区 {community_id} 的日志还是空的", code="log-empty")
             return log.checkpoint
 
     def size(self, community_id: str) -> int:
+        fresh = self._fresh(community_id)
+        if fresh is not None:
+            return fresh.tree.size
         with self._current(community_id) as log:
             return log.tree.size
 
@@ -447,17 +508,23 @@ class Sunlight(Application[UUID]):
             position = stored[-1].originator_version
 
     def nodes(self, community_id: str) -> Callable[[list[NodeId]], dict[NodeId, bytes]]:
-        """A batched reader of stored tree hashes, for proofs and tiles."""
+        """A batched reader of stored tree hashes, for proofs and tiles: one statement, a
+        ``UNION ALL`` branch per tree level so that each is answered from the primary key
+        (a row-value ``IN`` makes SQLite scan the community's whole tree)."""
         def get_nodes(ids: list[NodeId]) -> dict[NodeId, bytes]:
-            if not ids:
-                return {}
+            by_level: dict[int, list[int]] = {}
+            for level, idx in ids:
+                by_level.setdefault(level, []).append(idx)
+            branches = [
+                select(tree_table.c.level, tree_table.c.idx, tree_table.c.hash).where(
+                    tree_table.c.community_id == community_id, tree_table.c.level == level,
+                    tree_table.c.idx.in_(indexes[i:i + 500]))
+                for level, indexes in sorted(by_level.items())
+                for i in range(0, len(indexes), 500)]
             found: dict[NodeId, bytes] = {}
             with self.engine.connect() as conn:
-                for chunk in _chunks(ids, 500):
-                    rows = conn.execute(select(tree_table.c.level, tree_table.c.idx,
-                                               tree_table.c.hash).where(
-                        tree_table.c.community_id == community_id,
-                        tuple_(tree_table.c.level, tree_table.c.idx).in_(chunk)))
+                for i in range(0, len(branches), 20):
+                    rows = conn.execute(union_all(*branches[i:i + 20]))
                     found.update({(r.level, r.idx): bytes(r.hash) for r in rows})
             return found
         return get_nodes
@@ -522,8 +589,5 @@ def _commitments(body: object) -> set[str]:
     return found
 
 
-def _chunks(items: list[NodeId], size: int) -> Iterable[list[NodeId]]:
-    for i in range(0, len(items), size):
-        yield items[i:i + size]
 
 

@@ -19,6 +19,7 @@ from starlette.routing import BaseRoute, Route
 from ledger.api import communities, ops, records, tlog, witness
 from ledger.api import schemas as m
 from ledger.api.context import Services
+from ledger.api.group import GroupCommitter
 from ledger.api.limits import MAX_BODY, AddressLimit, BodyLimit, RateLimiter, TokenBuckets
 from ledger.api.metrics import Metrics, RequestMetrics, metrics_endpoint
 from ledger.api.openapi import (
@@ -174,7 +175,8 @@ def create_app(ledger: Sunlight, settings: Settings | None = None) -> Starlette:
         ledger=ledger, reads=ReadModel(ledger), publisher=publisher, limiter=limiter,
         metrics=metrics,
         witness=Witness(ledger, settings.witness, settings.witness_logs)
-        if settings.witness is not None else None)
+        if settings.witness is not None else None,
+        writer=GroupCommitter(ledger))
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from starlette.requests import Request
 
+from ledger.api.group import GroupCommitter
 from ledger.api.limits import RateLimiter
 from ledger.api.metrics import Metrics
 from ledger.api.publishing import Publisher
@@ -22,6 +23,7 @@ class Services:
     limiter: RateLimiter
     metrics: Metrics
     witness: Witness | None
+    writer: GroupCommitter
 
 
 def services(request: Request) -> Services:

@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ledger.api import nodes, params
-from ledger.api.context import services
+from ledger.api.context import Services, services
 from ledger.api.problems import ApiError
 from ledger.api.readmodel import Filter
 from ledger.api.schemas import SubmissionIn
@@ -81,7 +81,7 @@ async def submit_record(request: Request) -> Response:
         raise ApiError(429, "rate-limited-key", "该密钥提交过于频繁，请稍后再试",
                        {"Retry-After": str(limited)})
     try:
-        body = await run_in_threadpool(_submit, s.ledger, community, submission)
+        body = await run_in_threadpool(_submit, s, community, submission)
     except DomainError as exc:
         if exc.code not in UNSIGNED_OUTCOMES:
             s.limiter.charge_key(submission.key_id)
@@ -94,13 +94,14 @@ async def submit_record(request: Request) -> Response:
                          {"Location": record_location(community, body["index"])})
 
 
-def _submit(ledger: Sunlight, community: str, submission: Submission) -> dict[str, Any]:
+def _submit(s: Services, community: str, submission: Submission) -> dict[str, Any]:
+    ledger = s.ledger
     ledger.community(community)  # 404 for a community this service does not host
     if Statement.from_bytes(submission.statement).community != community:
         raise InvalidInput("声明中的社区与提交地址中的社区不一致", code="community-mismatch")
     for attempt in range(CONTENTION_RETRIES):
         try:
-            return receipt_json(ledger, ledger.submit(submission))
+            return receipt_json(ledger, s.writer.submit(community, submission))
         except Conflict as exc:
             # Other processes kept appending first. Submitting is idempotent, so try again
             # after a short random pause rather than hand the member a 409.
