@@ -22,7 +22,7 @@ from uuid import UUID
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError
-from sqlalchemy import delete, func, insert, select, union_all, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Engine
 
 from ledger.acceptance import MAX_FUTURE, MAX_PAST, accept, check_time
@@ -70,6 +70,8 @@ class Receipt:
     statement_hash: str
     duplicate: bool
     checkpoint: str  # the signed checkpoint whose tree includes the entry
+    tree_size: int = 0  # the size of that checkpoint's tree
+    inclusion_proof: tuple[bytes, ...] | None = None  # of the entry in that tree, when at hand
 
 
 @dataclass
@@ -141,7 +143,7 @@ class Sunlight(Application[UUID]):
         assert engine is not None
         self.engine: Engine = engine
         prepare(self.engine)
-        mark = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
+        mark = self._mark = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
         self._insert_nodes_sql = (f"INSERT INTO {tree_table.name} (community_id, level, idx, hash) "
                                   f"VALUES ({mark}, {mark}, {mark}, {mark})")
         self._states: dict[str, LogState] = {}
@@ -316,15 +318,16 @@ class Sunlight(Application[UUID]):
             if dirty:
                 self._drop(state.domain.community_id)
             return []
+        known: dict[NodeId, bytes] = {}
         if accepted:
             try:
-                self._write(state, accepted, now_)
+                known = self._write(state, accepted, now_)
             except BaseException:
                 self._drop(state.domain.community_id)
                 raise
         checkpoint = state.checkpoint or ""
         new = iter(accepted)
-        return [_receipt(state, next(new), checkpoint) if r is None
+        return [_receipt(state, next(new), checkpoint, known) if r is None
                 else r if isinstance(r, DomainError) else replace(r, checkpoint=checkpoint)
                 for r in receipts]
 
@@ -341,7 +344,9 @@ class Sunlight(Application[UUID]):
         accept(state.domain, sub.statement, st, sub.signature, sub.key_id, body=body)
 
     def _write(self, state: LogState, accepted: list[tuple[int, Submission, Statement, bytes]],
-               accepted_at: datetime) -> None:
+               accepted_at: datetime) -> dict[NodeId, bytes]:
+        """Writes the batch; returns the tree nodes at hand afterwards (the old frontier and every
+        node the batch completed), enough to prove the inclusion of every entry of the batch."""
         community_id = state.domain.community_id
         # The guard: the tree we extend must be exactly the one we last signed.
         if state.checkpoint is not None:
@@ -351,6 +356,7 @@ class Sunlight(Application[UUID]):
                     f"log {community_id}: stored tree (size {state.tree.size}) does not match the "
                     f"last signed checkpoint (size {signed.size}); refusing to sign")
         tree = CompactRange(state.tree.size, state.tree.hashes)
+        known = {(level, idx): h for level, idx, h in tree.nodes()}
         nodes: list[tuple[str, int, int, bytes]] = []
         entries: list[str] = []
         for index, sub, _st, _h in accepted:
@@ -359,6 +365,7 @@ class Sunlight(Application[UUID]):
             entries.append(entry.decode())
             for level, idx, h in tree.append(leaf_hash(entry)):
                 nodes.append((community_id, level, idx, h))
+                known[level, idx] = h
         new_checkpoint = Checkpoint(state.origin, tree.size, tree.root())
         note = sign_note(new_checkpoint.text(), state.signer)
         oid = state.log_id
@@ -385,6 +392,7 @@ class Sunlight(Application[UUID]):
         state.signed = new_checkpoint
         state.version = tree.size
         state.last_accepted = accepted_at
+        return known
 
     # --- reading the log -----------------------------------------------------------------------
 
@@ -508,24 +516,32 @@ class Sunlight(Application[UUID]):
             position = stored[-1].originator_version
 
     def nodes(self, community_id: str) -> Callable[[list[NodeId]], dict[NodeId, bytes]]:
-        """A batched reader of stored tree hashes, for proofs and tiles: one statement, a
-        ``UNION ALL`` branch per tree level so that each is answered from the primary key
-        (a row-value ``IN`` makes SQLite scan the community's whole tree)."""
+        """A batched reader of stored tree hashes, for proofs and tiles: one plain statement, a
+        ``UNION ALL`` branch per tree level so that each is answered from the primary key (a
+        row-value ``IN`` makes SQLite scan the community's whole tree, and building the statement
+        with SQLAlchemy's expression language costs more than running it)."""
+        mark = self._mark
+
         def get_nodes(ids: list[NodeId]) -> dict[NodeId, bytes]:
             by_level: dict[int, list[int]] = {}
             for level, idx in ids:
                 by_level.setdefault(level, []).append(idx)
-            branches = [
-                select(tree_table.c.level, tree_table.c.idx, tree_table.c.hash).where(
-                    tree_table.c.community_id == community_id, tree_table.c.level == level,
-                    tree_table.c.idx.in_(indexes[i:i + 500]))
-                for level, indexes in sorted(by_level.items())
-                for i in range(0, len(indexes), 500)]
+            branches: list[tuple[str, list[object]]] = []
+            for level, indexes in sorted(by_level.items()):
+                for i in range(0, len(indexes), 500):
+                    part = indexes[i:i + 500]
+                    branches.append((
+                        f"SELECT level, idx, hash FROM {tree_table.name} WHERE community_id = {mark} "
+                        f"AND level = {mark} AND idx IN ({', '.join([mark] * len(part))})",
+                        [community_id, level, *part]))
             found: dict[NodeId, bytes] = {}
             with self.engine.connect() as conn:
                 for i in range(0, len(branches), 20):
-                    rows = conn.execute(union_all(*branches[i:i + 20]))
-                    found.update({(r.level, r.idx): bytes(r.hash) for r in rows})
+                    group = branches[i:i + 20]
+                    sql = " UNION ALL ".join(q for q, _ in group)
+                    args = tuple(a for _, params in group for a in params)
+                    for level, idx, h in conn.exec_driver_sql(sql, args):
+                        found[level, idx] = bytes(h)
             return found
         return get_nodes
 
@@ -570,9 +586,15 @@ class Sunlight(Application[UUID]):
 
 
 def _receipt(state: LogState, item: tuple[int, Submission, Statement, bytes],
-             checkpoint: str) -> Receipt:
+             checkpoint: str, known: dict[NodeId, bytes]) -> Receipt:
     index, _sub, _st, h = item
-    return Receipt(state.domain.community_id, index, h.hex(), False, checkpoint)
+    size = state.tree.size
+    try:
+        proof: tuple[bytes, ...] | None = tuple(
+            inclusion_proof(index, size, lambda ids: {i: known[i] for i in ids}))
+    except KeyError:  # not provable from the nodes at hand: readers ask the tree table
+        proof = None
+    return Receipt(state.domain.community_id, index, h.hex(), False, checkpoint, size, proof)
 
 
 def _commitments(body: object) -> set[str]:

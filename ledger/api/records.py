@@ -55,9 +55,12 @@ def parse_submission(raw: bytes) -> Submission:
 
 
 def receipt_json(ledger: Sunlight, receipt: Receipt) -> dict[str, Any]:
-    text, _ = split_note(receipt.checkpoint)
-    size = Checkpoint.parse(text).size
-    proof = nodes.inclusion(ledger, receipt.community_id, receipt.index, size)
+    if receipt.inclusion_proof is not None:  # proved from the nodes the append just wrote
+        size, proof = receipt.tree_size, list(receipt.inclusion_proof)
+    else:
+        text, _ = split_note(receipt.checkpoint)
+        size = Checkpoint.parse(text).size
+        proof = nodes.inclusion(ledger, receipt.community_id, receipt.index, size)
     return {"community": receipt.community_id, "index": receipt.index,
             "statement_hash": receipt.statement_hash, "duplicate": receipt.duplicate,
             "checkpoint": receipt.checkpoint, "tree_size": size,

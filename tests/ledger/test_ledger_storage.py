@@ -8,10 +8,11 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from ledger.application import BatchRejected, Sunlight
+from ledger.application import BatchRejected, Receipt, Sunlight
 from ledger.crypto.checkpoint import Checkpoint
 from ledger.crypto.merkle import CompactRange, leaf_hash, root_at, verify_consistency, verify_inclusion
 from ledger.crypto.note import Verifier, open_note
+from ledger.domain.errors import DomainError
 from ledger.signing import Entry, Statement, verify_signature
 from tests.committee import Committee
 
@@ -177,3 +178,31 @@ def test_private_data_never_reaches_the_event_store(db_url: str) -> None:
     blob = b"".join(bytes(s) for s in states)
     assert "张三".encode() not in blob and b"13800138000" not in blob
     assert b"\\u5f20\\u4e09" not in blob.lower()
+
+
+def test_receipts_carry_a_proof_that_matches_the_stored_tree(db_url: str) -> None:
+    c = Committee.found(db_url)
+    subs = [c.sign("member", "disclosure.published", disclosure(n)) for n in range(13)]
+    receipts = [c.app.submit(subs[0]), *c.app.submit_batch(subs[1:9]),
+                *[r for r in c.app.submit_each(c.community, subs[9:]) if isinstance(r, Receipt)]]
+    assert len(receipts) == 13
+    leaves = dict(c.app.entries(c.community))
+    for r in receipts:
+        assert r.inclusion_proof is not None and r.tree_size > r.index
+        assert list(r.inclusion_proof) == c.app.inclusion_proof(c.community, r.index, r.tree_size)
+        cp = Checkpoint.parse(r.checkpoint.split("\n\n")[0] + "\n")
+        verify_inclusion(r.index, r.tree_size, leaf_hash(leaves[r.index]), list(r.inclusion_proof),
+                         cp.root_hash)
+
+
+def test_submit_each_answers_each_on_its_own_merits(db_url: str) -> None:
+    c = Committee.found(db_url)
+    good = c.sign("member", "disclosure.published", disclosure(1))
+    bad = c.sign("supervisor", "fund.opened", {"fund_id": "x", "name": "n", "purpose": "p",
+                                               "opened_on": "2025-03-01"})
+    also_good = c.sign("member", "disclosure.published", disclosure(2))
+    results = c.app.submit_each(c.community, [good, bad, also_good, good])
+    assert isinstance(results[0], Receipt) and isinstance(results[2], Receipt)
+    assert isinstance(results[1], DomainError) and results[1].code == "role-not-permitted"
+    assert isinstance(results[3], Receipt) and results[3].duplicate and results[3].index == results[0].index
+    assert c.app.size(c.community) == 8
