@@ -107,12 +107,13 @@ class Answer:
 class Witness:
     """The witness: its key, the logs it watches, and its table of latest checkpoints."""
 
-    def __init__(self, signer: CosignatureSigner, logs: Sequence[Verifier], engine: Engine,
+    def __init__(self, signer: CosignatureSigner,
+                 logs: Sequence[Verifier] | Callable[[], Sequence[Verifier]], engine: Engine,
                  clock: Callable[[], float] = time.time) -> None:
-        grouped: dict[str, list[Verifier]] = {}
-        for verifier in logs:
-            grouped.setdefault(verifier.name, []).append(verifier)
-        self.state = WitnessState(signer, grouped)
+        """``logs``: the log keys to witness, or a function giving them (read per request, for a
+        ledger service that witnesses the communities it hosts)."""
+        self.signer = signer
+        self._logs = logs
         self.engine = engine
         self.clock = clock
         metadata.create_all(engine)
@@ -120,6 +121,14 @@ class Witness:
     @classmethod
     def open(cls, signer: CosignatureSigner, logs: Sequence[Verifier], db_url: str) -> Witness:
         return cls(signer, logs, create_engine(db_url))
+
+    @property
+    def state(self) -> WitnessState:
+        logs = self._logs() if callable(self._logs) else self._logs
+        grouped: dict[str, list[Verifier]] = {}
+        for verifier in logs:
+            grouped.setdefault(verifier.name, []).append(verifier)
+        return WitnessState(self.signer, grouped)
 
     def latest(self, origin: str) -> tuple[int, str] | None:
         with self.engine.connect() as conn:
