@@ -21,6 +21,7 @@ import hashlib
 import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +45,9 @@ def format_at(at: datetime) -> str:
 
 def format_accepted(at: datetime) -> str:
     """Acceptance time: UTC, microseconds, ``Z``."""
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    u = at.astimezone(UTC)
+    return (f"{u.year:04d}-{u.month:02d}-{u.day:02d}T{u.hour:02d}:{u.minute:02d}:{u.second:02d}"
+            f".{u.microsecond:06d}Z")
 
 
 def parse_time(value: object, what: str) -> datetime:
@@ -193,9 +196,14 @@ class MemberKey:
         return cls(key)
 
 
+@lru_cache(maxsize=4096)
+def _public_key(public_key_b64: str) -> Ed25519PublicKey:
+    return Ed25519PublicKey.from_public_bytes(base64.b64decode(public_key_b64))
+
+
 def verify_signature(public_key_b64: str, data: bytes, signature: bytes) -> None:
     try:
-        Ed25519PublicKey.from_public_bytes(base64.b64decode(public_key_b64)).verify(signature, data)
+        _public_key(public_key_b64).verify(signature, data)
     except (InvalidSignature, ValueError, binascii.Error):
         raise SignatureInvalid("签名无效：声明被改动过，或不是用该密钥签名的",
                                code="signature-invalid") from None

@@ -9,6 +9,7 @@ cosignatures: 8-byte timestamp || signature over ``cosignature/v1\\ntime <t>\\n`
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -201,10 +202,13 @@ class Note:
         return any(verifier.matches(s) for s in self.signatures)
 
 
+_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f]")
+
+
 def _check_text(text: str) -> None:
     if not text.endswith("\n"):
         raise MalformedNoteError("note text must end with a newline")
-    if any(ord(c) < 0x20 and c != "\n" for c in text):
+    if _CONTROL.search(text):
         raise MalformedNoteError("note contains a control character")
 
 
