@@ -6,6 +6,7 @@ import base64
 import hashlib
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Annotated, ClassVar
 
 from pydantic import Field
@@ -17,6 +18,7 @@ from ledger.domain.roles import Role
 PublicKey = Annotated[str, Field(pattern=r"^[A-Za-z0-9+/]{43}=$", description="Ed25519 公钥（base64）")]
 
 
+@lru_cache(maxsize=4096)
 def key_id_of(public_key_b64: str) -> str:
     """A member key's ID: the first 8 bytes of SHA-256 of the raw 32-byte key, in hex."""
     return hashlib.sha256(base64.b64decode(public_key_b64)).hexdigest()[:16]
