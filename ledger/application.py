@@ -13,7 +13,7 @@ import json
 import os
 import re
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -71,7 +71,18 @@ class Receipt:
     duplicate: bool
     checkpoint: str  # the signed checkpoint whose tree includes the entry
     tree_size: int = 0  # the size of that checkpoint's tree
-    inclusion_proof: tuple[bytes, ...] | None = None  # of the entry in that tree, when at hand
+    nodes: Mapping[NodeId, bytes] | None = field(default=None, repr=False, compare=False)
+
+    def inclusion_proof(self) -> list[bytes] | None:
+        """The entry's inclusion proof in the checkpoint's tree, from the tree nodes the append
+        had at hand (``None`` for a duplicate: ask :meth:`Sunlight.inclusion_proof`)."""
+        if self.nodes is None:
+            return None
+        nodes = self.nodes
+        try:
+            return inclusion_proof(self.index, self.tree_size, lambda ids: {i: nodes[i] for i in ids})
+        except KeyError:
+            return None
 
 
 @dataclass
@@ -131,7 +142,7 @@ class Sunlight(Application[UUID]):
     def __init__(self, db_url: str, *, clock: Callable[[], datetime] = _utcnow,
                  max_past: timedelta = MAX_PAST, max_future: timedelta = MAX_FUTURE) -> None:
         super().__init__(env={
-            "PERSISTENCE_MODULE": "eventsourcing_sqlalchemy",
+            "PERSISTENCE_MODULE": "ledger.persistence:Factory",
             "SQLALCHEMY_URL": db_url,
             "CREATE_TABLE": "y",
         })
@@ -336,7 +347,7 @@ class Sunlight(Application[UUID]):
         """Every check before a statement is folded in; folds it in on success."""
         check_time(st.at, now_, self.max_past, self.max_future)
         body = parse_body(st.kind, st.body)
-        commitments = _commitments(body.to_json())
+        commitments = _commitments(body.to_json()) if sub.private else set()
         for record in sub.private:
             record.check()
             if record.commitment not in commitments:
@@ -588,13 +599,8 @@ class Sunlight(Application[UUID]):
 def _receipt(state: LogState, item: tuple[int, Submission, Statement, bytes],
              checkpoint: str, known: dict[NodeId, bytes]) -> Receipt:
     index, _sub, _st, h = item
-    size = state.tree.size
-    try:
-        proof: tuple[bytes, ...] | None = tuple(
-            inclusion_proof(index, size, lambda ids: {i: known[i] for i in ids}))
-    except KeyError:  # not provable from the nodes at hand: readers ask the tree table
-        proof = None
-    return Receipt(state.domain.community_id, index, h.hex(), False, checkpoint, size, proof)
+    return Receipt(state.domain.community_id, index, h.hex(), False, checkpoint, state.tree.size,
+                   known)
 
 
 def _commitments(body: object) -> set[str]:

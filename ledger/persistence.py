@@ -12,11 +12,15 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from eventsourcing.domain import DomainEvent
+from eventsourcing.persistence import StoredEvent
+from eventsourcing_sqlalchemy.factory import Factory as SQLAlchemyFactory
+from eventsourcing_sqlalchemy.recorders import SQLAlchemyApplicationRecorder
 from sqlalchemy import (
     Column,
     DateTime,
@@ -27,9 +31,13 @@ from sqlalchemy import (
     Table,
     Text,
     event,
+    insert,
 )
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import QueuePool
 
+POOL_SIZE = 32
 LOG_NAMESPACE = uuid.UUID("5c1d6a1e-3b7e-4d2a-9a51-5e0b5a1f0c11")
 
 metadata = MetaData()
@@ -69,6 +77,30 @@ cosignatures_table = Table(
 )
 
 
+class LogRecorder(SQLAlchemyApplicationRecorder):
+    """eventsourcing-sqlalchemy's application recorder, inserting the stored events with one Core
+    ``INSERT … RETURNING id`` instead of the ORM's unit of work: the same table, rows, table lock
+    (PostgreSQL), notification ids and NOTIFY, for about half the CPU per append."""
+
+    def _insert_stored_events(self, session: Session, stored_events: Sequence[StoredEvent],
+                              **kwargs: Any) -> Sequence[int]:
+        table = self.events_record_cls.__table__
+        if self._has_autoincrementing_ids:
+            self._lock_table(session)
+        rows = [{"originator_id": e.originator_id, "originator_version": e.originator_version,
+                 "topic": e.topic, "state": e.state} for e in stored_events]
+        ids = session.execute(
+            insert(table).returning(table.c.id, sort_by_parameter_order=True), rows).scalars().all()
+        self._notify_channel(session)
+        return list(ids)
+
+
+class Factory(SQLAlchemyFactory):
+    """``PERSISTENCE_MODULE`` for Sunlight: eventsourcing-sqlalchemy with :class:`LogRecorder`."""
+
+    application_recorder_class = LogRecorder
+
+
 def log_id(community_id: str) -> uuid.UUID:
     return uuid.uuid5(LOG_NAMESPACE, community_id)
 
@@ -102,3 +134,13 @@ def prepare(engine: Engine) -> None:
             cursor.close()
     metadata.create_all(engine)
     engine.dispose()  # every pooled connection from now on carries the pragmas
+    if isinstance(engine.pool, QueuePool):
+        # A service answers from up to 40 worker threads: with SQLAlchemy's default pool of 5
+        # (+10 overflow) connections would be opened and closed per request, and a new SQLite
+        # connection re-reads the schema on its first query.
+        old = engine.pool
+        # As QueuePool.recreate() does, keeping the dialect and the event listeners (pragmas).
+        engine.pool = QueuePool(
+            old._creator, pool_size=POOL_SIZE, max_overflow=POOL_SIZE, recycle=old._recycle,
+            echo=old.echo, logging_name=old._orig_logging_name, reset_on_return=old._reset_on_return,
+            pre_ping=old._pre_ping, _dispatch=old.dispatch, dialect=old._dialect)

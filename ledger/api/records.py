@@ -55,8 +55,9 @@ def parse_submission(raw: bytes) -> Submission:
 
 
 def receipt_json(ledger: Sunlight, receipt: Receipt) -> dict[str, Any]:
-    if receipt.inclusion_proof is not None:  # proved from the nodes the append just wrote
-        size, proof = receipt.tree_size, list(receipt.inclusion_proof)
+    at_hand = receipt.inclusion_proof()  # proved from the nodes the append just wrote
+    if at_hand is not None:
+        size, proof = receipt.tree_size, at_hand
     else:
         text, _ = split_note(receipt.checkpoint)
         size = Checkpoint.parse(text).size
