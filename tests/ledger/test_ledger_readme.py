@@ -3,6 +3,7 @@ and the first works (without serving, so the test ends)."""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -33,3 +34,18 @@ def test_demo_command_runs(tmp_path: Path) -> None:
     if "跳过门户" not in result.stdout:
         assert (tmp_path / "demo" / "site" / "index.html").exists()
     assert sys.executable  # the suite itself runs in the same venv the scripts bootstrap
+
+
+def test_verification_guide_runs_as_written(tmp_path: Path) -> None:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    guide = text.split("<!-- verification-guide -->", 1)[1]
+    script = re.search(r"```sh\n(.+?)\n```", guide, re.S)
+    assert script is not None
+    env = {"PATH": f"{ROOT / '.venv' / 'bin'}:/usr/bin:/bin", "HOME": str(tmp_path),
+           "LANG": "C.UTF-8"}
+    result = subprocess.run(["bash", "-euo", "pipefail", "-c", script.group(1)], cwd=tmp_path,
+                            env=env, capture_output=True, text=True, timeout=600, check=False)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "VERIFIED" in result.stdout and "收据有效" in result.stdout
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["verified"] is True and report["size"] == 377
