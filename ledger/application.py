@@ -20,10 +20,11 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+import sqlalchemy.exc
 from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError
 from sqlalchemy import delete, func, insert, select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from ledger.acceptance import MAX_FUTURE, MAX_PAST, accept, check_time
 from ledger.crypto.checkpoint import Checkpoint
@@ -271,28 +272,28 @@ class Sunlight(Application[UUID]):
                     continue  # dropped while we waited
                 try:
                     if attempt == 0:
-                        return self._append_locked(state, submissions, statements, dry_run, False,
+                        return self._append_locked(state, submissions, statements, dry_run, None,
                                                    independent)
                     # Another process wrote meanwhile: from now on, hold the community's row
                     # lock while re-reading the log and writing, so this attempt cannot lose.
-                    with self.recorder.transaction(commit=True) as session:  # type: ignore[attr-defined]
-                        session.execute(update(logs_table)
-                                        .where(logs_table.c.community_id == community_id)
-                                        .values(origin=logs_table.c.origin))
-                        return self._append_locked(state, submissions, statements, dry_run, True,
+                    with self.engine.begin() as conn:
+                        conn.execute(update(logs_table)
+                                     .where(logs_table.c.community_id == community_id)
+                                     .values(origin=logs_table.c.origin))
+                        return self._append_locked(state, submissions, statements, dry_run, conn,
                                                    independent)
-                except IntegrityError:
+                except (IntegrityError, sqlalchemy.exc.IntegrityError):
                     # Another process appended first: re-read the log and check again.
                     self._drop(community_id)
         raise Conflict("写入冲突过多，请稍后重试", code="write-contention")
 
     def _append_locked(self, state: LogState, submissions: Sequence[Submission],
-                       statements: Sequence[Statement], dry_run: bool, exclusive: bool,
+                       statements: Sequence[Statement], dry_run: bool, locked: Connection | None,
                        independent: bool = False) -> list[Any]:
         # Optimistic: the cached state is checked against without asking the database whether
         # another process appended meanwhile. If one did, the insert at our log index fails on
         # the event store's unique constraint, the state is dropped and re-read, and we retry.
-        if exclusive or state.version == 0:
+        if locked is not None or state.version == 0:
             self._catch_up(state)
         now_ = self.clock()
         if state.last_accepted is not None and now_ < state.last_accepted:
@@ -332,7 +333,7 @@ class Sunlight(Application[UUID]):
         known: dict[NodeId, bytes] = {}
         if accepted:
             try:
-                known = self._write(state, accepted, now_)
+                known = self._write(state, accepted, now_, locked)
             except BaseException:
                 self._drop(state.domain.community_id)
                 raise
@@ -355,7 +356,7 @@ class Sunlight(Application[UUID]):
         accept(state.domain, sub.statement, st, sub.signature, sub.key_id, body=body)
 
     def _write(self, state: LogState, accepted: list[tuple[int, Submission, Statement, bytes]],
-               accepted_at: datetime) -> dict[NodeId, bytes]:
+               accepted_at: datetime, locked: Connection | None) -> dict[NodeId, bytes]:
         """Writes the batch; returns the tree nodes at hand afterwards (the old frontier and every
         node the batch completed), enough to prove the inclusion of every entry of the batch."""
         community_id = state.domain.community_id
@@ -392,12 +393,20 @@ class Sunlight(Application[UUID]):
              "created_at": accepted_at}
             for index, sub, _st, _h in accepted for p in sub.private
         ]
-        with self.recorder.transaction(commit=True) as session:  # type: ignore[attr-defined]
-            self.save(*events)  # locks the events table on PostgreSQL: writers queue here
-            # A plain executemany: SQLAlchemy's statement machinery costs more than the insert.
-            session.connection().exec_driver_sql(self._insert_nodes_sql, nodes)
+        def write(conn: Connection) -> None:
+            # The events through eventsourcing (LogRecorder, on this connection: it locks the
+            # events table on PostgreSQL, so writers queue here), then the tree hashes (a plain
+            # executemany: SQLAlchemy's statement machinery costs more than the insert).
+            self.save(*events, connection=conn)
+            conn.exec_driver_sql(self._insert_nodes_sql, nodes)
             if private_rows:
-                session.execute(insert(private_table), private_rows)
+                conn.execute(insert(private_table), private_rows)
+
+        if locked is not None:
+            write(locked)
+        else:
+            with self.engine.begin() as conn:
+                write(conn)
         state.tree = tree
         state.checkpoint = note
         state.signed = new_checkpoint
