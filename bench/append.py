@@ -1,7 +1,7 @@
 """Append throughput: signed records through the Sunlight application, against baselines
 measured in the same run on the same disk.
 
-    python bench/append.py [--n 2000] [--batch 100]
+    python bench/append.py [--n 2000] [--batch 100] [--rounds 5]
 
 Rows printed (events/s):
   sunlight signed, 1 per transaction     -- verify + rules + tree + checkpoint, committed
@@ -18,9 +18,11 @@ from __future__ import annotations
 import argparse
 import os
 import sqlite3
+import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from uuid import UUID
@@ -53,75 +55,91 @@ class Result:
     rate: float
 
 
-def bench_sunlight(tmp: Path, n: int, batch: int) -> tuple[Result, Result, int]:
+def timed(rate_of: list[float], n: int, run: Callable[[], None]) -> None:
+    t = time.perf_counter()
+    run()
+    rate_of.append(n / (time.perf_counter() - t))
+
+
+def bench(tmp: Path, n: int, batch: int, rounds: int) -> tuple[list[Result], int]:
+    """Every path measured in each of ``rounds`` interleaved rounds; the median rate is kept, so
+    that another job on this shared machine slows all paths alike."""
     c = Committee.found(f"sqlite:///{tmp / 'sunlight.db'}")
-    singles = signed_batch(c, n, "s")
-    entry_size = len(singles[0].statement) + 180
-    t = time.perf_counter()
-    for sub in singles:
-        c.app.submit(sub)
-    single = Result("sunlight signed, 1 per transaction", n / (time.perf_counter() - t))
-    batches = signed_batch(c, n, "b")
-    t = time.perf_counter()
-    for i in range(0, n, batch):
-        c.app.submit_batch(batches[i:i + batch])
-    many = Result(f"sunlight signed, batches of {batch}", n / (time.perf_counter() - t))
-    return single, many, entry_size
-
-
-def bench_eventsourcing(tmp: Path, n: int, batch: int, size: int) -> tuple[Result, Result]:
-    app = Application[UUID](env={"PERSISTENCE_MODULE": "eventsourcing_sqlalchemy",
-                                 "SQLALCHEMY_URL": f"sqlite:///{tmp / 'es.db'}",
-                                 "CREATE_TABLE": "y"})
+    per = n // rounds
+    singles = [signed_batch(c, per, f"s{r}-") for r in range(rounds)]
+    batches = [signed_batch(c, per, f"b{r}-") for r in range(rounds)]
+    size = len(singles[0][0].statement) + 180
+    es = Application[UUID](env={"PERSISTENCE_MODULE": "eventsourcing_sqlalchemy",
+                                "SQLALCHEMY_URL": f"sqlite:///{tmp / 'es.db'}", "CREATE_TABLE": "y"})
     payload = "x" * size
     agg = Ledgerish()
-    app.save(agg)
-    t = time.perf_counter()
-    for _ in range(n):
-        agg.record(payload)
-        app.save(agg)
-    single = Result("eventsourcing unsigned, 1 per save", n / (time.perf_counter() - t))
-    t = time.perf_counter()
-    for _ in range(0, n, batch):
-        for _ in range(batch):
+    es.save(agg)
+    raw = sqlite3.connect(tmp / "raw.db", isolation_level=None)
+    raw.execute("PRAGMA journal_mode=WAL")
+    raw.execute("PRAGMA synchronous=FULL")
+    raw.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER, state BLOB)")
+    blob = payload.encode()
+    rates: dict[str, list[float]] = {name: [] for name in NAMES}
+
+    def es_single() -> None:
+        for _ in range(per):
             agg.record(payload)
-        app.save(agg)
-    many = Result(f"eventsourcing unsigned, {batch} per save", n / (time.perf_counter() - t))
-    return single, many
+            es.save(agg)
+
+    def es_batch() -> None:
+        for _ in range(0, per, batch):
+            for _ in range(batch):
+                agg.record(payload)
+            es.save(agg)
+
+    def raw_single() -> None:
+        for i in range(per):
+            raw.execute("BEGIN")
+            raw.execute("INSERT INTO t (v, state) VALUES (?, ?)", (i, blob))
+            raw.execute("COMMIT")
+
+    def raw_batch() -> None:
+        for i in range(0, per, batch):
+            raw.execute("BEGIN")
+            raw.executemany("INSERT INTO t (v, state) VALUES (?, ?)", [(i, blob)] * batch)
+            raw.execute("COMMIT")
+
+    for r in range(rounds):
+        timed(rates["signed1"], per, lambda r=r: [c.app.submit(s) for s in singles[r]] and None)
+        timed(rates["signedN"], per, lambda r=r: [c.app.submit_batch(batches[r][i:i + batch])
+                                                  for i in range(0, per, batch)] and None)
+        timed(rates["es1"], per, es_single)
+        timed(rates["esN"], per, es_batch)
+        timed(rates["raw1"], per, raw_single)
+        timed(rates["rawN"], per, raw_batch)
+    c.app.close()
+    es.close()
+    raw.close()
+    labels = {
+        "signed1": "sunlight signed, 1 per transaction",
+        "signedN": f"sunlight signed, batches of {batch}",
+        "es1": "eventsourcing unsigned, 1 per save",
+        "esN": f"eventsourcing unsigned, {batch} per save",
+        "raw1": "raw sqlite3, 1 per transaction",
+        "rawN": f"raw sqlite3, {batch} per transaction",
+    }
+    return [Result(labels[k], statistics.median(v)) for k, v in rates.items()], size
 
 
-def bench_sqlite(tmp: Path, n: int, batch: int, size: int) -> tuple[Result, Result]:
-    db = sqlite3.connect(tmp / "raw.db", isolation_level=None)
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA synchronous=FULL")
-    db.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER, state BLOB)")
-    payload = b"x" * size
-    t = time.perf_counter()
-    for i in range(n):
-        db.execute("BEGIN")
-        db.execute("INSERT INTO t (v, state) VALUES (?, ?)", (i, payload))
-        db.execute("COMMIT")
-    single = Result("raw sqlite3, 1 per transaction", n / (time.perf_counter() - t))
-    t = time.perf_counter()
-    for i in range(0, n, batch):
-        db.execute("BEGIN")
-        db.executemany("INSERT INTO t (v, state) VALUES (?, ?)", [(i, payload)] * batch)
-        db.execute("COMMIT")
-    many = Result(f"raw sqlite3, {batch} per transaction", n / (time.perf_counter() - t))
-    return single, many
+NAMES = ("signed1", "signedN", "es1", "esN", "raw1", "rawN")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument("--n", type=int, default=2000)
     parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_DIR")) as d:
-        tmp = Path(d)
-        s1, sb, size = bench_sunlight(tmp, args.n, args.batch)
-        e1, eb = bench_eventsourcing(tmp, args.n, args.batch, size)
-        r1, rb = bench_sqlite(tmp, args.n, args.batch, size)
-    print(f"append bench: {args.n} records, entry ~{size} bytes, SQLite file, this machine")
+        results, size = bench(Path(d), args.n, args.batch, args.rounds)
+    s1, sb, e1, eb, r1, rb = results
+    print(f"append bench: {args.n} records per path in {args.rounds} interleaved rounds (median), "
+          f"entry ~{size} bytes, SQLite file (WAL, synchronous FULL)")
     for r in (s1, sb, e1, eb, r1, rb):
         print(f"  {r.name:42} {r.rate:9.0f} /s")
     print(f"  ratio signed/unsigned eventsourcing, single: {s1.rate / e1.rate:.2f} (goal >= 0.75)")
