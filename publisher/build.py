@@ -1,7 +1,12 @@
 """The publisher: a fixed sequence of stages from the log to a static site.
 
-read entries -> fold read models -> write Markdown pages into a copy of ``site/`` -> ``mkdocs
-build`` -> record pages into the shell -> open data -> transparency-log tiles -> search index.
+read entries -> fold read models -> section pages -> MkDocs renders the page shells (only when
+its input changed) -> section pages into their shells -> record pages into the record shell ->
+open data -> transparency-log tiles -> search index.
+
+Everything a re-publish can reuse lives in a cache folder beside the site: what MkDocs rendered,
+QR codes, each record page's key, each search bundle's key. A cache written by other publisher
+code is not used (record notices keep citing the checkpoint they were first published under).
 """
 
 from __future__ import annotations
@@ -10,9 +15,6 @@ import hashlib
 import importlib
 import json
 import logging
-import os
-import shutil
-import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,16 +23,21 @@ from typing import Any
 
 from ledger.application import Sunlight
 from ledger.crypto.checkpoint import Checkpoint
-from publisher.fmt import esc
+from publisher import search as pagefind
+from publisher.files import write_if_changed
 from publisher.opendata import write_data_package
-from publisher.pages import Context, write_pages
+from publisher.pages import Context, build_pages
 from publisher.readmodel import fold
 from publisher.record_page import SHELL_PATH, QrCache, Seal, Shell, write_record_pages
 from publisher.records import read_records
+from publisher.shells import MkDocsError, fill, inputs_key, render
 
 log = logging.getLogger("sunlight.publisher")
 
 SITE_DIR = Path(__file__).resolve().parent.parent / "site"
+# The publisher's own code: a cache written by any other version of it is not used.
+CODE = hashlib.sha256(b"".join(
+    p.read_bytes() for p in sorted(Path(__file__).resolve().parent.glob("*.py")))).hexdigest()
 
 
 class PublishError(Exception):
@@ -46,13 +53,12 @@ class PublishResult:
     searchable: bool
     qr_made: int
     seconds: dict[str, float] = field(default_factory=dict)
+    mkdocs_ran: bool = True
+    indexed: int = 0  # pages (re-)indexed for search
 
 
 def default_cache_dir(out_dir: Path) -> Path:
     return out_dir.parent / f".{out_dir.name}.cache"
-
-
-SEARCH_BLOCK = 2000  # records per Pagefind bundle; a bundle is re-indexed only when it changes
 
 
 def publish(app: Sunlight, community_id: str, out_dir: Path, *, base_url: str = "/",
@@ -62,8 +68,8 @@ def publish(app: Sunlight, community_id: str, out_dir: Path, *, base_url: str = 
 
     ``base_url`` is the public address the site will be served from; it goes into QR codes and
     the verification command. Every link inside the site is relative, so the same build works
-    under any path prefix. ``cache_dir`` keeps what a re-publish can reuse (QR codes, record
-    page keys, search bundles); by default it sits beside ``out_dir``.
+    under any path prefix. ``cache_dir`` keeps what a re-publish can reuse (MkDocs' shells, QR
+    codes, record page keys, search bundles); by default it sits beside ``out_dir``.
     """
     if not base_url.endswith("/"):
         base_url += "/"
@@ -73,7 +79,25 @@ def publish(app: Sunlight, community_id: str, out_dir: Path, *, base_url: str = 
     state = _load_state(cache)
     seconds: dict[str, float] = {}
     clock = _Stopwatch(seconds)
+    exe = pagefind.executable() if search else None
+    if search and exe is None:
+        log.warning("pagefind is not installed: the site is published without search")
+    # started first: it loads its dictionaries while the log is read
+    service = pagefind.Pagefind.start(exe) if exe is not None else None
+    try:
+        return _publish(app, community_id, out_dir, base_url, cache, site_dir, state, service,
+                        clock)
+    except (MkDocsError, pagefind.SearchError) as exc:
+        stage = "MkDocs 构建失败" if isinstance(exc, MkDocsError) else "搜索索引生成失败"
+        raise PublishError(f"{stage}：{exc}") from exc
+    finally:
+        if service is not None:
+            service.close()
 
+
+def _publish(app: Sunlight, community_id: str, out_dir: Path, base_url: str, cache: Path,
+             site_dir: Path, state: dict[str, Any], service: pagefind.Pagefind | None,
+             clock: _Stopwatch) -> PublishResult:
     with clock("read"):
         info = app.community(community_id)
         note = app.checkpoint(community_id)
@@ -82,27 +106,25 @@ def publish(app: Sunlight, community_id: str, out_dir: Path, *, base_url: str = 
     with clock("fold"):
         portal = fold(community_id, records)
     root_b64 = _b64(checkpoint.root_hash)
-    exe = pagefind_executable() if search else None
-    if search and exe is None:
-        log.warning("pagefind is not installed: the site is published without search")
-    blocks = [f"b{n}" for n in range((len(records) + SEARCH_BLOCK - 1) // SEARCH_BLOCK)]
+    record_bundles = [pagefind.bundle_name(*r) for r in pagefind.ranges(len(records))]
     ctx = Context(checkpoint.size, root_b64, note, info.verifier_key, info.origin, base_url,
                   has_log=_tiles_exporter() is not None,
-                  search_bundles=("main", *blocks) if exe is not None else ())
+                  search_bundles=("main", *record_bundles) if service is not None else ())
     name = portal.name or community_id
     with clock("pages"):
-        build = cache / "build"
-        if build.exists():
-            shutil.rmtree(build)
-        shutil.copytree(site_dir, build, ignore=shutil.ignore_patterns("site", "__pycache__"))
-        paths = write_pages(portal, ctx, build / "docs", build / "bodies")
+        pages = build_pages(portal, ctx)
     with clock("mkdocs"):
-        html = build / "html"
-        _mkdocs(build / "mkdocs.yml", html, name, base_url)
+        key = inputs_key(site_dir, pages, name, base_url)
+        html = cache / "mkdocs" / "html"
         shell_file = html / SHELL_PATH / "index.html"
+        ran = state.get("mkdocs") != key or not shell_file.is_file()
+        if ran:
+            state.pop("mkdocs", None)
+            render(site_dir, pages, name, base_url, cache / "mkdocs")
+            state["mkdocs"] = key
         shell = Shell.parse(shell_file.read_text(encoding="utf-8"))
-        shutil.rmtree(shell_file.parent)
-        state["mkdocs_files"] = _sync(html, out_dir, state.get("mkdocs_files", []))
+        state["mkdocs_files"], section_html = fill(html, pages, out_dir,
+                                                   state.get("mkdocs_files", []))
     with clock("records"):
         qr = QrCache(cache / "qr")
         state["records"] = write_record_pages(
@@ -111,73 +133,61 @@ def publish(app: Sunlight, community_id: str, out_dir: Path, *, base_url: str = 
     with clock("data"):
         write_data_package(records, out_dir / "data", f"sunlight-{community_id}",
                            f"{name} 阳光账本开放数据")
-        (out_dir / "data" / "checkpoint.txt").write_text(note, encoding="utf-8")
+        write_if_changed(out_dir / "data" / "checkpoint.txt", note.encode("utf-8"))
     with clock("log"):
         exported = _export_log(app, community_id, out_dir / "log")
-    if exe is not None:
+    indexed = 0
+    if service is not None:
         with clock("search"):
-            state["search"] = _index(exe, html, out_dir, cache, blocks, state["records"],
-                                     state.get("search", {}))
+            indexed = _index(service, out_dir, section_html, state)
     _save_state(cache, state)
-    return PublishResult(out_dir, len(records), len(paths), exported, exe is not None, qr.made,
-                         seconds)
+    return PublishResult(out_dir, len(records), len(pages), exported, service is not None,
+                         qr.made, clock.seconds, ran, indexed)
+
+
+def _index(service: pagefind.Pagefind, out_dir: Path, section_html: dict[str, str],
+           state: dict[str, Any]) -> int:
+    """Search bundles: ``main`` for the section pages, then the record bundles; each is
+    re-indexed only when its pages changed. Returns the number of pages indexed."""
+    lang = pagefind.page_lang(section_html.get("index.html", ""))
+    main = [("/" + path.removesuffix("index.html"), pagefind.indexed_part(text, lang))
+            for path, text in sorted(section_html.items()) if path.endswith("index.html")]
+    previous: dict[str, str] = state.get("search", {})
+    keys = {"main": pagefind.pages_key(main)}
+    indexed = 0
+    if previous.get("main") != keys["main"] or not (
+            out_dir / "pagefind" / "main" / "pagefind-entry.json").exists():
+        indexed += service.write(out_dir / "pagefind" / "main", main)
+    record_keys: dict[str, list[Any]] = state["records"]
+    before = service.written
+    keys.update(pagefind.index_records(service, out_dir, record_keys, previous, lang))
+    indexed += service.written - before
+    pagefind.remove_stale(out_dir, keys)
+    state["search"] = keys
+    return indexed
 
 
 def _load_state(cache: Path) -> dict[str, Any]:
+    """The last publish's state, if this publisher code wrote it. Otherwise only the checkpoint
+    each record was first published under is kept: it is what the record's notice cites."""
     try:
         state = json.loads((cache / "state.json").read_text(encoding="utf-8"))
     except (FileNotFoundError, ValueError):
-        return {}
-    return state if isinstance(state, dict) else {}
+        state = {}
+    if not isinstance(state, dict):
+        state = {}
+    if state.get("code") == CODE:
+        return state
+    records = state.get("records")
+    seals = {str(i): ["", v[1], v[2]] for i, v in records.items()
+             if isinstance(v, list) and len(v) == 3} if isinstance(records, dict) else {}
+    return {"code": CODE, "records": seals}
 
 
 def _save_state(cache: Path, state: dict[str, Any]) -> None:
     tmp = cache / "state.json.tmp"
     tmp.write_text(json.dumps(state), encoding="utf-8")
     tmp.replace(cache / "state.json")
-
-
-def _sync(src: Path, out_dir: Path, previous: list[str]) -> list[str]:
-    """Copies the MkDocs output into ``out_dir`` and removes what the last MkDocs output had
-    that this one does not. Record pages, data, log and search bundles are left alone."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(src, out_dir, dirs_exist_ok=True)
-    files = sorted(str(p.relative_to(src)) for p in src.rglob("*") if p.is_file())
-    for gone in set(previous) - set(files):
-        (out_dir / gone).unlink(missing_ok=True)
-    return files
-
-
-def _index(exe: Path, html: Path, out_dir: Path, cache: Path, blocks: list[str],
-           records: dict[str, list[Any]], previous: dict[str, str]) -> dict[str, str]:
-    """Pagefind bundles: ``main`` for the section pages (rebuilt every time, they are few) and
-    one per block of records, re-indexed only when a page in the block changed."""
-    bundles = out_dir / "pagefind"
-    _pagefind(exe, html, bundles / "main")
-    keys: dict[str, str] = {}
-    for n, name in enumerate(blocks):
-        indices = range(n * SEARCH_BLOCK, min((n + 1) * SEARCH_BLOCK, len(records)))
-        key = hashlib.sha256("".join(records[str(i)][0] for i in indices).encode()).hexdigest()
-        keys[name] = key
-        if previous.get(name) == key and (bundles / name / "pagefind-entry.json").exists():
-            continue
-        stage = cache / "stage"
-        if stage.exists():
-            shutil.rmtree(stage)
-        for i in indices:
-            page = out_dir / "r" / str(i) / "index.html"
-            target = stage / "r" / str(i) / "index.html"
-            target.parent.mkdir(parents=True)
-            try:
-                os.link(page, target)
-            except OSError:
-                shutil.copyfile(page, target)
-        _pagefind(exe, stage, bundles / name)
-        shutil.rmtree(stage)
-    for stale in bundles.iterdir():
-        if stale.is_dir() and stale.name not in keys and stale.name != "main":
-            shutil.rmtree(stale)
-    return keys
 
 
 class _Stopwatch:
@@ -203,21 +213,6 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
 
 
-def _mkdocs(config_file: Path, out_dir: Path, name: str, base_url: str) -> None:
-    from mkdocs.commands.build import build
-    from mkdocs.config import load_config
-    from mkdocs.exceptions import MkDocsException
-
-    overrides: dict[str, object] = {"site_dir": str(out_dir), "site_name": esc(name)}
-    if base_url.startswith(("http://", "https://")):
-        overrides["site_url"] = base_url
-    try:
-        config = load_config(str(config_file), **overrides)  # type: ignore[arg-type]
-        build(config)
-    except MkDocsException as exc:
-        raise PublishError(f"MkDocs 构建失败：{exc}") from exc
-
-
 def _tiles_exporter() -> Callable[[Sunlight, str, Path], object] | None:
     try:
         module = importlib.import_module("ledger.tlog.export")
@@ -234,26 +229,6 @@ def _export_log(app: Sunlight, community_id: str, out: Path) -> bool:
         return False
     exporter(app, community_id, out)
     return True
-
-
-def pagefind_executable() -> Path | None:
-    try:
-        from pagefind_bin_extended import get_executable  # type: ignore[import-untyped]
-    except ImportError:
-        return None
-    try:
-        return Path(get_executable())
-    except FileNotFoundError:
-        return None
-
-
-def _pagefind(exe: Path, site: Path, output: Path) -> None:
-    if output.exists():
-        shutil.rmtree(output)
-    result = subprocess.run([str(exe), "--site", str(site), "--output-path", str(output),
-                             "--silent"], capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        raise PublishError(f"搜索索引生成失败：{result.stderr.strip() or result.stdout.strip()}")
 
 
 def manifest(out_dir: Path) -> dict[str, int]:

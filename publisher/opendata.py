@@ -15,6 +15,7 @@ from typing import Any
 
 from ledger.domain.state import BODY_TYPES
 from ledger.signing import format_accepted, format_at
+from publisher.files import write_if_changed
 from publisher.records import Record
 
 COMMON = [("index", "integer", "日志序号"), ("signed_at", "datetime", "签名时间（UTC）"),
@@ -68,7 +69,7 @@ def write_data_package(records: list[Record], out: Path, name: str, title: str) 
                             + [_cell(r.raw.get(c[0])) for c in columns])
         data = buf.getvalue().encode("utf-8")
         path = f"{kind}.csv"
-        (out / path).write_bytes(data)
+        write_if_changed(out / path, data)
         resources.append({
             "name": kind.replace("_", "-"), "title": BODY_TYPES[kind].title_zh, "path": path,
             "format": "csv", "mediatype": "text/csv", "encoding": "utf-8",
@@ -81,5 +82,5 @@ def write_data_package(records: list[Record], out: Path, name: str, title: str) 
                "licenses": [{"name": "CC-BY-4.0", "title": "Creative Commons Attribution 4.0"}],
                "resources": resources}
     target = out / "datapackage.json"
-    target.write_text(json.dumps(package, ensure_ascii=False, indent=1), encoding="utf-8")
+    write_if_changed(target, json.dumps(package, ensure_ascii=False, indent=1).encode("utf-8"))
     return target

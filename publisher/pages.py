@@ -26,6 +26,9 @@ from publisher.readmodel import EstateView, FundView, Portal, day_of
 from publisher.records import Record
 
 LATEST = 10
+# site/hooks.py puts a page's ``sl_slot`` where its content goes. It holds an <h1> because every
+# body starts with one, and Material adds the page title as an <h1> to content that has none.
+PAGE_SLOT = "<h1>SLPAGESLOT</h1>"
 
 
 @dataclass
@@ -44,13 +47,17 @@ class Page:
         self.parts.extend(html)
 
     @property
-    def body_name(self) -> str:
-        return self.path.removesuffix(".md").replace("/", "--") + ".html"
+    def html_path(self) -> str:
+        """Where MkDocs writes the page (directory URLs), relative to the site root."""
+        stem = self.path.removesuffix(".md")
+        return stem + ".html" if stem == "index" or stem.endswith("/index") else stem + "/index.html"
 
     def markdown(self) -> str:
-        """The Markdown file: front matter only; site/hooks.py puts :meth:`body` in place."""
-        return (f"---\ntitle: {json.dumps(esc(self.title))}\nsl_body: "
-                f"{json.dumps(self.body_name)}\n---\n\n（本页由阳光账本生成）\n")
+        """The Markdown file: front matter only. MkDocs renders the page around
+        :data:`PAGE_SLOT`, and the publisher puts :meth:`body` there, so MkDocs' input changes
+        only when the set of pages or a title does."""
+        return (f"---\ntitle: {json.dumps(esc(self.title))}\nsl_slot: {json.dumps(PAGE_SLOT)}\n---\n\n"
+                "（本页由阳光账本生成）\n")
 
     def body(self) -> str:
         return '<div class="sl-page">' + "".join(self.parts) + "</div>"
@@ -70,18 +77,18 @@ class Context:
     search_bundles: tuple[str, ...] = ()  # Pagefind bundles under pagefind/, merged on search
 
 
-def write_pages(p: Portal, ctx: Context, docs: Path, bodies: Path) -> list[str]:
-    """Writes every summary page: front matter under ``docs``, its HTML body under ``bodies``
-    (see site/hooks.py). Returns the page paths."""
-    pages = [*home(p, ctx), *disclosures(p), *funds(p), *fees(p), decisions(p), evaluations(p),
-             projects(p), audit(p, ctx), *all_records(p), search(ctx)]
-    bodies.mkdir(parents=True, exist_ok=True)
+def build_pages(p: Portal, ctx: Context) -> list[Page]:
+    """Every summary page, in memory: :meth:`Page.markdown` is MkDocs' input, :meth:`Page.body`
+    goes into the page MkDocs renders."""
+    return [*home(p, ctx), *disclosures(p), *funds(p), *fees(p), decisions(p), evaluations(p),
+            projects(p), audit(p, ctx), *all_records(p), search(ctx)]
+
+
+def write_markdown(pages: Iterable[Page], docs: Path) -> None:
     for page in pages:
         target = docs / page.path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(page.markdown(), encoding="utf-8")
-        (bodies / page.body_name).write_text(page.body(), encoding="utf-8")
-    return [page.path for page in pages]
 
 
 # --- shared pieces --------------------------------------------------------------------------
@@ -573,4 +580,4 @@ def search(ctx: Context) -> Page:
     return page
 
 
-__all__ = ["Context", "Page", "local_time", "write_pages"]
+__all__ = ["PAGE_SLOT", "Context", "Page", "build_pages", "local_time", "write_markdown"]

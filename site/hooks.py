@@ -1,15 +1,13 @@
-"""The portal's one hook: a generated page's body is pre-rendered, escaped HTML kept beside the
-Markdown file; it replaces the page content as is, so recorded text never passes through
-Markdown (and big list pages skip Markdown's slow HTML-block parser)."""
+"""The portal's one hook: a generated page names a slot in its front matter (``sl_slot``) and
+MkDocs renders the page around it; the publisher puts the page's pre-rendered, escaped HTML in
+the slot. Recorded text never passes through Markdown, and MkDocs' input stays the same when
+only the content of pages changes, so a re-publish can reuse what MkDocs rendered."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 
 def on_page_content(html: str, page: Any, config: Any, files: Any) -> str:
-    body = page.meta.get("sl_body")
-    if not body:
-        return html
-    return (Path(config["docs_dir"]).parent / "bodies" / body).read_text(encoding="utf-8")
+    slot = page.meta.get("sl_slot")
+    return str(slot) if slot else html

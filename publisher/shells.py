@@ -1,0 +1,112 @@
+"""Stage 3: MkDocs renders the page shells; the publisher fills them.
+
+MkDocs is given the site folder, the site's name and address, and for every section page only
+its front matter: a title and a slot (site/hooks.py renders the page around the slot). It also
+renders the record shell (``r/shell/``, see :mod:`publisher.record_page`). So MkDocs' input
+changes only when the set of pages, a title, the site folder, the name or the address does; only
+then does MkDocs run, and otherwise the shells it rendered last time are reused. Each section
+page is its shell with the page's pre-rendered body in the slot, exactly what MkDocs would have
+written with the body in place.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from collections.abc import Iterable
+from importlib.metadata import version
+from pathlib import Path
+
+from publisher.files import write_if_changed
+from publisher.fmt import esc
+from publisher.pages import PAGE_SLOT, Page, write_markdown
+from publisher.record_page import SHELL_PATH
+
+
+class MkDocsError(Exception):
+    """MkDocs could not build the site; the message is MkDocs'."""
+
+
+def _site_files(site_dir: Path) -> list[Path]:
+    return sorted(p for p in site_dir.rglob("*") if p.is_file()
+                  and not {"site", "__pycache__"} & set(p.relative_to(site_dir).parts))
+
+
+def inputs_key(site_dir: Path, pages: Iterable[Page], name: str, base_url: str) -> str:
+    """Changes whenever anything MkDocs reads does (and with MkDocs' and Material's versions)."""
+    digest = hashlib.sha256()
+    for part in (version("mkdocs"), version("mkdocs-material"), name, base_url, PAGE_SLOT):
+        digest.update(part.encode() + b"\0")
+    for path in _site_files(site_dir):
+        digest.update(str(path.relative_to(site_dir)).encode() + b"\0" + path.read_bytes() + b"\0")
+    for page in pages:
+        digest.update(page.path.encode() + b"\0" + page.markdown().encode() + b"\0")
+    return digest.hexdigest()
+
+
+def render(site_dir: Path, pages: list[Page], name: str, base_url: str, work: Path) -> Path:
+    """Runs MkDocs over a copy of ``site_dir`` with the pages' front matter; returns the folder
+    of rendered shells (``work/html``)."""
+    build, html = work / "build", work / "html"
+    for stale in (build, html):
+        if stale.exists():
+            shutil.rmtree(stale)
+    shutil.copytree(site_dir, build, ignore=shutil.ignore_patterns("site", "__pycache__"))
+    write_markdown(pages, build / "docs")
+    _mkdocs(build / "mkdocs.yml", html, name, base_url)
+    shutil.rmtree(build)
+    return html
+
+
+def _mkdocs(config_file: Path, out_dir: Path, name: str, base_url: str) -> None:
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+    from mkdocs.exceptions import MkDocsException
+
+    overrides: dict[str, object] = {"site_dir": str(out_dir), "site_name": esc(name)}
+    if base_url.startswith(("http://", "https://")):
+        overrides["site_url"] = base_url
+    try:
+        config = load_config(str(config_file), **overrides)  # type: ignore[arg-type]
+        build(config)
+    except MkDocsException as exc:
+        raise MkDocsError(str(exc)) from exc
+
+
+def fill(html: Path, pages: list[Page], out_dir: Path, previous: Iterable[str]
+         ) -> tuple[list[str], dict[str, str]]:
+    """Writes the site MkDocs rendered into ``out_dir``: each section page's shell with its body
+    in the slot, every other file as it is; the record shell stays out. Files are rewritten only
+    when they change, and what the last render had but this one has not is removed. Returns the
+    files written from ``html`` and the final HTML of every page (path -> text)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    bodies = {page.html_path: page for page in pages}
+    shell = f"{SHELL_PATH}/index.html"
+    files: list[str] = []
+    texts: dict[str, str] = {}
+    for path in sorted(html.rglob("*")):
+        rel = path.relative_to(html).as_posix()
+        if not path.is_file() or rel == shell:
+            continue
+        files.append(rel)
+        page = bodies.get(rel)
+        if page is None:
+            data = path.read_bytes()
+            if rel.endswith(".html"):
+                texts[rel] = data.decode("utf-8")
+        else:
+            head, slot, tail = path.read_text(encoding="utf-8").partition(PAGE_SLOT)
+            if not slot:
+                raise MkDocsError(f"{rel}: the rendered page has no slot")
+            texts[rel] = head + page.body() + tail
+            data = texts[rel].encode("utf-8")
+        write_if_changed(out_dir / rel, data)
+    missing = set(bodies) - set(files)
+    if missing:
+        raise MkDocsError(f"MkDocs did not render {sorted(missing)}")
+    for gone in set(previous) - set(files):
+        (out_dir / gone).unlink(missing_ok=True)
+    return files, texts
+
+
+__all__ = ["MkDocsError", "fill", "inputs_key", "render"]
