@@ -19,6 +19,7 @@ import base64
 import binascii
 import hashlib
 import os
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -50,11 +51,14 @@ def format_accepted(at: datetime) -> str:
             f".{u.microsecond:06d}Z")
 
 
+_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{6})?Z")
+
+
 def parse_time(value: object, what: str) -> datetime:
-    if not isinstance(value, str) or not value.endswith("Z"):
+    if not isinstance(value, str) or not _TIME.fullmatch(value):
         raise InvalidInput(f"{what} 应为 UTC 时间，如 2025-03-01T02:00:00Z", code="invalid-time")
     try:
-        parsed = datetime.fromisoformat(value[:-1] + "+00:00")
+        parsed = datetime.fromisoformat(value)  # Python 3.11 reads the "Z" as UTC
     except ValueError:
         raise InvalidInput(f"{what} 不是有效时间：{value}", code="invalid-time") from None
     return parsed
@@ -107,6 +111,9 @@ def _refuse_floats(obj: Any) -> None:
             _refuse_floats(value)
 
 
+_STATEMENT_KEYS = frozenset({"v", "community", "kind", "at", "body"})
+
+
 @dataclass(frozen=True)
 class Statement:
     community: str
@@ -124,7 +131,7 @@ class Statement:
             obj = orjson.loads(data)
         except orjson.JSONDecodeError:
             raise InvalidInput("声明不是有效的 JSON", code="statement-malformed") from None
-        if not isinstance(obj, dict) or set(obj) != {"v", "community", "kind", "at", "body"}:
+        if not isinstance(obj, dict) or obj.keys() != _STATEMENT_KEYS:
             raise InvalidInput("声明须且只须包含 v、community、kind、at、body 五项",
                                code="statement-malformed")
         if type(obj["v"]) is not int or obj["v"] != FORMAT_VERSION:

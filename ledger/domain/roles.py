@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from functools import lru_cache
 
 
 class Role(StrEnum):
@@ -36,6 +37,7 @@ _RIGHTS: dict[Role, frozenset[str]] = {
 }
 
 
+@lru_cache(maxsize=256)
 def may_record(role: Role, kind: str) -> bool:
     rights = _RIGHTS[role]
     return kind in rights or kind.split(".", 1)[0] in rights

@@ -97,7 +97,7 @@ def _zh(error_type: str, message: str) -> str:
     return message if zh is None else f"{zh}（{message}）"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Signed:
     """What the fold needs to know about one accepted statement."""
 

@@ -52,7 +52,7 @@ from ledger.crypto.tiles import (
 )
 from ledger.domain.errors import DomainError
 from ledger.domain.state import CommunityState
-from ledger.signing import Statement
+from ledger.signing import Statement, parse_time
 from ledger.tlog.sigworker import Batch, verify_batch
 from ledger.tlog.source import LogSource
 
@@ -350,13 +350,13 @@ class _Run:
             if type(obj) is not dict or obj.keys() != _ENTRY_KEYS or obj["v"] != 1:
                 raise ValueError("fields")
             statement_bytes = obj["statement"].encode()
-            signature = base64.b64decode(obj["sig"], validate=True)
+            signature = binascii.a2b_base64(obj["sig"], strict_mode=True)
             key_id = obj["key_id"]
             accepted = obj["accepted_at"]
-            if type(key_id) is not str or type(accepted) is not str or not accepted.endswith("Z"):
+            if type(key_id) is not str or type(accepted) is not str:
                 raise ValueError("types")
-            accepted_at = datetime.fromisoformat(accepted[:-1] + "+00:00")
-        except (orjson.JSONDecodeError, ValueError, TypeError, AttributeError, binascii.Error):
+            accepted_at = parse_time(accepted, "accepted_at")
+        except (orjson.JSONDecodeError, ValueError, TypeError, AttributeError, binascii.Error, DomainError):
             report.fail(index, "entry-malformed", "日志条目格式错误", "log entry is malformed")
             return
         try:

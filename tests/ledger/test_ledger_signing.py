@@ -117,3 +117,13 @@ def test_submission_json_round_trip_and_malformed() -> None:
                 {"statement": "x", "signature": base64.b64encode(b"x").decode(), "key_id": "k"}]:
         with pytest.raises(InvalidInput):
             Submission.from_json(bad)
+
+
+@pytest.mark.parametrize("value", ["2025-03-01T02:00:00+00:00", "20250301T020000Z", "2025-03-01Z",
+                                   "2025-03-01T02:00Z", "2025-03-01T02:00:00.1Z", 1740794400])
+def test_times_have_one_form(value: object) -> None:
+    from ledger.signing import parse_time
+
+    with pytest.raises(InvalidInput):
+        parse_time(value, "at")
+    assert parse_time("2025-03-01T02:00:00Z", "at") == AT
