@@ -180,10 +180,9 @@ def fmt_yuan(fen: int) -> str:
 
 
 def require(decisions: dict[str, Decision], decision_id: str) -> Decision:
-    try:
-        return decisions[decision_id]
-    except KeyError:
-        raise NotFound(f"没有编号为 {decision_id} 的决议", code="decision-not-found") from None
+    if decision_id not in decisions:
+        raise NotFound(f"没有编号为 {decision_id} 的决议", code="decision-not-found")
+    return decisions[decision_id]
 
 
 def require_new(existing: dict[str, object], key: str, what: str) -> None:

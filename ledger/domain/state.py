@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
@@ -202,10 +202,7 @@ class CommunityState:
         self.keys[member.current_key.key_id] = member.current_key
 
     def _member(self, member_id: str) -> Member:
-        try:
-            return self.members[member_id]
-        except KeyError:
-            raise NotFound(f"没有编号为 {member_id} 的成员", code="member-not-found") from None
+        return find(self.members, member_id, "成员", "member-not-found")
 
     def _role_assigned(self, s: Signed) -> None:
         b = s.body
@@ -239,10 +236,7 @@ class CommunityState:
         self.disclosures[b.disclosure_id] = Disclosure(b, s.index)
 
     def _disclosure(self, disclosure_id: str) -> Disclosure:
-        try:
-            return self.disclosures[disclosure_id]
-        except KeyError:
-            raise NotFound(f"没有编号为 {disclosure_id} 的公开事项", code="disclosure-not-found") from None
+        return find(self.disclosures, disclosure_id, "公开事项", "disclosure-not-found")
 
     def _disclosure_corrected(self, s: Signed) -> None:
         b = s.body
@@ -259,10 +253,7 @@ class CommunityState:
         self._disclosure(b.disclosure_id).retract(b, s.index)
 
     def _fund(self, fund_id: str) -> Fund:
-        try:
-            return self.funds[fund_id]
-        except KeyError:
-            raise NotFound(f"没有编号为 {fund_id} 的基金", code="fund-not-found") from None
+        return find(self.funds, fund_id, "基金", "fund-not-found")
 
     def _fund_opened(self, s: Signed) -> None:
         b = s.body
@@ -332,10 +323,7 @@ class CommunityState:
         meeting.decisions.append(b.decision_id)
 
     def _round(self, round_id: str) -> EvaluationRound:
-        try:
-            return self.rounds[round_id]
-        except KeyError:
-            raise NotFound(f"没有编号为 {round_id} 的评议", code="round-not-found") from None
+        return find(self.rounds, round_id, "评议", "round-not-found")
 
     def _round_opened(self, s: Signed) -> None:
         b = s.body
@@ -359,10 +347,7 @@ class CommunityState:
         evaluation.record_consequence(b)
 
     def _project(self, project_id: str) -> NeedsProject:
-        try:
-            return self.projects[project_id]
-        except KeyError:
-            raise NotFound(f"没有编号为 {project_id} 的民需项目", code="project-not-found") from None
+        return find(self.projects, project_id, "民需项目", "project-not-found")
 
     def _project_discovered(self, s: Signed) -> None:
         b = s.body
@@ -412,6 +397,17 @@ _HANDLERS: dict[str, Callable[[CommunityState, Signed], None]] = {
 }
 
 assert set(_HANDLERS) == set(BODY_TYPES), "every record kind needs exactly one handler"
+
+
+T = TypeVar("T")
+
+
+def find(items: dict[str, T], key: str, what: str, code: str) -> T:
+    """``items[key]``, or a :class:`NotFound` naming the missing record in Chinese."""
+    try:
+        return items[key]
+    except KeyError:
+        raise NotFound(f"没有编号为 {key} 的{what}", code=code) from None
 
 
 def local_day(at: datetime) -> date:
