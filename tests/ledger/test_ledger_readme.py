@@ -49,3 +49,34 @@ def test_verification_guide_runs_as_written(tmp_path: Path) -> None:
     assert "VERIFIED" in result.stdout and "收据有效" in result.stdout
     report = json.loads((tmp_path / "report.json").read_text())
     assert report["verified"] is True and report["size"] == 377
+
+
+def test_demo_serves_the_portal(tmp_path: Path) -> None:
+    """``sunlight demo`` (what ``./scripts/demo`` runs) builds the portal and serves it until
+    stopped; a browser's first request gets the home page of 幸福里社区."""
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen([str(ROOT / ".venv" / "bin" / "sunlight"), "demo", "--out",
+                               str(tmp_path / "demo"), "--port", str(port)],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 300
+        page = ""
+        while time.monotonic() < deadline and server.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
+                    page = response.read().decode()
+                break
+            except OSError:
+                time.sleep(0.5)  # polling for the server to come up, not timing anything
+        assert "幸福里社区" in page, server.stdout.read() if server.poll() is not None else "no page"
+    finally:
+        server.terminate()
+        server.wait(30)
+        if server.stdout is not None:
+            server.stdout.close()
