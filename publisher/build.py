@@ -24,12 +24,13 @@ from typing import Any
 from ledger.application import Sunlight
 from ledger.crypto.checkpoint import Checkpoint
 from publisher import search as pagefind
+from publisher.describe import record_path
 from publisher.files import write_if_changed
 from publisher.opendata import write_data_package
 from publisher.pages import Context, build_pages
-from publisher.readmodel import fold
+from publisher.readmodel import Portal, fold
 from publisher.record_page import SHELL_PATH, QrCache, Seal, Shell, write_record_pages
-from publisher.records import read_records
+from publisher.records import Record, read_records
 from publisher.shells import MkDocsError, fill, inputs_key, render
 
 log = logging.getLogger("sunlight.publisher")
@@ -99,12 +100,25 @@ def _publish(app: Sunlight, community_id: str, out_dir: Path, base_url: str, cac
              site_dir: Path, state: dict[str, Any], service: pagefind.Pagefind | None,
              clock: _Stopwatch) -> PublishResult:
     with clock("read"):
-        info = app.community(community_id)
         note = app.checkpoint(community_id)
         checkpoint = Checkpoint.parse(note.split("\n\n", 1)[0] + "\n")
         records = list(read_records(app.entries(community_id, 0, checkpoint.size)))
     with clock("fold"):
         portal = fold(community_id, records)
+    qr = QrCache(cache / "qr")
+    qr.start([base_url + record_path(r.index) for r in records])
+    try:
+        return _build(app, community_id, out_dir, base_url, cache, site_dir, state, service,
+                      clock, records, portal, checkpoint, note, qr)
+    finally:
+        qr.finish()
+
+
+def _build(app: Sunlight, community_id: str, out_dir: Path, base_url: str, cache: Path,
+           site_dir: Path, state: dict[str, Any], service: pagefind.Pagefind | None,
+           clock: _Stopwatch, records: list[Record], portal: Portal, checkpoint: Checkpoint,
+           note: str, qr: QrCache) -> PublishResult:
+    info = app.community(community_id)
     root_b64 = _b64(checkpoint.root_hash)
     record_bundles = [pagefind.bundle_name(*r) for r in pagefind.ranges(len(records))]
     ctx = Context(checkpoint.size, root_b64, note, info.verifier_key, info.origin, base_url,
@@ -126,7 +140,6 @@ def _publish(app: Sunlight, community_id: str, out_dir: Path, base_url: str, cac
         state["mkdocs_files"], section_html = fill(html, pages, out_dir,
                                                    state.get("mkdocs_files", []))
     with clock("records"):
-        qr = QrCache(cache / "qr")
         state["records"] = write_record_pages(
             portal, shell, out_dir, base_url, qr, Seal(name, checkpoint.size, root_b64),
             state.get("records", {}))
@@ -154,17 +167,17 @@ def _index(service: pagefind.Pagefind, out_dir: Path, section_html: dict[str, st
             for path, text in sorted(section_html.items()) if path.endswith("index.html")]
     previous: dict[str, str] = state.get("search", {})
     keys = {"main": pagefind.pages_key(main)}
-    indexed = 0
     if previous.get("main") != keys["main"] or not (
             out_dir / "pagefind" / "main" / "pagefind-entry.json").exists():
-        indexed += service.write(out_dir / "pagefind" / "main", main)
+        main_sent = service.submit(out_dir / "pagefind" / "main", main)
+    else:
+        main_sent = []
     record_keys: dict[str, list[Any]] = state["records"]
-    before = service.written
     keys.update(pagefind.index_records(service, out_dir, record_keys, previous, lang))
-    indexed += service.written - before
+    service.collect(main_sent)
     pagefind.remove_stale(out_dir, keys)
     state["search"] = keys
-    return indexed
+    return service.written
 
 
 def _load_state(cache: Path) -> dict[str, Any]:

@@ -12,6 +12,7 @@ import hashlib
 import multiprocessing
 import os
 import sys
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,7 +57,11 @@ def qr_svg(url: str) -> str:
 
 
 class QrCache:
-    """QR code SVGs of permanent URLs, one small file per URL under ``directory``."""
+    """QR code SVGs of permanent URLs, one small file per URL under ``directory``.
+
+    :meth:`start` makes the missing codes on every core in the background (the publisher calls
+    it right after reading the log, so the codes are made while MkDocs runs); :meth:`svg` waits
+    for them."""
 
     PARALLEL_FROM = 200  # below this, a process pool costs more than it saves
 
@@ -64,12 +69,14 @@ class QrCache:
         self.directory = directory
         directory.mkdir(parents=True, exist_ok=True)
         self.made = 0
+        self._pool: ProcessPoolExecutor | None = None
+        self._pending: Iterator[tuple[str, str]] = iter(())
 
     def _path(self, url: str) -> Path:
         return self.directory / (hashlib.sha256(url.encode()).hexdigest()[:32] + ".svg")
 
-    def prepare(self, urls: list[str]) -> None:
-        """Makes the missing codes of ``urls``, on every core when there are many."""
+    def start(self, urls: list[str]) -> None:
+        """Starts making the missing codes of ``urls`` when there are many."""
         missing = [u for u in urls if not self._path(u).exists()]
         if len(missing) < self.PARALLEL_FROM:
             return
@@ -78,10 +85,20 @@ class QrCache:
         # fork: the children only run segno on strings, and a script that calls publish()
         # needs no ``if __name__ == "__main__"`` guard (spawn would re-import it)
         ctx = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=os.cpu_count() or 1, mp_context=ctx) as pool:
-            for url, svg in zip(missing, pool.map(qr_svg, missing, chunksize=256), strict=True):
+        self._pool = ProcessPoolExecutor(max_workers=os.cpu_count() or 1, mp_context=ctx)
+        self._pending = zip(missing, self._pool.map(qr_svg, missing, chunksize=64), strict=True)
+
+    def finish(self) -> None:
+        """Waits for the codes :meth:`start` is making and stores them."""
+        if self._pool is None:
+            return
+        try:
+            for url, svg in self._pending:
                 self._path(url).write_text(svg, encoding="utf-8")
                 self.made += 1
+        finally:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool, self._pending = None, iter(())
 
     def svg(self, url: str) -> str:
         path = self._path(url)
@@ -227,7 +244,7 @@ def write_record_pages(p: Portal, shell: Shell, out_dir: Path, base_url: str, qr
         if old is not None and old[0] == key and target.exists():
             continue
         todo.append((r, target, first))
-    qr.prepare([base_url + record_path(r.index) for r, _, _ in todo])
+    qr.finish()
     for r, target, first in todo:
         url = base_url + record_path(r.index)
         page_title, body = render(p, r, url, qr.svg(url), first)

@@ -153,20 +153,27 @@ class Pagefind:
     def new_index(self) -> int:
         return int(self._wait(self._send({"type": "NewIndex", "config": None}))["index_id"])
 
-    def write(self, output: Path, pages: Iterable[tuple[str, str]]) -> int:
-        """Indexes ``(url, html)`` pages into a new bundle at ``output``; returns the count."""
+    def submit(self, output: Path, pages: Iterable[tuple[str, str]]) -> list[int]:
+        """Sends ``(url, html)`` pages for a new bundle at ``output`` without waiting; pass the
+        returned ids to :meth:`collect`."""
         index = self.new_index()
         sent = [self._send({"type": "AddFile", "index_id": index, "url": url,
                             "file_contents": html}) for url, html in pages]
-        for message_id in sent:
-            self._wait(message_id)
         if output.exists():
             shutil.rmtree(output)
-        self._wait(self._send({"type": "WriteFiles", "index_id": index,
-                               "output_path": str(output)}))
-        self._wait(self._send({"type": "DeleteIndex", "index_id": index}))
-        self.written += len(sent)
-        return len(sent)
+        sent.append(self._send({"type": "WriteFiles", "index_id": index,
+                                "output_path": str(output)}))
+        sent.append(self._send({"type": "DeleteIndex", "index_id": index}))
+        self.written += len(sent) - 2
+        return sent
+
+    def collect(self, sent: list[int]) -> None:
+        for message_id in sent:
+            self._wait(message_id)
+
+    def write(self, output: Path, pages: Iterable[tuple[str, str]]) -> None:
+        """Indexes ``(url, html)`` pages into a new bundle at ``output``."""
+        self.collect(self.submit(output, pages))
 
     def close(self) -> None:
         if self._process.poll() is None:
@@ -189,9 +196,11 @@ def pages_key(pages: Iterable[tuple[str, str]]) -> str:
 def index_records(service: Pagefind, out_dir: Path, record_keys: dict[str, list[Any]],
                   previous: dict[str, str], lang: str) -> dict[str, str]:
     """Writes the record bundles under ``out_dir/pagefind`` whose pages changed since
-    ``previous`` (bundle name -> key) and returns the new map."""
+    ``previous`` (bundle name -> key) and returns the new map. (A second Pagefind process
+    sharing a full index was tried: on two shared cores it saved nothing.)"""
     bundles = out_dir / "pagefind"
     keys: dict[str, str] = {}
+    sent: list[int] = []
     for start, stop in ranges(len(record_keys)):
         name = bundle_name(start, stop)
         key = hashlib.sha256((FORMAT + "".join(
@@ -199,10 +208,11 @@ def index_records(service: Pagefind, out_dir: Path, record_keys: dict[str, list[
         keys[name] = key
         if previous.get(name) == key and (bundles / name / "pagefind-entry.json").exists():
             continue
-        service.write(bundles / name, (
+        sent += service.submit(bundles / name, (
             (f"/r/{i}/", indexed_part(
                 (out_dir / "r" / str(i) / "index.html").read_text(encoding="utf-8"), lang))
             for i in range(start, stop)))
+    service.collect(sent)
     return keys
 
 
