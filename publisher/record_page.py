@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
+import re
 import sys
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -31,6 +32,7 @@ TITLE_TOKEN = "SLRECORDTITLE"
 SLOT_TOKEN = "SLRECORDSLOT"
 NOTICE_TOKEN = "SLRECORDNOTICE"
 ROOT = "../../"
+_TOKENS = re.compile(f"{TITLE_TOKEN}|{NOTICE_TOKEN}")
 
 
 @dataclass(frozen=True)
@@ -46,9 +48,10 @@ class Shell:
         return cls(head, tail)
 
     def page(self, page_title: str, notice: str, body: str) -> str:
-        t, n = esc(page_title), esc(notice)
-        return (self.head.replace(TITLE_TOKEN, t).replace(NOTICE_TOKEN, n) + body
-                + self.tail.replace(TITLE_TOKEN, t))
+        # One pass over the template: text put in is never scanned for tokens again.
+        values = {TITLE_TOKEN: esc(page_title), NOTICE_TOKEN: esc(notice)}
+        fill = lambda m: values[m.group()]  # noqa: E731
+        return _TOKENS.sub(fill, self.head) + body + _TOKENS.sub(fill, self.tail)
 
 
 def qr_svg(url: str) -> str:

@@ -271,3 +271,12 @@ def test_the_published_site_alone_verifies(site: Site) -> None:
         server.shutdown()
         server.server_close()
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_record_shell_tokens_in_recorded_text_stay_text() -> None:
+    from publisher.record_page import NOTICE_TOKEN, TITLE_TOKEN, Shell
+
+    shell = Shell(f"<title>{TITLE_TOKEN}</title><p>{NOTICE_TOKEN}</p>", f"<i>{TITLE_TOKEN}</i>")
+    page = shell.page(f"标题 {NOTICE_TOKEN} <b>", "公示", "BODY")
+    assert page == (f"<title>标题 {NOTICE_TOKEN} &lt;b&gt;</title><p>公示</p>BODY"
+                    f"<i>标题 {NOTICE_TOKEN} &lt;b&gt;</i>")
