@@ -103,7 +103,11 @@ class EstateFees:
         description: ShortText
         decision_id: RecordId | None = None
 
-    def __init__(self, estate_id: str) -> None:
+    def __init__(self, estate_id: str, keep: bool = True) -> None:
+        """``keep``: keep every income and spend for reading; the rules need only their ids."""
+        self.keep = keep
+        self.income_ids: set[str] = set()
+        self.spend_ids: set[str] = set()
         self.estate_id = estate_id
         self.budgets: dict[int, dict[str, int]] = {}
         self.spent: dict[int, dict[str, int]] = {}
@@ -117,16 +121,18 @@ class EstateFees:
         self.budgets[event.year] = {line.category.value: line.amount_fen for line in event.lines}
 
     def record_income(self, event: IncomeRecorded) -> None:
-        if event.income_id in self.income:
+        if event.income_id in self.income_ids:
             raise Conflict(f"收入编号 {event.income_id} 已存在", code="id-exists")
-        self.income[event.income_id] = event
+        self.income_ids.add(event.income_id)
+        if self.keep:
+            self.income[event.income_id] = event
 
     def remaining(self, year: int, category: str) -> int:
         budget = self.budgets.get(year, {}).get(category, 0)
         return budget - self.spent.get(year, {}).get(category, 0)
 
     def record_spend(self, event: SpendRecorded, decision: Decision | None) -> None:
-        if event.spend_id in self.spends:
+        if event.spend_id in self.spend_ids:
             raise Conflict(f"支出编号 {event.spend_id} 已存在", code="id-exists")
         year = int(event.spent_on[:4])
         category = event.category.value
@@ -149,6 +155,8 @@ class EstateFees:
                 decision.commit_draw(draw, event.amount_fen, record)
             else:
                 decision.uses.append(record)
-        self.spends[event.spend_id] = event
+        self.spend_ids.add(event.spend_id)
+        if self.keep:
+            self.spends[event.spend_id] = event
         per_year = self.spent.setdefault(year, {})
         per_year[category] = per_year.get(category, 0) + event.amount_fen

@@ -97,7 +97,12 @@ class Fund:
         decision_id: RecordId
         granted_on: Day
 
-    def __init__(self, event: Opened, index: int) -> None:
+    def __init__(self, event: Opened, index: int, keep: bool = True) -> None:
+        """``keep``: keep every donation and grant for reading; the rules themselves need only
+        their ids (an auditor's replay keeps memory small with ``keep=False``)."""
+        self.keep = keep
+        self.donation_ids: set[str] = set()
+        self.grant_ids: set[str] = set()
         self.id = event.fund_id
         self.opened = event
         self.index = index
@@ -115,16 +120,18 @@ class Fund:
         return sum(self.donated.values()) - sum(self.granted.values())
 
     def record_donation(self, event: DonationRecorded) -> None:
-        if event.donation_id in self.donations:
+        if event.donation_id in self.donation_ids:
             raise Conflict(f"捐赠编号 {event.donation_id} 已存在", code="id-exists")
         if event.receipt_no in self.receipt_nos:
             raise Conflict(f"收据号 {event.receipt_no} 已登记过", code="receipt-reused")
-        self.donations[event.donation_id] = event
+        self.donation_ids.add(event.donation_id)
+        if self.keep:
+            self.donations[event.donation_id] = event
         self.receipt_nos.add(event.receipt_no)
         self.donated[event.restriction] = self.donated.get(event.restriction, 0) + event.amount_fen
 
     def make_grant(self, event: GrantMade, decision: Decision, project_ok: bool) -> None:
-        if event.grant_id in self.grants:
+        if event.grant_id in self.grant_ids:
             raise Conflict(f"拨款编号 {event.grant_id} 已存在", code="id-exists")
         if not project_ok:
             raise InvalidInput(f"民需项目 {event.project_id} 不存在或尚未完成设计",
@@ -139,5 +146,7 @@ class Fund:
         position = decision.draw(type="grant", amount_fen=event.amount_fen, record=record,
                                  fund_id=self.id, project_id=event.project_id)
         decision.commit_draw(position, event.amount_fen, record)
-        self.grants[event.grant_id] = event
+        self.grant_ids.add(event.grant_id)
+        if self.keep:
+            self.grants[event.grant_id] = event
         self.granted[event.restriction] = self.granted.get(event.restriction, 0) + event.amount_fen

@@ -112,8 +112,11 @@ class Signed:
 class CommunityState:
     """Everything the rules need to know about one community, and nothing private."""
 
-    def __init__(self, community_id: str) -> None:
+    def __init__(self, community_id: str, *, keep_records: bool = True) -> None:
+        """``keep_records=False``: keep only what the rules need (ids, balances, budgets,
+        membership), not every donation, grant, income and spend -- for an auditor's replay."""
         self.community_id = community_id
+        self.keep_records = keep_records
         self.community: Community | None = None
         self.members: dict[str, Member] = {}
         self.keys: dict[str, KeyRecord] = {}
@@ -186,7 +189,7 @@ class CommunityState:
         b = s.body
         assert isinstance(b, Community.EstateAdded) and self.community is not None
         self.community.add_estate(b)
-        self.fees[b.estate_id] = EstateFees(b.estate_id)
+        self.fees[b.estate_id] = EstateFees(b.estate_id, self.keep_records)
 
     def _member_admitted(self, s: Signed) -> None:
         b = s.body
@@ -259,7 +262,7 @@ class CommunityState:
         b = s.body
         assert isinstance(b, Fund.Opened)
         decisions_mod.require_new(self.funds, b.fund_id, "基金")  # type: ignore[arg-type]
-        self.funds[b.fund_id] = Fund(b, s.index)
+        self.funds[b.fund_id] = Fund(b, s.index, self.keep_records)
 
     def _donation_recorded(self, s: Signed) -> None:
         b = s.body

@@ -365,7 +365,7 @@ class _Run:
             report.fail(index, exc.code, f"声明格式错误：{exc}", f"statement is malformed ({exc.code})")
             return
         if self.domain is None:
-            self.domain = CommunityState(statement.community)
+            self.domain = CommunityState(statement.community, keep_records=False)
             report.community_id = statement.community
         if self.last_accepted is not None and accepted_at < self.last_accepted:
             report.fail(index, "accepted-at-decreased",
