@@ -477,15 +477,9 @@ class Sunlight(Application[UUID]):
                 yield log
                 return
 
-    @contextmanager
-    def reading(self, community_id: str) -> Iterator[CommunityState]:
-        """The community's state, caught up, with writers held off while the block reads it."""
-        with self._current(community_id) as log:
-            yield log.domain
-
     def state(self, community_id: str) -> CommunityState:
         """The community's current state (caught up with the database). Writers in other threads
-        mutate it; iterate over it inside :meth:`reading` when they may be running."""
+        of this process mutate it: a reader alongside them folds its own (as the service does)."""
         with self._current(community_id) as log:
             return log.domain
 
