@@ -122,3 +122,18 @@ def test_witness_add_checkpoint(committee: Committee,
 def test_witness_not_configured_is_404(served: Served) -> None:
     r = served.client.post("/witness/add-checkpoint", content=b"old 0\n\nx\n")
     assert r.status_code == 404 and r.json()["code"] == "witness-not-configured"
+
+
+def test_the_served_checkpoint_carries_stored_cosignatures(served: Served) -> None:
+    from ledger.tlog.cosignatures import store_cosignature
+
+    _grow(served.committee, 20)
+    signed = served.committee.app.checkpoint("testcom")
+    text, _ = split_note(signed)
+    witness = CosignatureSigner.from_seed("witness.example/w1", b"\x05" * 32)
+    line = witness.cosign(text, 1_700_000_000)
+    store_cosignature(served.committee.app, "testcom", Checkpoint.parse(text).size,
+                      witness.name, line.rstrip("\n"))
+    served_note = served.client.get("/log/testcom/checkpoint").text
+    assert served_note.startswith(signed) and witness.name in served_note
+    verify_cosigned(served_note, [verifier(served.client, "testcom")], [witness.verifier()], 1)
