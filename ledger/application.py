@@ -347,6 +347,7 @@ class Sunlight(Application[UUID]):
                pending: int) -> None:
         """Every check before a statement is folded in; folds it in on success."""
         check_time(st.at, now_, self.max_past, self.max_future)
+        encode_entry(sub.statement, sub.signature, sub.key_id, now_)  # refuses one over 64 KiB
         body = parse_body(st.kind, st.body)
         commitments = _commitments(body.to_json()) if sub.private else set()
         for record in sub.private:

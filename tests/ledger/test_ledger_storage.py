@@ -206,3 +206,13 @@ def test_submit_each_answers_each_on_its_own_merits(db_url: str) -> None:
     assert isinstance(results[1], DomainError) and results[1].code == "role-not-permitted"
     assert isinstance(results[3], Receipt) and results[3].duplicate and results[3].index == results[0].index
     assert c.app.size(c.community) == 8
+
+
+def test_an_oversized_entry_is_refused_alone(db_url: str) -> None:
+    c = Committee.found(db_url)
+    big = c.sign("member", "disclosure.published", disclosure(1) | {"body": '"' * 19_999})
+    small = c.sign("member", "disclosure.published", disclosure(2))
+    results = c.app.submit_each(c.community, [big, small])
+    assert isinstance(results[0], DomainError) and results[0].code == "entry-too-large"
+    assert isinstance(results[1], Receipt) and results[1].index == 6
+    assert c.app.size(c.community) == 7
