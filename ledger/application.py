@@ -24,6 +24,8 @@ import sqlalchemy.exc
 from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError
 from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
 
 from ledger.acceptance import MAX_FUTURE, MAX_PAST, accept, check_time
@@ -156,6 +158,8 @@ class Sunlight(Application[UUID]):
         self.engine: Engine = engine
         prepare(self.engine)
         mark = self._mark = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
+        dialect_insert = postgresql_insert if self.engine.dialect.name == "postgresql" else sqlite_insert
+        self._insert_private = dialect_insert(private_table)
         self._insert_nodes_sql = (f"INSERT INTO {tree_table.name} (community_id, level, idx, hash) "
                                   f"VALUES ({mark}, {mark}, {mark}, {mark})")
         self._states: dict[str, LogState] = {}
@@ -401,7 +405,9 @@ class Sunlight(Application[UUID]):
             self.save(*events, connection=conn)
             conn.exec_driver_sql(self._insert_nodes_sql, nodes)
             if private_rows:
-                conn.execute(insert(private_table), private_rows)
+                # The same person's data under the same commitment (salt and data alike) is
+                # stored once, whichever record brings it again.
+                conn.execute(self._insert_private.on_conflict_do_nothing(), private_rows)
 
         if locked is not None:
             write(locked)

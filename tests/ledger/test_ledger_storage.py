@@ -216,3 +216,19 @@ def test_an_oversized_entry_is_refused_alone(db_url: str) -> None:
     assert isinstance(results[0], DomainError) and results[0].code == "entry-too-large"
     assert isinstance(results[1], Receipt) and results[1].index == 6
     assert c.app.size(c.community) == 7
+
+
+def test_the_same_private_record_can_come_with_two_records(db_url: str) -> None:
+    from ledger.signing import PrivateRecord
+
+    c = Committee.found(db_url)
+    c.fund()
+    donor = PrivateRecord.commit({"name": "张三", "phone": "13800138000"})
+    bodies = [{"fund_id": "f1", "donation_id": f"d{n}", "amount_fen": 100, "channel": "cash",
+               "receipt_no": f"R{n}", "received_on": "2025-03-01",
+               "donor_commitment": donor.commitment} for n in range(3)]
+    c.record("treasurer", "fund.donation_recorded", bodies[0], (donor,))
+    results = c.app.submit_each(c.community, [
+        c.sign("treasurer", "fund.donation_recorded", b, (donor,)) for b in bodies[1:]])
+    assert all(isinstance(r, Receipt) for r in results)
+    assert [r["commitment"] for r in c.app.private_records(c.community)] == [donor.commitment]
