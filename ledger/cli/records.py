@@ -15,7 +15,6 @@ from __future__ import annotations
 import csv
 import json
 import re
-import shutil
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -252,11 +251,14 @@ def kinds() -> None:
         typer.echo(f"{kind:34} {cls.title_zh}\n    {fields}")
 
 
+DEMO_DB = "demo-ledger.db"
+
+
 @app.command("demo")
 def demo(out: Annotated[Path, typer.Option(help="演示目录（数据库与门户）")] = Path("demo"),
          port: Annotated[int, typer.Option(help="本地预览端口")] = 8000,
          serve: Annotated[bool, typer.Option(help="建好后在本地预览门户")] = True,
-         db: Annotated[str | None, typer.Option("--db", help="默认 OUT/sunlight.db（每次重建）")]
+         db: Annotated[str | None, typer.Option("--db", help=f"默认 OUT/{DEMO_DB}（每次重建）")]
          = None) -> None:
     """演示：幸福里社区一年的签名记录 → 透明日志 → 公开门户，并在本地预览。"""
     from importlib.metadata import entry_points
@@ -266,9 +268,10 @@ def demo(out: Annotated[Path, typer.Option(help="演示目录（数据库与门�
 
     out.mkdir(parents=True, exist_ok=True)
     if db is None:
-        for stale in out.glob("sunlight.db*"):
+        # Only the demo's own database file is ever replaced -- never a real sunlight.db.
+        for stale in out.glob(f"{DEMO_DB}*"):
             stale.unlink()
-        db = f"sqlite:///{out / 'sunlight.db'}"
+        db = f"sqlite:///{out / DEMO_DB}"
     ledger = Sunlight(db)
     build_demo(ledger)
     size = ledger.size(COMMUNITY)
@@ -279,6 +282,9 @@ def demo(out: Annotated[Path, typer.Option(help="演示目录（数据库与门�
         typer.echo("（未安装门户发布器 publisher，跳过门户）")
         return
     site = out / "site"
-    if site.exists():
-        shutil.rmtree(site)
+    marker = site / ".sunlight-demo"
+    if site.exists() and not marker.exists():
+        fail(f"{site} 已存在，且不是演示门户；请用 --out 指定另一个目录")
+    site.mkdir(parents=True, exist_ok=True)
+    marker.touch()  # the portal is rebuilt in place (incrementally) on the next demo
     portals[0].load()(ledger, COMMUNITY, site, serve, port)

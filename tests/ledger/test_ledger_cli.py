@@ -135,3 +135,20 @@ def test_unreachable_database_is_a_clear_error(workdir: Path) -> None:
     assert "record" in out
     out = runner.invoke(app, ["forget", "-c", "x", "y", "--db", "nosuchdialect://x"])
     assert out.exit_code == 2 and "无法打开数据库" in (out.output + out.stderr)
+
+
+def test_demo_never_touches_a_real_ledger_in_its_folder(workdir: Path) -> None:
+    found(workdir)
+    real = workdir / "ledger.db"
+    before = real.stat().st_size
+    (workdir / "sunlight.db").write_bytes(b"a real ledger")
+    sunlight("demo", "--out", str(workdir), "--no-serve")
+    assert (workdir / "sunlight.db").read_bytes() == b"a real ledger"
+    assert real.stat().st_size == before
+    assert (workdir / "demo-ledger.db").exists()
+    sunlight("demo", "--out", str(workdir), "--no-serve")  # again: rebuilt in place
+    other = workdir / "mine"
+    (other / "site").mkdir(parents=True)
+    (other / "site" / "notes.md").write_text("mine")
+    assert "不是演示门户" in sunlight("demo", "--out", str(other), "--no-serve", code=1)
+    assert (other / "site" / "notes.md").read_text() == "mine"

@@ -30,7 +30,7 @@ def test_demo_command_runs(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=600, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "条签名记录" in result.stdout
-    assert (tmp_path / "demo" / "sunlight.db").exists()
+    assert (tmp_path / "demo" / "demo-ledger.db").exists()
     if "跳过门户" not in result.stdout:
         assert (tmp_path / "demo" / "site" / "index.html").exists()
     assert sys.executable  # the suite itself runs in the same venv the scripts bootstrap
