@@ -115,7 +115,6 @@ class LogState:
     checkpoint: str | None
     signer: Signer
     origin: str
-    version: int = 0  # number of entries folded (== tree.size)
     signed: Checkpoint | None = None  # parsed form of ``checkpoint`` once we signed it
     last_accepted: datetime | None = None  # acceptance times never decrease along the log
     log_id: UUID = field(init=False)
@@ -297,7 +296,7 @@ class Sunlight(Application[UUID]):
         # Optimistic: the cached state is checked against without asking the database whether
         # another process appended meanwhile. If one did, the insert at our log index fails on
         # the event store's unique constraint, the state is dropped and re-read, and we retry.
-        if locked is not None or state.version == 0:
+        if locked is not None or state.tree.size == 0:
             self._catch_up(state)
         now_ = self.clock()
         if state.last_accepted is not None and now_ < state.last_accepted:
@@ -417,7 +416,6 @@ class Sunlight(Application[UUID]):
         state.tree = tree
         state.checkpoint = note
         state.signed = new_checkpoint
-        state.version = tree.size
         state.last_accepted = accepted_at
         return known
 
@@ -448,7 +446,7 @@ class Sunlight(Application[UUID]):
         """Folds every entry stored after the state's version (all of them on first use)."""
         oid = log_id(state.domain.community_id)
         while True:
-            stored = self.recorder.select_events(oid, gt=state.version, limit=READ_PAGE)
+            stored = self.recorder.select_events(oid, gt=state.tree.size, limit=READ_PAGE)
             if not stored:
                 return
             for record in stored:
@@ -465,7 +463,7 @@ class Sunlight(Application[UUID]):
         state.domain.apply(Signed(index, st.kind, body, entry.key_id, st.at,
                                   statement_hash(entry.statement)))
         state.tree.append(leaf_hash(data))
-        state.version = event.originator_version
+        assert state.tree.size == event.originator_version
         state.last_accepted = entry.accepted_at
         if event.checkpoint is not None:
             state.checkpoint = event.checkpoint
@@ -500,7 +498,7 @@ class Sunlight(Application[UUID]):
         with self.engine.connect() as conn:
             head = conn.execute(select(func.max(events.c.originator_version)).where(
                 events.c.originator_id == log.log_id)).scalar()
-        return log if head == log.version and log is self._states.get(community_id) else None
+        return log if head == log.tree.size and log is self._states.get(community_id) else None
 
     def checkpoint(self, community_id: str) -> str:
         """The latest signed checkpoint (a C2SP signed note)."""
