@@ -41,13 +41,13 @@ def accept(domain: CommunityState, statement_bytes: bytes, statement: Statement,
         body = parse_body(statement.kind, statement.body)
     if domain.community is None and not isinstance(body, Community.Founded):
         raise NotFound(f"社区 {domain.community_id} 尚未建账", code="community-not-found")
-    public_key = domain.public_key_of(key_id)
-    if public_key is None and isinstance(body, Community.Founded) and domain.community is None:
-        public_key = body.founder_public_key
+    public_key = domain.public_key_of(key_id)  # a member's key is filed under its own key ID
     if public_key is None:
-        raise NotAuthorised("签名密钥不属于本社区任何成员", code="unknown-key")
-    if key_id_of(public_key) != key_id:
-        raise NotAuthorised("key_id 与签名公钥不符", code="key-id-mismatch")
+        if not (isinstance(body, Community.Founded) and domain.community is None):
+            raise NotAuthorised("签名密钥不属于本社区任何成员", code="unknown-key")
+        public_key = body.founder_public_key
+        if key_id_of(public_key) != key_id:
+            raise NotAuthorised("key_id 与签名公钥不符", code="key-id-mismatch")
     if verify:
         verify_signature(public_key, statement_bytes, signature)
     domain.authorise(statement.kind, body, key_id, public_key, statement.at)

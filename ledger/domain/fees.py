@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ledger.domain.common import AmountFen, Body, Day, Period, RecordId, Sha256Hex, ShortText, Text
 from ledger.domain.decision import Decision, fmt_yuan
 from ledger.domain.errors import Conflict, InvalidInput
+from ledger.domain.ids import Ids, MemoryIds
 
 
 class SpendCategory(StrEnum):
@@ -103,11 +104,11 @@ class EstateFees:
         description: ShortText
         decision_id: RecordId | None = None
 
-    def __init__(self, estate_id: str, keep: bool = True) -> None:
-        """``keep``: keep every income and spend for reading; the rules need only their ids."""
+    def __init__(self, estate_id: str, keep: bool = True, ids: Ids | None = None) -> None:
+        """``keep``: keep every income and spend for reading; the rules need only their ids,
+        kept in ``ids``."""
         self.keep = keep
-        self.income_ids: set[str] = set()
-        self.spend_ids: set[str] = set()
+        self.ids: Ids = MemoryIds() if ids is None else ids
         self.estate_id = estate_id
         self.budgets: dict[int, dict[str, int]] = {}
         self.spent: dict[int, dict[str, int]] = {}
@@ -121,9 +122,10 @@ class EstateFees:
         self.budgets[event.year] = {line.category.value: line.amount_fen for line in event.lines}
 
     def record_income(self, event: IncomeRecorded) -> None:
-        if event.income_id in self.income_ids:
+        income = ("income", self.estate_id, event.income_id)
+        if self.ids.taken(income):
             raise Conflict(f"收入编号 {event.income_id} 已存在", code="id-exists")
-        self.income_ids.add(event.income_id)
+        self.ids.add(income)
         if self.keep:
             self.income[event.income_id] = event
 
@@ -132,7 +134,8 @@ class EstateFees:
         return budget - self.spent.get(year, {}).get(category, 0)
 
     def record_spend(self, event: SpendRecorded, decision: Decision | None) -> None:
-        if event.spend_id in self.spend_ids:
+        spend = ("spend", self.estate_id, event.spend_id)
+        if self.ids.taken(spend):
             raise Conflict(f"支出编号 {event.spend_id} 已存在", code="id-exists")
         year = int(event.spent_on[:4])
         category = event.category.value
@@ -155,7 +158,7 @@ class EstateFees:
                 decision.commit_draw(draw, event.amount_fen, record)
             else:
                 decision.uses.append(record)
-        self.spend_ids.add(event.spend_id)
+        self.ids.add(spend)
         if self.keep:
             self.spends[event.spend_id] = event
         per_year = self.spent.setdefault(year, {})

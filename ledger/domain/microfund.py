@@ -17,6 +17,7 @@ from pydantic import model_validator
 from ledger.domain.common import AmountFen, Body, Day, RecordId, Sha256Hex, ShortText, Text
 from ledger.domain.decision import Decision, fmt_yuan
 from ledger.domain.errors import Conflict, InvalidInput, RuleViolation
+from ledger.domain.ids import Ids, MemoryIds
 
 GENERAL = "general"
 
@@ -97,12 +98,12 @@ class Fund:
         decision_id: RecordId
         granted_on: Day
 
-    def __init__(self, event: Opened, index: int, keep: bool = True) -> None:
+    def __init__(self, event: Opened, index: int, keep: bool = True, ids: Ids | None = None) -> None:
         """``keep``: keep every donation and grant for reading; the rules themselves need only
-        their ids (an auditor's replay keeps memory small with ``keep=False``)."""
+        their ids, kept in ``ids`` (an auditor's replay keeps memory small with ``keep=False``
+        and an :class:`Ids` store of bounded memory)."""
         self.keep = keep
-        self.donation_ids: set[str] = set()
-        self.grant_ids: set[str] = set()
+        self.ids: Ids = MemoryIds() if ids is None else ids
         self.id = event.fund_id
         self.opened = event
         self.index = index
@@ -110,7 +111,6 @@ class Fund:
         self.granted: dict[str, int] = {}
         self.donations: dict[str, Fund.DonationRecorded] = {}
         self.grants: dict[str, Fund.GrantMade] = {}
-        self.receipt_nos: set[str] = set()
 
     def available(self, restriction: str = GENERAL) -> int:
         return self.donated.get(restriction, 0) - self.granted.get(restriction, 0)
@@ -120,18 +120,21 @@ class Fund:
         return sum(self.donated.values()) - sum(self.granted.values())
 
     def record_donation(self, event: DonationRecorded) -> None:
-        if event.donation_id in self.donation_ids:
+        donation = ("donation", self.id, event.donation_id)
+        receipt = ("receipt", self.id, event.receipt_no)
+        if self.ids.taken(donation):
             raise Conflict(f"捐赠编号 {event.donation_id} 已存在", code="id-exists")
-        if event.receipt_no in self.receipt_nos:
+        if self.ids.taken(receipt):
             raise Conflict(f"收据号 {event.receipt_no} 已登记过", code="receipt-reused")
-        self.donation_ids.add(event.donation_id)
+        self.ids.add(donation)
+        self.ids.add(receipt)
         if self.keep:
             self.donations[event.donation_id] = event
-        self.receipt_nos.add(event.receipt_no)
         self.donated[event.restriction] = self.donated.get(event.restriction, 0) + event.amount_fen
 
     def make_grant(self, event: GrantMade, decision: Decision, project_ok: bool) -> None:
-        if event.grant_id in self.grant_ids:
+        grant = ("grant", self.id, event.grant_id)
+        if self.ids.taken(grant):
             raise Conflict(f"拨款编号 {event.grant_id} 已存在", code="id-exists")
         if not project_ok:
             raise InvalidInput(f"民需项目 {event.project_id} 不存在或尚未完成设计",
@@ -146,7 +149,7 @@ class Fund:
         position = decision.draw(type="grant", amount_fen=event.amount_fen, record=record,
                                  fund_id=self.id, project_id=event.project_id)
         decision.commit_draw(position, event.amount_fen, record)
-        self.grant_ids.add(event.grant_id)
+        self.ids.add(grant)
         if self.keep:
             self.grants[event.grant_id] = event
         self.granted[event.restriction] = self.granted.get(event.restriction, 0) + event.amount_fen

@@ -7,6 +7,7 @@ code, so a rule the ledger enforced is a rule the auditor re-checks.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -22,6 +23,7 @@ from ledger.domain.disclosure import Disclosure
 from ledger.domain.errors import Conflict, InvalidInput, NotAuthorised, NotFound
 from ledger.domain.evaluation import EvaluationRound, Subject
 from ledger.domain.fees import EstateFees
+from ledger.domain.ids import Ids, MemoryIds
 from ledger.domain.members import KeyRecord, Member, require_signer
 from ledger.domain.microfund import Fund
 from ledger.domain.needs import NeedsProject
@@ -112,16 +114,21 @@ class Signed:
 class CommunityState:
     """Everything the rules need to know about one community, and nothing private."""
 
-    def __init__(self, community_id: str, *, keep_records: bool = True) -> None:
+    def __init__(self, community_id: str, *, keep_records: bool = True, ids: Ids | None = None,
+                 forget_statements: bool = False) -> None:
         """``keep_records=False``: keep only what the rules need (ids, balances, budgets,
-        membership), not every donation, grant, income and spend -- for an auditor's replay."""
+        membership), not every donation, grant, income and spend -- for an auditor's replay.
+        ``ids``: where the used record ids are kept (in memory unless given).
+        ``forget_statements``: allow :meth:`forget_statements_signed_before` (the ledger keeps
+        every statement hash to answer a re-submission with its receipt; an auditor need not)."""
         self.community_id = community_id
         self.keep_records = keep_records
+        self.ids: Ids = MemoryIds() if ids is None else ids
+        self._signed: deque[tuple[datetime, bytes]] | None = deque() if forget_statements else None
         self.community: Community | None = None
         self.members: dict[str, Member] = {}
         self.keys: dict[str, KeyRecord] = {}
         self.disclosures: dict[str, Disclosure] = {}
-        self.correction_ids: set[str] = set()
         self.funds: dict[str, Fund] = {}
         self.fees: dict[str, EstateFees] = {}
         self.meetings: dict[str, Meeting] = {}
@@ -171,7 +178,26 @@ class CommunityState:
         handler = _HANDLERS[s.kind]
         handler(self, s)
         self.statements[s.statement_hash] = s.index
+        if self._signed is not None:
+            self._signed.append((s.at, s.statement_hash))
         self.size += 1
+
+    def forget_statements_signed_before(self, cutoff: datetime) -> None:
+        """Drops the hashes of statements signed before ``cutoff`` from the duplicate check.
+
+        Sound for a replay that also applies the acceptance time window: a statement signed at
+        ``at`` is only acceptable while the log's acceptance time is at most ``at + MAX_PAST``,
+        and acceptance times never decrease; so once the log's time passes ``cutoff + MAX_PAST``
+        a statement signed before ``cutoff`` can never again be accepted, duplicate or not. This
+        keeps the check's memory to about one window of entries however long the log.
+        Hashes leave in log order, so one signed unusually late waits for those before it.
+        """
+        signed = self._signed
+        if signed is None:
+            raise RuntimeError("this state keeps every statement hash (forget_statements=False)")
+        while signed and signed[0][0] < cutoff:
+            _, statement_hash = signed.popleft()
+            del self.statements[statement_hash]
 
     # handlers: validate fully, then mutate
 
@@ -189,7 +215,7 @@ class CommunityState:
         b = s.body
         assert isinstance(b, Community.EstateAdded) and self.community is not None
         self.community.add_estate(b)
-        self.fees[b.estate_id] = EstateFees(b.estate_id, self.keep_records)
+        self.fees[b.estate_id] = EstateFees(b.estate_id, self.keep_records, self.ids)
 
     def _member_admitted(self, s: Signed) -> None:
         b = s.body
@@ -245,10 +271,11 @@ class CommunityState:
         b = s.body
         assert isinstance(b, Disclosure.Corrected)
         original = self._disclosure(b.disclosure_id)
-        if b.correction_id in self.correction_ids:
+        correction = ("correction", "", b.correction_id)
+        if self.ids.taken(correction):
             raise Conflict(f"更正编号 {b.correction_id} 已存在", code="id-exists")
         original.correct(b, s.index)
-        self.correction_ids.add(b.correction_id)
+        self.ids.add(correction)
 
     def _disclosure_retracted(self, s: Signed) -> None:
         b = s.body
@@ -262,7 +289,7 @@ class CommunityState:
         b = s.body
         assert isinstance(b, Fund.Opened)
         decisions_mod.require_new(self.funds, b.fund_id, "基金")  # type: ignore[arg-type]
-        self.funds[b.fund_id] = Fund(b, s.index, self.keep_records)
+        self.funds[b.fund_id] = Fund(b, s.index, self.keep_records, self.ids)
 
     def _donation_recorded(self, s: Signed) -> None:
         b = s.body

@@ -21,6 +21,7 @@ import hashlib
 import hmac
 import multiprocessing
 import os
+import sqlite3
 import time
 from collections import deque
 from collections.abc import Sequence
@@ -32,7 +33,7 @@ from typing import Any
 
 import orjson
 
-from ledger.acceptance import accept, check_time
+from ledger.acceptance import MAX_PAST, accept, check_time
 from ledger.crypto.checkpoint import Checkpoint, open_checkpoint
 from ledger.crypto.cosignature import verify_cosigned
 from ledger.crypto.errors import (
@@ -55,6 +56,7 @@ from ledger.domain.state import CommunityState
 from ledger.signing import Statement, parse_time
 from ledger.tlog.sigworker import Batch, verify_batch
 from ledger.tlog.source import LogSource
+from ledger.tlog.spill import MEMORY_LIMIT, SpillingIds
 
 BATCH_SIZE = 2000
 INLINE_BELOW = 5000  # smaller logs are checked in this process: a pool costs more to start
@@ -132,9 +134,11 @@ class Policy:
 
 
 def verify_log(source: LogSource, policy: Policy, *, workers: int | None = None,
-               batch_size: int = BATCH_SIZE, executor: Executor | None = None) -> Report:
+               batch_size: int = BATCH_SIZE, executor: Executor | None = None,
+               ids_in_memory: int = MEMORY_LIMIT) -> Report:
     """Verifies the log at ``source``. ``workers``: signature processes (0 = this process; None =
-    one per core, or this process for small logs). An ``executor`` given is used and not shut down."""
+    one per core, or this process for small logs). An ``executor`` given is used and not shut down.
+    ``ids_in_memory``: record ids kept in memory before older ones move to a temporary file."""
     started, cpu_started = time.perf_counter(), time.process_time()
     report = Report(source.describe(), quorum=policy.quorum)
     if policy.quorum > len({w.name for w in policy.witnesses}):
@@ -152,12 +156,16 @@ def verify_log(source: LogSource, policy: Policy, *, workers: int | None = None,
         pool: Executor | None = executor
         if pool is None and workers > 0:
             pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+        ids = SpillingIds(ids_in_memory)
         try:
             _Run(source, checkpoint, trusted, report, pool, batch_size,
-                 max_in_flight=2 * max(report.workers, 1)).run()
+                 max_in_flight=2 * max(report.workers, 1), ids=ids).run()
         except BrokenProcessPool:
             raise CannotVerify("签名核验进程意外退出（内存不足？）") from None
+        except sqlite3.Error as exc:
+            raise CannotVerify(f"无法写入临时文件（磁盘已满？）：{exc}") from None
         finally:
+            ids.close()
             if pool is not None and executor is None:
                 pool.shutdown(wait=True, cancel_futures=True)
     report.seconds = time.perf_counter() - started
@@ -217,7 +225,8 @@ class _Stop(Exception):
 
 class _Run:
     def __init__(self, source: LogSource, checkpoint: Checkpoint, trusted: Checkpoint | None,
-                 report: Report, pool: Executor | None, batch_size: int, max_in_flight: int) -> None:
+                 report: Report, pool: Executor | None, batch_size: int, max_in_flight: int,
+                 ids: SpillingIds) -> None:
         self.source = source
         self.checkpoint = checkpoint
         self.trusted = trusted
@@ -227,6 +236,7 @@ class _Run:
         self.max_in_flight = max_in_flight
         self.tree = CompactRange()
         self.domain: CommunityState | None = None
+        self.ids = ids
         self.last_accepted: datetime | None = None
         self.levels: dict[int, list[bytes]] = {}  # tile level >= 1 -> hashes of its current tile
         self.in_flight: deque[Future[list[int]]] = deque()
@@ -284,6 +294,10 @@ class _Run:
             self.report.fail(first, "bundle-malformed", f"记录包 {entries_path(n, w)} 格式错误：{exc}",
                              f"entry bundle {entries_path(n, w)} is malformed: {exc}")
             raise _Stop from None
+        if self.domain is not None and self.last_accepted is not None:
+            # Nothing signed before this can be accepted from here on (acceptance times never
+            # decrease; a decrease is itself reported): its hash can leave the duplicate check.
+            self.domain.forget_statements_signed_before(self.last_accepted - MAX_PAST)
         leaves: list[bytes] = []
         for i, entry in enumerate(entries):
             leaf = hashlib.sha256(b"\x00" + entry).digest()
@@ -365,7 +379,8 @@ class _Run:
             report.fail(index, exc.code, f"声明格式错误：{exc}", f"statement is malformed ({exc.code})")
             return
         if self.domain is None:
-            self.domain = CommunityState(statement.community, keep_records=False)
+            self.domain = CommunityState(statement.community, keep_records=False, ids=self.ids,
+                                         forget_statements=True)
             report.community_id = statement.community
         if self.last_accepted is not None and accepted_at < self.last_accepted:
             report.fail(index, "accepted-at-decreased",

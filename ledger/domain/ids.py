@@ -1,0 +1,37 @@
+"""The record ids a community has used: what the uniqueness rules ask about.
+
+Every high-volume record (a donation and its receipt number, a grant, a fee income or spend, a
+correction) must carry an id not used before in its scope. The rules only ask "taken?" and
+"now taken", so the fold keeps these ids behind this small interface: in memory for the ledger,
+and in a bounded-memory store that spills to disk for an auditor replaying a log of any size
+(:class:`ledger.tlog.spill.SpillingIds`).
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+IdKey = tuple[str, str, str]
+"""``(what, scope, id)``: e.g. ``("donation", fund_id, donation_id)``."""
+
+
+class Ids(Protocol):
+    def taken(self, key: IdKey) -> bool: ...
+
+    def add(self, key: IdKey) -> None: ...
+
+
+class MemoryIds:
+    """Every id in one in-memory set."""
+
+    def __init__(self) -> None:
+        self._ids: set[IdKey] = set()
+
+    def taken(self, key: IdKey) -> bool:
+        return key in self._ids
+
+    def add(self, key: IdKey) -> None:
+        self._ids.add(key)
+
+    def __len__(self) -> int:
+        return len(self._ids)

@@ -1,0 +1,146 @@
+"""The auditor's bounded-memory state: record ids that spill to disk, and statement hashes that
+leave the duplicate check once the acceptance window has passed them."""
+
+from __future__ import annotations
+
+import base64
+import os
+import tracemalloc
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import orjson
+
+from ledger.acceptance import MAX_PAST, accept
+from ledger.crypto.note import Verifier
+from ledger.domain.ids import MemoryIds
+from ledger.domain.state import CommunityState
+from ledger.signing import MemberKey, Statement, encode_entry
+from ledger.tlog.source import DirectorySource
+from ledger.tlog.spill import SpillingIds
+from ledger.tlog.verify import Policy, Report, verify_log
+from tests.tlog.conftest import Built
+from tests.tlog.logbuild import accepted_at, fields, forged, write_log
+
+
+def key(n: int, what: str = "donation") -> tuple[str, str, str]:
+    return (what, f"fund-{n % 7}", f"D{n:06d}")
+
+
+def test_spilled_ids_answer_exactly(tmp_path: Path) -> None:
+    # A tiny Bloom filter: most lookups of unseen ids are false positives the file must refute.
+    with SpillingIds(memory_limit=50, bloom_bits=1024, directory=str(tmp_path)) as ids:
+        for n in range(2000):
+            assert not ids.taken(key(n))
+            ids.add(key(n))
+        assert len(ids) == 2000 and ids.spilled >= 1950
+        assert all(ids.taken(key(n)) for n in range(2000))
+        assert not any(ids.taken(key(n)) for n in range(2000, 4000))
+        assert not any(ids.taken(key(n, "receipt")) for n in range(500))  # same id, other kind
+        odd = [("x\x1fy", "", "z"), ("x", "\x1fy", "z"), ("x", "y\nz", ""), ("\x1ex", "y", "z")]
+        for k in odd:
+            ids.add(k)
+        ids.add(("x", "y", "z"))
+        for _ in range(60):  # push them all to the file
+            ids.add(key(10_000 + _))
+        assert all(ids.taken(k) for k in odd) and not ids.taken(("x", "y\x1fz", ""))
+        assert ids.reads > 2000  # most answers came from the spilled file, not the set
+        assert os.listdir(tmp_path) == [], "the spill file is unlinked at once: nothing is left behind"
+
+
+def test_spilled_ids_keep_memory_flat(tmp_path: Path) -> None:
+    def peak(n: int) -> int:
+        tracemalloc.start()
+        with SpillingIds(memory_limit=2000, bloom_bits=1 << 16, directory=str(tmp_path)) as ids:
+            for i in range(n):
+                ids.add(key(i))
+        _, top = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        return top
+
+    small, large = peak(20_000), peak(100_000)
+    assert large < small * 1.5, (small, large)  # five times the ids, about the same memory
+    tracemalloc.start()
+    everything = MemoryIds()
+    for i in range(100_000):
+        everything.add(key(i))
+    in_memory = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    # Growth from 20,000 to 100,000 ids: a sliver of what keeping every id in memory costs.
+    assert (large - small) * 20 < in_memory, (small, large, in_memory)
+
+
+def run(out: Path, built: Built, ids_in_memory: int) -> Report:
+    return verify_log(DirectorySource(out), Policy(Verifier.from_key_string(built.vkey)), workers=0,
+                      ids_in_memory=ids_in_memory)
+
+
+def test_a_reused_id_is_found_after_it_spilled(audited: Built, tmp_path: Path) -> None:
+    assert audited.committee is not None
+    first = next(i for i, e in enumerate(audited.entries)
+                 if fields(e)["statement"]["kind"] == "fund.donation_recorded")
+    body = fields(audited.entries[first])["statement"]["body"]
+    again = forged(audited.entries[-1], audited.committee.keys["treasurer"], audited.community,
+                   "fund.donation_recorded", body | {"receipt_no": "R-NEW"})
+    receipt = forged(again, audited.committee.keys["treasurer"], audited.community,
+                     "fund.donation_recorded", body | {"donation_id": "D-NEW"})
+    write_log(tmp_path, [*audited.entries, again, receipt], audited.signer)
+    n = len(audited.entries)
+    for limit in (4, 1_000_000):  # spilled to disk after every 4 ids, and all in memory
+        report = run(tmp_path, audited, limit)
+        assert [(f.index, f.code) for f in report.sorted_failures()] == [
+            (n, "id-exists"), (n + 1, "receipt-reused")], limit
+
+
+def replayed(entry: bytes, accepted: datetime) -> bytes:
+    """The very same signed statement, accepted again at ``accepted``."""
+    obj = orjson.loads(entry)
+    return encode_entry(obj["statement"].encode(), base64.b64decode(obj["sig"]),
+                        obj["key_id"], accepted)
+
+
+def test_a_replayed_statement_is_refused_inside_and_outside_the_window(audited: Built, tmp_path: Path) -> None:
+    last = audited.entries[-1]
+    inside = replayed(last, accepted_at(last) + timedelta(minutes=1))
+    write_log(tmp_path / "in", [*audited.entries, inside], audited.signer)
+    n = len(audited.entries)
+    assert [(f.index, f.code) for f in run(tmp_path / "in", audited, 4).sorted_failures()] == [
+        (n, "duplicate-statement")]
+    # A day later the hash has left the duplicate check; the time window refuses the replay.
+    late = accepted_at(last) + MAX_PAST + timedelta(hours=1)
+    filler = forged(replayed(last, late - timedelta(minutes=2)), audited.committee.keys["chair"],  # type: ignore[union-attr]
+                    audited.community, "disclosure.published", {
+                        "disclosure_id": "LATE1", "category": "other", "period": "2025", "title": "次日公开",
+                        "body": "第二天登记的一条公开事项"})
+    outside = replayed(last, accepted_at(filler) + timedelta(minutes=1))
+    write_log(tmp_path / "out", [*audited.entries, filler, outside], audited.signer)
+    assert [(f.index, f.code) for f in run(tmp_path / "out", audited, 4).sorted_failures()] == [
+        (n + 1, "stale-statement")]
+
+
+def test_statement_hashes_stay_within_the_window() -> None:
+    chair = MemberKey.from_seed(b"\x07" * 32)
+    state = CommunityState("c1", keep_records=False, forget_statements=True)
+    start = datetime(2025, 1, 1, tzinfo=UTC)
+    per_day, days = 500, 4
+    step = timedelta(days=1) / per_day
+
+    def fold(kind: str, body: dict[str, object], at: datetime) -> None:
+        signed = chair.sign(Statement("c1", kind, at, body))
+        statement = Statement.from_bytes(signed.statement)
+        state.forget_statements_signed_before(at - MAX_PAST)
+        accept(state, signed.statement, statement, signed.signature, signed.key_id)
+
+    fold("community.founded", {"name": "测试", "founder_id": "chair", "founder_name": "王主任",
+                               "founder_public_key": chair.public_b64, "term_start": "2024-01-01",
+                               "term_end": "2099-12-31"}, start)
+    fold("disclosure.published", {"disclosure_id": "D0", "category": "other", "period": "2025",
+                                  "title": "开头", "body": "第一条"}, start + step)
+    sizes = []
+    for n in range(per_day * days):
+        fold("disclosure.corrected", {"disclosure_id": "D0", "correction_id": f"C{n}", "reason": "更正",
+                                      "body": f"第 {n} 次更正"}, start + (n + 2) * step)
+        sizes.append(len(state.statements))
+    assert state.size == per_day * days + 2
+    assert max(sizes) <= per_day + 2, max(sizes)  # one day's hashes, not the whole log
+    assert sizes[-1] >= per_day - 1  # and every hash inside the window is still checked
