@@ -7,9 +7,13 @@ the membership records of the log itself through :func:`ledger.acceptance.accept
 rule (the same fold the ledger runs); and, given a trusted older checkpoint, that the log neither
 rolled back nor forked. Each failure names the entry index and what is wrong.
 
-Memory stays flat: one bundle and one tile per level at a time, the compact range, the fold
-state, and a bounded number of signature batches in flight. Signatures -- nearly all the work --
-are checked in a process pool while this process reads, hashes and folds.
+Memory stays flat: one bundle and one tile per level at a time, the compact range, a bounded
+number of signature batches in flight, and the fold state -- which keeps only what the rules need
+(membership, balances, budgets, open entities), puts the record ids the uniqueness rules ask
+about in a :class:`~ledger.tlog.spill.SpillingIds` (at most ``ids_in_memory`` in memory, the rest
+in a temporary file behind a Bloom filter), and forgets a statement's hash once the acceptance
+window has passed it. Signatures -- nearly all the work -- are checked in a process pool while
+this process reads, hashes and folds.
 """
 
 from __future__ import annotations
@@ -21,7 +25,6 @@ import hashlib
 import hmac
 import multiprocessing
 import os
-import sqlite3
 import time
 from collections import deque
 from collections.abc import Sequence
@@ -162,8 +165,8 @@ def verify_log(source: LogSource, policy: Policy, *, workers: int | None = None,
                  max_in_flight=2 * max(report.workers, 1), ids=ids).run()
         except BrokenProcessPool:
             raise CannotVerify("签名核验进程意外退出（内存不足？）") from None
-        except sqlite3.Error as exc:
-            raise CannotVerify(f"无法写入临时文件（磁盘已满？）：{exc}") from None
+        except OSError as exc:  # the spill file of record ids (sources raise SourceError)
+            raise CannotVerify(f"无法写入临时文件（磁盘已满？可用 TMPDIR 指定别处）：{exc}") from None
         finally:
             ids.close()
             if pool is not None and executor is None:

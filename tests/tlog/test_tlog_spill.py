@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import base64
 import os
+import tempfile
 import tracemalloc
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import orjson
+import pytest
 
 from ledger.acceptance import MAX_PAST, accept
 from ledger.crypto.note import Verifier
@@ -18,7 +20,7 @@ from ledger.domain.state import CommunityState
 from ledger.signing import MemberKey, Statement, encode_entry
 from ledger.tlog.source import DirectorySource
 from ledger.tlog.spill import SpillingIds
-from ledger.tlog.verify import Policy, Report, verify_log
+from ledger.tlog.verify import CannotVerify, Policy, Report, verify_log
 from tests.tlog.conftest import Built
 from tests.tlog.logbuild import accepted_at, fields, forged, write_log
 
@@ -144,3 +146,11 @@ def test_statement_hashes_stay_within_the_window() -> None:
     assert state.size == per_day * days + 2
     assert max(sizes) <= per_day + 2, max(sizes)  # one day's hashes, not the whole log
     assert sizes[-1] >= per_day - 1  # and every hash inside the window is still checked
+
+
+def test_nowhere_to_spill_cannot_run(audited: Built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write_log(tmp_path / "log", audited.entries, audited.signer)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "no-such-directory"))
+    with pytest.raises(CannotVerify, match="临时文件"):
+        run(tmp_path / "log", audited, 4)
+    assert run(tmp_path / "log", audited, 1_000_000).verified  # nothing to spill: no file needed
