@@ -101,7 +101,8 @@ class Report:
     complete: bool = False  # every entry was read
     seconds: float = 0.0
     main_cpu_seconds: float = 0.0
-    workers: int = 0
+    workers: int = 0  # signature processes besides this one
+    inline_batches: int = 0  # signature batches this process checked itself while the pool was busy
 
     @property
     def verified(self) -> bool:
@@ -121,7 +122,7 @@ class Report:
             "complete": self.complete, "failure_count": self.failure_count,
             "failures": [f.to_json() for f in self.sorted_failures()],
             "seconds": round(self.seconds, 3), "main_cpu_seconds": round(self.main_cpu_seconds, 3),
-            "workers": self.workers,
+            "workers": self.workers, "inline_batches": self.inline_batches,
         }
 
     def sorted_failures(self) -> list[Failure]:
@@ -154,7 +155,9 @@ def verify_log(source: LogSource, policy: Policy, *, workers: int | None = None,
         if trusted is not None:
             report.trusted_size = trusted.size
         if workers is None:
-            workers = 0 if checkpoint.size < INLINE_BELOW else (os.cpu_count() or 1)
+            # This process checks signatures too whenever the pool is busy, so one worker per
+            # core but one keeps every core busy without a third process competing for two cores.
+            workers = 0 if checkpoint.size < INLINE_BELOW else max((os.cpu_count() or 1) - 1, 1)
         report.workers = workers if executor is None else getattr(executor, "_max_workers", workers)
         pool: Executor | None = executor
         if pool is None and workers > 0:
@@ -418,7 +421,13 @@ class _Run:
         if self.pool is None:
             self._bad(verify_batch(batch))
             return
-        self._drain(self.max_in_flight - 1)
+        while len(self.in_flight) >= self.max_in_flight:
+            if not self.in_flight[0].done():
+                # Every worker is busy: rather than wait, this process checks the batch itself.
+                self.report.inline_batches += 1
+                self._bad(verify_batch(batch))
+                return
+            self._bad(self.in_flight.popleft().result())
         self.in_flight.append(self.pool.submit(verify_batch, batch))
 
     def _drain(self, keep: int) -> None:
