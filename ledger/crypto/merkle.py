@@ -40,6 +40,18 @@ def node_hash(left: bytes, right: bytes) -> bytes:
     return hashlib.sha256(b"\x01" + left + right).digest()
 
 
+def subtree_hash(leaf_hashes: Sequence[bytes]) -> bytes:
+    """The root of the complete subtree over ``2**k`` leaf hashes (``k >= 0``), level by level."""
+    n = len(leaf_hashes)
+    if n == 0 or n & (n - 1):
+        raise MalformedError(f"a complete subtree has a power of two of leaves, not {n}")
+    level = list(leaf_hashes)
+    sha256 = hashlib.sha256
+    while len(level) > 1:
+        level = [sha256(b"\x01" + level[i] + level[i + 1]).digest() for i in range(0, len(level), 2)]
+    return level[0]
+
+
 def _split(n: int) -> int:
     """The largest power of two strictly smaller than ``n`` (``n >= 2``)."""
     return 1 << ((n - 1).bit_length() - 1)
@@ -267,6 +279,25 @@ class CompactRange:
         new_size = self._size + 1
         completed = [(0, self._size, leaf_hash)]
         h, level, n = leaf_hash, 0, self._size
+        while n & 1:
+            h = node_hash(self._hashes.pop(), h)
+            level += 1
+            n >>= 1
+            completed.append((level, (new_size >> level) - 1, h))
+        self._hashes.append(h)
+        self._size = new_size
+        return completed
+
+    def append_subtree(self, level: int, subtree: bytes) -> list[tuple[int, int, bytes]]:
+        """Add ``2**level`` leaves at once, given the hash of their complete subtree (as
+        :func:`subtree_hash` computes it); the size must be a multiple of ``2**level``.
+        Returns every node completed at ``level`` and above, as :meth:`append` does."""
+        _check_hash(subtree, "subtree hash")
+        if level < 0 or self._size % (1 << level):
+            raise OutOfRangeError(f"a subtree of 2**{level} leaves cannot start at {self._size}")
+        new_size = self._size + (1 << level)
+        completed = [(level, (new_size >> level) - 1, subtree)]
+        h, n = subtree, self._size >> level
         while n & 1:
             h = node_hash(self._hashes.pop(), h)
             level += 1

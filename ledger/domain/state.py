@@ -57,7 +57,7 @@ def parse_body(kind: str, body: Any) -> Body:
     if not isinstance(body, dict):
         raise InvalidInput("记录内容 body 必须是 JSON 对象", code="invalid-input")
     try:
-        return cls.model_validate(body)
+        return cls.__pydantic_validator__.validate_python(body)  # type: ignore[no-any-return]
     except ValidationError as exc:
         raise InvalidInput(explain(exc), code="invalid-input") from None
 

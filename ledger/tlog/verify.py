@@ -44,7 +44,7 @@ from ledger.crypto.errors import (
     MalformedError,
     VerificationError,
 )
-from ledger.crypto.merkle import CompactRange
+from ledger.crypto.merkle import CompactRange, subtree_hash
 from ledger.crypto.note import Verifier, open_note, split_note
 from ledger.crypto.tiles import (
     TILE_HEIGHT,
@@ -304,16 +304,24 @@ class _Run:
             # Nothing signed before this can be accepted from here on (acceptance times never
             # decrease; a decrease is itself reported): its hash can leave the duplicate check.
             self.domain.forget_statements_signed_before(self.last_accepted - MAX_PAST)
-        leaves: list[bytes] = []
-        for i, entry in enumerate(entries):
-            leaf = hashlib.sha256(b"\x00" + entry).digest()
-            leaves.append(leaf)
-            for level, idx, h in self.tree.append(leaf):
-                if level and level % TILE_HEIGHT == 0:
+        sha256 = hashlib.sha256
+        leaves = [sha256(b"\x00" + entry).digest() for entry in entries]
+        trusted = self.trusted
+        if width == TILE_WIDTH and (trusted is None or not first < trusted.size <= first + width):
+            # A full bundle is one complete subtree: hash it level by level and add it whole.
+            for level, idx, h in self.tree.append_subtree(TILE_HEIGHT, subtree_hash(leaves)):
+                if level % TILE_HEIGHT == 0:
                     self._level_hash(level // TILE_HEIGHT, idx, h)
-            if self.trusted is not None and self.tree.size == self.trusted.size:
-                self._check_trusted()
-            self._entry(first + i, entry)
+        else:
+            for leaf in leaves:
+                for level, idx, h in self.tree.append(leaf):
+                    if level and level % TILE_HEIGHT == 0:
+                        self._level_hash(level // TILE_HEIGHT, idx, h)
+                if trusted is not None and self.tree.size == trusted.size:
+                    self._check_trusted()
+        check = self._entry
+        for i, entry in enumerate(entries):
+            check(first + i, entry)
         self._compare_tile(0, n, leaves)
 
     def _level_hash(self, tile_level: int, idx: int, h: bytes) -> None:

@@ -351,3 +351,39 @@ def test_compact_range_matches_reference(size: int) -> None:
     assert compact.size == size
     assert compact.root() == tree.mth(0, size)
     assert merkle.CompactRange.from_bytes(compact.to_bytes()) == compact
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=4), min_size=1, max_size=12), st.data())
+def test_appending_whole_subtrees_matches_reference(levels: list[int], data: st.DataObject) -> None:
+    """Subtrees of 2**level leaves (when aligned) mixed with single leaves give the same tree."""
+    tree = tree_of(600)
+    compact = merkle.CompactRange()
+    for level in levels:
+        size = compact.size
+        if size % (1 << level) or size + (1 << level) > 600:
+            compact.append(tree.leaves[size])  # not aligned: one leaf instead
+            continue
+        leaves = tree.leaves[size:size + (1 << level)]
+        nodes = compact.append_subtree(level, merkle.subtree_hash(leaves))
+        assert nodes[0] == (level, size >> level, tree.node(level, size >> level))
+        for lv, index, hash_ in nodes:
+            assert hash_ == tree.node(lv, index)
+        assert compact.root() == tree.mth(0, compact.size)
+    if data.draw(st.booleans()):
+        assert merkle.CompactRange.from_bytes(compact.to_bytes()) == compact
+
+
+def test_subtree_hash_and_append_subtree_refuse_bad_shapes() -> None:
+    tree = tree_of(8)
+    with pytest.raises(MalformedError):
+        merkle.subtree_hash(tree.leaves[:3])
+    with pytest.raises(MalformedError):
+        merkle.subtree_hash([])
+    compact = merkle.CompactRange()
+    compact.append(tree.leaves[0])
+    with pytest.raises(OutOfRangeError):
+        compact.append_subtree(1, merkle.subtree_hash(tree.leaves[1:3]))  # starts at 1, not even
+    with pytest.raises(MalformedError):
+        compact.append_subtree(0, b"short")
+    assert compact.size == 1

@@ -117,19 +117,21 @@ def test_rollback_below_the_trusted_checkpoint(audited: Built, tmp_path: Path) -
     assert report.trusted_size == 292
 
 
-def test_fork_of_the_trusted_tree(audited: Built, tmp_path: Path) -> None:
-    trusted = write_log(tmp_path / "trusted", audited.entries[:250], audited.signer)
+@pytest.mark.parametrize("size", [250, 256, 257])  # inside, at the end of, and past a full bundle
+def test_fork_of_the_trusted_tree(audited: Built, tmp_path: Path, size: int) -> None:
+    trusted = write_log(tmp_path / "trusted", audited.entries[:size], audited.signer)
     entries = list(audited.entries)
-    del entries[100]  # a different tree with the same size as the trusted one at 250
+    del entries[100]  # a different tree with the same size as the trusted one
     write_log(tmp_path / "fork", entries, audited.signer)
-    assert (249, "fork") in problems(run(tmp_path / "fork", audited, trusted=trusted))
+    assert (size - 1, "fork") in problems(run(tmp_path / "fork", audited, trusted=trusted))
 
 
-def test_trusted_checkpoint_prefix_is_consistent(audited: Built, tmp_path: Path) -> None:
-    trusted = write_log(tmp_path / "trusted", audited.entries[:250], audited.signer)
+@pytest.mark.parametrize("size", [1, 250, 256, 257, 292])
+def test_trusted_checkpoint_prefix_is_consistent(audited: Built, tmp_path: Path, size: int) -> None:
+    trusted = write_log(tmp_path / "trusted", audited.entries[:size], audited.signer)
     write_log(tmp_path / "log", audited.entries, audited.signer)
     report = run(tmp_path / "log", audited, trusted=trusted)
-    assert report.verified and report.trusted_size == 250
+    assert report.verified and report.trusted_size == size
 
 
 def test_trusted_checkpoint_by_another_key_cannot_run(audited: Built, tmp_path: Path) -> None:
