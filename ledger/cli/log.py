@@ -211,7 +211,8 @@ def verify(target: Annotated[str, typer.Argument(help="导出的日志目录，�
            trusted: Annotated[Path | None, typer.Option("--trusted", help="此前保存的受信任检查点文件")] = None,
            witness: WitnessKeys = None, quorum: QuorumOpt = None,
            as_json: Annotated[bool, typer.Option("--json", help="输出 JSON（供程序读取）")] = False,
-           workers: Annotated[int | None, typer.Option(help="签名核验进程数（默认每核一个）")] = None) -> None:
+           workers: Annotated[int | None, typer.Option(
+               help="签名核验子进程数（默认为核数减一；子进程忙时主进程也核验签名）")] = None) -> None:
     """核验整份公开日志：检查点与见证人、每个瓦片与记录、每个签名与签名人资格、每条规则、与受信任检查点的一致性。"""
     from ledger.tlog.report import human_report
     from ledger.tlog.source import SourceError, open_source
