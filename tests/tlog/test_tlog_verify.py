@@ -203,6 +203,22 @@ def test_signatures_in_a_process_pool_are_reported_by_index(audited: Built, tmp_
     assert report.signatures_checked == 292
 
 
+def test_the_main_process_shares_signatures_while_the_pool_is_busy(audited: Built, tmp_path: Path) -> None:
+    """Batches go to the worker until it falls behind (it is still starting here), then the main
+    process checks batches itself; bad signatures are found on both paths, by index."""
+    entries = list(audited.entries)
+    bad = [3, 12, 100, 200, 291]  # in the first two batches (the pool's) and in later ones
+    for i in bad:
+        entries[i] = with_signature(entries[i], bytes(64))
+    write_log(tmp_path, entries, audited.signer)
+    report = verify_log(DirectorySource(tmp_path), Policy(Verifier.from_key_string(audited.vkey)),
+                        workers=1, batch_size=8)
+    assert report.workers == 1 and report.inline_batches > 0
+    assert report.inline_batches < (292 + 7) // 8  # and not all of them
+    assert problems(report) == [(i, "signature-invalid") for i in bad]
+    assert report.signatures_checked == 292
+
+
 def test_not_a_log_cannot_run(audited: Built, tmp_path: Path) -> None:
     with pytest.raises(CannotVerify):
         run(tmp_path, audited)
