@@ -276,17 +276,7 @@ class CompactRange:
     def append(self, leaf_hash: bytes) -> list[tuple[int, int, bytes]]:
         """Add a leaf; return every node it completes, ``(0, index, leaf_hash)`` first."""
         _check_hash(leaf_hash, "leaf hash")
-        new_size = self._size + 1
-        completed = [(0, self._size, leaf_hash)]
-        h, level, n = leaf_hash, 0, self._size
-        while n & 1:
-            h = node_hash(self._hashes.pop(), h)
-            level += 1
-            n >>= 1
-            completed.append((level, (new_size >> level) - 1, h))
-        self._hashes.append(h)
-        self._size = new_size
-        return completed
+        return self._merge(0, leaf_hash)
 
     def append_subtree(self, level: int, subtree: bytes) -> list[tuple[int, int, bytes]]:
         """Add ``2**level`` leaves at once, given the hash of their complete subtree (as
@@ -295,9 +285,12 @@ class CompactRange:
         _check_hash(subtree, "subtree hash")
         if level < 0 or self._size % (1 << level):
             raise OutOfRangeError(f"a subtree of 2**{level} leaves cannot start at {self._size}")
+        return self._merge(level, subtree)
+
+    def _merge(self, level: int, h: bytes) -> list[tuple[int, int, bytes]]:
         new_size = self._size + (1 << level)
-        completed = [(level, (new_size >> level) - 1, subtree)]
-        h, n = subtree, self._size >> level
+        completed = [(level, (new_size >> level) - 1, h)]
+        n = self._size >> level
         while n & 1:
             h = node_hash(self._hashes.pop(), h)
             level += 1

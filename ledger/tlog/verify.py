@@ -13,7 +13,7 @@ number of signature batches in flight, and the fold state -- which keeps only wh
 about in a :class:`~ledger.tlog.spill.SpillingIds` (at most ``ids_in_memory`` in memory, the rest
 in a temporary file behind a Bloom filter), and forgets a statement's hash once the acceptance
 window has passed it. Signatures -- nearly all the work -- are checked in a process pool while
-this process reads, hashes and folds.
+this process reads, hashes and folds, and by this process too whenever every worker is busy.
 """
 
 from __future__ import annotations
@@ -140,8 +140,9 @@ class Policy:
 def verify_log(source: LogSource, policy: Policy, *, workers: int | None = None,
                batch_size: int = BATCH_SIZE, executor: Executor | None = None,
                ids_in_memory: int = MEMORY_LIMIT) -> Report:
-    """Verifies the log at ``source``. ``workers``: signature processes (0 = this process; None =
-    one per core, or this process for small logs). An ``executor`` given is used and not shut down.
+    """Verifies the log at ``source``. ``workers``: signature processes besides this one, which
+    also checks a batch whenever every worker is busy (0 = this process alone; None = one per core
+    but one, or this process alone for small logs). An ``executor`` given is used and not shut down.
     ``ids_in_memory``: record ids kept in memory before older ones move to a temporary file."""
     started, cpu_started = time.perf_counter(), time.process_time()
     report = Report(source.describe(), quorum=policy.quorum)
