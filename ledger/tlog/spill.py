@@ -1,7 +1,8 @@
 """Record ids in bounded memory, for an auditor replaying a log of any size.
 
 The newest ids live in an in-memory set. When it holds ``memory_limit`` ids they are appended,
-grouped by bucket, to one temporary file (removed on :meth:`SpillingIds.close`), and set in a
+grouped by bucket, to one temporary file (unlinked as soon as it is opened, so it is gone once
+:meth:`SpillingIds.close` closes it or the process ends), and set in a
 fixed-size Bloom filter, so that an id never seen -- nearly every lookup -- is answered from
 memory, and only a Bloom filter hit reads the id's bucket from each spilled run. Exact: a hit is
 confirmed against the file, so a false positive costs a few small reads, never a wrong answer.
