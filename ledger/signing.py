@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 import rfc8785
@@ -52,16 +52,16 @@ def format_accepted(at: datetime) -> str:
 
 
 _TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{6})?Z")
+_fromisoformat = datetime.fromisoformat
 
 
 def parse_time(value: object, what: str) -> datetime:
-    if not isinstance(value, str) or not _TIME.fullmatch(value):
+    if type(value) is not str or not _TIME.fullmatch(value):
         raise InvalidInput(f"{what} 应为 UTC 时间，如 2025-03-01T02:00:00Z", code="invalid-time")
     try:
-        parsed = datetime.fromisoformat(value)  # Python 3.11 reads the "Z" as UTC
+        return _fromisoformat(value)  # Python 3.11 reads the "Z" as UTC
     except ValueError:
         raise InvalidInput(f"{what} 不是有效时间：{value}", code="invalid-time") from None
-    return parsed
 
 
 def canonical(obj: Any) -> bytes:
@@ -114,8 +114,9 @@ def _refuse_floats(obj: Any) -> None:
 _STATEMENT_KEYS = frozenset({"v", "community", "kind", "at", "body"})
 
 
-@dataclass(frozen=True)
-class Statement:
+class Statement(NamedTuple):
+    """What a member signs (immutable; a named tuple because an auditor builds one per entry)."""
+
     community: str
     kind: str
     at: datetime

@@ -141,18 +141,17 @@ def encode_entry_bundle(entries: Sequence[bytes]) -> bytes:
 def decode_entry_bundle(data: bytes, width: int | None = None) -> list[bytes]:
     """Split a bundle; with ``width``, require exactly that many entries."""
     entries: list[bytes] = []
-    pos = 0
-    while pos < len(data):
-        if pos + 2 > len(data):
-            raise MalformedError("entry bundle ends inside a length prefix")
-        length = int.from_bytes(data[pos : pos + 2], "big")
-        pos += 2
-        if pos + length > len(data):
-            raise MalformedError("entry bundle ends inside an entry")
-        entries.append(data[pos : pos + length])
-        pos += length
-        if len(entries) > TILE_WIDTH:
+    pos, size = 0, len(data)
+    while pos < size:
+        if len(entries) == TILE_WIDTH:
             raise MalformedError("entry bundle holds more than 256 entries")
+        if pos + 2 > size:
+            raise MalformedError("entry bundle ends inside a length prefix")
+        end = pos + 2 + (data[pos] << 8 | data[pos + 1])
+        if end > size:
+            raise MalformedError("entry bundle ends inside an entry")
+        entries.append(data[pos + 2 : end])
+        pos = end
     if width is not None and len(entries) != width:
         raise MalformedError(f"entry bundle holds {len(entries)} entries, expected {width}")
     return entries

@@ -122,10 +122,8 @@ class EstateFees:
         self.budgets[event.year] = {line.category.value: line.amount_fen for line in event.lines}
 
     def record_income(self, event: IncomeRecorded) -> None:
-        income = ("income", self.estate_id, event.income_id)
-        if self.ids.taken(income):
+        if self.ids.claim(("income", self.estate_id, event.income_id)) is not None:
             raise Conflict(f"收入编号 {event.income_id} 已存在", code="id-exists")
-        self.ids.add(income)
         if self.keep:
             self.income[event.income_id] = event
 

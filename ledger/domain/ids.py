@@ -1,9 +1,10 @@
 """The record ids a community has used: what the uniqueness rules ask about.
 
 Every high-volume record (a donation and its receipt number, a grant, a fee income or spend, a
-correction) must carry an id not used before in its scope. The rules only ask "taken?" and
-"now taken", so the fold keeps these ids behind this small interface: in memory for the ledger,
-and in a bounded-memory store that spills to disk for an auditor replaying a log of any size
+correction) must carry an id not used before in its scope. The rules only ask "taken?", "now
+taken" and, for a record whose ids are all there is to check, both at once ("claim"), so the
+fold keeps these ids behind this small interface: in memory for the ledger, and in a
+bounded-memory store that spills to disk for an auditor replaying a log of any size
 (:class:`ledger.tlog.spill.SpillingIds`).
 """
 
@@ -20,6 +21,10 @@ class Ids(Protocol):
 
     def add(self, key: IdKey) -> None: ...
 
+    def claim(self, *keys: IdKey) -> IdKey | None:
+        """Marks every key taken, unless one already is: then returns the first such key and
+        marks nothing. (One call where a record's ids are all a rule asks about.)"""
+
 
 class MemoryIds:
     """Every id in one in-memory set."""
@@ -32,6 +37,14 @@ class MemoryIds:
 
     def add(self, key: IdKey) -> None:
         self._ids.add(key)
+
+    def claim(self, *keys: IdKey) -> IdKey | None:
+        ids = self._ids
+        for key in keys:
+            if key in ids:
+                return key
+        ids.update(keys)
+        return None
 
     def __len__(self) -> int:
         return len(self._ids)

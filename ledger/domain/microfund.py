@@ -121,13 +121,11 @@ class Fund:
 
     def record_donation(self, event: DonationRecorded) -> None:
         donation = ("donation", self.id, event.donation_id)
-        receipt = ("receipt", self.id, event.receipt_no)
-        if self.ids.taken(donation):
+        taken = self.ids.claim(donation, ("receipt", self.id, event.receipt_no))
+        if taken is donation:
             raise Conflict(f"捐赠编号 {event.donation_id} 已存在", code="id-exists")
-        if self.ids.taken(receipt):
+        if taken is not None:
             raise Conflict(f"收据号 {event.receipt_no} 已登记过", code="receipt-reused")
-        self.ids.add(donation)
-        self.ids.add(receipt)
         if self.keep:
             self.donations[event.donation_id] = event
         self.donated[event.restriction] = self.donated.get(event.restriction, 0) + event.amount_fen

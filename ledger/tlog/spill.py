@@ -44,9 +44,11 @@ class SpillingIds:
     def taken(self, key: IdKey) -> bool:
         if key in self._recent:
             return True
+        return self._bloom is not None and self._spilled(key)
+
+    def _spilled(self, key: IdKey) -> bool:
         bloom = self._bloom
-        if bloom is None:
-            return False
+        assert bloom is not None
         # Two Bloom positions from the key's 64-bit hash (Python's own, stable within this
         # process): its low bits and the bits above them; its top bits pick the bucket.
         h = hash(key) & _MASK64
@@ -71,6 +73,16 @@ class SpillingIds:
         self._recent.add(key)
         if len(self._recent) >= self.memory_limit:
             self._spill()
+
+    def claim(self, *keys: IdKey) -> IdKey | None:
+        recent, spilled = self._recent, self._bloom is not None
+        for key in keys:
+            if key in recent or (spilled and self._spilled(key)):
+                return key
+        recent.update(keys)
+        if len(recent) >= self.memory_limit:
+            self._spill()
+        return None
 
     def __len__(self) -> int:
         return len(self._recent) + self.spilled

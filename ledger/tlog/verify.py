@@ -25,6 +25,8 @@ import hashlib
 import hmac
 import multiprocessing
 import os
+import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Sequence
@@ -62,6 +64,7 @@ from ledger.tlog.source import LogSource
 from ledger.tlog.spill import MEMORY_LIMIT, SpillingIds
 
 BATCH_SIZE = 2000
+TAIL_BATCH = 128  # the smallest batch, near the end, so little is left in flight when the replay ends
 INLINE_BELOW = 5000  # smaller logs are checked in this process: a pool costs more to start
 MAX_FAILURES = 1000
 FREEZE_EVERY = 16  # bundles
@@ -102,7 +105,7 @@ class Report:
     seconds: float = 0.0
     main_cpu_seconds: float = 0.0
     workers: int = 0  # signature processes besides this one
-    inline_batches: int = 0  # signature batches this process checked itself while the pool was busy
+    inline_signatures: int = 0  # signatures this process checked itself (all of them without a pool)
 
     @property
     def verified(self) -> bool:
@@ -122,7 +125,7 @@ class Report:
             "complete": self.complete, "failure_count": self.failure_count,
             "failures": [f.to_json() for f in self.sorted_failures()],
             "seconds": round(self.seconds, 3), "main_cpu_seconds": round(self.main_cpu_seconds, 3),
-            "workers": self.workers, "inline_batches": self.inline_batches,
+            "workers": self.workers, "inline_signatures": self.inline_signatures,
         }
 
     def sorted_failures(self) -> list[Failure]:
@@ -162,7 +165,7 @@ def verify_log(source: LogSource, policy: Policy, *, workers: int | None = None,
         report.workers = workers if executor is None else getattr(executor, "_max_workers", workers)
         pool: Executor | None = executor
         if pool is None and workers > 0:
-            pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+            pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(start_method()))
         ids = SpillingIds(ids_in_memory)
         try:
             _Run(source, checkpoint, trusted, report, pool, batch_size,
@@ -178,6 +181,13 @@ def verify_log(source: LogSource, policy: Policy, *, workers: int | None = None,
     report.seconds = time.perf_counter() - started
     report.main_cpu_seconds = time.process_time() - cpu_started
     return report
+
+
+def start_method() -> str:
+    """How signature workers start: ``fork`` where it is the platform's norm and this process runs
+    no other thread (a forked worker starts at once with what is already imported; a spawned one
+    re-imports the program -- over half a second of CPU for the CLI), else ``spawn``."""
+    return "fork" if sys.platform == "linux" and threading.active_count() == 1 else "spawn"
 
 
 def _trusted(policy: Policy) -> Checkpoint | None:
@@ -248,9 +258,8 @@ class _Run:
         self.levels: dict[int, list[bytes]] = {}  # tile level >= 1 -> hashes of its current tile
         self.in_flight: deque[Future[list[int]]] = deque()
         self.raw_keys: dict[str, bytes] = {}
-        self._new_batch()
-
-    def _new_batch(self) -> None:
+        self.batch_limit = batch_size
+        # Signatures waiting to be checked, in log order: four parallel lists (see Batch).
         self.b_index: list[int] = []
         self.b_keys: list[bytes] = []
         self.b_messages: list[bytes] = []
@@ -275,7 +284,7 @@ class _Run:
             pass
         finally:
             gc.unfreeze()
-            self._flush()
+            self._check_here(len(self.b_index))
             self._drain(0)
         if report.complete and not hmac.compare_digest(self.tree.root(), self.checkpoint.root_hash):
             report.fail(None, "root-mismatch", "由全部记录重新计算的根哈希与检查点不符",
@@ -292,6 +301,9 @@ class _Run:
     def _bundle(self, n: int, width: int) -> None:
         first = n * TILE_WIDTH
         w = None if width == TILE_WIDTH else width
+        # Smaller batches towards the end: whatever is still in flight when the replay ends is
+        # waited for with this process idle.
+        self.batch_limit = min(self.batch_size, max(TAIL_BATCH, (self.checkpoint.size - first) // 8))
         data = self._read(entries_path(n, w), first)
         if data is None:
             raise _Stop
@@ -324,6 +336,7 @@ class _Run:
         for i, entry in enumerate(entries):
             check(first + i, entry)
         self._compare_tile(0, n, leaves)
+        self._dispatch()
 
     def _level_hash(self, tile_level: int, idx: int, h: bytes) -> None:
         hashes = self.levels.setdefault(tile_level, [])
@@ -416,28 +429,37 @@ class _Run:
         self.b_keys.append(raw)
         self.b_messages.append(statement_bytes)
         self.b_sigs.append(signature)
-        if len(self.b_index) >= self.batch_size:
-            self._flush()
 
     # --- signatures ----------------------------------------------------------------------------
 
-    def _flush(self) -> None:
-        if not self.b_index:
-            return
-        batch: Batch = (self.b_index, self.b_keys, self.b_messages, self.b_sigs)
-        self.report.signatures_checked += len(self.b_index)
-        self._new_batch()
+    def _dispatch(self) -> None:
+        """After each bundle: full batches go to the pool while a worker has room; when every
+        worker is busy, this process checks one bundle's worth itself and returns to the replay.
+        Big batches keep the pool's cost per signature low; small steps here keep both cores busy."""
         if self.pool is None:
-            self._bad(verify_batch(batch))
+            if len(self.b_index) >= self.batch_size:
+                self._check_here(len(self.b_index))
             return
-        while len(self.in_flight) >= self.max_in_flight:
-            if not self.in_flight[0].done():
-                # Every worker is busy: rather than wait, this process checks the batch itself.
-                self.report.inline_batches += 1
-                self._bad(verify_batch(batch))
+        in_flight = self.in_flight
+        while len(self.b_index) >= self.batch_limit:
+            while in_flight and in_flight[0].done():
+                self._bad(in_flight.popleft().result())
+            if len(in_flight) >= self.max_in_flight:
+                self._check_here(TILE_WIDTH)
                 return
-            self._bad(self.in_flight.popleft().result())
-        self.in_flight.append(self.pool.submit(verify_batch, batch))
+            batch = self._take(self.batch_limit)
+            in_flight.append(self.pool.submit(verify_batch, batch))
+
+    def _take(self, n: int) -> Batch:
+        batch: Batch = (self.b_index[:n], self.b_keys[:n], self.b_messages[:n], self.b_sigs[:n])
+        del self.b_index[:n], self.b_keys[:n], self.b_messages[:n], self.b_sigs[:n]
+        self.report.signatures_checked += len(batch[0])
+        return batch
+
+    def _check_here(self, n: int) -> None:
+        batch = self._take(n)
+        self.report.inline_signatures += len(batch[0])
+        self._bad(verify_batch(batch))
 
     def _drain(self, keep: int) -> None:
         while len(self.in_flight) > keep:

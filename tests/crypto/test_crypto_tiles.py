@@ -96,6 +96,34 @@ def test_entry_bundle_decode_rejects_more_than_256() -> None:
         tiles.decode_entry_bundle(b"\x00\x00" * 257)
 
 
+def _reference_decode(data: bytes) -> list[bytes] | None:
+    """The bundle format read the plainest way: None where it is malformed."""
+    entries = []
+    while data:
+        if len(data) < 2 or len(entries) == 256:
+            return None
+        length = int.from_bytes(data[:2], "big")
+        if len(data) < 2 + length:
+            return None
+        entries.append(data[2 : 2 + length])
+        data = data[2 + length :]
+    return entries
+
+
+@given(st.lists(st.binary(max_size=40), max_size=300), st.integers(0, 5), st.binary(max_size=3))
+def test_entry_bundle_decode_agrees_with_a_plain_reading(entries: list[bytes], cut: int, tail: bytes) -> None:
+    """Well-formed, truncated, or followed by garbage: the decoder returns what the plain reading
+    does, or refuses where it does."""
+    data = b"".join(len(e).to_bytes(2, "big") + e for e in entries)
+    for candidate in (data, data[: max(len(data) - cut, 0)], data + tail):
+        want = _reference_decode(candidate)
+        if want is None:
+            with pytest.raises(MalformedError):
+                tiles.decode_entry_bundle(candidate)
+        else:
+            assert tiles.decode_entry_bundle(candidate) == want
+
+
 @pytest.mark.parametrize("hashes", [[], [b"x" * 31], [b"x" * 32] * 257])
 def test_hash_tile_encode_rejects(hashes: list[bytes]) -> None:
     with pytest.raises(MalformedError):

@@ -50,6 +50,26 @@ def test_spilled_ids_answer_exactly(tmp_path: Path) -> None:
         assert os.listdir(tmp_path) == [], "the spill file is unlinked at once: nothing is left behind"
 
 
+@pytest.mark.parametrize("spill_every", [3, None])  # ids spilled to the file after every 3, and never
+def test_claim_marks_all_or_nothing(tmp_path: Path, spill_every: int | None) -> None:
+    stores = [MemoryIds()] if spill_every is None else [
+        SpillingIds(memory_limit=spill_every, bloom_bits=1024, directory=str(tmp_path))]
+    for ids in stores:
+        a, b, c = key(1), key(1, "receipt"), key(2)
+        assert ids.claim(a, b) is None
+        assert ids.taken(a) and ids.taken(b)
+        for n in range(10):  # push a and b to the file (a SpillingIds of 3)
+            ids.add(key(100 + n))
+        assert ids.claim(c, b) is b  # the first key already taken; c is not marked
+        assert not ids.taken(c)
+        assert ids.claim(a, c) is a and not ids.taken(c)
+        assert ids.claim(c) is None and ids.taken(c)
+        assert len(ids) == 13  # type: ignore[arg-type]
+        if isinstance(ids, SpillingIds):
+            assert ids.spilled >= 9  # the answers above came partly from the file
+            ids.close()
+
+
 def test_spilled_ids_keep_memory_flat(tmp_path: Path) -> None:
     def peak(n: int) -> int:
         tracemalloc.start()
