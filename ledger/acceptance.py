@@ -7,7 +7,6 @@ returned public key's signatures in a process pool instead, since that is nearly
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime, timedelta
 
 from ledger.domain.common import Body
@@ -15,7 +14,7 @@ from ledger.domain.community import Community
 from ledger.domain.errors import InvalidInput, NotAuthorised, NotFound
 from ledger.domain.members import key_id_of
 from ledger.domain.state import CommunityState, Signed, parse_body
-from ledger.signing import Statement, verify_signature
+from ledger.signing import Statement, statement_hash, verify_signature
 
 MAX_PAST = timedelta(hours=24)
 MAX_FUTURE = timedelta(minutes=5)
@@ -42,8 +41,7 @@ def accept(domain: CommunityState, statement_bytes: bytes, statement: Statement,
         body = parse_body(statement.kind, statement.body)
     if domain.community is None and not isinstance(body, Community.Founded):
         raise NotFound(f"社区 {domain.community_id} 尚未建账", code="community-not-found")
-    key = domain.keys.get(key_id)  # a member's key is filed under its own key ID
-    public_key = key.public_key if key is not None else None
+    public_key = domain.public_key_of(key_id)  # a member's key is filed under its own key ID
     if public_key is None:
         if not (isinstance(body, Community.Founded) and domain.community is None):
             raise NotAuthorised("签名密钥不属于本社区任何成员", code="unknown-key")
@@ -54,6 +52,6 @@ def accept(domain: CommunityState, statement_bytes: bytes, statement: Statement,
         verify_signature(public_key, statement_bytes, signature)
     domain.authorise(statement.kind, body, key_id, public_key, statement.at)
     signed = Signed(domain.size, statement.kind, body, key_id, statement.at,
-                    hashlib.sha256(statement_bytes).digest())  # = signing.statement_hash
+                    statement_hash(statement_bytes))
     domain.apply(signed)
     return public_key, signed

@@ -293,8 +293,7 @@ class CommunityState:
     def _donation_recorded(self, s: Signed) -> None:
         b = s.body
         assert isinstance(b, Fund.DonationRecorded)
-        fund = self.funds.get(b.fund_id)  # the commonest record: one call fewer than _fund()
-        (fund or self._fund(b.fund_id)).record_donation(b)
+        self._fund(b.fund_id).record_donation(b)
 
     def _grant_made(self, s: Signed) -> None:
         b = s.body
