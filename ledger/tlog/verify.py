@@ -144,7 +144,7 @@ def verify_log(source: LogSource, policy: Policy, *, workers: int | None = None,
                batch_size: int = BATCH_SIZE, executor: Executor | None = None,
                ids_in_memory: int = MEMORY_LIMIT) -> Report:
     """Verifies the log at ``source``. ``workers``: signature processes besides this one, which
-    also checks a batch whenever every worker is busy (0 = this process alone; None = one per core
+    also checks signatures whenever every worker is busy (0 = this process alone; None = one per core
     but one, or this process alone for small logs). An ``executor`` given is used and not shut down.
     ``ids_in_memory``: record ids kept in memory before older ones move to a temporary file."""
     started, cpu_started = time.perf_counter(), time.process_time()
@@ -285,7 +285,7 @@ class _Run:
         finally:
             gc.unfreeze()
             self._check_here(len(self.b_index))
-            self._drain(0)
+            self._drain()
         if report.complete and not hmac.compare_digest(self.tree.root(), self.checkpoint.root_hash):
             report.fail(None, "root-mismatch", "由全部记录重新计算的根哈希与检查点不符",
                         "the root hash recomputed from the entries differs from the checkpoint's")
@@ -461,8 +461,8 @@ class _Run:
         self.report.inline_signatures += len(batch[0])
         self._bad(verify_batch(batch))
 
-    def _drain(self, keep: int) -> None:
-        while len(self.in_flight) > keep:
+    def _drain(self) -> None:
+        while self.in_flight:
             self._bad(self.in_flight.popleft().result())
 
     def _bad(self, indices: Sequence[int]) -> None:
