@@ -229,6 +229,8 @@ def verify(target: Annotated[str, typer.Argument(help="导出的日志目录，�
         report = verify_log(source, Policy(log_verifier, witnesses, quorum, trusted_text), workers=workers)
     except (CannotVerify, SourceError) as exc:
         fail(f"无法核验 (could not verify)：{exc}", 2)
+    except Exception as exc:  # a fault of the verifier itself is "could not run", never "failed"
+        fail(f"核验程序出错，未能完成核验 (internal error, not verified)：{type(exc).__name__}: {exc}", 2)
     if as_json:
         sys.stdout.write(json.dumps(report.to_json(), ensure_ascii=False, indent=2) + "\n")
     else:

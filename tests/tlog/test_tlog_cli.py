@@ -90,6 +90,17 @@ def test_cli_verify_cannot_run_is_exit_2(audited: Built, tmp_path: Path) -> None
     assert sunlight("verify", str(tmp_path), "--key", audited.vkey, "--witness", w)[0] == 2
 
 
+def test_cli_verify_internal_error_is_exit_2_not_1(audited: Built, exported: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Exit 1 promises the log failed verification: a fault of the verifier must not say that."""
+    def broken(batch: object) -> list[int]:
+        raise RuntimeError("simulated fault")
+
+    monkeypatch.setattr("ledger.tlog.verify.verify_batch", broken)
+    code, output = sunlight("verify", str(exported), "--key", audited.vkey)
+    assert code == 2 and "internal error" in output and "simulated fault" in output
+
+
 def test_cli_receipt_roundtrip(audited: Built, tmp_path: Path) -> None:
     receipt = tmp_path / "r.tlog-proof"
     code, output = sunlight("log", "proof", "150", "-c", audited.community, "--db", audited.db_url,
