@@ -72,7 +72,7 @@ def find_personal_data(text: str) -> str | None:
 
 
 # Either of the above, in one search that rules out nearly all text at once.
-_SUSPECT = re.compile(r"[\x00-\x08\x0b-\x1f]|[0-9](?:[ -]?[0-9]){10}")
+_SUSPECT = re.compile(f"{_CONTROL.pattern}|{_LONG_NUMBER.pattern}")
 
 
 def _public_text(value: str) -> str:
