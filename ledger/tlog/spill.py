@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import tempfile
 from array import array
-from collections import defaultdict
 from typing import BinaryIO
 
 from ledger.domain.ids import IdKey
@@ -96,21 +95,20 @@ class SpillingIds:
         bloom, mask, shift = self._bloom, self._mask, self._shift
         assert bloom is not None
         top = 64 - BUCKET_BITS
-        buckets: defaultdict[int, list[bytes]] = defaultdict(list)
+        buckets: list[list[IdKey]] = [[] for _ in range(1 << BUCKET_BITS)]
         for key in self._recent:
             h = hash(key) & _MASK64
             a, b = h & mask, (h >> shift) & mask
             bloom[a >> 3] |= 1 << (a & 7)
             bloom[b >> 3] |= 1 << (b & 7)
-            buckets[h >> top].append(_encode(key))
+            buckets[h >> top].append(key)
         f = self._file
         offsets = array("Q", [0] * ((1 << BUCKET_BITS) + 1))
         position = f.seek(0, os.SEEK_END)
-        for bucket in range(1 << BUCKET_BITS):
+        for bucket, keys in enumerate(buckets):
             offsets[bucket] = position
-            rows = buckets.get(bucket)
-            if rows:
-                position += f.write(b"\n".join(rows) + b"\n")
+            if keys:
+                position += f.write(_encode_bucket(keys))
         offsets[1 << BUCKET_BITS] = position
         f.flush()
         self._runs.append(offsets)
@@ -131,6 +129,16 @@ class SpillingIds:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _encode_bucket(keys: list[IdKey]) -> bytes:
+    """The lines of ``keys``, each as :func:`_encode` writes it: joined in one go, which is right
+    unless a part holds a separator or a newline -- counted once for the whole bucket."""
+    text = "\n".join(["\x1f".join(key) for key in keys]) + "\n"
+    if (text.count("\x1f") == 2 * len(keys) and text.count("\n") == len(keys)
+            and "\x1e" not in text):
+        return text.encode()
+    return b"".join(_encode(key) + b"\n" for key in keys)
 
 
 def _encode(key: IdKey) -> bytes:
