@@ -1,7 +1,9 @@
 """Where the verifier reads a published log from: an exported directory or an HTTP(S) prefix.
 
-Both read one resource at a time (``checkpoint``, ``tile/...``), so nothing is held beyond the
-tile being checked.
+The verifier reads one resource at a time (``checkpoint``, ``tile/...``) and tells the source
+which ones it will want next (:meth:`LogSource.prefetch`). A directory ignores the hint; an HTTP
+source fetches a bounded number of them in background threads, so a log published on a distant
+server is not verified at one round trip per tile -- and nothing is held beyond that window.
 """
 
 from __future__ import annotations
@@ -9,10 +11,13 @@ from __future__ import annotations
 import gzip
 import urllib.error
 import urllib.request
+from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Protocol
 
 TIMEOUT = 60.0
+READ_AHEAD = 8  # concurrent background fetches of an HTTP source (and twice that many held)
 
 
 class SourceError(Exception):
@@ -24,6 +29,14 @@ class LogSource(Protocol):
 
     def read(self, path: str) -> bytes | None:
         """The resource's bytes, or None if it does not exist."""
+        ...
+
+    def prefetch(self, paths: Iterable[str]) -> None:
+        """A hint: these will be read soon, in this order. Errors surface at :meth:`read`."""
+        ...
+
+    def close(self) -> None:
+        """Stops fetching ahead and drops what was fetched; the source stays usable."""
         ...
 
 
@@ -44,15 +57,45 @@ class DirectorySource:
         except OSError as exc:
             raise SourceError(f"cannot read {self.root / path}: {exc}") from None
 
+    def prefetch(self, paths: Iterable[str]) -> None:
+        pass  # the page cache reads ahead for a directory
+
+    def close(self) -> None:
+        pass
+
 
 class HttpSource:
-    def __init__(self, prefix: str) -> None:
+    def __init__(self, prefix: str, read_ahead: int = READ_AHEAD) -> None:
         self.prefix = prefix.rstrip("/") + "/"
+        self.read_ahead = read_ahead
+        self._fetcher: ThreadPoolExecutor | None = None
+        self._pending: dict[str, Future[bytes | None]] = {}
 
     def describe(self) -> str:
         return self.prefix
 
     def read(self, path: str) -> bytes | None:
+        pending = self._pending.pop(path, None)
+        return self._get(path) if pending is None else pending.result()
+
+    def prefetch(self, paths: Iterable[str]) -> None:
+        if self.read_ahead <= 0:
+            return
+        if self._fetcher is None:
+            self._fetcher = ThreadPoolExecutor(self.read_ahead, thread_name_prefix="sunlight-fetch")
+        for path in paths:
+            if len(self._pending) >= 2 * self.read_ahead:
+                break
+            if path not in self._pending:
+                self._pending[path] = self._fetcher.submit(self._get, path)
+
+    def close(self) -> None:
+        if self._fetcher is not None:
+            self._fetcher.shutdown(wait=True, cancel_futures=True)
+            self._fetcher = None
+        self._pending.clear()
+
+    def _get(self, path: str) -> bytes | None:
         request = urllib.request.Request(self.prefix + path, headers={
             "Accept-Encoding": "gzip, identity", "User-Agent": "sunlight-verify"})
         try:
@@ -62,6 +105,7 @@ class HttpSource:
                     data = gzip.decompress(data)
                 return data
         except urllib.error.HTTPError as exc:
+            exc.close()  # it holds the response and its socket
             if exc.code in (404, 410):
                 return None
             raise SourceError(f"GET {self.prefix + path}: HTTP {exc.code}") from None

@@ -64,6 +64,7 @@ from ledger.tlog.source import LogSource
 from ledger.tlog.spill import MEMORY_LIMIT, SpillingIds
 
 BATCH_SIZE = 2000
+READ_AHEAD_BUNDLES = 8  # tell the source which bundles (and their tiles) come next
 TAIL_BATCH = 128  # the smallest batch, near the end, so little is left in flight when the replay ends
 INLINE_BELOW = 5000  # smaller logs are checked in this process: a pool costs more to start
 MAX_FAILURES = 1000
@@ -165,7 +166,12 @@ def verify_log(source: LogSource, policy: Policy, *, workers: int | None = None,
         report.workers = workers if executor is None else getattr(executor, "_max_workers", workers)
         pool: Executor | None = executor
         if pool is None and workers > 0:
-            pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(start_method()))
+            method = start_method()
+            pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method))
+            if method == "fork":
+                # Fork the workers now, before the source starts a thread to read ahead: a forked
+                # pool starts them all at its first task, and forking beside threads is unsafe.
+                pool.submit(int).result()
         ids = SpillingIds(ids_in_memory)
         try:
             _Run(source, checkpoint, trusted, report, pool, batch_size,
@@ -175,6 +181,7 @@ def verify_log(source: LogSource, policy: Policy, *, workers: int | None = None,
         except OSError as exc:  # the spill file of record ids (sources raise SourceError)
             raise CannotVerify(f"无法写入临时文件（磁盘已满？可用 TMPDIR 指定别处）：{exc}") from None
         finally:
+            source.close()
             ids.close()
             if pool is not None and executor is None:
                 pool.shutdown(wait=True, cancel_futures=True)
@@ -304,6 +311,7 @@ class _Run:
         # Smaller batches towards the end: whatever is still in flight when the replay ends is
         # waited for with this process idle.
         self.batch_limit = min(self.batch_size, max(TAIL_BATCH, (self.checkpoint.size - first) // 8))
+        self.source.prefetch(self._paths_after(n))
         data = self._read(entries_path(n, w), first)
         if data is None:
             raise _Stop
@@ -337,6 +345,14 @@ class _Run:
             check(first + i, entry)
         self._compare_tile(0, n, leaves)
         self._dispatch()
+
+    def _paths_after(self, n: int) -> list[str]:
+        """The entry bundles and level-0 tiles of the next few bundles after ``n``."""
+        size, paths = self.checkpoint.size, []
+        for m in range(n + 1, min(n + 1 + READ_AHEAD_BUNDLES, (size + TILE_WIDTH - 1) // TILE_WIDTH)):
+            width = min(TILE_WIDTH, size - m * TILE_WIDTH)
+            paths += [entries_path(m, None if width == TILE_WIDTH else width), tile_path(0, m, width)]
+        return paths
 
     def _level_hash(self, tile_level: int, idx: int, h: bytes) -> None:
         hashes = self.levels.setdefault(tile_level, [])

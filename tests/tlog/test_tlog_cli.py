@@ -6,8 +6,10 @@ import functools
 import http.server
 import json
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from typer.testing import CliRunner
@@ -15,8 +17,8 @@ from typer.testing import CliRunner
 import ledger.cli.log  # noqa: F401  (registers the commands)
 from ledger.cli.common import app
 from ledger.crypto.note import Verifier
-from ledger.tlog.source import HttpSource
-from ledger.tlog.verify import Policy, verify_log
+from ledger.tlog.source import HttpSource, SourceError
+from ledger.tlog.verify import Policy, Report, verify_log
 from tests.tlog.conftest import Built
 from tests.tlog.logbuild import altered, write_log
 
@@ -139,3 +141,81 @@ def test_verify_over_http(audited: Built, served: str) -> None:
     code, output = sunlight("verify", served, "--key", audited.vkey)
     assert code == 0, output
 
+
+
+class _Slow(_Quiet):
+    """A distant server: every response takes a while; counts requests in flight; can fail paths."""
+
+    delay = 0.05
+    lock = threading.Lock()
+    in_flight = 0
+    most_in_flight = 0
+    failing: ClassVar[dict[str, int]] = {}  # path -> HTTP status (each server gets its own)
+    requested: ClassVar[list[str]] = []
+
+    def do_GET(self) -> None:
+        cls = type(self)
+        with cls.lock:
+            cls.requested.append(self.path.lstrip("/"))
+            cls.in_flight += 1
+            cls.most_in_flight = max(cls.most_in_flight, cls.in_flight)
+        try:
+            time.sleep(cls.delay)
+            status = cls.failing.get(self.path.lstrip("/"))
+            if status is None:
+                super().do_GET()
+            else:
+                self.send_error(status)
+        finally:
+            with cls.lock:
+                cls.in_flight -= 1
+
+
+@pytest.fixture
+def slow_server(exported: Path) -> Iterator[tuple[str, type[_Slow]]]:
+    handler_class = type("Handler", (_Slow,), {"in_flight": 0, "most_in_flight": 0, "failing": {},
+                                                    "requested": []})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                             functools.partial(handler_class, directory=str(exported)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/", handler_class
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_http_source_reads_ahead_within_a_bound(audited: Built,
+                                                slow_server: tuple[str, type[_Slow]]) -> None:
+    url, handler = slow_server
+    source = HttpSource(url, read_ahead=3)
+    report = verify_log(source, Policy(Verifier.from_key_string(audited.vkey)), workers=0)
+    assert report.verified and report.entries_checked == 292
+    assert 1 < handler.most_in_flight <= 3 + 1  # the next bundle and its tile came together
+    ahead = list(handler.requested)
+    handler.requested.clear()
+    verify_log(HttpSource(url, read_ahead=0), Policy(Verifier.from_key_string(audited.vkey)), workers=0)
+    assert sorted(ahead) == sorted(handler.requested), "read ahead exactly what is read, each once"
+    assert not source._pending  # verify_log stopped reading ahead when it finished
+    source.prefetch(["checkpoint"] * 10 + [f"missing-{i}" for i in range(10)])
+    assert len(source._pending) == 2 * 3  # held: at most twice the threads
+    assert source.read("missing-0") is None and source.read("checkpoint") is not None
+    source.close()
+
+
+def test_http_read_ahead_failures_surface_where_they_are_read(audited: Built, exported: Path,
+                                                              slow_server: tuple[str, type[_Slow]]) -> None:
+    url, handler = slow_server
+    handler.failing["tile/entries/001.p/36"] = 404
+    report = verify_log(HttpSource(url), Policy(Verifier.from_key_string(audited.vkey)), workers=0)
+    assert problems_of(report) == [(256, "tile-missing")] and not report.complete
+    handler.failing["tile/entries/001.p/36"] = 500
+    with pytest.raises(SourceError, match="HTTP 500"):
+        verify_log(HttpSource(url), Policy(Verifier.from_key_string(audited.vkey)), workers=0)
+    code, output = sunlight("verify", url, "--key", audited.vkey)
+    assert code == 2 and "HTTP 500" in output
+
+
+def problems_of(report: Report) -> list[tuple[int | None, str]]:
+    return [(f.index, f.code) for f in report.sorted_failures()]
