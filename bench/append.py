@@ -105,9 +105,16 @@ def bench(tmp: Path, n: int, batch: int, rounds: int) -> tuple[list[Result], int
             raw.execute("COMMIT")
 
     for r in range(rounds):
-        timed(rates["signed1"], per, lambda r=r: [c.app.submit(s) for s in singles[r]] and None)
-        timed(rates["signedN"], per, lambda r=r: [c.app.submit_batch(batches[r][i:i + batch])
-                                                  for i in range(0, per, batch)] and None)
+        def signed_single(r: int = r) -> None:
+            for s in singles[r]:
+                c.app.submit(s)
+
+        def signed_batches(r: int = r) -> None:
+            for i in range(0, per, batch):
+                c.app.submit_batch(batches[r][i:i + batch])
+
+        timed(rates["signed1"], per, signed_single)
+        timed(rates["signedN"], per, signed_batches)
         timed(rates["es1"], per, es_single)
         timed(rates["esN"], per, es_batch)
         timed(rates["raw1"], per, raw_single)
