@@ -165,15 +165,15 @@ def verify_log(source: LogSource, policy: Policy, *, workers: int | None = None,
             workers = 0 if checkpoint.size < INLINE_BELOW else max((os.cpu_count() or 1) - 1, 1)
         report.workers = workers if executor is None else getattr(executor, "_max_workers", workers)
         pool: Executor | None = executor
+        method = start_method()
         if pool is None and workers > 0:
-            method = start_method()
             pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method))
-            if method == "fork":
+        ids = SpillingIds(ids_in_memory)
+        try:
+            if pool is not None and executor is None and method == "fork":
                 # Fork the workers now, before the source starts a thread to read ahead: a forked
                 # pool starts them all at its first task, and forking beside threads is unsafe.
                 pool.submit(int).result()
-        ids = SpillingIds(ids_in_memory)
-        try:
             _Run(source, checkpoint, trusted, report, pool, batch_size,
                  max_in_flight=2 * max(report.workers, 1), ids=ids).run()
         except BrokenProcessPool:
