@@ -3,6 +3,7 @@
     .venv/bin/python bench/verify.py                  # 100,000 entries
     .venv/bin/python bench/verify.py --million        # 1,000,000 entries
     .venv/bin/python bench/verify.py --entries 20000  # any size
+    .venv/bin/python bench/verify.py --http-delay 20  # over HTTP, each response 20 ms late
 
 The log is generated once through the real application (bulk ``submit_batch`` of 1,000 signed
 donations at a time on SQLite), exported as tiles, and cached under ``bench/out/`` so reruns only
@@ -14,6 +15,8 @@ Goal: verified entries/s >= 0.85 x (raw one-core Ed25519 verifications/s x cores
 The generated log opens a new micro-fund every 100 entries (many small appeals, as a community
 runs them); each donation brings two ids the uniqueness rules must remember (donation id and
 receipt number), so a million entries exercise the verifier's spill of ids to disk.
+With ``--http-delay MS`` the log is served over HTTP by another process that answers every request
+MS milliseconds late (a distant server), and verified with and without reading ahead.
 Peak memory is the child's own high-water mark (``VmHWM``; not ``ru_maxrss``, which on Linux
 carries over the peak of the bench process that started it -- the one that generated the log):
 compare 100,000 and 1,000,000.
@@ -174,14 +177,15 @@ def peak_kib() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
-def verify_child(tiles: str, key: str, workers: int | None, batch: int) -> None:
+def verify_child(target: str, key: str, workers: int | None, batch: int, read_ahead: int | None) -> None:
     """Runs in a child process: verifies and prints a JSON line with its own figures."""
     from ledger.crypto.note import Verifier
-    from ledger.tlog.source import DirectorySource
+    from ledger.tlog.source import READ_AHEAD, DirectorySource, HttpSource, LogSource
     from ledger.tlog.verify import Policy, verify_log
 
-    report = verify_log(DirectorySource(Path(tiles)), Policy(Verifier.from_key_string(key)),
-                        workers=workers, batch_size=batch)
+    source: LogSource = DirectorySource(Path(target)) if not target.startswith("http") else \
+        HttpSource(target, READ_AHEAD if read_ahead is None else read_ahead)
+    report = verify_log(source, Policy(Verifier.from_key_string(key)), workers=workers, batch_size=batch)
     self_kib = peak_kib()
     children_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     children_cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -194,6 +198,48 @@ def verify_child(tiles: str, key: str, workers: int | None, batch: int) -> None:
         "self_kib": self_kib, "children_kib": children_kib}))
 
 
+def serve_child(tiles: str, delay_ms: float) -> None:
+    """Runs in a child process: serves ``tiles`` on a free port (printed), each answer late."""
+    import functools
+    import http.server
+
+    class Late(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            time.sleep(delay_ms / 1000)
+            super().do_GET()
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Late, directory=tiles))
+    print(server.server_address[1], flush=True)
+    server.serve_forever()
+
+
+def over_http(tiles: Path, key: str, delay_ms: float, extra: list[str]) -> None:
+    """Verification of the log served with ``delay_ms`` per response: read ahead, and not."""
+    server = subprocess.Popen([sys.executable, __file__, "--serve-child", str(tiles), str(delay_ms)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout is not None
+        url = f"http://127.0.0.1:{server.stdout.readline().strip()}/"
+        print(f"served at {url}, every response {delay_ms:g} ms late")
+        rates = {}
+        for read_ahead in (None, 0):
+            out = subprocess.run([sys.executable, __file__, "--verify-child", url, key, *extra,
+                                  *([] if read_ahead is None else ["--read-ahead", str(read_ahead)])],
+                                 check=True, capture_output=True, text=True)
+            child = json.loads(out.stdout.strip().splitlines()[-1])
+            rates[read_ahead] = child["size"] / child["seconds"]
+            label = "reading ahead (default)" if read_ahead is None else "one request at a time"
+            print(f"  {label:26s} {rates[read_ahead]:,.0f} entries/s ({child['seconds']:.1f} s, "
+                  f"verified={child['verified']})")
+        print(f"  reading ahead is {rates[None] / rates[0]:.1f}x faster")
+    finally:
+        server.terminate()
+        server.wait()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--entries", type=int, default=100_000)
@@ -203,10 +249,17 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=2000, help="signatures per worker task")
     parser.add_argument("--rounds", type=int, default=None,
                         help="baseline + verification rounds (default 3; 1 with --million)")
-    parser.add_argument("--verify-child", nargs=2, metavar=("TILES", "KEY"), help=argparse.SUPPRESS)
+    parser.add_argument("--http-delay", type=float, metavar="MS",
+                        help="verify over HTTP, each response MS milliseconds late, with and without read-ahead")
+    parser.add_argument("--read-ahead", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--verify-child", nargs=2, metavar=("TARGET", "KEY"), help=argparse.SUPPRESS)
+    parser.add_argument("--serve-child", nargs=2, metavar=("TILES", "MS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.verify_child:
-        verify_child(args.verify_child[0], args.verify_child[1], args.workers, args.batch)
+        verify_child(args.verify_child[0], args.verify_child[1], args.workers, args.batch, args.read_ahead)
+        return
+    if args.serve_child:
+        serve_child(args.serve_child[0], float(args.serve_child[1]))
         return
     entries = 1_000_000 if args.million else args.entries
     if args.rounds is None:
@@ -219,6 +272,9 @@ def main() -> None:
     tiles = directory / "tiles"
 
     workers = [] if args.workers is None else ["--workers", str(args.workers)]
+    if args.http_delay is not None:
+        over_http(tiles, key, args.http_delay, [*workers, "--batch", str(args.batch)])
+        return
     ratios = []
     for round_ in range(1, args.rounds + 1):
         # The machine is shared and its speed drifts: each round measures its own baseline
