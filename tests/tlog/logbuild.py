@@ -28,6 +28,7 @@ from ledger.crypto.tiles import (
 )
 from ledger.persistence import logs_table
 from ledger.signing import MemberKey, Statement, canonical, encode_entry, parse_time
+from ledger.tlog.verify import Report
 from tests.committee import Committee
 
 FUND_DONATIONS = 280
@@ -123,3 +124,6 @@ def accepted_at(entry: bytes) -> datetime:
     return parse_time(orjson.loads(entry)["accepted_at"], "accepted_at")
 
 
+def problems(report: Report) -> list[tuple[int | None, str]]:
+    """What a verification found, in order: ``(entry index, code)``."""
+    return [(f.index, f.code) for f in report.sorted_failures()]

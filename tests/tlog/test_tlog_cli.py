@@ -18,9 +18,9 @@ import ledger.cli.log  # noqa: F401  (registers the commands)
 from ledger.cli.common import app
 from ledger.crypto.note import Verifier
 from ledger.tlog.source import HttpSource, SourceError
-from ledger.tlog.verify import Policy, Report, verify_log
+from ledger.tlog.verify import Policy, verify_log
 from tests.tlog.conftest import Built
-from tests.tlog.logbuild import altered, write_log
+from tests.tlog.logbuild import altered, problems, write_log
 
 runner = CliRunner()
 
@@ -209,13 +209,9 @@ def test_http_read_ahead_failures_surface_where_they_are_read(audited: Built, ex
     url, handler = slow_server
     handler.failing["tile/entries/001.p/36"] = 404
     report = verify_log(HttpSource(url), Policy(Verifier.from_key_string(audited.vkey)), workers=0)
-    assert problems_of(report) == [(256, "tile-missing")] and not report.complete
+    assert problems(report) == [(256, "tile-missing")] and not report.complete
     handler.failing["tile/entries/001.p/36"] = 500
     with pytest.raises(SourceError, match="HTTP 500"):
         verify_log(HttpSource(url), Policy(Verifier.from_key_string(audited.vkey)), workers=0)
     code, output = sunlight("verify", url, "--key", audited.vkey)
     assert code == 2 and "HTTP 500" in output
-
-
-def problems_of(report: Report) -> list[tuple[int | None, str]]:
-    return [(f.index, f.code) for f in report.sorted_failures()]

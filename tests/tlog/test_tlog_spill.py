@@ -24,7 +24,7 @@ from ledger.tlog.source import DirectorySource
 from ledger.tlog.spill import SpillingIds, _encode, _encode_bucket
 from ledger.tlog.verify import CannotVerify, Policy, Report, verify_log
 from tests.tlog.conftest import Built
-from tests.tlog.logbuild import accepted_at, fields, forged, write_log
+from tests.tlog.logbuild import accepted_at, fields, forged, problems, write_log
 
 
 def key(n: int, what: str = "donation") -> tuple[str, str, str]:
@@ -123,7 +123,7 @@ def test_a_reused_id_is_found_after_it_spilled(audited: Built, tmp_path: Path) -
     n = len(audited.entries)
     for limit in (4, 1_000_000):  # spilled to disk after every 4 ids, and all in memory
         report = run(tmp_path, audited, limit)
-        assert [(f.index, f.code) for f in report.sorted_failures()] == [
+        assert problems(report) == [
             (n, "id-exists"), (n + 1, "receipt-reused")], limit
 
 
@@ -139,7 +139,7 @@ def test_a_replayed_statement_is_refused_inside_and_outside_the_window(audited: 
     inside = replayed(last, accepted_at(last) + timedelta(minutes=1))
     write_log(tmp_path / "in", [*audited.entries, inside], audited.signer)
     n = len(audited.entries)
-    assert [(f.index, f.code) for f in run(tmp_path / "in", audited, 4).sorted_failures()] == [
+    assert problems(run(tmp_path / "in", audited, 4)) == [
         (n, "duplicate-statement")]
     # A day later the hash has left the duplicate check; the time window refuses the replay.
     late = accepted_at(last) + MAX_PAST + timedelta(hours=1)
@@ -149,7 +149,7 @@ def test_a_replayed_statement_is_refused_inside_and_outside_the_window(audited: 
                         "body": "第二天登记的一条公开事项"})
     outside = replayed(last, accepted_at(filler) + timedelta(minutes=1))
     write_log(tmp_path / "out", [*audited.entries, filler, outside], audited.signer)
-    assert [(f.index, f.code) for f in run(tmp_path / "out", audited, 4).sorted_failures()] == [
+    assert problems(run(tmp_path / "out", audited, 4)) == [
         (n + 1, "stale-statement")]
 
 

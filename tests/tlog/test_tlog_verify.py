@@ -19,15 +19,11 @@ from ledger.tlog.export import export_tiles
 from ledger.tlog.source import DirectorySource
 from ledger.tlog.verify import CannotVerify, Policy, Report, start_method, verify_log
 from tests.tlog.conftest import Built
-from tests.tlog.logbuild import accepted_at, altered, fields, forged, with_signature, write_log
+from tests.tlog.logbuild import accepted_at, altered, fields, forged, problems, with_signature, write_log
 
 
 def run(out: Path, built: Built, **policy: object) -> Report:
     return verify_log(DirectorySource(out), Policy(Verifier.from_key_string(built.vkey), **policy))  # type: ignore[arg-type]
-
-
-def problems(report: Report) -> list[tuple[int | None, str]]:
-    return [(f.index, f.code) for f in report.sorted_failures()]
 
 
 def index_of(built: Built, kind: str, n: int = 0) -> int:
