@@ -36,6 +36,7 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 # Run as a script, bench/ would come first on sys.path, and bench/http.py would shadow the stdlib.
@@ -216,6 +217,14 @@ def serve_child(tiles: str, delay_ms: float) -> None:
     server.serve_forever()
 
 
+def run_verify_child(target: str, key: str, extra: list[str]) -> dict[str, Any]:
+    """Verifies ``target`` in a child process (see :func:`verify_child`); returns its figures."""
+    out = subprocess.run([sys.executable, __file__, "--verify-child", target, key, *extra],
+                         check=True, capture_output=True, text=True)
+    figures: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return figures
+
+
 def over_http(tiles: Path, key: str, delay_ms: float, extra: list[str]) -> None:
     """Verification of the log served with ``delay_ms`` per response: read ahead, and not."""
     server = subprocess.Popen([sys.executable, __file__, "--serve-child", str(tiles), str(delay_ms)],
@@ -226,10 +235,8 @@ def over_http(tiles: Path, key: str, delay_ms: float, extra: list[str]) -> None:
         print(f"served at {url}, every response {delay_ms:g} ms late")
         rates = {}
         for read_ahead in (None, 0):
-            out = subprocess.run([sys.executable, __file__, "--verify-child", url, key, *extra,
-                                  *([] if read_ahead is None else ["--read-ahead", str(read_ahead)])],
-                                 check=True, capture_output=True, text=True)
-            child = json.loads(out.stdout.strip().splitlines()[-1])
+            child = run_verify_child(url, key, [*extra, *([] if read_ahead is None else
+                                                          ["--read-ahead", str(read_ahead)])])
             rates[read_ahead] = child["size"] / child["seconds"]
             label = "reading ahead (default)" if read_ahead is None else "one request at a time"
             print(f"  {label:26s} {rates[read_ahead]:,.0f} entries/s ({child['seconds']:.1f} s, "
@@ -280,10 +287,7 @@ def main() -> None:
         # The machine is shared and its speed drifts: each round measures its own baseline
         # right before the verification it is compared with.
         raw, count = raw_rate(tiles, entries)
-        out = subprocess.run([sys.executable, __file__, "--verify-child", str(tiles), key, *workers,
-                              "--batch", str(args.batch)],
-                             check=True, capture_output=True, text=True)
-        child = json.loads(out.stdout.strip().splitlines()[-1])
+        child = run_verify_child(str(tiles), key, [*workers, "--batch", str(args.batch)])
         rate = child["size"] / child["seconds"]
         cores = child["cores"]
         ratios.append(rate / (raw * cores))
