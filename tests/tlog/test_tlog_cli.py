@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import datetime
 import functools
 import http.server
+import ipaddress
 import json
+import ssl
 import threading
 import time
 from collections.abc import Iterator
@@ -122,17 +126,25 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.fixture
-def served(exported: Path) -> Iterator[str]:
-    handler = functools.partial(_Quiet, directory=str(exported))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+@contextlib.contextmanager
+def _serving(directory: Path, handler: type[http.server.SimpleHTTPRequestHandler],
+             tls: ssl.SSLContext | None = None) -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(directory)))
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
+        yield f"{'http' if tls is None else 'https'}://127.0.0.1:{server.server_address[1]}/"
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture
+def served(exported: Path) -> Iterator[str]:
+    with _serving(exported, _Quiet) as url:
+        yield url
 
 
 def test_verify_over_http(audited: Built, served: str) -> None:
@@ -175,15 +187,8 @@ class _Slow(_Quiet):
 def slow_server(exported: Path) -> Iterator[tuple[str, type[_Slow]]]:
     handler_class = type("Handler", (_Slow,), {"in_flight": 0, "most_in_flight": 0, "failing": {},
                                                     "requested": []})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
-                                             functools.partial(handler_class, directory=str(exported)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/", handler_class
-    finally:
-        server.shutdown()
-        server.server_close()
+    with _serving(exported, handler_class) as url:
+        yield url, handler_class
 
 
 def test_http_source_reads_ahead_within_a_bound(audited: Built,
@@ -215,3 +220,68 @@ def test_http_read_ahead_failures_surface_where_they_are_read(audited: Built, ex
         verify_log(HttpSource(url), Policy(Verifier.from_key_string(audited.vkey)), workers=0)
     code, output = sunlight("verify", url, "--key", audited.vkey)
     assert code == 2 and "HTTP 500" in output
+
+
+class _KeepAlive(_Quiet):
+    """An HTTP/1.1 server that keeps connections open and counts them (and the requests)."""
+
+    protocol_version = "HTTP/1.1"
+    lock = threading.Lock()
+    connections = 0
+    requests = 0
+
+    def setup(self) -> None:
+        super().setup()
+        with self.lock:
+            type(self).connections += 1
+
+    def do_GET(self) -> None:
+        with self.lock:
+            type(self).requests += 1
+        super().do_GET()
+
+
+def _self_signed(directory: Path) -> tuple[Path, ssl.SSLContext]:
+    """A certificate for 127.0.0.1 that no system trusts, and a server context serving it."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sunlight test log")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    cert_file, key_file = directory / "cert.pem", directory / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    return cert_file, context
+
+
+@pytest.mark.parametrize("tls", [False, True], ids=["http", "https"])
+def test_http_source_keeps_connections_alive(audited: Built, exported: Path, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch, tls: bool) -> None:
+    """A whole log over a handful of connections (TLS handshakes), not one per tile; over HTTPS
+    the server's certificate is checked against the system's store (here: SSL_CERT_FILE)."""
+    handler = type("Handler", (_KeepAlive,), {"connections": 0, "requests": 0})
+    cert_file, context = _self_signed(tmp_path) if tls else (None, None)
+    with _serving(exported, handler, context) as url:
+        if cert_file is not None:
+            code, output = sunlight("verify", url, "--key", audited.vkey)
+            assert code == 2 and "CERTIFICATE_VERIFY_FAILED" in output, output  # not trusted yet
+            handler.connections = handler.requests = 0
+            monkeypatch.setenv("SSL_CERT_FILE", str(cert_file))
+        report = verify_log(HttpSource(url, read_ahead=3), Policy(Verifier.from_key_string(audited.vkey)),
+                            workers=0)
+    assert report.verified and report.entries_checked == 292
+    assert handler.requests >= 6  # checkpoint, 2 bundles, 2 level-0 tiles, 1 level-1 tile
+    assert 1 <= handler.connections <= 3 + 1 < handler.requests
