@@ -10,6 +10,7 @@ import base64
 import binascii
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -205,6 +206,33 @@ def witness_serve(key: Annotated[Path, typer.Option("--key", help="见证人私�
 # --- the auditor -----------------------------------------------------------------------------
 
 
+class _Progress:
+    """One self-rewriting line on stderr, at most twice a second, then the final count."""
+
+    def __init__(self, interval: float = 0.5) -> None:
+        self.interval = interval
+        self.started = time.monotonic()
+        self.shown = -interval
+        self.width = 0
+
+    def __call__(self, done: int, size: int) -> None:
+        now = time.monotonic()
+        final = done >= size
+        if not final and now - self.shown < self.interval:
+            return
+        self.shown = now
+        elapsed = max(now - self.started, 1e-9)
+        percent = 100 * done // size if size else 100
+        line = (f"核验中 verifying: {done:,} / {size:,} 条记录 entries ({percent}%)，"
+                f"{done / elapsed:,.0f} 条/秒 entries/s")
+        self.width = max(self.width, len(line))
+        try:
+            sys.stderr.write(f"\r{line.ljust(self.width)}" + ("\n" if final else ""))
+            sys.stderr.flush()
+        except (OSError, ValueError):  # stderr closed or gone: progress is only a courtesy
+            pass
+
+
 @app.command("verify")
 def verify(target: Annotated[str, typer.Argument(help="导出的日志目录，或已发布日志的 http(s):// 地址前缀")],
            key: Annotated[str, typer.Option("--key", help=KeyHelp)],
@@ -212,7 +240,9 @@ def verify(target: Annotated[str, typer.Argument(help="导出的日志目录，�
            witness: WitnessKeys = None, quorum: QuorumOpt = None,
            as_json: Annotated[bool, typer.Option("--json", help="输出 JSON（供程序读取）")] = False,
            workers: Annotated[int | None, typer.Option(
-               help="签名核验子进程数（默认为核数减一；子进程忙时主进程也核验签名）")] = None) -> None:
+               help="签名核验子进程数（默认为核数减一；子进程忙时主进程也核验签名）")] = None,
+           progress: Annotated[bool | None, typer.Option(
+               "--progress/--no-progress", help="在标准错误输出上显示进度（默认：终端上显示）")] = None) -> None:
     """核验整份公开日志：检查点与见证人、每个瓦片与记录、每个签名与签名人资格、每条规则、与受信任检查点的一致性。"""
     from ledger.tlog.report import human_report
     from ledger.tlog.source import SourceError, open_source
@@ -226,7 +256,9 @@ def verify(target: Annotated[str, typer.Argument(help="导出的日志目录，�
         fail(f"无法读取受信任的检查点 {trusted}：{exc}", 2)
     try:
         source = open_source(target)
-        report = verify_log(source, Policy(log_verifier, witnesses, quorum, trusted_text), workers=workers)
+        show = sys.stderr.isatty() if progress is None else progress
+        report = verify_log(source, Policy(log_verifier, witnesses, quorum, trusted_text), workers=workers,
+                            progress=_Progress() if show else None)
     except (CannotVerify, SourceError) as exc:
         fail(f"无法核验 (could not verify)：{exc}", 2)
     except Exception as exc:  # a fault of the verifier itself is "could not run", never "failed"

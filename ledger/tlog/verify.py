@@ -29,7 +29,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -69,6 +69,7 @@ TAIL_BATCH = 128  # the smallest batch, near the end, so little is left in fligh
 INLINE_BELOW = 5000  # smaller logs are checked in this process: a pool costs more to start
 MAX_FAILURES = 1000
 FREEZE_EVERY = 16  # bundles
+PROGRESS_EVERY = 16  # bundles (4,096 entries) between calls of a progress callback
 _ENTRY_KEYS = frozenset({"accepted_at", "key_id", "sig", "statement", "v"})
 
 
@@ -143,11 +144,13 @@ class Policy:
 
 def verify_log(source: LogSource, policy: Policy, *, workers: int | None = None,
                batch_size: int = BATCH_SIZE, executor: Executor | None = None,
-               ids_in_memory: int = MEMORY_LIMIT) -> Report:
+               ids_in_memory: int = MEMORY_LIMIT,
+               progress: Callable[[int, int], None] | None = None) -> Report:
     """Verifies the log at ``source``. ``workers``: signature processes besides this one, which
     also checks signatures whenever every worker is busy (0 = this process alone; None = one per core
     but one, or this process alone for small logs). An ``executor`` given is used and not shut down.
-    ``ids_in_memory``: record ids kept in memory before older ones move to a temporary file."""
+    ``ids_in_memory``: record ids kept in memory before older ones move to a temporary file.
+    ``progress(entries_read, size)`` is called every few thousand entries and once at the end."""
     started, cpu_started = time.perf_counter(), time.process_time()
     report = Report(source.describe(), quorum=policy.quorum)
     if policy.quorum > len({w.name for w in policy.witnesses}):
@@ -175,7 +178,7 @@ def verify_log(source: LogSource, policy: Policy, *, workers: int | None = None,
                 # pool starts them all at its first task, and forking beside threads is unsafe.
                 pool.submit(int).result()
             _Run(source, checkpoint, trusted, report, pool, batch_size,
-                 max_in_flight=2 * max(report.workers, 1), ids=ids).run()
+                 max_in_flight=2 * max(report.workers, 1), ids=ids, progress=progress).run()
         except BrokenProcessPool:
             raise CannotVerify("签名核验进程意外退出（内存不足？）") from None
         except OSError as exc:  # the spill file of record ids (sources raise SourceError)
@@ -250,7 +253,7 @@ class _Stop(Exception):
 class _Run:
     def __init__(self, source: LogSource, checkpoint: Checkpoint, trusted: Checkpoint | None,
                  report: Report, pool: Executor | None, batch_size: int, max_in_flight: int,
-                 ids: SpillingIds) -> None:
+                 ids: SpillingIds, progress: Callable[[int, int], None] | None = None) -> None:
         self.source = source
         self.checkpoint = checkpoint
         self.trusted = trusted
@@ -258,6 +261,7 @@ class _Run:
         self.pool = pool
         self.batch_size = batch_size
         self.max_in_flight = max_in_flight
+        self.progress = progress
         self.tree = CompactRange()
         self.domain: CommunityState | None = None
         self.ids = ids
@@ -279,12 +283,15 @@ class _Run:
                         f"日志只有 {size} 条，比受信任的检查点（{self.trusted.size} 条）短：日志被回滚",
                         f"log has {size} entries, fewer than the trusted checkpoint's {self.trusted.size}: "
                         "rolled back")
+        progress, bundles = self.progress, (size + TILE_WIDTH - 1) // TILE_WIDTH
         try:
-            for n in range((size + TILE_WIDTH - 1) // TILE_WIDTH):
+            for n in range(bundles):
                 if n % FREEZE_EVERY == 0:
                     # The fold state only grows: keep the cyclic GC from re-traversing it forever.
                     gc.freeze()
                 self._bundle(n, min(TILE_WIDTH, size - n * TILE_WIDTH))
+                if progress is not None and n % PROGRESS_EVERY == PROGRESS_EVERY - 1 and n < bundles - 1:
+                    progress(report.entries_checked, size)
             self._finish_levels()
             report.complete = True
         except _Stop:
@@ -293,6 +300,8 @@ class _Run:
             gc.unfreeze()
             self._check_here(len(self.b_index))
             self._drain()
+            if progress is not None:
+                progress(report.entries_checked, size)
         if report.complete and not hmac.compare_digest(self.tree.root(), self.checkpoint.root_hash):
             report.fail(None, "root-mismatch", "由全部记录重新计算的根哈希与检查点不符",
                         "the root hash recomputed from the entries differs from the checkpoint's")

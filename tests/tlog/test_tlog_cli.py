@@ -285,3 +285,14 @@ def test_http_source_keeps_connections_alive(audited: Built, exported: Path, tmp
     assert report.verified and report.entries_checked == 292
     assert handler.requests >= 6  # checkpoint, 2 bundles, 2 level-0 tiles, 1 level-1 tile
     assert 1 <= handler.connections <= 3 + 1 < handler.requests
+
+
+def test_cli_verify_progress_goes_to_stderr_only_when_asked(audited: Built, exported: Path) -> None:
+    shown = CliRunner().invoke(app, ["verify", str(exported), "--key", audited.vkey, "--progress", "--json"])
+    assert shown.exit_code == 0
+    assert json.loads(shown.stdout)["verified"] is True  # stdout stays clean JSON
+    assert "核验中 verifying: 292 / 292 条记录 entries (100%)" in shown.stderr
+    assert shown.stderr.endswith("\n")  # the last line is finished
+    for flags in ([], ["--no-progress"]):  # not a terminal: nothing unless asked
+        quiet = CliRunner().invoke(app, ["verify", str(exported), "--key", audited.vkey, *flags])
+        assert quiet.exit_code == 0 and "核验中" not in quiet.stderr

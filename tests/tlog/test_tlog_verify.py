@@ -240,3 +240,18 @@ def test_workers_are_spawned_while_another_thread_runs(audited: Built, tmp_path:
 def test_not_a_log_cannot_run(audited: Built, tmp_path: Path) -> None:
     with pytest.raises(CannotVerify):
         run(tmp_path, audited)
+
+
+def test_progress_is_reported_in_order_and_ends_at_the_size(audited: Built, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    export_tiles(audited.app, audited.community, tmp_path)
+    calls: list[tuple[int, int]] = []
+    monkeypatch.setattr("ledger.tlog.verify.PROGRESS_EVERY", 1)
+    policy = Policy(Verifier.from_key_string(audited.vkey))
+    assert verify_log(DirectorySource(tmp_path), policy, progress=lambda *a: calls.append(a)).verified
+    assert calls == [(256, 292), (292, 292)]  # after the first bundle, then once at the end
+    calls.clear()
+    (tmp_path / entries_path(1, 36)).unlink()  # a log that stops: the last call says where
+    assert problems(verify_log(DirectorySource(tmp_path), policy, progress=lambda *a: calls.append(a))) == \
+        [(256, "tile-missing")]
+    assert calls == [(256, 292), (256, 292)]
