@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sample import Clock, Writer, build_sample
 
 from ledger.application import Sunlight
 from publisher.build import PublishResult, publish
+from tests.publisher.sample import Clock, Writer, build_sample
 
 BASE_URL = "https://portal.example/testville/"
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from conftest import Site
-
 from publisher.readmodel import fold
 from publisher.records import read_records
+from tests.publisher.conftest import Site
 
 
 def test_fold_links_records_both_ways(site: Site) -> None:

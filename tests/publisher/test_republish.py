@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import BASE_URL, Site, site_files
-from sample import Clock, Writer, build_sample
 
 from ledger.application import Sunlight
 from publisher.build import PublishResult, default_cache_dir, publish
 from publisher.search import BLOCK, SMALLEST, executable, ranges
+from tests.publisher.conftest import BASE_URL, Site, site_files
+from tests.publisher.sample import Clock, Writer, build_sample
 
 
 @dataclass

@@ -11,12 +11,11 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from conftest import BASE_URL, Site, site_files
-from sample import HOSTILE, PRIVATE, Clock, build_sample
-
 from ledger.application import Sunlight
 from ledger.domain.state import BODY_TYPES
 from publisher.build import publish
+from tests.publisher.conftest import BASE_URL, Site, site_files
+from tests.publisher.sample import HOSTILE, PRIVATE, Clock, build_sample
 
 
 def read(site: Site, path: str) -> str:

@@ -1,0 +1,355 @@
+// 阳光账本 · 在浏览器中核验 (the audit page's one-page check of the published log).
+//
+// With nothing but this site's files and the browser's own WebCrypto, it checks:
+//   - the checkpoint (log/checkpoint) is signed by the log key typed in the form
+//     (C2SP signed-note, Ed25519 key type 0x01);
+//   - every entry (log/tile/entries/..., C2SP tlog-tiles) hashes to the checkpoint's root
+//     (RFC 9162 Merkle tree: leaf = SHA-256(0x00 || entry), node = SHA-256(0x01 || l || r));
+//   - every member signature verifies with the key the log itself registered for its key ID
+//     (founder, admitted members, rotated keys), and that key was not rotated away or revoked
+//     before the entry.
+// Roles, terms and every domain rule are checked by `sunlight verify`, which the page names.
+// Nothing from the log is ever inserted as markup: text only.
+
+const enc = new TextEncoder();
+const dec = new TextDecoder("utf-8", { fatal: true });
+const TILE_WIDTH = 256;
+const MAX_LISTED = 50;
+
+class Stop extends Error {}
+
+function b64decode(s) {
+  if (typeof s !== "string" || s.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(s)) {
+    throw new Error("base64");
+  }
+  const bin = atob(s);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+function concat(...parts) {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) { out.set(p, at); at += p.length; }
+  return out;
+}
+
+function equal(a, b) {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function hex(bytes) {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+async function sha256(data) {
+  return new Uint8Array(await crypto.subtle.digest("SHA-256", data));
+}
+
+async function ed25519Key(raw) {
+  return crypto.subtle.importKey("raw", raw, { name: "Ed25519" }, false, ["verify"]);
+}
+
+async function ed25519Verify(key, signature, data) {
+  return crypto.subtle.verify({ name: "Ed25519" }, key, signature, data);
+}
+
+// --- C2SP signed notes and checkpoints ---------------------------------------------------------
+
+export async function parseVerifierKey(text) {
+  const parts = /^([^+\s]+)\+([^+\s]*)\+(\S*)$/.exec(text.trim())?.slice(1) || [];  // base64 may hold "+"
+  if (parts.length !== 3 || !/^[0-9a-f]{8}$/.test(parts[1])) {
+    throw new Stop("日志验证公钥格式不对：应为 名称+8位十六进制+base64");
+  }
+  let raw;
+  try { raw = b64decode(parts[2]); } catch { raw = null; }
+  if (!raw || raw.length !== 33 || raw[0] !== 0x01) throw new Stop("日志验证公钥不是 Ed25519 公钥");
+  const name = parts[0];
+  const id = (await sha256(concat(enc.encode(name + "\n"), raw))).slice(0, 4);
+  if (hex(id) !== parts[1]) throw new Stop("日志验证公钥的密钥 ID 与公钥不符");
+  return { name, id, key: await ed25519Key(raw.slice(1)) };
+}
+
+export async function openCheckpoint(note, verifier) {
+  const split = note.indexOf("\n\n");
+  if (split < 0 || !note.endsWith("\n")) throw new Stop("检查点不是签名笔记（signed note）格式");
+  const text = note.slice(0, split + 1);
+  const lines = text.slice(0, -1).split("\n");
+  const signers = [];
+  let signed = false;
+  for (const line of note.slice(split + 2, -1).split("\n")) {
+    const m = /^\u2014 (\S+) ([A-Za-z0-9+/=]+)$/.exec(line);
+    if (!m) throw new Stop("检查点的签名行格式不对");
+    signers.push(m[1]);
+    if (m[1] !== verifier.name) continue;
+    let raw;
+    try { raw = b64decode(m[2]); } catch { continue; }
+    if (raw.length === 68 && equal(raw.slice(0, 4), verifier.id)
+        && await ed25519Verify(verifier.key, raw.slice(4), enc.encode(text))) {
+      signed = true;
+    }
+  }
+  if (lines.length < 3 || lines[0] !== verifier.name) {
+    throw new Stop(`检查点属于日志 ${lines[0]}，而不是公钥所属的 ${verifier.name}`);
+  }
+  if (!signed) throw new Stop("检查点没有这把日志公钥的有效签名：日志或检查点被改动过，或公钥不对");
+  if (!/^(0|[1-9][0-9]{0,15})$/.test(lines[1])) throw new Stop("检查点的记录条数格式不对");
+  let root;
+  try { root = b64decode(lines[2]); } catch { root = null; }
+  if (!root || root.length !== 32) throw new Stop("检查点的根哈希格式不对");
+  return { origin: lines[0], size: Number(lines[1]), root, witnesses: signers.filter((n) => n !== lines[0]) };
+}
+
+// --- tiles and the tree --------------------------------------------------------------------------
+
+export function formatIndex(n) {
+  const groups = [];
+  do { groups.unshift(String(n % 1000).padStart(3, "0")); n = Math.floor(n / 1000); } while (n > 0);
+  return groups.map((g, i) => (i < groups.length - 1 ? "x" + g : g)).join("/");
+}
+
+export function entriesPath(n, width) {
+  return `tile/entries/${formatIndex(n)}${width === TILE_WIDTH ? "" : ".p/" + width}`;
+}
+
+export function decodeBundle(bytes, width) {
+  const entries = [];
+  let at = 0;
+  while (at < bytes.length) {
+    if (at + 2 > bytes.length) throw new Error("truncated length");
+    const length = (bytes[at] << 8) | bytes[at + 1];
+    if (at + 2 + length > bytes.length) throw new Error("truncated entry");
+    entries.push(bytes.subarray(at + 2, at + 2 + length));
+    at += 2 + length;
+  }
+  if (entries.length !== width) throw new Error(`${entries.length} entries, expected ${width}`);
+  return entries;
+}
+
+// RFC 9162 root of a growing list of leaves: the perfect subtrees of the compact range, merged
+// as they complete; the root folds them from the right.
+export class CompactRange {
+  constructor() { this.hashes = []; this.sizes = []; }
+
+  async push(leaf) {
+    let hash = leaf;
+    let size = 1;
+    while (this.sizes.length && this.sizes[this.sizes.length - 1] === size) {
+      this.sizes.pop();
+      hash = await sha256(concat([1], this.hashes.pop(), hash));
+      size *= 2;
+    }
+    this.hashes.push(hash);
+    this.sizes.push(size);
+  }
+
+  async root() {
+    if (!this.hashes.length) return sha256(new Uint8Array(0));
+    let hash = this.hashes[this.hashes.length - 1];
+    for (let i = this.hashes.length - 2; i >= 0; i--) hash = await sha256(concat([1], this.hashes[i], hash));
+    return hash;
+  }
+}
+
+// --- the member keys the log registers -----------------------------------------------------------
+
+async function keyIdOf(b64) {
+  return hex((await sha256(b64decode(b64))).slice(0, 8));
+}
+
+class Keys {
+  constructor() { this.byId = new Map(); this.current = new Map(); }
+
+  // The key that signed entry `index`, or the reason it may not have.
+  async signer(index, statement, keyId) {
+    if (index === 0) {
+      const founder = statement.kind === "community.founded" && statement.body?.founder_public_key;
+      if (!founder) return { problem: "第一条记录不是建账声明" };
+      if (await keyIdOf(founder) !== keyId) return { problem: "key_id 与建账公钥不符" };
+      return { raw: b64decode(founder) };
+    }
+    const known = this.byId.get(keyId);
+    if (!known) return { problem: "签名密钥不属于本社区任何成员" };
+    if (known.retired !== null) {
+      return { problem: `签名密钥已在第 ${known.retired} 条${known.reason}` };
+    }
+    return { raw: known.raw };
+  }
+
+  // Registers what a valid membership statement at `index` changes.
+  async fold(index, statement) {
+    const body = statement.body || {};
+    const add = async (member, b64) => {
+      const id = await keyIdOf(b64);
+      this.byId.set(id, { raw: b64decode(b64), retired: null, reason: "" });
+      this.current.set(member, id);
+    };
+    const retire = (member, reason) => {
+      const key = this.byId.get(this.current.get(member));
+      if (key && key.retired === null) { key.retired = index; key.reason = reason; }
+    };
+    if (statement.kind === "community.founded") await add(body.founder_id, body.founder_public_key);
+    else if (statement.kind === "member.admitted") await add(body.member_id, body.public_key);
+    else if (statement.kind === "member.key_rotated") {
+      retire(body.member_id, "被更换");
+      await add(body.member_id, body.public_key);
+    } else if (statement.kind === "member.revoked") retire(body.member_id, "被撤销");
+  }
+}
+
+function registersKeys(kind) {
+  return kind === "community.founded" || kind.startsWith("member.");
+}
+
+// --- the whole check -----------------------------------------------------------------------------
+
+export async function verifyLog(logUrl, keyText, report = () => {}) {
+  const started = performance.now();
+  const result = { size: 0, checked: 0, signatures: 0, failures: [], failureCount: 0, complete: false };
+  const fail = (index, message) => {
+    result.failureCount += 1;
+    if (result.failures.length < MAX_LISTED) result.failures.push({ index, message });
+  };
+  const get = async (path) => {
+    let response;
+    try { response = await fetch(logUrl + path, { cache: "no-store" }); } catch (e) {
+      throw new Stop(`无法下载 ${path}：${e.message}`);
+    }
+    if (response.status === 404 || response.status === 410) return null;
+    if (!response.ok) throw new Stop(`下载 ${path} 出错：HTTP ${response.status}`);
+    return new Uint8Array(await response.arrayBuffer());
+  };
+  if (!globalThis.crypto || !crypto.subtle) {
+    throw new Stop("此浏览器不提供 WebCrypto（需通过 HTTPS 访问本站）：请换用较新的浏览器，或使用命令行核验");
+  }
+  try { await ed25519Key(new Uint8Array(32).fill(1)); } catch (e) {
+    if (e.name === "NotSupportedError") throw new Stop("此浏览器不支持 Ed25519 签名核验：请换用较新的浏览器，或使用命令行核验");
+  }
+  const verifier = await parseVerifierKey(keyText);
+  const note = await get("checkpoint");
+  if (note === null) throw new Stop("没有找到 log/checkpoint：本站没有发布日志");
+  const checkpoint = await openCheckpoint(dec.decode(note), verifier);
+  result.size = checkpoint.size;
+  result.origin = checkpoint.origin;
+  result.witnesses = checkpoint.witnesses;
+  const tree = new CompactRange();
+  const keys = new Keys();
+  const imported = new Map();
+  const bundles = Math.ceil(checkpoint.size / TILE_WIDTH);
+  for (let n = 0; n < bundles; n++) {
+    const first = n * TILE_WIDTH;
+    const width = Math.min(TILE_WIDTH, checkpoint.size - first);
+    const data = await get(entriesPath(n, width));
+    if (data === null) { fail(first, `缺少记录包 ${entriesPath(n, width)}`); break; }
+    let entries;
+    try { entries = decodeBundle(data, width); } catch (e) {
+      fail(first, `记录包 ${entriesPath(n, width)} 格式错误（${e.message}）`);
+      break;
+    }
+    const leaves = await Promise.all(entries.map((e) => sha256(concat([0], e))));
+    for (const leaf of leaves) await tree.push(leaf);
+    const pending = [];
+    for (let i = 0; i < width; i++) {
+      const index = first + i;
+      result.checked += 1;
+      let entry, statement, signature, message;
+      try {
+        entry = JSON.parse(dec.decode(entries[i]));
+        message = enc.encode(entry.statement);
+        statement = JSON.parse(entry.statement);
+        signature = b64decode(entry.sig);
+        if (typeof statement.kind !== "string" || typeof entry.key_id !== "string" || signature.length !== 64) {
+          throw new Error("fields");
+        }
+      } catch {
+        fail(index, "日志条目格式错误");
+        continue;
+      }
+      let signer;
+      try { signer = await keys.signer(index, statement, entry.key_id); } catch {
+        signer = { problem: "建账声明格式错误" };
+      }
+      if (signer.problem) { fail(index, signer.problem); continue; }
+      const id = hex(signer.raw);
+      if (!imported.has(id)) imported.set(id, await ed25519Key(signer.raw));
+      const check = ed25519Verify(imported.get(id), signature, message).then((ok) => {
+        result.signatures += 1;
+        if (!ok) fail(index, "签名无效：声明被改动过，或不是用登记的密钥签名的");
+        return ok;
+      });
+      if (registersKeys(statement.kind)) {
+        if (await check) {  // later entries depend on it
+          try { await keys.fold(index, statement); } catch { fail(index, "成员记录格式错误"); }
+        }
+      } else {
+        pending.push(check);
+      }
+    }
+    await Promise.all(pending);
+    report(result);
+  }
+  if (result.checked === checkpoint.size) {
+    result.complete = true;
+    if (!equal(await tree.root(), checkpoint.root)) {
+      fail(null, "由全部记录重新计算的根哈希与检查点不符：有记录被改动、删除或调换");
+    }
+  }
+  result.failures.sort((a, b) => (a.index ?? -1) - (b.index ?? -1));
+  result.seconds = (performance.now() - started) / 1000;
+  result.verified = result.complete && result.failureCount === 0;
+  return result;
+}
+
+// --- the page ------------------------------------------------------------------------------------
+
+function line(parent, text, className) {
+  const p = document.createElement("p");
+  p.textContent = text;
+  if (className) p.className = className;
+  parent.append(p);
+  return p;
+}
+
+function start(form) {
+  const out = document.getElementById("sl-verify-out");
+  const button = form.querySelector("button");
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    button.disabled = true;
+    out.replaceChildren();
+    const status = line(out, "正在下载检查点……");
+    try {
+      const result = await verifyLog(new URL(form.dataset.log, location.href).href, form.elements.key.value,
+        (r) => { status.textContent = `已核验 ${r.checked.toLocaleString("zh-CN")} / ${r.size.toLocaleString("zh-CN")} 条记录……`; });
+      status.remove();
+      const n = (x) => x.toLocaleString("zh-CN");
+      line(out, result.verified
+        ? `通过：检查点签名、${n(result.size)} 条记录重算的默克尔树根、${n(result.signatures)} 个成员签名及其密钥登记均核验无误（用时 ${result.seconds.toFixed(1)} 秒）。`
+        : `未通过：发现 ${n(result.failureCount)} 处问题。`, result.verified ? "sl-verify-ok" : "sl-verify-bad");
+      if (result.failures.length) {
+        const list = document.createElement("ul");
+        for (const f of result.failures) {
+          const item = document.createElement("li");
+          item.textContent = (f.index === null ? "整份日志：" : `第 ${f.index} 条：`) + f.message;
+          list.append(item);
+        }
+        out.append(list);
+      }
+      if (result.witnesses.length) {
+        line(out, `检查点另有见证人联署：${result.witnesses.join("、")}（见证人签名请用命令行 --witness 核验）。`);
+      }
+      line(out, "浏览器没有核验签名人的职务、任期和各项业务规则（如余额不为负、拨款经过决议）：请用上面的命令 sunlight verify 完整核验。");
+    } catch (e) {
+      status.remove();
+      line(out, e instanceof Stop ? `无法核验：${e.message}` : `核验程序出错：${e.message}`, "sl-verify-bad");
+    } finally {
+      button.disabled = false;
+    }
+  });
+}
+
+const form = typeof document !== "undefined" && document.getElementById("sl-verify");
+if (form) start(form);

@@ -1,0 +1,212 @@
+"""The audit page's one-page check (``site/docs/assets/verify.js``) in headless Chromium, against
+the published log and against logs forged the ways the command-line verifier is tested with: each
+forgery is found and located, and what the page does not check (roles, terms, rules) it says."""
+
+from __future__ import annotations
+
+import base64
+import importlib.util
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ledger.crypto.note import Signer
+from ledger.crypto.tiles import entries_path
+from ledger.signing import MemberKey
+from publisher.build import publish
+from publisher.serve import serve_in_background
+from tests.tlog.conftest import Built
+from tests.tlog.logbuild import altered, fields, forged, with_signature, write_log
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(),
+                       reason="Debian chromium is not installed (/usr/bin/chromium); "
+                              "scripts/test installs it with apt-get"),
+    pytest.mark.skipif(importlib.util.find_spec("playwright") is None,
+                       reason="playwright (python) is not installed"),
+]
+
+
+@pytest.fixture(scope="module")
+def portal(audited: Built, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("portal") / "site"
+    publish(audited.app, audited.community, out, base_url="https://portal.example/audited/", search=False)
+    return out
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox"])
+        yield b
+        b.close()
+
+
+def check(browser: Any, site: Path, key: str | None = None) -> str:
+    """Opens the audit page of ``site`` on a phone-sized screen, runs the check, returns its text."""
+    server, url = serve_in_background(site)
+    context = browser.new_context(viewport={"width": 360, "height": 640})
+    try:
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(url + "audit/")
+        if key is not None:
+            page.fill("#sl-verify-key", key)
+        page.click("#sl-verify button")
+        page.wait_for_function("!document.querySelector('#sl-verify button').disabled", timeout=60_000)
+        assert errors == []
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360, "sideways scroll"
+        return "\n".join(line for line in str(page.inner_text("#sl-verify-out")).splitlines() if line)
+    finally:
+        context.close()
+        server.shutdown()
+        server.server_close()
+
+
+def with_log(portal: Path, tmp_path: Path, entries: list[bytes], signer: Signer) -> Path:
+    """The portal's audit page and assets beside a log written from ``entries``."""
+    site = tmp_path / "site"
+    for part in ("audit", "assets"):
+        shutil.copytree(portal / part, site / part)
+    write_log(site / "log", entries, signer)
+    return site
+
+
+def index_of(built: Built, kind: str, n: int = 0) -> int:
+    return [i for i, e in enumerate(built.entries) if fields(e)["statement"]["kind"] == kind][n]
+
+
+def test_the_published_log_passes(browser: Any, portal: Path) -> None:
+    text = check(browser, portal)
+    assert text.startswith("通过：检查点签名、292 条记录重算的默克尔树根、292 个成员签名及其密钥登记均核验无误")
+    assert "浏览器没有核验签名人的职务、任期和各项业务规则" in text
+
+
+def test_changed_amount_and_replaced_signature_are_located(browser: Any, portal: Path, audited: Built,
+                                                          tmp_path: Path) -> None:
+    i = index_of(audited, "fund.donation_recorded", 100)
+    j = index_of(audited, "decision.resolved")
+    entries = list(audited.entries)
+    entries[i] = altered(entries[i], lambda s: s["body"].update(amount_fen=99_999_00))
+    entries[j] = with_signature(entries[j], base64.b64decode(fields(entries[j - 1])["sig"]))
+    text = check(browser, with_log(portal, tmp_path, entries, audited.signer))
+    assert text.splitlines()[:3] == [
+        "未通过：发现 2 处问题。",
+        f"第 {min(i, j)} 条：签名无效：声明被改动过，或不是用登记的密钥签名的",
+        f"第 {max(i, j)} 条：签名无效：声明被改动过，或不是用登记的密钥签名的"]
+
+
+def test_bundle_changed_without_resigning_breaks_the_root(browser: Any, portal: Path, audited: Built,
+                                                          tmp_path: Path) -> None:
+    site = with_log(portal, tmp_path, audited.entries, audited.signer)
+    bundle = site / "log" / entries_path(0)
+    data = bundle.read_bytes()
+    at = data.index(b'amount_fen\\":') + len(b'amount_fen\\":')
+    bundle.write_bytes(data[:at] + (b"9" if data[at:at + 1] != b"9" else b"8") + data[at + 1:])
+    first = next(i for i, e in enumerate(audited.entries) if b'amount_fen\\":' in e)
+    lines = check(browser, site).splitlines()
+    assert lines[:3] == ["未通过：发现 2 处问题。",
+                         "整份日志：由全部记录重新计算的根哈希与检查点不符：有记录被改动、删除或调换",
+                         f"第 {first} 条：签名无效：声明被改动过，或不是用登记的密钥签名的"]
+
+
+def test_keys_the_log_retired_or_never_registered(browser: Any, portal: Path, audited: Built,
+                                                  tmp_path: Path) -> None:
+    assert audited.committee is not None
+    revoked_at = index_of(audited, "member.revoked")
+    by_revoked = forged(audited.entries[-1], audited.committee.keys["member"], audited.community,
+                        "disclosure.published", {"disclosure_id": "X1", "category": "other", "period": "2025",
+                                                 "title": "伪造", "body": "用已撤销的密钥签名"})
+    body = fields(audited.entries[index_of(audited, "fund.donation_recorded", 150)])["statement"]["body"]
+    by_stranger = forged(by_revoked, MemberKey.from_seed(b"\x42" * 32), audited.community,
+                         "fund.donation_recorded", body | {"donation_id": "FORGED", "receipt_no": "RF"})
+    text = check(browser, with_log(portal, tmp_path, [*audited.entries, by_revoked, by_stranger], audited.signer))
+    assert text.splitlines()[:3] == ["未通过：发现 2 处问题。",
+                                     f"第 292 条：签名密钥已在第 {revoked_at} 条被撤销",
+                                     "第 293 条：签名密钥不属于本社区任何成员"]
+
+
+def test_what_the_page_does_not_check_it_says(browser: Any, portal: Path, audited: Built,
+                                              tmp_path: Path) -> None:
+    """A supervisor may not record a donation: `sunlight verify` refuses this log (tested there);
+    the page, which checks signatures and key registrations only, passes it and says so."""
+    assert audited.committee is not None
+    body = fields(audited.entries[index_of(audited, "fund.donation_recorded", 150)])["statement"]["body"]
+    extra = forged(audited.entries[-1], audited.committee.keys["supervisor"], audited.community,
+                   "fund.donation_recorded", body | {"donation_id": "FORGED", "receipt_no": "RF"})
+    text = check(browser, with_log(portal, tmp_path, [*audited.entries, extra], audited.signer))
+    assert text.startswith("通过：") and "请用上面的命令 sunlight verify 完整核验" in text
+
+
+def test_checkpoint_key_and_missing_files(browser: Any, portal: Path, audited: Built, tmp_path: Path) -> None:
+    other = Signer.from_seed(audited.signer.name, b"\x07" * 32)
+    site = with_log(portal, tmp_path, audited.entries, other)
+    assert check(browser, site) == \
+        "无法核验：检查点没有这把日志公钥的有效签名：日志或检查点被改动过，或公钥不对"
+    assert check(browser, site, key=other.verifier_key()).startswith("通过：")
+    assert check(browser, site, key="not a key") == "无法核验：日志验证公钥格式不对：应为 名称+8位十六进制+base64"
+    (site / "log" / entries_path(1, 36)).unlink()
+    assert check(browser, site, key=other.verifier_key()).splitlines()[:2] == [
+        "未通过：发现 1 处问题。", "第 256 条：缺少记录包 tile/entries/001.p/36"]
+
+
+def test_the_pages_tree_paths_and_bundles_match_the_python_ones(browser: Any, portal: Path) -> None:
+    """verify.js's RFC 9162 root against the naive reference tree for every size 0..300 (and a few
+    past tile boundaries), its tile paths against ``format_index``, and its bundle decoder's refusals."""
+    from ledger.crypto.tiles import encode_entry_bundle, entries_path
+    from tests.crypto.reference_tree import ReferenceTree
+
+    sizes = [*range(301), 511, 512, 513, 1000]
+    entries = [f"entry {i}".encode() for i in range(max(sizes))]
+    server, url = serve_in_background(portal)
+    page = browser.new_page()
+    try:
+        page.goto(url + "audit/")
+        got = page.evaluate("""async ([sizes, count]) => {
+            const v = await import("../assets/verify.js");
+            const enc = new TextEncoder();
+            const roots = [];
+            const tree = new v.CompactRange();
+            for (let n = 0; n <= Math.max(...sizes); n++) {
+                if (sizes.includes(n)) {
+                    roots.push(Array.from(await tree.root(), b => b.toString(16).padStart(2, "0")).join(""));
+                }
+                if (n < count) {
+                    const e = enc.encode("entry " + n);
+                    const leaf = new Uint8Array(await crypto.subtle.digest("SHA-256", new Uint8Array([0, ...e])));
+                    await tree.push(leaf);
+                }
+            }
+            const paths = [0, 1, 999, 1000, 1234067].map(n => v.entriesPath(n, 256))
+                .concat([v.entriesPath(1, 36)]);
+            const refusals = [];
+            for (const [hex, width] of __BUNDLES__) {
+                const bytes = Uint8Array.from(hex.match(/../g) || [], h => parseInt(h, 16));
+                try { refusals.push(v.decodeBundle(bytes, width).length); } catch (e) { refusals.push("refused"); }
+            }
+            return {roots, paths, refusals};
+        }""".replace("__BUNDLES__", repr(_bundles(encode_entry_bundle)).replace("'", '"')), [sizes, len(entries)])
+    finally:
+        page.close()
+        server.shutdown()
+        server.server_close()
+    assert got["roots"] == [ReferenceTree(entries[:n]).mth().hex() for n in sizes]
+    assert got["paths"] == [entries_path(n) for n in (0, 1, 999, 1000, 1234067)] + [entries_path(1, 36)]
+    assert got["refusals"] == [2, "refused", "refused", "refused", 1]
+
+
+def _bundles(encode: Any) -> list[list[object]]:
+    """(hex, width) pairs: a good bundle, one a byte short, one with a byte too many, one read with
+    the wrong width, and one holding a single empty entry."""
+    good = encode([b"one", b"two"])
+    return [[good.hex(), 2], [good[:-1].hex(), 2], [(good + b"\x00").hex(), 2], [good.hex(), 3],
+            [encode([b""]).hex(), 1]]
