@@ -142,7 +142,7 @@ def _build(app: Sunlight, community_id: str, out_dir: Path, base_url: str, cache
     with clock("records"):
         state["records"] = write_record_pages(
             portal, shell, out_dir, base_url, qr, Seal(name, checkpoint.size, root_b64),
-            state.get("records", {}))
+            state.get("records", {}), info.verifier_key if ctx.has_log else None)
     with clock("data"):
         write_data_package(records, out_dir / "data", f"sunlight-{community_id}",
                            f"{name} 阳光账本开放数据")

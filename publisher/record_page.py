@@ -124,8 +124,10 @@ class Seal:
     checkpoint_root: str  # base64
 
 
-def render(p: Portal, r: Record, url: str, qr_svg: str, seal: Seal) -> tuple[str, str]:
-    """``(title, body html)`` of the record's page."""
+def render(p: Portal, r: Record, url: str, qr_svg: str, seal: Seal,
+           log_key: str | None = None) -> tuple[str, str]:
+    """``(title, body html)`` of the record's page. With the log's verifier key (the site
+    publishes its log), the page offers a check of this record in the browser."""
     t = title(p, r)
     parts = [f'<article class="sl-record"><p class="sl-meta">{esc(r.kind_zh)} · 日志第 {r.index} 条</p>']
     parts.extend(_status(p, r))
@@ -151,6 +153,16 @@ def render(p: Portal, r: Record, url: str, qr_svg: str, seal: Seal) -> tuple[str
     related = _related(p, r)
     if related:
         parts.append("<h2>相关记录</h2><ul>" + related + "</ul>")
+    signer_key = p.keys.get(r.signer.key_id)
+    if log_key is not None and signer_key is not None:
+        name, _, rest = log_key.partition("+")
+        parts.append(
+            f'<div id="sl-receipt" class="sl-receipt sl-screen-only" data-pagefind-ignore data-log="{ROOT}log/" '
+            f'data-index="{r.index}" data-entry="{esc(r.entry_sha256)}" data-log-key="{esc(log_key)}" '
+            f'data-signer-key="{esc(signer_key.public_key)}"><button type="button">核验本条记录</button>'
+            "<p>在本机核对：这条记录收录在公开的日志中、内容未被改动、签名人的签名有效。日志公钥 "
+            f'<code class="sl-hash">{esc(name)}+{esc(rest.partition("+")[0])}</code>，请与公开栏张贴的核对。</p>'
+            '<div class="sl-receipt-out" role="status" aria-live="polite"></div></div>')
     parts.append(f'<div class="sl-qr">{qr_svg}<p>扫码查看本记录<br>'
                  f'<span class="sl-url">{esc(url)}</span></p></div>'
                  f'<p class="sl-screen-only"><a href="{ROOT}audit/">如何核验这条记录</a>'
@@ -215,20 +227,21 @@ _CODE = hashlib.sha256(b"".join(
     if m.__file__)).hexdigest()
 
 
-def record_key(p: Portal, r: Record, shell_digest: str, base_url: str) -> str:
+def record_key(p: Portal, r: Record, shell_digest: str, base_url: str, log_key: str | None = None) -> str:
     """Changes exactly when the record's page would: its entry, the records it links to or
     that link to it, the corrections beside it, the shared shell, the code."""
     d = p.disclosures.get(getattr(r.body, "disclosure_id", ""))
     beside = ([c.index for c in d.corrections], d.retraction.index if d.retraction else None
               ) if d else None
-    data = (_CODE, shell_digest, base_url, r.entry_sha256,
+    data = (_CODE, shell_digest, base_url, log_key, r.entry_sha256,
             [x.index for x in p.links.get(r.index, [])],
             [x.index for x in p.backlinks.get(r.index, [])], beside)
     return hashlib.sha256(repr(data).encode()).hexdigest()
 
 
 def write_record_pages(p: Portal, shell: Shell, out_dir: Path, base_url: str, qr: QrCache,
-                       seal: Seal, previous: dict[str, list[Any]]) -> dict[str, list[Any]]:
+                       seal: Seal, previous: dict[str, list[Any]],
+                       log_key: str | None = None) -> dict[str, list[Any]]:
     """Writes the page of every record whose key changed or whose file is missing.
 
     ``previous`` maps a log index (as text) to ``[key, seal size, seal root]`` from the last
@@ -239,7 +252,7 @@ def write_record_pages(p: Portal, shell: Shell, out_dir: Path, base_url: str, qr
     manifest: dict[str, list[Any]] = {}
     todo: list[tuple[Record, Path, Seal]] = []
     for r in p.records:
-        key = record_key(p, r, shell_digest, base_url)
+        key = record_key(p, r, shell_digest, base_url, log_key)
         old = previous.get(str(r.index))
         first = seal if old is None else Seal(seal.community, int(old[1]), str(old[2]))
         manifest[str(r.index)] = [key, first.checkpoint_size, first.checkpoint_root]
@@ -250,7 +263,7 @@ def write_record_pages(p: Portal, shell: Shell, out_dir: Path, base_url: str, qr
     qr.finish()
     for r, target, first in todo:
         url = base_url + record_path(r.index)
-        page_title, body = render(p, r, url, qr.svg(url), first)
+        page_title, body = render(p, r, url, qr.svg(url), first, log_key)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(shell.page(page_title, f"{seal.community} · 公示", body),
                           encoding="utf-8")

@@ -210,3 +210,122 @@ def _bundles(encode: Any) -> list[list[object]]:
     good = encode([b"one", b"two"])
     return [[good.hex(), 2], [good[:-1].hex(), 2], [(good + b"\x00").hex(), 2], [good.hex(), 3],
             [encode([b""]).hex(), 1]]
+
+
+# --- a record page's own check (the donor's receipt) ------------------------------------------
+
+
+def check_record(browser: Any, site: Path, index: int, edit: str = "") -> str:
+    """Opens record ``index``'s page, optionally runs ``edit`` (JavaScript) on it, presses
+    核验本条记录 and returns what the page says."""
+    server, url = serve_in_background(site)
+    context = browser.new_context(viewport={"width": 360, "height": 640})
+    try:
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(f"{url}r/{index}/")
+        if edit:
+            page.evaluate(edit)
+        page.click("#sl-receipt button")
+        page.wait_for_function("document.querySelector('.sl-receipt-out').textContent"
+                               " && !document.querySelector('#sl-receipt button').disabled", timeout=60_000)
+        assert errors == []
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360, "sideways scroll"
+        return "\n".join(line for line in str(page.inner_text(".sl-receipt-out")).splitlines() if line)
+    finally:
+        context.close()
+        server.shutdown()
+        server.server_close()
+
+
+def copy_portal(portal: Path, tmp_path: Path, entries: list[bytes] | None = None,
+                signer: Signer | None = None) -> Path:
+    site = tmp_path / "site"
+    shutil.copytree(portal, site)
+    if entries is not None and signer is not None:
+        shutil.rmtree(site / "log")
+        write_log(site / "log", entries, signer)
+    return site
+
+
+@pytest.mark.parametrize("index", [0, 150, 255, 256, 291])
+def test_a_record_page_checks_its_own_record(browser: Any, portal: Path, index: int) -> None:
+    assert check_record(browser, portal, index) == (
+        f"通过：本条记录是日志第 {index} 条，收录在当前检查点（共 292 条，有日志公钥的有效签名）中，"
+        "内容与本页一致，签名人的签名有效。")
+
+
+def test_a_record_page_finds_its_record_changed_rolled_back_or_misattributed(
+        browser: Any, portal: Path, audited: Built, tmp_path: Path) -> None:
+    i = index_of(audited, "fund.donation_recorded", 100)
+    entries = list(audited.entries)
+    entries[i] = altered(entries[i], lambda s: s["body"].update(amount_fen=99_999_00))
+    site = copy_portal(portal, tmp_path / "changed", entries, audited.signer)
+    assert check_record(browser, site, i).splitlines() == [
+        "未通过：", "日志中的这条记录与本页所示的不是同一条（条目哈希不同）",
+        "签名无效：声明被改动过，或不是用签名人的密钥签名的"]
+    assert check_record(browser, site, i + 1).startswith("通过：")  # its neighbour is untouched
+
+    site = copy_portal(portal, tmp_path / "rolled-back", audited.entries[:100], audited.signer)
+    assert check_record(browser, site, 150) == \
+        "无法核验：当前检查点只有 100 条记录，不含第 150 条：日志可能被回滚"
+
+    other = next(k for k in fields(audited.entries[0])["statement"]["body"].values()
+                 if isinstance(k, str) and k.endswith("=") and len(k) == 44)  # the founder's key
+    swap = f"document.getElementById('sl-receipt').dataset.signerKey = {other!r}"
+    j = index_of(audited, "fund.donation_recorded", 3)
+    assert check_record(browser, portal, j, swap) == "未通过：\n签名密钥与本页所示的签名人密钥不符"
+
+
+@pytest.mark.parametrize(("tile", "index"), [("tile/0/000", 100), ("tile/1/000.p/1", 260)])
+def test_a_record_page_finds_a_changed_tile(browser: Any, portal: Path, tmp_path: Path, tile: str,
+                                           index: int) -> None:
+    """Record 100's proof reads leaf hashes 0..63 from the level-0 tile; record 260's reads the
+    hash of leaves 0..255 from the level-1 tile. One flipped bit in either is found."""
+    site = copy_portal(portal, tmp_path)
+    data = bytearray((site / "log" / tile).read_bytes())
+    data[5] ^= 1
+    (site / "log" / tile).write_bytes(bytes(data))
+    assert check_record(browser, site, index) == \
+        "未通过：\n这条记录与检查点的根哈希对不上：日志被改动过"
+
+
+def test_the_pages_inclusion_proofs_from_tiles_match_the_root(browser: Any, portal: Path,
+                                                              tmp_path: Path) -> None:
+    """Tiles of three levels (70,000 entries): the root recomputed from one leaf and the tiles
+    beside it equals the checkpoint's for leaves at tile and level boundaries."""
+    from ledger.crypto.checkpoint import Checkpoint
+
+    entries = [f"entry {i}".encode() for i in range(70_000)]
+    signer = Signer.from_seed("sunlight.example/tiles", b"\x09" * 32)
+    site = tmp_path / "site"
+    shutil.copytree(portal / "assets", site / "assets")
+    shutil.copytree(portal / "audit", site / "audit")
+    note = write_log(site / "log", entries, signer)
+    root = Checkpoint.parse(note.split("\n\n", 1)[0] + "\n").root_hash.hex()
+    indices = [0, 1, 255, 256, 4095, 65_535, 65_536, 69_999]
+    server, url = serve_in_background(site)
+    page = browser.new_page()
+    try:
+        page.goto(url + "audit/")
+        got = page.evaluate("""async ([indices, size]) => {
+            const v = await import("../assets/verify.js");
+            const get = async (path) => {
+                const r = await fetch("../log/" + path);
+                return r.ok ? new Uint8Array(await r.arrayBuffer()) : null;
+            };
+            const out = [];
+            for (const i of indices) {
+                const e = new TextEncoder().encode("entry " + i);
+                const leaf = new Uint8Array(await crypto.subtle.digest("SHA-256", new Uint8Array([0, ...e])));
+                const r = await v.rootWithLeaf(0, size, i, leaf, new v.TileHashes(get, size));
+                out.push(Array.from(r, b => b.toString(16).padStart(2, "0")).join(""));
+            }
+            return out;
+        }""", [indices, len(entries)])
+    finally:
+        page.close()
+        server.shutdown()
+        server.server_close()
+    assert got == [root] * len(indices)

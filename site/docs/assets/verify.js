@@ -213,21 +213,8 @@ export async function verifyLog(logUrl, keyText, report = () => {}) {
     result.failureCount += 1;
     if (result.failures.length < MAX_LISTED) result.failures.push({ index, message });
   };
-  const get = async (path) => {
-    let response;
-    try { response = await fetch(logUrl + path, { cache: "no-store" }); } catch (e) {
-      throw new Stop(`无法下载 ${path}：${e.message}`);
-    }
-    if (response.status === 404 || response.status === 410) return null;
-    if (!response.ok) throw new Stop(`下载 ${path} 出错：HTTP ${response.status}`);
-    return new Uint8Array(await response.arrayBuffer());
-  };
-  if (!globalThis.crypto || !crypto.subtle) {
-    throw new Stop("此浏览器不提供 WebCrypto（需通过 HTTPS 访问本站）：请换用较新的浏览器，或使用命令行核验");
-  }
-  try { await ed25519Key(new Uint8Array(32).fill(1)); } catch (e) {
-    if (e.name === "NotSupportedError") throw new Stop("此浏览器不支持 Ed25519 签名核验：请换用较新的浏览器，或使用命令行核验");
-  }
+  const get = fetcher(logUrl);
+  await requireWebCrypto();
   const verifier = await parseVerifierKey(keyText);
   const note = await get("checkpoint");
   if (note === null) throw new Stop("没有找到 log/checkpoint：本站没有发布日志");
@@ -303,6 +290,124 @@ export async function verifyLog(logUrl, keyText, report = () => {}) {
   return result;
 }
 
+// --- one record: the receipt check of a record page -------------------------------------------
+
+function largestPowerOfTwoBelow(n) {
+  let k = 1;
+  while (k * 2 < n) k *= 2;
+  return k;
+}
+
+// Hashes of complete subtrees, read from the log's hash tiles (C2SP tlog-tiles) for a tree size.
+export class TileHashes {
+  constructor(get, size) { this.get = get; this.size = size; this.tiles = new Map(); }
+
+  // The hash of the 2^height leaves from leaf index * 2^height on (a complete subtree).
+  async subtree(height, index) {
+    const level = Math.floor(height / 8);
+    const rest = height % 8;
+    const stored = Math.floor(this.size / 2 ** (8 * level));  // hashes that exist on that tile level
+    const first = index * 2 ** rest;
+    const n = Math.floor(first / TILE_WIDTH);
+    const width = Math.min(TILE_WIDTH, stored - n * TILE_WIDTH);
+    const path = `tile/${level}/${formatIndex(n)}${width === TILE_WIDTH ? "" : ".p/" + width}`;
+    let tile = this.tiles.get(path);
+    if (!tile) {
+      tile = await this.get(path);
+      if (tile === null) throw new Stop(`缺少瓦片 ${path}`);
+      if (tile.length !== 32 * width) throw new Stop(`瓦片 ${path} 的长度不对`);
+      this.tiles.set(path, tile);
+    }
+    let hashes = [];
+    for (let i = first - n * TILE_WIDTH; i < first - n * TILE_WIDTH + 2 ** rest; i++) {
+      hashes.push(tile.subarray(32 * i, 32 * i + 32));
+    }
+    while (hashes.length > 1) {
+      const next = [];
+      for (let i = 0; i < hashes.length; i += 2) next.push(await sha256(concat([1], hashes[i], hashes[i + 1])));
+      hashes = next;
+    }
+    return hashes[0];
+  }
+}
+
+// RFC 9162 MTH of leaves [a, b), with the leaf at `index` given (recomputed from the entry) and
+// every subtree beside it read from the tiles: the inclusion proof, folded as it is read.
+export async function rootWithLeaf(a, b, index, leaf, tiles) {
+  const n = b - a;
+  if (index >= a && index < b) {
+    if (n === 1) return leaf;
+  } else if (largestPowerOfTwoBelow(n) * 2 === n || n === 1) {
+    return tiles.subtree(Math.log2(n), a / n);
+  }
+  const k = largestPowerOfTwoBelow(n);
+  const left = await rootWithLeaf(a, a + k, index, leaf, tiles);
+  const right = await rootWithLeaf(a + k, b, index, leaf, tiles);
+  return sha256(concat([1], left, right));
+}
+
+// Checks one record against the current checkpoint: the checkpoint's signature, that the entry
+// at `index` is the one the page shows (`entrySha256`, hex), that it is included in the
+// checkpoint's tree, and that its statement carries a valid signature by `signerKey` (base64).
+export async function checkRecord(logUrl, keyText, index, entrySha256, signerKey) {
+  const get = fetcher(logUrl);
+  await requireWebCrypto();
+  const verifier = await parseVerifierKey(keyText);
+  const note = await get("checkpoint");
+  if (note === null) throw new Stop("没有找到 log/checkpoint：本站没有发布日志");
+  const checkpoint = await openCheckpoint(dec.decode(note), verifier);
+  if (index >= checkpoint.size) {
+    throw new Stop(`当前检查点只有 ${checkpoint.size} 条记录，不含第 ${index} 条：日志可能被回滚`);
+  }
+  const n = Math.floor(index / TILE_WIDTH);
+  const width = Math.min(TILE_WIDTH, checkpoint.size - n * TILE_WIDTH);
+  const bundle = await get(entriesPath(n, width));
+  if (bundle === null) throw new Stop(`缺少记录包 ${entriesPath(n, width)}`);
+  let entry;
+  try { entry = decodeBundle(bundle, width)[index % TILE_WIDTH]; } catch (e) {
+    throw new Stop(`记录包 ${entriesPath(n, width)} 格式错误（${e.message}）`);
+  }
+  const problems = [];
+  if (hex(await sha256(entry)) !== entrySha256) problems.push("日志中的这条记录与本页所示的不是同一条（条目哈希不同）");
+  const leaf = await sha256(concat([0], entry));
+  const root = await rootWithLeaf(0, checkpoint.size, index, leaf, new TileHashes(get, checkpoint.size));
+  if (!equal(root, checkpoint.root)) problems.push("这条记录与检查点的根哈希对不上：日志被改动过");
+  let fields;
+  try {
+    fields = JSON.parse(dec.decode(entry));
+    const signature = b64decode(fields.sig);
+    if (await keyIdOf(signerKey) !== fields.key_id) {
+      problems.push("签名密钥与本页所示的签名人密钥不符");
+    } else if (!await ed25519Verify(await ed25519Key(b64decode(signerKey)), signature, enc.encode(fields.statement))) {
+      problems.push("签名无效：声明被改动过，或不是用签名人的密钥签名的");
+    }
+  } catch {
+    problems.push("日志条目格式错误");
+  }
+  return { index, size: checkpoint.size, origin: checkpoint.origin, keyId: fields?.key_id, problems };
+}
+
+function fetcher(logUrl) {
+  return async (path) => {
+    let response;
+    try { response = await fetch(logUrl + path, { cache: "no-store" }); } catch (e) {
+      throw new Stop(`无法下载 ${path}：${e.message}`);
+    }
+    if (response.status === 404 || response.status === 410) return null;
+    if (!response.ok) throw new Stop(`下载 ${path} 出错：HTTP ${response.status}`);
+    return new Uint8Array(await response.arrayBuffer());
+  };
+}
+
+async function requireWebCrypto() {
+  if (!globalThis.crypto || !crypto.subtle) {
+    throw new Stop("此浏览器不提供 WebCrypto（需通过 HTTPS 访问本站）：请换用较新的浏览器，或使用命令行核验");
+  }
+  try { await ed25519Key(new Uint8Array(32).fill(1)); } catch (e) {
+    if (e.name === "NotSupportedError") throw new Stop("此浏览器不支持 Ed25519 签名核验：请换用较新的浏览器，或使用命令行核验");
+  }
+}
+
 // --- the page ------------------------------------------------------------------------------------
 
 function line(parent, text, className) {
@@ -349,6 +454,37 @@ function start(form) {
       button.disabled = false;
     }
   });
+}
+
+export async function checkRecordBox(box) {
+  const button = box.querySelector("button");
+  const out = box.querySelector(".sl-receipt-out");
+  button.disabled = true;
+  out.replaceChildren();
+  const status = line(out, "正在核验……");
+  try {
+    const r = await checkRecord(new URL(box.dataset.log, location.href).href, box.dataset.logKey,
+      Number(box.dataset.index), box.dataset.entry, box.dataset.signerKey);
+    status.remove();
+    if (!r.problems.length) {
+      line(out, `通过：本条记录是日志第 ${r.index} 条，收录在当前检查点（共 ${r.size.toLocaleString("zh-CN")} 条，` +
+        "有日志公钥的有效签名）中，内容与本页一致，签名人的签名有效。", "sl-verify-ok");
+    } else {
+      line(out, "未通过：", "sl-verify-bad");
+      const list = document.createElement("ul");
+      for (const p of r.problems) {
+        const item = document.createElement("li");
+        item.textContent = p;
+        list.append(item);
+      }
+      out.append(list);
+    }
+  } catch (e) {
+    status.remove();
+    line(out, e instanceof Stop ? `无法核验：${e.message}` : `核验程序出错：${e.message}`, "sl-verify-bad");
+  } finally {
+    button.disabled = false;
+  }
 }
 
 const form = typeof document !== "undefined" && document.getElementById("sl-verify");
