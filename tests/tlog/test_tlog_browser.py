@@ -50,8 +50,12 @@ def browser() -> Iterator[Any]:
         b.close()
 
 
-def check(browser: Any, site: Path, key: str | None = None) -> str:
-    """Opens the audit page of ``site`` on a phone-sized screen, runs the check, returns its text."""
+BACKENDS = ["webcrypto", "noble"]  # the browser's Ed25519, or the vendored @noble/ed25519 fallback
+
+
+def check(browser: Any, site: Path, key: str | None = None, backend: str = "webcrypto") -> str:
+    """Opens the audit page of ``site`` on a phone-sized screen, runs the check with the given
+    Ed25519 backend, returns its text."""
     server, url = serve_in_background(site)
     context = browser.new_context(viewport={"width": 360, "height": 640})
     try:
@@ -61,9 +65,11 @@ def check(browser: Any, site: Path, key: str | None = None) -> str:
         page.goto(url + "audit/")
         if key is not None:
             page.fill("#sl-verify-key", key)
+        page.evaluate(f"window.__slEd25519Fallback = {str(backend == 'noble').lower()}")
         page.click("#sl-verify button")
         page.wait_for_function("!document.querySelector('#sl-verify button').disabled", timeout=60_000)
         assert errors == []
+        assert page.evaluate("window.__slEd25519Used") == backend
         assert page.evaluate("document.documentElement.scrollWidth") <= 360, "sideways scroll"
         return "\n".join(line for line in str(page.inner_text("#sl-verify-out")).splitlines() if line)
     finally:
@@ -85,20 +91,22 @@ def index_of(built: Built, kind: str, n: int = 0) -> int:
     return [i for i, e in enumerate(built.entries) if fields(e)["statement"]["kind"] == kind][n]
 
 
-def test_the_published_log_passes(browser: Any, portal: Path) -> None:
-    text = check(browser, portal)
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_the_published_log_passes(browser: Any, portal: Path, backend: str) -> None:
+    text = check(browser, portal, backend=backend)
     assert text.startswith("通过：检查点签名、292 条记录重算的默克尔树根、292 个成员签名及其密钥登记均核验无误")
     assert "浏览器没有核验签名人的职务、任期和各项业务规则" in text
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_changed_amount_and_replaced_signature_are_located(browser: Any, portal: Path, audited: Built,
-                                                          tmp_path: Path) -> None:
+                                                          tmp_path: Path, backend: str) -> None:
     i = index_of(audited, "fund.donation_recorded", 100)
     j = index_of(audited, "decision.resolved")
     entries = list(audited.entries)
     entries[i] = altered(entries[i], lambda s: s["body"].update(amount_fen=99_999_00))
     entries[j] = with_signature(entries[j], base64.b64decode(fields(entries[j - 1])["sig"]))
-    text = check(browser, with_log(portal, tmp_path, entries, audited.signer))
+    text = check(browser, with_log(portal, tmp_path, entries, audited.signer), backend=backend)
     assert text.splitlines()[:3] == [
         "未通过：发现 2 处问题。",
         f"第 {min(i, j)} 条：签名无效：声明被改动过，或不是用登记的密钥签名的",
@@ -147,10 +155,12 @@ def test_what_the_page_does_not_check_it_says(browser: Any, portal: Path, audite
     assert text.startswith("通过：") and "请用上面的命令 sunlight verify 完整核验" in text
 
 
-def test_checkpoint_key_and_missing_files(browser: Any, portal: Path, audited: Built, tmp_path: Path) -> None:
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_checkpoint_key_and_missing_files(browser: Any, portal: Path, audited: Built, tmp_path: Path,
+                                          backend: str) -> None:
     other = Signer.from_seed(audited.signer.name, b"\x07" * 32)
     site = with_log(portal, tmp_path, audited.entries, other)
-    assert check(browser, site) == \
+    assert check(browser, site, backend=backend) == \
         "无法核验：检查点没有这把日志公钥的有效签名：日志或检查点被改动过，或公钥不对"
     assert check(browser, site, key=other.verifier_key()).startswith("通过：")
     assert check(browser, site, key="not a key") == "无法核验：日志验证公钥格式不对：应为 名称+8位十六进制+base64"
@@ -215,9 +225,9 @@ def _bundles(encode: Any) -> list[list[object]]:
 # --- a record page's own check (the donor's receipt) ------------------------------------------
 
 
-def check_record(browser: Any, site: Path, index: int, edit: str = "") -> str:
+def check_record(browser: Any, site: Path, index: int, edit: str = "", backend: str = "webcrypto") -> str:
     """Opens record ``index``'s page, optionally runs ``edit`` (JavaScript) on it, presses
-    核验本条记录 and returns what the page says."""
+    核验本条记录 (with the given Ed25519 backend) and returns what the page says."""
     server, url = serve_in_background(site)
     context = browser.new_context(viewport={"width": 360, "height": 640})
     try:
@@ -227,10 +237,12 @@ def check_record(browser: Any, site: Path, index: int, edit: str = "") -> str:
         page.goto(f"{url}r/{index}/")
         if edit:
             page.evaluate(edit)
+        page.evaluate(f"window.__slEd25519Fallback = {str(backend == 'noble').lower()}")
         page.click("#sl-receipt button")
         page.wait_for_function("document.querySelector('.sl-receipt-out').textContent"
                                " && !document.querySelector('#sl-receipt button').disabled", timeout=60_000)
         assert errors == []
+        assert page.evaluate("window.__slEd25519Used") == backend
         assert page.evaluate("document.documentElement.scrollWidth") <= 360, "sideways scroll"
         return "\n".join(line for line in str(page.inner_text(".sl-receipt-out")).splitlines() if line)
     finally:
@@ -249,20 +261,22 @@ def copy_portal(portal: Path, tmp_path: Path, entries: list[bytes] | None = None
     return site
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("index", [0, 150, 255, 256, 291])
-def test_a_record_page_checks_its_own_record(browser: Any, portal: Path, index: int) -> None:
-    assert check_record(browser, portal, index) == (
+def test_a_record_page_checks_its_own_record(browser: Any, portal: Path, index: int, backend: str) -> None:
+    assert check_record(browser, portal, index, backend=backend) == (
         f"通过：本条记录是日志第 {index} 条，收录在当前检查点（共 292 条，有日志公钥的有效签名）中，"
         "内容与本页一致，签名人的签名有效。")
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_a_record_page_finds_its_record_changed_rolled_back_or_misattributed(
-        browser: Any, portal: Path, audited: Built, tmp_path: Path) -> None:
+        browser: Any, portal: Path, audited: Built, tmp_path: Path, backend: str) -> None:
     i = index_of(audited, "fund.donation_recorded", 100)
     entries = list(audited.entries)
     entries[i] = altered(entries[i], lambda s: s["body"].update(amount_fen=99_999_00))
     site = copy_portal(portal, tmp_path / "changed", entries, audited.signer)
-    assert check_record(browser, site, i).splitlines() == [
+    assert check_record(browser, site, i, backend=backend).splitlines() == [
         "未通过：", "日志中的这条记录与本页所示的不是同一条（条目哈希不同）",
         "签名无效：声明被改动过，或不是用签名人的密钥签名的"]
     assert check_record(browser, site, i + 1).startswith("通过：")  # its neighbour is untouched
@@ -275,7 +289,7 @@ def test_a_record_page_finds_its_record_changed_rolled_back_or_misattributed(
                  if isinstance(k, str) and k.endswith("=") and len(k) == 44)  # the founder's key
     swap = f"document.getElementById('sl-receipt').dataset.signerKey = {other!r}"
     j = index_of(audited, "fund.donation_recorded", 3)
-    assert check_record(browser, portal, j, swap) == "未通过：\n签名密钥与本页所示的签名人密钥不符"
+    assert check_record(browser, portal, j, swap, backend) == "未通过：\n签名密钥与本页所示的签名人密钥不符"
 
 
 @pytest.mark.parametrize(("tile", "index"), [("tile/0/000", 100), ("tile/1/000.p/1", 260)])

@@ -1,6 +1,7 @@
 // 阳光账本 · 在浏览器中核验 (the audit page's one-page check of the published log).
 //
-// With nothing but this site's files and the browser's own WebCrypto, it checks:
+// With nothing but this site's files and the browser's WebCrypto (Ed25519 from @noble/ed25519,
+// vendored, where the browser has none), it checks:
 //   - the checkpoint (log/checkpoint) is signed by the log key typed in the form
 //     (C2SP signed-note, Ed25519 key type 0x01);
 //   - every entry (log/tile/entries/..., C2SP tlog-tiles) hashes to the checkpoint's root
@@ -49,12 +50,36 @@ async function sha256(data) {
   return new Uint8Array(await crypto.subtle.digest("SHA-256", data));
 }
 
+// Ed25519: the browser's own WebCrypto where it has it (Chrome/Edge 137+, Firefox 129+,
+// Safari 17+), else @noble/ed25519 (vendor/, MIT), fetched only then, in its strict mode
+// (canonical encodings, no small-order keys). `sunlight verify` (OpenSSL) stays the reference:
+// the two can differ only on signatures crafted to sit on those edges.
+let noble = null;
+
+async function ed25519Backend() {
+  if (noble === null) {
+    let native = globalThis.__slEd25519Fallback !== true;  // tests force the fallback
+    if (native) {
+      try { await crypto.subtle.importKey("raw", new Uint8Array(32).fill(1), { name: "Ed25519" }, false, ["verify"]); } catch (e) {
+        native = false;
+      }
+    }
+    noble = native ? false : await import(new URL("vendor/noble-ed25519.js", import.meta.url).href);
+    globalThis.__slEd25519Used = native ? "webcrypto" : "noble";
+  }
+  return noble;
+}
+
 async function ed25519Key(raw) {
+  const fallback = await ed25519Backend();
+  if (fallback) return { raw };
   return crypto.subtle.importKey("raw", raw, { name: "Ed25519" }, false, ["verify"]);
 }
 
 async function ed25519Verify(key, signature, data) {
-  return crypto.subtle.verify({ name: "Ed25519" }, key, signature, data);
+  const fallback = await ed25519Backend();
+  if (!fallback) return crypto.subtle.verify({ name: "Ed25519" }, key, signature, data);
+  try { return await fallback.verifyAsync(signature, data, key.raw, { zip215: false }); } catch { return false; }
 }
 
 // --- C2SP signed notes and checkpoints ---------------------------------------------------------
@@ -403,8 +428,8 @@ async function requireWebCrypto() {
   if (!globalThis.crypto || !crypto.subtle) {
     throw new Stop("此浏览器不提供 WebCrypto（需通过 HTTPS 访问本站）：请换用较新的浏览器，或使用命令行核验");
   }
-  try { await ed25519Key(new Uint8Array(32).fill(1)); } catch (e) {
-    if (e.name === "NotSupportedError") throw new Stop("此浏览器不支持 Ed25519 签名核验：请换用较新的浏览器，或使用命令行核验");
+  try { await ed25519Backend(); } catch (e) {
+    throw new Stop(`此浏览器无法进行 Ed25519 签名核验（${e.message}）：请换用较新的浏览器，或使用命令行核验`);
   }
 }
 
