@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -242,7 +243,11 @@ def verify(target: Annotated[str, typer.Argument(help="导出的日志目录，�
            workers: Annotated[int | None, typer.Option(
                help="签名核验子进程数（默认为核数减一；子进程忙时主进程也核验签名）")] = None,
            progress: Annotated[bool | None, typer.Option(
-               "--progress/--no-progress", help="在标准错误输出上显示进度（默认：终端上显示）")] = None) -> None:
+               "--progress/--no-progress", help="在标准错误输出上显示进度（默认：终端上显示）")] = None,
+           save_checkpoint: Annotated[Path | None, typer.Option(
+               "--save-checkpoint",
+               help="核验通过后，把这次核验的检查点存入此文件；下次用 --trusted 传入即可发现回滚与分叉"
+                    "（可与 --trusted 是同一个文件）")] = None) -> None:
     """核验整份公开日志：检查点与见证人、每个瓦片与记录、每个签名与签名人资格、每条规则、与受信任检查点的一致性。"""
     from ledger.tlog.report import human_report
     from ledger.tlog.source import SourceError, open_source
@@ -250,6 +255,12 @@ def verify(target: Annotated[str, typer.Argument(help="导出的日志目录，�
 
     log_verifier = _verifier(key)
     witnesses, quorum = _witnesses(witness, quorum)
+    first_time = (trusted is not None and save_checkpoint is not None and not trusted.exists()
+                  and trusted.resolve() == save_checkpoint.resolve())
+    if first_time:  # the same command every time: the first run has nothing to trust yet
+        typer.echo(f"首次核验：{trusted} 尚不存在，本次不比对受信任的检查点 "
+                   "(first audit: no trusted checkpoint yet)", err=True)
+        trusted = None
     try:
         trusted_text = trusted.read_text() if trusted is not None else None
     except OSError as exc:
@@ -267,4 +278,26 @@ def verify(target: Annotated[str, typer.Argument(help="导出的日志目录，�
         sys.stdout.write(json.dumps(report.to_json(), ensure_ascii=False, indent=2) + "\n")
     else:
         typer.echo(human_report(report))
+    if save_checkpoint is not None:
+        if not report.verified:
+            typer.echo(f"核验未通过，未更新 {save_checkpoint} (not verified: checkpoint not saved)", err=True)
+        else:
+            try:
+                _write_atomically(save_checkpoint, report.checkpoint)
+            except OSError as exc:
+                fail(f"核验已通过，但无法保存检查点到 {save_checkpoint}：{exc}", 2)
+            typer.echo(f"已保存检查点 Saved checkpoint: {save_checkpoint}（{report.size} 条 entries）", err=True)
     raise typer.Exit(0 if report.verified else 1)
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Writes ``text`` to ``path`` so that a reader sees the old file or the new one, never half."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)

@@ -99,6 +99,7 @@ class Report:
     witnesses: list[str] = field(default_factory=list)  # names of witnesses whose cosignature verified
     quorum: int = 0
     trusted_size: int | None = None
+    checkpoint: str = ""  # the signed checkpoint verified against (with cosignatures), as read
     entries_checked: int = 0
     signatures_checked: int = 0
     failures: list[Failure] = field(default_factory=list)
@@ -123,6 +124,7 @@ class Report:
             "verified": self.verified, "target": self.target, "origin": self.origin,
             "size": self.size, "root_hash": self.root_hash, "community_id": self.community_id,
             "witnesses": self.witnesses, "quorum": self.quorum, "trusted_size": self.trusted_size,
+            "checkpoint": self.checkpoint,
             "entries_checked": self.entries_checked, "signatures_checked": self.signatures_checked,
             "complete": self.complete, "failure_count": self.failure_count,
             "failures": [f.to_json() for f in self.sorted_failures()],
@@ -217,6 +219,7 @@ def _checkpoint(source: LogSource, policy: Policy, report: Report) -> Checkpoint
     try:
         text, _ = split_note(data)
         checkpoint = Checkpoint.parse(text)
+        report.checkpoint = data.decode("utf-8")  # split_note read it as UTF-8
     except VerificationError as exc:
         report.fail(None, "checkpoint-malformed", f"检查点格式错误：{exc}", f"checkpoint is malformed: {exc}")
         return None

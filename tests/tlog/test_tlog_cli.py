@@ -296,3 +296,28 @@ def test_cli_verify_progress_goes_to_stderr_only_when_asked(audited: Built, expo
     for flags in ([], ["--no-progress"]):  # not a terminal: nothing unless asked
         quiet = CliRunner().invoke(app, ["verify", str(exported), "--key", audited.vkey, *flags])
         assert quiet.exit_code == 0 and "核验中" not in quiet.stderr
+
+
+def test_cli_verify_saves_the_verified_checkpoint_for_next_time(audited: Built, exported: Path,
+                                                                tmp_path: Path) -> None:
+    """An auditor's loop: verify and keep the checkpoint; next time the same file is --trusted."""
+    saved = tmp_path / "trusted.checkpoint"
+    result = CliRunner().invoke(app, ["verify", str(exported), "--key", audited.vkey, "--json",
+                                      "--trusted", str(saved), "--save-checkpoint", str(saved)])
+    assert result.exit_code == 0, result.output
+    assert "首次核验" in result.stderr  # the same command from the first audit on
+    assert saved.read_text() == (exported / "checkpoint").read_text() == json.loads(result.stdout)["checkpoint"]
+    old = tmp_path / "old"
+    write_log(old, audited.entries[:100], audited.signer)  # the same log, rolled back
+    code, output = sunlight("verify", str(old), "--key", audited.vkey, "--trusted", str(saved),
+                            "--save-checkpoint", str(saved))
+    assert code == 1 and "[rollback]" in output and "未更新" in output
+    assert saved.read_text() == (exported / "checkpoint").read_text()  # kept what was trusted
+    assert sunlight("verify", str(exported), "--key", audited.vkey, "--trusted", str(saved),
+                    "--save-checkpoint", str(saved))[0] == 0
+    code, output = sunlight("verify", str(exported), "--key", audited.vkey,
+                            "--save-checkpoint", str(tmp_path / "no-such-dir" / "c"))
+    assert code == 2 and "无法保存检查点" in output
+    code, output = sunlight("verify", str(exported), "--key", audited.vkey, "--trusted", str(tmp_path / "gone"))
+    assert code == 2 and "无法读取受信任的检查点" in output  # a missing --trusted alone is still an error
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["old", "trusted.checkpoint"]  # no temporary left
