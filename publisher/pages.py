@@ -522,6 +522,8 @@ def audit(p: Portal, ctx: Context) -> Page:
     page.add("<p>在装有阳光账本（Sunlight）的电脑上运行。请把输出中的日志公钥与上面的“日志验证公钥”"
              "以及公开栏张贴的公钥对照。</p>")
     page.add("<p>命令会下载检查点和日志分片，重算默克尔树根，逐条检查签名和规则，并明确报告哪一条不通过。</p>")
+    page.add("<p>定期核验时，每次都加上 <code>--trusted audit.ckpt --save-checkpoint audit.ckpt</code>："
+             "核验通过后保存这次的检查点，下次核验就能发现日志是否被回滚或改写（分叉）。</p>")
     if ctx.has_log:
         page.add(h(2, "在浏览器中核验"))
         page.add("<p>不装任何软件，也可以在本页核验：浏览器下载检查点和全部记录，核对检查点上的日志签名，"
