@@ -198,7 +198,8 @@ def test_nothing_is_loaded_from_outside_the_site(site: Site) -> None:
                    "developer.mozilla.org", "example.com$", "yekta.dev", "harrymkt.github.io",
                    "p", "$", "chasen.org", "docs.python.org", "en.wikipedia.org", "lunrjs.com",
                    "msdn.microsoft.com", "narwhaljs.org", "people.mozilla.org", "underscorejs.org",
-                   "wiki.commonjs.org", "wiki.ecmascript.org"}
+                   "wiki.commonjs.org", "wiki.ecmascript.org",
+                   "hyperelliptic.org"}  # formula references in @noble/ed25519's comments
     # ... or one Material requests only on demand: a mermaid diagram (the portal has none, and
     # recorded text can never create one), a ResizeObserver polyfill (site/overrides/main.html
     # defines ResizeObserver first; the browser test checks that no such request is made), and
