@@ -286,8 +286,10 @@ export async function verifyLog(logUrl, keyText, report = () => {}) {
       }
       if (signer.problem) { fail(index, signer.problem); continue; }
       const id = hex(signer.raw);
-      if (!imported.has(id)) imported.set(id, await ed25519Key(signer.raw));
-      const check = ed25519Verify(imported.get(id), signature, message).then((ok) => {
+      if (!imported.has(id)) imported.set(id, await ed25519Key(signer.raw).catch(() => null));
+      const key = imported.get(id);
+      if (key === null) { fail(index, "签名公钥无效（不是 Ed25519 公钥）"); continue; }
+      const check = ed25519Verify(key, signature, message).catch(() => false).then((ok) => {
         result.signatures += 1;
         if (!ok) fail(index, "签名无效：声明被改动过，或不是用登记的密钥签名的");
         return ok;
@@ -397,17 +399,21 @@ export async function checkRecord(logUrl, keyText, index, entrySha256, signerKey
   const leaf = await sha256(concat([0], entry));
   const root = await rootWithLeaf(0, checkpoint.size, index, leaf, new TileHashes(get, checkpoint.size));
   if (!equal(root, checkpoint.root)) problems.push("这条记录与检查点的根哈希对不上：日志被改动过");
-  let fields;
+  let fields, signature, message;
   try {
     fields = JSON.parse(dec.decode(entry));
-    const signature = b64decode(fields.sig);
-    if (await keyIdOf(signerKey) !== fields.key_id) {
-      problems.push("签名密钥与本页所示的签名人密钥不符");
-    } else if (!await ed25519Verify(await ed25519Key(b64decode(signerKey)), signature, enc.encode(fields.statement))) {
-      problems.push("签名无效：声明被改动过，或不是用签名人的密钥签名的");
-    }
+    signature = b64decode(fields.sig);
+    message = enc.encode(fields.statement);
   } catch {
     problems.push("日志条目格式错误");
+  }
+  if (signature !== undefined) {
+    const key = await keyIdOf(signerKey) === fields.key_id ? await ed25519Key(b64decode(signerKey)).catch(() => null) : undefined;
+    if (key === undefined) problems.push("签名密钥与本页所示的签名人密钥不符");
+    else if (key === null) problems.push("签名人公钥无效（不是 Ed25519 公钥）");
+    else if (!await ed25519Verify(key, signature, message).catch(() => false)) {
+      problems.push("签名无效：声明被改动过，或不是用签名人的密钥签名的");
+    }
   }
   return { index, size: checkpoint.size, origin: checkpoint.origin, keyId: fields?.key_id, problems };
 }
