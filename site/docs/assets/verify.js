@@ -99,7 +99,7 @@ export async function parseVerifierKey(text) {
 }
 
 export async function openCheckpoint(note, verifier) {
-  const split = note.indexOf("\n\n");
+  const split = note.lastIndexOf("\n\n");  // as C2SP signed-note: the last empty line
   if (split < 0 || !note.endsWith("\n")) throw new Stop("检查点不是签名笔记（signed note）格式");
   const text = note.slice(0, split + 1);
   const lines = text.slice(0, -1).split("\n");
