@@ -143,6 +143,23 @@ def test_keys_the_log_retired_or_never_registered(browser: Any, portal: Path, au
                                      "第 293 条：签名密钥不属于本社区任何成员"]
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_rotated_key_signs_no_more(browser: Any, portal: Path, audited: Built, tmp_path: Path,
+                                    backend: str) -> None:
+    """After a key rotation the new key signs and the old one is refused, from that entry on."""
+    assert audited.committee is not None
+    keys, community = audited.committee.keys, audited.community
+    new = MemberKey.from_seed(b"\x31" * 32)
+    rotated = forged(audited.entries[-1], keys["chair"], community, "member.key_rotated",
+                     {"member_id": "treasurer", "public_key": new.public_b64})
+    disclosure = {"category": "other", "period": "2025", "title": "轮换后", "body": "新密钥签名"}
+    by_new = forged(rotated, new, community, "disclosure.published", disclosure | {"disclosure_id": "R1"})
+    by_old = forged(by_new, keys["treasurer"], community, "disclosure.published", disclosure | {"disclosure_id": "R2"})
+    text = check(browser, with_log(portal, tmp_path, [*audited.entries, rotated, by_new, by_old], audited.signer),
+                 backend=backend)
+    assert text.splitlines()[:2] == ["未通过：发现 1 处问题。", "第 294 条：签名密钥已在第 292 条被更换"]
+
+
 def test_what_the_page_does_not_check_it_says(browser: Any, portal: Path, audited: Built,
                                               tmp_path: Path) -> None:
     """A supervisor may not record a donation: `sunlight verify` refuses this log (tested there);
