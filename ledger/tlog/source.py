@@ -15,9 +15,10 @@ import threading
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-import httpx
+if TYPE_CHECKING:
+    import httpx  # imported when an HTTP source first reads: a directory needs none of it
 
 TIMEOUT = 60.0
 READ_AHEAD = 8  # concurrent background fetches of an HTTP source (and twice that many held)
@@ -108,6 +109,8 @@ class HttpSource:
         """One client for this thread and the read-ahead threads: at most one kept-alive
         connection each. Certificates are checked against the system's store (``SSL_CERT_FILE``
         and ``SSL_CERT_DIR`` apply), as a browser on the same machine would."""
+        import httpx
+
         with self._lock:
             if self._client is None:
                 size = max(self.read_ahead, 0) + 1
@@ -118,6 +121,8 @@ class HttpSource:
             return self._client
 
     def _get(self, path: str) -> bytes | None:
+        import httpx
+
         url = self.prefix + path
         try:
             response = self._connections().get(url)
