@@ -4,7 +4,6 @@ works in Chinese, and a record prints as one A4 page."""
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,21 +11,12 @@ from typing import Any
 import pytest
 
 from publisher.serve import serve_in_background
+from tests.chromium import MARKS, chromium
 from tests.publisher.conftest import Site
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(),
-                       reason="Debian chromium is not installed (/usr/bin/chromium); "
-                              "scripts/test installs it with apt-get"),
-    pytest.mark.skipif(importlib.util.find_spec("playwright") is None,
-                       reason="playwright (python) is not installed"),
-]
+pytestmark = MARKS
 
 
 @pytest.fixture(scope="module")
@@ -39,12 +29,8 @@ def served(site: Site) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ forgery is found and located, and what the page does not check (roles, terms, ru
 from __future__ import annotations
 
 import base64
-import importlib.util
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,19 +17,11 @@ from ledger.crypto.tiles import entries_path
 from ledger.signing import MemberKey
 from publisher.build import publish
 from publisher.serve import serve_in_background
+from tests.chromium import MARKS, chromium
 from tests.tlog.conftest import Built
 from tests.tlog.logbuild import altered, fields, forged, with_signature, write_log
 
-CHROMIUM = Path("/usr/bin/chromium")
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(),
-                       reason="Debian chromium is not installed (/usr/bin/chromium); "
-                              "scripts/test installs it with apt-get"),
-    pytest.mark.skipif(importlib.util.find_spec("playwright") is None,
-                       reason="playwright (python) is not installed"),
-]
+pytestmark = MARKS
 
 
 @pytest.fixture(scope="module")
@@ -42,40 +33,42 @@ def portal(audited: Built, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox"])
+    with chromium() as b:
         yield b
-        b.close()
 
 
 BACKENDS = ["webcrypto", "noble"]  # the browser's Ed25519, or the vendored @noble/ed25519 fallback
 
 
-def check(browser: Any, site: Path, key: str | None = None, backend: str = "webcrypto") -> str:
-    """Opens the audit page of ``site`` on a phone-sized screen, runs the check with the given
-    Ed25519 backend, returns its text."""
+def press(browser: Any, site: Path, path: str, button: str, out: str, backend: str,
+          before: str = "") -> str:
+    """Serves ``site``, opens ``path`` on a phone-sized screen, runs ``before`` (JavaScript),
+    presses ``button`` with the given Ed25519 backend and returns the text of ``out`` once done."""
     server, url = serve_in_background(site)
     context = browser.new_context(viewport={"width": 360, "height": 640})
     try:
         page = context.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(url + "audit/")
-        if key is not None:
-            page.fill("#sl-verify-key", key)
-        page.evaluate(f"window.__slEd25519Fallback = {str(backend == 'noble').lower()}")
-        page.click("#sl-verify button")
-        page.wait_for_function("!document.querySelector('#sl-verify button').disabled", timeout=60_000)
+        page.goto(url + path)
+        page.evaluate(f"window.__slEd25519Fallback = {str(backend == 'noble').lower()}; {before}")
+        page.click(button)
+        page.wait_for_function(f"document.querySelector('{out}').textContent"
+                               f" && !document.querySelector('{button}').disabled", timeout=60_000)
         assert errors == []
         assert page.evaluate("window.__slEd25519Used") == backend
         assert page.evaluate("document.documentElement.scrollWidth") <= 360, "sideways scroll"
-        return "\n".join(line for line in str(page.inner_text("#sl-verify-out")).splitlines() if line)
+        return "\n".join(line for line in str(page.inner_text(out)).splitlines() if line)
     finally:
         context.close()
         server.shutdown()
         server.server_close()
+
+
+def check(browser: Any, site: Path, key: str | None = None, backend: str = "webcrypto") -> str:
+    """The audit page's check of the whole log (with ``key`` typed in, if given)."""
+    before = "" if key is None else f"document.getElementById('sl-verify-key').value = {key!r}"
+    return press(browser, site, "audit/", "#sl-verify button", "#sl-verify-out", backend, before)
 
 
 def with_log(portal: Path, tmp_path: Path, entries: list[bytes], signer: Signer) -> Path:
@@ -243,29 +236,8 @@ def _bundles(encode: Any) -> list[list[object]]:
 
 
 def check_record(browser: Any, site: Path, index: int, edit: str = "", backend: str = "webcrypto") -> str:
-    """Opens record ``index``'s page, optionally runs ``edit`` (JavaScript) on it, presses
-    核验本条记录 (with the given Ed25519 backend) and returns what the page says."""
-    server, url = serve_in_background(site)
-    context = browser.new_context(viewport={"width": 360, "height": 640})
-    try:
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(f"{url}r/{index}/")
-        if edit:
-            page.evaluate(edit)
-        page.evaluate(f"window.__slEd25519Fallback = {str(backend == 'noble').lower()}")
-        page.click("#sl-receipt button")
-        page.wait_for_function("document.querySelector('.sl-receipt-out').textContent"
-                               " && !document.querySelector('#sl-receipt button').disabled", timeout=60_000)
-        assert errors == []
-        assert page.evaluate("window.__slEd25519Used") == backend
-        assert page.evaluate("document.documentElement.scrollWidth") <= 360, "sideways scroll"
-        return "\n".join(line for line in str(page.inner_text(".sl-receipt-out")).splitlines() if line)
-    finally:
-        context.close()
-        server.shutdown()
-        server.server_close()
+    """Record ``index``'s own check (after ``edit``, JavaScript run on its page)."""
+    return press(browser, site, f"r/{index}/", "#sl-receipt button", ".sl-receipt-out", backend, edit)
 
 
 def copy_portal(portal: Path, tmp_path: Path, entries: list[bytes] | None = None,

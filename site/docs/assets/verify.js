@@ -128,6 +128,15 @@ export async function openCheckpoint(note, verifier) {
   return { origin: lines[0], size: Number(lines[1]), root, witnesses: signers.filter((n) => n !== lines[0]) };
 }
 
+// The log's current checkpoint, its signature checked with the log key `keyText`.
+async function latestCheckpoint(get, keyText) {
+  await requireWebCrypto();
+  const verifier = await parseVerifierKey(keyText);
+  const note = await get("checkpoint");
+  if (note === null) throw new Stop("没有找到 log/checkpoint：本站没有发布日志");
+  return openCheckpoint(dec.decode(note), verifier);
+}
+
 // --- tiles and the tree --------------------------------------------------------------------------
 
 export function formatIndex(n) {
@@ -239,11 +248,7 @@ export async function verifyLog(logUrl, keyText, report = () => {}) {
     if (result.failures.length < MAX_LISTED) result.failures.push({ index, message });
   };
   const get = fetcher(logUrl);
-  await requireWebCrypto();
-  const verifier = await parseVerifierKey(keyText);
-  const note = await get("checkpoint");
-  if (note === null) throw new Stop("没有找到 log/checkpoint：本站没有发布日志");
-  const checkpoint = await openCheckpoint(dec.decode(note), verifier);
+  const checkpoint = await latestCheckpoint(get, keyText);
   result.size = checkpoint.size;
   result.origin = checkpoint.origin;
   result.witnesses = checkpoint.witnesses;
@@ -378,11 +383,7 @@ export async function rootWithLeaf(a, b, index, leaf, tiles) {
 // checkpoint's tree, and that its statement carries a valid signature by `signerKey` (base64).
 export async function checkRecord(logUrl, keyText, index, entrySha256, signerKey) {
   const get = fetcher(logUrl);
-  await requireWebCrypto();
-  const verifier = await parseVerifierKey(keyText);
-  const note = await get("checkpoint");
-  if (note === null) throw new Stop("没有找到 log/checkpoint：本站没有发布日志");
-  const checkpoint = await openCheckpoint(dec.decode(note), verifier);
+  const checkpoint = await latestCheckpoint(get, keyText);
   if (index >= checkpoint.size) {
     throw new Stop(`当前检查点只有 ${checkpoint.size} 条记录，不含第 ${index} 条：日志可能被回滚`);
   }
