@@ -47,22 +47,28 @@ def press(browser: Any, site: Path, path: str, button: str, out: str, backend: s
     server, url = serve_in_background(site)
     context = browser.new_context(viewport={"width": 360, "height": 640})
     try:
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(url + path)
-        page.evaluate(f"window.__slEd25519Fallback = {str(backend == 'noble').lower()}; {before}")
-        page.click(button)
-        page.wait_for_function(f"document.querySelector('{out}').textContent"
-                               f" && !document.querySelector('{button}').disabled", timeout=60_000)
-        assert errors == []
-        assert page.evaluate("window.__slEd25519Used") == backend
-        assert page.evaluate("document.documentElement.scrollWidth") <= 360, "sideways scroll"
-        return "\n".join(line for line in str(page.inner_text(out)).splitlines() if line)
+        return press_in(context, url + path, button, out, backend, before)
     finally:
         context.close()
         server.shutdown()
         server.server_close()
+
+
+def press_in(context: Any, url: str, button: str, out: str, backend: str = "webcrypto", before: str = "") -> str:
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(url)
+    page.evaluate(f"window.__slEd25519Fallback = {str(backend == 'noble').lower()}; {before}")
+    page.click(button)
+    page.wait_for_function(f"document.querySelector('{out}').textContent"
+                           f" && !document.querySelector('{button}').disabled", timeout=60_000)
+    assert errors == []
+    assert page.evaluate("window.__slEd25519Used") == backend
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360, "sideways scroll"
+    text = "\n".join(line for line in str(page.inner_text(out)).splitlines() if line)
+    page.close()
+    return text
 
 
 def check(browser: Any, site: Path, key: str | None = None, backend: str = "webcrypto") -> str:
@@ -151,6 +157,43 @@ def test_a_rotated_key_signs_no_more(browser: Any, portal: Path, audited: Built,
     text = check(browser, with_log(portal, tmp_path, [*audited.entries, rotated, by_new, by_old], audited.signer),
                  backend=backend)
     assert text.splitlines()[:2] == ["未通过：发现 1 处问题。", "第 294 条：签名密钥已在第 292 条被更换"]
+
+
+def test_the_page_remembers_what_it_verified_and_finds_a_rollback_or_a_fork(
+        browser: Any, portal: Path, audited: Built, tmp_path: Path) -> None:
+    """Like --trusted/--save-checkpoint: this browser keeps the last checkpoint it verified (per
+    log) and holds the log to it on the next visit."""
+    site = with_log(portal, tmp_path, audited.entries, audited.signer)
+    server, url = serve_in_background(site)
+    context = browser.new_context(viewport={"width": 360, "height": 640})
+
+    def visit(entries: list[bytes]) -> list[str]:
+        shutil.rmtree(site / "log")
+        write_log(site / "log", entries, audited.signer)
+        return press_in(context, url + "audit/", "#sl-verify button", "#sl-verify-out").splitlines()
+
+    try:
+        first = visit(audited.entries)
+        assert first[0].startswith("通过：") and not any("本机上次核验" in line for line in first)
+        again = visit(audited.entries)
+        assert again[0].startswith("通过：") and again[1].startswith("与本机上次核验（")
+        assert again[1].endswith("，292 条）一致：此前的记录没有被改动、删除或回滚。")
+        assert visit(audited.entries[:100])[:2] == [
+            "未通过：发现 1 处问题。", "整份日志：日志只有 100 条记录，比本机上次核验时（292 条）少：日志被回滚"]
+        assert audited.committee is not None  # history rewritten: entry 50 dropped, two new ones after
+        body = {"category": "other", "period": "2025", "title": "改写", "body": "改写后的历史"}
+        extra = forged(audited.entries[-1], audited.committee.keys["chair"], audited.community,
+                       "disclosure.published", body | {"disclosure_id": "F1"})
+        extra2 = forged(extra, audited.committee.keys["chair"], audited.community,
+                        "disclosure.published", body | {"disclosure_id": "F2"})
+        rewritten = [*audited.entries[:50], *audited.entries[51:], extra, extra2]
+        assert visit(rewritten)[:2] == [
+            "未通过：发现 1 处问题。", "第 291 条：前 292 条记录组成的树与本机上次核验时不同：日志被改写（分叉）"]
+        assert visit(audited.entries)[0].startswith("通过：")  # still held to the 292 it verified
+    finally:
+        context.close()
+        server.shutdown()
+        server.server_close()
 
 
 def test_what_the_page_does_not_check_it_says(browser: Any, portal: Path, audited: Built,

@@ -240,7 +240,10 @@ function registersKeys(kind) {
 
 // --- the whole check -----------------------------------------------------------------------------
 
-export async function verifyLog(logUrl, keyText, report = () => {}) {
+// `trusted`: {size, root} of a checkpoint this browser verified before (see remembered()), or
+// null. The log must not have shrunk (rollback) and its first `size` entries must still make
+// that root (no fork, no rewritten history).
+export async function verifyLog(logUrl, keyText, report = () => {}, trusted = null) {
   const started = performance.now();
   const result = { size: 0, checked: 0, signatures: 0, failures: [], failureCount: 0, complete: false };
   const fail = (index, message) => {
@@ -250,9 +253,14 @@ export async function verifyLog(logUrl, keyText, report = () => {}) {
   const get = fetcher(logUrl);
   const checkpoint = await latestCheckpoint(get, keyText);
   result.size = checkpoint.size;
+  result.root = checkpoint.root;
   result.origin = checkpoint.origin;
   result.witnesses = checkpoint.witnesses;
   const tree = new CompactRange();
+  let leavesIn = 0;
+  if (trusted && trusted.size > checkpoint.size) {
+    fail(null, `日志只有 ${checkpoint.size} 条记录，比本机上次核验时（${trusted.size} 条）少：日志被回滚`);
+  }
   const keys = new Keys();
   const imported = new Map();
   const bundles = Math.ceil(checkpoint.size / TILE_WIDTH);
@@ -267,7 +275,13 @@ export async function verifyLog(logUrl, keyText, report = () => {}) {
       break;
     }
     const leaves = await Promise.all(entries.map((e) => sha256(concat([0], e))));
-    for (const leaf of leaves) await tree.push(leaf);
+    for (const leaf of leaves) {
+      await tree.push(leaf);
+      leavesIn += 1;
+      if (trusted && leavesIn === trusted.size && !equal(await tree.root(), trusted.root)) {
+        fail(trusted.size - 1, `前 ${trusted.size} 条记录组成的树与本机上次核验时不同：日志被改写（分叉）`);
+      }
+    }
     const pending = [];
     for (let i = 0; i < width; i++) {
       const index = first + i;
@@ -450,6 +464,23 @@ function line(parent, text, className) {
   return p;
 }
 
+// What this browser last verified, per log (localStorage; nothing when storage is off).
+const remembered = {
+  key: (origin) => `sunlight-verified:${origin}`,
+  load(origin) {
+    try {
+      const saved = JSON.parse(localStorage.getItem(this.key(origin)) || "null");
+      return saved && { size: saved.size, root: b64decode(saved.root), at: saved.at };
+    } catch { return null; }
+  },
+  save(origin, size, root) {
+    try {
+      localStorage.setItem(this.key(origin), JSON.stringify(
+        { size, root: btoa(String.fromCharCode(...root)), at: new Date().toISOString() }));
+    } catch { /* private mode or full: the next check just starts afresh */ }
+  },
+};
+
 function start(form) {
   const out = document.getElementById("sl-verify-out");
   const button = form.querySelector("button");
@@ -459,8 +490,12 @@ function start(form) {
     out.replaceChildren();
     const status = line(out, "正在下载检查点……");
     try {
-      const result = await verifyLog(new URL(form.dataset.log, location.href).href, form.elements.key.value,
-        (r) => { status.textContent = `已核验 ${r.checked.toLocaleString("zh-CN")} / ${r.size.toLocaleString("zh-CN")} 条记录……`; });
+      const keyText = form.elements.key.value;
+      const origin = keyText.trim().split("+")[0];
+      const trusted = remembered.load(origin);
+      const result = await verifyLog(new URL(form.dataset.log, location.href).href, keyText,
+        (r) => { status.textContent = `已核验 ${r.checked.toLocaleString("zh-CN")} / ${r.size.toLocaleString("zh-CN")} 条记录……`; },
+        trusted);
       status.remove();
       const n = (x) => x.toLocaleString("zh-CN");
       line(out, result.verified
@@ -474,6 +509,12 @@ function start(form) {
           list.append(item);
         }
         out.append(list);
+      }
+      if (result.verified) {
+        if (trusted && trusted.size) {
+          line(out, `与本机上次核验（${new Date(trusted.at).toLocaleString("zh-CN")}，${n(trusted.size)} 条）一致：此前的记录没有被改动、删除或回滚。`);
+        }
+        remembered.save(origin, result.size, result.root);
       }
       if (result.witnesses.length) {
         line(out, `检查点另有见证人联署：${result.witnesses.join("、")}（见证人签名请用命令行 --witness 核验）。`);
