@@ -375,3 +375,47 @@ def test_the_pages_inclusion_proofs_from_tiles_match_the_root(browser: Any, port
         server.shutdown()
         server.server_close()
     assert got == [root] * len(indices)
+
+
+def test_the_page_fetches_bundles_ahead(browser: Any, portal: Path, audited: Built, tmp_path: Path) -> None:
+    """On a slow network the next bundles are already on their way: with every entry bundle
+    taking 0.2 s to arrive, up to 1 + 4 are requested at once, and the log still verifies."""
+    import functools
+    import http.server
+    import threading
+    import time
+
+    site = with_log(portal, tmp_path, audited.entries * 5, audited.signer)  # 1,460 entries, 6 bundles
+
+    class Slow(http.server.SimpleHTTPRequestHandler):
+        lock = threading.Lock()
+        now = most = 0
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            if "/tile/entries/" not in self.path:
+                return super().do_GET()
+            with Slow.lock:
+                Slow.now += 1
+                Slow.most = max(Slow.most, Slow.now)
+            time.sleep(0.2)
+            try:
+                super().do_GET()
+            finally:
+                with Slow.lock:
+                    Slow.now -= 1
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Slow, directory=str(site)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    context = browser.new_context(viewport={"width": 360, "height": 640})
+    try:
+        text = press_in(context, f"http://127.0.0.1:{server.server_address[1]}/audit/", "#sl-verify button",
+                        "#sl-verify-out")
+    finally:
+        context.close()
+        server.shutdown()
+        server.server_close()
+    assert text.startswith("通过：检查点签名、1,460 条记录")
+    assert Slow.most == 5
