@@ -222,6 +222,19 @@ def test_checkpoint_key_and_missing_files(browser: Any, portal: Path, audited: B
         "未通过：发现 1 处问题。", "第 256 条：缺少记录包 tile/entries/001.p/36"]
 
 
+def in_page(browser: Any, site: Path, script: str, arg: Any) -> Any:
+    """Evaluates ``script`` (a JavaScript function of ``arg``) in ``site``'s audit page."""
+    server, url = serve_in_background(site)
+    page = browser.new_page()
+    try:
+        page.goto(url + "audit/")
+        return page.evaluate(script, arg)
+    finally:
+        page.close()
+        server.shutdown()
+        server.server_close()
+
+
 def test_the_pages_tree_paths_and_bundles_match_the_python_ones(browser: Any, portal: Path) -> None:
     """verify.js's RFC 9162 root against the naive reference tree for every size 0..300 (and a few
     past tile boundaries), its tile paths against ``format_index``, and its bundle decoder's refusals."""
@@ -230,11 +243,7 @@ def test_the_pages_tree_paths_and_bundles_match_the_python_ones(browser: Any, po
 
     sizes = [*range(301), 511, 512, 513, 1000]
     entries = [f"entry {i}".encode() for i in range(max(sizes))]
-    server, url = serve_in_background(portal)
-    page = browser.new_page()
-    try:
-        page.goto(url + "audit/")
-        got = page.evaluate("""async ([sizes, count]) => {
+    got = in_page(browser, portal, """async ([sizes, count]) => {
             const v = await import("../assets/verify.js");
             const enc = new TextEncoder();
             const roots = [];
@@ -258,10 +267,6 @@ def test_the_pages_tree_paths_and_bundles_match_the_python_ones(browser: Any, po
             }
             return {roots, paths, refusals};
         }""".replace("__BUNDLES__", repr(_bundles(encode_entry_bundle)).replace("'", '"')), [sizes, len(entries)])
-    finally:
-        page.close()
-        server.shutdown()
-        server.server_close()
     assert got["roots"] == [ReferenceTree(entries[:n]).mth().hex() for n in sizes]
     assert got["paths"] == [entries_path(n) for n in (0, 1, 999, 1000, 1234067)] + [entries_path(1, 36)]
     assert got["refusals"] == [2, "refused", "refused", "refused", 1]
@@ -351,11 +356,7 @@ def test_the_pages_inclusion_proofs_from_tiles_match_the_root(browser: Any, port
     note = write_log(site / "log", entries, signer)
     root = Checkpoint.parse(note.split("\n\n", 1)[0] + "\n").root_hash.hex()
     indices = [0, 1, 255, 256, 4095, 65_535, 65_536, 69_999]
-    server, url = serve_in_background(site)
-    page = browser.new_page()
-    try:
-        page.goto(url + "audit/")
-        got = page.evaluate("""async ([indices, size]) => {
+    got = in_page(browser, site, """async ([indices, size]) => {
             const v = await import("../assets/verify.js");
             const get = async (path) => {
                 const r = await fetch("../log/" + path);
@@ -370,10 +371,6 @@ def test_the_pages_inclusion_proofs_from_tiles_match_the_root(browser: Any, port
             }
             return out;
         }""", [indices, len(entries)])
-    finally:
-        page.close()
-        server.shutdown()
-        server.server_close()
     assert got == [root] * len(indices)
 
 
