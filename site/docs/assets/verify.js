@@ -150,6 +150,15 @@ export function entriesPath(n, width) {
   return `tile/entries/${formatIndex(n)}${width === TILE_WIDTH ? "" : ".p/" + width}`;
 }
 
+function tilePath(level, n, width) {
+  return `tile/${level}/${formatIndex(n)}${width === TILE_WIDTH ? "" : ".p/" + width}`;
+}
+
+// How many of tile `n`'s places are filled when `count` items exist on its level.
+function tileWidth(count, n) {
+  return Math.min(TILE_WIDTH, count - n * TILE_WIDTH);
+}
+
 export function decodeBundle(bytes, width) {
   const entries = [];
   let at = 0;
@@ -258,7 +267,6 @@ export async function verifyLog(logUrl, keyText, report = () => {}, trusted = nu
   result.origin = checkpoint.origin;
   result.witnesses = checkpoint.witnesses;
   const tree = new CompactRange();
-  let leavesIn = 0;
   if (trusted && trusted.size > checkpoint.size) {
     fail(null, `日志只有 ${checkpoint.size} 条记录，比本机上次核验时（${trusted.size} 条）少：日志被回滚`);
   }
@@ -271,13 +279,12 @@ export async function verifyLog(logUrl, keyText, report = () => {}, trusted = nu
   const ahead = new Map();
   const fetchBundle = (m) => {
     if (!ahead.has(m)) {
-      const width = Math.min(TILE_WIDTH, checkpoint.size - m * TILE_WIDTH);
-      ahead.set(m, get(entriesPath(m, width)).catch((e) => e));
+      ahead.set(m, get(entriesPath(m, tileWidth(checkpoint.size, m))).catch((e) => e));
     }
   };
   for (let n = 0; n < bundles; n++) {
     const first = n * TILE_WIDTH;
-    const width = Math.min(TILE_WIDTH, checkpoint.size - first);
+    const width = tileWidth(checkpoint.size, n);
     for (let m = n; m < Math.min(bundles, n + 1 + READ_AHEAD); m++) fetchBundle(m);
     const data = await ahead.get(n);
     ahead.delete(n);
@@ -289,10 +296,9 @@ export async function verifyLog(logUrl, keyText, report = () => {}, trusted = nu
       break;
     }
     const leaves = await Promise.all(entries.map((e) => sha256(concat([0], e))));
-    for (const leaf of leaves) {
-      await tree.push(leaf);
-      leavesIn += 1;
-      if (trusted && leavesIn === trusted.size && !equal(await tree.root(), trusted.root)) {
+    for (let i = 0; i < width; i++) {
+      await tree.push(leaves[i]);
+      if (trusted && first + i + 1 === trusted.size && !equal(await tree.root(), trusted.root)) {
         fail(trusted.size - 1, `前 ${trusted.size} 条记录组成的树与本机上次核验时不同：日志被改写（分叉）`);
       }
     }
@@ -369,8 +375,8 @@ export class TileHashes {
     const stored = Math.floor(this.size / 2 ** (8 * level));  // hashes that exist on that tile level
     const first = index * 2 ** rest;
     const n = Math.floor(first / TILE_WIDTH);
-    const width = Math.min(TILE_WIDTH, stored - n * TILE_WIDTH);
-    const path = `tile/${level}/${formatIndex(n)}${width === TILE_WIDTH ? "" : ".p/" + width}`;
+    const width = tileWidth(stored, n);
+    const path = tilePath(level, n, width);
     let tile = this.tiles.get(path);
     if (!tile) {
       tile = await this.get(path);
@@ -416,7 +422,7 @@ export async function checkRecord(logUrl, keyText, index, entrySha256, signerKey
     throw new Stop(`当前检查点只有 ${checkpoint.size} 条记录，不含第 ${index} 条：日志可能被回滚`);
   }
   const n = Math.floor(index / TILE_WIDTH);
-  const width = Math.min(TILE_WIDTH, checkpoint.size - n * TILE_WIDTH);
+  const width = tileWidth(checkpoint.size, n);
   const bundle = await get(entriesPath(n, width));
   if (bundle === null) throw new Stop(`缺少记录包 ${entriesPath(n, width)}`);
   let entry;
@@ -444,7 +450,7 @@ export async function checkRecord(logUrl, keyText, index, entrySha256, signerKey
       problems.push("签名无效：声明被改动过，或不是用签名人的密钥签名的");
     }
   }
-  return { index, size: checkpoint.size, origin: checkpoint.origin, keyId: fields?.key_id, problems };
+  return { index, size: checkpoint.size, problems };
 }
 
 function fetcher(logUrl) {
