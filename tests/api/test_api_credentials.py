@@ -28,6 +28,8 @@ PASSWORD = "s3cret-pw"
 SECRET_URL = f"postgresql+psycopg://postgres:{PASSWORD}@127.0.0.1:5432/test"
 # A publish command that fails the way a real one does: it prints the URL it could not open.
 FAILING_PUBLISH = "sh -c 'echo \"could not open {db}\" >&2; exit 3'"
+# As the README advises: no {db}; the command inherits SUNLIGHT_DB from ``sunlight serve``.
+INHERITING_PUBLISH = "sh -c 'echo \"could not open $SUNLIGHT_DB\" >&2; exit 3'"
 RECORDS = "/v1/communities/testcom/records"
 
 
@@ -122,14 +124,14 @@ def test_a_password_bearing_database_url_never_leaves_the_service(tmp_path: Path
     try:
         committee = Committee.found(url)
         committee.app.engine.dispose()
-        service = start_service(url, log, "--log-level", "info", "--publish-cmd", FAILING_PUBLISH,
+        service = start_service(url, log, "--log-level", "info", "--publish-cmd", INHERITING_PUBLISH,
                                 env={"SUNLIGHT_PUBLISH_DELAY": "0.05"})
         try:
             with httpx.Client(base_url=service.url) as client:
                 r = client.post(RECORDS, json=disclosure(committee, 1, now=True).to_json())
                 assert r.status_code == 201, r.text
                 status = wait_for_publish(client, "failed")
-                assert "postgres:***@" in str(status["last_error"])
+                assert f"could not open {redact(url)}" in str(status["last_error"])
                 for body in everything_anonymous_clients_see(client):
                     assert PASSWORD not in body
         finally:
