@@ -35,7 +35,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from ledger.crypto.ed25519 import check_public_key, check_signature_encoding
 from ledger.crypto.errors import SignatureEncodingError, WeakKeyError
 from ledger.domain.errors import InvalidInput, SignatureInvalid
-from ledger.domain.members import WEAK_KEY_ZH, key_id_of
+from ledger.domain.members import key_id_of
 
 FORMAT_VERSION = 1
 MAX_ENTRY_BYTES = 65_535  # a tlog-tiles entry is prefixed by a uint16 length
@@ -218,7 +218,8 @@ def verify_signature(public_key_b64: str, data: bytes, signature: bytes) -> None
     try:
         key = _public_key(public_key_b64)
     except (WeakKeyError, ValueError, binascii.Error):
-        raise SignatureInvalid(WEAK_KEY_ZH, code="weak-key") from None
+        raise SignatureInvalid("签名公钥不安全（小阶点、非规范编码或不在素数阶子群中），任何人都可能冒用它签名，"
+                               "不接受用它签名的记录；请主任为该成员更换密钥", code="weak-key") from None
     try:
         check_signature_encoding(signature)
         key.verify(signature, data)
