@@ -8,7 +8,8 @@
 //     (RFC 9162 Merkle tree: leaf = SHA-256(0x00 || entry), node = SHA-256(0x01 || l || r));
 //   - every member signature verifies with the key the log itself registered for its key ID
 //     (founder, admitted members, rotated keys), and that key was not rotated away or revoked
-//     before the entry.
+//     before the entry; an entry that registers a weak key (small order, mixed order, not
+//     canonical) fails, and the key is not registered.
 // Roles, terms and every domain rule are checked by `sunlight verify`, which the page names.
 // Nothing from the log is ever inserted as markup: text only.
 
