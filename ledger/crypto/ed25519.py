@@ -45,6 +45,10 @@ BAD_R = frozenset(
 """Every 32-byte ``R`` refused without arithmetic: each small-order point with either sign bit, and
 every encoding with ``y >= p`` (among them ``p`` and ``p + 1``, the second forms of 0 and 1)."""
 
+BAD_R_FIRST = bytes(int(any(r[0] == b for r in BAD_R)) for b in range(256))
+"""Indexed by the first byte of ``R``: 1 if some encoding in :data:`BAD_R` starts with it (24 of
+256), so that nine ``R`` in ten are cleared without slicing or hashing."""
+
 
 def check_signature_encoding(signature: bytes) -> None:
     """Refuses a signature that no strict verifier accepts: not 64 bytes, ``S >= L``, or ``R`` of
@@ -58,9 +62,11 @@ def check_signature_encoding(signature: bytes) -> None:
 
 
 def signature_encoding_ok(signature: bytes) -> bool:
-    """:func:`check_signature_encoding` as a boolean, for the auditor's inner loop."""
-    return (len(signature) == 64 and signature[:32] not in BAD_R
-            and int.from_bytes(signature[32:], "little") < L)
+    """:func:`check_signature_encoding` as a boolean, written for speed: an ``S`` whose top byte
+    is below 0x10 is below 2^252 < L, and :data:`BAD_R_FIRST` clears most ``R`` at one index."""
+    return (len(signature) == 64
+            and not (BAD_R_FIRST[signature[0]] and signature[:32] in BAD_R)
+            and not (signature[63] >= 0x10 and int.from_bytes(signature[32:], "little") >= L))
 
 
 @lru_cache(maxsize=4096)

@@ -12,7 +12,7 @@ from collections import OrderedDict
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from ledger.crypto.ed25519 import BAD_R, L, check_public_key
+from ledger.crypto.ed25519 import BAD_R, BAD_R_FIRST, L, check_public_key
 from ledger.crypto.errors import WeakKeyError
 
 MAX_KEYS = 4096
@@ -46,7 +46,8 @@ def verify_batch(batch: Batch) -> list[int]:
     for index, raw, message, signature in zip(indices, keys, messages, signatures, strict=True):
         key = _key(raw)
         # ledger.crypto.ed25519.signature_encoding_ok, inlined: this loop is the auditor's work.
-        if key is None or signature[:32] in BAD_R or int.from_bytes(signature[32:], "little") >= L:
+        if (key is None or len(signature) != 64 or (BAD_R_FIRST[signature[0]] and signature[:32] in BAD_R)
+                or (signature[63] >= 0x10 and int.from_bytes(signature[32:], "little") >= L)):
             bad.append(index)
             continue
         try:

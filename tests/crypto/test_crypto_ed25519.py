@@ -162,3 +162,13 @@ def test_weak_verifier_keys_are_refused_when_parsed() -> None:
         for bad in (IDENTITY, ref.encode_y(ref.P + 1, 0)):
             with pytest.raises(WeakKeyError):
                 Verifier.from_key_string(vkey("log.example/x", sig_type, bad))
+
+
+def test_signatures_of_the_wrong_length_are_refused_not_a_crash() -> None:
+    key = Ed25519PrivateKey.from_private_bytes(b"\x03" * 32)
+    raw, good = key.public_key().public_bytes_raw(), key.sign(b"m")
+    for bad in (b"", good[:63], good + b"\x00"):
+        with pytest.raises(SignatureEncodingError):
+            check_signature_encoding(bad)
+        assert verify_batch(([1], [raw], [b"m"], [bad])) == [1]
+    assert verify_batch(([1], [raw], [b"m"], [good])) == []
