@@ -32,7 +32,8 @@ from ledger.domain.state import explain
 from ledger.signing import Statement, Submission
 
 # Outcomes that say nothing about the key's owner: they do not use up the key's rate budget.
-UNSIGNED_OUTCOMES = {"signature-invalid", "unknown-key", "key-id-mismatch", "community-not-found"}
+# (A weak key in a body is refused before the signature is checked.)
+UNSIGNED_OUTCOMES = {"signature-invalid", "unknown-key", "key-id-mismatch", "community-not-found", "weak-key"}
 PAGE_LIMIT = 100
 CONTENTION_RETRIES = 5
 
