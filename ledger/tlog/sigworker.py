@@ -24,10 +24,10 @@ _keys: OrderedDict[bytes, Ed25519PublicKey | None] = OrderedDict()
 
 
 def _key(raw: bytes) -> Ed25519PublicKey | None:
-    key = _keys.get(raw)
-    if key is not None:
+    """The key, or None for a weak or invalid one (remembered too: the check costs milliseconds)."""
+    if raw in _keys:
         _keys.move_to_end(raw)
-        return key
+        return _keys[raw]
     try:
         check_public_key(raw)
         key = Ed25519PublicKey.from_public_bytes(raw)
