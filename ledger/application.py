@@ -476,7 +476,7 @@ class Sunlight(Application[UUID]):
         data = event.entry.encode()
         entry = Entry.decode(data)
         st = Statement.from_bytes(entry.statement, check_canonical=False)
-        body = parse_body(st.kind, st.body)
+        body = parse_body(st.kind, st.body, logged=True)
         index = event.originator_version - 1
         state.domain.apply(Signed(index, st.kind, body, entry.key_id, st.at,
                                   statement_hash(entry.statement)))

@@ -32,6 +32,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from ledger.crypto.ed25519 import check_public_key, check_signature_encoding
+from ledger.crypto.errors import SignatureEncodingError, WeakKeyError
 from ledger.domain.errors import InvalidInput, SignatureInvalid
 from ledger.domain.members import key_id_of
 
@@ -205,13 +207,23 @@ class MemberKey:
 
 @lru_cache(maxsize=4096)
 def _public_key(public_key_b64: str) -> Ed25519PublicKey:
-    return Ed25519PublicKey.from_public_bytes(base64.b64decode(public_key_b64))
+    raw = base64.b64decode(public_key_b64)
+    check_public_key(raw)
+    return Ed25519PublicKey.from_public_bytes(raw)
 
 
 def verify_signature(public_key_b64: str, data: bytes, signature: bytes) -> None:
+    """Strict Ed25519: the key must be a safe one and the signature canonical with an ``R`` not of
+    small order (:mod:`ledger.crypto.ed25519`), then OpenSSL verifies."""
     try:
-        _public_key(public_key_b64).verify(signature, data)
-    except (InvalidSignature, ValueError, binascii.Error):
+        key = _public_key(public_key_b64)
+    except (WeakKeyError, ValueError, binascii.Error):
+        raise SignatureInvalid("签名公钥不安全（小阶点、非规范编码或不在素数阶子群中），任何人都可能冒用它签名，"
+                               "不接受用它签名的记录；请主任为该成员更换密钥", code="weak-key") from None
+    try:
+        check_signature_encoding(signature)
+        key.verify(signature, data)
+    except (InvalidSignature, SignatureEncodingError):
         raise SignatureInvalid("签名无效：声明被改动过，或不是用该密钥签名的",
                                code="signature-invalid") from None
 

@@ -81,7 +81,7 @@ def read_records(entries: Iterable[tuple[int, bytes]]) -> Iterator[Record]:
     for index, data in entries:
         entry = Entry.decode(data)
         st = Statement.from_bytes(entry.statement, check_canonical=False)
-        body = parse_body(st.kind, st.body)
+        body = parse_body(st.kind, st.body, logged=True)
         if isinstance(body, Community.Founded):
             signers.fold(body)  # the founding statement is signed by the key it names
             signer = signers.signer(entry.key_id)

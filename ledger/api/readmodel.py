@@ -106,7 +106,7 @@ class ReadModel:
         for index, data in self.ledger.entries(community_id, view.size):
             entry = Entry.decode(data)
             st = Statement.from_bytes(entry.statement, check_canonical=False)
-            body = parse_body(st.kind, st.body)
+            body = parse_body(st.kind, st.body, logged=True)
             view.state.apply(Signed(index, st.kind, body, entry.key_id, st.at,
                                     statement_hash(entry.statement)))
             view.summaries.append(summarise(st.kind, orjson.loads(entry.statement)["body"]))

@@ -19,7 +19,7 @@ import typer
 
 from ledger.cli.common import DEFAULT_DB, DbOption, app, fail, open_ledger
 from ledger.cli.members import CommunityOpt
-from ledger.crypto.errors import VerificationError
+from ledger.crypto.errors import VerificationError, WeakKeyError
 from ledger.crypto.note import Verifier
 
 log_app = typer.Typer(help="透明日志：验证公钥、检查点、收据（包含证明）、瓦片导出、见证联署。",
@@ -44,6 +44,9 @@ def _verifier(value: str, what: str = "验证公钥") -> Verifier:
             fail(f"无法读取{what}文件 {value}：{exc}", 2)
     try:
         return Verifier.from_key_string(text)
+    except WeakKeyError as exc:
+        fail(f"{what}不安全，不能使用：它是小阶点、非规范编码或不在素数阶子群中的 Ed25519 公钥，"
+             f"任何人都可能冒用它签名 (weak key: {exc})", 2)
     except VerificationError as exc:
         fail(f"{what}格式错误：{exc}", 2)
 

@@ -43,5 +43,19 @@ class InsufficientCosignaturesError(NoteError):
     """Fewer distinct trusted witnesses cosigned the checkpoint than the policy requires."""
 
 
+class WeakKeyError(MalformedError):
+    """An Ed25519 public key that must not be registered or trusted: not 32 bytes, not canonically
+    encoded, not a curve point, of small order, or outside the prime-order subgroup."""
+
+    code = "weak-key"
+
+
+class SignatureEncodingError(MalformedError):
+    """An Ed25519 signature that no strict verifier accepts: ``S >= L``, or ``R`` of small order or
+    not canonically encoded."""
+
+    code = "signature-invalid"
+
+
 class OutOfRangeError(VerificationError, ValueError):
     """An index or tree size lies outside the tree it refers to."""

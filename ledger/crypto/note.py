@@ -4,6 +4,8 @@ A note is ``<text ending in \\n>`` + ``\\n`` + one or more lines ``— <name> <b
 where the base64 holds the 4-byte key ID and the signature. Verifiers here understand
 signature types 0x01 (Ed25519 over the text) and 0x04 (c2sp.org/tlog-cosignature Ed25519
 cosignatures: 8-byte timestamp || signature over ``cosignature/v1\\ntime <t>\\n`` + text).
+Keys and signatures are checked strictly (:mod:`ledger.crypto.ed25519`): a verifier key of small
+order or not canonically encoded is refused, and so is a non-canonical signature.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from ledger.crypto._encoding import b64decode, b64encode
+from ledger.crypto.ed25519 import check_public_key, signature_encoding_ok
 from ledger.crypto.errors import (
     InvalidSignatureError,
     MalformedNoteError,
@@ -135,6 +138,7 @@ class Verifier:
             raise MalformedNoteError(f"unsupported signature type 0x{sig_type:02x}")
         if len(public_key) != 32:
             raise MalformedNoteError("an Ed25519 public key is 32 bytes")
+        check_public_key(public_key)  # WeakKeyError: small order, non-canonical, mixed order
         self.name = name
         self.sig_type = sig_type
         self.public_key = public_key
@@ -178,7 +182,7 @@ class Verifier:
             if timestamp > MAX_TIMESTAMP:
                 return False
             message, sig = cosignature_v1_message(text, timestamp), sig[8:]
-        if len(sig) != 64:
+        if not signature_encoding_ok(sig):
             return False
         try:
             self._key.verify(sig, message)

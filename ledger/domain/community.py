@@ -9,6 +9,7 @@ from pydantic import Field
 
 from ledger.domain.common import Body, Day, RecordId, ShortText, Text
 from ledger.domain.errors import Conflict, InvalidInput
+from ledger.domain.members import PublicKey
 from ledger.domain.roles import Role
 
 
@@ -23,7 +24,7 @@ class Community:
         description: Text | None = None
         founder_id: RecordId
         founder_name: ShortText
-        founder_public_key: Annotated[str, Field(pattern=r"^[A-Za-z0-9+/]{43}=$")]
+        founder_public_key: PublicKey
         term_start: Day
         term_end: Day | None = None
 

@@ -9,13 +9,39 @@ from datetime import date
 from functools import lru_cache
 from typing import Annotated, ClassVar
 
-from pydantic import Field
+from pydantic import AfterValidator, Field, ValidationInfo
 
+from ledger.crypto.ed25519 import check_public_key
+from ledger.crypto.errors import WeakKeyError
 from ledger.domain.common import Body, Day, RecordId, ShortText, Text
 from ledger.domain.errors import Conflict, InvalidInput, NotAuthorised
 from ledger.domain.roles import Role
 
-PublicKey = Annotated[str, Field(pattern=r"^[A-Za-z0-9+/]{43}=$", description="Ed25519 公钥（base64）")]
+WEAK_KEY_ZH = ("公钥不安全，不能登记：它不是规范编码的 Ed25519 公钥，或是小阶点、不在素数阶子群中，"
+               "任何人都可能冒用它签名；请用 sunlight keys new 生成新密钥")
+
+
+LOGGED = {"logged": True}
+"""Validation context of a body re-read from the ledger's own log (see ``parse_body``)."""
+
+
+def _safe_key(value: str, info: ValidationInfo) -> str:
+    if info.context is LOGGED:
+        return value
+    raw = base64.b64decode(value)  # the pattern admits base64 of 32 bytes only
+    try:
+        check_public_key(raw)
+    except WeakKeyError:
+        raise InvalidInput(WEAK_KEY_ZH, code="weak-key", field=info.field_name) from None
+    if base64.b64encode(raw).decode() != value:  # two spellings of one key: refuse the second
+        raise InvalidInput("公钥的 base64 编码不规范（末位含非零的填充位），请照原样复制公钥",
+                           code="weak-key", field=info.field_name)
+    return value
+
+
+PublicKey = Annotated[str, Field(pattern=r"^[A-Za-z0-9+/]{43}=$", description="Ed25519 公钥（base64）"),
+                      AfterValidator(_safe_key)]
+"""A member key as registered: base64 of 32 bytes that :func:`check_public_key` accepts."""
 
 
 @lru_cache(maxsize=4096)

@@ -23,7 +23,7 @@ from ledger.domain.errors import Conflict, InvalidInput, NotAuthorised, NotFound
 from ledger.domain.evaluation import EvaluationRound, Subject
 from ledger.domain.fees import EstateFees
 from ledger.domain.ids import Ids, MemoryIds
-from ledger.domain.members import KeyRecord, Member, require_signer
+from ledger.domain.members import LOGGED, KeyRecord, Member, require_signer
 from ledger.domain.microfund import Fund
 from ledger.domain.needs import NeedsProject
 from ledger.domain.roles import Role, may_record
@@ -47,8 +47,12 @@ BODY_TYPES: dict[str, type[Body]] = {
 }
 
 
-def parse_body(kind: str, body: Any) -> Body:
-    """The typed body of a statement, or :class:`InvalidInput` naming the bad field in Chinese."""
+def parse_body(kind: str, body: Any, *, logged: bool = False) -> Body:
+    """The typed body of a statement, or :class:`InvalidInput` naming the bad field in Chinese.
+
+    ``logged``: the body of an entry already in this ledger's own log, read again. A key it
+    registered is then taken as it stands, so that a log written before weak keys were refused
+    still loads (such a key never verifies a signature; ``sunlight verify`` reports the entry)."""
     try:
         cls = BODY_TYPES[kind]
     except KeyError:
@@ -56,7 +60,8 @@ def parse_body(kind: str, body: Any) -> Body:
     if not isinstance(body, dict):
         raise InvalidInput("记录内容 body 必须是 JSON 对象", code="invalid-input")
     try:
-        return cls.__pydantic_validator__.validate_python(body)  # type: ignore[no-any-return]
+        return cls.__pydantic_validator__.validate_python(  # type: ignore[no-any-return]
+            body, context=LOGGED if logged else None)
     except ValidationError as exc:
         raise InvalidInput(explain(exc), code="invalid-input") from None
 

@@ -1,6 +1,8 @@
 """Ed25519 signature checks in batches, run in worker processes (or inline for small logs).
 
-Kept tiny on purpose: a spawned worker imports only this module and ``cryptography``.
+Strict as :func:`ledger.signing.verify_signature`: a weak key or a non-canonical signature (or one
+with a small-order ``R``) never verifies. Kept tiny on purpose: a spawned worker imports only this
+module, :mod:`ledger.crypto.ed25519` and ``cryptography``.
 """
 
 from __future__ import annotations
@@ -9,6 +11,9 @@ from collections import OrderedDict
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from ledger.crypto.ed25519 import BAD_R, BAD_R_FIRST, L, check_public_key
+from ledger.crypto.errors import WeakKeyError
 
 MAX_KEYS = 4096
 
@@ -19,13 +24,14 @@ _keys: OrderedDict[bytes, Ed25519PublicKey | None] = OrderedDict()
 
 
 def _key(raw: bytes) -> Ed25519PublicKey | None:
-    key = _keys.get(raw)
-    if key is not None:
+    """The key, or None for a weak or invalid one (remembered too: the check costs milliseconds)."""
+    if raw in _keys:
         _keys.move_to_end(raw)
-        return key
+        return _keys[raw]
     try:
+        check_public_key(raw)
         key = Ed25519PublicKey.from_public_bytes(raw)
-    except ValueError:
+    except (WeakKeyError, ValueError):
         key = None
     _keys[raw] = key
     if len(_keys) > MAX_KEYS:
@@ -39,7 +45,9 @@ def verify_batch(batch: Batch) -> list[int]:
     bad: list[int] = []
     for index, raw, message, signature in zip(indices, keys, messages, signatures, strict=True):
         key = _key(raw)
-        if key is None:
+        # ledger.crypto.ed25519.signature_encoding_ok, inlined: this loop is the auditor's work.
+        if (key is None or len(signature) != 64 or (BAD_R_FIRST[signature[0]] and signature[:32] in BAD_R)
+                or (signature[63] >= 0x10 and int.from_bytes(signature[32:], "little") >= L)):
             bad.append(index)
             continue
         try:

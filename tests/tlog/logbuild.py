@@ -26,6 +26,7 @@ from ledger.crypto.tiles import (
     tile_path,
     tiles_for_size,
 )
+from ledger.domain.members import key_id_of
 from ledger.persistence import logs_table
 from ledger.signing import MemberKey, Statement, canonical, encode_entry, parse_time
 from ledger.tlog.verify import Report
@@ -127,3 +128,47 @@ def accepted_at(entry: bytes) -> datetime:
 def problems(report: Report) -> list[tuple[int | None, str]]:
     """What a verification found, in order: ``(entry index, code)``."""
     return [(f.index, f.code) for f in report.sorted_failures()]
+
+
+# --- logs written before weak keys were refused --------------------------------------------------
+
+IDENTITY_KEY = base64.b64encode(bytes([1]) + bytes(31)).decode()
+"""The identity point as a public key ("AQAAAA…"): of order 1, the weakest key there is."""
+FAKE_SIGNATURE = bytes([1]) + bytes(31) + bytes(32)
+"""R = identity, S = 0: under the identity key, cofactorless OpenSSL accepts it for any message."""
+
+
+def by_identity_key(accepted: datetime, community: str, kind: str, body: dict[str, Any]) -> bytes:
+    """An entry nobody signed, "signed" for the identity key with the fixed fake signature."""
+    statement = Statement(community, kind, accepted - timedelta(seconds=5), body).to_bytes()
+    return encode_entry(statement, FAKE_SIGNATURE, key_id_of(IDENTITY_KEY), accepted)
+
+
+def weak_key_log(built: Any, how: str) -> tuple[list[bytes], int]:
+    """``built``'s log with a weak key registered the way an old ledger let it be, and then a
+    donation "signed" by that key (which OpenSSL alone accepts). ``how``: ``admitted`` (the chair
+    admits a 出纳 whose key is the identity point), ``rotated`` (the chair rotates the 出纳's key to
+    it) or ``founded`` (a new community founded with it, the founding "signed" by it too).
+    Returns the entries and the index of the entry that registered the key."""
+    keys, community = built.committee.keys, built.community
+    body = fields(built.entries[7])["statement"]["body"]  # a donation to fund f1
+    donation = body | {"donation_id": "WEAK1", "receipt_no": "RW1"}
+    if how == "founded":
+        at = accepted_at(built.entries[0])
+        founded = by_identity_key(at, community, "community.founded", {
+            "name": "弱密钥社区", "founder_id": "chair", "founder_name": "王主任",
+            "founder_public_key": IDENTITY_KEY, "term_start": "2024-01-01"})
+        estate = by_identity_key(at + timedelta(minutes=1), community, "community.estate_added",
+                                 {"estate_id": "e1", "name": "一期"})
+        return [founded, estate], 0
+    if how == "admitted":
+        registered = forged(built.entries[-1], keys["chair"], community, "member.admitted", {
+            "member_id": "weak", "name": "新出纳", "role": "treasurer", "public_key": IDENTITY_KEY,
+            "term_start": "2024-01-01"})
+    else:
+        registered = forged(built.entries[-1], keys["chair"], community, "member.key_rotated", {
+            "member_id": "treasurer", "public_key": IDENTITY_KEY})
+    forgery = by_identity_key(accepted_at(registered) + timedelta(minutes=1), community,
+                              "fund.donation_recorded", donation)
+    entries = [*built.entries, registered, forgery]
+    return entries, len(built.entries)

@@ -19,7 +19,7 @@ from publisher.build import publish
 from publisher.serve import serve_in_background
 from tests.chromium import MARKS, chromium
 from tests.tlog.conftest import Built
-from tests.tlog.logbuild import altered, fields, forged, with_signature, write_log
+from tests.tlog.logbuild import IDENTITY_KEY, altered, fields, forged, weak_key_log, with_signature, write_log
 
 pytestmark = MARKS
 
@@ -416,3 +416,78 @@ def test_the_page_fetches_bundles_ahead(browser: Any, portal: Path, audited: Bui
         server.server_close()
     assert text.startswith("通过：检查点签名、1,460 条记录")
     assert Slow.most == 5
+
+
+# --- weak keys: the rules of ledger/crypto/ed25519.py, in the page ---------------------------------
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_the_pages_ed25519_rules_match_the_vectors(browser: Any, portal: Path, backend: str) -> None:
+    """verify.js against tests/vectors/ed25519-edge.json, as the Python checks are: which keys it
+    would register, which signature encodings it looks at, and what it verifies, on either backend."""
+    import json
+
+    vectors = json.loads((Path(__file__).resolve().parents[1] / "vectors" / "ed25519-edge.json")
+                         .read_text(encoding="utf-8"))
+    got = in_page(browser, portal, """async ([cases, fallback]) => {
+            window.__slEd25519Fallback = fallback;
+            const v = await import("../assets/verify.js");
+            const bytes = (h) => Uint8Array.from(h.match(/../g) || [], (x) => parseInt(x, 16));
+            const out = [];
+            for (const c of cases) {
+                const key = bytes(c.public_key), sig = bytes(c.signature);
+                out.push([v.publicKeyProblem(key) === null, v.signatureProblem(sig) === null,
+                          await v.verifyEd25519(key, sig, bytes(c.message))]);
+            }
+            return {out, used: window.__slEd25519Used};
+        }""", [vectors, backend == "noble"])
+    assert got["used"] == backend
+    for case, (key_ok, signature_ok, valid) in zip(vectors, got["out"], strict=True):
+        assert (key_ok, signature_ok, valid) == (case["key_ok"], case["signature_ok"], case["valid"]), case["desc"]
+
+
+WEAK = "不安全（公钥是小阶点），任何人都可能冒用它签名"
+
+
+@pytest.mark.parametrize(("how", "backend"), [("admitted", "webcrypto"), ("admitted", "noble"),
+                                              ("rotated", "webcrypto"), ("founded", "noble")])
+def test_a_log_that_registered_a_weak_key_fails_at_that_entry(browser: Any, portal: Path, audited: Built,
+                                                              tmp_path: Path, how: str, backend: str) -> None:
+    """A log written before weak keys were refused: the identity point registered as a member's
+    key, then a donation "signed" for it with a fixed fake signature (which OpenSSL alone accepts)."""
+    entries, at = weak_key_log(audited, how)
+    text = check(browser, with_log(portal, tmp_path, entries, audited.signer), backend=backend)
+    what = "建账登记的创始成员公钥" if how == "founded" else "本条登记的公钥"
+    assert text.splitlines()[:3] == ["未通过：发现 2 处问题。", f"第 {at} 条：{what}{WEAK}",
+                                     f"第 {at + 1} 条：签名密钥不属于本社区任何成员"]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_record_page_finds_a_weak_key(browser: Any, portal: Path, audited: Built, tmp_path: Path,
+                                        backend: str) -> None:
+    """The record page of the entry that registered the identity key, and of the donation "signed"
+    for it, as an old portal would show them."""
+    import hashlib
+
+    entries, at = weak_key_log(audited, "admitted")
+    site = copy_portal(portal, tmp_path, entries, audited.signer)
+    chair = fields(entries[0])["statement"]["body"]["founder_public_key"]
+
+    def page(index: int, signer: str) -> str:
+        edit = (f"Object.assign(document.getElementById('sl-receipt').dataset, {{index: '{index}', "
+                f"entry: '{hashlib.sha256(entries[index]).hexdigest()}', signerKey: '{signer}'}})")
+        return check_record(browser, site, 0, edit, backend)
+
+    assert page(at, chair) == f"未通过：\n本条登记的公钥{WEAK}：日志不应接受这条记录"
+    assert page(at + 1, IDENTITY_KEY) == f"未通过：\n签名人公钥{WEAK}"
+    assert audited.committee is not None  # the entry before, a donation, still passes
+    assert page(at - 1, audited.committee.keys["treasurer"].public_b64).startswith("通过：")
+
+
+def test_a_weak_log_key_is_refused(browser: Any, portal: Path) -> None:
+    from ledger.crypto.note import SIG_ED25519, compute_key_id
+
+    raw = bytes([1]) + bytes(31)
+    name = "portal.example/weak"
+    vkey = f"{name}+{compute_key_id(name, SIG_ED25519, raw).hex()}+{base64.b64encode(bytes([1]) + raw).decode()}"
+    assert check(browser, portal, key=vkey) == f"无法核验：日志验证公钥{WEAK}，不能使用"

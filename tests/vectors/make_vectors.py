@@ -7,6 +7,10 @@ not from the code under test; notes are signed with fixed test seeds (Ed25519 is
 deterministic). Every case says whether verification must succeed ("valid": true) or fail
 with a ledger.crypto VerificationError; tests/crypto/test_crypto_vectors.py checks both, and
 that this script still reproduces the committed files byte for byte.
+
+The Ed25519 edge cases (ed25519-edge.json) come from the naive Ed25519 in
+tests/crypto/reference_ed25519.py, which finds the small-order points itself; they are checked
+by tests/crypto/test_crypto_ed25519.py and, for verify.js, tests/tlog/test_tlog_browser.py.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "crypto"))
 sys.path.insert(0, str(HERE.parents[1]))
 
+import reference_ed25519 as ref  # noqa: E402
 from reference_tree import ReferenceTree  # noqa: E402
 
 from ledger.crypto.cosignature import CosignatureSigner  # noqa: E402
@@ -399,8 +404,120 @@ def proof_file_cases() -> list[Case]:
     return cases
 
 
+def ed25519_cases() -> list[Case]:
+    """Public keys and signatures on the edges of Ed25519. Each case says whether the key may be
+    registered ("key_ok", ledger.crypto.ed25519.check_public_key), whether the signature's
+    encoding is acceptable ("signature_ok": S < L, R canonical and not of small order), and
+    whether strict verification accepts it ("valid"); and, to show why the rules exist, what
+    looser verifiers say: the naive reference, cofactorless and cofactored, with lenient decoding
+    ("cofactorless", "cofactored"), and plain OpenSSL through ``cryptography`` ("openssl").
+
+    Recipe: a small-order key T gets the fixed signature R = identity, S = 0, and the first
+    message "message <n>" whose hash k makes k·T the identity (every message for T = identity),
+    so a cofactorless verifier accepts it; a mixed-order key A + T8 gets its owner's signature
+    over the first message whose k is a multiple of 8; a small-order or non-canonical R gets
+    S = k·a (nonce 0), which a lax verifier accepts when R decodes to the identity."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    def openssl(public_key: bytes, message: bytes, signature: bytes) -> bool:
+        try:
+            Ed25519PublicKey.from_public_bytes(public_key).verify(signature, message)
+        except (InvalidSignature, ValueError):
+            return False
+        return True
+
+    cases: list[Case] = []
+
+    def case(desc: str, public_key: bytes, message: bytes, signature: bytes, *, key_ok: bool,
+             signature_ok: bool) -> None:
+        cofactorless, cofactored = ref.verdicts(public_key, message, signature)
+        cases.append({
+            "desc": desc, "public_key": public_key.hex(), "message": message.hex(),
+            "signature": signature.hex(), "key_ok": key_ok, "signature_ok": signature_ok,
+            "valid": key_ok and signature_ok and cofactorless,
+            "cofactorless": cofactorless,
+            "cofactored": cofactored,
+            "openssl": openssl(public_key, message, signature)})
+
+    def message_for(public_key: bytes, signature_of: Any) -> tuple[bytes, bytes]:
+        """The first "message <n>" whose signature by ``signature_of`` a cofactorless lax verifier
+        accepts under ``public_key``, a key of small or mixed order: one whose hash k kills the
+        key's small-order part (k·T = identity; k ≡ 0 mod 8 does for any T)."""
+        a = ref.decode_lenient(public_key)
+        assert a is not None
+        torsion_part = ref.mul(ref.L, a)  # the key's component of order dividing 8
+        for n in range(64):
+            message = f"message {n}".encode()
+            signature = signature_of(message)
+            k = ref.h(signature[:32], public_key, message)
+            if ref.mul(k % 8, torsion_part) == ref.IDENTITY:
+                return message, signature
+        raise AssertionError("no message found")
+
+    alice, bob = seed("ed25519 alice"), seed("ed25519 bob")
+    a_pub, b_pub = ref.public(alice), ref.public(bob)
+    message = b"sunlight ed25519 edge cases"
+    good = ref.sign(alice, message)
+    case("valid", a_pub, message, good, key_ok=True, signature_ok=True)
+    case("valid, another key", b_pub, message, ref.sign(bob, message), key_ok=True, signature_ok=True)
+    case("valid signature, message altered", a_pub, message + b"!", good, key_ok=True, signature_ok=True)
+    case("valid signature, other key", b_pub, message, good, key_ok=True, signature_ok=True)
+
+    torsion = ref.small_order_points()
+    identity = ref.encode(ref.IDENTITY)
+    fake = identity + bytes(32)  # R = identity, S = 0
+    for point in sorted(torsion, key=ref.encode):
+        encoded = ref.encode(point)
+        m, sig = message_for(encoded, lambda _m: fake)
+        case(f"small-order key of order {ref.order(point)}: {encoded.hex()[:8]}…{encoded.hex()[-2:]}", encoded, m, sig,
+             key_ok=False, signature_ok=False)
+    for desc, encoded in [
+        ("y = p (0 again), sign 0", ref.encode_y(ref.P, 0)),
+        ("y = p (0 again), sign 1", ref.encode_y(ref.P, 1)),
+        ("y = p + 1 (the identity again), sign 0", ref.encode_y(ref.P + 1, 0)),
+        ("y = p + 1 (the identity again), sign 1", ref.encode_y(ref.P + 1, 1)),
+        ("the identity with the sign bit set (x = 0)", ref.encode_y(1, 1)),
+        ("order 2 with the sign bit set (x = 0)", ref.encode_y(ref.P - 1, 1)),
+    ]:
+        m, sig = message_for(encoded, lambda _m: fake)
+        case(f"non-canonical small-order key: {desc}", encoded, m, sig, key_ok=False, signature_ok=False)
+
+    order8 = next(t for t in torsion if ref.order(t) == 8)
+    mixed = ref.encode(ref.add(ref.decode_lenient(a_pub) or ref.IDENTITY, order8))
+    m, sig = message_for(mixed, lambda msg: ref.sign(alice, msg, public_key=mixed))
+    case("mixed-order key A + T8, signed by A's owner", mixed, m, sig, key_ok=False, signature_ok=True)
+    y = next(y for y in range(2, 19) if ref.x_for(y) is not None)
+    case(f"non-canonical key: y = p + {y} (a curve point of mixed order)", ref.encode_y(ref.P + y, 0),
+         message, good, key_ok=False, signature_ok=True)
+    case("key not on the curve", ref.encode_y(next(y for y in range(2, 99) if ref.x_for(y) is None), 0),
+         message, good, key_ok=False, signature_ok=True)
+    case("key of 31 bytes", a_pub[:31], message, good, key_ok=False, signature_ok=True)
+
+    case("small-order R (the identity) by the key's owner, S = k·a", a_pub, message,
+         ref.sign(alice, message, r_bytes=identity), key_ok=True, signature_ok=False)
+    for point in sorted(torsion, key=ref.encode):
+        if point != ref.IDENTITY:
+            r = ref.encode(point)
+            case(f"small-order R of order {ref.order(point)}: {r.hex()[:8]}…{r.hex()[-2:]}", a_pub, message,
+                 ref.sign(alice, message, r_bytes=r), key_ok=True, signature_ok=False)
+    for desc, r in [("y = p + 1 (the identity)", ref.encode_y(ref.P + 1, 0)),
+                    ("the identity with the sign bit set", ref.encode_y(1, 1)),
+                    (f"y = p + {y}", ref.encode_y(ref.P + y, 0))]:
+        case(f"non-canonical R: {desc}", a_pub, message, ref.sign(alice, message, r_bytes=r),
+             key_ok=True, signature_ok=False)
+    s = int.from_bytes(good[32:], "little")
+    case("non-canonical S: S + L", a_pub, message, good[:32] + (s + ref.L).to_bytes(32, "little"),
+         key_ok=True, signature_ok=False)
+    case("S = L", a_pub, message, good[:32] + ref.L.to_bytes(32, "little"), key_ok=True, signature_ok=False)
+    case("S with the top bit set", a_pub, message, good[:63] + bytes([good[63] | 0x80]),
+         key_ok=True, signature_ok=False)
+    return cases
+
+
 def build() -> dict[str, Any]:
     return {
+        "ed25519-edge.json": ed25519_cases(),
         "inclusion-corruptions.json": inclusion_cases(),
         "consistency-corruptions.json": consistency_cases(),
         "note-corruptions.json": note_cases(),

@@ -8,7 +8,8 @@
 //     (RFC 9162 Merkle tree: leaf = SHA-256(0x00 || entry), node = SHA-256(0x01 || l || r));
 //   - every member signature verifies with the key the log itself registered for its key ID
 //     (founder, admitted members, rotated keys), and that key was not rotated away or revoked
-//     before the entry.
+//     before the entry; an entry that registers a weak key (small order, mixed order, not
+//     canonical) fails, and the key is not registered.
 // Roles, terms and every domain rule are checked by `sunlight verify`, which the page names.
 // Nothing from the log is ever inserted as markup: text only.
 
@@ -52,9 +53,112 @@ async function sha256(data) {
 }
 
 // Ed25519: the browser's own WebCrypto where it has it (Chrome/Edge 137+, Firefox 129+,
-// Safari 17+), else @noble/ed25519 (vendor/, MIT), fetched only then, in its strict mode
-// (canonical encodings, no small-order keys). `sunlight verify` (OpenSSL) stays the reference:
-// the two can differ only on signatures crafted to sit on those edges.
+// Safari 17+), else @noble/ed25519 (vendor/, MIT), fetched only then. Either backend is asked
+// only after the rules below (those of ledger/crypto/ed25519.py and `sunlight verify`) pass: a
+// key must be canonical, not of small order and in the prime-order subgroup; a signature must
+// have S < L and an R that is canonical and not of small order. So both backends agree with the
+// command line, on the edges too (tests/vectors/ed25519-edge.json).
+const P = 2n ** 255n - 19n;
+const L = 2n ** 252n + 27742317777372353535851937790883648493n;
+const D = 37095705934669439343138083508754565189542113879843219016388785533085940283555n;  // -121665/121666
+const SQRT_M1 = 19681161376707505956807079304988542015446066515923890162744021073123829784752n;
+// The y of the eight small-order points (1; p-1; 0; the two of order 8), as in ed25519.py.
+const SMALL_ORDER_Y = [0n, 1n, P - 1n,
+  2707385501144840649318225287225658788936804267575313519463743609750303402022n,
+  55188659117513257062467267217118295137698188065244968500265048394206261417927n];
+
+function leInt(bytes) {
+  let n = 0n;
+  for (let i = bytes.length - 1; i >= 0; i--) n = (n << 8n) | BigInt(bytes[i]);
+  return n;
+}
+
+function leHex(n) {  // a 255-bit number as 32 little-endian bytes, in hex
+  let out = "";
+  for (let i = 0; i < 32; i++) { out += Number(n & 0xffn).toString(16).padStart(2, "0"); n >>= 8n; }
+  return out;
+}
+
+// Every R refused without arithmetic: the small-order points and every y >= p, sign bit cleared.
+const BAD_R = new Set([...SMALL_ORDER_Y, ...Array.from({ length: 19 }, (_, i) => P + BigInt(i))].map(leHex));
+const BAD_R_FIRST = new Set([...BAD_R].map((h) => parseInt(h.slice(0, 2), 16)));
+
+// Why a signature's encoding is refused (Chinese), or null. Cheap: run before every verification.
+export function signatureProblem(signature) {
+  if (signature.length !== 64) return "签名应为 64 字节";
+  if (BAD_R_FIRST.has(signature[0])) {
+    const r = signature.slice(0, 32);
+    r[31] &= 0x7f;
+    if (BAD_R.has(hex(r))) return "签名的 R 是小阶点或编码不规范";
+  }
+  if (signature[63] >= 0x10 && leInt(signature.subarray(32)) >= L) return "签名的 S 不小于群阶 L（编码不规范）";
+  return null;
+}
+
+const mod = (a) => { const r = a % P; return r < 0n ? r + P : r; };
+
+function powMod(base, exp) {
+  let result = 1n;
+  base = mod(base);
+  while (exp > 0n) {
+    if (exp & 1n) result = result * base % P;
+    base = base * base % P;
+    exp >>= 1n;
+  }
+  return result;
+}
+
+function addPoints([x1, y1, z1, t1], [x2, y2, z2, t2]) {  // complete, extended coordinates (RFC 8032 §5.1.4)
+  const a = mod((y1 - x1) * (y2 - x2)), b = mod((y1 + x1) * (y2 + x2));
+  const c = mod(2n * t1 * t2 * D), d = mod(2n * z1 * z2);
+  const e = b - a, f = d - c, g = d + c, h = b + a;
+  return [mod(e * f), mod(g * h), mod(f * g), mod(e * h)];
+}
+
+function mulPoint(k, point) {
+  let result = [0n, 1n, 1n, 0n];
+  while (k > 0n) {
+    if (k & 1n) result = addPoints(result, point);
+    point = addPoints(point, point);
+    k >>= 1n;
+  }
+  return result;
+}
+
+const isIdentity = ([x, y, z]) => mod(x) === 0n && mod(y - z) === 0n;
+
+// Why a public key must not be registered or trusted (Chinese), or null: RFC 8032 §5.1.3 strict
+// decoding, then not of small order and in the prime-order subgroup (L·A is the identity).
+export function publicKeyProblem(raw) {
+  if (!(raw instanceof Uint8Array) || raw.length !== 32) return "公钥应为 32 字节";
+  const n = leInt(raw);
+  const sign = n >> 255n;
+  const y = n & (2n ** 255n - 1n);
+  if (y >= P) return "公钥编码不规范（y ≥ p）";
+  const x2 = mod((y * y - 1n) * powMod(D * y * y + 1n, P - 2n));
+  let x = powMod(x2, (P + 3n) / 8n);
+  if (mod(x * x - x2) !== 0n) x = x * SQRT_M1 % P;
+  if (mod(x * x - x2) !== 0n) return "公钥不是曲线上的点";
+  if (x === 0n && sign === 1n) return "公钥编码不规范（x = 0 而符号位为 1）";
+  if ((x & 1n) !== sign) x = P - x;
+  const point = [x, y, 1n, x * y % P];
+  if (isIdentity(mulPoint(8n, point))) return "公钥是小阶点";
+  if (!isIdentity(mulPoint(L, point))) return "公钥不在素数阶子群中（含小阶分量）";
+  return null;
+}
+
+// A key registered in the log (base64): why it is unsafe, or null.
+function registeredKeyProblem(b64) {
+  let raw;
+  try { raw = b64decode(b64); } catch { return "公钥不是 base64"; }
+  const problem = publicKeyProblem(raw);
+  if (problem) return problem;
+  if (btoa(String.fromCharCode(...raw)) !== b64) return "公钥的 base64 编码不规范";
+  return null;
+}
+
+const weak = (what, problem) => `${what}不安全（${problem}），任何人都可能冒用它签名`;
+
 let noble = null;
 
 async function ed25519Backend() {
@@ -72,12 +176,15 @@ async function ed25519Backend() {
 }
 
 async function ed25519Key(raw) {
+  const problem = publicKeyProblem(raw);
+  if (problem) throw new Error(problem);
   const fallback = await ed25519Backend();
   if (fallback) return { raw };
   return crypto.subtle.importKey("raw", raw, { name: "Ed25519" }, false, ["verify"]);
 }
 
 async function ed25519Verify(key, signature, data) {
+  if (signatureProblem(signature)) return false;
   const fallback = await ed25519Backend();
   if (!fallback) return crypto.subtle.verify({ name: "Ed25519" }, key, signature, data);
   try { return await fallback.verifyAsync(signature, data, key.raw, { zip215: false }); } catch { return false; }
@@ -96,7 +203,15 @@ export async function parseVerifierKey(text) {
   const name = parts[0];
   const id = (await sha256(concat(enc.encode(name + "\n"), raw))).slice(0, 4);
   if (hex(id) !== parts[1]) throw new Stop("日志验证公钥的密钥 ID 与公钥不符");
+  const problem = publicKeyProblem(raw.slice(1));
+  if (problem) throw new Stop(weak("日志验证公钥", problem) + "，不能使用");
   return { name, id, key: await ed25519Key(raw.slice(1)) };
+}
+
+// Strict Ed25519 verification of `signature` over `data` by the raw public key `raw`.
+export async function verifyEd25519(raw, signature, data) {
+  if (publicKeyProblem(raw)) return false;
+  return ed25519Verify(await ed25519Key(raw), signature, data);
 }
 
 export async function openCheckpoint(note, verifier) {
@@ -213,6 +328,8 @@ class Keys {
       const founder = statement.kind === "community.founded" && statement.body?.founder_public_key;
       if (!founder) return { problem: "第一条记录不是建账声明" };
       if (await keyIdOf(founder) !== keyId) return { problem: "key_id 与建账公钥不符" };
+      const problem = registeredKeyProblem(founder);
+      if (problem) return { problem: weak("建账登记的创始成员公钥", problem) };
       return { raw: b64decode(founder) };
     }
     const known = this.byId.get(keyId);
@@ -223,9 +340,14 @@ class Keys {
     return { raw: known.raw };
   }
 
-  // Registers what a valid membership statement at `index` changes.
+  // Registers what a valid membership statement at `index` changes; a weak key is not
+  // registered (nothing changes) and throws a KeyProblem.
   async fold(index, statement) {
     const body = statement.body || {};
+    const registered = { "community.founded": body.founder_public_key, "member.admitted": body.public_key,
+      "member.key_rotated": body.public_key }[statement.kind];
+    const problem = registered === undefined ? null : registeredKeyProblem(registered);
+    if (problem) throw new KeyProblem(weak("本条登记的公钥", problem));
     const add = async (member, b64) => {
       const id = await keyIdOf(b64);
       this.byId.set(id, { raw: b64decode(b64), retired: null, reason: "" });
@@ -243,6 +365,8 @@ class Keys {
     } else if (statement.kind === "member.revoked") retire(body.member_id, "被撤销");
   }
 }
+
+class KeyProblem extends Error {}
 
 function registersKeys(kind) {
   return kind === "community.founded" || kind.startsWith("member.");
@@ -335,7 +459,9 @@ export async function verifyLog(logUrl, keyText, report = () => {}, trusted = nu
       });
       if (registersKeys(statement.kind)) {
         if (await check) {  // later entries depend on it
-          try { await keys.fold(index, statement); } catch { fail(index, "成员记录格式错误"); }
+          try { await keys.fold(index, statement); } catch (e) {
+            fail(index, e instanceof KeyProblem ? e.message : "成员记录格式错误");
+          }
         }
       } else {
         pending.push(check);
@@ -443,12 +569,20 @@ export async function checkRecord(logUrl, keyText, index, entrySha256, signerKey
     problems.push("日志条目格式错误");
   }
   if (signature !== undefined) {
-    const key = await keyIdOf(signerKey) === fields.key_id ? await ed25519Key(b64decode(signerKey)).catch(() => null) : undefined;
+    const weakSigner = registeredKeyProblem(signerKey);
+    const key = await keyIdOf(signerKey) !== fields.key_id ? undefined
+      : weakSigner ? null : await ed25519Key(b64decode(signerKey)).catch(() => null);
     if (key === undefined) problems.push("签名密钥与本页所示的签名人密钥不符");
-    else if (key === null) problems.push("签名人公钥无效（不是 Ed25519 公钥）");
+    else if (key === null) problems.push(weakSigner ? weak("签名人公钥", weakSigner) : "签名人公钥无效（不是 Ed25519 公钥）");
     else if (!await ed25519Verify(key, signature, message).catch(() => false)) {
       problems.push("签名无效：声明被改动过，或不是用签名人的密钥签名的");
     }
+    let body = null, kind = null;
+    try { ({ kind, body } = JSON.parse(fields.statement)); } catch { /* reported above if it matters */ }
+    const registered = kind === "community.founded" ? body?.founder_public_key
+      : kind === "member.admitted" || kind === "member.key_rotated" ? body?.public_key : undefined;
+    const problem = typeof registered === "string" ? registeredKeyProblem(registered) : null;
+    if (problem) problems.push(weak("本条登记的公钥", problem) + "：日志不应接受这条记录");
   }
   return { index, size: checkpoint.size, problems };
 }
