@@ -421,7 +421,10 @@ class Sunlight(Application[UUID]):
                 statements: Sequence[Statement], dry_run: bool = False,
                 independent: bool = False) -> list[Any]:
         for attempt in range(MAX_RETRIES):
-            state = self._state(community_id)
+            try:
+                state = self._state(community_id)
+            except NotFound:
+                raise _not_founded(community_id, statements) from None
             with state.lock:
                 if state is not self._states.get(community_id):
                     continue  # dropped while we waited
