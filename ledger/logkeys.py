@@ -80,19 +80,24 @@ class LogKeyDir:
         return self.directory / f"{community_id}{SUFFIX}"
 
     def write(self, community_id: str, key: LogKey) -> Path:
-        """Creates the key file (mode 0600, never overwriting one), durably."""
+        """Creates the key file (mode 0600), durably and atomically (a reader never sees it half
+        written), never replacing one that exists."""
         self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         path = self.path(community_id)
+        temporary = self.directory / f".{community_id}.{os.urandom(8).hex()}.tmp"
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            try:
+                os.write(fd, key.text().encode())
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.link(temporary, path)  # fails if the file exists: never overwritten
         except FileExistsError:
             raise LogKeyError(f"日志密钥文件 {path} 已存在，不会覆盖 (log key file exists)",
                               code="log-key-exists") from None
-        try:
-            os.write(fd, key.text().encode())
-            os.fsync(fd)
         finally:
-            os.close(fd)
+            temporary.unlink()
         dir_fd = os.open(self.directory, os.O_RDONLY)
         try:
             os.fsync(dir_fd)

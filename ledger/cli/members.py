@@ -4,21 +4,25 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from zoneinfo import ZoneInfo
 
 import typer
 
 from ledger.cli.common import DEFAULT_DB, DbOption, app, fail, open_ledger
 from ledger.cli.keys import KeyDir, key_path
+from ledger.domain.errors import DomainError
 from ledger.domain.roles import Role
-from ledger.logkeys import LogKey
+from ledger.logkeys import LogKey, LogKeyError
 from ledger.persistence import now
 from ledger.signing import MemberKey, Statement, Submission
 
 member_app = typer.Typer(help="委员会成员：入职、调整职务、更换密钥、撤销、任期。",
                          no_args_is_help=True)
 app.add_typer(member_app, name="member")
+
+if TYPE_CHECKING:
+    from ledger.application import Sunlight
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CommunityOpt = Annotated[str, typer.Option("--community", "-c", envvar="SUNLIGHT_COMMUNITY",
@@ -65,12 +69,14 @@ def init(community: CommunityOpt,
     log_key = LogKey.generate(origin)
     created: Path | None = None
     if not log_key_in_db:
-        path = ledger.log_keys.path(community)
-        if path.exists():  # e.g. written for an earlier invitation: use it, never overwrite it
-            ledger.log_keys.load(community, origin, None)
-            typer.echo(f"使用已有的日志密钥文件 {path}")
-        else:
+        try:
             created = ledger.log_keys.write(community, log_key)
+        except LogKeyError as exc:
+            if exc.code != "log-key-exists":
+                raise
+            # e.g. written for an earlier invitation: use it (checked), never overwrite it
+            ledger.log_keys.load(community, origin, None)
+            typer.echo(f"使用已有的日志密钥文件 {ledger.log_keys.path(community)}")
     seed = log_key.seed if log_key_in_db else None
     try:
         if invite:
@@ -79,7 +85,7 @@ def init(community: CommunityOpt,
         else:
             ledger.found(submissions, origin=origin, key_seed=seed)
     except BaseException:
-        if created is not None:
+        if created is not None and not _founded_with(ledger, community, log_key):
             created.unlink()  # a refused founding leaves no key behind
         raise
     where = "数据库中（--log-key-in-db）" if log_key_in_db else str(ledger.log_keys.path(community))
@@ -92,6 +98,14 @@ def init(community: CommunityOpt,
         return
     verifier = ledger.community(community).verifier_key
     typer.echo(f"社区 {community} 已建账。日志签名密钥：{where}\n日志验证公钥：\n{verifier}")
+
+
+def _founded_with(ledger: Sunlight, community: str, key: LogKey) -> bool:
+    """Whether a concurrent ``sunlight init`` that found our new key file founded with it."""
+    try:
+        return ledger.community(community).verifier_key == key.verifier_key
+    except DomainError:
+        return False
 
 
 def _founding(community: str, name: str, key: str | None, founder_id: str | None,
