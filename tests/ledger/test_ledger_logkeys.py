@@ -65,7 +65,7 @@ def test_the_database_holds_only_the_verifier_key(db_url: str, tmp_path: Path) -
 def test_no_signature_without_the_matching_key_file(db_url: str, tmp_path: Path,
                                                     trouble: str) -> None:
     clock = Clock()
-    app, key, c = keyed(db_url, tmp_path / "keys", clock)
+    _app, _key, c = keyed(db_url, tmp_path / "keys", clock)
     path = tmp_path / "keys" / "keyed.logkey"
     key_dir = tmp_path / "keys"
     if trouble == "missing":
@@ -126,7 +126,7 @@ def test_a_database_from_before_key_files(db_url: str, tmp_path: Path) -> None:
     engine.dispose()
     old = Committee.found(db_url, "oldcom")  # key in the database
     clock = old.clock
-    app, key, c = keyed(db_url, tmp_path / "keys", clock)  # key in a file
+    app, _key, c = keyed(db_url, tmp_path / "keys", clock)  # key in a file
     disclose(c, 1)
     assert app.move_key_out("oldcom").exists()
     old.app = Sunlight(db_url, clock=clock, log_key_dir=tmp_path / "keys")
