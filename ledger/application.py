@@ -9,15 +9,13 @@ log and tries again, so concurrent writers can neither fork the log nor skip an 
 
 from __future__ import annotations
 
-import hashlib
 import json
-import re
 import secrets
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -43,6 +41,8 @@ from ledger.crypto.note import Signer, sign_note
 from ledger.domain.community import Community
 from ledger.domain.errors import Conflict, DomainError, InvalidInput, NotAuthorised, NotFound
 from ledger.domain.state import CommunityState, Signed, parse_body
+from ledger.founding import COMMUNITY_ID as COMMUNITY_ID  # the API validates ids with it
+from ledger.founding import aware, check_names, founding_community, not_founded, token_hash
 from ledger.logkeys import LogKey, LogKeyDir, LogKeyError, default_directory
 from ledger.persistence import (
     CommunityLog,
@@ -65,7 +65,6 @@ from ledger.signing import (
 
 MAX_RETRIES = 20
 READ_PAGE = 2000
-COMMUNITY_ID = r"^[a-z0-9][a-z0-9-]{1,62}$"
 
 
 class LogIntegrityError(Exception):
@@ -196,8 +195,8 @@ class Sunlight(Application[UUID]):
 
         With ``key_seed`` the log key is kept in the database (an explicit choice); without, it is
         read from the operator's key directory, where ``sunlight init`` wrote it."""
-        community_id = _founding_community(submissions)
-        _check_names(community_id, origin)
+        community_id = founding_community(submissions)
+        check_names(community_id, origin)
         key = (LogKey(origin, key_seed) if key_seed is not None
                else self.log_keys.load(community_id, origin, None))
         return self._found(community_id, key, key_seed is not None, submissions, None)
@@ -207,7 +206,7 @@ class Sunlight(Application[UUID]):
         """Authorises one founding of ``community_id`` (named ``name``, log ``origin``) through
         the service; returns the one-time token, which is stored only as its SHA-256. The log key
         is ``key_seed`` (kept in the database) or the key directory's file for the community."""
-        _check_names(community_id, origin)
+        check_names(community_id, origin)
         if not name.strip():
             raise InvalidInput("社区名称不能为空", code="invalid-name")
         key = (LogKey(origin, key_seed) if key_seed is not None
@@ -223,7 +222,7 @@ class Sunlight(Application[UUID]):
         token = secrets.token_urlsafe(32)  # 256 bits from the operating system's CSPRNG
         with self.engine.begin() as conn:
             conn.execute(insert(invitations_table).values(
-                token_hash=_token_hash(token), community_id=community_id, origin=origin,
+                token_hash=token_hash(token), community_id=community_id, origin=origin,
                 name=name, verifier_key=key.verifier_key, key_seed=key_seed,
                 created_at=self.clock(), expires_at=expires_at, used_at=None))
         return token
@@ -233,18 +232,18 @@ class Sunlight(Application[UUID]):
         """Founds ``community_id`` with a founding invitation's token (the service's only way to
         found). The invitation is used up in the transaction that founds; a refused founding
         leaves it unused."""
-        token_hash = _token_hash(token)
+        hashed = token_hash(token)
         with self.engine.connect() as conn:
             invitation = conn.execute(select(invitations_table).where(
-                invitations_table.c.token_hash == token_hash)).first()
+                invitations_table.c.token_hash == hashed)).first()
         if invitation is None or invitation.community_id != community_id:
             raise NotAuthorised("建账邀请码无效，或不是本社区的邀请；建立社区须经运营方授权",
                                 code="invitation-invalid")
         if invitation.used_at is not None:
             raise Conflict("该建账邀请已被使用", code="invitation-used")
-        if _aware(invitation.expires_at) <= self.clock():
+        if aware(invitation.expires_at) <= self.clock():
             raise NotAuthorised("该建账邀请已过期，请向运营方重新申请", code="invitation-expired")
-        if _founding_community(submissions) != community_id:
+        if founding_community(submissions) != community_id:
             raise InvalidInput("声明中的社区与邀请中的社区不一致", code="community-mismatch")
         founded = parse_body(Community.Founded.kind,
                              Statement.from_bytes(submissions[0].statement).body)
@@ -258,10 +257,10 @@ class Sunlight(Application[UUID]):
         if key.verifier_key != invitation.verifier_key:
             raise LogKeyError("日志密钥与邀请登记的公钥不符，未建账 (log key does not match)",
                               code="log-key-mismatch")
-        return self._found(community_id, key, bool(seed), submissions, token_hash)
+        return self._found(community_id, key, bool(seed), submissions, hashed)
 
     def _found(self, community_id: str, key: LogKey, key_in_db: bool,
-               submissions: Sequence[Submission], token_hash: str | None) -> list[Receipt]:
+               submissions: Sequence[Submission], invitation: str | None) -> list[Receipt]:
         statements = [Statement.from_bytes(sub.statement) for sub in submissions]
         state = LogState(CommunityState(community_id), CompactRange(), None, key.signer,
                          key.origin)
@@ -282,9 +281,9 @@ class Sunlight(Application[UUID]):
         events = self._events_table
         try:
             with self.engine.begin() as conn:
-                if token_hash is not None:
+                if invitation is not None:
                     claimed = conn.execute(update(invitations_table).where(
-                        invitations_table.c.token_hash == token_hash,
+                        invitations_table.c.token_hash == invitation,
                         invitations_table.c.used_at.is_(None)).values(used_at=now_)).rowcount
                     if claimed != 1:
                         raise Conflict("该建账邀请已被使用", code="invitation-used")
@@ -424,7 +423,7 @@ class Sunlight(Application[UUID]):
             try:
                 state = self._state(community_id)
             except NotFound:
-                raise _not_founded(community_id, statements) from None
+                raise not_founded(community_id, statements) from None
             with state.lock:
                 if state is not self._states.get(community_id):
                     continue  # dropped while we waited
@@ -454,7 +453,7 @@ class Sunlight(Application[UUID]):
         if locked is not None or state.tree.size == 0:
             self._catch_up(state)
         if state.tree.size == 0:  # no founding statement: no community (only the operator founds)
-            raise _not_founded(state.domain.community_id, statements)
+            raise not_founded(state.domain.community_id, statements)
         now_ = self.clock()
         if state.last_accepted is not None and now_ < state.last_accepted:
             now_ = state.last_accepted  # a clock stepped back never makes the log's times go back
@@ -771,41 +770,6 @@ class Sunlight(Application[UUID]):
                     private_table.c.community_id == community_id,
                     private_table.c.commitment.in_(doomed)))
         return len(doomed)
-
-
-def _not_founded(community_id: str, statements: Sequence[Statement]) -> DomainError:
-    if any(st.kind == Community.Founded.kind for st in statements):
-        return NotAuthorised("建立社区须经本系统运营方授权（sunlight init 或建账邀请），"
-                             "不能直接提交建账声明", code="founding-not-authorised")
-    return NotFound(f"本系统没有社区 {community_id}", code="community-not-found")
-
-
-def _founding_community(submissions: Sequence[Submission]) -> str:
-    """The community that ``submissions`` found: the first must be its ``community.founded``."""
-    if not submissions:
-        raise InvalidInput("建账需要建账声明", code="founding-statement-missing")
-    statements = [Statement.from_bytes(sub.statement) for sub in submissions]
-    if statements[0].kind != Community.Founded.kind:
-        raise InvalidInput("建账的第一份声明必须是 community.founded",
-                           code="founding-statement-missing")
-    if len({st.community for st in statements}) != 1:
-        raise InvalidInput("一次建账只能针对一个社区", code="batch-mixed-communities")
-    return statements[0].community
-
-
-def _check_names(community_id: str, origin: str) -> None:
-    if not re.fullmatch(COMMUNITY_ID, community_id):
-        raise InvalidInput("社区编号只能使用小写字母、数字和连字符（2–63 位）", code="invalid-id")
-    if not origin or "\n" in origin or "+" in origin or " " in origin or len(origin) > 200:
-        raise InvalidInput("日志名称（origin）不能含空格、换行或加号", code="invalid-origin")
-
-
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def _aware(at: datetime) -> datetime:
-    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)  # SQLite returns naive UTC
 
 
 def _info(row: Any) -> CommunityInfo:
