@@ -7,6 +7,7 @@ import os
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -14,6 +15,7 @@ from sqlalchemy import insert
 
 from ledger.api import Settings, create_app
 from ledger.application import Sunlight
+from ledger.logkeys import LogKey, LogKeyDir
 from ledger.persistence import logs_table
 from ledger.signing import Entry, MemberKey, Statement, Submission
 from tests.api.helpers import live
@@ -152,3 +154,38 @@ def test_concurrent_founders_with_one_invitation(client: httpx.Client, ledger: S
             problem(a, 409, a.json()["code"])
             assert a.json()["code"] in {"invitation-used", "community-exists"}
     assert kinds(ledger) == ["community.founded"]
+
+
+def test_the_document_says_how_to_found(client: httpx.Client) -> None:
+    doc = client.get("/openapi.json").json()
+    post = doc["paths"]["/v1/communities/{community}/founding"]["post"]
+    assert post["security"] == [{"foundingInvitation": []}]
+    assert doc["components"]["securitySchemes"]["foundingInvitation"]["scheme"] == "bearer"
+    assert {"201", "403", "409", "503"} <= set(post["responses"])
+    assert "security" not in doc["paths"]["/v1/communities/{community}/records"]["post"]
+
+
+def test_the_service_signs_only_with_the_log_key_file(sqlite_url: str, tmp_path: Path,
+                                                       clock: Clock) -> None:
+    """Founded by invitation with the key in the operator's key directory; with the file gone,
+    a record is refused with a 503 problem and nothing is written."""
+    keys = tmp_path / "log-keys"
+    operator = Sunlight(sqlite_url, clock=clock, log_key_dir=keys)
+    LogKeyDir(keys).write(COMMUNITY, LogKey.generate(ORIGIN))
+    token = operator.invite(COMMUNITY, ORIGIN, NAME, expires_at=clock() + timedelta(days=1))
+    chair = key(1)
+    service = Sunlight(sqlite_url, clock=clock, log_key_dir=keys)
+    app = create_app(service, Settings(rate_per_address=0, rate_per_key=0))
+    with live(app) as url, httpx.Client(base_url=url, timeout=60) as c:
+        answer = c.post(f"/v1/communities/{COMMUNITY}/founding", json=found_body(
+            founded(clock, chair)), headers={"Authorization": f"Bearer {token}"})
+        assert answer.status_code == 201, answer.text
+    (keys / f"{COMMUNITY}.logkey").unlink()
+    restarted = Sunlight(sqlite_url, clock=clock, log_key_dir=keys)
+    app = create_app(restarted, Settings(rate_per_address=0, rate_per_key=0))
+    estate = chair.sign(Statement(COMMUNITY, "community.estate_added", clock(),
+                                  {"estate_id": "e1", "name": "一期"}))
+    with live(app) as url, httpx.Client(base_url=url, timeout=60) as c:
+        problem(c.post(f"/v1/communities/{COMMUNITY}/records", json=estate.to_json()), 503,
+                "log-key-missing")
+    assert restarted.size(COMMUNITY) == 1
