@@ -149,7 +149,9 @@ def _committee(w: DemoWriter) -> None:
     w.record("wang", "community.founded", {
         "name": "幸福里社区",
         "description": "幸福里社区居民委员会辖两个小区，共约一千一百户。本门户公开居务、微基金、物业费、"
-                       "决议与评议的全部记录，每一条都由登记人签名，任何人都可以核验。",
+                       "决议与评议的全部记录，每一条都由登记人签名，任何人都可以核验。"
+                       "演示数据：本社区为虚构，成员密钥、日志密钥与盐值均由公开种子生成，"
+                       "切勿用于真实社区。",  # the portal's home page shows it
         "founder_id": "wang", "founder_name": MEMBERS["wang"][0],
         "founder_public_key": wang.public_b64, "term_start": "2024-01-01",
         "term_end": "2028-12-31"})
