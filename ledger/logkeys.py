@@ -14,6 +14,7 @@ choice (``sunlight init --log-key-in-db``, the demo, logs founded before key fil
 from __future__ import annotations
 
 import os
+import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,7 @@ from ledger.crypto._encoding import b64decode, b64encode
 from ledger.crypto.errors import VerificationError
 from ledger.crypto.note import Signer
 from ledger.domain.errors import DomainError
+from ledger.founding import COMMUNITY_ID
 
 SUFFIX = ".logkey"
 ENV = "SUNLIGHT_LOG_KEY_DIR"
@@ -77,6 +79,8 @@ class LogKeyDir:
     directory: Path
 
     def path(self, community_id: str) -> Path:
+        if not re.fullmatch(COMMUNITY_ID, community_id):  # never a path outside the directory
+            raise LogKeyError(f"社区编号 {community_id[:70]!r} 无效", code="invalid-id")
         return self.directory / f"{community_id}{SUFFIX}"
 
     def write(self, community_id: str, key: LogKey) -> Path:

@@ -13,6 +13,7 @@ from ledger.cli.common import DEFAULT_DB, DbOption, app, fail, open_ledger
 from ledger.cli.keys import KeyDir, key_path
 from ledger.domain.errors import DomainError
 from ledger.domain.roles import Role
+from ledger.founding import check_names
 from ledger.logkeys import LogKey, LogKeyError
 from ledger.persistence import now
 from ledger.signing import MemberKey, Statement, Submission
@@ -63,6 +64,7 @@ def init(community: CommunityOpt,
              "--log-key-in-db", help="把日志签名密钥存进数据库（数据库备份即是密钥；不推荐）")] = False,
          directory: KeyDir = Path("keys"), db: DbOption = DEFAULT_DB) -> None:
     """建账：创建日志签名密钥，创始成员（主任）签署建账声明；日志与建账声明一起写入，失败则什么都不留下。"""
+    check_names(community, origin)  # before any file is named after them
     ledger = open_ledger(db, log_key_dir)
     submissions = [] if invite else _founding(community, name, key, founder_id, founder_name,
                                               term_start, term_end, estate or [], directory)

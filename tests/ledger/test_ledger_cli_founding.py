@@ -111,3 +111,12 @@ def test_concurrent_inits_in_two_processes_found_once(workdir: Path) -> None:
     ledger = Sunlight(os.environ["SUNLIGHT_DB"])
     assert ledger.size("cli") == 1 and len(log_rows()) == 1
     ledger.log_keys.load("cli", "test.example/cli", ledger.community("cli").verifier_key)
+
+
+def test_no_key_file_is_named_after_a_bad_community_id(workdir: Path) -> None:
+    sunlight("keys", "new", "wang")
+    args = [*INIT, "-k", "wang"]
+    args[args.index("cli")] = "../escaped"
+    assert "社区编号" in sunlight(*args, code=1)
+    assert not (workdir / "escaped.logkey").exists() and not list(workdir.glob("log-keys/*"))
+    assert log_rows() == []
