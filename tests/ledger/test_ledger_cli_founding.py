@@ -99,6 +99,7 @@ def test_init_invite_authorises_one_founding(workdir: Path) -> None:
 def test_concurrent_inits_in_two_processes_found_once(workdir: Path) -> None:
     for name in ("a", "b", "c", "d"):
         sunlight("keys", "new", name)
+    Sunlight(os.environ["SUNLIGHT_DB"]).close()  # the operator's database exists already
     env = {**os.environ, "LANG": "C.UTF-8"}
     procs = [subprocess.Popen([SUNLIGHT, *INIT, "-k", name], cwd=workdir, env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
