@@ -55,7 +55,6 @@ def generate(db: str, n: int) -> None:
     clock = Clock()
     # a year of paper ledgers imported in batches: allow statement times across the year
     app = Sunlight(db, clock=clock, max_past=timedelta(days=3650))
-    app.create_log("bench", "sunlight.bench/bench", key_seed=b"\x07" * 32)
     chair, treasurer = key("chair"), key("treasurer")
 
     def sub(k: MemberKey, kind: str, body: dict[str, Any],
@@ -78,7 +77,7 @@ def generate(db: str, n: int) -> None:
     for year in (2024, 2025, 2026):
         setup.append(sub(treasurer, "fee.budget_set", {"estate_id": "e1", "year": year, "lines": [
             {"category": c, "amount_fen": 10**11} for c in ("cleaning", "repairs", "greening")]}))
-    app.submit_batch(setup)
+    app.found(setup, origin="sunlight.bench/bench", key_seed=b"\x07" * 32)
     batch: list[Submission] = []
     body = "本月居委会例会审议通过的事项已全部进入执行，请居民监督。" * 4
     for i in range(n - len(setup)):

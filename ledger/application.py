@@ -10,20 +10,20 @@ log and tries again, so concurrent writers can neither fork the log nor skip an 
 from __future__ import annotations
 
 import json
-import os
-import re
+import secrets
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 import sqlalchemy.exc
 from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, exists, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
@@ -38,12 +38,18 @@ from ledger.crypto.merkle import (
     leaf_hash,
 )
 from ledger.crypto.note import Signer, sign_note
-from ledger.domain.errors import Conflict, DomainError, InvalidInput, NotFound
+from ledger.domain.community import Community
+from ledger.domain.errors import Conflict, DomainError, InvalidInput, NotAuthorised, NotFound
 from ledger.domain.state import CommunityState, Signed, parse_body
+from ledger.founding import COMMUNITY_ID as COMMUNITY_ID  # the API validates ids with it
+from ledger.founding import aware, check_names, founding_community, not_founded, token_hash
+from ledger.logkeys import LogKey, LogKeyDir, LogKeyError, default_directory
 from ledger.persistence import (
     CommunityLog,
+    invitations_table,
     log_id,
     logs_table,
+    no_seed,
     now,
     prepare,
     private_table,
@@ -59,7 +65,6 @@ from ledger.signing import (
 
 MAX_RETRIES = 20
 READ_PAGE = 2000
-COMMUNITY_ID = r"^[a-z0-9][a-z0-9-]{1,62}$"
 
 
 class LogIntegrityError(Exception):
@@ -118,7 +123,7 @@ class LogState:
     domain: CommunityState
     tree: CompactRange
     checkpoint: str | None
-    signer: Signer
+    signer: Signer | None  # loaded when the log first signs (the key may be in a file)
     origin: str
     signed: Checkpoint | None = None  # parsed form of ``checkpoint`` once we signed it
     last_accepted: datetime | None = None  # acceptance times never decrease along the log
@@ -147,7 +152,8 @@ class Sunlight(Application[UUID]):
     name = "Sunlight"
 
     def __init__(self, db_url: str, *, clock: Callable[[], datetime] = _utcnow,
-                 max_past: timedelta = MAX_PAST, max_future: timedelta = MAX_FUTURE) -> None:
+                 max_past: timedelta = MAX_PAST, max_future: timedelta = MAX_FUTURE,
+                 log_key_dir: Path | None = None) -> None:
         super().__init__(env={
             "PERSISTENCE_MODULE": "ledger.persistence:Factory",
             "SQLALCHEMY_URL": db_url,
@@ -161,6 +167,9 @@ class Sunlight(Application[UUID]):
         assert engine is not None
         self.engine: Engine = engine
         prepare(self.engine)
+        # Where the log keys that are not kept in the database are (``ledger.logkeys``).
+        self.log_keys = LogKeyDir(log_key_dir if log_key_dir is not None else default_directory())
+        self._no_seed = no_seed(self.engine)
         mark = self._mark = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
         dialect_insert = postgresql_insert if self.engine.dialect.name == "postgresql" else sqlite_insert
         self._insert_private = dialect_insert(private_table)
@@ -176,31 +185,174 @@ class Sunlight(Application[UUID]):
         super().close()
         self.engine.dispose()
 
+    # --- founding ------------------------------------------------------------------------------
+    #
+    # A community's log comes into being only with its verified founding statement: the log row,
+    # the first entries, their tree hashes and the first signed checkpoint are one transaction.
+    # Only the operator founds: directly (``sunlight init``, with database access), or by a
+    # one-time invitation it created (``sunlight init --invite``) that a client presents.
+
+    def found(self, submissions: Sequence[Submission], *, origin: str,
+              key_seed: bytes | None = None) -> list[Receipt]:
+        """Founds a community (the operator's ``sunlight init``) with ``submissions``: the
+        ``community.founded`` statement first, then any others its founder signed (estates,
+        members). All are recorded, or none and no log exists.
+
+        With ``key_seed`` the log key is kept in the database (an explicit choice); without, it is
+        read from the operator's key directory, where ``sunlight init`` wrote it."""
+        community_id = founding_community(submissions)
+        check_names(community_id, origin)
+        key = (LogKey(origin, key_seed) if key_seed is not None
+               else self.log_keys.load(community_id, origin, None))
+        return self._found(community_id, key, key_seed is not None, submissions, None)
+
+    def invite(self, community_id: str, origin: str, name: str, *, expires_at: datetime,
+               key_seed: bytes | None = None) -> str:
+        """Authorises one founding of ``community_id`` (named ``name``, log ``origin``) through
+        the service; returns the one-time token, which is stored only as its SHA-256. The log key
+        is ``key_seed`` (kept in the database) or the key directory's file for the community."""
+        check_names(community_id, origin)
+        if not name.strip():
+            raise InvalidInput("社区名称不能为空", code="invalid-name")
+        key = (LogKey(origin, key_seed) if key_seed is not None
+               else self.log_keys.load(community_id, origin, None))
+        with self.engine.connect() as conn:
+            if self._is_founded(conn, community_id):
+                raise Conflict(f"社区 {community_id} 已建账", code="community-exists")
+            other = conn.execute(select(logs_table.c.community_id).where(
+                logs_table.c.origin == origin, logs_table.c.community_id != community_id)).first()
+            if other is not None and self._is_founded(conn, other.community_id):
+                raise Conflict(f"日志名 {origin} 已被社区 {other.community_id} 使用",
+                               code="origin-taken")
+        token = secrets.token_urlsafe(32)  # 256 bits from the operating system's CSPRNG
+        with self.engine.begin() as conn:
+            conn.execute(insert(invitations_table).values(
+                token_hash=token_hash(token), community_id=community_id, origin=origin,
+                name=name, verifier_key=key.verifier_key, key_seed=key_seed,
+                created_at=self.clock(), expires_at=expires_at, used_at=None))
+        return token
+
+    def found_by_invitation(self, community_id: str, token: str,
+                            submissions: Sequence[Submission]) -> list[Receipt]:
+        """Founds ``community_id`` with a founding invitation's token (the service's only way to
+        found). The invitation is used up in the transaction that founds; a refused founding
+        leaves it unused."""
+        hashed = token_hash(token)
+        with self.engine.connect() as conn:
+            invitation = conn.execute(select(invitations_table).where(
+                invitations_table.c.token_hash == hashed)).first()
+        if invitation is None or invitation.community_id != community_id:
+            raise NotAuthorised("建账邀请码无效，或不是本社区的邀请；建立社区须经运营方授权",
+                                code="invitation-invalid")
+        if invitation.used_at is not None:
+            raise Conflict("该建账邀请已被使用", code="invitation-used")
+        if aware(invitation.expires_at) <= self.clock():
+            raise NotAuthorised("该建账邀请已过期，请向运营方重新申请", code="invitation-expired")
+        if founding_community(submissions) != community_id:
+            raise InvalidInput("声明中的社区与邀请中的社区不一致", code="community-mismatch")
+        founded = parse_body(Community.Founded.kind,
+                             Statement.from_bytes(submissions[0].statement).body)
+        assert isinstance(founded, Community.Founded)
+        if founded.name != invitation.name:
+            raise NotAuthorised(f"建账声明中的社区名称与邀请中的“{invitation.name}”不一致",
+                                code="invitation-mismatch")
+        seed = invitation.key_seed
+        key = (LogKey(invitation.origin, bytes(seed)) if seed
+               else self.log_keys.load(community_id, invitation.origin, invitation.verifier_key))
+        if key.verifier_key != invitation.verifier_key:
+            raise LogKeyError("日志密钥与邀请登记的公钥不符，未建账 (log key does not match)",
+                              code="log-key-mismatch")
+        return self._found(community_id, key, bool(seed), submissions, hashed)
+
+    def _found(self, community_id: str, key: LogKey, key_in_db: bool,
+               submissions: Sequence[Submission], invitation: str | None) -> list[Receipt]:
+        statements = [Statement.from_bytes(sub.statement) for sub in submissions]
+        state = LogState(CommunityState(community_id), CompactRange(), None, key.signer,
+                         key.origin)
+        now_ = self.clock()
+        accepted: list[tuple[int, Submission, Statement, bytes]] = []
+        errors: list[RowError] = []
+        for row, (sub, st) in enumerate(zip(submissions, statements, strict=True), start=1):
+            try:
+                self._check(state, sub, st, now_, len(accepted))
+                accepted.append((state.domain.size - 1, sub, st, statement_hash(sub.statement)))
+            except DomainError as exc:
+                errors.append(RowError(row, exc))
+        if errors:
+            if len(submissions) == 1:
+                raise errors[0].error
+            raise BatchRejected(errors)
+        oid = log_id(community_id)
+        events = self._events_table
+        try:
+            with self.engine.begin() as conn:
+                if invitation is not None:
+                    claimed = conn.execute(update(invitations_table).where(
+                        invitations_table.c.token_hash == invitation,
+                        invitations_table.c.used_at.is_(None)).values(used_at=now_)).rowcount
+                    if claimed != 1:
+                        raise Conflict("该建账邀请已被使用", code="invitation-used")
+                # A log row that a founding left empty before founding was one transaction is no
+                # community: the operator's founding takes its place.
+                conn.execute(delete(logs_table).where(
+                    logs_table.c.community_id == community_id,
+                    ~exists(select(events.c.originator_version).where(
+                        events.c.originator_id == oid))))
+                conn.execute(insert(logs_table).values(
+                    community_id=community_id, origin=key.origin, verifier_key=key.verifier_key,
+                    key_seed=key.seed if key_in_db else self._no_seed, created_at=now_))
+                known = self._write(state, accepted, now_, conn)
+        except (IntegrityError, sqlalchemy.exc.IntegrityError):
+            raise self._taken(community_id, key.origin) from None
+        finally:
+            self._drop(community_id)
+            self._infos.pop(community_id, None)
+        checkpoint = state.checkpoint or ""
+        return [_receipt(state, item, checkpoint, known) for item in accepted]
+
+    def _taken(self, community_id: str, origin: str) -> Conflict:
+        with self.engine.connect() as conn:
+            if self._is_founded(conn, community_id):
+                return Conflict(f"社区 {community_id} 已建账", code="community-exists")
+        return Conflict(f"日志名 {origin} 已被其他社区使用", code="origin-taken")
+
+    def _is_founded(self, conn: Connection, community_id: str) -> bool:
+        events = self._events_table
+        return conn.execute(select(events.c.originator_version).where(
+            events.c.originator_id == log_id(community_id),
+            events.c.originator_version == 1)).first() is not None
+
+    def move_key_out(self, community_id: str) -> Path:
+        """Moves a log key kept in the database to the key directory (a new file, mode 0600),
+        then clears it from the database; returns the file's path."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(logs_table).where(
+                logs_table.c.community_id == community_id)).first()
+        if row is None:
+            raise NotFound(f"本系统没有社区 {community_id}", code="community-not-found")
+        if not row.key_seed:
+            raise Conflict(f"社区 {community_id} 的日志密钥不在数据库中", code="log-key-not-in-db")
+        key = LogKey(row.origin, bytes(row.key_seed))
+        path = self.log_keys.path(community_id)
+        if path.exists():
+            self.log_keys.load(community_id, row.origin, key.verifier_key)  # the same key only
+        else:
+            self.log_keys.write(community_id, key)
+        with self.engine.begin() as conn:
+            conn.execute(update(logs_table).where(
+                logs_table.c.community_id == community_id,
+                logs_table.c.key_seed == row.key_seed).values(
+                key_seed=self._no_seed, verifier_key=key.verifier_key))
+        self._drop(community_id)
+        return path
+
     # --- communities ---------------------------------------------------------------------------
 
-    def create_log(self, community_id: str, origin: str, key_seed: bytes | None = None) -> str:
-        """Registers a community's log and its signing key; returns the verifier key."""
-        if not re.fullmatch(COMMUNITY_ID, community_id):
-            raise InvalidInput("社区编号只能使用小写字母、数字和连字符（2–63 位）", code="invalid-id")
-        if not origin or "\n" in origin or "+" in origin or " " in origin:
-            raise InvalidInput("日志名称（origin）不能含空格、换行或加号", code="invalid-origin")
-        seed = key_seed if key_seed is not None else os.urandom(32)
-        with self.engine.begin() as conn:
-            exists = conn.execute(select(logs_table.c.community_id).where(
-                (logs_table.c.community_id == community_id) | (logs_table.c.origin == origin)
-            )).first()
-            if exists:
-                raise Conflict(f"社区 {community_id} 或日志名 {origin} 已存在", code="community-exists")
-            conn.execute(insert(logs_table).values(community_id=community_id, origin=origin,
-                                                   key_seed=seed, created_at=self.clock()))
-        return Signer.from_seed(origin, seed).verifier_key()
-
     def communities(self) -> list[CommunityInfo]:
+        """Every founded community (a log row left empty by a failed founding is none)."""
         with self.engine.connect() as conn:
             rows = conn.execute(select(logs_table).order_by(logs_table.c.community_id)).all()
-        return [CommunityInfo(r.community_id, r.origin,
-                              Signer.from_seed(r.origin, r.key_seed).verifier_key(),
-                              r.created_at) for r in rows]
+            return [_info(r) for r in rows if self._is_founded(conn, r.community_id)]
 
     def community(self, community_id: str) -> CommunityInfo:
         info = self._infos.get(community_id)
@@ -209,10 +361,9 @@ class Sunlight(Application[UUID]):
         with self.engine.connect() as conn:
             row = conn.execute(select(logs_table).where(
                 logs_table.c.community_id == community_id)).first()
-        if row is None:
-            raise NotFound(f"本系统没有社区 {community_id}", code="community-not-found")
-        info = CommunityInfo(row.community_id, row.origin,
-                             Signer.from_seed(row.origin, row.key_seed).verifier_key(), row.created_at)
+            if row is None or not self._is_founded(conn, community_id):
+                raise NotFound(f"本系统没有社区 {community_id}", code="community-not-found")
+        info = _info(row)
         self._infos[community_id] = info  # a log's origin and key never change
         return info
 
@@ -274,7 +425,10 @@ class Sunlight(Application[UUID]):
                 statements: Sequence[Statement], dry_run: bool = False,
                 independent: bool = False) -> list[Any]:
         for attempt in range(MAX_RETRIES):
-            state = self._state(community_id)
+            try:
+                state = self._state(community_id)
+            except NotFound:
+                raise not_founded(community_id, statements) from None
             with state.lock:
                 if state is not self._states.get(community_id):
                     continue  # dropped while we waited
@@ -305,6 +459,8 @@ class Sunlight(Application[UUID]):
         current = current or locked is not None or state.tree.size == 0
         if current:
             self._catch_up(state)
+        if state.tree.size == 0:  # no founding statement: no community (only the operator founds)
+            raise not_founded(state.domain.community_id, statements)
         now_ = self.clock()
         if state.last_accepted is not None and now_ < state.last_accepted:
             now_ = state.last_accepted  # a clock stepped back never makes the log's times go back
@@ -401,7 +557,7 @@ class Sunlight(Application[UUID]):
                 nodes.append((community_id, level, idx, h))
                 known[level, idx] = h
         new_checkpoint = Checkpoint(state.origin, tree.size, tree.root())
-        note = sign_note(new_checkpoint.text(), state.signer)
+        note = sign_note(new_checkpoint.text(), self._signer(state))
         oid = state.log_id
         events = [
             CommunityLog.EntryAppended(
@@ -437,6 +593,17 @@ class Sunlight(Application[UUID]):
         state.last_accepted = accepted_at
         return known
 
+    def _signer(self, state: LogState) -> Signer:
+        """The log's key: from the database where the operator chose to keep it there, else from
+        the key directory, checked against the log's registered verifier key."""
+        if state.signer is None:
+            with self.engine.connect() as conn:
+                row = conn.execute(select(logs_table).where(
+                    logs_table.c.community_id == state.domain.community_id)).one()
+            state.signer = self.log_keys.load(state.domain.community_id, row.origin,
+                                              row.verifier_key).signer
+        return state.signer
+
     # --- reading the log -----------------------------------------------------------------------
 
     def _state(self, community_id: str) -> LogState:
@@ -452,7 +619,8 @@ class Sunlight(Application[UUID]):
                 if row is None:
                     raise NotFound(f"本系统没有社区 {community_id}", code="community-not-found")
                 state = LogState(CommunityState(community_id), CompactRange(), None,
-                                 Signer.from_seed(row.origin, row.key_seed), row.origin)
+                                 Signer.from_seed(row.origin, row.key_seed) if row.key_seed
+                                 else None, row.origin)
                 self._states[community_id] = state
         return state
 
@@ -625,6 +793,11 @@ class Sunlight(Application[UUID]):
                     private_table.c.community_id == community_id,
                     private_table.c.commitment.in_(doomed)))
         return len(doomed)
+
+
+def _info(row: Any) -> CommunityInfo:
+    verifier_key = row.verifier_key or Signer.from_seed(row.origin, row.key_seed).verifier_key()
+    return CommunityInfo(row.community_id, row.origin, verifier_key, row.created_at)
 
 
 def _receipt(state: LogState, item: tuple[int, Submission, Statement, bytes],

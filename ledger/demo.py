@@ -18,6 +18,10 @@ from typing import Any
 from ledger.application import Sunlight
 from ledger.signing import MemberKey, PrivateRecord, Statement, Submission
 
+# Said wherever the demo prints: its keys and salts are derived from seeds anyone can read here.
+NOTICE = ("演示数据：成员密钥、日志密钥与盐值均由公开种子生成，任何人都能算出，切勿用于真实社区"
+          "（demo data: keys and salts come from public seeds; never use them for a real community）")
+
 COMMUNITY = "xingfuli"
 ORIGIN = "sunlight.example/xingfuli"
 YEAR = 2025
@@ -51,9 +55,10 @@ class _Clock:
 class DemoWriter:
     """Signs and submits statements as the demo's members, on a simulated clock."""
 
-    def __init__(self, app: Sunlight, community_id: str) -> None:
+    def __init__(self, app: Sunlight, community_id: str, origin: str) -> None:
         self.app = app
         self.community_id = community_id
+        self.origin = origin
         self.clock = _Clock(datetime(YEAR - 1, 12, 20, 1, 0, tzinfo=UTC))
         self.keys: dict[str, MemberKey] = {}
         self.rng = random.Random(20250101)
@@ -80,8 +85,13 @@ class DemoWriter:
                 self.pending, key=lambda p: (p[0], p[1])):
             self.clock.now = at
             signed = self.keys[member].sign(Statement(self.community_id, kind, at, body))
-            self.app.submit(Submission(signed.statement, signed.signature, signed.key_id,
-                                       private))
+            submission = Submission(signed.statement, signed.signature, signed.key_id, private)
+            if kind == "community.founded":
+                # The demo's log key comes from a public seed, kept in the database: demo only.
+                self.app.found([submission], origin=self.origin,
+                               key_seed=demo_seed(f"log/{self.community_id}"))
+            else:
+                self.app.submit(submission)
             if then is not None:
                 then()
         self.pending.clear()
@@ -99,13 +109,11 @@ class DemoWriter:
 
 def build_demo(app: Sunlight, community_id: str = COMMUNITY, origin: str | None = None) -> None:
     """Records the year 2025 of 幸福里社区 into ``app`` (which must not hold the community yet)."""
-    w = DemoWriter(app, community_id)
+    w = DemoWriter(app, community_id, origin or (ORIGIN if community_id == COMMUNITY
+                                                 else f"sunlight.example/{community_id}"))
     saved_clock = app.clock
     app.clock = w.clock
     try:
-        app.create_log(community_id, origin or (ORIGIN if community_id == COMMUNITY
-                                                else f"sunlight.example/{community_id}"),
-                       key_seed=demo_seed(f"log/{community_id}"))
         _committee(w)
         w.flush()
         months: list[Callable[[DemoWriter, int], None]] = [_fees, _funds, _meetings, _disclosures]
@@ -141,7 +149,9 @@ def _committee(w: DemoWriter) -> None:
     w.record("wang", "community.founded", {
         "name": "幸福里社区",
         "description": "幸福里社区居民委员会辖两个小区，共约一千一百户。本门户公开居务、微基金、物业费、"
-                       "决议与评议的全部记录，每一条都由登记人签名，任何人都可以核验。",
+                       "决议与评议的全部记录，每一条都由登记人签名，任何人都可以核验。"
+                       "演示数据：本社区为虚构，成员密钥、日志密钥与盐值均由公开种子生成，"
+                       "切勿用于真实社区。",  # the portal's home page shows it
         "founder_id": "wang", "founder_name": MEMBERS["wang"][0],
         "founder_public_key": wang.public_b64, "term_start": "2024-01-01",
         "term_end": "2028-12-31"})

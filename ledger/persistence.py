@@ -32,8 +32,10 @@ from sqlalchemy import (
     Text,
     event,
     insert,
+    inspect,
 )
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import QueuePool
 
 POOL_SIZE = 32
@@ -45,8 +47,28 @@ logs_table = Table(
     "sunlight_logs", metadata,
     Column("community_id", String(64), primary_key=True),
     Column("origin", String(200), nullable=False, unique=True),
-    Column("key_seed", LargeBinary(32), nullable=False),  # the log's checkpoint signing key
+    # The log's checkpoint signing key, only where the operator chose to keep it in the database
+    # (``sunlight init --log-key-in-db``, the demo, logs founded before key files); otherwise NULL
+    # (empty on a table created before key files, whose column is NOT NULL on SQLite) and the key
+    # is in the operator's key directory (``ledger.logkeys``).
+    Column("key_seed", LargeBinary(32), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("verifier_key", String(300), nullable=True),  # NULL on old rows: derived from key_seed
+)
+
+# One-time founding invitations (``sunlight init --invite``): the token is kept only as its
+# SHA-256; using it founds the community and marks it used, in one transaction.
+invitations_table = Table(
+    "sunlight_invitations", metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("community_id", String(64), nullable=False),
+    Column("origin", String(200), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("verifier_key", String(300), nullable=False),
+    Column("key_seed", LargeBinary(32), nullable=True),  # only with --log-key-in-db
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("used_at", DateTime(timezone=True), nullable=True),
 )
 
 tree_table = Table(
@@ -134,6 +156,34 @@ def default_db_url() -> str:
     return os.environ.get("SUNLIGHT_DB") or "sqlite:///sunlight.db"
 
 
+def _migrate(engine: Engine) -> None:
+    """Brings a ``sunlight_logs`` table created before log key files up to date (idempotent, and
+    safe when several processes start at once)."""
+    columns = {c["name"]: c for c in inspect(engine).get_columns(logs_table.name)}
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"ALTER TABLE {logs_table.name} "
+                                 "ADD COLUMN IF NOT EXISTS verifier_key VARCHAR(300)")
+            if not columns["key_seed"]["nullable"]:
+                conn.exec_driver_sql(f"ALTER TABLE {logs_table.name} "
+                                     "ALTER COLUMN key_seed DROP NOT NULL")
+    elif "verifier_key" not in columns:
+        try:
+            with engine.begin() as conn:
+                conn.exec_driver_sql(f"ALTER TABLE {logs_table.name} "
+                                     "ADD COLUMN verifier_key VARCHAR(300)")
+        except OperationalError as exc:
+            if "duplicate column" not in str(exc):
+                raise
+
+
+def no_seed(engine: Engine) -> bytes | None:
+    """What ``key_seed`` holds for a log whose key is kept outside the database: NULL, or an empty
+    value where an old SQLite table's column is still NOT NULL."""
+    columns = {c["name"]: c for c in inspect(engine).get_columns(logs_table.name)}
+    return None if columns["key_seed"]["nullable"] else b""
+
+
 def prepare(engine: Engine) -> None:
     """Creates our tables and makes SQLite wait for a writer instead of failing at once."""
     if engine.dialect.name == "sqlite":
@@ -144,6 +194,7 @@ def prepare(engine: Engine) -> None:
             cursor.execute("PRAGMA synchronous = FULL")
             cursor.close()
     metadata.create_all(engine)
+    _migrate(engine)
     engine.dispose()  # every pooled connection from now on carries the pragmas
     if isinstance(engine.pool, QueuePool):
         # A service answers from up to 40 worker threads: with SQLAlchemy's default pool of 5

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -32,17 +33,16 @@ class Committee:
     community: str = COMMUNITY
 
     @classmethod
-    def found(cls, db_url: str, community: str = COMMUNITY) -> Committee:
+    def found(cls, db_url: str, community: str = COMMUNITY, log_seed: bytes | None = None
+              ) -> Committee:
+        """Founds the community as the operator does (its log key kept in the database)."""
         clock = Clock()
         c = cls(Sunlight(db_url, clock=clock), clock, community=community)
-        c.app.create_log(community, f"test.example/{community}")
         c.keys = {name: MemberKey.from_seed(bytes([n + 1]) * 32)
                   for n, name in enumerate(["chair", "member", "treasurer", "supervisor",
                                             "spare"])}
-        c.record("chair", "community.founded", {
-            "name": "测试社区", "founder_id": "chair", "founder_name": "王主任",
-            "founder_public_key": c.keys["chair"].public_b64, "term_start": "2024-01-01",
-            "term_end": "2027-12-31"})
+        c.app.found([c.founding()], origin=f"test.example/{community}",
+                    key_seed=log_seed or os.urandom(32))
         c.record("chair", "community.estate_added", {"estate_id": "e1", "name": "一期"})
         c.record("chair", "community.estate_added", {"estate_id": "e2", "name": "二期"})
         for role in ("member", "treasurer", "supervisor"):
@@ -51,6 +51,13 @@ class Committee:
                 "public_key": c.keys[role].public_b64, "term_start": "2024-01-01",
                 "term_end": "2027-12-31"})
         return c
+
+    def founding(self, who: str = "chair", name: str = "测试社区") -> Submission:
+        """The ``community.founded`` statement, signed by ``who`` as the founder."""
+        return self.sign(who, "community.founded", {
+            "name": name, "founder_id": who, "founder_name": "王主任",
+            "founder_public_key": self.keys[who].public_b64, "term_start": "2024-01-01",
+            "term_end": "2027-12-31"})
 
     def sign(self, who: str, kind: str, body: dict[str, Any],
              private: tuple[PrivateRecord, ...] = (), at: datetime | None = None) -> Submission:

@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Route
 
-from ledger.api import communities, ops, records, tlog, witness
+from ledger.api import communities, founding, ops, records, tlog, witness
 from ledger.api import schemas as m
 from ledger.api.context import Services
 from ledger.api.group import GroupCommitter
@@ -105,13 +105,20 @@ def routes() -> list[BaseRoute]:
                      (*c, Param("name", "path", {"type": "string",
                                                  "enum": sorted(communities.PROJECTIONS)},
                                 "视图名称", required=True)), errors=(404,))),
+        ApiRoute("/v1/communities/{community}/founding", founding.found_community,
+                 methods=["POST"], name="found", operation=Operation(
+                     "凭运营方的一次性建账邀请建立社区（建账声明在前）", "communities",
+                     {201: Body(JSON, m.Founding, "社区已建账：日志、首批记录与检查点一并写入")}, c,
+                     request=Body(JSON, m.FoundingIn, "建账声明及同时签署的记录"),
+                     errors=(400, 403, 404, 409, 413, 415, 422, 503),
+                     headers={201: {"Location": "社区地址"}}, security="foundingInvitation")),
         ApiRoute("/v1/communities/{community}/records", records.submit_record, methods=["POST"],
                  name="submit", operation=Operation(
                      "登记一份签名声明（任何记录类型）", "records",
                      {201: Body(JSON, m.Receipt, "已持久保存并写入日志；附包含证明"),
                       200: Body(JSON, m.Receipt, "同一份声明此前已登记（幂等）")}, c,
                      request=Body(JSON, m.SubmissionIn, "Submission.to_json() 的格式"),
-                     errors=(400, 403, 404, 409, 413, 415, 422),
+                     errors=(400, 403, 404, 409, 413, 415, 422, 503),
                      headers={201: {"Location": "记录地址"}, 200: {"Location": "记录地址"}})),
         ApiRoute("/v1/communities/{community}/records", records.list_records, methods=["GET"],
                  name="records", operation=Operation(

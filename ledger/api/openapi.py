@@ -34,7 +34,7 @@ ERROR_TEXT = {
     415: "内容类型不是 application/json",
     422: "违反业务规则，未登记",
     429: "请求过于频繁，请按 Retry-After 稍候",
-    503: "数据库不可用",
+    503: "数据库或日志签名密钥暂不可用",
 }
 
 
@@ -63,6 +63,7 @@ class Operation:
     request: Body | None = None
     errors: tuple[int, ...] = ()
     headers: dict[int, dict[str, str]] = field(default_factory=dict)  # status -> name -> text
+    security: str | None = None  # a name in SECURITY_SCHEMES
 
 
 class ApiRoute(Route):
@@ -73,6 +74,12 @@ class ApiRoute(Route):
         super().__init__(path, endpoint, methods=list(methods), name=name)
         self.operation = operation
 
+
+SECURITY_SCHEMES = {
+    "foundingInvitation": {
+        "type": "http", "scheme": "bearer",
+        "description": "运营方用 sunlight init --invite 生成的一次性建账邀请码（只在建账时使用）"},
+}
 
 COMMUNITY = Param("community", "path", {"type": "string", "pattern": r"^[a-z0-9][a-z0-9-]{1,62}$"},
                   "社区编号", required=True)
@@ -148,6 +155,8 @@ def build_document(routes: Sequence[BaseRoute], *, title: str, version: str) -> 
                 operation["parameters"] = [
                     {"name": p.name, "in": p.where, "required": p.required or p.where == "path",
                      "description": p.description, "schema": p.schema} for p in op.params]
+            if op.security is not None:
+                operation["security"] = [{op.security: []}]
             if op.request is not None:
                 operation["requestBody"] = {"required": True, "description": op.request.description,
                                             "content": _content(op.request, defs)}
@@ -158,5 +167,5 @@ def build_document(routes: Sequence[BaseRoute], *, title: str, version: str) -> 
                  "description": "阳光账本：签名记录的登记、查询与审计接口。错误均为 RFC 9457 "
                                 "application/problem+json，type 为稳定的 /problems/<code>。"},
         "paths": paths,
-        "components": {"schemas": defs},
+        "components": {"schemas": defs, "securitySchemes": SECURITY_SCHEMES},
     }

@@ -48,6 +48,21 @@ class Receipt(Model):
     proof: str = Field(description="离线证明文件（c2sp.org/tlog-proof@v1）")
 
 
+class FoundingIn(Model):
+    """A community's founding: ``community.founded`` first, then what its founder signed with it."""
+
+    records: list[SubmissionIn] = Field(min_length=1, max_length=50)
+
+
+class Founding(Model):
+    """The founded community: its log's name and verifier key, and where each record is."""
+
+    community: str
+    origin: str
+    verifier_key: str = Field(description="检查点验签公钥（note verifier key）")
+    receipts: list[Receipt]
+
+
 class Community(Model):
     community: str
     origin: str = Field(description="日志名称（检查点首行）")

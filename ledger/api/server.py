@@ -41,6 +41,7 @@ class ServeOptions:
     witness_seed_file: str | None = None
     witness_logs: tuple[str, ...] = field(default=())
     graceful_timeout: int = 30
+    log_key_dir: str | None = None  # SUNLIGHT_LOG_KEY_DIR: one <community>.logkey file each
 
     def environment(self) -> dict[str, str]:
         env = {"SUNLIGHT_DB": self.db, "SUNLIGHT_LOG_LEVEL": self.log_level,
@@ -49,6 +50,8 @@ class ServeOptions:
                "SUNLIGHT_WITNESS_LOGS": " ".join(self.witness_logs)}
         if self.publish_cmd:
             env["SUNLIGHT_PUBLISH_CMD"] = self.publish_cmd
+        if self.log_key_dir:
+            env["SUNLIGHT_LOG_KEY_DIR"] = self.log_key_dir
         if self.witness_name and self.witness_seed_file:
             env["SUNLIGHT_WITNESS_NAME"] = self.witness_name
             env["SUNLIGHT_WITNESS_SEED_FILE"] = self.witness_seed_file

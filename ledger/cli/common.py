@@ -6,6 +6,7 @@ was refused, 2 when the command could not run.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
@@ -26,7 +27,7 @@ class _Group(TyperGroup):
             return super().invoke(ctx)
         except DomainError as exc:
             typer.echo(redact(f"错误：{exc}"), err=True)
-            ctx.exit(1)
+            ctx.exit(2 if exc.status >= 500 else 1)  # e.g. the log key is missing: could not run
 
 
 app = typer.Typer(
@@ -51,11 +52,13 @@ def fail(message: str, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
-def open_ledger(db: str) -> Sunlight:
+def open_ledger(db: str, log_key_dir: Path | None = None) -> Sunlight:
+    """The ledger; log keys kept outside the database are read from ``log_key_dir`` (default
+    ``SUNLIGHT_LOG_KEY_DIR``, else ``./log-keys``)."""
     from ledger.application import Sunlight
 
     try:
-        return Sunlight(db or DEFAULT_DB)
+        return Sunlight(db or DEFAULT_DB, log_key_dir=log_key_dir)
     except Exception as exc:  # a bad URL or an unreachable server: the command cannot run
         fail(f"无法打开数据库 {db}：{type(exc).__name__}: {exc}", 2)
 

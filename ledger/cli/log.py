@@ -18,7 +18,7 @@ from typing import Annotated
 import typer
 
 from ledger.cli.common import DEFAULT_DB, DbOption, app, fail, open_ledger
-from ledger.cli.members import CommunityOpt
+from ledger.cli.members import CommunityOpt, LogKeyDirOpt
 from ledger.crypto.errors import VerificationError, WeakKeyError
 from ledger.crypto.note import Verifier
 
@@ -67,6 +67,16 @@ def _witnesses(values: list[str] | None, quorum: int | None) -> tuple[tuple[Veri
 def log_key(community: CommunityOpt, db: DbOption = DEFAULT_DB) -> None:
     """打印本社区日志的验证公钥（审计人、捐赠人、见证人用它核验）。"""
     typer.echo(open_ledger(db).community(community).verifier_key)
+
+
+@log_app.command("move-key")
+def log_move_key(community: CommunityOpt, log_key_dir: LogKeyDirOpt = None,
+                 db: DbOption = DEFAULT_DB) -> None:
+    """把存在数据库中的日志签名密钥移到密钥目录（新文件，权限 600），并从数据库中清除。"""
+    ledger = open_ledger(db, log_key_dir)
+    path = ledger.move_key_out(community)
+    typer.echo(f"日志签名密钥已移到 {path}（权限 600），数据库中已清除。此前的数据库备份仍含该密钥，"
+               f"请销毁或妥善保管。以后签名时从 SUNLIGHT_LOG_KEY_DIR（或 --log-key-dir）读取它。")
 
 
 @log_app.command("checkpoint")

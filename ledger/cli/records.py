@@ -265,7 +265,7 @@ def demo(out: Annotated[Path, typer.Option(help="演示目录（数据库与门�
     from importlib.metadata import entry_points
 
     from ledger.application import Sunlight
-    from ledger.demo import COMMUNITY, build_demo
+    from ledger.demo import COMMUNITY, NOTICE, build_demo
 
     out.mkdir(parents=True, exist_ok=True)
     if db is None:
@@ -278,6 +278,7 @@ def demo(out: Annotated[Path, typer.Option(help="演示目录（数据库与门�
     size = ledger.size(COMMUNITY)
     typer.echo(f"已登记幸福里社区 {size} 条签名记录，数据库：{redact(db)}")
     typer.echo(f"日志验证公钥：{ledger.community(COMMUNITY).verifier_key}")
+    typer.echo(NOTICE)
     portals = list(entry_points(group="sunlight.demo"))
     if not portals:
         typer.echo("（未安装门户发布器 publisher，跳过门户）")

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from ledger.cli.common import DbOption, app, fail, open_ledger
+from ledger.cli.members import LogKeyDirOpt
 
 
 @app.command("serve")
@@ -32,6 +33,7 @@ def serve(
     ] = None,
     witness_log: Annotated[list[str] | None, typer.Option(
         help="另外见证的日志公钥（note verifier key），可重复")] = None,
+    log_key_dir: LogKeyDirOpt = None,
 ) -> None:
     """运行账本服务：登记签名记录、查询记录与日志、提供证明（HTTP API）。"""
     from ledger.api.server import ServeOptions
@@ -45,6 +47,7 @@ def serve(
                          rate_per_address=rate_per_address, rate_per_key=rate_per_key,
                          publish_cmd=publish_cmd, witness_name=witness_name,
                          witness_seed_file=witness_seed_file,
-                         witness_logs=tuple(witness_log or ())))
+                         witness_logs=tuple(witness_log or ()),
+                         log_key_dir=str(log_key_dir.resolve()) if log_key_dir else None))
     except (ValueError, OSError) as exc:
         fail(f"无法启动服务：{exc}", 2)

@@ -35,3 +35,70 @@ def test_domain_and_crypto_are_pure() -> None:
 def test_ledger_never_imports_publisher() -> None:
     for path in (ROOT / "ledger").rglob("*.py"):
         assert "publisher" not in imports(path), path.relative_to(ROOT)
+
+
+# Every place outside the demo that turns a seed into a key, and where that seed comes from. Each
+# seed here was drawn from the OS's CSPRNG when the key was made (``os.urandom``) and is read back
+# from a key file or the database: none is derived from anything public.
+SEED_LOADERS = {
+    ("ledger/crypto/note.py", "Signer.from_private_key_string"),  # a key file's PRIVATE+KEY line
+    ("ledger/logkeys.py", "LogKey.signer"),  # LogKey.generate (os.urandom) or a log key file
+    ("ledger/application.py", "Sunlight._state"),  # a log key the operator keeps in the database
+    ("ledger/application.py", "_info"),  # the same, for the verifier key of a log from before
+    ("ledger/tlog/witness.py", "witness_key_string"),  # generate_witness_key: os.urandom
+    ("ledger/tlog/witness.py", "parse_witness_key"),  # a witness key file
+    ("ledger/api/server.py", "settings_from_env"),  # SUNLIGHT_WITNESS_SEED_FILE
+}
+SEEDED_KEYS = {"from_seed"}  # Signer, CosignatureSigner and MemberKey all build keys this way
+
+
+def seed_uses(path: Path) -> list[tuple[str, ast.Call]]:
+    """Every ``….from_seed(…)`` call in ``path``, with the qualified name of its function."""
+    found: list[tuple[str, ast.Call]] = []
+
+    def visit(node: ast.AST, scope: list[str]) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                visit(child, [*scope, child.name])
+                continue
+            if (isinstance(child, ast.Call) and isinstance(child.func, ast.Attribute)
+                    and child.func.attr in SEEDED_KEYS):
+                found.append((".".join(scope), child))
+            visit(child, scope)
+
+    visit(ast.parse(path.read_text(encoding="utf-8")), [])
+    return found
+
+
+def test_only_the_demo_derives_keys_from_fixed_seeds() -> None:
+    """A key derived from a public or deterministic seed is a key anyone can compute. Only the
+    demo (which says so wherever it prints) may do it; everything else that builds a key from a
+    seed is a loader of a random seed, listed above with where the seed comes from."""
+    sites: set[tuple[str, str]] = set()
+    for package in ("ledger", "publisher"):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            rel = str(path.relative_to(ROOT))
+            source = path.read_text(encoding="utf-8")
+            if rel == "ledger/demo.py":
+                continue
+            assert "demo_seed" not in source and "sunlight-demo/" not in source, rel
+            for scope, call in seed_uses(path):
+                sites.add((rel, scope))
+                for arg in call.args:  # never a literal, a hash of one, or a counter
+                    assert not any(isinstance(n, ast.Constant) and isinstance(n.value, bytes)
+                                   for n in ast.walk(arg)), (rel, scope, ast.unparse(call))
+                    assert "hashlib" not in ast.unparse(arg) and "sha256" not in ast.unparse(arg), (
+                        rel, scope, ast.unparse(call))
+    assert not sites - SEED_LOADERS, f"a key built from a seed outside the demo: {sites - SEED_LOADERS}"
+    assert not SEED_LOADERS - sites, f"no longer there: {SEED_LOADERS - sites}"
+    demo = ROOT / "ledger" / "demo.py"
+    assert {scope for scope, _ in seed_uses(demo)}, "the demo derives its keys from seeds"
+    assert "NOTICE" in (ROOT / "ledger" / "cli" / "records.py").read_text(encoding="utf-8")
+
+
+def test_new_keys_come_from_the_operating_system() -> None:
+    from ledger.logkeys import LogKey
+    from ledger.signing import MemberKey
+
+    assert LogKey.generate("a.example/x").seed != LogKey.generate("a.example/x").seed
+    assert MemberKey.generate().public_b64 != MemberKey.generate().public_b64

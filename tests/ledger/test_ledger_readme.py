@@ -30,6 +30,9 @@ def test_demo_command_runs(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=600, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "条签名记录" in result.stdout
+    assert "演示数据" in result.stdout and "公开种子" in result.stdout  # the demo's keys are public
+    home = tmp_path / "demo" / "site" / "index.html"  # and the portal's home page says so too
+    assert "跳过门户" in result.stdout or "公开种子" in home.read_text(encoding="utf-8")
     assert (tmp_path / "demo" / "demo-ledger.db").exists()
     if "跳过门户" not in result.stdout:
         assert (tmp_path / "demo" / "site" / "index.html").exists()

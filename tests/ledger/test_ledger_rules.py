@@ -3,6 +3,7 @@ Chinese message, and a refused statement leaves no trace."""
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from typing import Any
 
@@ -109,11 +110,11 @@ def test_founding_rules(committee: Committee) -> None:
     body = {"name": "x", "founder_id": "z", "founder_name": "z",
             "founder_public_key": committee.keys["chair"].public_b64, "term_start": "2024-01-01"}
     refused(committee, "chair", "community.founded", body, Conflict, "community-exists")
-    committee.app.create_log("other", "test.example/other")
     spare = committee.keys["spare"]
     sub = spare.sign(Statement("other", "community.founded", committee.clock(), body))
     with pytest.raises(NotAuthorised):  # signed by a key other than the founder's
-        committee.app.submit(sub)
+        committee.app.found([sub], origin="test.example/other", key_seed=os.urandom(32))
+    assert [c.community_id for c in committee.app.communities()] == [committee.community]
     sub = spare.sign(Statement("other", "disclosure.published", committee.clock(), disclosure()))
     with pytest.raises(NotFound):
         committee.app.submit(sub)

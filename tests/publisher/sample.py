@@ -54,14 +54,15 @@ def seeded_key(label: str) -> MemberKey:
 
 def build_sample(app: Sunlight, clock: Clock, community_id: str = "testville",
                  hostile: str = HOSTILE) -> Writer:
-    app.create_log(community_id, f"sunlight.test/{community_id}", key_seed=b"\x01" * 32)
     w = Writer(app, clock, community_id)
     for who in ("chair", "treasurer", "member"):
         w.keys[who] = seeded_key(who)
-    w.record("chair", "community.founded", {
+    w.clock.now += timedelta(hours=7)
+    founded = w.keys["chair"].sign(Statement(community_id, "community.founded", clock.now, {
         "name": "测试社区", "description": "用于测试的社区。", "founder_id": "chair",
         "founder_name": "王主任", "founder_public_key": w.keys["chair"].public_b64,
-        "term_start": "2025-01-01"})
+        "term_start": "2025-01-01"}))
+    app.found([founded], origin=f"sunlight.test/{community_id}", key_seed=b"\x01" * 32)
     w.record("chair", "community.estate_added", {"estate_id": "e1", "name": "一期",
                                                  "households": 100})
     w.record("chair", "member.admitted", {

@@ -37,16 +37,7 @@ def _free_port() -> int:
 
 def found(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Committee:
     """A test community whose log key is fixed, so two databases can hold rival logs."""
-    original = Sunlight.create_log
-
-    def create_log(self: Sunlight, community_id: str, origin: str, key_seed: bytes | None = None) -> str:
-        return original(self, community_id, origin, SEED)
-
-    monkeypatch.setattr(Sunlight, "create_log", create_log)
-    try:
-        return Committee.found(db_url)
-    finally:
-        monkeypatch.undo()
+    return Committee.found(db_url, log_seed=SEED)
 
 
 def disclose(c: Committee, n: int, title: str = "公开") -> None:
