@@ -47,13 +47,16 @@ from ledger.persistence import (
     now,
     prepare,
     private_table,
+    salts_table,
     tree_table,
 )
 from ledger.signing import (
     Entry,
     Statement,
     Submission,
+    check_salt,
     encode_entry,
+    salt_hash,
     statement_hash,
 )
 
@@ -305,6 +308,7 @@ class Sunlight(Application[UUID]):
         receipts: list[Receipt | DomainError | None] = []
         errors: list[RowError] = []
         dirty = False
+        salts = self._salts_seen(submissions)
         for row, (sub, st) in enumerate(zip(submissions, statements, strict=True), start=1):
             try:
                 h = statement_hash(sub.statement)
@@ -315,7 +319,9 @@ class Sunlight(Application[UUID]):
                     receipts.append(Receipt(state.domain.community_id, existing, h.hex(), True,
                                             ""))
                     continue
+                fresh = _fresh_salts(sub, salts)
                 self._check(state, sub, st, now_, len(accepted))
+                salts |= fresh
                 dirty = True
                 accepted.append((state.domain.size - 1, sub, st, h))
                 receipts.append(None)
@@ -397,6 +403,8 @@ class Sunlight(Application[UUID]):
              "created_at": accepted_at}
             for index, sub, _st, _h in accepted for p in sub.private
         ]
+        salt_rows = [{"salt_sha256": salt_hash(p.salt), "seen_at": accepted_at}
+                     for _index, sub, _st, _h in accepted for p in sub.private]
         def write(conn: Connection) -> None:
             # The events through eventsourcing (LogRecorder, on this connection: it locks the
             # events table on PostgreSQL, so writers queue here), then the tree hashes (a plain
@@ -404,9 +412,11 @@ class Sunlight(Application[UUID]):
             self.save(*events, connection=conn)
             conn.exec_driver_sql(self._insert_nodes_sql, nodes)
             if private_rows:
-                # The same person's data under the same commitment (salt and data alike) is
-                # stored once, whichever record brings it again.
+                # Every salt is new (refused otherwise), so every commitment is new too.
                 conn.execute(self._insert_private.on_conflict_do_nothing(), private_rows)
+                # A salt seen before fails here if another process accepted it meanwhile (the
+                # retry then refuses it).
+                conn.execute(insert(salts_table), salt_rows)
 
         if locked is not None:
             write(locked)
@@ -580,6 +590,15 @@ class Sunlight(Application[UUID]):
 
     # --- private data --------------------------------------------------------------------------
 
+    def _salts_seen(self, submissions: Sequence[Submission]) -> set[bytes]:
+        """Which of the batch's salts the database has seen (as SHA-256; erased ones too)."""
+        hashes = [salt_hash(p.salt) for sub in submissions for p in sub.private]
+        if not hashes:
+            return set()
+        with self.engine.connect() as conn:
+            return {bytes(h) for h in conn.execute(select(salts_table.c.salt_sha256).where(
+                salts_table.c.salt_sha256.in_(hashes))).scalars()}
+
     def private_records(self, community_id: str) -> list[dict[str, object]]:
         with self.engine.connect() as conn:
             rows = conn.execute(select(private_table).where(
@@ -609,6 +628,20 @@ def _receipt(state: LogState, item: tuple[int, Submission, Statement, bytes],
     index, _sub, _st, h = item
     return Receipt(state.domain.community_id, index, h.hex(), False, checkpoint, state.tree.size,
                    known)
+
+
+def _fresh_salts(sub: Submission, seen: set[bytes]) -> set[bytes]:
+    """The hashes of the submission's salts, or a refusal: a salt of the wrong length or not
+    random, or one this database has seen before (in any community, even erased since)."""
+    fresh: set[bytes] = set()
+    for record in sub.private:
+        check_salt(record.salt)
+        h = salt_hash(record.salt)
+        if h in seen or h in fresh:
+            raise Conflict("这个盐已经用过：每份私密资料都须用新生成的随机盐，否则不同记录可被关联到"
+                           "同一个人；请重新生成后再签名提交", code="salt-reused")
+        fresh.add(h)
+    return fresh
 
 
 def _commitments(body: object) -> set[str]:
