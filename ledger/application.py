@@ -608,8 +608,9 @@ class Sunlight(Application[UUID]):
 
     def forget(self, community_id: str, person: str) -> int:
         """Erases the private data and salts of ``person`` (a commitment, or a name or contact
-        found in the private data). The log and every signature stay as they were and verify.
-        Returns how many records were erased."""
+        found in the private data) and leaves no copy in the database's files (:meth:`scrub`).
+        The log and every signature stay as they were and verify. Returns how many records were
+        erased."""
         self.community(community_id)
         with self.engine.begin() as conn:
             rows = conn.execute(select(private_table.c.commitment, private_table.c.data).where(
@@ -620,7 +621,32 @@ class Sunlight(Application[UUID]):
                 conn.execute(delete(private_table).where(
                     private_table.c.community_id == community_id,
                     private_table.c.commitment.in_(doomed)))
+        self.scrub(erased=len(doomed))
         return len(doomed)
+
+    def scrub(self, erased: int = 0) -> None:
+        """Leaves erased private data in no file of the database.
+
+        SQLite zeroes deleted content (``secure_delete``, set on every connection); here the WAL,
+        which still holds the pages as they were before the delete (and as they were inserted),
+        is checkpointed into the database file and truncated to zero bytes. The checkpoint waits
+        (the busy timeout, 30 s) for other connections -- a running service's -- to finish what
+        they are reading; idle ones do not hold it up. If a reader holds on longer, the WAL keeps
+        the old pages: :class:`Conflict`, and running ``forget`` again finishes the job.
+        On PostgreSQL the private table is rewritten (``VACUUM FULL``) so that its files no longer
+        hold the deleted rows; the server's WAL and backups keep them until they rotate.
+        """
+        if self.engine.dialect.name == "sqlite":
+            with self.engine.connect() as conn:
+                busy = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").scalar()
+            if busy:
+                raise Conflict(
+                    f"已删除 {erased} 份私密资料，但数据库正被其他连接长时间读取，删除前的副本仍在 "
+                    "WAL 文件中；请稍后再运行一次 sunlight forget（或先停止服务）",
+                    code="checkpoint-busy")
+        elif self.engine.dialect.name == "postgresql":
+            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.exec_driver_sql(f"VACUUM FULL {private_table.name}")
 
 
 def _receipt(state: LogState, item: tuple[int, Submission, Statement, bytes],

@@ -34,6 +34,7 @@ from sqlalchemy import (
     Text,
     event,
     insert,
+    inspect,
     select,
 )
 from sqlalchemy.engine import Connection, Engine
@@ -161,16 +162,28 @@ def _remember_stored_salts(engine: Engine) -> None:
 
 
 def prepare(engine: Engine) -> None:
-    """Creates our tables and makes SQLite wait for a writer instead of failing at once."""
+    """Creates our tables; makes SQLite wait for a writer instead of failing at once and zero
+    what it deletes."""
     if engine.dialect.name == "sqlite":
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_connection: Any, _record: Any) -> None:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA busy_timeout = 30000")
             cursor.execute("PRAGMA synchronous = FULL")
+            # Deleted content is overwritten with zeros (``forget`` must leave no copy behind).
+            cursor.execute("PRAGMA secure_delete = ON")
             cursor.close()
+    inspector = inspect(engine)
+    before_salts = (inspector.has_table(private_table.name)
+                    and not inspector.has_table(salts_table.name))
     metadata.create_all(engine)
     _remember_stored_salts(engine)
+    if before_salts and engine.dialect.name == "sqlite":
+        # Written before deleted content was zeroed: once, rewrite the file without the copies
+        # that earlier deletes and page moves left in free space.
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM")
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     engine.dispose()  # every pooled connection from now on carries the pragmas
     if isinstance(engine.pool, QueuePool):
         # A service answers from up to 40 worker threads: with SQLAlchemy's default pool of 5
