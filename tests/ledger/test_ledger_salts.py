@@ -5,7 +5,9 @@ and a refusal writes nothing."""
 
 from __future__ import annotations
 
+import ast
 import hashlib
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -158,3 +160,27 @@ def test_the_service_answers_a_chinese_problem_and_writes_nothing(committee: Com
         assert response.status_code == 409 and response.json()["code"] == "salt-reused"
     assert c.app.size(c.community) == size + 1
     assert len(c.app.private_records(c.community)) == 1
+
+
+def test_only_the_demo_chooses_its_salts() -> None:
+    """Every shipped client lets ``PrivateRecord.commit`` draw the salt; the demo's come from
+    public seeds and it says so."""
+    root = Path(__file__).resolve().parents[2]
+    choosers = []
+    for path in [*root.glob("ledger/**/*.py"), *root.glob("publisher/**/*.py"),
+                 *root.glob("bench/*.py"), *root.glob("scripts/*")]:
+        if not path.is_file() or path.suffix not in ("", ".py"):
+            continue
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+        except (SyntaxError, UnicodeDecodeError):
+            continue
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr == "commit" and (len(node.args) > 1 or node.keywords)):
+                choosers.append(str(path.relative_to(root)))
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                    and node.func.id == "PrivateRecord"):
+                choosers.append(str(path.relative_to(root)))
+    # signing.py defines the record (and reads the ones clients send, which the ledger checks).
+    assert sorted(set(choosers)) == ["ledger/demo.py", "ledger/signing.py"]
