@@ -89,7 +89,7 @@ def generate(db: str, n: int) -> None:
                 "disclosure_id": f"d{i}", "category": ("decision", "fund_use", "other")[i % 3],
                 "period": day[:7], "title": f"第 {i} 号公开：楼道整治进展", "body": body}))
         elif sort == 1:
-            donor = PrivateRecord.commit({"name": f"捐赠人{i}"}, i.to_bytes(32, "big"))
+            donor = PrivateRecord.commit({"name": f"捐赠人{i}"})
             batch.append(sub(treasurer, "fund.donation_recorded", {
                 "fund_id": "f1", "donation_id": f"don{i}", "amount_fen": 1000 + i,
                 "channel": "wechat", "receipt_no": f"R{i}", "received_on": day,

@@ -53,13 +53,16 @@ from ledger.persistence import (
     now,
     prepare,
     private_table,
+    salts_table,
     tree_table,
 )
 from ledger.signing import (
     Entry,
     Statement,
     Submission,
+    check_salt,
     encode_entry,
+    salt_hash,
     statement_hash,
 )
 
@@ -468,6 +471,7 @@ class Sunlight(Application[UUID]):
         receipts: list[Receipt | DomainError | None] = []
         errors: list[RowError] = []
         dirty = False
+        salts = self._salts_seen(submissions)
         for row, (sub, st) in enumerate(zip(submissions, statements, strict=True), start=1):
             try:
                 h = statement_hash(sub.statement)
@@ -478,7 +482,9 @@ class Sunlight(Application[UUID]):
                     receipts.append(Receipt(state.domain.community_id, existing, h.hex(), True,
                                             ""))
                     continue
+                fresh = _fresh_salts(sub, salts)
                 self._check(state, sub, st, now_, len(accepted))
+                salts |= fresh
                 dirty = True
                 accepted.append((state.domain.size - 1, sub, st, h))
                 receipts.append(None)
@@ -571,6 +577,8 @@ class Sunlight(Application[UUID]):
              "created_at": accepted_at}
             for index, sub, _st, _h in accepted for p in sub.private
         ]
+        salt_rows = [{"salt_sha256": salt_hash(p.salt), "seen_at": accepted_at}
+                     for _index, sub, _st, _h in accepted for p in sub.private]
         def write(conn: Connection) -> None:
             # The events through eventsourcing (LogRecorder, on this connection: it locks the
             # events table on PostgreSQL, so writers queue here), then the tree hashes (a plain
@@ -578,9 +586,11 @@ class Sunlight(Application[UUID]):
             self.save(*events, connection=conn)
             conn.exec_driver_sql(self._insert_nodes_sql, nodes)
             if private_rows:
-                # The same person's data under the same commitment (salt and data alike) is
-                # stored once, whichever record brings it again.
+                # Every salt is new (refused otherwise), so every commitment is new too.
                 conn.execute(self._insert_private.on_conflict_do_nothing(), private_rows)
+                # A salt seen before fails here if another process accepted it meanwhile (the
+                # retry then refuses it).
+                conn.execute(insert(salts_table), salt_rows)
 
         if locked is not None:
             write(locked)
@@ -771,6 +781,15 @@ class Sunlight(Application[UUID]):
 
     # --- private data --------------------------------------------------------------------------
 
+    def _salts_seen(self, submissions: Sequence[Submission]) -> set[bytes]:
+        """Which of the batch's salts the database has seen (as SHA-256; erased ones too)."""
+        hashes = [salt_hash(p.salt) for sub in submissions for p in sub.private]
+        if not hashes:
+            return set()
+        with self.engine.connect() as conn:
+            return {bytes(h) for h in conn.execute(select(salts_table.c.salt_sha256).where(
+                salts_table.c.salt_sha256.in_(hashes))).scalars()}
+
     def private_records(self, community_id: str) -> list[dict[str, object]]:
         with self.engine.connect() as conn:
             rows = conn.execute(select(private_table).where(
@@ -780,8 +799,9 @@ class Sunlight(Application[UUID]):
 
     def forget(self, community_id: str, person: str) -> int:
         """Erases the private data and salts of ``person`` (a commitment, or a name or contact
-        found in the private data). The log and every signature stay as they were and verify.
-        Returns how many records were erased."""
+        found in the private data) and leaves no copy in the database's files (:meth:`scrub`).
+        The log and every signature stay as they were and verify. Returns how many records were
+        erased."""
         self.community(community_id)
         with self.engine.begin() as conn:
             rows = conn.execute(select(private_table.c.commitment, private_table.c.data).where(
@@ -792,7 +812,32 @@ class Sunlight(Application[UUID]):
                 conn.execute(delete(private_table).where(
                     private_table.c.community_id == community_id,
                     private_table.c.commitment.in_(doomed)))
+        self.scrub(erased=len(doomed))
         return len(doomed)
+
+    def scrub(self, erased: int = 0) -> None:
+        """Leaves erased private data in no file of the database.
+
+        SQLite zeroes deleted content (``secure_delete``, set on every connection); here the WAL,
+        which still holds the pages as they were before the delete (and as they were inserted),
+        is checkpointed into the database file and truncated to zero bytes. The checkpoint waits
+        (the busy timeout, 30 s) for other connections -- a running service's -- to finish what
+        they are reading; idle ones do not hold it up. If a reader holds on longer, the WAL keeps
+        the old pages: :class:`Conflict`, and running ``forget`` again finishes the job.
+        On PostgreSQL the private table is rewritten (``VACUUM FULL``) so that its files no longer
+        hold the deleted rows; the server's WAL and backups keep them until they rotate.
+        """
+        if self.engine.dialect.name == "sqlite":
+            with self.engine.connect() as conn:
+                busy = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").scalar()
+            if busy:
+                raise Conflict(
+                    f"已删除 {erased} 份私密资料，但数据库正被其他连接长时间读取，删除前的副本仍在 "
+                    "WAL 文件中；请稍后再运行一次 sunlight forget（或先停止服务）",
+                    code="checkpoint-busy")
+        elif self.engine.dialect.name == "postgresql":
+            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.exec_driver_sql(f"VACUUM FULL {private_table.name}")
 
 
 def _info(row: Any) -> CommunityInfo:
@@ -805,6 +850,20 @@ def _receipt(state: LogState, item: tuple[int, Submission, Statement, bytes],
     index, _sub, _st, h = item
     return Receipt(state.domain.community_id, index, h.hex(), False, checkpoint, state.tree.size,
                    known)
+
+
+def _fresh_salts(sub: Submission, seen: set[bytes]) -> set[bytes]:
+    """The hashes of the submission's salts, or a refusal: a salt of the wrong length or not
+    random, or one this database has seen before (in any community, even erased since)."""
+    fresh: set[bytes] = set()
+    for record in sub.private:
+        check_salt(record.salt)
+        h = salt_hash(record.salt)
+        if h in seen or h in fresh:
+            raise Conflict("这个盐已经用过：每份私密资料都须用新生成的随机盐，否则不同记录可被关联到"
+                           "同一个人；请重新生成后再签名提交", code="salt-reused")
+        fresh.add(h)
+    return fresh
 
 
 def _commitments(body: object) -> set[str]:

@@ -10,6 +10,8 @@ append batch carries the checkpoint signed over the tree that batch produced.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import os
 import uuid
 from collections.abc import Sequence
@@ -33,9 +35,10 @@ from sqlalchemy import (
     event,
     insert,
     inspect,
+    select,
 )
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.pool import QueuePool
 
 POOL_SIZE = 32
@@ -87,6 +90,15 @@ private_table = Table(
     Column("data", Text, nullable=False),  # JSON
     Column("log_index", Integer, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# SHA-256 of every salt the ledger has accepted, kept after ``forget`` erases the salt itself: a
+# salt is never accepted twice (a reused salt ties two records to one person, and the hash of a
+# 32-byte random salt reveals nothing).
+salts_table = Table(
+    "sunlight_salts_seen", metadata,
+    Column("salt_sha256", LargeBinary(32), primary_key=True),
+    Column("seen_at", DateTime(timezone=True), nullable=False),
 )
 
 cosignatures_table = Table(
@@ -184,17 +196,43 @@ def no_seed(engine: Engine) -> bytes | None:
     return None if columns["key_seed"]["nullable"] else b""
 
 
+def _remember_stored_salts(engine: Engine) -> None:
+    """A database written before salts were remembered: remember the salts still stored. (Another
+    process starting at the same time may remember them first: its rows are the same.)"""
+    with contextlib.suppress(IntegrityError), engine.begin() as conn:
+        if conn.execute(select(salts_table.c.salt_sha256).limit(1)).first() is not None:
+            return
+        rows = conn.execute(select(private_table.c.salt, private_table.c.created_at)).all()
+        hashes = {hashlib.sha256(bytes(r.salt)).digest(): r.created_at for r in rows}
+        if hashes:
+            conn.execute(insert(salts_table), [{"salt_sha256": h, "seen_at": at}
+                                               for h, at in hashes.items()])
+
+
 def prepare(engine: Engine) -> None:
-    """Creates our tables and makes SQLite wait for a writer instead of failing at once."""
+    """Creates our tables; makes SQLite wait for a writer instead of failing at once and zero
+    what it deletes."""
     if engine.dialect.name == "sqlite":
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_connection: Any, _record: Any) -> None:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA busy_timeout = 30000")
             cursor.execute("PRAGMA synchronous = FULL")
+            # Deleted content is overwritten with zeros (``forget`` must leave no copy behind).
+            cursor.execute("PRAGMA secure_delete = ON")
             cursor.close()
+    inspector = inspect(engine)
+    before_salts = (inspector.has_table(private_table.name)
+                    and not inspector.has_table(salts_table.name))
     metadata.create_all(engine)
     _migrate(engine)
+    _remember_stored_salts(engine)
+    if before_salts and engine.dialect.name == "sqlite":
+        # Written before deleted content was zeroed: once, rewrite the file without the copies
+        # that earlier deletes and page moves left in free space.
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM")
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     engine.dispose()  # every pooled connection from now on carries the pragmas
     if isinstance(engine.pool, QueuePool):
         # A service answers from up to 40 worker threads: with SQLAlchemy's default pool of 5

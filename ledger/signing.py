@@ -20,6 +20,7 @@ import binascii
 import hashlib
 import os
 import re
+import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -231,6 +232,32 @@ def verify_signature(public_key_b64: str, data: bytes, signature: bytes) -> None
 # --- private data -------------------------------------------------------------------------------
 
 
+SALT_BYTES = 32
+MIN_DISTINCT_SALT_BYTES = 16  # 32 random bytes have ~30 distinct values; fewer than 16: ~never
+
+
+def new_salt() -> bytes:
+    """A fresh salt from the operating system's CSPRNG (the only way a shipped client makes one;
+    the demo's salts, derived from public seeds, are the documented exception)."""
+    return secrets.token_bytes(SALT_BYTES)
+
+
+def check_salt(salt: bytes) -> None:
+    """Refuses a salt that cannot have come from a CSPRNG: another length than 32 bytes, or so
+    few distinct byte values (all zero, a counter, a repeated pattern) that it is guessable."""
+    if len(salt) != SALT_BYTES:
+        raise InvalidInput(f"私密资料的盐应为 {SALT_BYTES} 字节的随机数，收到 {len(salt)} 字节；"
+                           "请用本系统的客户端重新生成", code="salt-length")
+    if len(set(salt)) < MIN_DISTINCT_SALT_BYTES:
+        raise InvalidInput("私密资料的盐不是随机生成的（如全零或有规律），他人可据此推出个人信息；"
+                           "请用操作系统的安全随机数重新生成", code="salt-not-random")
+
+
+def salt_hash(salt: bytes) -> bytes:
+    """What the ledger keeps of every salt it has seen (never the salt itself)."""
+    return hashlib.sha256(salt).digest()
+
+
 @dataclass(frozen=True)
 class PrivateRecord:
     """Personal data kept outside the log; the statement carries only ``commitment``."""
@@ -241,7 +268,8 @@ class PrivateRecord:
 
     @classmethod
     def commit(cls, data: dict[str, str], salt: bytes | None = None) -> PrivateRecord:
-        salt = os.urandom(32) if salt is None else salt
+        """Commits to ``data`` under a fresh random salt (``salt`` only for the demo and tests)."""
+        salt = new_salt() if salt is None else salt
         return cls(commitment_of(salt, data), salt, dict(data))
 
     def check(self) -> None:

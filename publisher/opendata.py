@@ -1,7 +1,10 @@
 """Stage 3c: open data. One CSV per record kind and a Frictionless Data Package describing them.
 
 The CSVs hold exactly what the log holds publicly (every body field as signed, plus who signed
-it, when, and the log index); nested values (vote counts, budget lines) are JSON in one cell.
+it, when, and the log index); nested values (vote counts, budget lines) are JSON in one cell. A
+text cell that a spreadsheet would run as a formula (it begins with ``=``, ``+``, ``-``, ``@``, a
+tab or a carriage return) is written after one apostrophe, so that Excel, WPS and LibreOffice show
+it as text (CSV injection); the signed log keeps the text as it was signed.
 """
 
 from __future__ import annotations
@@ -40,6 +43,17 @@ def _columns(kind: str) -> list[tuple[str, str, str]]:
     return out
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+DESCRIPTION = ("开放数据：每类记录一个 CSV 文件（UTF-8），内容与签名日志中的公开内容一致。"
+               "以 = + - @、制表符或回车开头的文本单元格前加了一个英文单引号（'），以免电子表格把它当作"
+               "公式执行；去掉这一个单引号即为签名时的原文。数字单元格不加。")
+
+
+def text_cell(value: str) -> str:
+    """A text cell that no spreadsheet runs as a formula."""
+    return "'" + value if value.startswith(FORMULA_START) else value
+
+
 def _cell(value: Any) -> str:
     if value is None:
         return ""
@@ -47,7 +61,9 @@ def _cell(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, dict | list):
         return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return str(value)
+    if isinstance(value, int):
+        return str(value)
+    return text_cell(str(value))
 
 
 def write_data_package(records: list[Record], out: Path, name: str, title: str) -> Path:
@@ -64,7 +80,7 @@ def write_data_package(records: list[Record], out: Path, name: str, title: str) 
         writer.writerow([c[0] for c in COMMON] + [c[0] for c in columns])
         for r in rows:
             writer.writerow([r.index, format_at(r.at), format_accepted(r.accepted_at),
-                             r.signer.key_id, r.signer.name,
+                             r.signer.key_id, text_cell(r.signer.name),
                              r.signer.role.value, r.entry_sha256]
                             + [_cell(r.raw.get(c[0])) for c in columns])
         data = buf.getvalue().encode("utf-8")
@@ -78,7 +94,8 @@ def write_data_package(records: list[Record], out: Path, name: str, title: str) 
                                   for n, t, d in COMMON + columns],
                        "primaryKey": ["index"]},
         })
-    package = {"name": name, "title": title, "profile": "tabular-data-package",
+    package = {"name": name, "title": title, "description": DESCRIPTION,
+               "profile": "tabular-data-package",
                "licenses": [{"name": "CC-BY-4.0", "title": "Creative Commons Attribution 4.0"}],
                "resources": resources}
     target = out / "datapackage.json"

@@ -13,7 +13,8 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt
 
-from ledger.domain.errors import PrivacyViolation
+from ledger.domain.publictext import check_public_text
+from ledger.domain.publictext import find_personal_data as find_personal_data  # re-exported
 
 MAX_FEN = 10**12  # one hundred million yuan per amount is far beyond any community's means
 
@@ -43,54 +44,9 @@ def _check_period(value: str) -> str:
 Day = Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$"), AfterValidator(_check_day)]
 Period = Annotated[str, AfterValidator(_check_period)]
 
-# --- personal data in public text -------------------------------------------------------------
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]")
-
-# A mainland resident ID: 6-digit area, birth date 18xx-20xx, 3-digit sequence, check digit.
-_ID_NUMBER = re.compile(
-    r"(?<![0-9])[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[0-9Xx](?![0-9])"
-)
-# A mainland mobile number, optionally +86 and grouped 3-4-4 with spaces or hyphens.
-_MOBILE = re.compile(r"(?<![0-9])(?:\+?86[ -]?)?1[3-9]\d(?:[ -]?\d{4}){2}(?![0-9])")
-
-
-# Both need a run of at least 11 digits (single spaces or hyphens between): one search rules most
-# text out before the two precise ones.
-_LONG_NUMBER = re.compile(r"[0-9](?:[ -]?[0-9]){10}")
-
-
-def find_personal_data(text: str) -> str | None:
-    """Names the kind of personal data found in ``text``, or ``None``."""
-    if not _LONG_NUMBER.search(text):
-        return None
-    if _ID_NUMBER.search(text):
-        return "身份证号码"
-    if _MOBILE.search(text):
-        return "手机号码"
-    return None
-
-
-# Either of the above, in one search that rules out nearly all text at once.
-_SUSPECT = re.compile(f"{_CONTROL.pattern}|{_LONG_NUMBER.pattern}")
-
-
-def _public_text(value: str) -> str:
-    if not _SUSPECT.search(value):
-        return value
-    if _CONTROL.search(value):
-        raise ValueError("文本中含有不可见控制字符")
-    found = find_personal_data(value)
-    if found is not None:
-        raise PrivacyViolation(
-            f"公开内容中不得出现{found}；请删除后再提交（个人信息只能存入私密存储）",
-            code="personal-data-in-public-text",
-        )
-    return value
-
-
-Text = Annotated[str, Field(min_length=1, max_length=20_000), AfterValidator(_public_text)]
-ShortText = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_public_text)]
+# Public text: no hidden characters, no ID or mobile numbers in any disguise (publictext.py).
+Text = Annotated[str, Field(min_length=1, max_length=20_000), AfterValidator(check_public_text)]
+ShortText = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(check_public_text)]
 
 
 class Body(BaseModel):

@@ -178,7 +178,7 @@ def test_correction_and_retraction_keep_the_original(committee: Committee) -> No
     ("period", "2025-13", "invalid-input"),
     ("title", "", "invalid-input"),
     ("disclosure_id", "有空格 的编号", "invalid-input"),
-    ("body", "a\x00b", "invalid-input"),
+    ("body", "a\x00b", "hidden-character-in-text"),
     ("extra_field", "x", "invalid-input"),
 ])
 def test_malformed_disclosures(committee: Committee, field: str, value: str, code: str) -> None:

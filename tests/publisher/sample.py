@@ -84,13 +84,13 @@ def build_sample(app: Sunlight, clock: Clock, community_id: str = "testville",
     w.record("member", "disclosure.retracted", {"disclosure_id": "d2", "reason": "重复发布"})
     w.record("treasurer", "fund.opened", {"fund_id": "f1", "name": "幸福微基金",
                                           "purpose": "社区小项目", "opened_on": "2025-03-01"})
-    donor = PrivateRecord.commit(PRIVATE, b"\x02" * 32)
+    donor = PrivateRecord.commit(PRIVATE)
     w.record("treasurer", "fund.donation_recorded", {
         "fund_id": "f1", "donation_id": "don1", "amount_fen": 500_000, "channel": "wechat",
         "receipt_no": "R001", "received_on": "2025-03-02", "donor_commitment": donor.commitment,
         "display": "masked", "display_name": "赵*", "consent_sha256": sha("consent")},
         (donor,))
-    anon = PrivateRecord.commit({"name": "钱隐名", "phone": "13800001111"}, b"\x03" * 32)
+    anon = PrivateRecord.commit({"name": "钱隐名", "phone": "13800001111"})
     w.record("treasurer", "fund.donation_recorded", {
         "fund_id": "f1", "donation_id": "don2", "amount_fen": 120_050, "channel": "cash",
         "receipt_no": "R002", "received_on": "2025-03-03", "restriction": "elderly",
