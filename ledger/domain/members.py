@@ -141,8 +141,10 @@ def _check_term(start: date, end: date | None) -> None:
         raise InvalidInput("任期结束日期早于开始日期", code="term-invalid")
 
 
-def require_signer(member: Member | None, key: KeyRecord | None, on: date) -> Member:
-    """The signer's standing at the moment of the statement, or a clear refusal."""
+def require_signer(member: Member | None, key: KeyRecord | None, on: date,
+                   accepting: bool = False) -> Member:
+    """The signer's standing on the day ``on`` (the statement's day, or with ``accepting`` the
+    day the log accepts it), or a clear refusal."""
     if key is None or member is None:
         raise NotAuthorised("签名密钥不属于本社区任何成员", code="unknown-key")
     if key.retired_index is not None:
@@ -150,5 +152,6 @@ def require_signer(member: Member | None, key: KeyRecord | None, on: date) -> Me
             raise NotAuthorised(f"{member.name} 的密钥已被撤销", code="key-revoked")
         raise NotAuthorised(f"{member.name} 的这把密钥已被更换，请使用新密钥", code="key-rotated")
     if not member.covers(on):
-        raise NotAuthorised(f"{member.name} 的任期不包含 {on.isoformat()}", code="term-over")
+        when = "登记当天" if accepting else ""
+        raise NotAuthorised(f"{member.name} 的任期不包含{when} {on.isoformat()}", code="term-over")
     return member

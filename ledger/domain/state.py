@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from ledger.domain import decision as decisions_mod
 from ledger.domain.common import Body
 from ledger.domain.community import Community
+from ledger.domain.dates import check_dates, day_not_before, not_before
 from ledger.domain.decision import Decision, Meeting
 from ledger.domain.disclosure import Disclosure
 from ledger.domain.errors import Conflict, InvalidInput, NotAuthorised, NotFound
@@ -140,8 +141,9 @@ class CommunityState:
     # --- the signer ---------------------------------------------------------------------
 
     def authorise(self, kind: str, body: Body, key_id: str, public_key: str | None,
-                  at: datetime) -> Member | None:
-        """Checks that ``key_id`` may sign ``kind`` at ``at``; returns the signer.
+                  at: datetime, accepted_at: datetime | None = None) -> Member | None:
+        """Checks that ``key_id`` may sign ``kind`` at ``at`` and, if given, still at
+        ``accepted_at`` (when the log accepts it); returns the signer.
 
         The founding statement is signed by the key it names, before any member exists.
         """
@@ -157,6 +159,10 @@ class CommunityState:
         key = self.keys.get(key_id)
         member = self.members.get(key.member_id) if key else None
         signer = require_signer(member, key, at.astimezone(SHANGHAI).date())
+        if accepted_at is not None:
+            # A term that ended between signing and acceptance does not let the record in: the
+            # role and key are the log's current ones, the term must cover both days.
+            require_signer(member, key, accepted_at.astimezone(SHANGHAI).date(), accepting=True)
         if not may_record(signer.role, kind):
             raise NotAuthorised(
                 f"{signer.role.title_zh}无权登记“{BODY_TYPES[kind].title_zh}”", code="role-not-permitted")
@@ -174,6 +180,7 @@ class CommunityState:
             raise AssertionError(f"statement at {s.log_index} folded into a state of size {self.size}")
         if s.statement_hash in self.statements:
             raise Conflict("同一份签名声明已登记过", code="duplicate-statement")
+        check_dates(s.body, local_day(s.at).isoformat())
         handler = _HANDLERS[s.kind]
         handler(self, s)
         self.statements[s.statement_hash] = s.log_index
@@ -213,8 +220,9 @@ class CommunityState:
     def _estate_added(self, s: Signed) -> None:
         b = s.body
         assert isinstance(b, Community.EstateAdded) and self.community is not None
+        start = b.added_on or local_day(s.at).isoformat()
         self.community.add_estate(b)
-        self.fees[b.estate_id] = EstateFees(b.estate_id, self.keep_records, self.ids)
+        self.fees[b.estate_id] = EstateFees(b.estate_id, self.keep_records, self.ids, start)
 
     def _member_admitted(self, s: Signed) -> None:
         b = s.body
@@ -293,7 +301,9 @@ class CommunityState:
     def _donation_recorded(self, s: Signed) -> None:
         b = s.body
         assert isinstance(b, Fund.DonationRecorded)
-        self._fund(b.fund_id).record_donation(b)
+        fund = self._fund(b.fund_id)
+        not_before(b.received_on, "received_on", fund.opened.opened_on, f"基金 {fund.id} 的设立日期")
+        fund.record_donation(b)
 
     def _grant_made(self, s: Signed) -> None:
         b = s.body
@@ -302,6 +312,12 @@ class CommunityState:
         decision = decisions_mod.require(self.decisions, b.decision_id)
         project = self.projects.get(b.project_id) if b.project_id else None
         project_ok = b.project_id is None or (project is not None and project.accepts_grants)
+        not_before(b.granted_on, "granted_on", fund.opened.opened_on, f"基金 {fund.id} 的设立日期")
+        not_before(b.granted_on, "granted_on", decision.meeting.held.held_on,
+                   f"决议 {decision.id} 的会议日期")
+        if project is not None and project_ok:
+            not_before(b.granted_on, "granted_on", project.day("designed"),
+                       f"民需项目 {project.id} 的设计日期")
         fund.make_grant(b, decision, project_ok)
         if project is not None:
             project.grants.append(b.grant_id)
@@ -314,7 +330,9 @@ class CommunityState:
     def _budget_set(self, s: Signed) -> None:
         b = s.body
         assert isinstance(b, EstateFees.BudgetSet)
-        self._estate_fees(b.estate_id).set_budget(b)
+        fees = self._estate_fees(b.estate_id)
+        decision = decisions_mod.require(self.decisions, b.decision_id) if b.decision_id else None
+        fees.set_budget(b, decision, s.log_index, local_day(s.at).isoformat())
 
     def _income_recorded(self, s: Signed) -> None:
         b = s.body
@@ -342,6 +360,8 @@ class CommunityState:
             meeting = self.meetings[b.meeting_id]
         except KeyError:
             raise NotFound(f"没有编号为 {b.meeting_id} 的会议", code="meeting-not-found") from None
+        day_not_before(local_day(s.at).isoformat(), meeting.held.held_on,
+                       f"会议 {meeting.id} 的日期", "决议")
         for item in b.authorises:
             if item.fund_id is not None:
                 self._fund(item.fund_id)
@@ -358,14 +378,20 @@ class CommunityState:
         b = s.body
         assert isinstance(b, EvaluationRound.Opened)
         decisions_mod.require_new(self.rounds, b.round_id, "评议")  # type: ignore[arg-type]
-        if b.subject == Subject.PROJECT and b.subject_ref not in self.projects:
-            raise NotFound(f"没有编号为 {b.subject_ref} 的民需项目", code="project-not-found")
+        if b.subject == Subject.PROJECT:
+            if b.subject_ref not in self.projects:
+                raise NotFound(f"没有编号为 {b.subject_ref} 的民需项目", code="project-not-found")
+            not_before(b.opened_on, "opened_on", self.projects[b.subject_ref].day("discovered"),
+                       f"民需项目 {b.subject_ref} 的发现日期")
         self.rounds[b.round_id] = EvaluationRound(b, s.log_index)
 
     def _results_recorded(self, s: Signed) -> None:
         b = s.body
         assert isinstance(b, EvaluationRound.ResultsRecorded)
-        self._round(b.round_id).record_results(b)
+        evaluation = self._round(b.round_id)
+        not_before(b.closed_on, "closed_on", evaluation.opened.opened_on,
+                   f"评议 {evaluation.id} 的开始日期")
+        evaluation.record_results(b)
 
     def _consequence_recorded(self, s: Signed) -> None:
         b = s.body
@@ -373,6 +399,9 @@ class CommunityState:
         evaluation = self._round(b.round_id)
         if b.decision_id is not None:
             decisions_mod.require(self.decisions, b.decision_id)
+        if evaluation.results is not None:
+            day_not_before(local_day(s.at).isoformat(), evaluation.results.closed_on,
+                           f"评议 {evaluation.id} 的结束日期", "评议结果运用")
         evaluation.record_consequence(b)
 
     def _project(self, project_id: str) -> NeedsProject:
