@@ -24,7 +24,7 @@ from ledger.domain.errors import Conflict, InvalidInput, NotAuthorised, NotFound
 from ledger.domain.evaluation import EvaluationRound, Subject
 from ledger.domain.fees import EstateFees
 from ledger.domain.ids import Ids, MemoryIds
-from ledger.domain.members import KeyRecord, Member, require_signer
+from ledger.domain.members import KeyRecord, Member, require_held_at, require_signer
 from ledger.domain.microfund import Fund
 from ledger.domain.needs import NeedsProject
 from ledger.domain.roles import Role, may_record
@@ -159,6 +159,8 @@ class CommunityState:
         key = self.keys.get(key_id)
         member = self.members.get(key.member_id) if key else None
         signer = require_signer(member, key, at.astimezone(SHANGHAI).date())
+        assert key is not None
+        require_held_at(signer, key, at)
         if accepted_at is not None:
             # A term that ended between signing and acceptance does not let the record in: the
             # role and key are the log's current ones, the term must cover both days.
@@ -213,7 +215,8 @@ class CommunityState:
         community = Community(self.community_id, b)
         founder = Member(Member.Admitted(member_id=b.founder_id, name=b.founder_name,
                                          role=Role.CHAIR, public_key=b.founder_public_key,
-                                         term_start=b.term_start, term_end=b.term_end), s.log_index)
+                                         term_start=b.term_start, term_end=b.term_end), s.log_index,
+                         s.at)
         self.community = community
         self._add_member(founder)
 
@@ -228,7 +231,7 @@ class CommunityState:
         b = s.body
         assert isinstance(b, Member.Admitted)
         decisions_mod.require_new(self.members, b.member_id, "成员")  # type: ignore[arg-type]
-        member = Member(b, s.log_index)
+        member = Member(b, s.log_index, s.at)
         if member.current_key.key_id in self.keys:
             raise Conflict("该公钥已属于其他成员", code="key-reused")
         self._add_member(member)
@@ -243,12 +246,12 @@ class CommunityState:
     def _role_assigned(self, s: Signed) -> None:
         b = s.body
         assert isinstance(b, Member.RoleAssigned)
-        self._member(b.member_id).assign_role(b)
+        self._member(b.member_id).assign_role(b, s.at)
 
     def _key_rotated(self, s: Signed) -> None:
         b = s.body
         assert isinstance(b, Member.KeyRotated)
-        record = self._member(b.member_id).rotate_key(b, s.log_index, set(self.keys))
+        record = self._member(b.member_id).rotate_key(b, s.log_index, set(self.keys), s.at)
         self.keys[record.key_id] = record
 
     def _revoked(self, s: Signed) -> None:

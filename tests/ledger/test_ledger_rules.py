@@ -448,6 +448,7 @@ def test_project_steps_strictly_in_order(committee: Committee) -> None:
 def test_acceptance_times_never_go_back_when_the_clock_does(committee: Committee) -> None:
     from ledger.signing import Entry
 
+    committee.clock.advance(hours=3)  # both statements signed after the member's key was registered
     first = committee.record("member", "disclosure.published", disclosure("D1"))
     committee.clock.advance(hours=-2)
     second = committee.record("member", "disclosure.published", disclosure("D2"))
