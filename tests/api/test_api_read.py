@@ -45,6 +45,7 @@ def test_records_filter_and_paginate(served: Served) -> None:
         c.app.submit(disclosure(c, n))
     c.record("chair", "fee.budget_set", {"estate_id": "e1", "year": 2025, "lines": [
         {"category": "cleaning", "amount_fen": 500_000}]})
+    c.clock.advance(days=32)  # recorded on the day it was spent, 2 April
     c.record("treasurer", "fee.spend_recorded", {
         "estate_id": "e1", "spend_id": "s1", "category": "cleaning", "vendor": "保洁公司",
         "amount_fen": 120_000, "invoice_sha256": "a" * 64, "spent_on": "2025-04-02",
