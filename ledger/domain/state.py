@@ -158,13 +158,16 @@ class CommunityState:
             raise Conflict(f"社区 {self.community_id} 已经建账", code="community-exists")
         key = self.keys.get(key_id)
         member = self.members.get(key.member_id) if key else None
-        signer = require_signer(member, key, at.astimezone(SHANGHAI).date())
+        day = at.astimezone(SHANGHAI).date()
+        signer = require_signer(member, key, day)
         assert key is not None
         require_held_at(signer, key, at)
         if accepted_at is not None:
             # A term that ended between signing and acceptance does not let the record in: the
             # role and key are the log's current ones, the term must cover both days.
-            require_signer(member, key, accepted_at.astimezone(SHANGHAI).date(), accepting=True)
+            accepted_day = accepted_at.astimezone(SHANGHAI).date()
+            if accepted_day != day:
+                require_signer(member, key, accepted_day, accepting=True)
         if not may_record(signer.role, kind):
             raise NotAuthorised(
                 f"{signer.role.title_zh}无权登记“{BODY_TYPES[kind].title_zh}”", code="role-not-permitted")

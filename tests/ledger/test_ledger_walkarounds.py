@@ -341,3 +341,17 @@ def test_no_statement_dated_before_its_signer_had_the_key_or_the_role(committee:
         c.app.submit(backdated)
     assert err.value.code == "role-not-yet-held"
     c.record("supervisor", "fund.opened", fund_opened("2025-03-01"))
+
+
+def test_every_date_field_is_found_by_its_name() -> None:
+    """The date checks find a body's dates by name (``*_on``, ``term_start``, ``term_end``): every
+    field of type ``Day`` must be so named, and every field so named must be a ``Day``."""
+    from ledger.domain.dates import date_fields
+    from ledger.domain.state import BODY_TYPES
+
+    for kind, cls in BODY_TYPES.items():
+        days = {name for name, f in cls.model_fields.items()
+                if "_check_day" in repr(f.metadata) + repr(f.annotation)}
+        assert {name for name, _ in date_fields(cls)} == days, kind
+    assert {"received_on", "term_end"} <= {n for n, _ in date_fields(BODY_TYPES["fund.donation_recorded"])} \
+        | {n for n, _ in date_fields(BODY_TYPES["member.term_set"])}
