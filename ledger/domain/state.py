@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
+from functools import lru_cache
 from typing import Any, NamedTuple, TypeVar
 
 from pydantic import ValidationError
@@ -17,7 +18,7 @@ from pydantic import ValidationError
 from ledger.domain import decision as decisions_mod
 from ledger.domain.common import Body
 from ledger.domain.community import Community
-from ledger.domain.dates import check_dates, day_not_before, not_before
+from ledger.domain.dates import check_dates, date_fields, day_not_before, not_before
 from ledger.domain.decision import Decision, Meeting
 from ledger.domain.disclosure import Disclosure
 from ledger.domain.errors import Conflict, InvalidInput, NotAuthorised, NotFound
@@ -158,14 +159,14 @@ class CommunityState:
             raise Conflict(f"社区 {self.community_id} 已经建账", code="community-exists")
         key = self.keys.get(key_id)
         member = self.members.get(key.member_id) if key else None
-        day = at.astimezone(SHANGHAI).date()
+        day = _day(at)
         signer = require_signer(member, key, day)
         assert key is not None
         require_held_at(signer, key, at)
         if accepted_at is not None:
             # A term that ended between signing and acceptance does not let the record in: the
             # role and key are the log's current ones, the term must cover both days.
-            accepted_day = accepted_at.astimezone(SHANGHAI).date()
+            accepted_day = _day(accepted_at)
             if accepted_day != day:
                 require_signer(member, key, accepted_day, accepting=True)
         if not may_record(signer.role, kind):
@@ -185,7 +186,8 @@ class CommunityState:
             raise AssertionError(f"statement at {s.log_index} folded into a state of size {self.size}")
         if s.statement_hash in self.statements:
             raise Conflict("同一份签名声明已登记过", code="duplicate-statement")
-        check_dates(s.body, local_day(s.at).isoformat())
+        if date_fields(type(s.body)):
+            check_dates(s.body, _iso_day(s.at))
         handler = _HANDLERS[s.kind]
         handler(self, s)
         self.statements[s.statement_hash] = s.log_index
@@ -226,7 +228,7 @@ class CommunityState:
     def _estate_added(self, s: Signed) -> None:
         b = s.body
         assert isinstance(b, Community.EstateAdded) and self.community is not None
-        start = b.added_on or local_day(s.at).isoformat()
+        start = b.added_on or _iso_day(s.at)
         self.community.add_estate(b)
         self.fees[b.estate_id] = EstateFees(b.estate_id, self.keep_records, self.ids, start)
 
@@ -338,7 +340,7 @@ class CommunityState:
         assert isinstance(b, EstateFees.BudgetSet)
         fees = self._estate_fees(b.estate_id)
         decision = decisions_mod.require(self.decisions, b.decision_id) if b.decision_id else None
-        fees.set_budget(b, decision, s.log_index, local_day(s.at).isoformat())
+        fees.set_budget(b, decision, s.log_index, _iso_day(s.at))
 
     def _income_recorded(self, s: Signed) -> None:
         b = s.body
@@ -366,7 +368,7 @@ class CommunityState:
             meeting = self.meetings[b.meeting_id]
         except KeyError:
             raise NotFound(f"没有编号为 {b.meeting_id} 的会议", code="meeting-not-found") from None
-        day_not_before(local_day(s.at).isoformat(), meeting.held.held_on,
+        day_not_before(_iso_day(s.at), meeting.held.held_on,
                        f"会议 {meeting.id} 的日期", "决议")
         for item in b.authorises:
             if item.fund_id is not None:
@@ -406,7 +408,7 @@ class CommunityState:
         if b.decision_id is not None:
             decisions_mod.require(self.decisions, b.decision_id)
         if evaluation.results is not None:
-            day_not_before(local_day(s.at).isoformat(), evaluation.results.closed_on,
+            day_not_before(_iso_day(s.at), evaluation.results.closed_on,
                            f"评议 {evaluation.id} 的结束日期", "评议结果运用")
         evaluation.record_consequence(b)
 
@@ -476,3 +478,15 @@ def find(items: dict[str, T], key: str, what: str, code: str) -> T:
 
 def local_day(at: datetime) -> date:
     return at.astimezone(SHANGHAI).date()
+
+
+# The same statement's day is asked for by the signer check and the date checks, and a batch of
+# entries shares one acceptance time: a few recent answers save most of the conversions.
+@lru_cache(maxsize=16)
+def _day(at: datetime) -> date:
+    return at.astimezone(SHANGHAI).date()
+
+
+@lru_cache(maxsize=16)
+def _iso_day(at: datetime) -> str:
+    return _day(at).isoformat()
