@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from ledger.domain.common import Body
 from ledger.domain.community import Community
-from ledger.domain.errors import InvalidInput, NotAuthorised, NotFound
+from ledger.domain.errors import DomainError, InvalidInput, NotAuthorised, NotFound
 from ledger.domain.members import key_id_of
 from ledger.domain.state import CommunityState, Signed, parse_body
 from ledger.signing import Statement, statement_hash, verify_signature
@@ -53,8 +53,12 @@ def accept(domain: CommunityState, statement_bytes: bytes, statement: Statement,
             raise NotAuthorised("key_id 与签名公钥不符", code="key-id-mismatch")
     if verify:
         verify_signature(public_key, statement_bytes, signature)
-    domain.authorise(statement.kind, body, key_id, public_key, statement.at, accepted_at)
-    signed = Signed(domain.size, statement.kind, body, key_id, statement.at,
-                    statement_hash(statement_bytes))
-    domain.apply(signed)
+    try:
+        domain.authorise(statement.kind, body, key_id, public_key, statement.at, accepted_at)
+        signed = Signed(domain.size, statement.kind, body, key_id, statement.at,
+                        statement_hash(statement_bytes))
+        domain.apply(signed)
+    except DomainError as exc:
+        exc.signed = verify
+        raise
     return public_key, signed

@@ -66,6 +66,11 @@ class LogIntegrityError(Exception):
     """The stored log does not match what this log signed before. Nothing is signed."""
 
 
+class _StaleRefusal(Exception):
+    """A statement was refused against a cached state that another process has since extended,
+    and statements accepted before it already changed that state: re-read and check again."""
+
+
 @dataclass(frozen=True)
 class Receipt:
     community_id: str
@@ -285,18 +290,20 @@ class Sunlight(Application[UUID]):
                                      .values(origin=logs_table.c.origin))
                         return self._append_locked(state, submissions, statements, dry_run, conn,
                                                    independent)
-                except (IntegrityError, sqlalchemy.exc.IntegrityError):
+                except (IntegrityError, sqlalchemy.exc.IntegrityError, _StaleRefusal):
                     # Another process appended first: re-read the log and check again.
                     self._drop(community_id)
         raise Conflict("写入冲突过多，请稍后重试", code="write-contention")
 
     def _append_locked(self, state: LogState, submissions: Sequence[Submission],
                        statements: Sequence[Statement], dry_run: bool, locked: Connection | None,
-                       independent: bool = False) -> list[Any]:
+                       independent: bool = False, current: bool = False) -> list[Any]:
         # Optimistic: the cached state is checked against without asking the database whether
         # another process appended meanwhile. If one did, the insert at our log index fails on
         # the event store's unique constraint, the state is dropped and re-read, and we retry.
-        if locked is not None or state.tree.size == 0:
+        # A refusal is not optimistic: see below.
+        current = current or locked is not None or state.tree.size == 0
+        if current:
             self._catch_up(state)
         now_ = self.clock()
         if state.last_accepted is not None and now_ < state.last_accepted:
@@ -325,6 +332,17 @@ class Sunlight(Application[UUID]):
                     receipts.append(exc)
                 else:
                     errors.append(RowError(row, exc))
+        refused = errors or any(isinstance(r, DomainError) for r in receipts)
+        if refused and not current and self._head(state.log_id) != state.tree.size:
+            # Refused against a state another process has since extended (say, the signer was
+            # admitted through it): catch up and check every statement again, once -- refusals
+            # against the log's head are final. Accepted statements already changed the cached
+            # state, so then it is re-read whole (as a lost write race would have it re-read).
+            if dirty:
+                raise _StaleRefusal
+            self._catch_up(state)
+            return self._append_locked(state, submissions, statements, dry_run, locked,
+                                       independent, current=True)
         if errors:
             if dirty:
                 self._drop(state.domain.community_id)
@@ -489,16 +507,21 @@ class Sunlight(Application[UUID]):
         with self._current(community_id) as log:
             return log.domain
 
+    def _head(self, oid: UUID) -> int:
+        """The log's stored size: one indexed ``max(version)`` query."""
+        events = self._events_table
+        with self.engine.connect() as conn:
+            head = conn.execute(select(func.max(events.c.originator_version)).where(
+                events.c.originator_id == oid)).scalar()
+        return int(head or 0)
+
     def _fresh(self, community_id: str) -> LogState | None:
         """The cached state, without waiting for its lock, if it is the log's head: one indexed
         ``max(version)`` query tells whether any process appended since."""
         log = self._states.get(community_id)
         if log is None or log.checkpoint is None:
             return None
-        events = self._events_table
-        with self.engine.connect() as conn:
-            head = conn.execute(select(func.max(events.c.originator_version)).where(
-                events.c.originator_id == log.log_id)).scalar()
+        head = self._head(log.log_id)
         return log if head == log.tree.size and log is self._states.get(community_id) else None
 
     def checkpoint(self, community_id: str) -> str:

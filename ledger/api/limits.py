@@ -1,7 +1,9 @@
 """Protection at the door: a 64 KiB body limit and rate limits per client address and per key.
 
 The body limit refuses by ``Content-Length`` before reading anything, and stops reading a
-chunked body at the limit. Rate limits are token buckets kept in memory (per process).
+chunked body at the limit. Rate limits are token buckets kept in memory (per process). A key is
+charged only for statements whose signature verified against it (see ``records.submit_record``):
+claiming someone's key ID costs the claimant's address, never the key's owner.
 """
 
 from __future__ import annotations

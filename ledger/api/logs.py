@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 
 import orjson
 
+from ledger.redaction import redact, redact_all
+
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
 
 
@@ -22,15 +24,15 @@ class JsonFormatter(logging.Formatter):
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": redact(record.getMessage()),
         }
         for key, value in record.__dict__.items():
             if key not in _STANDARD and not key.startswith("_") and key != "color_message":
-                out[key] = value
+                out[key] = redact_all(value)
         if record.exc_info and record.exc_info[0] is not None:
             out["error_type"] = record.exc_info[0].__name__
-            out["traceback"] = self.formatException(record.exc_info)
-        return orjson.dumps(out, default=str).decode()
+            out["traceback"] = redact(self.formatException(record.exc_info))
+        return orjson.dumps(out, default=lambda o: redact(str(o))).decode()
 
 
 def configure(level: str = "info") -> None:

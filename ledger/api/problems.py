@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ledger.domain.errors import DomainError
+from ledger.redaction import redact, redact_all
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
@@ -59,9 +60,9 @@ def problem_type(code: str) -> str:
 def problem(status: int, code: str, detail: str, *, headers: Mapping[str, str] | None = None,
             extra: dict[str, Any] | None = None) -> Response:
     body: dict[str, Any] = {"type": problem_type(code), "title": TITLES.get(status, "错误"),
-                            "status": status, "detail": detail, "code": code}
+                            "status": status, "detail": redact(detail), "code": code}
     if extra:
-        body.update(extra)
+        body.update(redact_all(extra))
     return Response(orjson.dumps(body), status_code=status, media_type=PROBLEM_MEDIA_TYPE,
                     headers=headers)
 

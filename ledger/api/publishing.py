@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from ledger.redaction import redact
+
 PublishFn = Callable[[str], None]
 
 log = logging.getLogger("sunlight.publish")
@@ -125,7 +127,7 @@ class Publisher:
             try:
                 self.publish(community_id)
             except Exception as exc:  # a failed publish is reported, never raised
-                error = f"{type(exc).__name__}: {exc}"[:500]
+                error = redact(f"{type(exc).__name__}: {exc}")[:500]
             elapsed = time.perf_counter() - t0
             outcome = Outcome(started, datetime.now(UTC), elapsed, error is None, error)
             self.observe("ok" if error is None else "failed", elapsed)

@@ -31,8 +31,6 @@ from ledger.domain.errors import Conflict, DomainError, InvalidInput
 from ledger.domain.state import explain
 from ledger.signing import Statement, Submission
 
-# Outcomes that say nothing about the key's owner: they do not use up the key's rate budget.
-UNSIGNED_OUTCOMES = {"signature-invalid", "unknown-key", "key-id-mismatch", "community-not-found"}
 PAGE_LIMIT = 100
 CONTENTION_RETRIES = 5
 
@@ -84,14 +82,17 @@ async def submit_record(request: Request) -> Response:
     if limited is not None:
         raise ApiError(429, "rate-limited-key", "该密钥提交过于频繁，请稍后再试",
                        {"Retry-After": str(limited)})
+    # A key is charged only for what its owner signed: a new record, or a refusal that came
+    # after the signature verified against that key. Anyone can claim a key ID or replay a
+    # published statement (a duplicate), so neither uses up the key's budget.
     try:
         body = await run_in_threadpool(_submit, s, community, submission)
     except DomainError as exc:
-        if exc.code not in UNSIGNED_OUTCOMES:
+        if exc.signed:
             s.limiter.charge_key(submission.key_id)
         raise
-    s.limiter.charge_key(submission.key_id)
     if not body["duplicate"]:
+        s.limiter.charge_key(submission.key_id)
         s.metrics.appends.labels(community).inc()
         s.publisher.notify(community)
     return json_response(body, 200 if body["duplicate"] else 201,

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from ledger.application import Sunlight
 
 from ledger.domain.errors import DomainError
+from ledger.redaction import redact
 
 
 class _Group(TyperGroup):
@@ -24,7 +25,7 @@ class _Group(TyperGroup):
         try:
             return super().invoke(ctx)
         except DomainError as exc:
-            typer.echo(f"错误：{exc}", err=True)
+            typer.echo(redact(f"错误：{exc}"), err=True)
             ctx.exit(1)
 
 
@@ -46,7 +47,7 @@ DbOption = Annotated[
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
-    typer.echo(f"错误：{message}", err=True)
+    typer.echo(redact(f"错误：{message}"), err=True)
     raise typer.Exit(code)
 
 

@@ -28,6 +28,7 @@ from ledger.domain.common import Body
 from ledger.domain.errors import DomainError, InvalidInput
 from ledger.domain.state import BODY_TYPES
 from ledger.persistence import now
+from ledger.redaction import redact
 from ledger.signing import MemberKey, PrivateRecord, Statement, Submission
 
 
@@ -275,7 +276,7 @@ def demo(out: Annotated[Path, typer.Option(help="演示目录（数据库与门�
     ledger = Sunlight(db)
     build_demo(ledger)
     size = ledger.size(COMMUNITY)
-    typer.echo(f"已登记幸福里社区 {size} 条签名记录，数据库：{db}")
+    typer.echo(f"已登记幸福里社区 {size} 条签名记录，数据库：{redact(db)}")
     typer.echo(f"日志验证公钥：{ledger.community(COMMUNITY).verifier_key}")
     portals = list(entry_points(group="sunlight.demo"))
     if not portals:

@@ -12,6 +12,9 @@ class DomainError(Exception):
 
     code = "domain-error"
     status = 422
+    # True when the statement's signature verified against the signer's key before it was
+    # refused: the refusal is the key owner's doing (the service charges that key's rate limit).
+    signed = False
 
     def __init__(self, message: str, *, code: str | None = None, field: str | None = None):
         super().__init__(message)
