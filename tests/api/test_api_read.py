@@ -95,3 +95,18 @@ def test_readers_never_see_a_refused_record(served: Served) -> None:
                               json=bad.to_json()).status_code in (404, 422)
     funds = served.client.get("/v1/communities/testcom/projections/funds").json()
     assert funds["items"][0]["grants"] == []
+
+
+def test_the_fees_projection_shows_every_budget_revision(served: Served) -> None:
+    c = served.committee
+    c.record("treasurer", "fee.budget_set", {"estate_id": "e1", "year": 2025, "lines": [
+        {"category": "cleaning", "amount_fen": 1_000}]})
+    c.decide("R1", [{"type": "budget", "estate_id": "e1", "year": 2025, "cap_fen": 5_000}])
+    c.record("treasurer", "fee.budget_set", {"estate_id": "e1", "year": 2025, "decision_id": "R1",
+                                             "lines": [{"category": "cleaning", "amount_fen": 5_000}]})
+    fees = served.client.get("/v1/communities/testcom/projections/fees").json()["items"]
+    [e1] = [f for f in fees if f["estate_id"] == "e1"]
+    assert [(b["revision"], b["decision_id"], b["lines"]) for b in e1["budget_history"]] == [
+        (0, None, [{"category": "cleaning", "amount_fen": 1_000}]),
+        (1, "R1", [{"category": "cleaning", "amount_fen": 5_000}])]
+    assert e1["budget_vs_actual"][0]["budget_fen"] == 5_000
