@@ -30,10 +30,13 @@ def check_time(at: datetime, now: datetime, max_past: timedelta = MAX_PAST,
 
 def accept(domain: CommunityState, statement_bytes: bytes, statement: Statement,
            signature: bytes, key_id: str, *, verify: bool = True,
-           body: Body | None = None) -> tuple[str, Signed]:
+           body: Body | None = None, accepted_at: datetime | None = None) -> tuple[str, Signed]:
     """Checks the signer and every rule, then folds the statement into ``domain``.
 
-    Returns the signer's public key and what was folded. On any error ``domain`` is unchanged.
+    ``accepted_at``: when the log accepts the statement (the ledger's clock; the entry's
+    ``accepted_at`` for a verifier): the signer's authority must hold then as well as at the
+    statement's own time. Returns the signer's public key and what was folded. On any error
+    ``domain`` is unchanged.
     """
     if statement.community != domain.community_id:
         raise InvalidInput("声明中的社区与目标社区不一致", code="community-mismatch")
@@ -51,7 +54,7 @@ def accept(domain: CommunityState, statement_bytes: bytes, statement: Statement,
     if verify:
         verify_signature(public_key, statement_bytes, signature)
     try:
-        domain.authorise(statement.kind, body, key_id, public_key, statement.at)
+        domain.authorise(statement.kind, body, key_id, public_key, statement.at, accepted_at)
         signed = Signed(domain.size, statement.kind, body, key_id, statement.at,
                         statement_hash(statement_bytes))
         domain.apply(signed)

@@ -537,7 +537,8 @@ class Sunlight(Application[UUID]):
             record.check()
             if record.commitment not in commitments:
                 raise InvalidInput("私密资料没有对应到声明中的任何承诺值", code="commitment-unused")
-        accept(state.domain, sub.statement, st, sub.signature, sub.key_id, body=body)
+        accept(state.domain, sub.statement, st, sub.signature, sub.key_id, body=body,
+               accepted_at=now_)
 
     def _write(self, state: LogState, accepted: list[tuple[int, Submission, Statement, bytes]],
                accepted_at: datetime, locked: Connection | None) -> dict[NodeId, bytes]:

@@ -218,10 +218,10 @@ def _january(w: DemoWriter) -> None:
     w.record("chen", "fund.opened", {
         "fund_id": "xfl-fund", "name": "幸福里社区微基金",
         "purpose": "接受企业、单位、爱心人士和居民捐赠，资助社区小微项目，补充预算不足。",
-        "opened_on": f"{YEAR}-01-06"})
+        "opened_on": f"{YEAR}-01-02"})
     w.record("chen", "fund.opened", {
         "fund_id": "elder-meals", "name": "长者助餐基金",
-        "purpose": "专门用于社区长者食堂的餐费补贴。", "opened_on": f"{YEAR}-01-06"})
+        "purpose": "专门用于社区长者食堂的餐费补贴。", "opened_on": f"{YEAR}-01-02"})
 
 
 # --- monthly records -------------------------------------------------------------------------
@@ -241,7 +241,8 @@ def _fees(w: DemoWriter, month: int) -> None:
         w.record("chen", "fee.budget_set", {
             "estate_id": "xfl-1", "year": YEAR,
             "lines": [{"category": c, "amount_fen": yuan * 100} for c, yuan in lines.items()],
-            "note": "调整预算：电梯类追加 13 万元，依据 8 月业主大会决议 R2025-08-1。"})
+            "note": "调整预算：电梯类追加 13 万元，依据 8 月业主大会决议 R2025-08-1。",
+            "decision_id": f"R{YEAR}-08-1"})
     w.at(date(YEAR, month, 5))
     for estate_id, (_name, households) in ESTATES.items():
         w.record("chen", "fee.income_recorded", {
@@ -258,7 +259,7 @@ def _fees(w: DemoWriter, month: int) -> None:
             w.record("chen", "fee.income_recorded", {
                 "estate_id": estate_id, "income_id": f"{estate_id}-ad-{YEAR}Q{month // 3}",
                 "source": "advertising", "period": f"{YEAR}-Q{month // 3}",
-                "amount_fen": 900_000, "received_on": f"{YEAR}-{month:02d}-10",
+                "amount_fen": 900_000, "received_on": f"{YEAR}-{month:02d}-05",
                 "note": "电梯轿厢广告位租赁"})
         w.at(date(YEAR, month, 25))
         for category, yuan in BUDGET[estate_id].items():
@@ -330,7 +331,7 @@ def _funds(w: DemoWriter, month: int) -> None:
         w.record("chen", "fund.grant_made", {
             "fund_id": "xfl-fund", "grant_id": f"G{YEAR}-playground", "amount_fen": 30_000,
             "restriction": "playground", "purpose": "儿童游乐区地垫更换（定向捐赠）",
-            "decision_id": f"R{YEAR}-06-1", "granted_on": f"{YEAR}-06-27"})
+            "decision_id": f"R{YEAR}-06-1", "granted_on": f"{YEAR}-06-26"})
 
 
 def _meetings(w: DemoWriter, month: int) -> None:
@@ -365,9 +366,13 @@ def _meetings(w: DemoWriter, month: int) -> None:
             resolution += "同意使用定向捐赠 300 元更换儿童游乐区地垫。"
     if month == 8:
         agenda = "审议 3 号楼电梯曳引机更换"
-        resolution = "同意动用公共收益更换一期 3 号楼电梯曳引机，费用不超过 13 万元。"
+        resolution = ("同意动用公共收益更换一期 3 号楼电梯曳引机，费用不超过 13 万元；"
+                      "一期本年度预算的电梯类相应追加 13 万元。")
+        budget = sum(BUDGET["xfl-1"].values()) + 130_000
         authorises = [{"type": "spend", "estate_id": "xfl-1", "category": "elevators",
-                       "cap_fen": 13_000_000}]
+                       "cap_fen": 13_000_000},
+                      {"type": "budget", "estate_id": "xfl-1", "year": YEAR,
+                       "cap_fen": budget * 100}]
         votes_for = present - 3
     w.record("li", "decision.resolved", {
         "decision_id": f"R{YEAR}-{month:02d}-1", "meeting_id": meeting_id, "agenda_item": agenda,
@@ -508,6 +513,7 @@ def _evaluations(w: DemoWriter, month: int) -> None:
                 "round_id": round_id, "subject": "project", "subject_ref": project_id,
                 "title": f"“{PROJECTS[project_id][0]}”项目评估", "criteria": ["实施效果", "资金使用"],
                 "method": "assembly", "opened_on": f"{YEAR}-{month:02d}-08"})
+            w.at(date(YEAR, month, 10), 17)
             w.record("zhao", "evaluation.results_recorded", {
                 "round_id": round_id, "eligible": 60,
                 "groups": [{"group": "受益居民", "satisfied": 31 + n, "basically_satisfied": 9,

@@ -142,7 +142,7 @@ LABELS = {
     "consequence": "结果运用", "reporter_commitment": "反映人承诺值（隐私保护）",
     "discovered_on": "发现日期", "priority": "优先级", "classified_on": "分类日期", "plan": "方案",
     "budget_fen": "预算", "designed_on": "设计日期", "summary": "小结", "completed_on": "完成日期",
-    "evaluated_on": "评估日期",
+    "evaluated_on": "评估日期", "added_on": "建账日期",
 }
 
 ENUMS: dict[str, dict[Any, str]] = {
@@ -286,6 +286,8 @@ def _authorises(p: Portal, r: Record, value: Any, root: str) -> str:
             what = f"从{_fund(p, a.get('fund_id', ''))}拨款"
             if a.get("project_id"):
                 what += f"给项目“{_project(p, a['project_id'])}”"
+        elif a.get("type") == "budget":
+            what = f"修订{_estate(p, a.get('estate_id', ''))} {a.get('year', '')} 年度预算（预算合计）"
         else:
             what = (f"{_estate(p, a.get('estate_id', ''))}"
                     f"{SPEND_TITLES.get(a.get('category'), a.get('category', ''))}支出")

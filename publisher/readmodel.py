@@ -72,6 +72,9 @@ class EstateView:
     record: Record
     estate: Community.EstateAdded
     budgets: dict[int, Record] = field(default_factory=dict)  # year -> latest budget record
+    # year -> every budget of that year in log order: the original, then each revision (which
+    # cites the decision that authorised it)
+    budget_history: dict[int, list[Record]] = field(default_factory=dict)
     incomes: list[Record] = field(default_factory=list)
     spends: list[Record] = field(default_factory=list)
 
@@ -267,7 +270,10 @@ def _use_decision(p: Portal, r: Record, decision_id: str | None) -> None:
 
 def _budget(p: Portal, r: Record) -> None:
     assert isinstance(r.body, EstateFees.BudgetSet)
-    p.estates[r.body.estate_id].budgets[r.body.year] = r
+    estate = p.estates[r.body.estate_id]
+    estate.budgets[r.body.year] = r
+    estate.budget_history.setdefault(r.body.year, []).append(r)
+    _use_decision(p, r, r.body.decision_id)
 
 
 def _income(p: Portal, r: Record) -> None:

@@ -105,6 +105,12 @@ def _fees(state: CommunityState) -> list[dict[str, Any]]:
                  "spent_fen": fees.spent.get(y, {}).get(c, 0)}
                 for y in years
                 for c in sorted(set(fees.budgets.get(y, {})) | set(fees.spent.get(y, {})))],
+            # every budget of a year: the original, then each revision and its decision
+            "budget_history": [
+                {"year": y, "revision": b.revision, "index": b.log_index, "day": b.day,
+                 "decision_id": b.decision_id,
+                 "lines": [{"category": c, "amount_fen": fen} for c, fen in b.lines.items()]}
+                for y in sorted(fees.budget_history) for b in fees.budget_history[y]],
             "income": [_dump(i) for i in fees.income.values()],
             "spends": [_dump(sp) for sp in fees.spends.values()],
         })

@@ -35,6 +35,9 @@ class Community:
         estate_id: RecordId
         name: ShortText
         households: Annotated[int, Field(ge=0, le=1_000_000, strict=True)] | None = None
+        # the estate's first day in the ledger: its fee records may not be dated earlier
+        # (default: the day of this statement; set it earlier to import older paper ledgers)
+        added_on: Day | None = None
 
     def __init__(self, community_id: str, event: Founded) -> None:
         self.id = community_id

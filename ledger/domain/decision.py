@@ -2,7 +2,8 @@
 
 A decision's outcome is recomputed from its votes and quorum rule; the recorded outcome must
 agree. Only a passed decision authorises anything, and each authorisation has a cap in fen
-that grants and spends draw down.
+that grants and spends draw down. A budget authorisation lets one revision of an estate's
+budget for one year through, with at most ``cap_fen`` in all its lines together.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from ledger.domain.common import AmountFen, Body, Count, Day, RecordId, ShortText, Text
+from ledger.domain.dates import Year
 from ledger.domain.errors import Conflict, InvalidInput, NotFound, RuleViolation
 
 
@@ -59,14 +61,16 @@ class Quorum(BaseModel):
 
 
 class Authorisation(BaseModel):
-    """What a decision authorises: a grant from a fund, a spend in an estate's fee category."""
+    """What a decision authorises: a grant from a fund, a spend in an estate's fee category, or
+    a revision of an estate's budget for a year (``cap_fen``: the revised budget's total)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
-    type: Literal["grant", "spend"]
+    type: Literal["grant", "spend", "budget"]
     fund_id: RecordId | None = None
     project_id: RecordId | None = None
     estate_id: RecordId | None = None
     category: RecordId | None = None
+    year: Year | None = None
     cap_fen: AmountFen
 
 
@@ -121,6 +125,9 @@ class Decision:
             if item.type == "spend" and (item.estate_id is None or item.category is None):
                 raise InvalidInput("支出授权须写明小区 estate_id 和类别 category",
                                    code="authorisation-invalid")
+            if item.type == "budget" and (item.estate_id is None or item.year is None):
+                raise InvalidInput("预算授权须写明小区 estate_id 和年度 year",
+                                   code="authorisation-invalid")
         self.id = event.decision_id
         self.resolved = event
         self.meeting = meeting
@@ -154,6 +161,32 @@ class Decision:
                 code="authorisation-exceeded")
         raise RuleViolation(f"决议 {self.id} 没有授权这项{'拨款' if type == 'grant' else '支出'}",
                             code="not-authorised-by-decision")
+
+    def draw_budget(self, *, estate_id: str, year: int, total_fen: int) -> int:
+        """Finds an unused budget authorisation for the estate's year that covers a budget of
+        ``total_fen`` in all; the caller commits it with :meth:`commit_draw`. Each budget
+        authorisation lets one budget through."""
+        if not self.passed:
+            raise RuleViolation(f"决议 {self.id} 未通过，不能作为授权依据", code="decision-not-passed")
+        found = False
+        for i, item in enumerate(self.resolved.authorises):
+            if item.type != "budget" or item.estate_id != estate_id or item.year != year:
+                continue
+            found = True
+            if self.used_fen[i] == 0 and total_fen <= item.cap_fen:
+                return i
+        if not found:
+            raise RuleViolation(f"决议 {self.id} 没有授权修订小区 {estate_id} 的 {year} 年预算",
+                                code="not-authorised-by-decision")
+        caps = [item.cap_fen for i, item in enumerate(self.resolved.authorises)
+                if item.type == "budget" and item.estate_id == estate_id and item.year == year
+                and self.used_fen[i] == 0]
+        if not caps:
+            raise RuleViolation(f"决议 {self.id} 对小区 {estate_id} {year} 年预算的授权已经用过",
+                                code="authorisation-used")
+        raise RuleViolation(
+            f"决议 {self.id} 授权的预算总额至多 {fmt_yuan(max(caps))}，本次预算合计 {fmt_yuan(total_fen)}",
+            code="authorisation-exceeded")
 
     def commit_draw(self, position: int, amount_fen: int, record: tuple[str, str]) -> None:
         self.used_fen[position] += amount_fen

@@ -1,19 +1,22 @@
 """Property fees (物业费) per estate: yearly budgets, income and public revenue, spends.
 
 A spend past its category's remaining budget for the year needs a passed decision that
-authorises it.
+authorises it. A second budget for the same estate and year is a revision: it needs a passed
+decision that authorises it, may not cut a line below what is already spent in it, and every
+revision is kept beside the original. An invoice (by its hash) pays for one spend only.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, ClassVar
+from typing import Annotated, ClassVar, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from ledger.domain.common import AmountFen, Body, Day, Period, RecordId, Sha256Hex, ShortText, Text
+from ledger.domain.dates import Year, not_before
 from ledger.domain.decision import Decision, fmt_yuan
-from ledger.domain.errors import Conflict, InvalidInput
+from ledger.domain.errors import Conflict, InvalidInput, RuleViolation
 from ledger.domain.ids import Ids, MemoryIds
 
 
@@ -63,7 +66,14 @@ class BudgetLine(BaseModel):
     amount_fen: AmountFen
 
 
-Year = Annotated[int, Field(ge=2000, le=2100, strict=True)]
+class BudgetRevision(NamedTuple):
+    """One budget of an estate's year: the original (``revision`` 0) or a revision of it."""
+
+    revision: int
+    log_index: int
+    day: str  # the statement's day (Asia/Shanghai)
+    lines: dict[str, int]  # category -> fen
+    decision_id: str | None
 
 
 class EstateFees:
@@ -77,6 +87,8 @@ class EstateFees:
         year: Year
         lines: Annotated[list[BudgetLine], Field(min_length=1, max_length=len(SpendCategory))]
         note: Text | None = None
+        # the passed decision that authorises this budget (required for a revision)
+        decision_id: RecordId | None = None
 
     class IncomeRecorded(Body):
         kind: ClassVar[str] = "fee.income_recorded"
@@ -104,24 +116,51 @@ class EstateFees:
         description: ShortText
         decision_id: RecordId | None = None
 
-    def __init__(self, estate_id: str, keep: bool = True, ids: Ids | None = None) -> None:
+    def __init__(self, estate_id: str, keep: bool = True, ids: Ids | None = None,
+                 start: str = "2000-01-01") -> None:
         """``keep``: keep every income and spend for reading; the rules need only their ids,
-        kept in ``ids``."""
+        kept in ``ids``. ``start``: the estate's first day in the ledger (YYYY-MM-DD)."""
         self.keep = keep
         self.ids: Ids = MemoryIds() if ids is None else ids
         self.estate_id = estate_id
+        self.start = start
         self.budgets: dict[int, dict[str, int]] = {}
+        self.budget_history: dict[int, list[BudgetRevision]] = {}  # year -> original, revisions
         self.spent: dict[int, dict[str, int]] = {}
         self.income: dict[str, EstateFees.IncomeRecorded] = {}
         self.spends: dict[str, EstateFees.SpendRecorded] = {}
 
-    def set_budget(self, event: BudgetSet) -> None:
+    def set_budget(self, event: BudgetSet, decision: Decision | None, index: int = 0,
+                   day: str = "") -> None:
+        """The year's first budget, or a revision of it (which ``decision`` must authorise)."""
         categories = [line.category for line in event.lines]
         if len(set(categories)) != len(categories):
             raise InvalidInput("预算中同一类别出现多次", code="budget-duplicate-category")
-        self.budgets[event.year] = {line.category.value: line.amount_fen for line in event.lines}
+        lines = {line.category.value: line.amount_fen for line in event.lines}
+        history = self.budget_history.get(event.year, [])
+        if history and decision is None:
+            raise RuleViolation(
+                f"{event.year} 年预算已经编制；修订预算须注明授权修订的决议 decision_id",
+                code="budget-revision-needs-decision")
+        for category, spent in self.spent.get(event.year, {}).items():
+            budget = lines.get(category, 0)
+            if budget < spent:
+                title = SPEND_TITLES[SpendCategory(category)]
+                raise RuleViolation(
+                    f"{event.year} 年“{title}”已支出 {fmt_yuan(spent)}，预算不能低于已支出的金额"
+                    f"（本次为 {fmt_yuan(budget)}）", code="budget-below-spent")
+        if decision is not None:
+            total = sum(lines.values())
+            position = decision.draw_budget(estate_id=self.estate_id, year=event.year,
+                                            total_fen=total)
+            decision.commit_draw(position, total,
+                                 ("fee.budget_set", f"{self.estate_id}/{event.year}/{len(history)}"))
+        self.budgets[event.year] = lines
+        self.budget_history.setdefault(event.year, []).append(
+            BudgetRevision(len(history), index, day, lines, event.decision_id))
 
     def record_income(self, event: IncomeRecorded) -> None:
+        not_before(event.received_on, "received_on", self.start, f"小区 {self.estate_id} 的建账日期")
         if self.ids.claim(("income", self.estate_id, event.income_id)) is not None:
             raise Conflict(f"收入编号 {event.income_id} 已存在", code="id-exists")
         if self.keep:
@@ -135,6 +174,13 @@ class EstateFees:
         spend = ("spend", self.estate_id, event.spend_id)
         if self.ids.taken(spend):
             raise Conflict(f"支出编号 {event.spend_id} 已存在", code="id-exists")
+        not_before(event.spent_on, "spent_on", self.start, f"小区 {self.estate_id} 的建账日期")
+        # An invoice pays for one spend, in whichever estate of the community: a second spend on
+        # the same invoice is refused (spends have no corrections; see the README).
+        invoice = ("invoice", "", event.invoice_sha256)
+        if self.ids.taken(invoice):
+            raise Conflict("这张发票（invoice_sha256 相同）已用于另一笔支出，同一张发票不能报销两次",
+                           code="invoice-reused")
         year = int(event.spent_on[:4])
         category = event.category.value
         remaining = self.remaining(year, category)
@@ -157,6 +203,7 @@ class EstateFees:
             else:
                 decision.uses.append(record)
         self.ids.add(spend)
+        self.ids.add(invoice)
         if self.keep:
             self.spends[event.spend_id] = event
         per_year = self.spent.setdefault(year, {})

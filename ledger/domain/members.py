@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Annotated, ClassVar
 
@@ -58,6 +58,7 @@ class KeyRecord:
     added_index: int
     retired_index: int | None = None  # rotated away or member revoked at this log index
     retired_reason: str | None = None
+    added_at: datetime | None = None  # the time of the statement that registered the key
 
 
 class Member:
@@ -104,15 +105,17 @@ class Member:
         term_start: Day
         term_end: Day | None = None
 
-    def __init__(self, event: Admitted, index: int) -> None:
+    def __init__(self, event: Admitted, index: int, at: datetime | None = None) -> None:
+        """``at``: the time of the admitting statement (the role and key hold from then)."""
         self.id = event.member_id
         self.name = event.name
         self.role = event.role
+        self.role_since = at
         self.term_start = date.fromisoformat(event.term_start)
         self.term_end = date.fromisoformat(event.term_end) if event.term_end else None
         self.revoked_index: int | None = None
         self.keys: list[KeyRecord] = [
-            KeyRecord(key_id_of(event.public_key), event.public_key, self.id, index)
+            KeyRecord(key_id_of(event.public_key), event.public_key, self.id, index, added_at=at)
         ]
         _check_term(self.term_start, self.term_end)
 
@@ -127,20 +130,22 @@ class Member:
     def covers(self, day: date) -> bool:
         return self.term_start <= day and (self.term_end is None or day <= self.term_end)
 
-    def assign_role(self, event: RoleAssigned) -> None:
+    def assign_role(self, event: RoleAssigned, at: datetime | None = None) -> None:
         self._require_active()
         if event.role == self.role:
             raise Conflict(f"{self.name} 已是该职务", code="role-unchanged")
         self.role = event.role
+        self.role_since = at
 
-    def rotate_key(self, event: KeyRotated, index: int, known_key_ids: set[str]) -> KeyRecord:
+    def rotate_key(self, event: KeyRotated, index: int, known_key_ids: set[str],
+                   at: datetime | None = None) -> KeyRecord:
         self._require_active()
         new_id = key_id_of(event.public_key)
         if new_id in known_key_ids:
             raise Conflict("该公钥已被使用过，请生成新密钥", code="key-reused")
         self.current_key.retired_index = index
         self.current_key.retired_reason = "rotated"
-        record = KeyRecord(new_id, event.public_key, self.id, index)
+        record = KeyRecord(new_id, event.public_key, self.id, index, added_at=at)
         self.keys.append(record)
         return record
 
@@ -167,8 +172,10 @@ def _check_term(start: date, end: date | None) -> None:
         raise InvalidInput("任期结束日期早于开始日期", code="term-invalid")
 
 
-def require_signer(member: Member | None, key: KeyRecord | None, on: date) -> Member:
-    """The signer's standing at the moment of the statement, or a clear refusal."""
+def require_signer(member: Member | None, key: KeyRecord | None, on: date,
+                   accepting: bool = False) -> Member:
+    """The signer's standing on the day ``on`` (the statement's day, or with ``accepting`` the
+    day the log accepts it), or a clear refusal."""
     if key is None or member is None:
         raise NotAuthorised("签名密钥不属于本社区任何成员", code="unknown-key")
     if key.retired_index is not None:
@@ -176,5 +183,16 @@ def require_signer(member: Member | None, key: KeyRecord | None, on: date) -> Me
             raise NotAuthorised(f"{member.name} 的密钥已被撤销", code="key-revoked")
         raise NotAuthorised(f"{member.name} 的这把密钥已被更换，请使用新密钥", code="key-rotated")
     if not member.covers(on):
-        raise NotAuthorised(f"{member.name} 的任期不包含 {on.isoformat()}", code="term-over")
+        when = "登记当天" if accepting else ""
+        raise NotAuthorised(f"{member.name} 的任期不包含{when} {on.isoformat()}", code="term-over")
     return member
+
+
+def require_held_at(member: Member, key: KeyRecord, at: datetime) -> None:
+    """Refuses a statement dated before its signer's key was registered or their role given: a
+    statement cannot be backdated into a time when its signer had no such authority."""
+    if key.added_at is not None and at < key.added_at:
+        raise NotAuthorised(f"声明时间早于 {member.name} 这把密钥的登记时间", code="key-not-yet-valid")
+    if member.role_since is not None and at < member.role_since:
+        raise NotAuthorised(f"声明时间早于 {member.name} 担任{member.role.title_zh}的时间",
+                            code="role-not-yet-held")

@@ -1,4 +1,5 @@
-"""Residents' needs projects (民需项目): five steps, strictly in order.
+"""Residents' needs projects (民需项目): five steps, strictly in order, none dated before the
+step before it.
 
 精准发现 discover → 分类汇总 classify → 统筹设计 design → 联动实施 implement → 双向评估 evaluate.
 """
@@ -10,9 +11,17 @@ from typing import Annotated, ClassVar
 from pydantic import Field
 
 from ledger.domain.common import AmountFen, Body, Day, RecordId, Sha256Hex, ShortText, Text
+from ledger.domain.dates import not_before
 from ledger.domain.errors import RuleViolation
 
 STEPS = ("discovered", "classified", "designed", "implemented", "evaluated")
+STEP_DAYS = {
+    "discovered": "discovered_on",
+    "classified": "classified_on",
+    "designed": "designed_on",
+    "implemented": "completed_on",
+    "evaluated": "evaluated_on",
+}
 STEP_TITLES = {
     "discovered": "精准发现",
     "classified": "分类汇总",
@@ -91,7 +100,15 @@ class NeedsProject:
                 f"项目 {self.id} 当前处于“{STEP_TITLES[self.step]}”，下一步应为"
                 f"“{STEP_TITLES[expected]}”，不能跳到“{STEP_TITLES[step]}”",
                 code="step-out-of-order")
+        previous = self.step
+        not_before(getattr(event, STEP_DAYS[step]), STEP_DAYS[step], self.day(previous),
+                   f"上一步“{STEP_TITLES[previous]}”的日期")
         self.steps[step] = (index, event)
+
+    def day(self, step: str) -> str:
+        """The date of a step taken (YYYY-MM-DD)."""
+        day: str = getattr(self.steps[step][1], STEP_DAYS[step])
+        return day
 
     @property
     def accepts_grants(self) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
+from functools import lru_cache
 from typing import Any, NamedTuple, TypeVar
 
 from pydantic import ValidationError
@@ -17,13 +18,14 @@ from pydantic import ValidationError
 from ledger.domain import decision as decisions_mod
 from ledger.domain.common import Body
 from ledger.domain.community import Community
+from ledger.domain.dates import check_dates, date_fields, day_not_before, not_before
 from ledger.domain.decision import Decision, Meeting
 from ledger.domain.disclosure import Disclosure
 from ledger.domain.errors import Conflict, InvalidInput, NotAuthorised, NotFound
 from ledger.domain.evaluation import EvaluationRound, Subject
 from ledger.domain.fees import EstateFees
 from ledger.domain.ids import Ids, MemoryIds
-from ledger.domain.members import LOGGED, KeyRecord, Member, require_signer
+from ledger.domain.members import LOGGED, KeyRecord, Member, require_held_at, require_signer
 from ledger.domain.microfund import Fund
 from ledger.domain.needs import NeedsProject
 from ledger.domain.roles import Role, may_record
@@ -145,8 +147,9 @@ class CommunityState:
     # --- the signer ---------------------------------------------------------------------
 
     def authorise(self, kind: str, body: Body, key_id: str, public_key: str | None,
-                  at: datetime) -> Member | None:
-        """Checks that ``key_id`` may sign ``kind`` at ``at``; returns the signer.
+                  at: datetime, accepted_at: datetime | None = None) -> Member | None:
+        """Checks that ``key_id`` may sign ``kind`` at ``at`` and, if given, still at
+        ``accepted_at`` (when the log accepts it); returns the signer.
 
         The founding statement is signed by the key it names, before any member exists.
         """
@@ -161,7 +164,16 @@ class CommunityState:
             raise Conflict(f"社区 {self.community_id} 已经建账", code="community-exists")
         key = self.keys.get(key_id)
         member = self.members.get(key.member_id) if key else None
-        signer = require_signer(member, key, at.astimezone(SHANGHAI).date())
+        day = _day(at)
+        signer = require_signer(member, key, day)
+        assert key is not None
+        require_held_at(signer, key, at)
+        if accepted_at is not None:
+            # A term that ended between signing and acceptance does not let the record in: the
+            # role and key are the log's current ones, the term must cover both days.
+            accepted_day = _day(accepted_at)
+            if accepted_day != day:
+                require_signer(member, key, accepted_day, accepting=True)
         if not may_record(signer.role, kind):
             raise NotAuthorised(
                 f"{signer.role.title_zh}无权登记“{BODY_TYPES[kind].title_zh}”", code="role-not-permitted")
@@ -179,6 +191,8 @@ class CommunityState:
             raise AssertionError(f"statement at {s.log_index} folded into a state of size {self.size}")
         if s.statement_hash in self.statements:
             raise Conflict("同一份签名声明已登记过", code="duplicate-statement")
+        if date_fields(type(s.body)):
+            check_dates(s.body, _iso_day(s.at))
         handler = _HANDLERS[s.kind]
         handler(self, s)
         self.statements[s.statement_hash] = s.log_index
@@ -211,21 +225,23 @@ class CommunityState:
         community = Community(self.community_id, b)
         founder = Member(Member.Admitted(member_id=b.founder_id, name=b.founder_name,
                                          role=Role.CHAIR, public_key=b.founder_public_key,
-                                         term_start=b.term_start, term_end=b.term_end), s.log_index)
+                                         term_start=b.term_start, term_end=b.term_end), s.log_index,
+                         s.at)
         self.community = community
         self._add_member(founder)
 
     def _estate_added(self, s: Signed) -> None:
         b = s.body
         assert isinstance(b, Community.EstateAdded) and self.community is not None
+        start = b.added_on or _iso_day(s.at)
         self.community.add_estate(b)
-        self.fees[b.estate_id] = EstateFees(b.estate_id, self.keep_records, self.ids)
+        self.fees[b.estate_id] = EstateFees(b.estate_id, self.keep_records, self.ids, start)
 
     def _member_admitted(self, s: Signed) -> None:
         b = s.body
         assert isinstance(b, Member.Admitted)
         decisions_mod.require_new(self.members, b.member_id, "成员")  # type: ignore[arg-type]
-        member = Member(b, s.log_index)
+        member = Member(b, s.log_index, s.at)
         if member.current_key.key_id in self.keys:
             raise Conflict("该公钥已属于其他成员", code="key-reused")
         self._add_member(member)
@@ -240,12 +256,12 @@ class CommunityState:
     def _role_assigned(self, s: Signed) -> None:
         b = s.body
         assert isinstance(b, Member.RoleAssigned)
-        self._member(b.member_id).assign_role(b)
+        self._member(b.member_id).assign_role(b, s.at)
 
     def _key_rotated(self, s: Signed) -> None:
         b = s.body
         assert isinstance(b, Member.KeyRotated)
-        record = self._member(b.member_id).rotate_key(b, s.log_index, set(self.keys))
+        record = self._member(b.member_id).rotate_key(b, s.log_index, set(self.keys), s.at)
         self.keys[record.key_id] = record
 
     def _revoked(self, s: Signed) -> None:
@@ -298,7 +314,9 @@ class CommunityState:
     def _donation_recorded(self, s: Signed) -> None:
         b = s.body
         assert isinstance(b, Fund.DonationRecorded)
-        self._fund(b.fund_id).record_donation(b)
+        fund = self._fund(b.fund_id)
+        not_before(b.received_on, "received_on", fund.opened.opened_on, f"基金 {fund.id} 的设立日期")
+        fund.record_donation(b)
 
     def _grant_made(self, s: Signed) -> None:
         b = s.body
@@ -307,6 +325,12 @@ class CommunityState:
         decision = decisions_mod.require(self.decisions, b.decision_id)
         project = self.projects.get(b.project_id) if b.project_id else None
         project_ok = b.project_id is None or (project is not None and project.accepts_grants)
+        not_before(b.granted_on, "granted_on", fund.opened.opened_on, f"基金 {fund.id} 的设立日期")
+        not_before(b.granted_on, "granted_on", decision.meeting.held.held_on,
+                   f"决议 {decision.id} 的会议日期")
+        if project is not None and project_ok:
+            not_before(b.granted_on, "granted_on", project.day("designed"),
+                       f"民需项目 {project.id} 的设计日期")
         fund.make_grant(b, decision, project_ok)
         if project is not None:
             project.grants.append(b.grant_id)
@@ -319,7 +343,9 @@ class CommunityState:
     def _budget_set(self, s: Signed) -> None:
         b = s.body
         assert isinstance(b, EstateFees.BudgetSet)
-        self._estate_fees(b.estate_id).set_budget(b)
+        fees = self._estate_fees(b.estate_id)
+        decision = decisions_mod.require(self.decisions, b.decision_id) if b.decision_id else None
+        fees.set_budget(b, decision, s.log_index, _iso_day(s.at))
 
     def _income_recorded(self, s: Signed) -> None:
         b = s.body
@@ -347,6 +373,8 @@ class CommunityState:
             meeting = self.meetings[b.meeting_id]
         except KeyError:
             raise NotFound(f"没有编号为 {b.meeting_id} 的会议", code="meeting-not-found") from None
+        day_not_before(_iso_day(s.at), meeting.held.held_on,
+                       f"会议 {meeting.id} 的日期", "决议")
         for item in b.authorises:
             if item.fund_id is not None:
                 self._fund(item.fund_id)
@@ -363,14 +391,20 @@ class CommunityState:
         b = s.body
         assert isinstance(b, EvaluationRound.Opened)
         decisions_mod.require_new(self.rounds, b.round_id, "评议")  # type: ignore[arg-type]
-        if b.subject == Subject.PROJECT and b.subject_ref not in self.projects:
-            raise NotFound(f"没有编号为 {b.subject_ref} 的民需项目", code="project-not-found")
+        if b.subject == Subject.PROJECT:
+            if b.subject_ref not in self.projects:
+                raise NotFound(f"没有编号为 {b.subject_ref} 的民需项目", code="project-not-found")
+            not_before(b.opened_on, "opened_on", self.projects[b.subject_ref].day("discovered"),
+                       f"民需项目 {b.subject_ref} 的发现日期")
         self.rounds[b.round_id] = EvaluationRound(b, s.log_index)
 
     def _results_recorded(self, s: Signed) -> None:
         b = s.body
         assert isinstance(b, EvaluationRound.ResultsRecorded)
-        self._round(b.round_id).record_results(b)
+        evaluation = self._round(b.round_id)
+        not_before(b.closed_on, "closed_on", evaluation.opened.opened_on,
+                   f"评议 {evaluation.id} 的开始日期")
+        evaluation.record_results(b)
 
     def _consequence_recorded(self, s: Signed) -> None:
         b = s.body
@@ -378,6 +412,9 @@ class CommunityState:
         evaluation = self._round(b.round_id)
         if b.decision_id is not None:
             decisions_mod.require(self.decisions, b.decision_id)
+        if evaluation.results is not None:
+            day_not_before(_iso_day(s.at), evaluation.results.closed_on,
+                           f"评议 {evaluation.id} 的结束日期", "评议结果运用")
         evaluation.record_consequence(b)
 
     def _project(self, project_id: str) -> NeedsProject:
@@ -446,3 +483,15 @@ def find(items: dict[str, T], key: str, what: str, code: str) -> T:
 
 def local_day(at: datetime) -> date:
     return at.astimezone(SHANGHAI).date()
+
+
+# The same statement's day is asked for by the signer check and the date checks, and a batch of
+# entries shares one acceptance time: a few recent answers save most of the conversions.
+@lru_cache(maxsize=16)
+def _day(at: datetime) -> date:
+    return at.astimezone(SHANGHAI).date()
+
+
+@lru_cache(maxsize=16)
+def _iso_day(at: datetime) -> str:
+    return _day(at).isoformat()

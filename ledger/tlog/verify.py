@@ -445,7 +445,8 @@ class _Run:
         self.last_accepted = accepted_at
         try:
             check_time(statement.at, accepted_at)
-            public_key, _ = accept(self.domain, statement_bytes, statement, signature, key_id, verify=False)
+            public_key, _ = accept(self.domain, statement_bytes, statement, signature, key_id,
+                                   verify=False, accepted_at=accepted_at)
         except DomainError as exc:
             report.fail(index, exc.code, f"{statement.kind}：{exc}",
                         f"{statement.kind} statement refused by rule {exc.code}")

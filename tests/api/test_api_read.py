@@ -45,6 +45,7 @@ def test_records_filter_and_paginate(served: Served) -> None:
         c.app.submit(disclosure(c, n))
     c.record("chair", "fee.budget_set", {"estate_id": "e1", "year": 2025, "lines": [
         {"category": "cleaning", "amount_fen": 500_000}]})
+    c.clock.advance(days=32)  # recorded on the day it was spent, 2 April
     c.record("treasurer", "fee.spend_recorded", {
         "estate_id": "e1", "spend_id": "s1", "category": "cleaning", "vendor": "保洁公司",
         "amount_fen": 120_000, "invoice_sha256": "a" * 64, "spent_on": "2025-04-02",
@@ -94,3 +95,18 @@ def test_readers_never_see_a_refused_record(served: Served) -> None:
                               json=bad.to_json()).status_code in (404, 422)
     funds = served.client.get("/v1/communities/testcom/projections/funds").json()
     assert funds["items"][0]["grants"] == []
+
+
+def test_the_fees_projection_shows_every_budget_revision(served: Served) -> None:
+    c = served.committee
+    c.record("treasurer", "fee.budget_set", {"estate_id": "e1", "year": 2025, "lines": [
+        {"category": "cleaning", "amount_fen": 1_000}]})
+    c.decide("R1", [{"type": "budget", "estate_id": "e1", "year": 2025, "cap_fen": 5_000}])
+    c.record("treasurer", "fee.budget_set", {"estate_id": "e1", "year": 2025, "decision_id": "R1",
+                                             "lines": [{"category": "cleaning", "amount_fen": 5_000}]})
+    fees = served.client.get("/v1/communities/testcom/projections/fees").json()["items"]
+    [e1] = [f for f in fees if f["estate_id"] == "e1"]
+    assert [(b["revision"], b["decision_id"], b["lines"]) for b in e1["budget_history"]] == [
+        (0, None, [{"category": "cleaning", "amount_fen": 1_000}]),
+        (1, "R1", [{"category": "cleaning", "amount_fen": 5_000}])]
+    assert e1["budget_vs_actual"][0]["budget_fen"] == 5_000

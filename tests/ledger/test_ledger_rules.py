@@ -3,6 +3,7 @@ Chinese message, and a refused statement leaves no trace."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 from datetime import timedelta
 from typing import Any
@@ -236,6 +237,7 @@ def test_private_data_must_match_its_commitment(committee: Committee) -> None:
 
 def test_grants_need_a_passed_decision_and_never_exceed_the_pool(committee: Committee) -> None:
     c = committee
+    c.clock.advance(days=1)  # the grants are dated the day after the fund's opening
     c.fund()
     c.donate("d1", 10_000)
     c.donate("d2", 5_000, restriction="meals")
@@ -259,6 +261,7 @@ def test_grants_need_a_passed_decision_and_never_exceed_the_pool(committee: Comm
 
 def test_decision_authorisation_cap_and_scope(committee: Committee) -> None:
     c = committee
+    c.clock.advance(days=1)
     c.fund()
     c.fund("f2")
     c.donate("d1", 100_000)
@@ -275,6 +278,7 @@ def test_decision_authorisation_cap_and_scope(committee: Committee) -> None:
 
 def test_grant_to_a_project_needs_its_design(committee: Committee) -> None:
     c = committee
+    c.clock.advance(days=3)
     c.fund()
     c.donate("d1", 100_000)
     c.record("member", "project.discovered", {
@@ -282,7 +286,7 @@ def test_grant_to_a_project_needs_its_design(committee: Committee) -> None:
         "discovered_on": "2025-03-01"})
     c.decide("R1", [{"type": "grant", "fund_id": "f1", "project_id": "P1", "cap_fen": 50_000}])
     grant = {"fund_id": "f1", "grant_id": "g1", "amount_fen": 1_000, "project_id": "P1",
-             "purpose": "p", "decision_id": "R1", "granted_on": "2025-03-02"}
+             "purpose": "p", "decision_id": "R1", "granted_on": "2025-03-03"}
     refused(c, "treasurer", "fund.grant_made", grant, InvalidInput, "project-not-ready")
     c.record("member", "project.classified", {"project_id": "P1", "category": "安全",
                                               "classified_on": "2025-03-02"})
@@ -309,9 +313,13 @@ def test_money_is_integer_fen(committee: Committee) -> None:
 
 # --- property fees ------------------------------------------------------------------------------
 
+def sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def spend(spend_id: str, amount: int, **extra: Any) -> dict[str, Any]:
     return {"estate_id": "e1", "spend_id": spend_id, "category": "elevators", "vendor": "电梯公司",
-            "amount_fen": amount, "invoice_sha256": "a" * 64, "spent_on": "2025-03-01",
+            "amount_fen": amount, "invoice_sha256": sha(f"invoice/{spend_id}"), "spent_on": "2025-03-01",
             "description": "维保"} | extra
 
 
@@ -332,6 +340,7 @@ def test_over_budget_spend_needs_an_authorising_decision(committee: Committee) -
     fees = c.app.state(c.community).fees["e1"]
     assert fees.remaining(2025, "elevators") == 10_000 - 46_000
     # a spend in another year has no budget at all
+    c.clock.advance(days=366)
     refused(c, "treasurer", "fee.spend_recorded", spend("s4", 1, spent_on="2026-01-01"),
             InvalidInput, "over-budget-needs-decision")
 
@@ -390,6 +399,7 @@ def test_two_thirds_rule(committee: Committee) -> None:
 
 def test_evaluation_groups_under_five_are_refused(committee: Committee) -> None:
     c = committee
+    c.clock.advance(days=5)
     c.record("supervisor", "evaluation.opened", {
         "round_id": "E1", "subject": "property_company", "title": "评议", "criteria": ["服务"],
         "method": "questionnaire", "opened_on": "2025-03-01"})
@@ -416,6 +426,7 @@ def test_evaluation_groups_under_five_are_refused(committee: Committee) -> None:
 
 def test_project_steps_strictly_in_order(committee: Committee) -> None:
     c = committee
+    c.clock.advance(days=6)
     c.record("member", "project.discovered", {"project_id": "P1", "title": "t", "description": "d",
                                               "source": "走访", "discovered_on": "2025-03-01"})
     refused(c, "member", "project.designed", {"project_id": "P1", "plan": "p", "budget_fen": 1,
@@ -438,6 +449,7 @@ def test_project_steps_strictly_in_order(committee: Committee) -> None:
 def test_acceptance_times_never_go_back_when_the_clock_does(committee: Committee) -> None:
     from ledger.signing import Entry
 
+    committee.clock.advance(hours=3)  # both statements signed after the member's key was registered
     first = committee.record("member", "disclosure.published", disclosure("D1"))
     committee.clock.advance(hours=-2)
     second = committee.record("member", "disclosure.published", disclosure("D2"))

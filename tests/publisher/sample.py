@@ -41,7 +41,7 @@ class Writer:
 
     def record(self, member: str, kind: str, body: dict[str, Any],
                private: tuple[PrivateRecord, ...] = ()) -> int:
-        self.clock.now += timedelta(hours=7)
+        self.clock.now += timedelta(days=1)  # business dates below stay before each record
         signed = self.keys[member].sign(Statement(self.community_id, kind, self.clock.now, body))
         receipt = self.app.submit(Submission(signed.statement, signed.signature, signed.key_id,
                                              private))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from publisher.readmodel import fold
 from publisher.records import read_records
+from tests.committee import Committee
 from tests.publisher.conftest import Site
 
 
@@ -37,3 +38,23 @@ def test_signer_is_resolved_as_of_the_record(site: Site) -> None:
     spend = next(r for r in records if r.kind == "fee.spend_recorded")
     assert (spend.signer.name, spend.signer.role_zh) == ("李出纳", "出纳")
     assert spend.signer.key_id == site.writer.keys["treasurer"].key_id
+
+
+def test_every_budget_revision_is_kept_beside_the_original(committee: Committee) -> None:
+    c = committee
+    lines = [{"category": "repairs", "amount_fen": 10_000}]
+    c.record("treasurer", "fee.budget_set", {"estate_id": "e1", "year": 2025, "lines": lines})
+    c.decide("R1", [{"type": "budget", "estate_id": "e1", "year": 2025, "cap_fen": 25_000}])
+    c.decide("R2", [{"type": "budget", "estate_id": "e1", "year": 2025, "cap_fen": 30_000}])
+    for n, decision in enumerate(("R1", "R2"), start=2):
+        c.record("treasurer", "fee.budget_set", {
+            "estate_id": "e1", "year": 2025, "decision_id": decision,
+            "lines": [{"category": "repairs", "amount_fen": 10_000 * n}]})
+    p = fold(c.community, read_records(c.app.entries(c.community)))
+    estate = p.estates["e1"]
+    history = estate.budget_history[2025]
+    assert [r.body.lines[0].amount_fen for r in history] == [10_000, 20_000, 30_000]  # type: ignore[attr-defined]
+    assert [r.body.decision_id for r in history] == [None, "R1", "R2"]  # type: ignore[attr-defined]
+    assert estate.budgets[2025] is history[-1] and history[0].index < history[1].index
+    assert p.decisions["R1"].uses == [history[1]] and history[1] in p.backlinks[p.decisions["R1"].record.index]
+    assert list(estate.budget_history) == [2025] and 2025 in estate.years()

@@ -70,7 +70,7 @@ def test_new_record_reaches_section_pages_without_running_mkdocs(published: Publ
 def test_a_new_section_page_runs_mkdocs_and_appears_in_its_index(published: Published) -> None:
     w = published.writer
     w.record("treasurer", "fund.opened", {"fund_id": "f-new", "name": "新设基金",
-                                          "purpose": "测试", "opened_on": "2025-04-01"})
+                                          "purpose": "测试", "opened_on": "2025-03-25"})
     again = publish(published.app, "again", published.out, base_url=BASE_URL)
     assert again.mkdocs_ran
     assert "新设基金" in (published.out / "funds/f-new/index.html").read_text(encoding="utf-8")
