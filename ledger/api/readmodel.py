@@ -2,14 +2,23 @@
 
 The ledger's own state is folded before a write commits and is mutated by writers, so readers
 get their own copy, folded from the stored log with the same domain code and caught up on every
-read. It also keeps one small summary per record so that lists can be filtered without
-re-reading the log.
+read. As it folds, the view also keeps what lets a read answer without looking at the whole log:
+
+- one small summary per record, and an index from every filter value (kind and kind prefix,
+  category, estate, period prefix) to the ascending log indexes of the records that have it;
+- for the flat projections (donations, grants, income, spends), the records in log order.
+
+A community's first load (the whole log) happens once, in a loader thread: every reader that
+arrives meanwhile waits for that same load (asynchronously, holding no thread), see :meth:`load`.
 """
 
 from __future__ import annotations
 
+import re
 import threading
+from bisect import bisect_left
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +30,17 @@ from ledger.domain.state import BODY_TYPES, CommunityState, Signed, parse_body
 from ledger.signing import Entry, Statement, format_accepted, format_at, statement_hash
 
 _DATE_FIELDS = ("received_on", "spent_on", "granted_on", "opened_on", "held_on", "decided_on")
+PERIOD = r"[0-9]{4}(-[0-9A-Z]{1,2}){0,2}"  # a period query: 2025, 2025-03, 2025-Q1, 2025-03-14
+SCAN_LIMIT = 5000  # index entries one page may look at before it answers with what it has
+LOADERS = 2  # communities folded at once
+
+# Flat projections: record kind -> (projection, parent id field, own id field).
+ROW_KINDS = {
+    "fund.donation_recorded": ("donations", "fund_id", "donation_id"),
+    "fund.grant_made": ("grants", "fund_id", "grant_id"),
+    "fee.income_recorded": ("income", "estate_id", "income_id"),
+    "fee.spend_recorded": ("spends", "estate_id", "spend_id"),
+}
 
 
 @dataclass(frozen=True)
@@ -32,12 +52,28 @@ class Summary:
     estate: str | None
     periods: tuple[str, ...]  # the period, dates and year the record is about
 
+    def index_keys(self) -> Iterator[tuple[str, str]]:
+        """Every index key under which this record is found."""
+        yield "kind", self.kind
+        yield "kind", self.kind.split(".", 1)[0]
+        if self.category is not None:
+            yield "category", self.category
+        if self.estate is not None:
+            yield "estate", self.estate
+        prefixes = {p[:n] for p in self.periods for n in range(4, len(p) + 1)}
+        for prefix in sorted(prefixes):
+            if re.fullmatch(PERIOD, prefix):
+                yield "period", prefix
+
 
 @dataclass
 class View:
     state: CommunityState
     summaries: list[Summary] = field(default_factory=list)
+    index: dict[tuple[str, str], list[int]] = field(default_factory=dict)
+    rows: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    loaded: bool = False
 
     @property
     def size(self) -> int:
@@ -51,7 +87,13 @@ class Filter:
     estate: str | None = None
     period: str | None = None  # a prefix: 2025 matches 2025-03 and 2025-03-14
 
+    def keys(self) -> list[tuple[str, str]]:
+        return [(name, value) for name, value in (
+            ("kind", self.kind), ("category", self.category), ("estate", self.estate),
+            ("period", self.period)) if value is not None]
+
     def matches(self, s: Summary) -> bool:
+        """The reference definition (what the indexes must answer): used by the tests."""
         if self.kind is not None and s.kind != self.kind and s.kind.split(".", 1)[0] != self.kind:
             return False
         if self.category is not None and s.category != self.category:
@@ -80,27 +122,112 @@ def record_json(index: int, entry_bytes: bytes) -> dict[str, Any]:
             "body": st.body, "entry": entry_bytes.decode()}
 
 
+def matching(view: View, where: Filter, start: int, limit: int,
+             scan: int = SCAN_LIMIT) -> tuple[list[int], int | None]:
+    """Log indexes of up to ``limit`` records from ``start`` on that match ``where``, answered
+    from the view's indexes, and where the next page starts (None: no more). At most ``scan``
+    index entries are looked at, so a page of a rare combination may come back short."""
+    keys = where.keys()
+    if not keys:
+        stop = min(view.size, start + limit)
+        return list(range(start, stop)), (stop if stop < view.size else None)
+    lists = [view.index.get(k, []) for k in keys]
+    driver = min(lists, key=len)
+    others = [set_of(view, k) for k, lst in zip(keys, lists, strict=True) if lst is not driver]
+    position = bisect_left(driver, start)
+    hits: list[int] = []
+    end = min(len(driver), position + scan)
+    while position < end and len(hits) < limit:
+        candidate = driver[position]
+        if all(candidate in other for other in others):
+            hits.append(candidate)
+        position += 1
+    return hits, (driver[position] if position < len(driver) else None)
+
+
+def set_of(view: View, key: tuple[str, str]) -> _Membership:
+    return _Membership(view.index.get(key, []))
+
+
+class _Membership:
+    """``index in`` for an ascending list, by bisection (no set built per request)."""
+
+    def __init__(self, ordered: list[int]) -> None:
+        self.ordered = ordered
+
+    def __contains__(self, index: object) -> bool:
+        assert isinstance(index, int)
+        at = bisect_left(self.ordered, index)
+        return at < len(self.ordered) and self.ordered[at] == index
+
+
 class ReadModel:
-    def __init__(self, ledger: Sunlight) -> None:
+    def __init__(self, ledger: Sunlight, loaders: int = LOADERS) -> None:
         self.ledger = ledger
         self._views: dict[str, View] = {}
         self._lock = threading.Lock()
+        self._loads: dict[str, Future[None]] = {}
+        self._pool = ThreadPoolExecutor(loaders, thread_name_prefix="sunlight-load")
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def _view(self, community_id: str) -> View:
+        with self._lock:
+            return self._views.setdefault(community_id, View(CommunityState(community_id)))
+
+    def load(self, community_id: str) -> Future[None] | None:
+        """None if the community's view is loaded; else the future of its one load (started
+        now if no reader started it yet). Pure memory: safe to call on the event loop."""
+        with self._lock:
+            view = self._views.get(community_id)
+            if view is not None and view.loaded:
+                return None
+            running = self._loads.get(community_id)
+            if running is not None:
+                return running
+            future: Future[None] = Future()
+            future.set_running_or_notify_cancel()  # a waiter giving up never cancels the load
+            self._loads[community_id] = future
+        self._pool.submit(self._load, community_id, future)
+        return future
+
+    def readiness(self, community_id: str) -> str:
+        """cold (never loaded), loading, or ready."""
+        with self._lock:
+            if community_id in self._loads:
+                return "loading"
+            view = self._views.get(community_id)
+            return "ready" if view is not None and view.loaded else "cold"
+
+    def _load(self, community_id: str, future: Future[None]) -> None:
+        try:
+            with self.locked(community_id):
+                pass
+        except BaseException as exc:  # NotFound, or the database failed: the waiters hear it
+            future.set_exception(exc)
+        else:
+            future.set_result(None)
+        finally:
+            with self._lock:
+                self._loads.pop(community_id, None)
 
     @contextmanager
     def locked(self, community_id: str) -> Iterator[View]:
         """The community's view, caught up with the log and locked while the block runs."""
         self.ledger.community(community_id)  # NotFound for an unknown community
-        with self._lock:
-            view = self._views.setdefault(community_id, View(CommunityState(community_id)))
+        view = self._view(community_id)
         with view.lock:
             self._catch_up(community_id, view)
+            view.loaded = True
             yield view
 
     def warm(self) -> None:
-        """Folds every community's view (at startup, so that first readers need not wait)."""
-        for info in self.ledger.communities():
-            with self.locked(info.community_id):
-                pass
+        """Starts folding every community's view (at startup, so that first readers need not
+        wait) and waits for them."""
+        for future in [self.load(info.community_id) for info in self.ledger.communities()]:
+            if future is not None:
+                future.exception()
 
     def _catch_up(self, community_id: str, view: View) -> None:
         for index, data in self.ledger.entries(community_id, view.size):
@@ -109,23 +236,17 @@ class ReadModel:
             body = parse_body(st.kind, st.body)
             view.state.apply(Signed(index, st.kind, body, entry.key_id, st.at,
                                     statement_hash(entry.statement)))
-            view.summaries.append(summarise(st.kind, orjson.loads(entry.statement)["body"]))
+            raw = orjson.loads(entry.statement)["body"]
+            summary = summarise(st.kind, raw)
+            view.summaries.append(summary)
+            for key in summary.index_keys():
+                view.index.setdefault(key, []).append(index)
+            row = ROW_KINDS.get(st.kind)
+            if row is not None:
+                view.rows.setdefault(row[0], []).append((raw[row[1]], raw[row[2]]))
 
-    def records(self, community_id: str, where: Filter, start: int, limit: int
-                ) -> tuple[list[dict[str, Any]], int | None]:
-        """Up to ``limit`` matching records from index ``start``, and where the next page starts."""
-        with self.locked(community_id) as view:
-            hits: list[int] = []
-            position = start
-            while position < view.size and len(hits) < limit:
-                if where.matches(view.summaries[position]):
-                    hits.append(position)
-                position += 1
-            more = position < view.size
-        records = [record_json(i, data) for i, data in self._read(community_id, hits)]
-        return records, (position if more else None)
-
-    def _read(self, community_id: str, indexes: list[int]) -> Iterator[tuple[int, bytes]]:
+    def entries(self, community_id: str, indexes: list[int]) -> Iterator[tuple[int, bytes]]:
+        """The stored entries at ``indexes`` (ascending), read in runs of consecutive indexes."""
         wanted = set(indexes)
         run_start = 0
         while run_start < len(indexes):
@@ -137,4 +258,3 @@ class ReadModel:
                 if index in wanted:
                     yield index, data
             run_start = run_end + 1
-
