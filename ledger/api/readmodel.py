@@ -79,6 +79,13 @@ class View:
     def size(self) -> int:
         return len(self.summaries)
 
+    def add(self, index: int, summary: Summary) -> None:
+        """Files the record at ``index`` (the next one) under every index key it has."""
+        assert index == len(self.summaries)
+        self.summaries.append(summary)
+        for key in summary.index_keys():
+            self.index.setdefault(key, []).append(index)
+
 
 @dataclass(frozen=True)
 class Filter:
@@ -237,10 +244,7 @@ class ReadModel:
             view.state.apply(Signed(index, st.kind, body, entry.key_id, st.at,
                                     statement_hash(entry.statement)))
             raw = orjson.loads(entry.statement)["body"]
-            summary = summarise(st.kind, raw)
-            view.summaries.append(summary)
-            for key in summary.index_keys():
-                view.index.setdefault(key, []).append(index)
+            view.add(index, summarise(st.kind, raw))
             row = ROW_KINDS.get(st.kind)
             if row is not None:
                 view.rows.setdefault(row[0], []).append((raw[row[1]], raw[row[2]]))
