@@ -17,6 +17,7 @@ from starlette.responses import Response
 from ledger.api import nodes, params
 from ledger.api.context import services
 from ledger.api.problems import ApiError
+from ledger.api.readmodel import stored
 from ledger.api.records import json_response
 from ledger.application import Sunlight
 from ledger.crypto._encoding import b64encode
@@ -32,7 +33,6 @@ from ledger.crypto.tiles import (
     parse_tile_path,
 )
 from ledger.domain.errors import NotFound
-from ledger.persistence import CommunityLog, log_id
 from ledger.tlog.cosignatures import cosignature_lines
 
 CHECKPOINT_TYPE = "text/plain; charset=utf-8"
@@ -66,12 +66,11 @@ def log_head(ledger: Sunlight, community: str) -> tuple[int, str | None]:
     """The log's size and latest signed checkpoint, from its last stored entry: one indexed
     query, never a fold of the log (a batch's last entry carries the checkpoint over it)."""
     ledger.community(community)  # NotFound for an unknown community
-    stored = ledger.recorder.select_events(log_id(community), desc=True, limit=1)
-    if not stored:
+    last = stored(ledger, community)
+    if not last:
         return 0, None
-    event = ledger.mapper.to_domain_event(stored[0])
-    assert isinstance(event, CommunityLog.EntryAppended)
-    return event.originator_version, event.checkpoint
+    version, _, checkpoint = last[0]
+    return version, checkpoint
 
 
 def latest_checkpoint(ledger: Sunlight, community: str) -> str:
