@@ -125,24 +125,30 @@ async def run_clients(port: int, concurrency: int, jobs: list[Job], deadline: fl
     return results
 
 
-async def healthz_during_load(port: int, path: str) -> tuple[list[float], float]:
+async def healthz_during_load(port: int, path: str) -> tuple[list[float], float, int]:
     """``/healthz`` latencies, one at a time, while ``path`` (which waits for the community's
-    first load) is in flight; and how long that request took."""
+    first load) is in flight; how long until it answered 200, and how many times it answered
+    503 (its time budget ran out first; it is asked again)."""
     loader, probe = await Connection.open(port), await Connection.open(port)
     started = time.perf_counter()
-    pending = asyncio.ensure_future(loader.request("GET", path))
     latencies: list[float] = []
-    while not pending.done():
-        t = time.perf_counter()
-        status, _ = await probe.request("GET", "/healthz")
-        assert status == 200
-        latencies.append(time.perf_counter() - t)
-        await asyncio.sleep(0.01)
-    status, _ = await pending
-    assert status == 200, status
+    retries = 0
+    while True:
+        pending = asyncio.ensure_future(loader.request("GET", path))
+        while not pending.done():
+            t = time.perf_counter()
+            status, _ = await probe.request("GET", "/healthz")
+            assert status == 200
+            latencies.append(time.perf_counter() - t)
+            await asyncio.sleep(0.01)
+        status, _ = await pending
+        if status == 200:
+            break
+        assert status == 503, status
+        retries += 1
     loader.close()
     probe.close()
-    return latencies, time.perf_counter() - started
+    return latencies, time.perf_counter() - started, retries
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -249,7 +255,7 @@ def main() -> None:
                         raise
                     time.sleep(0.05)
             # the service loads the community's read view now (cold): /healthz meanwhile
-            health, load_s = asyncio.run(healthz_during_load(
+            health, load_s, retries = asyncio.run(healthz_during_load(
                 port, f"/v1/communities/{COMMUNITY}/projections/disclosures"))
 
             # the first POST folds the writers' state: outside the measurement
@@ -290,7 +296,8 @@ def main() -> None:
             server.wait(30)
 
     health_ms = [s * 1000 for s in health]
-    print(f"cold load of the read view: {load_s:.1f} s; /healthz meanwhile, one at a time: "
+    print(f"cold load of the read view: {load_s:.1f} s ({retries} answers 503 past the read "
+          f"budget before it); /healthz meanwhile, one at a time: "
           f"p50 {statistics.median(health_ms):.1f}  p99 {percentile(health_ms, 99):.1f}  "
           f"max {max(health_ms):.1f} ms (n={len(health_ms)}, goal every answer < 100 ms)  "
           f"{'ok' if max(health_ms) < 100 else 'MISSED'}")
