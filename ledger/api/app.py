@@ -205,7 +205,8 @@ def create_app(ledger: Sunlight, settings: Settings | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        # Fold every community's read view in the background now, not on the first reader.
+        # Fold every community's read view and writers' state in the background now, not on
+        # the first reader or writer.
         threading.Thread(target=reads.warm, name="sunlight-warm", daemon=True).start()
         publisher.start()
         try:

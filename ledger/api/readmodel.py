@@ -242,8 +242,13 @@ class ReadModel:
 
     def warm(self) -> None:
         """Starts folding every community's view (at startup, so that first readers need not
-        wait) and waits for them."""
-        for future in [self.load(info.community_id) for info in self.ledger.communities()]:
+        wait), then folds the writers' state of each (so that the first write need not), then
+        waits for the views."""
+        communities = [info.community_id for info in self.ledger.communities()]
+        loads = [self.load(community) for community in communities]
+        for community in communities:
+            self.ledger.size(community)
+        for future in loads:
             if future is not None:
                 future.exception()
 
