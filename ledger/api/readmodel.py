@@ -14,6 +14,7 @@ arrives meanwhile waits for that same load (asynchronously, holding no thread), 
 
 from __future__ import annotations
 
+import gc
 import re
 import threading
 from bisect import bisect_left
@@ -36,6 +37,7 @@ from ledger.signing import Entry, Statement, format_at, parse_time, statement_ha
 
 _DATE_FIELDS = ("received_on", "spent_on", "granted_on", "opened_on", "held_on", "decided_on")
 PERIOD = r"[0-9]{4}(-[0-9A-Z]{1,2}){0,2}"  # a period query: 2025, 2025-03, 2025-Q1, 2025-03-14
+_PERIOD = re.compile(PERIOD)
 SCAN_LIMIT = 5000  # index entries one page may look at before it answers with what it has
 LOADERS = 2  # communities folded at once
 
@@ -66,8 +68,8 @@ class Summary:
         if self.estate is not None:
             yield "estate", self.estate
         prefixes = {p[:n] for p in self.periods for n in range(4, len(p) + 1)}
-        for prefix in sorted(prefixes):
-            if re.fullmatch(PERIOD, prefix):
+        for prefix in prefixes:
+            if _PERIOD.fullmatch(prefix):
                 yield "period", prefix
 
 
@@ -179,6 +181,34 @@ class _Membership:
         return at < len(self.ordered) and self.ordered[at] == index
 
 
+_gc_lock = threading.Lock()
+_gc_holds = 0
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while the block runs (in any thread), and what it built
+    moved out of the collector's sight afterwards.
+
+    A first load builds millions of long-lived objects; the collector would walk all of them in
+    every full collection it triggers along the way, each a pause of every thread (seconds at
+    100,000 entries, the event loop's included). Reference counting still frees everything
+    that is not in a cycle meanwhile."""
+    global _gc_holds
+    with _gc_lock:
+        _gc_holds += 1
+        if _gc_holds == 1:
+            gc.disable()
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_holds -= 1
+            if _gc_holds == 0:
+                gc.freeze()  # the loaded state lives as long as the process
+                gc.enable()
+
+
 class ReadModel:
     def __init__(self, ledger: Sunlight, loaders: int = LOADERS) -> None:
         self.ledger = ledger
@@ -220,7 +250,7 @@ class ReadModel:
 
     def _load(self, community_id: str, future: Future[None]) -> None:
         try:
-            with self.locked(community_id):
+            with gc_paused(), self.locked(community_id):
                 pass
         except BaseException as exc:  # NotFound, or the database failed: the waiters hear it
             future.set_exception(exc)
@@ -247,7 +277,8 @@ class ReadModel:
         communities = [info.community_id for info in self.ledger.communities()]
         loads = [self.load(community) for community in communities]
         for community in communities:
-            self.ledger.size(community)
+            with gc_paused():
+                self.ledger.size(community)
         for future in loads:
             if future is not None:
                 future.exception()
