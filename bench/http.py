@@ -1,17 +1,22 @@
 # ruff: noqa: E402  (sys.path is fixed before the imports: see below)
-"""The ledger service under load, against the in-process append rate of the same records.
+"""The ledger service under load, against baselines measured in the same run.
 
     python bench/http.py [--size 100000] [--n 3000] [--concurrency 16] [--reads 3000]
 
 1. Builds a community log of ``--size`` entries (bulk, in process).
 2. In process: ``Sunlight.submit`` of ``--n`` signed records, one at a time (the baseline).
-3. Starts ``sunlight serve`` on loopback (one worker) and posts ``--n`` other signed records at
-   ``--concurrency`` over keep-alive connections (a minimal asyncio HTTP/1.1 client, so that the
-   load generator costs little of the two cores).
-4. Reads checkpoints and inclusion proofs (random index, current size) at the same concurrency.
+3. Starts ``sunlight serve`` on loopback (one worker) on that cold log and, while the service
+   loads the community's read view (a projection request waits for it), measures ``/healthz``
+   one request at a time (goal: every answer under 100 ms).
+4. Posts ``--n`` other signed records at ``--concurrency`` over keep-alive connections (a
+   minimal asyncio HTTP/1.1 client, so that the load generator costs little of the two cores).
+5. Reads checkpoints, inclusion and consistency proofs at the same concurrency (goal p99 <= 20 ms).
+6. Reads every read endpoint (first pages, deep cursors, filters that match nothing such as
+   ``period=1999``) at the same concurrency (goal p99 <= 50 ms and at most 1 MB an answer).
 
-Prints appends/s both ways, their ratio (goal >= 0.7), and p50 / p99 latency of checkpoint and
-proof reads (goal p99 <= 20 ms). Time-bounded: each phase stops after ``--seconds``.
+Phases 5 and 6 mix ``/healthz`` requests into the same load: the baseline, a minimal Starlette
+endpoint on the same server, event loop and connections. Time-bounded: each phase stops after
+``--seconds``.
 """
 
 from __future__ import annotations
@@ -43,12 +48,14 @@ from tests.committee import Committee
 
 COMMUNITY = "testcom"
 BODY = "本月居委会例会审议通过的事项已全部进入执行。" * 6
+CATEGORIES = ("decision", "fund_use", "work_items", "consultation", "other")
 
 
 def signed(key: MemberKey, prefix: str, n: int, at: datetime) -> list[Submission]:
     return [key.sign(Statement(COMMUNITY, "disclosure.published", at, {
-        "disclosure_id": f"{prefix}{i}", "category": "other", "period": "2025-03",
-        "title": f"公开事项 {i}", "body": BODY})) for i in range(n)]
+        "disclosure_id": f"{prefix}{i}", "category": CATEGORIES[i % len(CATEGORIES)],
+        "period": f"20{20 + i % 6}-{1 + i % 12:02d}", "title": f"公开事项 {i}", "body": BODY}))
+        for i in range(n)]
 
 
 def build(db: str, size: int) -> tuple[Committee, datetime]:
@@ -75,6 +82,7 @@ class Connection:
         return cls(*await asyncio.open_connection("127.0.0.1", port))
 
     async def request(self, method: str, path: str, body: bytes = b"") -> tuple[int, bytes]:
+        """One request; answers are read by Content-Length (the service never chunks)."""
         head = (f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                 f"Content-Length: {len(body)}\r\n")
         if body:
@@ -92,21 +100,24 @@ class Connection:
         self.writer.close()
 
 
-async def run_clients(port: int, concurrency: int, jobs: list[tuple[str, str, bytes]],
-                      deadline: float) -> list[tuple[str, int, float]]:
-    """Runs ``(method, path, body)`` jobs; returns ``(path kind, status, seconds)`` for each."""
+Job = tuple[str, str, str, bytes]  # label, method, path, body
+Result = tuple[str, int, float, int]  # label, status, seconds, response bytes
+
+
+async def run_clients(port: int, concurrency: int, jobs: list[Job], deadline: float
+                      ) -> list[Result]:
+    """Runs the jobs over ``concurrency`` keep-alive connections."""
     queue = list(reversed(jobs))
-    results: list[tuple[str, int, float]] = []
+    results: list[Result] = []
 
     async def worker() -> None:
         conn = await Connection.open(port)
         try:
             while queue and time.monotonic() < deadline:
-                method, path, body = queue.pop()
+                label, method, path, body = queue.pop()
                 t = time.perf_counter()
-                status, _ = await conn.request(method, path, body)
-                results.append((path.split("?")[0].rsplit("/", 1)[-1], status,
-                                time.perf_counter() - t))
+                status, answer = await conn.request(method, path, body)
+                results.append((label, status, time.perf_counter() - t, len(answer)))
         finally:
             conn.close()
 
@@ -114,9 +125,84 @@ async def run_clients(port: int, concurrency: int, jobs: list[tuple[str, str, by
     return results
 
 
+async def healthz_during_load(port: int, path: str) -> tuple[list[float], float, int]:
+    """``/healthz`` latencies, one at a time, while ``path`` (which waits for the community's
+    first load) is in flight; how long until it answered 200, and how many times it answered
+    503 (its time budget ran out first; it is asked again)."""
+    loader, probe = await Connection.open(port), await Connection.open(port)
+    started = time.perf_counter()
+    latencies: list[float] = []
+    retries = 0
+    while True:
+        pending = asyncio.ensure_future(loader.request("GET", path))
+        while not pending.done():
+            t = time.perf_counter()
+            status, _ = await probe.request("GET", "/healthz")
+            assert status == 200
+            latencies.append(time.perf_counter() - t)
+            await asyncio.sleep(0.01)
+        status, _ = await pending
+        if status == 200:
+            break
+        assert status == 503, status
+        retries += 1
+    loader.close()
+    probe.close()
+    return latencies, time.perf_counter() - started, retries
+
+
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
+
+
+def ms(results: list[Result], label: str) -> list[float]:
+    return [seconds * 1000 for name, _, seconds, _ in results if name == label]
+
+
+def report(results: list[Result], labels: list[str], goal_ms: float, *, bytes_goal: int = 0
+           ) -> None:
+    base = ms(results, "healthz")
+    print(f"  {'baseline /healthz':34} p50 {statistics.median(base):6.2f}  "
+          f"p99 {percentile(base, 99):6.2f} ms  (n={len(base)})")
+    for label in labels:
+        got = ms(results, label)
+        largest = max(size for name, _, _, size in results if name == label)
+        p99 = percentile(got, 99)
+        verdict = "ok" if p99 <= goal_ms and (not bytes_goal or largest <= bytes_goal) else "MISSED"
+        print(f"  {label:34} p50 {statistics.median(got):6.2f}  p99 {p99:6.2f} ms  "
+              f"max {largest / 1024:7.1f} KiB  (n={len(got)}, goal p99 <= {goal_ms:.0f} ms"
+              + (f", <= {bytes_goal // 1_000_000} MB" if bytes_goal else "") + f")  {verdict}")
+
+
+def read_jobs(size: int, rounds: int, rng: random.Random) -> list[Job]:
+    v1 = f"/v1/communities/{COMMUNITY}"
+    deep = size - 60
+    endpoints = {
+        "communities": "/v1/communities",
+        "community": v1,
+        "members": f"{v1}/members",
+        "keys": f"{v1}/keys",
+        "records (first page)": f"{v1}/records",
+        "records (deep cursor, limit 100)": f"{v1}/records?cursor={deep}&limit=100",
+        "records?period=1999": f"{v1}/records?period=1999",
+        "records?kind&category&period": f"{v1}/records?kind=disclosure&category=fund_use"
+                                        "&period=2023",
+        "records?estate=e9": f"{v1}/records?estate=e9",
+        "record by index": f"{v1}/records/{{index}}",
+        "projection disclosures": f"{v1}/projections/disclosures",
+        "projection disclosures (deep)": f"{v1}/projections/disclosures?cursor={deep}&limit=100",
+        "projection funds": f"{v1}/projections/funds",
+        "projection fees": f"{v1}/projections/fees",
+        "projection donations": f"{v1}/projections/donations",
+    }
+    jobs: list[Job] = []
+    for _ in range(rounds):
+        for label, path in endpoints.items():
+            jobs.append((label, "GET", path.replace("{index}", str(rng.randrange(size))), b""))
+        jobs.append(("healthz", "GET", "/healthz", b""))
+    rng.shuffle(jobs)
+    return jobs
 
 
 def main() -> None:
@@ -138,7 +224,7 @@ def main() -> None:
         # the baseline: the same kind of records, in process, one transaction each
         baseline = signed(key, "inproc-", args.n, now)
         ledger = Sunlight(db)
-        ledger.size(COMMUNITY)  # fold the log first, as the service does on its first request
+        ledger.size(COMMUNITY)  # fold the log first: measure appends, not the first load
         t = time.perf_counter()
         stop = time.monotonic() + args.seconds
         done = 0
@@ -148,8 +234,8 @@ def main() -> None:
             if time.monotonic() > stop:
                 break
         inproc = done / (time.perf_counter() - t)
-        ledger.close() if hasattr(ledger, "close") else ledger.engine.dispose()
-        c.app.engine.dispose()
+        ledger.close()
+        c.app.close()
 
         port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("SUNLIGHT_")}
@@ -162,49 +248,70 @@ def main() -> None:
             deadline = time.monotonic() + 120
             while True:
                 try:
-                    if httpx.get(f"http://127.0.0.1:{port}/log/{COMMUNITY}/checkpoint",
-                                 timeout=60).status_code == 200:
+                    if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200:
                         break
                 except httpx.TransportError:
                     if time.monotonic() > deadline:
                         raise
-                    time.sleep(0.1)
-            # the service folds its read views at startup: let it finish before measuring
-            httpx.get(f"http://127.0.0.1:{port}/v1/communities/{COMMUNITY}", timeout=300)
-            posts = [("POST", f"/v1/communities/{COMMUNITY}/records",
-                      orjson.dumps(s.to_json())) for s in signed(key, "http-", args.n, now)]
+                    time.sleep(0.05)
+            # the service loads the community's read view now (cold): /healthz meanwhile
+            health, load_s, retries = asyncio.run(healthz_during_load(
+                port, f"/v1/communities/{COMMUNITY}/projections/disclosures"))
+
+            # the first POST folds the writers' state: outside the measurement
+            first = signed(key, "warm-", 1, datetime.now(UTC).replace(microsecond=0))[0]
+            assert httpx.post(f"http://127.0.0.1:{port}/v1/communities/{COMMUNITY}/records",
+                              json=first.to_json(), timeout=600).status_code == 201
+            posts: list[Job] = [("post", "POST", f"/v1/communities/{COMMUNITY}/records",
+                                 orjson.dumps(s.to_json())) for s in signed(key, "http-", args.n, now)]
             t = time.perf_counter()
             writes = asyncio.run(run_clients(port, args.concurrency, posts,
                                              time.monotonic() + args.seconds))
             elapsed = time.perf_counter() - t
-            assert all(status == 201 for _, status, _ in writes), {s for _, s, _ in writes}
+            assert all(status == 201 for _, status, _, _ in writes), {s for _, s, _, _ in writes}
             http_rate = len(writes) / elapsed
 
             checkpoint = httpx.get(f"http://127.0.0.1:{port}/log/{COMMUNITY}/checkpoint").text
             size = int(checkpoint.split("\n")[1])
             rng = random.Random(1)
-            reads: list[tuple[str, str, bytes]] = []
+            proofs: list[Job] = []
+            base = f"/v1/communities/{COMMUNITY}/proofs"
             for _ in range(args.reads):
-                reads.append(("GET", f"/log/{COMMUNITY}/checkpoint", b""))
-                reads.append(("GET", f"/v1/communities/{COMMUNITY}/proofs/inclusion?index="
-                                     f"{rng.randrange(size)}&size={size}", b""))
-            got = asyncio.run(run_clients(port, args.concurrency, reads,
+                proofs.append(("checkpoint", "GET", f"/log/{COMMUNITY}/checkpoint", b""))
+                proofs.append(("inclusion proof", "GET", f"{base}/inclusion?index="
+                               f"{rng.randrange(size)}&size={size}", b""))
+                proofs.append(("consistency proof", "GET", f"{base}/consistency?old="
+                               f"{rng.randrange(1, size)}&new={size}", b""))
+                proofs.append(("healthz", "GET", "/healthz", b""))
+            got = asyncio.run(run_clients(port, args.concurrency, proofs,
                                           time.monotonic() + args.seconds))
-            assert all(status == 200 for _, status, _ in got)
+            assert all(status == 200 for _, status, _, _ in got), {s for _, s, _, _ in got}
+            reads = asyncio.run(run_clients(port, args.concurrency,
+                                            read_jobs(size, max(1, args.reads // 8), rng),
+                                            time.monotonic() + args.seconds))
+            assert all(status == 200 for _, status, _, _ in reads), \
+                {(n, s) for n, s, _, _ in reads if s != 200}
         finally:
             server.send_signal(signal.SIGTERM)
             server.wait(30)
 
+    health_ms = [s * 1000 for s in health]
+    print(f"cold load of the read view: {load_s:.1f} s ({retries} answers 503 past the read "
+          f"budget before it); /healthz meanwhile, one at a time: "
+          f"p50 {statistics.median(health_ms):.1f}  p99 {percentile(health_ms, 99):.1f}  "
+          f"max {max(health_ms):.1f} ms (n={len(health_ms)}, goal every answer < 100 ms)  "
+          f"{'ok' if max(health_ms) < 100 else 'MISSED'}")
     print(f"in-process appends, 1 per transaction: {inproc:8.0f} /s")
     print(f"HTTP appends, concurrency {args.concurrency}:       {http_rate:8.0f} /s")
     print(f"ratio HTTP / in-process:               {http_rate / inproc:8.2f}  (goal >= 0.7)")
-    write_ms = [s * 1000 for _, _, s in writes]
+    write_ms = ms(writes, "post")
     print(f"POST latency ms  p50 {statistics.median(write_ms):6.1f}  "
           f"p99 {percentile(write_ms, 99):6.1f}")
-    for name, label in (("checkpoint", "checkpoint"), ("inclusion", "inclusion proof")):
-        ms = [s * 1000 for kind, _, s in got if kind == name]
-        print(f"{label:16} ms  p50 {statistics.median(ms):6.2f}  p99 {percentile(ms, 99):6.2f}"
-              f"  (n={len(ms)}, goal p99 <= 20)")
+    print(f"log reads at concurrency {args.concurrency}:")
+    report(got, ["checkpoint", "inclusion proof", "consistency proof"], 20)
+    print(f"read endpoints at concurrency {args.concurrency} ({size:,} entries):")
+    labels = sorted({name for name, _, _, _ in reads} - {"healthz"})
+    report(reads, labels, 50, bytes_goal=1_000_000)
 
 
 if __name__ == "__main__":

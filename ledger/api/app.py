@@ -33,8 +33,10 @@ from ledger.api.openapi import (
     Param,
     build_document,
 )
+from ledger.api.paging import DEFAULT_LIMIT, MAX_BYTES, MAX_LIMIT
 from ledger.api.problems import domain_error_handler, http_error_handler, server_error_handler
 from ledger.api.publishing import Publisher, PublishFn
+from ledger.api.reading import LOG_THREADS, READ_BUDGET, VIEW_THREADS, Reading
 from ledger.api.readmodel import ReadModel
 from ledger.api.witness import Witness
 from ledger.application import Sunlight
@@ -59,6 +61,9 @@ class Settings:
     publish_max_delay: float = 30.0
     witness: CosignatureSigner | None = None
     witness_logs: tuple[Verifier, ...] = ()
+    read_budget: float = READ_BUDGET  # seconds a read may take before it answers 503
+    view_threads: int = VIEW_THREADS  # concurrent reads of the read views
+    log_threads: int = LOG_THREADS  # concurrent reads of the log (checkpoint, tiles, proofs)
 
 
 def _int(name: str, description: str, minimum: int = 0) -> Param:
@@ -72,39 +77,56 @@ def _q(name: str, description: str, pattern: str = r"^[A-Za-z0-9._-]{1,64}$") ->
 
 def routes() -> list[BaseRoute]:
     c = (COMMUNITY,)
+    page = (
+        Param("cursor", "query", {"type": "string", "pattern": r"^(0|[1-9][0-9]{0,15})$"},
+              "上一页返回的 next_cursor（或 Link 响应头中的下一页地址）"),
+        Param("limit", "query", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
+              f"每页条数，默认 {DEFAULT_LIMIT}，最多 {MAX_LIMIT}（超出为 400）；"
+              f"每页另有约 {MAX_BYTES // 1024} KiB 的上限，可能少于 limit 条"),
+    )
+    read_errors = (400, 404, 503)
+    next_link = {200: {"Link": '下一页：<…?cursor=…>; rel="next"（最后一页没有）'}}
     record_filters = (
         _q("kind", "记录类型或其前缀，如 fund 或 fund.donation_recorded"),
         _q("category", "类别（公开事项类别、支出类别等）"),
         _q("estate", "小区编号"),
         _q("period", "期间前缀：2025、2025-03、2025-Q1", r"^[0-9]{4}(-[0-9A-Z]{1,2}){0,2}$"),
-        Param("cursor", "query", {"type": "string", "pattern": r"^(0|[1-9][0-9]{0,15})$"},
-              "上一页返回的 next_cursor"),
-        Param("limit", "query", {"type": "integer", "minimum": 1, "maximum": 100}, "每页条数"),
+        *page,
     )
     tile_param = Param("tile", "path", {"type": "string"},
                        "<L>/<N>[.p/<W>] 或 entries/<N>[.p/<W>]（C2SP tlog-tiles）", required=True)
     return [
         ApiRoute("/v1/communities", communities.list_communities, methods=["GET"],
                  name="communities", operation=Operation(
-                     "社区列表", "communities", {200: Body(JSON, m.CommunityList)})),
+                     "社区列表（按社区编号，游标分页）", "communities",
+                     {200: Body(JSON, m.CommunityList)},
+                     (Param("cursor", "query", {"type": "string",
+                                                "pattern": r"^[a-z0-9][a-z0-9-]{1,62}$"},
+                            "上一页返回的 next_cursor（上一页最后一个社区编号）"), page[1]),
+                     errors=(400, 503), headers=next_link)),
         ApiRoute("/v1/communities/{community}", communities.get_community, methods=["GET"],
                  name="community", operation=Operation(
-                     "社区概况", "communities", {200: Body(JSON, m.Community)}, c, errors=(404,))),
+                     "社区概况", "communities", {200: Body(JSON, m.Community)}, c,
+                     errors=read_errors)),
         ApiRoute("/v1/communities/{community}/members", communities.list_members,
                  methods=["GET"], name="members", operation=Operation(
-                     "成员及其任期、职务、密钥", "communities", {200: Body(JSON, m.MemberList)}, c,
-                     errors=(404,))),
+                     "成员及其任期、职务、密钥（游标分页）", "communities",
+                     {200: Body(JSON, m.MemberList)}, (*c, *page), errors=read_errors,
+                     headers=next_link)),
         ApiRoute("/v1/communities/{community}/keys", communities.list_keys, methods=["GET"],
                  name="keys", operation=Operation(
-                     "签名密钥（含已更换、已撤销）", "communities", {200: Body(JSON, m.KeyList)}, c,
-                     errors=(404,))),
+                     "签名密钥（含已更换、已撤销；游标分页）", "communities",
+                     {200: Body(JSON, m.KeyList)}, (*c, *page), errors=read_errors,
+                     headers=next_link)),
         ApiRoute("/v1/communities/{community}/projections/{name}", communities.get_projection,
                  methods=["GET"], name="projection", operation=Operation(
-                     "门户使用的视图：funds、fees、disclosures、decisions、evaluations、projects",
+                     "门户使用的视图（游标分页）：funds、fees、disclosures、decisions、evaluations、"
+                     "projects，以及逐笔的 donations、grants、income、spends",
                      "communities", {200: Body(JSON, m.Projection)},
                      (*c, Param("name", "path", {"type": "string",
                                                  "enum": sorted(communities.PROJECTIONS)},
-                                "视图名称", required=True)), errors=(404,))),
+                                "视图名称", required=True), *page), errors=read_errors,
+                     headers=next_link)),
         ApiRoute("/v1/communities/{community}/founding", founding.found_community,
                  methods=["POST"], name="found", operation=Operation(
                      "凭运营方的一次性建账邀请建立社区（建账声明在前）", "communities",
@@ -124,32 +146,32 @@ def routes() -> list[BaseRoute]:
                  name="records", operation=Operation(
                      "记录列表（可按类型、类别、小区、期间筛选，游标分页）", "records",
                      {200: Body(JSON, m.RecordPage)}, (*c, *record_filters),
-                     errors=(400, 404))),
+                     errors=read_errors, headers=next_link)),
         ApiRoute("/v1/communities/{community}/records/{index:int}", records.get_record,
                  methods=["GET"], name="record", operation=Operation(
                      "按日志序号取一条记录", "records", {200: Body(JSON, {"$ref":
                                                               "#/components/schemas/Record"})},
                      (*c, Param("index", "path", {"type": "integer", "minimum": 0,
                                                   "maximum": 2**53}, "日志序号", required=True)),
-                     errors=(400, 404))),
+                     errors=read_errors)),
         ApiRoute("/v1/communities/{community}/proofs/inclusion", tlog.get_inclusion_proof,
                  methods=["GET"], name="inclusion_proof", operation=Operation(
                      "包含证明（RFC 9162）", "log", {200: Body(JSON, m.InclusionProof)},
                      (*c, _int("index", "日志序号"), _int("size", "树大小", 1)),
-                     errors=(400, 404))),
+                     errors=read_errors)),
         ApiRoute("/v1/communities/{community}/proofs/consistency", tlog.get_consistency_proof,
                  methods=["GET"], name="consistency_proof", operation=Operation(
                      "一致性证明（RFC 9162）", "log", {200: Body(JSON, m.ConsistencyProof)},
-                     (*c, _int("old", "旧树大小"), _int("new", "新树大小")), errors=(400, 404))),
+                     (*c, _int("old", "旧树大小"), _int("new", "新树大小")), errors=read_errors)),
         ApiRoute("/log/{community}/checkpoint", tlog.get_checkpoint, methods=["GET"],
                  name="checkpoint", operation=Operation(
                      "最新签名检查点（C2SP tlog-checkpoint）", "log",
-                     {200: Body(TEXT, {"type": "string"})}, c, errors=(404,))),
+                     {200: Body(TEXT, {"type": "string"})}, c, errors=(404, 503))),
         ApiRoute("/log/{community}/tile/{tile:path}", tlog.get_tile, methods=["GET"],
                  name="tile", operation=Operation(
                      "哈希瓦片与条目包（C2SP tlog-tiles）", "log",
                      {200: Body(OCTETS, {"type": "string", "format": "binary"})},
-                     (*c, tile_param), errors=(404,))),
+                     (*c, tile_param), errors=(404, 503))),
         ApiRoute("/witness/add-checkpoint", witness.add_checkpoint, methods=["POST"],
                  name="add_checkpoint", operation=Operation(
                      "见证：加签检查点（C2SP tlog-witness）", "witness",
@@ -158,7 +180,7 @@ def routes() -> list[BaseRoute]:
                      request=Body(TEXT, {"type": "string"}, "old <size>、一致性证明、空行、签名检查点"),
                      errors=(400, 403, 404, 413, 422))),
         ApiRoute("/healthz", ops.healthz, methods=["GET"], name="healthz", operation=Operation(
-            "进程存活", "operations", {200: Body(JSON, m.Health)})),
+            "进程存活（不查数据库，不占工作线程）", "operations", {200: Body(JSON, m.Health)})),
         ApiRoute("/readyz", ops.readyz, methods=["GET"], name="readyz", operation=Operation(
             "数据库可用", "operations", {200: Body(JSON, m.Health)}, errors=(503,))),
         ApiRoute("/status", ops.status, methods=["GET"], name="status", operation=Operation(
@@ -178,22 +200,27 @@ def create_app(ledger: Sunlight, settings: Settings | None = None) -> Starlette:
                           observe=lambda result, s: metrics.publish.labels(result).observe(s))
     limiter = RateLimiter(TokenBuckets(settings.rate_per_address, settings.burst_per_address),
                           TokenBuckets(settings.rate_per_key, settings.burst_per_key))
+    reads = ReadModel(ledger)
     services = Services(
-        ledger=ledger, reads=ReadModel(ledger), publisher=publisher, limiter=limiter,
+        ledger=ledger, reads=reads, publisher=publisher, limiter=limiter,
         metrics=metrics,
         witness=Witness(ledger, settings.witness, settings.witness_logs)
         if settings.witness is not None else None,
-        writer=GroupCommitter(ledger))
+        writer=GroupCommitter(ledger),
+        reading=Reading(reads, settings.read_budget, settings.view_threads,
+                        settings.log_threads))
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        # Fold every community's read view in the background now, not on the first reader.
-        threading.Thread(target=services.reads.warm, name="sunlight-warm", daemon=True).start()
+        # Fold every community's read view and writers' state in the background now, not on
+        # the first reader or writer.
+        threading.Thread(target=reads.warm, name="sunlight-warm", daemon=True).start()
         publisher.start()
         try:
             yield
         finally:
             publisher.stop()
+            reads.close()
 
     table = routes()
     app = Starlette(

@@ -7,16 +7,26 @@ reader never sees a record that was refused or is still being written.
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import islice
 from typing import Any
 
+from starlette.datastructures import URL
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ledger.api import params
-from ledger.api.context import services
+from ledger.api import paging, params
+from ledger.api.context import Services, services
 from ledger.api.problems import ApiError
+from ledger.api.readmodel import View
 from ledger.api.records import json_response
-from ledger.domain.members import KeyRecord
+from ledger.application import COMMUNITY_ID, CommunityInfo
+from ledger.domain.decision import Decision
+from ledger.domain.disclosure import Disclosure
+from ledger.domain.evaluation import EvaluationRound
+from ledger.domain.fees import EstateFees
+from ledger.domain.members import KeyRecord, Member
+from ledger.domain.microfund import Fund
+from ledger.domain.needs import NeedsProject
 from ledger.domain.state import CommunityState
 
 
@@ -31,14 +41,31 @@ def _key(k: KeyRecord) -> dict[str, Any]:
             "retired_reason": k.retired_reason}
 
 
-def list_communities(request: Request) -> Response:
+async def list_communities(request: Request) -> Response:
     s = services(request)
+    after = params.text(request, "cursor", pattern=COMMUNITY_ID[1:-1])
+    limit = paging.limit(request)
+    infos, more = await s.reading.log(_communities_after, s, after, limit)
+    return await s.reading.view([i.community_id for i in infos], _community_page, s, infos, more,
+                                request.url)
+
+
+def _communities_after(s: Services, after: str | None, limit: int
+                       ) -> tuple[list[CommunityInfo], bool]:
+    infos = [i for i in s.ledger.communities() if after is None or i.community_id > after]
+    return infos[:limit], len(infos) > limit
+
+
+def _community_page(s: Services, infos: list[CommunityInfo], more: bool, url: URL) -> Response:
     out = []
-    for info in s.ledger.communities():
+    for info in infos:
         with s.reads.locked(info.community_id) as view:
             out.append(_community(info.community_id, info.origin, info.verifier_key, view.state,
                                   view.size))
-    return json_response({"communities": out})
+    parts = paging.fit(out)
+    following = infos[len(parts) - 1].community_id if parts and (
+        more or len(parts) < len(infos)) else None
+    return paging.respond(url, "communities", parts, following)
 
 
 def _community(community_id: str, origin: str, verifier_key: str, state: CommunityState,
@@ -49,116 +76,168 @@ def _community(community_id: str, origin: str, verifier_key: str, state: Communi
             "estates": [_dump(e) for e in c.estates.values()] if c else []}
 
 
-def get_community(request: Request) -> Response:
+async def get_community(request: Request) -> Response:
     s = services(request)
     community = params.community(request)
+    return await s.reading.view([community], _get_community, s, community)
+
+
+def _get_community(s: Services, community: str) -> Response:
     info = s.ledger.community(community)
     with s.reads.locked(community) as view:
         return json_response(_community(community, info.origin, info.verifier_key, view.state,
                                          view.size))
 
 
-def list_members(request: Request) -> Response:
-    s = services(request)
-    community = params.community(request)
-    with s.reads.locked(community) as view:
-        members = [{"member_id": m.id, "name": m.name, "role": m.role.value,
-                    "role_zh": m.role.title_zh, "term_start": m.term_start.isoformat(),
-                    "term_end": m.term_end.isoformat() if m.term_end else None,
-                    "active": m.active, "keys": [_key(k) for k in m.keys]}
-                   for m in view.state.members.values()]
-    return json_response({"members": members})
+def _member(m: Member) -> dict[str, Any]:
+    return {"member_id": m.id, "name": m.name, "role": m.role.value,
+            "role_zh": m.role.title_zh, "term_start": m.term_start.isoformat(),
+            "term_end": m.term_end.isoformat() if m.term_end else None,
+            "active": m.active, "keys": [_key(k) for k in m.keys]}
 
 
-def list_keys(request: Request) -> Response:
+async def list_members(request: Request) -> Response:
     s = services(request)
     community = params.community(request)
+    start, limit = paging.offset(request), paging.limit(request)
+    return await s.reading.view([community], _members_page, s, community, start, limit,
+                                request.url)
+
+
+def _members_page(s: Services, community: str, start: int, limit: int, url: URL) -> Response:
     with s.reads.locked(community) as view:
-        keys = [_key(k) for k in view.state.keys.values()]
-    return json_response({"keys": keys})
+        members = view.state.members
+        items = [_member(m) for m in islice(members.values(), start, start + limit)]
+        total = len(members)
+    return paging.offset_page(url, "members", items, start, total)
+
+
+async def list_keys(request: Request) -> Response:
+    s = services(request)
+    community = params.community(request)
+    start, limit = paging.offset(request), paging.limit(request)
+    return await s.reading.view([community], _keys_page, s, community, start, limit, request.url)
+
+
+def _keys_page(s: Services, community: str, start: int, limit: int, url: URL) -> Response:
+    with s.reads.locked(community) as view:
+        keys = view.state.keys
+        items = [_key(k) for k in islice(keys.values(), start, start + limit)]
+        total = len(keys)
+    return paging.offset_page(url, "keys", items, start, total)
 
 
 # --- projections ---------------------------------------------------------------------------
 
 
-def _funds(state: CommunityState) -> list[dict[str, Any]]:
-    return [{"fund_id": f.id, "name": f.opened.name, "purpose": f.opened.purpose,
-             "opened_on": f.opened.opened_on, "balance_fen": f.balance,
-             "donated_fen": sum(f.donated.values()), "granted_fen": sum(f.granted.values()),
-             "available_fen": {r: f.available(r) for r in sorted(f.donated)},
-             "donations": [{"donation_id": d.donation_id, "amount_fen": d.amount_fen,
-                            "restriction": d.restriction, "received_on": d.received_on,
-                            "donor": d.display_name if d.display != "anonymous" else "匿名",
-                            "receipt_no": d.receipt_no} for d in f.donations.values()],
-             "grants": [_dump(g) for g in f.grants.values()]}
-            for f in state.funds.values()]
+def _fund(f: Fund) -> dict[str, Any]:
+    return {"fund_id": f.id, "name": f.opened.name, "purpose": f.opened.purpose,
+            "opened_on": f.opened.opened_on, "balance_fen": f.balance,
+            "donated_fen": sum(f.donated.values()), "granted_fen": sum(f.granted.values()),
+            "available_fen": {r: f.available(r) for r in sorted(f.donated)},
+            "donation_count": len(f.donations), "grant_count": len(f.grants)}
 
 
-def _fees(state: CommunityState) -> list[dict[str, Any]]:
-    out = []
-    for estate_id, fees in state.fees.items():
-        years = sorted(set(fees.budgets) | set(fees.spent))
-        out.append({
-            "estate_id": estate_id,
-            "budget_vs_actual": [
-                {"year": y, "category": c, "budget_fen": fees.budgets.get(y, {}).get(c, 0),
-                 "spent_fen": fees.spent.get(y, {}).get(c, 0)}
-                for y in years
-                for c in sorted(set(fees.budgets.get(y, {})) | set(fees.spent.get(y, {})))],
-            # every budget of a year: the original, then each revision and its decision
-            "budget_history": [
-                {"year": y, "revision": b.revision, "index": b.log_index, "day": b.day,
-                 "decision_id": b.decision_id,
-                 "lines": [{"category": c, "amount_fen": fen} for c, fen in b.lines.items()]}
-                for y in sorted(fees.budget_history) for b in fees.budget_history[y]],
-            "income": [_dump(i) for i in fees.income.values()],
-            "spends": [_dump(sp) for sp in fees.spends.values()],
-        })
-    return out
+def _donation(fund_id: str, d: Fund.DonationRecorded) -> dict[str, Any]:
+    return {"fund_id": fund_id, "donation_id": d.donation_id, "amount_fen": d.amount_fen,
+            "restriction": d.restriction, "received_on": d.received_on,
+            "donor": d.display_name if d.display != "anonymous" else "匿名",
+            "receipt_no": d.receipt_no}
 
 
-def _disclosures(state: CommunityState) -> list[dict[str, Any]]:
-    return [{"index": d.index, **_dump(d.published),
-             "corrections": [{"index": i, **_dump(c)} for i, c in d.corrections],
-             "retracted": None if d.retracted is None
-             else {"index": d.retracted[0], **_dump(d.retracted[1])}}
-            for d in state.disclosures.values()]
+def _fees(fees: EstateFees) -> dict[str, Any]:
+    years = sorted(set(fees.budgets) | set(fees.spent))
+    return {
+        "estate_id": fees.estate_id,
+        "budget_vs_actual": [
+            {"year": y, "category": c, "budget_fen": fees.budgets.get(y, {}).get(c, 0),
+             "spent_fen": fees.spent.get(y, {}).get(c, 0)}
+            for y in years
+            for c in sorted(set(fees.budgets.get(y, {})) | set(fees.spent.get(y, {})))],
+        # every budget of a year: the original, then each revision and its decision
+        "budget_history": [
+            {"year": y, "revision": b.revision, "index": b.log_index, "day": b.day,
+             "decision_id": b.decision_id,
+             "lines": [{"category": c, "amount_fen": fen} for c, fen in b.lines.items()]}
+            for y in sorted(fees.budget_history) for b in fees.budget_history[y]],
+        "income_count": len(fees.income), "spend_count": len(fees.spends),
+    }
 
 
-def _decisions(state: CommunityState) -> list[dict[str, Any]]:
-    return [{"index": d.index, **_dump(d.resolved), "meeting": _dump(d.meeting.held),
-             "used_fen": list(d.used_fen)} for d in state.decisions.values()]
+def _disclosure(d: Disclosure) -> dict[str, Any]:
+    return {"index": d.index, **_dump(d.published),
+            "corrections": [{"index": i, **_dump(c)} for i, c in d.corrections],
+            "retracted": None if d.retracted is None
+            else {"index": d.retracted[0], **_dump(d.retracted[1])}}
 
 
-def _evaluations(state: CommunityState) -> list[dict[str, Any]]:
-    return [{"index": r.index, **_dump(r.opened),
-             "results": _dump(r.results) if r.results else None,
-             "consequence": _dump(r.consequence) if r.consequence else None}
-            for r in state.rounds.values()]
+def _decision(d: Decision) -> dict[str, Any]:
+    return {"index": d.index, **_dump(d.resolved), "meeting": _dump(d.meeting.held),
+            "used_fen": list(d.used_fen)}
 
 
-def _projects(state: CommunityState) -> list[dict[str, Any]]:
-    return [{"project_id": p.id, "title": p.discovered.title, "step": p.step,
-             "steps": [{"step": name, "index": i, **_dump(body)}
-                       for name, (i, body) in p.steps.items()],
-             "grants": list(p.grants)} for p in state.projects.values()]
+def _evaluation(r: EvaluationRound) -> dict[str, Any]:
+    return {"index": r.index, **_dump(r.opened),
+            "results": _dump(r.results) if r.results else None,
+            "consequence": _dump(r.consequence) if r.consequence else None}
 
 
-PROJECTIONS: dict[str, Callable[[CommunityState], list[dict[str, Any]]]] = {
-    "funds": _funds, "fees": _fees, "disclosures": _disclosures, "decisions": _decisions,
-    "evaluations": _evaluations, "projects": _projects,
+def _project(p: NeedsProject) -> dict[str, Any]:
+    return {"project_id": p.id, "title": p.discovered.title, "step": p.step,
+            "steps": [{"step": name, "index": i, **_dump(body)}
+                      for name, (i, body) in p.steps.items()],
+            "grants": list(p.grants)}
+
+
+def _flat(body: Any) -> dict[str, Any] | None:
+    return None if body is None else _dump(body)
+
+
+def _flat_donation(v: View, key: tuple[str, str]) -> dict[str, Any] | None:
+    donation = v.state.funds[key[0]].donations.get(key[1])
+    return None if donation is None else _donation(key[0], donation)
+
+
+# Each projection: its items in the order first recorded (a dict of the state, or a list the read
+# model keeps as it folds; never reordered, so positions are stable cursors) and how one reads.
+Items = Callable[[View], "dict[str, Any] | list[tuple[str, str]]"]
+PROJECTIONS: dict[str, tuple[Items, Callable[[View, Any], dict[str, Any] | None]]] = {
+    "funds": (lambda v: v.state.funds, lambda v, f: _fund(f)),
+    "fees": (lambda v: v.state.fees, lambda v, f: _fees(f)),
+    "disclosures": (lambda v: v.state.disclosures, lambda v, d: _disclosure(d)),
+    "decisions": (lambda v: v.state.decisions, lambda v, d: _decision(d)),
+    "evaluations": (lambda v: v.state.rounds, lambda v, r: _evaluation(r)),
+    "projects": (lambda v: v.state.projects, lambda v, p: _project(p)),
+    "donations": (lambda v: v.rows.get("donations", []), _flat_donation),
+    "grants": (lambda v: v.rows.get("grants", []),
+               lambda v, k: _flat(v.state.funds[k[0]].grants.get(k[1]))),
+    "income": (lambda v: v.rows.get("income", []),
+               lambda v, k: _flat(v.state.fees[k[0]].income.get(k[1]))),
+    "spends": (lambda v: v.rows.get("spends", []),
+               lambda v, k: _flat(v.state.fees[k[0]].spends.get(k[1]))),
 }
 
 
-def get_projection(request: Request) -> Response:
+async def get_projection(request: Request) -> Response:
     s = services(request)
     community = params.community(request)
     name = str(request.path_params["name"])
-    build = PROJECTIONS.get(name)
-    if build is None:
+    if name not in PROJECTIONS:
         raise ApiError(404, "projection-not-found",
                        f"没有名为 {name[:40]} 的视图；可用：{'、'.join(PROJECTIONS)}")
+    start, limit = paging.offset(request), paging.limit(request)
+    return await s.reading.view([community], _projection_page, s, community, name, start, limit,
+                                request.url)
+
+
+def _projection_page(s: Services, community: str, name: str, start: int, limit: int,
+                     url: URL) -> Response:
+    items_of, read = PROJECTIONS[name]
     with s.reads.locked(community) as view:
-        items = build(view.state)
-        size = view.size
-    return json_response({"community": community, "size": size, "items": items})
+        items = items_of(view)
+        chosen = (items[start:start + limit] if isinstance(items, list)
+                  else islice(items.values(), start, start + limit))
+        page = [read(view, item) for item in chosen]
+        total, size = len(items), view.size
+    return paging.offset_page(url, "items", [p for p in page if p is not None], start, total,
+                              {"community": community, "size": size})

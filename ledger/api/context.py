@@ -10,6 +10,7 @@ from ledger.api.group import GroupCommitter
 from ledger.api.limits import RateLimiter
 from ledger.api.metrics import Metrics
 from ledger.api.publishing import Publisher
+from ledger.api.reading import Reading
 from ledger.api.readmodel import ReadModel
 from ledger.api.witness import Witness
 from ledger.application import Sunlight
@@ -24,6 +25,7 @@ class Services:
     metrics: Metrics
     witness: Witness | None
     writer: GroupCommitter
+    reading: Reading
 
 
 def services(request: Request) -> Services:

@@ -34,7 +34,7 @@ ERROR_TEXT = {
     415: "内容类型不是 application/json",
     422: "违反业务规则，未登记",
     429: "请求过于频繁，请按 Retry-After 稍候",
-    503: "数据库或日志签名密钥暂不可用",
+    503: "服务暂不可用（数据库不可用、日志签名密钥不可用、社区数据载入中或查询超过时限），请按 Retry-After 稍候",
 }
 
 
@@ -142,7 +142,7 @@ def build_document(routes: Sequence[BaseRoute], *, title: str, version: str) -> 
                 entry = {"description": ERROR_TEXT[status],
                          "content": {PROBLEM_MEDIA_TYPE: {
                              "schema": {"$ref": "#/components/schemas/Problem"}}}}
-                if status == 429:
+                if status in (429, 503):
                     entry["headers"] = {"Retry-After": {"description": "秒",
                                                         "schema": {"type": "string"}}}
                 responses[str(status)] = entry

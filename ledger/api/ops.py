@@ -11,10 +11,11 @@ from starlette.responses import Response
 from ledger.api.context import services
 from ledger.api.problems import ApiError
 from ledger.api.records import json_response
+from ledger.api.tlog import log_head
 
 
-def healthz(_request: Request) -> Response:
-    """The process answers: nothing else is checked."""
+async def healthz(_request: Request) -> Response:
+    """The process answers: nothing else is checked (on the event loop: no thread needed)."""
     return json_response({"status": "ok"})
 
 
@@ -33,7 +34,9 @@ def status(request: Request) -> Response:
     s = services(request)
     communities: dict[str, Any] = {}
     for info in s.ledger.communities():
-        communities[info.community_id] = {"size": s.ledger.size(info.community_id),
+        size, _ = log_head(s.ledger, info.community_id)  # never folds the log
+        communities[info.community_id] = {"size": size,
+                                          "read_view": s.reads.readiness(info.community_id),
                                           "publish": s.publisher.status(info.community_id)}
     return json_response({
         "service": "sunlight",

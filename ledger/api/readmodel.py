@@ -2,25 +2,52 @@
 
 The ledger's own state is folded before a write commits and is mutated by writers, so readers
 get their own copy, folded from the stored log with the same domain code and caught up on every
-read. It also keeps one small summary per record so that lists can be filtered without
-re-reading the log.
+read. As it folds, the view also keeps what lets a read answer without looking at the whole log:
+
+- one small summary per record, and an index from every filter value (kind and kind prefix,
+  category, estate, period prefix) to the ascending log indexes of the records that have it;
+- for the flat projections (donations, grants, income, spends), the records in log order.
+
+A community's first load (the whole log) happens once, in a loader thread: every reader that
+arrives meanwhile waits for that same load (asynchronously, holding no thread), see :meth:`load`.
 """
 
 from __future__ import annotations
 
+import gc
+import re
 import threading
+from bisect import bisect_left
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
+from uuid import UUID
 
 import orjson
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.utils import get_topic
+from sqlalchemy import select
 
 from ledger.application import Sunlight
 from ledger.domain.state import BODY_TYPES, CommunityState, Signed, parse_body
-from ledger.signing import Entry, Statement, format_accepted, format_at, statement_hash
+from ledger.persistence import CommunityLog, log_id
+from ledger.signing import Entry, Statement, format_at, parse_time, statement_hash
 
 _DATE_FIELDS = ("received_on", "spent_on", "granted_on", "opened_on", "held_on", "decided_on")
+PERIOD = r"[0-9]{4}(-[0-9A-Z]{1,2}){0,2}"  # a period query: 2025, 2025-03, 2025-Q1, 2025-03-14
+_PERIOD = re.compile(PERIOD)
+SCAN_LIMIT = 5000  # index entries one page may look at before it answers with what it has
+LOADERS = 2  # communities folded at once
+
+# Flat projections: record kind -> (projection, parent id field, own id field).
+ROW_KINDS = {
+    "fund.donation_recorded": ("donations", "fund_id", "donation_id"),
+    "fund.grant_made": ("grants", "fund_id", "grant_id"),
+    "fee.income_recorded": ("income", "estate_id", "income_id"),
+    "fee.spend_recorded": ("spends", "estate_id", "spend_id"),
+}
 
 
 @dataclass(frozen=True)
@@ -32,16 +59,39 @@ class Summary:
     estate: str | None
     periods: tuple[str, ...]  # the period, dates and year the record is about
 
+    def index_keys(self) -> Iterator[tuple[str, str]]:
+        """Every index key under which this record is found."""
+        yield "kind", self.kind
+        yield "kind", self.kind.split(".", 1)[0]
+        if self.category is not None:
+            yield "category", self.category
+        if self.estate is not None:
+            yield "estate", self.estate
+        prefixes = {p[:n] for p in self.periods for n in range(4, len(p) + 1)}
+        for prefix in prefixes:
+            if _PERIOD.fullmatch(prefix):
+                yield "period", prefix
+
 
 @dataclass
 class View:
     state: CommunityState
     summaries: list[Summary] = field(default_factory=list)
+    index: dict[tuple[str, str], list[int]] = field(default_factory=dict)
+    rows: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    loaded: bool = False
 
     @property
     def size(self) -> int:
         return len(self.summaries)
+
+    def add(self, index: int, summary: Summary) -> None:
+        """Files the record at ``index`` (the next one) under every index key it has."""
+        assert index == len(self.summaries)
+        self.summaries.append(summary)
+        for key in summary.index_keys():
+            self.index.setdefault(key, []).append(index)
 
 
 @dataclass(frozen=True)
@@ -51,7 +101,13 @@ class Filter:
     estate: str | None = None
     period: str | None = None  # a prefix: 2025 matches 2025-03 and 2025-03-14
 
+    def keys(self) -> list[tuple[str, str]]:
+        return [(name, value) for name, value in (
+            ("kind", self.kind), ("category", self.category), ("estate", self.estate),
+            ("period", self.period)) if value is not None]
+
     def matches(self, s: Summary) -> bool:
+        """The reference definition (what the indexes must answer): used by the tests."""
         if self.kind is not None and s.kind != self.kind and s.kind.split(".", 1)[0] != self.kind:
             return False
         if self.category is not None and s.category != self.category:
@@ -72,69 +128,225 @@ def summarise(kind: str, body: dict[str, Any]) -> Summary:
 
 
 def record_json(index: int, entry_bytes: bytes) -> dict[str, Any]:
-    entry = Entry.decode(entry_bytes)
-    st = Statement.from_bytes(entry.statement, check_canonical=False)
-    return {"index": index, "kind": st.kind, "title_zh": BODY_TYPES[st.kind].title_zh,
-            "at": format_at(st.at), "accepted_at": format_accepted(entry.accepted_at),
-            "key_id": entry.key_id, "statement_hash": statement_hash(entry.statement).hex(),
-            "body": st.body, "entry": entry_bytes.decode()}
+    """A stored entry as the API shows it. The entry was checked when it was accepted and is
+    read back from our own store, so its fields are taken as they are written."""
+    entry = orjson.loads(entry_bytes)
+    statement = entry["statement"]
+    st = orjson.loads(statement)
+    at = st["at"]
+    if len(at) != 20:  # a statement time with microseconds is shown in whole seconds
+        at = format_at(parse_time(at, "at"))
+    return {"index": index, "kind": st["kind"], "title_zh": BODY_TYPES[st["kind"]].title_zh,
+            "at": at, "accepted_at": entry["accepted_at"], "key_id": entry["key_id"],
+            "statement_hash": statement_hash(statement.encode()).hex(),
+            "body": st["body"], "entry": entry_bytes.decode()}
+
+
+def matching(view: View, where: Filter, start: int, limit: int,
+             scan: int = SCAN_LIMIT) -> tuple[list[int], int | None]:
+    """Log indexes of up to ``limit`` records from ``start`` on that match ``where``, answered
+    from the view's indexes, and where the next page starts (None: no more). At most ``scan``
+    index entries are looked at, so a page of a rare combination may come back short."""
+    keys = where.keys()
+    if not keys:
+        stop = min(view.size, start + limit)
+        return list(range(start, stop)), (stop if stop < view.size else None)
+    lists = [view.index.get(k, []) for k in keys]
+    driver = min(lists, key=len)
+    others = [set_of(view, k) for k, lst in zip(keys, lists, strict=True) if lst is not driver]
+    position = bisect_left(driver, start)
+    hits: list[int] = []
+    end = min(len(driver), position + scan)
+    while position < end and len(hits) < limit:
+        candidate = driver[position]
+        if all(candidate in other for other in others):
+            hits.append(candidate)
+        position += 1
+    return hits, (driver[position] if position < len(driver) else None)
+
+
+def set_of(view: View, key: tuple[str, str]) -> _Membership:
+    return _Membership(view.index.get(key, []))
+
+
+class _Membership:
+    """``index in`` for an ascending list, by bisection (no set built per request)."""
+
+    def __init__(self, ordered: list[int]) -> None:
+        self.ordered = ordered
+
+    def __contains__(self, index: object) -> bool:
+        assert isinstance(index, int)
+        at = bisect_left(self.ordered, index)
+        return at < len(self.ordered) and self.ordered[at] == index
+
+
+_gc_lock = threading.Lock()
+_gc_holds = 0
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while the block runs (in any thread), and what it built
+    moved out of the collector's sight afterwards.
+
+    A first load builds millions of long-lived objects; the collector would walk all of them in
+    every full collection it triggers along the way, each a pause of every thread (seconds at
+    100,000 entries, the event loop's included). Reference counting still frees everything
+    that is not in a cycle meanwhile."""
+    global _gc_holds
+    with _gc_lock:
+        _gc_holds += 1
+        if _gc_holds == 1:
+            gc.disable()
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_holds -= 1
+            if _gc_holds == 0:
+                gc.freeze()  # the loaded state lives as long as the process
+                gc.enable()
 
 
 class ReadModel:
-    def __init__(self, ledger: Sunlight) -> None:
+    def __init__(self, ledger: Sunlight, loaders: int = LOADERS) -> None:
         self.ledger = ledger
         self._views: dict[str, View] = {}
         self._lock = threading.Lock()
+        self._loads: dict[str, Future[None]] = {}
+        self._pool = ThreadPoolExecutor(loaders, thread_name_prefix="sunlight-load")
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def _view(self, community_id: str) -> View:
+        with self._lock:
+            return self._views.setdefault(community_id, View(CommunityState(community_id)))
+
+    def load(self, community_id: str) -> Future[None] | None:
+        """None if the community's view is loaded; else the future of its one load (started
+        now if no reader started it yet). Pure memory: safe to call on the event loop."""
+        with self._lock:
+            view = self._views.get(community_id)
+            if view is not None and view.loaded:
+                return None
+            running = self._loads.get(community_id)
+            if running is not None:
+                return running
+            future: Future[None] = Future()
+            future.set_running_or_notify_cancel()  # a waiter giving up never cancels the load
+            self._loads[community_id] = future
+        self._pool.submit(self._load, community_id, future)
+        return future
+
+    def readiness(self, community_id: str) -> str:
+        """cold (never loaded), loading, or ready."""
+        with self._lock:
+            if community_id in self._loads:
+                return "loading"
+            view = self._views.get(community_id)
+            return "ready" if view is not None and view.loaded else "cold"
+
+    def _load(self, community_id: str, future: Future[None]) -> None:
+        try:
+            with gc_paused(), self.locked(community_id):
+                pass
+        except BaseException as exc:  # NotFound, or the database failed: the waiters hear it
+            future.set_exception(exc)
+        else:
+            future.set_result(None)
+        finally:
+            with self._lock:
+                self._loads.pop(community_id, None)
 
     @contextmanager
     def locked(self, community_id: str) -> Iterator[View]:
         """The community's view, caught up with the log and locked while the block runs."""
         self.ledger.community(community_id)  # NotFound for an unknown community
-        with self._lock:
-            view = self._views.setdefault(community_id, View(CommunityState(community_id)))
+        view = self._view(community_id)
         with view.lock:
             self._catch_up(community_id, view)
+            view.loaded = True
             yield view
 
     def warm(self) -> None:
-        """Folds every community's view (at startup, so that first readers need not wait)."""
-        for info in self.ledger.communities():
-            with self.locked(info.community_id):
-                pass
+        """Starts folding every community's view (at startup, so that first readers need not
+        wait), then folds the writers' state of each (so that the first write need not), then
+        waits for the views."""
+        communities = [info.community_id for info in self.ledger.communities()]
+        loads = [self.load(community) for community in communities]
+        for community in communities:
+            with gc_paused():
+                self.ledger.size(community)
+        for future in loads:
+            if future is not None:
+                future.exception()
 
     def _catch_up(self, community_id: str, view: View) -> None:
-        for index, data in self.ledger.entries(community_id, view.size):
-            entry = Entry.decode(data)
-            st = Statement.from_bytes(entry.statement, check_canonical=False)
-            body = parse_body(st.kind, st.body, logged=True)
-            view.state.apply(Signed(index, st.kind, body, entry.key_id, st.at,
-                                    statement_hash(entry.statement)))
-            view.summaries.append(summarise(st.kind, orjson.loads(entry.statement)["body"]))
+        while batch := stored(self.ledger, community_id, after=view.size):
+            for version, text, _ in batch:
+                self._fold(view, version - 1, text.encode())
 
-    def records(self, community_id: str, where: Filter, start: int, limit: int
-                ) -> tuple[list[dict[str, Any]], int | None]:
-        """Up to ``limit`` matching records from index ``start``, and where the next page starts."""
-        with self.locked(community_id) as view:
-            hits: list[int] = []
-            position = start
-            while position < view.size and len(hits) < limit:
-                if where.matches(view.summaries[position]):
-                    hits.append(position)
-                position += 1
-            more = position < view.size
-        records = [record_json(i, data) for i, data in self._read(community_id, hits)]
-        return records, (position if more else None)
+    def _fold(self, view: View, index: int, data: bytes) -> None:
+        entry = Entry.decode(data)
+        st = Statement.from_bytes(entry.statement, check_canonical=False)
+        body = parse_body(st.kind, st.body, logged=True)
+        view.state.apply(Signed(index, st.kind, body, entry.key_id, st.at,
+                                statement_hash(entry.statement)))
+        view.add(index, summarise(st.kind, st.body))
+        row = ROW_KINDS.get(st.kind)
+        if row is not None:
+            view.rows.setdefault(row[0], []).append((st.body[row[1]], st.body[row[2]]))
 
-    def _read(self, community_id: str, indexes: list[int]) -> Iterator[tuple[int, bytes]]:
-        wanted = set(indexes)
-        run_start = 0
-        while run_start < len(indexes):
-            run_end = run_start
-            while run_end + 1 < len(indexes) and indexes[run_end + 1] == indexes[run_end] + 1:
-                run_end += 1
-            for index, data in self.ledger.entries(community_id, indexes[run_start],
-                                                   indexes[run_end] + 1):
-                if index in wanted:
-                    yield index, data
-            run_start = run_end + 1
+    def entries(self, community_id: str, indexes: list[int]) -> Iterator[tuple[int, bytes]]:
+        """The stored entries at ``indexes`` (ascending): one indexed query, whatever their
+        spread."""
+        for version, entry, _ in stored(self.ledger, community_id, [i + 1 for i in indexes]):
+            yield version - 1, entry.encode()
 
+
+def stored(ledger: Sunlight, community_id: str, versions: list[int] | None = None, *,
+           after: int | None = None, limit: int = 2000
+           ) -> list[tuple[int, str, str | None]]:
+    """The log's stored events: at ``versions`` (log index + 1), or the first ``limit`` after
+    version ``after``, or else its last one. One Core statement on the event table's primary
+    key (no ORM query per read, no query per run of indexes)."""
+    if versions == []:
+        return []
+    table = ledger.recorder.events_record_cls.__table__  # type: ignore[attr-defined]
+    oid = log_id(community_id)
+    query = select(table.c.originator_version, table.c.topic, table.c.state).where(
+        table.c.originator_id == oid)
+    if versions is not None:
+        query = query.where(table.c.originator_version.in_(versions)).order_by(
+            table.c.originator_version)
+    elif after is not None:
+        query = query.where(table.c.originator_version > after).order_by(
+            table.c.originator_version).limit(limit)
+    else:
+        query = query.order_by(table.c.originator_version.desc()).limit(1)
+    with ledger.engine.connect() as conn:
+        rows = conn.execute(query).all()
+    return [(version, *_fields(ledger, oid, version, topic, state))
+            for version, topic, state in rows]
+
+
+_TOPIC = get_topic(CommunityLog.EntryAppended)
+
+
+def _fields(ledger: Sunlight, oid: UUID, version: int, topic: str, state: bytes | memoryview
+            ) -> tuple[str, str | None]:
+    """The entry and the checkpoint (or None) of one stored event."""
+    raw = bytes(state) if isinstance(state, memoryview) else state
+    if topic == _TOPIC and raw[:1] == b"{":
+        # The transcoder writes this event as plain JSON (its fields are strings or null, the
+        # timestamp aside): read the two we use with orjson rather than the generic decoder.
+        fields = orjson.loads(raw)
+        entry, checkpoint = fields.get("entry"), fields.get("checkpoint")
+        if isinstance(entry, str) and (checkpoint is None or isinstance(checkpoint, str)):
+            return entry, checkpoint
+    event = ledger.mapper.to_domain_event(StoredEvent(
+        originator_id=oid, originator_version=version, topic=topic, state=raw))
+    assert isinstance(event, CommunityLog.EntryAppended)
+    return event.entry, event.checkpoint

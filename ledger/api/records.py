@@ -14,13 +14,14 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import URL
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ledger.api import nodes, params
+from ledger.api import nodes, paging, params
 from ledger.api.context import Services, services
 from ledger.api.problems import ApiError
-from ledger.api.readmodel import Filter
+from ledger.api.readmodel import PERIOD, Filter, matching, record_json
 from ledger.api.schemas import SubmissionIn
 from ledger.application import Receipt, Sunlight
 from ledger.crypto._encoding import b64encode
@@ -31,7 +32,6 @@ from ledger.domain.errors import Conflict, DomainError, InvalidInput
 from ledger.domain.state import explain
 from ledger.signing import Statement, Submission
 
-PAGE_LIMIT = 100
 CONTENTION_RETRIES = 5
 
 
@@ -116,24 +116,40 @@ def _submit(s: Services, community: str, submission: Submission) -> dict[str, An
     raise AssertionError("unreachable")
 
 
-def list_records(request: Request) -> Response:
+async def list_records(request: Request) -> Response:
     s = services(request)
     community = params.community(request)
     where = Filter(kind=params.text(request, "kind"), category=params.text(request, "category"),
                    estate=params.text(request, "estate"),
-                   period=params.text(request, "period", pattern=r"[0-9]{4}(-[0-9A-Z]{1,2}){0,2}"))
-    start = params.integer(request, "cursor", default=0)
-    limit = params.integer(request, "limit", default=50, minimum=1, maximum=PAGE_LIMIT)
-    records, following = s.reads.records(community, where, start, limit)
-    return json_response({"records": records,
-                          "next_cursor": None if following is None else str(following)})
+                   period=params.text(request, "period", pattern=PERIOD))
+    start = paging.offset(request)
+    limit = paging.limit(request)
+    return await s.reading.view([community], _records_page, s, community, where, start, limit,
+                                request.url)
 
 
-def get_record(request: Request) -> Response:
+def _records_page(s: Services, community: str, where: Filter, start: int, limit: int,
+                  url: URL) -> Response:
+    with s.reads.locked(community) as view:
+        hits, following = matching(view, where, start, limit)
+    parts = paging.fit(record_json(i, data) for i, data in s.reads.entries(community, hits))
+    if len(parts) < len(hits):  # the page ended early on its byte budget
+        following = hits[len(parts)]
+    return paging.respond(url, "records", parts, None if following is None else str(following))
+
+
+async def get_record(request: Request) -> Response:
     s = services(request)
     community = params.community(request)
     index = params.integer(request, "index")
-    records, _ = s.reads.records(community, Filter(), index, 1)
-    if not records or records[0]["index"] != index:
+    return await s.reading.view([community], _record, s, community, index)
+
+
+def _record(s: Services, community: str, index: int) -> Response:
+    with s.reads.locked(community) as view:
+        size = view.size
+    found = [record_json(i, data) for i, data in s.reads.entries(community, [index])
+             if i < size]
+    if not found:
         raise ApiError(404, "record-not-found", f"社区 {community} 没有序号为 {index} 的记录")
-    return json_response(records[0])
+    return json_response(found[0])

@@ -74,6 +74,7 @@ class Community(Model):
 
 class CommunityList(Model):
     communities: list[Community]
+    next_cursor: str | None = Field(description="下一页游标（亦见 Link 响应头）；没有更多时为 null")
 
 
 class Key(Model):
@@ -98,10 +99,12 @@ class Member(Model):
 
 class MemberList(Model):
     members: list[Member]
+    next_cursor: str | None = Field(description="下一页游标（亦见 Link 响应头）；没有更多时为 null")
 
 
 class KeyList(Model):
     keys: list[Key]
+    next_cursor: str | None = Field(description="下一页游标（亦见 Link 响应头）；没有更多时为 null")
 
 
 class Record(Model):
@@ -118,13 +121,14 @@ class Record(Model):
 
 class RecordPage(Model):
     records: list[Record]
-    next_cursor: str | None = Field(description="下一页游标；没有更多记录时为 null")
+    next_cursor: str | None = Field(description="下一页游标（亦见 Link 响应头）；没有更多时为 null")
 
 
 class Projection(Model):
     community: str
     size: int = Field(ge=0, description="投影所依据的日志长度")
     items: list[dict[str, Any]]
+    next_cursor: str | None = Field(description="下一页游标（亦见 Link 响应头）；没有更多时为 null")
 
 
 class InclusionProof(Model):
@@ -151,6 +155,7 @@ class PublishStatus(Model):
 
 class CommunityStatus(Model):
     size: int
+    read_view: str = Field(description="读视图：cold（尚未载入）| loading（载入中）| ready")
     publish: PublishStatus
 
 

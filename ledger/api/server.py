@@ -20,6 +20,7 @@ from starlette.applications import Starlette
 from ledger.api.app import Settings, create_app
 from ledger.api.logs import configure, uvicorn_log_config
 from ledger.api.publishing import PublishFn
+from ledger.api.reading import READ_BUDGET
 from ledger.crypto.cosignature import CosignatureSigner
 from ledger.crypto.note import Verifier
 from ledger.persistence import default_db_url
@@ -116,7 +117,8 @@ def settings_from_env(env: dict[str, str] | None = None) -> Settings:
         rate_per_key=float(env.get("SUNLIGHT_RATE_PER_KEY", "10")),
         publish=publish, publisher_name=name,
         publish_delay=float(env.get("SUNLIGHT_PUBLISH_DELAY", "2")),
-        witness=witness, witness_logs=logs)
+        witness=witness, witness_logs=logs,
+        read_budget=float(env.get("SUNLIGHT_READ_BUDGET", str(READ_BUDGET))))
 
 
 def app_from_env() -> Starlette:
