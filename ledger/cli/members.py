@@ -9,10 +9,10 @@ from typing import Annotated, Any
 import typer
 
 from ledger.cli.common import DEFAULT_DB, DbOption, app, open_ledger
-from ledger.cli.keys import KeyDir, key_path
+from ledger.cli.keys import KeyDir, load_key
 from ledger.domain.roles import Role
 from ledger.persistence import now
-from ledger.signing import MemberKey, Statement
+from ledger.signing import Statement
 
 member_app = typer.Typer(help="委员会成员：入职、调整职务、更换密钥、撤销、任期。",
                          no_args_is_help=True)
@@ -26,7 +26,7 @@ SignerOpt = Annotated[str, typer.Option("--key", "-k", help="签名人的密钥�
 def sign_and_submit(db: str, community: str, signer: str, directory: Path, kind: str,
                     body: dict[str, Any]) -> None:
     ledger = open_ledger(db)
-    key = MemberKey.load(key_path(signer, directory))
+    key = load_key(signer, directory)
     receipt = ledger.submit(key.sign(Statement(community, kind, now(), body)))
     word = "已登记过（未重复登记）" if receipt.duplicate else "已登记"
     typer.echo(f"{word}：{kind}，日志序号 {receipt.index}")
@@ -45,7 +45,7 @@ def init(community: CommunityOpt,
          directory: KeyDir = Path("keys"), db: DbOption = DEFAULT_DB) -> None:
     """建账：登记社区和日志密钥，创始成员（主任）用自己的密钥签署建账声明。"""
     ledger = open_ledger(db)
-    founder = MemberKey.load(key_path(key, directory))
+    founder = load_key(key, directory)
     verifier = ledger.create_log(community, origin)
     body: dict[str, Any] = {"name": name, "founder_id": founder_id, "founder_name": founder_name,
                             "founder_public_key": founder.public_b64,
@@ -72,7 +72,7 @@ def admit(community: CommunityOpt, key: SignerOpt,
           term_end: Annotated[str | None, typer.Option(help="任期结束 YYYY-MM-DD")] = None,
           directory: KeyDir = Path("keys"), db: DbOption = DEFAULT_DB) -> None:
     """新成员入职（须由主任签名）。"""
-    public = MemberKey.load(key_path(member_key, directory)).public_b64
+    public = load_key(member_key, directory).public_b64
     body: dict[str, Any] = {"member_id": member_id, "name": name, "role": role.value,
                             "public_key": public, "term_start": term_start}
     if term_end:
@@ -98,7 +98,7 @@ def rotate(community: CommunityOpt, key: SignerOpt,
            directory: KeyDir = Path("keys"), db: DbOption = DEFAULT_DB) -> None:
     """更换成员密钥：旧密钥从此失效。"""
     body: dict[str, Any] = {"member_id": member_id,
-                            "public_key": MemberKey.load(key_path(new_key, directory)).public_b64}
+                            "public_key": load_key(new_key, directory).public_b64}
     if reason:
         body["reason"] = reason
     sign_and_submit(db, community, key, directory, "member.key_rotated", body)
