@@ -52,6 +52,7 @@ def _from(address: str) -> httpx.Client:
     return httpx.Client(transport=httpx.HTTPTransport(local_address=address), timeout=30)
 
 
+@pytest.mark.slow
 def test_sunlight_serve_logs_no_client_address(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'serve.db'}"
     Committee.found(url).app.engine.dispose()
@@ -68,6 +69,7 @@ def test_sunlight_serve_logs_no_client_address(tmp_path: Path) -> None:
     assert CLIENT not in text  # ... without who made them
 
 
+@pytest.mark.slow
 def test_witness_serve_logs_no_client_address(tmp_path: Path) -> None:
     key = tmp_path / "w.key"
     subprocess.run([SUNLIGHT, "witness", "keygen", "witness.example/w1", "--out", str(key)],

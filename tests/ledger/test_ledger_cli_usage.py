@@ -110,6 +110,7 @@ def busy_port() -> Iterator[int]:
         yield other.getsockname()[1]
 
 
+@pytest.mark.slow
 def test_the_demo_on_a_busy_port_says_so_and_names_the_option(tmp_path: Path) -> None:
     with busy_port() as port:
         done = subprocess.run([SUNLIGHT, "demo", "--out", str(tmp_path / "demo"), "--port", str(port)],
@@ -176,6 +177,7 @@ FUZZ = settings(max_examples=40, deadline=None, database=None, phases=[Phase.exp
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 
+@pytest.mark.slow
 @FUZZ
 @given(pairs=PAIRS)
 def test_set_values_never_end_in_a_traceback(community: Path, pairs: list[tuple[str, str]]) -> None:
@@ -187,6 +189,7 @@ def test_set_values_never_end_in_a_traceback(community: Path, pairs: list[tuple[
     assert "Traceback" not in output
 
 
+@pytest.mark.slow
 @FUZZ
 @given(pairs=PAIRS, as_json=st.booleans())
 def test_import_values_never_end_in_a_traceback(community: Path, pairs: list[tuple[str, str]],
