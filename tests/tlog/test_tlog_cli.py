@@ -156,15 +156,12 @@ def test_verify_over_http(audited: Built, served: str) -> None:
 
 
 class _Slow(_Quiet):
-    """A distant server: every response takes a while; counts requests in flight; can fail paths.
-    With ``company`` set, it holds every answer until two requests have been in flight at once
-    (a reader that reads ahead gets there at once; one that does not waits out the cap)."""
+    """A distant server: every response takes a while; counts requests in flight; can fail paths."""
 
     delay = 0.05
-    lock = threading.Condition()
+    lock = threading.Lock()
     in_flight = 0
     most_in_flight = 0
-    company = False
     failing: ClassVar[dict[str, int]] = {}  # path -> HTTP status (each server gets its own)
     requested: ClassVar[list[str]] = []
 
@@ -174,10 +171,6 @@ class _Slow(_Quiet):
             cls.requested.append(self.path.lstrip("/"))
             cls.in_flight += 1
             cls.most_in_flight = max(cls.most_in_flight, cls.in_flight)
-            cls.lock.notify_all()
-            # 30 s: only the cap for a reader that never reads ahead (then nothing waits again)
-            if cls.company and not cls.lock.wait_for(lambda: cls.most_in_flight > 1, timeout=30):
-                cls.company = False
         try:
             time.sleep(cls.delay)
             status = cls.failing.get(self.path.lstrip("/"))
@@ -193,7 +186,7 @@ class _Slow(_Quiet):
 @pytest.fixture
 def slow_server(exported: Path) -> Iterator[tuple[str, type[_Slow]]]:
     handler_class = type("Handler", (_Slow,), {"in_flight": 0, "most_in_flight": 0, "failing": {},
-                                                    "requested": [], "lock": threading.Condition()})
+                                                    "requested": []})
     with _serving(exported, handler_class) as url:
         yield url, handler_class
 
@@ -201,14 +194,12 @@ def slow_server(exported: Path) -> Iterator[tuple[str, type[_Slow]]]:
 def test_http_source_reads_ahead_within_a_bound(audited: Built,
                                                 slow_server: tuple[str, type[_Slow]]) -> None:
     url, handler = slow_server
-    handler.company = True
     source = HttpSource(url, read_ahead=3)
     report = verify_log(source, Policy(Verifier.from_key_string(audited.vkey)), workers=0)
     assert report.verified and report.entries_checked == 292
     assert 1 < handler.most_in_flight <= 3 + 1  # the next bundle and its tile came together
     ahead = list(handler.requested)
     handler.requested.clear()
-    handler.company = False
     verify_log(HttpSource(url, read_ahead=0), Policy(Verifier.from_key_string(audited.vkey)), workers=0)
     assert sorted(ahead) == sorted(handler.requested), "read ahead exactly what is read, each once"
     assert not source._pending  # verify_log stopped reading ahead when it finished
