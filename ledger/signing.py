@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import json
 import os
 import re
 import secrets
@@ -67,12 +68,17 @@ def parse_time(value: object, what: str) -> datetime:
 
 
 def canonical(obj: Any) -> bytes:
-    """RFC 8785 canonical JSON; floats are refused (money is integer fen)."""
-    _refuse_floats(obj)
-    return bytes(rfc8785.dumps(obj))
+    """RFC 8785 canonical JSON; floats are refused (money is integer fen), and so are integers
+    beyond what every JSON reader keeps exactly (I-JSON, RFC 7493: magnitude at most 2**53 - 1)."""
+    check_numbers(obj)
+    try:
+        return bytes(rfc8785.dumps(obj))
+    except RecursionError:
+        raise InvalidInput("JSON 嵌套过深", code="nesting-too-deep") from None
 
 
 _SAFE_INT = 2**53
+MAX_INTEGER = _SAFE_INT - 1
 
 
 def is_canonical(obj: Any, data: bytes) -> bool:
@@ -82,7 +88,11 @@ def is_canonical(obj: Any, data: bytes) -> bool:
     keys, orjson's sorted compact output is byte for byte RFC 8785 (a property test checks this
     against ``rfc8785``); anything else is decided by ``rfc8785`` itself.
     """
-    if _plain(obj):
+    try:
+        plain = _plain(obj)
+    except RecursionError:  # nested too deeply to be canonicalised either
+        return False
+    if plain:
         return orjson.dumps(obj, option=orjson.OPT_SORT_KEYS) == data
     try:
         return canonical(obj) == data
@@ -102,15 +112,31 @@ def _plain(obj: Any) -> bool:
     return False
 
 
-def _refuse_floats(obj: Any) -> None:
-    if isinstance(obj, float):
-        raise InvalidInput("数值必须是整数（金额以分为单位）", code="float-not-allowed")
-    if isinstance(obj, dict):
-        for value in obj.values():
-            _refuse_floats(value)
-    elif isinstance(obj, list):
-        for value in obj:
-            _refuse_floats(value)
+def check_numbers(obj: Any, path: str = "") -> None:
+    """Refuses floats and out-of-range integers anywhere in ``obj``, naming the field (a
+    statement's ``body.`` prefix left out): checked before canonicalising, so that a huge amount
+    is a clear refusal, never an error from deep inside the canonicaliser. Iterative: however
+    deeply nested, ``obj`` costs no recursion."""
+    todo: list[tuple[Any, str]] = [(obj, path)]
+    while todo:
+        value, where = todo.pop()
+        if isinstance(value, bool):
+            continue
+        if isinstance(value, float):
+            raise InvalidInput(f"{_field(where)}数值必须是整数（金额以分为单位）", code="float-not-allowed")
+        if isinstance(value, int):
+            if not -MAX_INTEGER <= value <= MAX_INTEGER:
+                raise InvalidInput(f"{_field(where)}数值超出范围：整数的绝对值不得超过 {MAX_INTEGER}"
+                                   "（金额以分为单位）", code="number-out-of-range")
+        elif isinstance(value, dict):
+            todo += [(v, f"{where}.{k}" if where else str(k)) for k, v in reversed(value.items())]
+        elif isinstance(value, list):
+            todo += [(v, f"{where}[{n}]") for n, v in reversed(list(enumerate(value)))]
+
+
+def _field(path: str) -> str:
+    name = path.removeprefix("body.")
+    return f"字段 {name}：" if name else ""
 
 
 _STATEMENT_KEYS = frozenset({"v", "community", "kind", "at", "body"})
@@ -133,6 +159,7 @@ class Statement(NamedTuple):
         try:
             obj = orjson.loads(data)
         except orjson.JSONDecodeError:
+            _refuse_huge_integers(data)
             raise InvalidInput("声明不是有效的 JSON", code="statement-malformed") from None
         if not isinstance(obj, dict) or obj.keys() != _STATEMENT_KEYS:
             raise InvalidInput("声明须且只须包含 v、community、kind、at、body 五项",
@@ -143,9 +170,25 @@ class Statement(NamedTuple):
             raise InvalidInput("community 和 kind 应为文本", code="statement-malformed")
         if not isinstance(obj["body"], dict):
             raise InvalidInput("body 应为 JSON 对象", code="statement-malformed")
+        if check_canonical:
+            try:
+                check_numbers(obj)
+            except InvalidInput:
+                _refuse_huge_integers(data)  # orjson reads an integer beyond 64 bits as a float
+                raise
         if check_canonical and not is_canonical(obj, data):
             raise InvalidInput("声明不是 RFC 8785 规范 JSON，签名前须规范化", code="not-canonical")
         return cls(obj["community"], obj["kind"], parse_time(obj["at"], "声明时间 at"), obj["body"])
+
+
+def _refuse_huge_integers(data: bytes) -> None:
+    """orjson does not read an integer beyond 64 bits as one; Python's reader does: refuse it as
+    what it is, naming the field."""
+    try:
+        obj = json.loads(data)
+    except (ValueError, RecursionError):
+        return
+    check_numbers(obj)
 
 
 def statement_hash(statement: bytes) -> bytes:

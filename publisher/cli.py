@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from ledger.cli.common import DbOption, fail, open_ledger
+from ledger.cli.common import DbOption, check_port, fail, open_ledger
 
 DEFAULT_OUT = Path("build/portal")
 
@@ -33,6 +33,8 @@ def publish_command(
     from publisher.serve import serve_site
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if serve:
+        check_port("127.0.0.1", port)  # before the build, not after it
     ledger = open_ledger(db)
     if community is None:
         ids = [c.community_id for c in ledger.communities()]

@@ -16,6 +16,7 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
 
 MARKS = [
     pytest.mark.browser,
+    pytest.mark.slow,
     pytest.mark.skipif(not CHROMIUM.exists(),
                        reason="Debian chromium is not installed (/usr/bin/chromium); "
                               "scripts/test installs it with apt-get"),

@@ -13,8 +13,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from tests.committee import Committee
+
+# Property tests check properties, not speed: no per-example deadline and no "too slow" health
+# check, either of which fails a correct test on a machine whose cores are busy.
+settings.register_profile("sunlight", deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("sunlight")
 
 PG_ADMIN = os.environ.get("SUNLIGHT_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 

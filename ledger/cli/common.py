@@ -6,6 +6,8 @@ was refused, 2 when the command could not run.
 
 from __future__ import annotations
 
+import errno
+import socket
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
@@ -20,7 +22,8 @@ from ledger.redaction import redact
 
 
 class _Group(TyperGroup):
-    """Turns a refused statement into one Chinese line on stderr and exit code 1."""
+    """Turns a refused statement into one Chinese line on stderr and exit code 1, and a file
+    that cannot be read or written into one line and exit code 2."""
 
     def invoke(self, ctx: Any) -> Any:
         try:
@@ -28,6 +31,10 @@ class _Group(TyperGroup):
         except DomainError as exc:
             typer.echo(redact(f"错误：{exc}"), err=True)
             ctx.exit(2 if exc.status >= 500 else 1)  # e.g. the log key is missing: could not run
+        except OSError as exc:
+            hint = "；请用 --port 指定另一个端口" if exc.errno == errno.EADDRINUSE else ""
+            typer.echo(redact(f"错误：{os_error(exc)}{hint}"), err=True)
+            ctx.exit(2)
 
 
 app = typer.Typer(
@@ -50,6 +57,45 @@ DbOption = Annotated[
 def fail(message: str, code: int = 1) -> NoReturn:
     typer.echo(redact(f"错误：{message}"), err=True)
     raise typer.Exit(code)
+
+
+def os_error(exc: OSError) -> str:
+    """A file or network error as one Chinese sentence (with the system's own words after it)."""
+    where = f"{exc.filename}：" if exc.filename is not None else ""
+    reason = {errno.ENOENT: "文件或目录不存在", errno.EACCES: "没有访问权限",
+              errno.EPERM: "没有访问权限", errno.EISDIR: "这是一个目录，不是文件",
+              errno.ENOTDIR: "路径中有一部分不是目录", errno.ENOSPC: "磁盘已满",
+              errno.EADDRINUSE: "端口已被占用"}.get(exc.errno or 0, "操作失败")
+    return f"{where}{reason}（{exc.strerror or exc}）"
+
+
+def read_input(path: Path, what: str) -> bytes:
+    """The bytes of an input file the command cannot run without: exit 2 if it cannot be read."""
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        fail(f"无法读取{what} {path}：{os_error(exc).removeprefix(f'{path}：')}", 2)
+
+
+def check_port(host: str, port: int, option: str = "--port") -> None:
+    """Fails (exit 2) with a Chinese sentence naming ``option`` when ``host:port`` cannot be
+    listened on -- before any work, instead of an ``OSError`` once the work is done."""
+    try:
+        addresses = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM,
+                                       flags=socket.AI_PASSIVE)
+    except (OSError, UnicodeError) as exc:
+        fail(f"无法监听 {host}:{port}：地址无效（{exc}）", 2)
+    for family, kind, proto, _name, address in addresses:
+        with socket.socket(family, kind, proto) as probe:
+            # the servers (uvicorn, http.server) set SO_REUSEADDR too: a port in TIME_WAIT is free
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(address)
+            except OSError as exc:
+                if exc.errno == errno.EADDRINUSE:
+                    fail(f"端口 {port} 已被占用（另一个程序正在使用 {host}:{port}）；"
+                         f"请用 {option} 指定另一个端口，或先停止那个程序", 2)
+                fail(f"无法监听 {host}:{port}：{os_error(exc)}；请检查 {option}", 2)
 
 
 def open_ledger(db: str, log_key_dir: Path | None = None) -> Sunlight:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ledger.cli.common import app, fail
+from ledger.cli.common import app, fail, read_input
 from ledger.signing import MemberKey
 
 keys_app = typer.Typer(help="成员签名密钥：生成、查看、列出。", no_args_is_help=True)
@@ -21,6 +21,13 @@ def key_path(name_or_path: str, directory: Path) -> Path:
     if path.suffix == ".key" or path.parent != Path("."):
         return path
     return directory / f"{name_or_path}.key"
+
+
+def load_key(name_or_path: str, directory: Path) -> MemberKey:
+    """A member's key file: exit 2 when it cannot be read, exit 1 when it is not a key."""
+    path = key_path(name_or_path, directory)
+    read_input(path, "密钥文件")
+    return MemberKey.load(path)
 
 
 @keys_app.command("new")
@@ -41,7 +48,7 @@ def keys_new(name: Annotated[str, typer.Argument(help="密钥名（保存为 DIR
 def keys_show(name: Annotated[str, typer.Argument(help="密钥名或文件路径")],
               directory: KeyDir = Path("keys")) -> None:
     """显示密钥的公钥与 key_id（不显示私钥）。"""
-    key = MemberKey.load(key_path(name, directory))
+    key = load_key(name, directory)
     typer.echo(f"key_id:     {key.key_id}")
     typer.echo(f"public_key: {key.public_b64}")
 

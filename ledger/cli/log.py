@@ -17,7 +17,7 @@ from typing import Annotated
 
 import typer
 
-from ledger.cli.common import DEFAULT_DB, DbOption, app, fail, open_ledger
+from ledger.cli.common import DEFAULT_DB, DbOption, app, check_port, fail, open_ledger, os_error
 from ledger.cli.members import CommunityOpt, LogKeyDirOpt
 from ledger.crypto.errors import VerificationError, WeakKeyError
 from ledger.crypto.note import Verifier
@@ -41,7 +41,7 @@ def _verifier(value: str, what: str = "验证公钥") -> Verifier:
         try:
             text = path.read_text().strip()
         except OSError as exc:
-            fail(f"无法读取{what}文件 {value}：{exc}", 2)
+            fail(f"无法读取{what}文件：{os_error(exc)}", 2)
     try:
         return Verifier.from_key_string(text)
     except WeakKeyError as exc:
@@ -119,7 +119,7 @@ def log_verify_proof(
         text = file.read_bytes()
         entry = entry_file.read_bytes() if entry_file is not None else None
     except OSError as exc:
-        fail(f"无法读取文件：{exc}", 2)
+        fail(f"无法读取文件：{os_error(exc)}", 2)
     leaf = _leaf(leaf_hash) if leaf_hash is not None else None
     try:
         checked = check_receipt(text, log_verifier, entry=entry, leaf=leaf, witnesses=witnesses,
@@ -202,9 +202,12 @@ def witness_serve(key: Annotated[Path, typer.Option("--key", help="见证人私�
 
     from ledger.tlog.witness import Witness, create_app, load_witness_key
 
+    check_port(host, port)
     try:
         signer = load_witness_key(key)
-    except (OSError, VerificationError) as exc:
+    except OSError as exc:
+        fail(f"无法读取见证人私钥：{os_error(exc)}", 2)
+    except VerificationError as exc:
         fail(f"无法读取见证人私钥 {key}：{exc}", 2)
     logs = [_verifier(v, "日志公钥") for v in log]
     try:
@@ -214,7 +217,9 @@ def witness_serve(key: Annotated[Path, typer.Option("--key", help="见证人私�
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     typer.echo(f"见证人 {signer.verifier_key()} 在 http://{host}:{port}/add-checkpoint 见证 "
                f"{', '.join(v.name for v in logs)}", err=True)
-    uvicorn.run(create_app(witness), host=host, port=port, log_level="info")
+    # like `sunlight serve`: no access log, so no client address is ever written
+    uvicorn.run(create_app(witness), host=host, port=port, log_level="info", access_log=False,
+                server_header=False)
 
 
 # --- the auditor -----------------------------------------------------------------------------
@@ -277,7 +282,7 @@ def verify(target: Annotated[str, typer.Argument(help="导出的日志目录，�
     try:
         trusted_text = trusted.read_text() if trusted is not None else None
     except OSError as exc:
-        fail(f"无法读取受信任的检查点 {trusted}：{exc}", 2)
+        fail(f"无法读取受信任的检查点：{os_error(exc)}", 2)
     try:
         source = open_source(target)
         show = sys.stderr.isatty() if progress is None else progress

@@ -10,13 +10,13 @@ from zoneinfo import ZoneInfo
 import typer
 
 from ledger.cli.common import DEFAULT_DB, DbOption, app, fail, open_ledger
-from ledger.cli.keys import KeyDir, key_path
+from ledger.cli.keys import KeyDir, load_key
 from ledger.domain.errors import DomainError
 from ledger.domain.roles import Role
 from ledger.founding import check_names
 from ledger.logkeys import LogKey, LogKeyError
 from ledger.persistence import now
-from ledger.signing import MemberKey, Statement, Submission
+from ledger.signing import Statement, Submission
 
 member_app = typer.Typer(help="委员会成员：入职、调整职务、更换密钥、撤销、任期。",
                          no_args_is_help=True)
@@ -34,7 +34,7 @@ SignerOpt = Annotated[str, typer.Option("--key", "-k", help="签名人的密钥�
 def sign_and_submit(db: str, community: str, signer: str, directory: Path, kind: str,
                     body: dict[str, Any]) -> None:
     ledger = open_ledger(db)
-    key = MemberKey.load(key_path(signer, directory))
+    key = load_key(signer, directory)
     receipt = ledger.submit(key.sign(Statement(community, kind, now(), body)))
     word = "已登记过（未重复登记）" if receipt.duplicate else "已登记"
     typer.echo(f"{word}：{kind}，日志序号 {receipt.index}")
@@ -115,7 +115,7 @@ def _founding(community: str, name: str, key: str | None, founder_id: str | None
               estates: list[str], directory: Path) -> list[Submission]:
     if key is None or founder_id is None or founder_name is None:
         fail("建账需要 --key、--founder-id 和 --founder-name（或用 --invite 生成建账邀请）", 2)
-    founder = MemberKey.load(key_path(key, directory))
+    founder = load_key(key, directory)
     body: dict[str, Any] = {"name": name, "founder_id": founder_id, "founder_name": founder_name,
                             "founder_public_key": founder.public_b64,
                             "term_start": term_start or date.today().isoformat()}
@@ -140,7 +140,7 @@ def admit(community: CommunityOpt, key: SignerOpt,
           term_end: Annotated[str | None, typer.Option(help="任期结束 YYYY-MM-DD")] = None,
           directory: KeyDir = Path("keys"), db: DbOption = DEFAULT_DB) -> None:
     """新成员入职（须由主任签名）。"""
-    public = MemberKey.load(key_path(member_key, directory)).public_b64
+    public = load_key(member_key, directory).public_b64
     body: dict[str, Any] = {"member_id": member_id, "name": name, "role": role.value,
                             "public_key": public, "term_start": term_start}
     if term_end:
@@ -166,7 +166,7 @@ def rotate(community: CommunityOpt, key: SignerOpt,
            directory: KeyDir = Path("keys"), db: DbOption = DEFAULT_DB) -> None:
     """更换成员密钥：旧密钥从此失效。"""
     body: dict[str, Any] = {"member_id": member_id,
-                            "public_key": MemberKey.load(key_path(new_key, directory)).public_b64}
+                            "public_key": load_key(new_key, directory).public_b64}
     if reason:
         body["reason"] = reason
     sign_and_submit(db, community, key, directory, "member.key_rotated", body)

@@ -21,15 +21,15 @@ from typing import Annotated, Any
 import typer
 
 from ledger.application import BatchRejected, RowError
-from ledger.cli.common import DEFAULT_DB, DbOption, app, fail, open_ledger
-from ledger.cli.keys import KeyDir, key_path
+from ledger.cli.common import DEFAULT_DB, DbOption, app, check_port, fail, open_ledger, read_input
+from ledger.cli.keys import KeyDir, load_key
 from ledger.cli.members import CommunityOpt, SignerOpt
 from ledger.domain.common import Body
 from ledger.domain.errors import DomainError, InvalidInput
 from ledger.domain.state import BODY_TYPES
 from ledger.persistence import now
 from ledger.redaction import redact
-from ledger.signing import MemberKey, PrivateRecord, Statement, Submission
+from ledger.signing import MAX_INTEGER, MemberKey, PrivateRecord, Statement, Submission, check_numbers
 
 
 def _schema_types(cls: type[Body]) -> dict[str, set[str]]:
@@ -62,24 +62,46 @@ def body_from_fields(kind: str, fields: dict[str, str]) -> tuple[dict[str, Any],
             continue
         head, _, rest = key.partition(".")
         if rest:
-            body.setdefault(head, {})[rest] = int(value) if re.fullmatch(r"-?\d+", value) else value
+            parent = body.setdefault(head, {})
+            if not isinstance(parent, dict):
+                raise InvalidInput(f"字段 {head} 不能既是一个值又有子字段 {key}", code="invalid-input")
+            parent[rest] = _integer(key, value) if _INTEGER.fullmatch(value) else value
             continue
         kinds = types.get(key, {"string"})
-        if "integer" in kinds and re.fullmatch(r"-?\d+", value):
-            body[key] = int(value)
+        if "integer" in kinds and _INTEGER.fullmatch(value):
+            body[key] = _integer(key, value)
         elif "integer" in kinds and "string" not in kinds:
             raise InvalidInput(f"字段 {key}：应为整数（金额以分为单位），而不是“{value}”",
                                code="invalid-input")
         elif "boolean" in kinds and value.lower() in ("true", "false", "是", "否"):
             body[key] = value.lower() in ("true", "是")
         elif kinds & {"array", "object"} and value[:1] in "[{":
-            try:
-                body[key] = json.loads(value)
-            except json.JSONDecodeError:
-                raise InvalidInput(f"字段 {key}：不是有效的 JSON", code="invalid-input") from None
+            body[key] = _json_value(key, value)
         else:
             body[key] = value
     return body, person
+
+
+_INTEGER = re.compile(r"-?\d+")  # any decimal digits, full-width "１２" too: int() reads them
+
+
+def _integer(key: str, value: str) -> int:
+    if len(value.lstrip("-").lstrip("0")) > len(str(MAX_INTEGER)):  # before int(): no 4300-digit limit
+        raise InvalidInput(f"字段 {key}：数值超出范围：整数的绝对值不得超过 {MAX_INTEGER}（金额以分为单位）",
+                           code="number-out-of-range")
+    number = int(value)
+    check_numbers(number, key)
+    return number
+
+
+def _json_value(key: str, value: str) -> Any:
+    """A JSON cell or ``--set`` value; any fault is a refusal that names the field."""
+    try:
+        return json.loads(value)
+    except RecursionError:
+        raise InvalidInput(f"字段 {key}：JSON 嵌套过深", code="invalid-input") from None
+    except ValueError:  # JSONDecodeError, or an integer too long to read
+        raise InvalidInput(f"字段 {key}：不是有效的 JSON", code="invalid-input") from None
 
 
 def _kind(kind: str) -> type[Body]:
@@ -125,7 +147,7 @@ def record(kind: Annotated[str, typer.Argument(help="记录类型，如 fund.don
                "--from-file", help="批量导入 CSV / JSON / JSONL：全部成功或全部不登记")] = None,
            directory: KeyDir = Path("keys"), db: DbOption = DEFAULT_DB) -> None:
     """登记一条记录（或用 --from-file 批量导入历史台账），由签名人的密钥签名。"""
-    signer = MemberKey.load(key_path(key, directory))
+    signer = load_key(key, directory)
     ledger = open_ledger(db)
     if from_file is not None:
         submissions, lines, errors = read_import(from_file, kind, community, signer)
@@ -144,7 +166,9 @@ def record(kind: Annotated[str, typer.Argument(help="记录类型，如 fund.don
     if json_body is not None:
         try:
             body = json.loads(json_body)
-        except json.JSONDecodeError as exc:
+        except RecursionError:
+            raise InvalidInput("--json 嵌套过深", code="invalid-input") from None
+        except ValueError as exc:  # JSONDecodeError, or an integer too long to read
             raise InvalidInput(f"--json 不是有效的 JSON：{exc}", code="invalid-input") from None
         if not isinstance(body, dict):
             raise InvalidInput("--json 应为 JSON 对象", code="invalid-input")
@@ -165,9 +189,10 @@ def read_import(path: Path, kind: str, community: str, signer: MemberKey
     for every row that could not even be read."""
     rows: list[tuple[int, dict[str, Any] | None, dict[str, str], DomainError | None]] = []
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"无法读取 {path}：{exc}", code="import-unreadable") from None
+        text = read_input(path, "导入文件").decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvalidInput(f"{path} 不是 UTF-8 编码的文本（WPS / Excel 请另存为“CSV UTF-8”）",
+                           code="import-unreadable") from None
     if path.suffix.lower() == ".csv":
         reader = csv.DictReader(text.splitlines(keepends=True))
         for fields in reader:
@@ -184,8 +209,12 @@ def read_import(path: Path, kind: str, community: str, signer: MemberKey
             if isinstance(item, DomainError):
                 rows.append((line, None, {}, item))
                 continue
-            person = {str(k): str(v) for k, v in item.pop("person", {}).items()}
-            rows.append((line, item, person, None))
+            person = item.pop("person", {})
+            if not isinstance(person, dict):
+                rows.append((line, None, {}, InvalidInput("person 应为 JSON 对象（字段: 值）",
+                                                          code="invalid-input")))
+                continue
+            rows.append((line, item, {str(k): str(v) for k, v in person.items()}, None))
     if not rows:
         raise InvalidInput(f"{path} 中没有数据行", code="import-empty")
     errors: list[RowError] = []
@@ -218,12 +247,17 @@ def _json_items(path: Path, text: str) -> list[tuple[int, Any]]:
                 value = json.loads(line)
             except json.JSONDecodeError as exc:
                 value = InvalidInput(f"不是有效的 JSON：{exc.msg}", code="invalid-input")
+            except (ValueError, RecursionError):  # an integer too long to read; nesting too deep
+                value = InvalidInput("不是可读取的 JSON（数字过长或嵌套过深）", code="invalid-input")
             items.append((number, value))
     else:
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise InvalidInput(f"{path} 不是有效的 JSON（第 {exc.lineno} 行）：{exc.msg}",
+                               code="import-unreadable") from None
+        except (ValueError, RecursionError):
+            raise InvalidInput(f"{path} 不是可读取的 JSON（数字过长或嵌套过深）",
                                code="import-unreadable") from None
         if not isinstance(data, list):
             raise InvalidInput(f"{path} 应为 JSON 数组，每项一条记录", code="import-unreadable")
@@ -267,6 +301,8 @@ def demo(out: Annotated[Path, typer.Option(help="演示目录（数据库与门�
     from ledger.application import Sunlight
     from ledger.demo import COMMUNITY, NOTICE, build_demo
 
+    if serve:
+        check_port("127.0.0.1", port)  # before the build, not after it
     out.mkdir(parents=True, exist_ok=True)
     if db is None:
         # Only the demo's own database file is ever replaced -- never a real sunlight.db.

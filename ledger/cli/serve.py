@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from ledger.cli.common import DbOption, app, fail, open_ledger
+from ledger.cli.common import DbOption, app, check_port, fail, open_ledger, os_error
 from ledger.cli.members import LogKeyDirOpt
 
 
@@ -41,6 +41,7 @@ def serve(
 
     if (witness_name is None) != (witness_seed_file is None):
         fail("--witness-name 与 --witness-seed-file 须同时提供")
+    check_port(host, port)
     open_ledger(db)  # creates the tables once, and fails clearly on a bad database URL
     try:
         run(ServeOptions(db=db, host=host, port=port, workers=workers, log_level=log_level,
@@ -50,4 +51,4 @@ def serve(
                          witness_logs=tuple(witness_log or ()),
                          log_key_dir=str(log_key_dir.resolve()) if log_key_dir else None))
     except (ValueError, OSError) as exc:
-        fail(f"无法启动服务：{exc}", 2)
+        fail(f"无法启动服务：{os_error(exc) if isinstance(exc, OSError) else exc}", 2)

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -28,6 +28,9 @@ from ledger.signing import Submission
 from tests.committee import Committee
 
 SUNLIGHT = str(Path(sys.executable).parent / "sunlight")
+# Every wait below is on a condition; this is only the cap after which a test fails, generous
+# enough for a machine whose cores are all busy.
+START_TIMEOUT = 120.0
 
 
 def free_port() -> int:
@@ -35,6 +38,14 @@ def free_port() -> int:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
         return port
+
+
+def wait_until(condition: Callable[[], bool], what: str, timeout: float = START_TIMEOUT) -> None:
+    """Polls ``condition`` until it holds; fails naming ``what`` only after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"gave up waiting for {what} after {timeout:.0f} s"
+        time.sleep(0.01)
 
 
 @contextmanager
@@ -45,7 +56,7 @@ def live(app: Starlette) -> Iterator[str]:
                                            access_log=False, lifespan="on"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + START_TIMEOUT
     while not server.started:
         assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
         time.sleep(0.01)
@@ -66,15 +77,15 @@ class Service:
 
     def kill(self) -> None:
         self.process.send_signal(signal.SIGKILL)
-        self.process.wait(10)
+        self.process.wait(START_TIMEOUT)
 
-    def terminate(self, timeout: float = 30) -> int:
+    def terminate(self, timeout: float = START_TIMEOUT) -> int:
         self.process.send_signal(signal.SIGTERM)
         return self.process.wait(timeout)
 
 
 def start_service(db_url: str, log: Path, *args: str, env: dict[str, str] | None = None,
-                  timeout: float = 30) -> Service:
+                  timeout: float = START_TIMEOUT) -> Service:
     port = free_port()
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("SUNLIGHT_")}
     full_env.update({"SUNLIGHT_RATE_PER_ADDRESS": "0", "SUNLIGHT_RATE_PER_KEY": "0"})
@@ -172,15 +183,17 @@ class Load:
 
 
 def hammer(urls: list[str], submissions: list[Submission], threads: int = 16,
-           stop: threading.Event | None = None, community: str = "testcom") -> Load:
+           stop: threading.Event | None = None, community: str = "testcom",
+           load: Load | None = None) -> Load:
     """Posts ``submissions`` from ``threads`` threads spread over ``urls``; also reads
-    checkpoints. Transport errors (a killed server) are counted, not raised."""
+    checkpoints. Transport errors (a killed server) are counted, not raised. Pass ``load`` to
+    watch the answers come in from another thread."""
     import queue
 
     todo: queue.SimpleQueue[Submission] = queue.SimpleQueue()
     for sub in submissions:
         todo.put(sub)
-    load = Load([], [], 0)
+    load = Load([], [], 0) if load is None else load
     lock = threading.Lock()
     stop = stop or threading.Event()
 
@@ -226,9 +239,11 @@ def hammer(urls: list[str], submissions: list[Submission], threads: int = 16,
     return load
 
 
-def check_log(client: httpx.Client, community: str, seen: Load) -> Checkpoint:
+def check_log(client: httpx.Client, community: str, seen: Load,
+              checkpoints: list[str] | None = None) -> Checkpoint:
     """The served log verifies, holds every receipted record once, and every checkpoint the
-    clients saw is consistent with the current one (no gap, no duplicate, no fork)."""
+    clients saw (or only ``checkpoints``) is consistent with the current one (no gap, no
+    duplicate, no fork)."""
     import base64
 
     from ledger.signing import Entry, statement_hash
@@ -244,7 +259,9 @@ def check_log(client: httpx.Client, community: str, seen: Load) -> Checkpoint:
     for r in seen.receipts:
         assert hashes[r["index"]] == r["statement_hash"], "a receipted record is missing"
     by_size: dict[int, bytes] = {}
-    for signed in [r["checkpoint"] for r in seen.receipts] + seen.checkpoints:
+    if checkpoints is None:
+        checkpoints = [r["checkpoint"] for r in seen.receipts] + seen.checkpoints
+    for signed in checkpoints:
         cp = open_checkpoint(signed, v)
         assert by_size.setdefault(cp.size, cp.root_hash) == cp.root_hash, "forked checkpoint"
     sizes = sorted(by_size)

@@ -137,6 +137,7 @@ def test_unreachable_database_is_a_clear_error(workdir: Path) -> None:
     assert out.exit_code == 2 and "无法打开数据库" in (out.output + out.stderr)
 
 
+@pytest.mark.slow
 def test_demo_never_touches_a_real_ledger_in_its_folder(workdir: Path) -> None:
     found(workdir)
     real = workdir / "ledger.db"

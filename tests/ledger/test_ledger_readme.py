@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -24,6 +26,7 @@ def test_readme_starts_with_demo_and_test_commands() -> None:
     assert "./scripts/test" in (ROOT / ".ci" / "run").read_text()
 
 
+@pytest.mark.slow
 def test_demo_command_runs(tmp_path: Path) -> None:
     result = subprocess.run(
         [str(ROOT / "scripts" / "demo"), "--out", str(tmp_path / "demo"), "--no-serve"],
@@ -36,9 +39,14 @@ def test_demo_command_runs(tmp_path: Path) -> None:
     assert (tmp_path / "demo" / "demo-ledger.db").exists()
     if "跳过门户" not in result.stdout:
         assert (tmp_path / "demo" / "site" / "index.html").exists()
-    assert sys.executable  # the suite itself runs in the same venv the scripts bootstrap
+    # the suite runs in the venv the scripts bootstrap: the `sunlight` the tests start (next to
+    # sys.executable) is the one `./scripts/demo` just ran
+    assert Path(sys.prefix).resolve() == (ROOT / ".venv").resolve(), (
+        f"the tests run in {sys.prefix}, not in {ROOT / '.venv'}: run them with ./scripts/test")
+    assert (Path(sys.executable).parent / "sunlight").resolve() == (ROOT / ".venv" / "bin" / "sunlight").resolve()
 
 
+@pytest.mark.slow
 def test_verification_guide_runs_as_written(tmp_path: Path) -> None:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     guide = text.split("<!-- verification-guide -->", 1)[1]
@@ -54,6 +62,7 @@ def test_verification_guide_runs_as_written(tmp_path: Path) -> None:
     assert report["verified"] is True and report["size"] == 377
 
 
+@pytest.mark.slow
 def test_demo_serves_the_portal(tmp_path: Path) -> None:
     """``sunlight demo`` (what ``./scripts/demo`` runs) builds the portal and serves it until
     stopped; a browser's first request gets the home page of 幸福里社区."""
