@@ -97,34 +97,37 @@ def _member(m: Member) -> dict[str, Any]:
 
 
 async def list_members(request: Request) -> Response:
-    s = services(request)
-    community = params.community(request)
-    start, limit = paging.offset(request), paging.limit(request)
-    return await s.reading.view([community], _members_page, s, community, start, limit,
-                                request.url)
-
-
-def _members_page(s: Services, community: str, start: int, limit: int, url: URL) -> Response:
-    with s.reads.locked(community) as view:
-        members = view.state.members
-        items = [_member(m) for m in islice(members.values(), start, start + limit)]
-        total = len(members)
-    return paging.offset_page(url, "members", items, start, total)
+    return await _list_of_state(request, "members")
 
 
 async def list_keys(request: Request) -> Response:
+    return await _list_of_state(request, "keys")
+
+
+# What ``members`` and ``keys`` list: the state's dict of them (in the order first recorded, so an
+# offset is a stable cursor) and how one reads.
+_STATE_LISTS: dict[str, tuple[Callable[[CommunityState], dict[str, Any]], Callable[[Any], dict[str, Any]]]] = {
+    "members": (lambda state: state.members, _member),
+    "keys": (lambda state: state.keys, _key),
+}
+
+
+async def _list_of_state(request: Request, name: str) -> Response:
     s = services(request)
     community = params.community(request)
     start, limit = paging.offset(request), paging.limit(request)
-    return await s.reading.view([community], _keys_page, s, community, start, limit, request.url)
+    return await s.reading.view([community], _state_page, s, community, name, start, limit,
+                                request.url)
 
 
-def _keys_page(s: Services, community: str, start: int, limit: int, url: URL) -> Response:
+def _state_page(s: Services, community: str, name: str, start: int, limit: int, url: URL
+                ) -> Response:
+    of_state, render = _STATE_LISTS[name]
     with s.reads.locked(community) as view:
-        keys = view.state.keys
-        items = [_key(k) for k in islice(keys.values(), start, start + limit)]
-        total = len(keys)
-    return paging.offset_page(url, "keys", items, start, total)
+        found = of_state(view.state)
+        items = [render(x) for x in islice(found.values(), start, start + limit)]
+        total = len(found)
+    return paging.offset_page(url, name, items, start, total)
 
 
 # --- projections ---------------------------------------------------------------------------

@@ -38,9 +38,7 @@ def invitation_token(request: Request) -> str:
 async def found_community(request: Request) -> Response:
     s = services(request)
     community = params.community(request)
-    content_type = request.headers.get("content-type", "application/json").split(";")[0].strip()
-    if content_type.lower() != "application/json":
-        raise ApiError(415, "unsupported-media-type", "请以 application/json 提交建账声明")
+    params.require_json(request, "建账声明")
     token = invitation_token(request)
     try:
         obj = orjson.loads(await request.body())

@@ -19,6 +19,13 @@ def community(request: Request) -> str:
     return value
 
 
+def require_json(request: Request, what: str) -> None:
+    """A body that is not JSON is a 415 saying what to send (``what``: 签名声明, 建账声明)."""
+    content_type = request.headers.get("content-type", "application/json").split(";")[0].strip()
+    if content_type.lower() != "application/json":
+        raise ApiError(415, "unsupported-media-type", f"请以 application/json 提交{what}")
+
+
 def integer(request: Request, name: str, *, default: int | None = None, minimum: int = 0,
             maximum: int = MAX_INDEX) -> int:
     raw = request.path_params.get(name, request.query_params.get(name))

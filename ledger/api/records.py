@@ -74,9 +74,7 @@ def record_location(community: str, index: int) -> str:
 async def submit_record(request: Request) -> Response:
     s = services(request)
     community = params.community(request)
-    content_type = request.headers.get("content-type", "application/json").split(";")[0].strip()
-    if content_type.lower() != "application/json":
-        raise ApiError(415, "unsupported-media-type", "请以 application/json 提交签名声明")
+    params.require_json(request, "签名声明")
     submission = parse_submission(await request.body())
     limited = s.limiter.key_blocked(submission.key_id)
     if limited is not None:
