@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
-from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -20,10 +18,8 @@ from starlette.responses import Response
 from ledger.api import params
 from ledger.api.context import Services, services
 from ledger.api.problems import ApiError
-from ledger.api.records import json_response, receipt_json
+from ledger.api.records import json_response, parse_json, receipt_json
 from ledger.api.schemas import FoundingIn
-from ledger.domain.errors import InvalidInput
-from ledger.domain.state import explain
 from ledger.signing import Submission
 
 
@@ -40,14 +36,7 @@ async def found_community(request: Request) -> Response:
     community = params.community(request)
     params.require_json(request, "建账声明")
     token = invitation_token(request)
-    try:
-        obj = orjson.loads(await request.body())
-    except orjson.JSONDecodeError:
-        raise InvalidInput("请求内容不是有效的 JSON", code="body-not-json") from None
-    try:
-        FoundingIn.model_validate(obj)
-    except ValidationError as exc:
-        raise InvalidInput(explain(exc), code="submission-malformed") from None
+    obj = parse_json(await request.body(), FoundingIn)
     submissions = [Submission.from_json(o) for o in obj["records"]]
     body = await run_in_threadpool(_found, s, community, token, submissions)
     s.metrics.appends.labels(community).inc(len(body["receipts"]))

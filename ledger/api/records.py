@@ -12,7 +12,7 @@ import time
 from typing import Any
 
 import orjson
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import URL
 from starlette.requests import Request
@@ -40,16 +40,22 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
                     headers=headers)
 
 
-def parse_submission(raw: bytes) -> Submission:
+def parse_json(raw: bytes, shape: type[BaseModel]) -> Any:
+    """A request body as parsed JSON, checked against ``shape`` (its schema in the OpenAPI
+    document): a body that is not JSON or not of that shape is a Chinese 400."""
     try:
         obj = orjson.loads(raw)
     except orjson.JSONDecodeError:
         raise InvalidInput("请求内容不是有效的 JSON", code="body-not-json") from None
     try:
-        SubmissionIn.model_validate(obj)
+        shape.model_validate(obj)
     except ValidationError as exc:
         raise InvalidInput(explain(exc), code="submission-malformed") from None
-    return Submission.from_json(obj)
+    return obj
+
+
+def parse_submission(raw: bytes) -> Submission:
+    return Submission.from_json(parse_json(raw, SubmissionIn))
 
 
 def receipt_json(ledger: Sunlight, receipt: Receipt) -> dict[str, Any]:
