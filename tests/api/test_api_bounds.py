@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -20,7 +19,7 @@ from ledger.api.paging import MAX_LIMIT
 from ledger.api.readmodel import Filter, ReadModel, Summary, View, matching, summarise
 from ledger.domain.state import CommunityState
 from tests.api.conftest import Served
-from tests.api.helpers import disclosure, live, start_service
+from tests.api.helpers import disclosure, live, start_service, wait_until
 from tests.committee import Committee
 from tests.conftest import _PG_SKIP, drop_pg_database, fresh_pg_database
 
@@ -266,10 +265,7 @@ def test_healthz_answers_while_a_cold_community_loads(tmp_path: Path) -> None:
                                     "/log/testcom/checkpoint")]
             try:
                 # the community's load and the checkpoint read both wait for the log
-                deadline = time.monotonic() + 60
-                while blocked() < 2:
-                    assert time.monotonic() < deadline, "the reads never reached the database"
-                    time.sleep(0.05)
+                wait_until(lambda: blocked() >= 2, "the reads to reach the database", 60)
                 health = httpx.get(f"{service.url}/healthz", timeout=30)
                 assert health.status_code == 200 and health.json() == {"status": "ok"}
                 assert not any(w.done() for w in waiting)  # they wait for the log

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import logging
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -20,7 +19,7 @@ from ledger.api.logs import JsonFormatter
 from ledger.api.problems import problem
 from ledger.api.server import command_publisher
 from ledger.redaction import redact
-from tests.api.helpers import disclosure, live, start_service
+from tests.api.helpers import disclosure, live, start_service, wait_until
 from tests.committee import Committee
 from tests.conftest import _PG_SKIP, drop_pg_database, fresh_pg_database
 
@@ -72,14 +71,15 @@ def test_log_lines_and_problem_documents_hide_passwords() -> None:
 
 
 def wait_for_publish(client: httpx.Client, state: str, timeout: float = 60) -> dict[str, object]:
-    deadline = time.monotonic() + timeout
-    while True:
-        publish: dict[str, object] = client.get("/status").json()["communities"]["testcom"][
-            "publish"]
-        if publish["state"] == state:
-            return publish
-        assert time.monotonic() < deadline, publish
-        time.sleep(0.05)
+    publish: dict[str, object] = {}
+
+    def reached() -> bool:
+        publish.clear()
+        publish.update(client.get("/status").json()["communities"]["testcom"]["publish"])
+        return publish["state"] == state
+
+    wait_until(reached, f"the publish state {state}", timeout)
+    return publish
 
 
 def everything_anonymous_clients_see(client: httpx.Client) -> list[str]:
