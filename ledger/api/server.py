@@ -12,7 +12,6 @@ import os
 import shlex
 import subprocess
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
 
 import uvicorn
 from starlette.applications import Starlette
@@ -74,18 +73,6 @@ def command_publisher(template: str, db: str) -> PublishFn:
     return publish
 
 
-def entry_point_publisher(db: str) -> tuple[PublishFn, str] | None:
-    """The ``sunlight.publish`` entry point, a callable ``(db_url, community_id) -> None``."""
-    for ep in entry_points(group="sunlight.publish"):
-        target = ep.load()
-
-        def publish(community_id: str, _target: object = target) -> None:
-            _target(db, community_id)  # type: ignore[operator]
-
-        return publish, ep.name
-    return None
-
-
 def load_seed(path: str) -> bytes:
     with open(path, "rb") as f:
         raw = f.read().strip()
@@ -103,10 +90,6 @@ def settings_from_env(env: dict[str, str] | None = None) -> Settings:
     name = "not-configured"
     if env.get("SUNLIGHT_PUBLISH_CMD"):
         publish, name = command_publisher(env["SUNLIGHT_PUBLISH_CMD"], db), "command"
-    else:
-        found = entry_point_publisher(db)
-        if found is not None:
-            publish, name = found
     witness = None
     if env.get("SUNLIGHT_WITNESS_NAME") and env.get("SUNLIGHT_WITNESS_SEED_FILE"):
         witness = CosignatureSigner.from_seed(env["SUNLIGHT_WITNESS_NAME"],

@@ -296,10 +296,10 @@ def demo(out: Annotated[Path, typer.Option(help="演示目录（数据库与门�
          db: Annotated[str | None, typer.Option("--db", help=f"默认 OUT/{DEMO_DB}（每次重建）")]
          = None) -> None:
     """演示：幸福里社区一年的签名记录 → 透明日志 → 公开门户，并在本地预览。"""
-    from importlib.metadata import entry_points
-
     from ledger.application import Sunlight
     from ledger.demo import COMMUNITY, NOTICE, build_demo
+    from publisher import publish, serve_site
+    from publisher.serve import make_server
 
     if serve:
         check_port("127.0.0.1", port)  # before the build, not after it
@@ -315,14 +315,12 @@ def demo(out: Annotated[Path, typer.Option(help="演示目录（数据库与门�
     typer.echo(f"已登记幸福里社区 {size} 条签名记录，数据库：{redact(db)}")
     typer.echo(f"日志验证公钥：{ledger.community(COMMUNITY).verifier_key}")
     typer.echo(NOTICE)
-    portals = list(entry_points(group="sunlight.demo"))
-    if not portals:
-        typer.echo("（未安装门户发布器 publisher，跳过门户）")
-        return
     site = out / "site"
     marker = site / ".sunlight-demo"
     if site.exists() and not marker.exists():
         fail(f"{site} 已存在，且不是演示门户；请用 --out 指定另一个目录")
     site.mkdir(parents=True, exist_ok=True)
     marker.touch()  # the portal is rebuilt in place (incrementally) on the next demo
-    portals[0].load()(ledger, COMMUNITY, site, serve, port)
+    publish(ledger, COMMUNITY, site, base_url=f"http://127.0.0.1:{port}/")
+    if serve:
+        serve_site(make_server(site, "127.0.0.1", port))

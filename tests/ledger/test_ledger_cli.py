@@ -153,3 +153,13 @@ def test_demo_never_touches_a_real_ledger_in_its_folder(workdir: Path) -> None:
     (other / "site" / "notes.md").write_text("mine")
     assert "不是演示门户" in sunlight("demo", "--out", str(other), "--no-serve", code=1)
     assert (other / "site" / "notes.md").read_text() == "mine"
+
+
+
+def test_publish_takes_the_database_from_sunlight_db_and_the_community_from_c(workdir: Path) -> None:
+    found(workdir)
+    sunlight("init", "-c", "other", "--name", "另一个社区", "--origin", "test.example/other", "-k", "wang",
+             "--founder-id", "wang", "--founder-name", "王主任", "--term-start", "2024-01-01")
+    assert "-c/--community" in sunlight("publish", "--out", "site", code=1)  # two communities: which?
+    assert "已生成门户" in sunlight("publish", "-c", "cli", "--out", "site")  # no --db: SUNLIGHT_DB
+    assert "测试社区" in (workdir / "site" / "index.html").read_text(encoding="utf-8")
