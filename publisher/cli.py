@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 DEFAULT_OUT = Path("build/portal")
 
 DbOption = Annotated[str, typer.Option(
-    "--db", envvar="SUNLIGHT_DB", help="SQLAlchemy 数据库地址，如 sqlite:///sunlight.db 或 postgresql+psycopg://…")]
+    "--db", envvar="SUNLIGHT_DB", help=f"SQLAlchemy 数据库地址，如 {DEFAULT_DB_URL} 或 postgresql+psycopg://…")]
 CommunityOption = Annotated[str | None, typer.Option(
     "--community", "-c", envvar="SUNLIGHT_COMMUNITY", help="社区编号；库中只有一个社区时可省略")]
 

@@ -16,11 +16,11 @@ from ledger.domain.decision import MEETING_TITLES
 from ledger.domain.disclosure import CATEGORY_TITLES, Category
 from ledger.domain.evaluation import SUBJECT_TITLES, EvaluationRound
 from ledger.domain.fees import INCOME_TITLES, SPEND_TITLES, EstateFees, IncomeSource
-from ledger.domain.microfund import Fund
+from ledger.domain.microfund import Fund, donor_display
 from ledger.domain.needs import STEP_TITLES
 from ledger.domain.roles import ROLE_TITLES
 from publisher.charts import bar_chart, figure, line_chart
-from publisher.describe import donor_display, record_path, restriction_zh, title
+from publisher.describe import record_path, restriction_zh, title
 from publisher.fmt import esc, local_month, local_time, percent, short_hash, text_block, yuan
 from publisher.readmodel import EstateView, FundView, Portal, day_of
 from publisher.records import Record

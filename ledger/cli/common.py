@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from ledger.application import Sunlight
 
 from ledger.domain.errors import DomainError
+from ledger.persistence import DEFAULT_DB_URL
 from ledger.redaction import redact
 
 
@@ -46,11 +47,10 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-DEFAULT_DB = "sqlite:///sunlight.db"
 DbOption = Annotated[
     str,
     typer.Option("--db", envvar="SUNLIGHT_DB",
-                 help="SQLAlchemy 数据库地址，如 sqlite:///sunlight.db 或 postgresql+psycopg://…"),
+                 help=f"SQLAlchemy 数据库地址，如 {DEFAULT_DB_URL} 或 postgresql+psycopg://…"),
 ]
 
 
@@ -104,7 +104,7 @@ def open_ledger(db: str, log_key_dir: Path | None = None) -> Sunlight:
     from ledger.application import Sunlight
 
     try:
-        return Sunlight(db or DEFAULT_DB, log_key_dir=log_key_dir)
+        return Sunlight(db or DEFAULT_DB_URL, log_key_dir=log_key_dir)
     except Exception as exc:  # a bad URL or an unreachable server: the command cannot run
         fail(f"无法打开数据库 {db}：{type(exc).__name__}: {exc}", 2)
 

@@ -9,13 +9,13 @@ from zoneinfo import ZoneInfo
 
 import typer
 
-from ledger.cli.common import DEFAULT_DB, DbOption, app, fail, open_ledger
+from ledger.cli.common import DbOption, app, fail, open_ledger
 from ledger.cli.keys import KeyDir, load_key
 from ledger.domain.errors import DomainError
 from ledger.domain.roles import Role
 from ledger.founding import check_names
 from ledger.logkeys import LogKey, LogKeyError
-from ledger.persistence import now
+from ledger.persistence import DEFAULT_DB_URL, now
 from ledger.signing import Statement, Submission
 
 member_app = typer.Typer(help="委员会成员：入职、调整职务、更换密钥、撤销、任期。",
@@ -62,7 +62,7 @@ def init(community: CommunityOpt,
          log_key_dir: LogKeyDirOpt = None,
          log_key_in_db: Annotated[bool, typer.Option(
              "--log-key-in-db", help="把日志签名密钥存进数据库（数据库备份即是密钥；不推荐）")] = False,
-         directory: KeyDir = Path("keys"), db: DbOption = DEFAULT_DB) -> None:
+         directory: KeyDir = Path("keys"), db: DbOption = DEFAULT_DB_URL) -> None:
     """建账：创建日志签名密钥，创始成员（主任）签署建账声明；日志与建账声明一起写入，失败则什么都不留下。"""
     check_names(community, origin)  # before any file is named after them
     ledger = open_ledger(db, log_key_dir)
@@ -138,7 +138,7 @@ def admit(community: CommunityOpt, key: SignerOpt,
           member_key: Annotated[str, typer.Option(help="新成员的密钥名或文件（只读取公钥）")],
           term_start: Annotated[str, typer.Option(help="任期开始 YYYY-MM-DD")],
           term_end: Annotated[str | None, typer.Option(help="任期结束 YYYY-MM-DD")] = None,
-          directory: KeyDir = Path("keys"), db: DbOption = DEFAULT_DB) -> None:
+          directory: KeyDir = Path("keys"), db: DbOption = DEFAULT_DB_URL) -> None:
     """新成员入职（须由主任签名）。"""
     public = load_key(member_key, directory).public_b64
     body: dict[str, Any] = {"member_id": member_id, "name": name, "role": role.value,
@@ -152,7 +152,7 @@ def admit(community: CommunityOpt, key: SignerOpt,
 def role(community: CommunityOpt, key: SignerOpt,
          member_id: Annotated[str, typer.Option(help="成员编号")],
          new_role: Annotated[Role, typer.Option("--role", help="新职务")],
-         directory: KeyDir = Path("keys"), db: DbOption = DEFAULT_DB) -> None:
+         directory: KeyDir = Path("keys"), db: DbOption = DEFAULT_DB_URL) -> None:
     """调整成员职务。"""
     sign_and_submit(db, community, key, directory, "member.role_assigned",
                     {"member_id": member_id, "role": new_role.value})
@@ -163,7 +163,7 @@ def rotate(community: CommunityOpt, key: SignerOpt,
            member_id: Annotated[str, typer.Option(help="成员编号")],
            new_key: Annotated[str, typer.Option(help="新密钥名或文件（只读取公钥）")],
            reason: Annotated[str | None, typer.Option(help="原因")] = None,
-           directory: KeyDir = Path("keys"), db: DbOption = DEFAULT_DB) -> None:
+           directory: KeyDir = Path("keys"), db: DbOption = DEFAULT_DB_URL) -> None:
     """更换成员密钥：旧密钥从此失效。"""
     body: dict[str, Any] = {"member_id": member_id,
                             "public_key": load_key(new_key, directory).public_b64}
@@ -176,7 +176,7 @@ def rotate(community: CommunityOpt, key: SignerOpt,
 def revoke(community: CommunityOpt, key: SignerOpt,
            member_id: Annotated[str, typer.Option(help="成员编号")],
            reason: Annotated[str, typer.Option(help="原因")],
-           directory: KeyDir = Path("keys"), db: DbOption = DEFAULT_DB) -> None:
+           directory: KeyDir = Path("keys"), db: DbOption = DEFAULT_DB_URL) -> None:
     """撤销成员：其密钥从此不能再签名。"""
     sign_and_submit(db, community, key, directory, "member.revoked",
                     {"member_id": member_id, "reason": reason})
@@ -187,7 +187,7 @@ def term(community: CommunityOpt, key: SignerOpt,
          member_id: Annotated[str, typer.Option(help="成员编号")],
          term_start: Annotated[str, typer.Option(help="任期开始 YYYY-MM-DD")],
          term_end: Annotated[str | None, typer.Option(help="任期结束 YYYY-MM-DD")] = None,
-         directory: KeyDir = Path("keys"), db: DbOption = DEFAULT_DB) -> None:
+         directory: KeyDir = Path("keys"), db: DbOption = DEFAULT_DB_URL) -> None:
     """设定成员任期。"""
     body: dict[str, Any] = {"member_id": member_id, "term_start": term_start}
     if term_end:

@@ -21,13 +21,13 @@ from typing import Annotated, Any
 import typer
 
 from ledger.application import BatchRejected, RowError
-from ledger.cli.common import DEFAULT_DB, DbOption, app, check_port, fail, open_ledger, read_input
+from ledger.cli.common import DbOption, app, check_port, fail, open_ledger, read_input
 from ledger.cli.keys import KeyDir, load_key
 from ledger.cli.members import CommunityOpt, SignerOpt
 from ledger.domain.common import Body
 from ledger.domain.errors import DomainError, InvalidInput
 from ledger.domain.state import BODY_TYPES
-from ledger.persistence import now
+from ledger.persistence import DEFAULT_DB_URL, now
 from ledger.redaction import redact
 from ledger.signing import MAX_INTEGER, MemberKey, PrivateRecord, Statement, Submission, check_numbers
 
@@ -145,7 +145,7 @@ def record(kind: Annotated[str, typer.Argument(help="记录类型，如 fund.don
                "--person", help="个人信息 字段=值（只存私密存储），可重复")] = None,
            from_file: Annotated[Path | None, typer.Option(
                "--from-file", help="批量导入 CSV / JSON / JSONL：全部成功或全部不登记")] = None,
-           directory: KeyDir = Path("keys"), db: DbOption = DEFAULT_DB) -> None:
+           directory: KeyDir = Path("keys"), db: DbOption = DEFAULT_DB_URL) -> None:
     """登记一条记录（或用 --from-file 批量导入历史台账），由签名人的密钥签名。"""
     signer = load_key(key, directory)
     ledger = open_ledger(db)
@@ -269,7 +269,7 @@ def _json_items(path: Path, text: str) -> list[tuple[int, Any]]:
 @app.command("forget")
 def forget(community: CommunityOpt,
            person: Annotated[str, typer.Argument(help="承诺值（64 位十六进制）或姓名、联系方式")],
-           db: DbOption = DEFAULT_DB) -> None:
+           db: DbOption = DEFAULT_DB_URL) -> None:
     """删除某人的私密资料及盐值（个人信息保护法）。日志和所有签名保持不变，仍可核验。"""
     erased = open_ledger(db).forget(community, person)
     if not erased:

@@ -19,10 +19,12 @@ def serve(
                                          help="工作进程数（SQLite 建议 1）")] = 1,
     log_level: Annotated[str, typer.Option(envvar="SUNLIGHT_LOG_LEVEL",
                                            help="日志级别：debug、info、warning")] = "info",
-    rate_per_address: Annotated[float, typer.Option(
-        envvar="SUNLIGHT_RATE_PER_ADDRESS", help="每个客户端地址每秒请求数上限（0 为不限）")] = 50.0,
-    rate_per_key: Annotated[float, typer.Option(
-        envvar="SUNLIGHT_RATE_PER_KEY", help="每把成员密钥每秒提交数上限（0 为不限）")] = 10.0,
+    rate_per_address: Annotated[float | None, typer.Option(
+        envvar="SUNLIGHT_RATE_PER_ADDRESS",
+        help="每个客户端地址每秒请求数上限（0 为不限；不给出则用服务的默认值，见 README）")] = None,
+    rate_per_key: Annotated[float | None, typer.Option(
+        envvar="SUNLIGHT_RATE_PER_KEY",
+        help="每把成员密钥每秒提交数上限（0 为不限；不给出则用服务的默认值，见 README）")] = None,
     publish_cmd: Annotated[str | None, typer.Option(
         envvar="SUNLIGHT_PUBLISH_CMD",
         help="有新记录后重建门户的命令，{community} 与 {db} 会被替换")] = None,
