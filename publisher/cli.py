@@ -50,7 +50,7 @@ def publish_command(
     serve: Annotated[bool, typer.Option("--serve", help="生成后在本机提供浏览")] = False,
     port: Annotated[int, typer.Option("--port", help="--serve 使用的端口")] = 8000,
 ) -> None:
-    from publisher.serve import serve_site
+    from publisher.preview import serve_site
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     server = _listen(out, port) if serve else None  # before the build, not after it
@@ -69,7 +69,7 @@ def publish_command(
 
 
 def _listen(out: Path, port: int) -> ThreadingHTTPServer:
-    from publisher.serve import make_server
+    from publisher.preview import make_server
 
     try:
         return make_server(out, "127.0.0.1", port)

@@ -1,6 +1,6 @@
 """The ``sunlight`` command line.
 
-Each area adds its own commands in its own module (``keys``, ``members``, ``records``, ``log``,
+Each area adds its own commands in its own module (``keys``, ``member``, ``record``, ``log``,
 ``serve``). The command line ships with the portal publisher and adds its ``sunlight publish``
 here: this package is where the two are wired together, the one place in ``ledger`` that imports
 ``publisher`` (with the demo, which builds the demo's portal); the publisher imports nothing from
@@ -10,8 +10,8 @@ here: this package is where the two are wired together, the one place in ``ledge
 from __future__ import annotations
 
 import publisher.cli
-from ledger.cli import keys, log, members, records, serve
-from ledger.cli.common import app, run
+from ledger.cli import keys, log, member, record, serve
+from ledger.cli.root import app, run
 
 publisher.cli.register(app)
 
@@ -20,4 +20,4 @@ def main() -> None:
     run()
 
 
-__all__ = ["app", "keys", "log", "main", "members", "records", "serve"]
+__all__ = ["app", "keys", "log", "main", "member", "record", "serve"]

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 import ledger.cli  # noqa: F401  (registers every command)
 from ledger.application import Sunlight
-from ledger.cli.common import app
+from ledger.cli.root import app
 
 runner = CliRunner()
 

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 import ledger.cli  # noqa: F401  (registers every command)
-from ledger.cli.common import app
+from ledger.cli.root import app
 from tests.ledger.test_ledger_cli import found
 
 SUNLIGHT = str(Path(sys.executable).parent / "sunlight")

@@ -252,7 +252,7 @@ def test_the_published_site_alone_verifies(site: Site) -> None:
     import subprocess
     import sys
 
-    from publisher.serve import serve_in_background
+    from publisher.preview import serve_in_background
 
     audit = html.unescape(re.sub(r"<[^>]+>", "", read(site, "audit/index.html")))
     key = site.app.community("testville").verifier_key

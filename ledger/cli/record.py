@@ -21,9 +21,9 @@ from typing import Annotated, Any
 import typer
 
 from ledger.application import BatchRejected, RowError
-from ledger.cli.common import DbOption, app, check_port, fail, open_ledger, read_input
 from ledger.cli.keys import KeyDir, load_key
-from ledger.cli.members import CommunityOpt, SignerOpt
+from ledger.cli.member import CommunityOpt, SignerOpt
+from ledger.cli.root import DbOption, app, check_port, fail, open_ledger, read_input
 from ledger.domain.common import Body
 from ledger.domain.errors import DomainError, InvalidInput
 from ledger.domain.state import BODY_TYPES
@@ -299,7 +299,7 @@ def demo(out: Annotated[Path, typer.Option(help="演示目录（数据库与门�
     from ledger.application import Sunlight
     from ledger.demo import COMMUNITY, NOTICE, build_demo
     from publisher import publish, serve_site
-    from publisher.serve import make_server
+    from publisher.preview import make_server
 
     if serve:
         check_port("127.0.0.1", port)  # before the build, not after it

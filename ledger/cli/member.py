@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 import typer
 
-from ledger.cli.common import DbOption, app, fail, open_ledger
 from ledger.cli.keys import KeyDir, load_key
+from ledger.cli.root import DbOption, app, fail, open_ledger
 from ledger.domain.errors import DomainError
 from ledger.domain.roles import Role
 from ledger.founding import check_names
