@@ -10,7 +10,7 @@ here: this package is where the two are wired together, the one place in ``ledge
 from __future__ import annotations
 
 import publisher.cli
-from ledger.cli import keys, log, member, record, serve
+from ledger.cli import demo, init, keys, log, member, record, serve
 from ledger.cli.root import app, run
 
 publisher.cli.register(app)
@@ -20,4 +20,4 @@ def main() -> None:
     run()
 
 
-__all__ = ["app", "keys", "log", "main", "member", "record", "serve"]
+__all__ = ["app", "demo", "init", "keys", "log", "main", "member", "record", "serve"]

@@ -17,8 +17,7 @@ from typing import Annotated
 
 import typer
 
-from ledger.cli.member import CommunityOpt, LogKeyDirOpt
-from ledger.cli.root import DbOption, app, check_port, fail, open_ledger, os_error
+from ledger.cli.root import CommunityOpt, DbOption, LogKeyDirOpt, app, check_port, fail, open_ledger, os_error
 from ledger.crypto.errors import VerificationError, WeakKeyError
 from ledger.crypto.note import Verifier
 from ledger.persistence import DEFAULT_DB_URL

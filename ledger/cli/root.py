@@ -52,6 +52,12 @@ DbOption = Annotated[
     typer.Option("--db", envvar="SUNLIGHT_DB",
                  help=f"SQLAlchemy 数据库地址，如 {DEFAULT_DB_URL} 或 postgresql+psycopg://…"),
 ]
+CommunityOpt = Annotated[str, typer.Option("--community", "-c", envvar="SUNLIGHT_COMMUNITY",
+                                           help="社区编号，如 xingfuli")]
+SignerOpt = Annotated[str, typer.Option("--key", "-k", help="签名人的密钥名或文件")]
+LogKeyDirOpt = Annotated[Path | None, typer.Option(
+    "--log-key-dir", envvar="SUNLIGHT_LOG_KEY_DIR",
+    help="日志签名密钥目录：每个社区一个 <社区编号>.logkey 文件，权限 600（默认 ./log-keys）")]
 
 
 def fail(message: str, code: int = 1) -> NoReturn:

@@ -6,8 +6,7 @@ from typing import Annotated
 
 import typer
 
-from ledger.cli.member import LogKeyDirOpt
-from ledger.cli.root import DbOption, app, check_port, fail, open_ledger, os_error
+from ledger.cli.root import DbOption, LogKeyDirOpt, app, check_port, fail, open_ledger, os_error
 
 
 @app.command("serve")

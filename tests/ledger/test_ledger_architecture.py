@@ -46,7 +46,7 @@ def test_domain_and_crypto_are_pure() -> None:
 
 # The command line ships with the publisher: it adds `sunlight publish` to itself, and the demo
 # builds the demo's portal. Nothing else in the ledger may import the publisher.
-WIRES_THE_PUBLISHER = {"ledger/cli/__init__.py", "ledger/cli/record.py"}
+WIRES_THE_PUBLISHER = {"ledger/cli/__init__.py", "ledger/cli/demo.py"}
 
 
 def test_ledger_never_imports_publisher() -> None:
@@ -131,7 +131,7 @@ def test_only_the_demo_derives_keys_from_fixed_seeds() -> None:
     assert not SEED_LOADERS - sites, f"no longer there: {SEED_LOADERS - sites}"
     demo = ROOT / "ledger" / "demo.py"
     assert {scope for scope, _ in seed_uses(demo)}, "the demo derives its keys from seeds"
-    assert "NOTICE" in (ROOT / "ledger" / "cli" / "record.py").read_text(encoding="utf-8")
+    assert "NOTICE" in (ROOT / "ledger" / "cli" / "demo.py").read_text(encoding="utf-8")
 
 
 def test_new_keys_come_from_the_operating_system() -> None:
