@@ -1,10 +1,11 @@
 """The ``sunlight`` command line.
 
-Each area adds its own commands in its own module (``keys``, ``member``, ``record``, ``log``,
-``serve``). The command line ships with the portal publisher and adds its ``sunlight publish``
-here: this package is where the two are wired together, the one place in ``ledger`` that imports
-``publisher`` (with the demo, which builds the demo's portal); the publisher imports nothing from
-``ledger.cli``.
+Each module defines the command it is named after (``init``, ``keys``, ``member``, ``record``,
+``log``, ``serve``, ``demo``); ``root`` holds the ``sunlight`` app itself, the options every command
+shares and the error reporting. The command line ships with the portal publisher and adds its
+``sunlight publish`` here: this package is where the two are wired together, the one place in
+``ledger`` that imports ``publisher`` (with ``demo``, which builds the demo's portal); the
+publisher imports nothing from ``ledger.cli``.
 """
 
 from __future__ import annotations

@@ -94,3 +94,24 @@ def _rate_literals(path: Path) -> list[str]:
             if "rate_per" in name.lower() and literal:
                 found.append(name)
     return found
+
+
+# Module names used more than once, and why. A new one needs a reason here (and in the module's
+# docstring); otherwise rename it.
+SHARED_NAMES = {
+    "errors.py": "one error hierarchy per package (ledger.crypto, ledger.domain)",
+    "demo.py": "ledger/cli/ modules are named after their command: `sunlight demo` runs ledger/demo.py",
+    "founding.py": "ledger/api/founding.py is the HTTP edge of ledger/founding.py",
+    "witness.py": "ledger/api/witness.py is the HTTP edge of ledger/tlog/witness.py",
+    "records.py": "the API's /records resources (ledger/api) and the portal's reading of the log (publisher)",
+    "readmodel.py": "the service's read model (ledger/api) and the portal's (publisher): each serves its readers",
+}
+
+
+def test_no_two_modules_share_a_name_without_a_reason() -> None:
+    names: dict[str, list[str]] = {}
+    for path in SOURCES:
+        if path.name != "__init__.py":
+            names.setdefault(path.name, []).append(str(path.relative_to(ROOT)))
+    shared = {name: paths for name, paths in names.items() if len(paths) > 1}
+    assert set(shared) == set(SHARED_NAMES), {n: shared.get(n) for n in set(shared) ^ set(SHARED_NAMES)}
