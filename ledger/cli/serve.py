@@ -7,11 +7,12 @@ from typing import Annotated
 import typer
 
 from ledger.cli.root import DbOption, LogKeyDirOpt, app, check_port, fail, open_ledger, os_error
+from ledger.persistence import DEFAULT_DB_URL
 
 
 @app.command("serve")
 def serve(
-    db: DbOption,
+    db: DbOption = DEFAULT_DB_URL,
     host: Annotated[str, typer.Option(envvar="SUNLIGHT_HOST", help="监听地址")] = "127.0.0.1",
     port: Annotated[int, typer.Option(envvar="SUNLIGHT_PORT", help="监听端口")] = 8080,
     workers: Annotated[int, typer.Option(envvar="SUNLIGHT_WORKERS", min=1,
