@@ -1,4 +1,5 @@
-"""What every command shares: the root app, the database option, and error reporting.
+"""The root of the command line: the ``sunlight`` app, the options every command shares
+(``--db``, ``-c/--community``, ``-k/--key``, ``--log-key-dir``), and error reporting.
 
 Errors reach the user as one Chinese sentence on stderr and a non-zero exit: 1 when the input
 was refused, 2 when the command could not run.
