@@ -164,8 +164,11 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+DEFAULT_DB_URL = "sqlite:///sunlight.db"  # every command's --db default, and the service's
+
+
 def default_db_url() -> str:
-    return os.environ.get("SUNLIGHT_DB") or "sqlite:///sunlight.db"
+    return os.environ.get("SUNLIGHT_DB") or DEFAULT_DB_URL
 
 
 def _migrate(engine: Engine) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from publisher.build import PublishError, PublishResult, publish
-from publisher.serve import demo_portal, serve_in_background, serve_site
+from publisher.preview import serve_in_background, serve_site
 
-__all__ = ["PublishError", "PublishResult", "demo_portal", "publish", "serve_in_background",
-           "serve_site"]
+__all__ = ["PublishError", "PublishResult", "publish", "serve_in_background", "serve_site"]

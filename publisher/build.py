@@ -12,17 +12,16 @@ code is not used (record notices keep citing the checkpoint they were first publ
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ledger.application import Sunlight
 from ledger.crypto.checkpoint import Checkpoint
+from ledger.tlog.export import export_tiles
 from publisher import search as pagefind
 from publisher.describe import record_path
 from publisher.files import write_if_changed
@@ -50,7 +49,6 @@ class PublishResult:
     out_dir: Path
     records: int
     pages: int
-    log_exported: bool
     searchable: bool
     qr_made: int
     seconds: dict[str, float] = field(default_factory=dict)
@@ -122,7 +120,6 @@ def _build(app: Sunlight, community_id: str, out_dir: Path, base_url: str, cache
     root_b64 = _b64(checkpoint.root_hash)
     record_bundles = [pagefind.bundle_name(*r) for r in pagefind.ranges(len(records))]
     ctx = Context(checkpoint.size, root_b64, note, info.verifier_key, info.origin, base_url,
-                  has_log=_tiles_exporter() is not None,
                   search_bundles=("main", *record_bundles) if service is not None else ())
     name = portal.name or community_id
     with clock("pages"):
@@ -142,19 +139,19 @@ def _build(app: Sunlight, community_id: str, out_dir: Path, base_url: str, cache
     with clock("records"):
         state["records"] = write_record_pages(
             portal, shell, out_dir, base_url, qr, Seal(name, checkpoint.size, root_b64),
-            state.get("records", {}), info.verifier_key if ctx.has_log else None)
+            state.get("records", {}), info.verifier_key)
     with clock("data"):
         write_data_package(records, out_dir / "data", f"sunlight-{community_id}",
                            f"{name} 阳光账本开放数据")
         write_if_changed(out_dir / "data" / "checkpoint.txt", note.encode("utf-8"))
     with clock("log"):
-        exported = _export_log(app, community_id, out_dir / "log")
+        export_tiles(app, community_id, out_dir / "log")
     indexed = 0
     if service is not None:
         with clock("search"):
             indexed = _index(service, out_dir, section_html, state)
     _save_state(cache, state)
-    return PublishResult(out_dir, len(records), len(pages), exported, service is not None,
+    return PublishResult(out_dir, len(records), len(pages), service is not None,
                          qr.made, clock.seconds, ran, indexed)
 
 
@@ -224,24 +221,6 @@ def _b64(data: bytes) -> str:
     import base64
 
     return base64.b64encode(data).decode()
-
-
-def _tiles_exporter() -> Callable[[Sunlight, str, Path], object] | None:
-    try:
-        module = importlib.import_module("ledger.tlog.export")
-    except ModuleNotFoundError:
-        return None
-    exporter = getattr(module, "export_tiles", None)
-    return exporter if callable(exporter) else None
-
-
-def _export_log(app: Sunlight, community_id: str, out: Path) -> bool:
-    exporter = _tiles_exporter()
-    if exporter is None:
-        log.warning("ledger.tlog.export is not available: the site is published without /log/")
-        return False
-    exporter(app, community_id, out)
-    return True
 
 
 def manifest(out_dir: Path) -> dict[str, int]:

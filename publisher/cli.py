@@ -1,26 +1,47 @@
-"""``sunlight publish``: builds a community's public portal from its log."""
+"""``sunlight publish``: builds a community's public portal from its log.
+
+The publisher's own command, with its own options: it imports nothing from ``ledger.cli`` (the
+command line adds this command to itself, see :mod:`ledger.cli`). Its ``--db`` and
+``-c/--community`` read the same environment variables, with the same defaults, as every other
+``sunlight`` command.
+"""
 
 from __future__ import annotations
 
+import errno
 import logging
+from http.server import ThreadingHTTPServer
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
-from ledger.cli.common import DbOption, check_port, fail, open_ledger
+from ledger.persistence import DEFAULT_DB_URL
+from ledger.redaction import redact
+
+if TYPE_CHECKING:
+    from publisher.build import PublishResult
 
 DEFAULT_OUT = Path("build/portal")
+
+DbOption = Annotated[str, typer.Option(
+    "--db", envvar="SUNLIGHT_DB", help=f"SQLAlchemy 数据库地址，如 {DEFAULT_DB_URL} 或 postgresql+psycopg://…")]
+CommunityOption = Annotated[str | None, typer.Option(
+    "--community", "-c", envvar="SUNLIGHT_COMMUNITY", help="社区编号；库中只有一个社区时可省略")]
 
 
 def register(app: typer.Typer) -> None:
     app.command("publish", help="根据日志生成社区公开门户（静态网站）。")(publish_command)
 
 
+def _fail(message: str, code: int) -> NoReturn:
+    typer.echo(redact(f"错误：{message}"), err=True)
+    raise typer.Exit(code)
+
+
 def publish_command(
-    db: DbOption,
-    community: Annotated[str | None, typer.Option(
-        "--community", help="社区编号；库中只有一个社区时可省略")] = None,
+    db: DbOption = DEFAULT_DB_URL,
+    community: CommunityOption = None,
     out: Annotated[Path, typer.Option("--out", help="输出目录")] = DEFAULT_OUT,
     base_url: Annotated[str, typer.Option(
         "--base-url", envvar="SUNLIGHT_PUBLIC_URL",
@@ -29,28 +50,51 @@ def publish_command(
     serve: Annotated[bool, typer.Option("--serve", help="生成后在本机提供浏览")] = False,
     port: Annotated[int, typer.Option("--port", help="--serve 使用的端口")] = 8000,
 ) -> None:
-    from publisher.build import PublishError, publish
-    from publisher.serve import serve_site
+    from publisher.preview import serve_site
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    if serve:
-        check_port("127.0.0.1", port)  # before the build, not after it
-    ledger = open_ledger(db)
+    server = _listen(out, port) if serve else None  # before the build, not after it
+    try:
+        result = _build(db, community, out, base_url)
+    except BaseException:
+        if server is not None:
+            server.server_close()
+        raise
+    typer.echo(f"已生成门户：{result.out_dir}（{result.records} 条记录，"
+               f"{sum(result.seconds.values()):.1f} 秒）")
+    if not result.searchable:
+        typer.echo("注意：未安装 pagefind，网站没有搜索功能", err=True)
+    if server is not None:
+        serve_site(server)
+
+
+def _listen(out: Path, port: int) -> ThreadingHTTPServer:
+    from publisher.preview import make_server
+
+    try:
+        return make_server(out, "127.0.0.1", port)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            _fail(f"端口 {port} 已被占用（另一个程序正在使用 127.0.0.1:{port}）；"
+                  "请用 --port 指定另一个端口，或先停止那个程序", 2)
+        _fail(f"无法监听 127.0.0.1:{port}：{exc.strerror or exc}；请检查 --port", 2)
+
+
+def _build(db: str, community: str | None, out: Path, base_url: str) -> PublishResult:
+    from ledger.application import Sunlight
+    from publisher.build import PublishError, publish
+
+    try:
+        ledger = Sunlight(db)
+    except Exception as exc:  # a bad URL or an unreachable server: the command cannot run
+        _fail(f"无法打开数据库 {db}：{type(exc).__name__}: {exc}", 2)
     if community is None:
         ids = [c.community_id for c in ledger.communities()]
         if len(ids) != 1:
-            fail("请用 --community 指定社区编号" + (f"（现有：{'、'.join(ids)}）" if ids else
-                                            "（库中还没有社区）"))
+            _fail("请用 -c/--community 指定社区编号" + (f"（现有：{'、'.join(ids)}）" if ids else
+                                                  "（库中还没有社区）"), 1)
         community = ids[0]
     try:
-        result = publish(ledger, community, out, base_url=base_url)
+        return publish(ledger, community, out, base_url=base_url)
     except PublishError as exc:
-        fail(str(exc), 2)
-    typer.echo(f"已生成门户：{result.out_dir}（{result.records} 条记录，"
-               f"{sum(result.seconds.values()):.1f} 秒）")
-    if not result.log_exported:
-        typer.echo("注意：未能导出 /log/ 日志分片", err=True)
-    if not result.searchable:
-        typer.echo("注意：未安装 pagefind，网站没有搜索功能", err=True)
-    if serve:
-        serve_site(result.out_dir, "127.0.0.1", port)
+        _fail(str(exc), 2)

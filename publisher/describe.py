@@ -12,7 +12,7 @@ from ledger.domain.disclosure import CATEGORY_TITLES, Disclosure
 from ledger.domain.evaluation import METHOD_TITLES, SUBJECT_TITLES, EvaluationRound
 from ledger.domain.fees import INCOME_TITLES, SPEND_TITLES, EstateFees
 from ledger.domain.members import Member
-from ledger.domain.microfund import CHANNEL_TITLES, GENERAL, Fund
+from ledger.domain.microfund import CHANNEL_TITLES, GENERAL, Fund, donor_display
 from ledger.domain.needs import STEP_TITLES, NeedsProject
 from ledger.domain.roles import ROLE_TITLES
 from publisher.fmt import esc, percent, text_block, yuan
@@ -23,14 +23,6 @@ from publisher.records import Record
 def record_path(index: int) -> str:
     """A record's permanent path, relative to the site root."""
     return f"r/{index}/"
-
-
-def donor_display(b: Fund.DonationRecorded) -> str:
-    """The donor exactly as the record allows: anonymous unless consented (masked) or an
-    organisation that chose to be named."""
-    if b.display == "anonymous" or b.display_name is None:
-        return "匿名捐赠人" if b.donor_type == "person" else "匿名单位"
-    return b.display_name
 
 
 def restriction_zh(restriction: str) -> str:

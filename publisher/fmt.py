@@ -9,14 +9,8 @@ from __future__ import annotations
 import html
 from datetime import datetime
 
+from ledger.domain.decision import fmt_yuan as yuan  # the ledger's own: one way to write 元
 from ledger.domain.state import SHANGHAI
-
-
-def yuan(fen: int) -> str:
-    """``123456`` -> ``"1,234.56 元"``; negative amounts keep their sign."""
-    sign = "-" if fen < 0 else ""
-    fen = abs(fen)
-    return f"{sign}{fen // 100:,}.{fen % 100:02d} 元"
 
 
 def yuan_plain(fen: int) -> str:
@@ -69,3 +63,7 @@ def text_block(value: str) -> str:
 
 def short_hash(value: str, n: int = 12) -> str:
     return value[:n] + "…" if len(value) > n else value
+
+
+__all__ = ["esc", "local_month", "local_time", "percent", "short_hash", "text_block", "yuan",
+           "yuan_plain"]

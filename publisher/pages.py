@@ -16,11 +16,11 @@ from ledger.domain.decision import MEETING_TITLES
 from ledger.domain.disclosure import CATEGORY_TITLES, Category
 from ledger.domain.evaluation import SUBJECT_TITLES, EvaluationRound
 from ledger.domain.fees import INCOME_TITLES, SPEND_TITLES, EstateFees, IncomeSource
-from ledger.domain.microfund import Fund
+from ledger.domain.microfund import Fund, donor_display
 from ledger.domain.needs import STEP_TITLES
 from ledger.domain.roles import ROLE_TITLES
 from publisher.charts import bar_chart, figure, line_chart
-from publisher.describe import donor_display, record_path, restriction_zh, title
+from publisher.describe import record_path, restriction_zh, title
 from publisher.fmt import esc, local_month, local_time, percent, short_hash, text_block, yuan
 from publisher.readmodel import EstateView, FundView, Portal, day_of
 from publisher.records import Record
@@ -73,7 +73,6 @@ class Context:
     verifier_key: str
     origin: str
     base_url: str
-    has_log: bool
     search_bundles: tuple[str, ...] = ()  # Pagefind bundles under pagefind/, merged on search
 
 
@@ -524,23 +523,21 @@ def audit(p: Portal, ctx: Context) -> Page:
     page.add("<p>命令会下载检查点和日志分片，重算默克尔树根，逐条检查签名和规则，并明确报告哪一条不通过。</p>")
     page.add("<p>定期核验时，每次都加上 <code>--trusted audit.ckpt --save-checkpoint audit.ckpt</code>："
              "核验通过后保存这次的检查点，下次核验就能发现日志是否被回滚或改写（分叉）。</p>")
-    if ctx.has_log:
-        page.add(h(2, "在浏览器中核验"))
-        page.add("<p>不装任何软件，也可以在本页核验：浏览器下载检查点和全部记录，核对检查点上的日志签名，"
-                 "由全部记录重算默克尔树根并与检查点比对，再逐条核验成员签名（签名密钥须已在日志中登记，"
-                 "且未被更换或撤销）。签名人的职务、任期和各项业务规则，请用上面的命令核验。"
-                 "请先把下面的公钥与公开栏张贴的核对一致。</p>")
-        page.add(f'<form id="sl-verify" class="sl-verify" data-log="{root}log/">'
-                 f'<label for="sl-verify-key">日志验证公钥</label>'
-                 f'<input id="sl-verify-key" name="key" value="{esc(ctx.verifier_key)}" autocomplete="off" '
-                 'spellcheck="false"><br><button type="submit">开始核验</button></form>'
-                 '<div id="sl-verify-out" role="status" aria-live="polite"></div>')
+    page.add(h(2, "在浏览器中核验"))
+    page.add("<p>不装任何软件，也可以在本页核验：浏览器下载检查点和全部记录，核对检查点上的日志签名，"
+             "由全部记录重算默克尔树根并与检查点比对，再逐条核验成员签名（签名密钥须已在日志中登记，"
+             "且未被更换或撤销）。签名人的职务、任期和各项业务规则，请用上面的命令核验。"
+             "请先把下面的公钥与公开栏张贴的核对一致。</p>")
+    page.add(f'<form id="sl-verify" class="sl-verify" data-log="{root}log/">'
+             f'<label for="sl-verify-key">日志验证公钥</label>'
+             f'<input id="sl-verify-key" name="key" value="{esc(ctx.verifier_key)}" autocomplete="off" '
+             'spellcheck="false"><br><button type="submit">开始核验</button></form>'
+             '<div id="sl-verify-out" role="status" aria-live="polite"></div>')
     page.add(h(2, "下载"))
     downloads = [f'<li><a href="{root}data/datapackage.json">开放数据包（datapackage.json，'
-                 "每类记录一个 CSV，附 SHA-256）</a></li>"]
-    if ctx.has_log:
-        downloads.append(f'<li><a href="{root}log/checkpoint">最新检查点（log/checkpoint）</a>，'
-                         "完整日志以 C2SP tlog-tiles 格式发布在 log/ 下</li>")
+                 "每类记录一个 CSV，附 SHA-256）</a></li>",
+                 f'<li><a href="{root}log/checkpoint">最新检查点（log/checkpoint）</a>，'
+                 "完整日志以 C2SP tlog-tiles 格式发布在 log/ 下</li>"]
     page.add("<ul>" + "".join(downloads) + "</ul>")
     return page
 

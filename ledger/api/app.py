@@ -20,7 +20,17 @@ from ledger.api import communities, founding, ops, records, tlog, witness
 from ledger.api import schemas as m
 from ledger.api.context import Services
 from ledger.api.group import GroupCommitter
-from ledger.api.limits import MAX_BODY, AddressLimit, BodyLimit, RateLimiter, TokenBuckets
+from ledger.api.limits import (
+    BURST_PER_ADDRESS,
+    BURST_PER_KEY,
+    MAX_BODY,
+    RATE_PER_ADDRESS,
+    RATE_PER_KEY,
+    AddressLimit,
+    BodyLimit,
+    RateLimiter,
+    TokenBuckets,
+)
 from ledger.api.metrics import Metrics, RequestMetrics, metrics_endpoint
 from ledger.api.openapi import (
     COMMUNITY,
@@ -51,10 +61,10 @@ VERSION = "1"
 class Settings:
     """How one service process behaves; ``sunlight serve`` fills it from flags and environment."""
 
-    rate_per_address: float = 50.0  # requests per second per client address (0: no limit)
-    burst_per_address: float = 200.0
-    rate_per_key: float = 10.0  # signed submissions per second per member key (0: no limit)
-    burst_per_key: float = 60.0
+    rate_per_address: float = RATE_PER_ADDRESS  # requests per second per client address (0: no limit)
+    burst_per_address: float = BURST_PER_ADDRESS
+    rate_per_key: float = RATE_PER_KEY  # signed submissions per second per member key (0: no limit)
+    burst_per_key: float = BURST_PER_KEY
     publish: PublishFn | None = None
     publisher_name: str = "not-configured"
     publish_delay: float = 2.0

@@ -25,7 +25,7 @@ from ledger.domain.disclosure import Disclosure
 from ledger.domain.evaluation import EvaluationRound
 from ledger.domain.fees import EstateFees
 from ledger.domain.members import KeyRecord, Member
-from ledger.domain.microfund import Fund
+from ledger.domain.microfund import Fund, donor_display
 from ledger.domain.needs import NeedsProject
 from ledger.domain.state import CommunityState
 
@@ -144,7 +144,7 @@ def _fund(f: Fund) -> dict[str, Any]:
 def _donation(fund_id: str, d: Fund.DonationRecorded) -> dict[str, Any]:
     return {"fund_id": fund_id, "donation_id": d.donation_id, "amount_fen": d.amount_fen,
             "restriction": d.restriction, "received_on": d.received_on,
-            "donor": d.display_name if d.display != "anonymous" else "匿名",
+            "donor": donor_display(d),
             "receipt_no": d.receipt_no}
 
 

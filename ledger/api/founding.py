@@ -5,6 +5,8 @@ by ``sunlight init --invite``) and ``{"records": [<community.founded>, …]}``: 
 statement first, then any others the founder signed (estates, members). The community's log, its
 first entries and checkpoint, and the use of the invitation are one transaction; a refused
 founding leaves nothing and the invitation unused. ``POST …/records`` never founds.
+
+The HTTP edge of :mod:`ledger.founding` (what a founding is), hence the same name.
 """
 
 from __future__ import annotations

@@ -19,6 +19,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ledger.api.problems import ApiError, problem
 
 MAX_BODY = 64 * 1024
+# The service's rate limits unless configured (``SUNLIGHT_RATE_PER_ADDRESS``, ``SUNLIGHT_RATE_PER_KEY``,
+# ``sunlight serve --rate-per-…``); 0 is no limit.
+RATE_PER_ADDRESS = 50.0  # requests per second per client address
+BURST_PER_ADDRESS = 200.0
+RATE_PER_KEY = 10.0  # signed submissions per second per member key
+BURST_PER_KEY = 60.0
 MAX_TRACKED = 100_000  # buckets kept per limiter; the least recently used are forgotten
 
 

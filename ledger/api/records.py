@@ -3,6 +3,9 @@
 A ``201`` is answered only after ``Sunlight.submit`` has committed the entry, its tree nodes and
 the checkpoint signed over it in one database transaction; the response therefore carries the
 inclusion proof itself (no polling needed), against the checkpoint that covers the entry.
+
+Named after the API's ``/records`` resources; ``publisher/records.py`` is the portal's reading of
+the same records.
 """
 
 from __future__ import annotations

@@ -12,18 +12,18 @@ import os
 import shlex
 import subprocess
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
 
 import uvicorn
 from starlette.applications import Starlette
 
 from ledger.api.app import Settings, create_app
+from ledger.api.limits import RATE_PER_ADDRESS, RATE_PER_KEY
 from ledger.api.logs import configure, uvicorn_log_config
 from ledger.api.publishing import PublishFn
 from ledger.api.reading import READ_BUDGET
 from ledger.crypto.cosignature import CosignatureSigner
 from ledger.crypto.note import Verifier
-from ledger.persistence import default_db_url
+from ledger.persistence import DEFAULT_DB_URL, default_db_url
 
 PUBLISH_TIMEOUT = 600.0
 
@@ -35,8 +35,8 @@ class ServeOptions:
     port: int = 8080
     workers: int = 1
     log_level: str = "info"
-    rate_per_address: float = 50.0
-    rate_per_key: float = 10.0
+    rate_per_address: float | None = None  # None: the service's default (ledger.api.limits)
+    rate_per_key: float | None = None
     publish_cmd: str | None = None
     witness_name: str | None = None
     witness_seed_file: str | None = None
@@ -46,9 +46,11 @@ class ServeOptions:
 
     def environment(self) -> dict[str, str]:
         env = {"SUNLIGHT_DB": self.db, "SUNLIGHT_LOG_LEVEL": self.log_level,
-               "SUNLIGHT_RATE_PER_ADDRESS": str(self.rate_per_address),
-               "SUNLIGHT_RATE_PER_KEY": str(self.rate_per_key),
                "SUNLIGHT_WITNESS_LOGS": " ".join(self.witness_logs)}
+        if self.rate_per_address is not None:
+            env["SUNLIGHT_RATE_PER_ADDRESS"] = str(self.rate_per_address)
+        if self.rate_per_key is not None:
+            env["SUNLIGHT_RATE_PER_KEY"] = str(self.rate_per_key)
         if self.publish_cmd:
             env["SUNLIGHT_PUBLISH_CMD"] = self.publish_cmd
         if self.log_key_dir:
@@ -74,18 +76,6 @@ def command_publisher(template: str, db: str) -> PublishFn:
     return publish
 
 
-def entry_point_publisher(db: str) -> tuple[PublishFn, str] | None:
-    """The ``sunlight.publish`` entry point, a callable ``(db_url, community_id) -> None``."""
-    for ep in entry_points(group="sunlight.publish"):
-        target = ep.load()
-
-        def publish(community_id: str, _target: object = target) -> None:
-            _target(db, community_id)  # type: ignore[operator]
-
-        return publish, ep.name
-    return None
-
-
 def load_seed(path: str) -> bytes:
     with open(path, "rb") as f:
         raw = f.read().strip()
@@ -98,23 +88,19 @@ def load_seed(path: str) -> bytes:
 
 def settings_from_env(env: dict[str, str] | None = None) -> Settings:
     env = dict(os.environ if env is None else env)
-    db = env.get("SUNLIGHT_DB") or default_db_url()
+    db = env.get("SUNLIGHT_DB") or DEFAULT_DB_URL
     publish: PublishFn | None = None
     name = "not-configured"
     if env.get("SUNLIGHT_PUBLISH_CMD"):
         publish, name = command_publisher(env["SUNLIGHT_PUBLISH_CMD"], db), "command"
-    else:
-        found = entry_point_publisher(db)
-        if found is not None:
-            publish, name = found
     witness = None
     if env.get("SUNLIGHT_WITNESS_NAME") and env.get("SUNLIGHT_WITNESS_SEED_FILE"):
         witness = CosignatureSigner.from_seed(env["SUNLIGHT_WITNESS_NAME"],
                                               load_seed(env["SUNLIGHT_WITNESS_SEED_FILE"]))
     logs = tuple(Verifier.from_key_string(v) for v in env.get("SUNLIGHT_WITNESS_LOGS", "").split())
     return Settings(
-        rate_per_address=float(env.get("SUNLIGHT_RATE_PER_ADDRESS", "50")),
-        rate_per_key=float(env.get("SUNLIGHT_RATE_PER_KEY", "10")),
+        rate_per_address=float(env.get("SUNLIGHT_RATE_PER_ADDRESS") or RATE_PER_ADDRESS),
+        rate_per_key=float(env.get("SUNLIGHT_RATE_PER_KEY") or RATE_PER_KEY),
         publish=publish, publisher_name=name,
         publish_delay=float(env.get("SUNLIGHT_PUBLISH_DELAY", "2")),
         witness=witness, witness_logs=logs,
@@ -126,7 +112,7 @@ def app_from_env() -> Starlette:
     from ledger.application import Sunlight
 
     configure(os.environ.get("SUNLIGHT_LOG_LEVEL", "info"))
-    ledger = Sunlight(os.environ.get("SUNLIGHT_DB") or default_db_url())
+    ledger = Sunlight(default_db_url())
     return create_app(ledger, settings_from_env())
 
 

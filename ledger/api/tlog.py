@@ -21,9 +21,8 @@ from ledger.api.readmodel import stored
 from ledger.api.records import json_response
 from ledger.application import Sunlight
 from ledger.crypto._encoding import b64encode
-from ledger.crypto.checkpoint import Checkpoint
 from ledger.crypto.errors import MalformedError
-from ledger.crypto.note import add_signatures, split_note
+from ledger.crypto.note import add_signatures
 from ledger.crypto.tiles import (
     TILE_HEIGHT,
     TILE_WIDTH,
@@ -33,18 +32,13 @@ from ledger.crypto.tiles import (
     parse_tile_path,
 )
 from ledger.domain.errors import NotFound
-from ledger.tlog.cosignatures import cosignature_lines
+from ledger.tlog.cosignatures import checkpoint_size, cosignature_lines
 
 CHECKPOINT_TYPE = "text/plain; charset=utf-8"
 TILE_TYPE = "application/octet-stream"
 IMMUTABLE = "public, max-age=31536000, immutable"
 PARTIAL = "public, max-age=60"
 MUTABLE = "no-cache"
-
-
-def checkpoint_size(signed: str) -> int:
-    text, _ = split_note(signed)
-    return Checkpoint.parse(text).size
 
 
 def read_tile(ledger: Sunlight, community: str, ref: TileRef, size: int) -> bytes | None:

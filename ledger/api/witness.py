@@ -3,7 +3,7 @@
 The witness itself (decision, compare-and-swap store of the latest cosigned checkpoint per origin)
 is :class:`ledger.tlog.witness.Witness`, the same one ``sunlight witness serve`` runs; here it
 witnesses the logs of the communities this service hosts plus any configured, and answers refusals
-other than 409 as problem documents.
+other than 409 as problem documents. The HTTP edge of that witness, hence the same name.
 """
 
 from __future__ import annotations

@@ -1,39 +1,24 @@
 """The ``sunlight`` command line.
 
-Each area adds its own commands in its own module (``keys``, ``members``, ``records``, ``log``,
-``serve``); other packages (the portal publisher) plug in through the ``sunlight.cli`` entry-point
-group: a callable that takes the root :class:`typer.Typer` and adds commands to it.
+Each module defines the command it is named after (``init``, ``keys``, ``member``, ``record``,
+``log``, ``serve``, ``demo``); ``root`` holds the ``sunlight`` app itself, the options every command
+shares and the error reporting. The command line ships with the portal publisher and adds its
+``sunlight publish`` here: this package is where the two are wired together, the one place in
+``ledger`` that imports ``publisher`` (with ``demo``, which builds the demo's portal); the
+publisher imports nothing from ``ledger.cli``.
 """
 
 from __future__ import annotations
 
-from importlib.metadata import entry_points
+import publisher.cli
+from ledger.cli import demo, init, keys, log, member, record, serve
+from ledger.cli.root import app, run
 
-from ledger.cli import keys, members, records
-from ledger.cli.common import app, run
-
-
-def _load_plugins() -> None:
-    for ep in entry_points(group="sunlight.cli"):
-        ep.load()(app)
-
-
-def _load_optional() -> None:
-    # Modules owned by other areas register themselves when present.
-    import importlib
-
-    for name in ("ledger.cli.log", "ledger.cli.serve"):
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
+publisher.cli.register(app)
 
 
 def main() -> None:
-    _load_optional()
-    _load_plugins()
     run()
 
 
-__all__ = ["app", "keys", "main", "members", "records"]
+__all__ = ["app", "demo", "init", "keys", "log", "main", "member", "record", "serve"]

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ledger.cli.common import app, fail, read_input
+from ledger.cli.root import app, fail, read_input
 from ledger.signing import MemberKey
 
 keys_app = typer.Typer(help="成员签名密钥：生成、查看、列出。", no_args_is_help=True)

@@ -17,10 +17,10 @@ from typing import Annotated
 
 import typer
 
-from ledger.cli.common import DEFAULT_DB, DbOption, app, check_port, fail, open_ledger, os_error
-from ledger.cli.members import CommunityOpt, LogKeyDirOpt
+from ledger.cli.root import CommunityOpt, DbOption, LogKeyDirOpt, app, check_port, fail, open_ledger, os_error
 from ledger.crypto.errors import VerificationError, WeakKeyError
 from ledger.crypto.note import Verifier
+from ledger.persistence import DEFAULT_DB_URL
 
 log_app = typer.Typer(help="透明日志：验证公钥、检查点、收据（包含证明）、瓦片导出、见证联署。",
                       no_args_is_help=True)
@@ -64,14 +64,14 @@ def _witnesses(values: list[str] | None, quorum: int | None) -> tuple[tuple[Veri
 
 
 @log_app.command("key")
-def log_key(community: CommunityOpt, db: DbOption = DEFAULT_DB) -> None:
+def log_key(community: CommunityOpt, db: DbOption = DEFAULT_DB_URL) -> None:
     """打印本社区日志的验证公钥（审计人、捐赠人、见证人用它核验）。"""
     typer.echo(open_ledger(db).community(community).verifier_key)
 
 
 @log_app.command("move-key")
 def log_move_key(community: CommunityOpt, log_key_dir: LogKeyDirOpt = None,
-                 db: DbOption = DEFAULT_DB) -> None:
+                 db: DbOption = DEFAULT_DB_URL) -> None:
     """把存在数据库中的日志签名密钥移到密钥目录（新文件，权限 600），并从数据库中清除。"""
     ledger = open_ledger(db, log_key_dir)
     path = ledger.move_key_out(community)
@@ -80,7 +80,7 @@ def log_move_key(community: CommunityOpt, log_key_dir: LogKeyDirOpt = None,
 
 
 @log_app.command("checkpoint")
-def log_checkpoint(community: CommunityOpt, db: DbOption = DEFAULT_DB) -> None:
+def log_checkpoint(community: CommunityOpt, db: DbOption = DEFAULT_DB_URL) -> None:
     """打印最新的签名检查点（附上已收到的见证人联署）。"""
     from ledger.tlog.cosignatures import published_checkpoint
 
@@ -90,7 +90,7 @@ def log_checkpoint(community: CommunityOpt, db: DbOption = DEFAULT_DB) -> None:
 @log_app.command("proof")
 def log_proof(index: Annotated[int, typer.Argument(help="记录的日志序号")], community: CommunityOpt,
               out: Annotated[Path | None, typer.Option("--out", help="写入文件（默认打印）")] = None,
-              db: DbOption = DEFAULT_DB) -> None:
+              db: DbOption = DEFAULT_DB_URL) -> None:
     """生成一条记录的收据：c2sp.org/tlog-proof@v1 包含证明，可离线核验。"""
     from ledger.tlog.receipt import make_receipt
 
@@ -146,7 +146,7 @@ def _leaf(value: str) -> bytes:
 
 @log_app.command("export")
 def log_export(directory: Annotated[Path, typer.Argument(help="输出目录（C2SP tlog-tiles）")],
-               community: CommunityOpt, db: DbOption = DEFAULT_DB) -> None:
+               community: CommunityOpt, db: DbOption = DEFAULT_DB_URL) -> None:
     """把日志导出为静态瓦片目录（checkpoint、tile/…）；再次导出只写新增部分。"""
     from ledger.tlog.export import export_tiles
 
@@ -159,7 +159,7 @@ def log_export(directory: Annotated[Path, typer.Argument(help="输出目录（C2
 def log_witness_push(community: CommunityOpt,
                      witness: Annotated[str, typer.Option("--witness", help="见证人地址，如 https://w.example")],
                      witness_key: Annotated[str, typer.Option("--witness-key", help="见证人验证公钥或其文件")],
-                     db: DbOption = DEFAULT_DB) -> None:
+                     db: DbOption = DEFAULT_DB_URL) -> None:
     """请见证人为最新检查点联署，并保存联署签名（发布的检查点会附上）。"""
     from ledger.tlog.push import WitnessPushError, push_checkpoint
 

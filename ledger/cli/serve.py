@@ -6,23 +6,25 @@ from typing import Annotated
 
 import typer
 
-from ledger.cli.common import DbOption, app, check_port, fail, open_ledger, os_error
-from ledger.cli.members import LogKeyDirOpt
+from ledger.cli.root import DbOption, LogKeyDirOpt, app, check_port, fail, open_ledger, os_error
+from ledger.persistence import DEFAULT_DB_URL
 
 
 @app.command("serve")
 def serve(
-    db: DbOption,
+    db: DbOption = DEFAULT_DB_URL,
     host: Annotated[str, typer.Option(envvar="SUNLIGHT_HOST", help="监听地址")] = "127.0.0.1",
     port: Annotated[int, typer.Option(envvar="SUNLIGHT_PORT", help="监听端口")] = 8080,
     workers: Annotated[int, typer.Option(envvar="SUNLIGHT_WORKERS", min=1,
                                          help="工作进程数（SQLite 建议 1）")] = 1,
     log_level: Annotated[str, typer.Option(envvar="SUNLIGHT_LOG_LEVEL",
                                            help="日志级别：debug、info、warning")] = "info",
-    rate_per_address: Annotated[float, typer.Option(
-        envvar="SUNLIGHT_RATE_PER_ADDRESS", help="每个客户端地址每秒请求数上限（0 为不限）")] = 50.0,
-    rate_per_key: Annotated[float, typer.Option(
-        envvar="SUNLIGHT_RATE_PER_KEY", help="每把成员密钥每秒提交数上限（0 为不限）")] = 10.0,
+    rate_per_address: Annotated[float | None, typer.Option(
+        envvar="SUNLIGHT_RATE_PER_ADDRESS",
+        help="每个客户端地址每秒请求数上限（0 为不限；不给出则用服务的默认值，见 README）")] = None,
+    rate_per_key: Annotated[float | None, typer.Option(
+        envvar="SUNLIGHT_RATE_PER_KEY",
+        help="每把成员密钥每秒提交数上限（0 为不限；不给出则用服务的默认值，见 README）")] = None,
     publish_cmd: Annotated[str | None, typer.Option(
         envvar="SUNLIGHT_PUBLISH_CMD",
         help="有新记录后重建门户的命令，{community} 与 {db} 会被替换")] = None,

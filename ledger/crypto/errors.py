@@ -1,4 +1,5 @@
-"""The error hierarchy of ``ledger.crypto``.
+"""The error hierarchy of ``ledger.crypto`` (one per package, each in its ``errors.py``:
+``ledger.domain.errors`` is the domain's).
 
 Every failure to parse or verify bytes handed to this package is a :class:`VerificationError`
 subclass; a raw ``ValueError``, ``binascii.Error`` or ``IndexError`` never escapes a parser.

@@ -151,3 +151,11 @@ class Fund:
         if self.keep:
             self.grants[event.grant_id] = event
         self.granted[event.restriction] = self.granted.get(event.restriction, 0) + event.amount_fen
+
+
+def donor_display(donation: Fund.DonationRecorded) -> str:
+    """The donor as the record allows the public to see them (the API and the portal both show
+    this): anonymous unless they consented to a masked name, or an organisation chose to be named."""
+    if donation.display == "anonymous" or donation.display_name is None:
+        return "匿名捐赠人" if donation.donor_type == "person" else "匿名单位"
+    return donation.display_name

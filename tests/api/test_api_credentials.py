@@ -145,7 +145,7 @@ def test_a_password_bearing_database_url_never_leaves_the_service(tmp_path: Path
 
 def test_the_cli_never_prints_a_password(tmp_path: Path) -> None:
     import ledger.cli  # noqa: F401  (registers every command)
-    from ledger.cli.common import app
+    from ledger.cli.root import app
 
     unreachable = f"postgresql+psycopg://postgres:{PASSWORD}@127.0.0.1:1/test"
     done = CliRunner().invoke(app, ["forget", "-c", "x", "y", "--db", unreachable])

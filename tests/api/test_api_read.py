@@ -80,7 +80,7 @@ def test_projections(served: Served) -> None:
     assert (fund["donation_count"], fund["grant_count"]) == (2, 0)
     donations = served.client.get("/v1/communities/testcom/projections/donations").json()
     assert [(d["fund_id"], d["donation_id"], d["donor"]) for d in donations["items"]] == [
-        ("f1", "d1", "匿名"), ("f1", "d2", "匿名")]
+        ("f1", "d1", "匿名捐赠人"), ("f1", "d2", "匿名捐赠人")]
     assert "张三" not in str(funds) + str(donations)  # private donor data stays private
     for name in ("fees", "disclosures", "decisions", "evaluations", "projects", "grants",
                  "income", "spends"):

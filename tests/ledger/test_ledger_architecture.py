@@ -1,5 +1,5 @@
 """Dependencies point inward: the domain and the crypto import no database or web framework, and
-the ledger never imports the publisher."""
+the ledger never imports the publisher (but for the command line, which ships with it)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,18 @@ def imports(path: Path) -> set[str]:
     return found
 
 
+def modules(path: Path) -> set[str]:
+    """Every module ``path`` imports, by its full dotted name (``from a.b import c``: ``a.b`` and
+    ``a.b.c``, since ``c`` may be a module)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found |= {node.module} | {f"{node.module}.{a.name}" for a in node.names}
+    return found
+
+
 def test_domain_and_crypto_are_pure() -> None:
     forbidden = {"sqlalchemy", "eventsourcing", "eventsourcing_sqlalchemy", "starlette", "uvicorn",
                  "publisher", "psycopg", "typer", "mkdocs"}
@@ -32,9 +44,35 @@ def test_domain_and_crypto_are_pure() -> None:
         assert not imports(ROOT / module) & forbidden, module
 
 
+# The command line ships with the publisher: it adds `sunlight publish` to itself, and the demo
+# builds the demo's portal. Nothing else in the ledger may import the publisher.
+WIRES_THE_PUBLISHER = {"ledger/cli/__init__.py", "ledger/cli/demo.py"}
+
+
 def test_ledger_never_imports_publisher() -> None:
-    for path in (ROOT / "ledger").rglob("*.py"):
-        assert "publisher" not in imports(path), path.relative_to(ROOT)
+    found = {str(path.relative_to(ROOT)) for path in (ROOT / "ledger").rglob("*.py")
+             if "publisher" in imports(path)}
+    assert found == WIRES_THE_PUBLISHER
+
+
+def test_the_publisher_imports_no_command_line_and_no_demo() -> None:
+    """The publisher has its own options (``publisher/cli.py``) and builds any community's portal;
+    the demo's portal is the demo command's business."""
+    for path in (ROOT / "publisher").rglob("*.py"):
+        found = {m for m in modules(path) if m.split(".")[:2] in (["ledger", "cli"], ["ledger", "demo"])}
+        assert not found, (path.relative_to(ROOT), found)
+
+
+def test_the_project_loads_its_own_modules_plainly() -> None:
+    """No entry-point groups and no import-if-present for Sunlight's own modules."""
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert "entry-points" not in project, project.get("entry-points")
+    for package in ("ledger", "publisher"):
+        for path in (ROOT / package).rglob("*.py"):
+            source = path.read_text(encoding="utf-8")
+            assert "entry_points" not in source and "import_module" not in source, path.relative_to(ROOT)
 
 
 # Every place outside the demo that turns a seed into a key, and where that seed comes from. Each
@@ -93,7 +131,7 @@ def test_only_the_demo_derives_keys_from_fixed_seeds() -> None:
     assert not SEED_LOADERS - sites, f"no longer there: {SEED_LOADERS - sites}"
     demo = ROOT / "ledger" / "demo.py"
     assert {scope for scope, _ in seed_uses(demo)}, "the demo derives its keys from seeds"
-    assert "NOTICE" in (ROOT / "ledger" / "cli" / "records.py").read_text(encoding="utf-8")
+    assert "NOTICE" in (ROOT / "ledger" / "cli" / "demo.py").read_text(encoding="utf-8")
 
 
 def test_new_keys_come_from_the_operating_system() -> None:

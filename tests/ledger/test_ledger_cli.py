@@ -6,13 +6,16 @@ import json
 import os
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
+import typer
+from typer.core import TyperGroup
 from typer.testing import CliRunner
 
 import ledger.cli  # noqa: F401  (registers every command)
 from ledger.application import Sunlight
-from ledger.cli.common import app
+from ledger.cli.root import app
 
 runner = CliRunner()
 
@@ -153,3 +156,58 @@ def test_demo_never_touches_a_real_ledger_in_its_folder(workdir: Path) -> None:
     (other / "site" / "notes.md").write_text("mine")
     assert "不是演示门户" in sunlight("demo", "--out", str(other), "--no-serve", code=1)
     assert (other / "site" / "notes.md").read_text() == "mine"
+
+
+
+def test_publish_takes_the_database_from_sunlight_db_and_the_community_from_c(workdir: Path) -> None:
+    found(workdir)
+    sunlight("init", "-c", "other", "--name", "另一个社区", "--origin", "test.example/other", "-k", "wang",
+             "--founder-id", "wang", "--founder-name", "王主任", "--term-start", "2024-01-01")
+    assert "-c/--community" in sunlight("publish", "--out", "site", code=1)  # two communities: which?
+    assert "已生成门户" in sunlight("publish", "-c", "cli", "--out", "site")  # no --db: SUNLIGHT_DB
+    assert "测试社区" in (workdir / "site" / "index.html").read_text(encoding="utf-8")
+
+
+# Commands that open no community's ledger, or only their own database, and why.
+NO_LEDGER = {
+    "demo": "its own database, OUT/demo-ledger.db, rebuilt each time: never a real ledger",
+    "keys new": "key files only", "keys show": "key files only", "keys list": "key files only",
+    "kinds": "prints the record kinds", "verify": "reads a published log, offline",
+    "log verify-proof": "reads a receipt file, offline", "witness keygen": "a witness key file",
+    "witness serve": "the witness's own database (--db, default sqlite:///witness.db)",
+}
+ALL_COMMUNITIES = {"serve": "serves every community in the database"}
+
+
+def _commands(group: TyperGroup, prefix: str = "") -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for name, command in group.commands.items():
+        if isinstance(command, TyperGroup):
+            found |= _commands(command, f"{prefix}{name} ")
+        else:
+            found[prefix + name] = command
+    return found
+
+
+def test_every_command_takes_the_same_db_and_community_options() -> None:
+    """``--db`` (``SUNLIGHT_DB``, default ``sqlite:///sunlight.db``) and ``-c/--community``
+    (``SUNLIGHT_COMMUNITY``) on every command that opens a ledger: a new command without them
+    fails here unless it is listed above with its reason."""
+    from ledger.persistence import DEFAULT_DB_URL
+
+    root = typer.main.get_command(app)
+    assert isinstance(root, TyperGroup)
+    commands = _commands(root)
+    assert {"publish", "init", "record", "log key", "member admit"} <= set(commands)
+    assert set(NO_LEDGER) | set(ALL_COMMUNITIES) <= set(commands)
+    for name, command in commands.items():
+        if name in NO_LEDGER:
+            continue
+        options = {o: p for p in command.params if p.param_type_name == "option" for o in p.opts}
+        db = options.get("--db")
+        assert db is not None and db.envvar == "SUNLIGHT_DB" and db.default == DEFAULT_DB_URL, name
+        if name in ALL_COMMUNITIES:
+            continue
+        community = options.get("-c")
+        assert community is not None and community is options.get("--community"), name
+        assert community.envvar == "SUNLIGHT_COMMUNITY", name

@@ -17,8 +17,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 import ledger.cli  # noqa: F401  (registers every command)
-from ledger.cli import _load_optional, _load_plugins
-from ledger.cli.common import app
+from ledger.cli.root import app
 from tests.ledger.test_ledger_cli import found
 
 SUNLIGHT = str(Path(sys.executable).parent / "sunlight")
@@ -28,8 +27,6 @@ DONATION = ["record", "fund.donation_recorded", "-c", "cli", "-k", "chen", "--se
             "--set", "channel=cash", "--set", "receipt_no=R1", "--set", "received_on=2025-01-02"]
 
 runner = CliRunner()
-_load_optional()  # `sunlight serve`, `log`, `witness`, `verify`
-_load_plugins()  # `sunlight publish`, from the publisher's entry point
 
 
 def run(*args: str) -> tuple[int, str]:

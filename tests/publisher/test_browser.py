@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from publisher.serve import serve_in_background
+from publisher.preview import serve_in_background
 from tests.chromium import MARKS, chromium
 from tests.publisher.conftest import Site
 

@@ -16,7 +16,7 @@ from ledger.crypto.note import Signer
 from ledger.crypto.tiles import entries_path
 from ledger.signing import MemberKey
 from publisher.build import publish
-from publisher.serve import serve_in_background
+from publisher.preview import serve_in_background
 from tests.chromium import MARKS, chromium
 from tests.tlog.conftest import Built
 from tests.tlog.logbuild import IDENTITY_KEY, altered, fields, forged, weak_key_log, with_signature, write_log

@@ -19,7 +19,7 @@ import pytest
 from typer.testing import CliRunner
 
 import ledger.cli.log  # noqa: F401  (registers the commands)
-from ledger.cli.common import app
+from ledger.cli.root import app
 from ledger.crypto.note import Verifier
 from ledger.tlog.source import HttpSource, SourceError
 from ledger.tlog.verify import Policy, verify_log

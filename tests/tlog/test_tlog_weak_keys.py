@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from typer.testing import CliRunner
 
 import ledger.cli.log  # noqa: F401  (registers the commands)
-from ledger.cli.common import app
+from ledger.cli.root import app
 from ledger.crypto.note import SIG_COSIGNATURE_V1, SIG_ED25519, compute_key_id
 from tests.tlog.conftest import Built
 from tests.tlog.logbuild import FAKE_SIGNATURE, IDENTITY_KEY, fields, weak_key_log, write_log

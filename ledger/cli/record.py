@@ -1,4 +1,4 @@
-"""``sunlight record``, ``sunlight import``, ``sunlight forget``, ``sunlight kinds``, ``sunlight demo``.
+"""``sunlight record``, ``sunlight import``, ``sunlight forget``, ``sunlight kinds``.
 
 A record is given as JSON (``--json``) or as ``--set field=value`` pairs; personal data (a donor's
 or reporter's name and contact) is given with ``--person field=value`` and never enters the
@@ -21,14 +21,12 @@ from typing import Annotated, Any
 import typer
 
 from ledger.application import BatchRejected, RowError
-from ledger.cli.common import DEFAULT_DB, DbOption, app, check_port, fail, open_ledger, read_input
 from ledger.cli.keys import KeyDir, load_key
-from ledger.cli.members import CommunityOpt, SignerOpt
+from ledger.cli.root import CommunityOpt, DbOption, SignerOpt, app, fail, open_ledger, read_input
 from ledger.domain.common import Body
 from ledger.domain.errors import DomainError, InvalidInput
 from ledger.domain.state import BODY_TYPES
-from ledger.persistence import now
-from ledger.redaction import redact
+from ledger.persistence import DEFAULT_DB_URL, now
 from ledger.signing import MAX_INTEGER, MemberKey, PrivateRecord, Statement, Submission, check_numbers
 
 
@@ -145,7 +143,7 @@ def record(kind: Annotated[str, typer.Argument(help="记录类型，如 fund.don
                "--person", help="个人信息 字段=值（只存私密存储），可重复")] = None,
            from_file: Annotated[Path | None, typer.Option(
                "--from-file", help="批量导入 CSV / JSON / JSONL：全部成功或全部不登记")] = None,
-           directory: KeyDir = Path("keys"), db: DbOption = DEFAULT_DB) -> None:
+           directory: KeyDir = Path("keys"), db: DbOption = DEFAULT_DB_URL) -> None:
     """登记一条记录（或用 --from-file 批量导入历史台账），由签名人的密钥签名。"""
     signer = load_key(key, directory)
     ledger = open_ledger(db)
@@ -269,7 +267,7 @@ def _json_items(path: Path, text: str) -> list[tuple[int, Any]]:
 @app.command("forget")
 def forget(community: CommunityOpt,
            person: Annotated[str, typer.Argument(help="承诺值（64 位十六进制）或姓名、联系方式")],
-           db: DbOption = DEFAULT_DB) -> None:
+           db: DbOption = DEFAULT_DB_URL) -> None:
     """删除某人的私密资料及盐值（个人信息保护法）。日志和所有签名保持不变，仍可核验。"""
     erased = open_ledger(db).forget(community, person)
     if not erased:
@@ -284,45 +282,3 @@ def kinds() -> None:
         fields = ", ".join(f"{n}{'' if f.is_required() else '?'}"
                            for n, f in cls.model_fields.items())
         typer.echo(f"{kind:34} {cls.title_zh}\n    {fields}")
-
-
-DEMO_DB = "demo-ledger.db"
-
-
-@app.command("demo")
-def demo(out: Annotated[Path, typer.Option(help="演示目录（数据库与门户）")] = Path("demo"),
-         port: Annotated[int, typer.Option(help="本地预览端口")] = 8000,
-         serve: Annotated[bool, typer.Option(help="建好后在本地预览门户")] = True,
-         db: Annotated[str | None, typer.Option("--db", help=f"默认 OUT/{DEMO_DB}（每次重建）")]
-         = None) -> None:
-    """演示：幸福里社区一年的签名记录 → 透明日志 → 公开门户，并在本地预览。"""
-    from importlib.metadata import entry_points
-
-    from ledger.application import Sunlight
-    from ledger.demo import COMMUNITY, NOTICE, build_demo
-
-    if serve:
-        check_port("127.0.0.1", port)  # before the build, not after it
-    out.mkdir(parents=True, exist_ok=True)
-    if db is None:
-        # Only the demo's own database file is ever replaced -- never a real sunlight.db.
-        for stale in out.glob(f"{DEMO_DB}*"):
-            stale.unlink()
-        db = f"sqlite:///{out / DEMO_DB}"
-    ledger = Sunlight(db)
-    build_demo(ledger)
-    size = ledger.size(COMMUNITY)
-    typer.echo(f"已登记幸福里社区 {size} 条签名记录，数据库：{redact(db)}")
-    typer.echo(f"日志验证公钥：{ledger.community(COMMUNITY).verifier_key}")
-    typer.echo(NOTICE)
-    portals = list(entry_points(group="sunlight.demo"))
-    if not portals:
-        typer.echo("（未安装门户发布器 publisher，跳过门户）")
-        return
-    site = out / "site"
-    marker = site / ".sunlight-demo"
-    if site.exists() and not marker.exists():
-        fail(f"{site} 已存在，且不是演示门户；请用 --out 指定另一个目录")
-    site.mkdir(parents=True, exist_ok=True)
-    marker.touch()  # the portal is rebuilt in place (incrementally) on the next demo
-    portals[0].load()(ledger, COMMUNITY, site, serve, port)

@@ -1,4 +1,4 @@
-"""Serving a built portal locally, and the demo: build the demo community and show it."""
+"""Serving a built portal locally (a preview: ``sunlight publish --serve``, ``sunlight demo``)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,6 @@ import logging
 import threading
 from pathlib import Path
 from typing import Any
-
-from ledger.application import Sunlight
-from publisher.build import PublishResult, publish
 
 log = logging.getLogger("sunlight.publisher")
 
@@ -32,14 +29,16 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
 
 def make_server(out_dir: Path, host: str = "127.0.0.1", port: int = 8000
                 ) -> http.server.ThreadingHTTPServer:
+    """A server for ``out_dir``, listening already (an ``OSError`` if the port is taken): make
+    it before the build, so that a busy port is said at once, not after the work."""
     handler = functools.partial(_Handler, directory=str(out_dir))
     return http.server.ThreadingHTTPServer((host, port), handler)
 
 
-def serve_site(out_dir: Path, host: str = "127.0.0.1", port: int = 8000) -> None:
-    """Serves the built site until interrupted (Ctrl-C)."""
-    server = make_server(out_dir, host, port)
-    print(f"门户已在 http://{host}:{server.server_address[1]}/ 提供服务（Ctrl-C 停止）")
+def serve_site(server: http.server.ThreadingHTTPServer) -> None:
+    """Serves until interrupted (Ctrl-C)."""
+    host, port = server.server_address[:2]
+    print(f"门户已在 http://{host!s}:{port}/ 提供服务（Ctrl-C 停止）")
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -55,15 +54,3 @@ def serve_in_background(out_dir: Path, host: str = "127.0.0.1", port: int = 0
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, f"http://{host}:{server.server_address[1]}/"
 
-
-def demo_portal(app: Sunlight, community_id: str, out_dir: Path, serve: bool = True,
-                port: int = 8000) -> PublishResult:
-    """Builds the demo community (if its log is empty) and its portal, then serves it."""
-    from ledger.demo import build_demo
-
-    if community_id not in {c.community_id for c in app.communities()}:
-        build_demo(app, community_id)
-    result = publish(app, community_id, out_dir, base_url=f"http://127.0.0.1:{port}/")
-    if serve:
-        serve_site(out_dir, "127.0.0.1", port)
-    return result

@@ -1,4 +1,5 @@
-"""``sunlight init`` and ``sunlight member``: found a community and manage its committee."""
+"""``sunlight init``: found a community (its log key and the founder's founding statement), or
+invite its founder to found it through the service."""
 
 from __future__ import annotations
 
@@ -9,40 +10,18 @@ from zoneinfo import ZoneInfo
 
 import typer
 
-from ledger.cli.common import DEFAULT_DB, DbOption, app, fail, open_ledger
 from ledger.cli.keys import KeyDir, load_key
+from ledger.cli.root import CommunityOpt, DbOption, LogKeyDirOpt, app, fail, open_ledger
 from ledger.domain.errors import DomainError
-from ledger.domain.roles import Role
 from ledger.founding import check_names
 from ledger.logkeys import LogKey, LogKeyError
-from ledger.persistence import now
+from ledger.persistence import DEFAULT_DB_URL, now
 from ledger.signing import Statement, Submission
-
-member_app = typer.Typer(help="委员会成员：入职、调整职务、更换密钥、撤销、任期。",
-                         no_args_is_help=True)
-app.add_typer(member_app, name="member")
 
 if TYPE_CHECKING:
     from ledger.application import Sunlight
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-CommunityOpt = Annotated[str, typer.Option("--community", "-c", envvar="SUNLIGHT_COMMUNITY",
-                                           help="社区编号，如 xingfuli")]
-SignerOpt = Annotated[str, typer.Option("--key", "-k", help="签名人的密钥名或文件")]
-
-
-def sign_and_submit(db: str, community: str, signer: str, directory: Path, kind: str,
-                    body: dict[str, Any]) -> None:
-    ledger = open_ledger(db)
-    key = load_key(signer, directory)
-    receipt = ledger.submit(key.sign(Statement(community, kind, now(), body)))
-    word = "已登记过（未重复登记）" if receipt.duplicate else "已登记"
-    typer.echo(f"{word}：{kind}，日志序号 {receipt.index}")
-
-
-LogKeyDirOpt = Annotated[Path | None, typer.Option(
-    "--log-key-dir", envvar="SUNLIGHT_LOG_KEY_DIR",
-    help="日志签名密钥目录：每个社区一个 <社区编号>.logkey 文件，权限 600（默认 ./log-keys）")]
 
 
 @app.command("init")
@@ -62,7 +41,7 @@ def init(community: CommunityOpt,
          log_key_dir: LogKeyDirOpt = None,
          log_key_in_db: Annotated[bool, typer.Option(
              "--log-key-in-db", help="把日志签名密钥存进数据库（数据库备份即是密钥；不推荐）")] = False,
-         directory: KeyDir = Path("keys"), db: DbOption = DEFAULT_DB) -> None:
+         directory: KeyDir = Path("keys"), db: DbOption = DEFAULT_DB_URL) -> None:
     """建账：创建日志签名密钥，创始成员（主任）签署建账声明；日志与建账声明一起写入，失败则什么都不留下。"""
     check_names(community, origin)  # before any file is named after them
     ledger = open_ledger(db, log_key_dir)
@@ -128,68 +107,3 @@ def _founding(community: str, name: str, key: str | None, founder_id: str | None
             community, "community.estate_added", now(),
             {"estate_id": estate_id.strip(), "name": estate_name.strip() or estate_id.strip()})))
     return submissions
-
-
-@member_app.command("admit")
-def admit(community: CommunityOpt, key: SignerOpt,
-          member_id: Annotated[str, typer.Option(help="成员编号")],
-          name: Annotated[str, typer.Option(help="公开姓名")],
-          role: Annotated[Role, typer.Option(help="职务")],
-          member_key: Annotated[str, typer.Option(help="新成员的密钥名或文件（只读取公钥）")],
-          term_start: Annotated[str, typer.Option(help="任期开始 YYYY-MM-DD")],
-          term_end: Annotated[str | None, typer.Option(help="任期结束 YYYY-MM-DD")] = None,
-          directory: KeyDir = Path("keys"), db: DbOption = DEFAULT_DB) -> None:
-    """新成员入职（须由主任签名）。"""
-    public = load_key(member_key, directory).public_b64
-    body: dict[str, Any] = {"member_id": member_id, "name": name, "role": role.value,
-                            "public_key": public, "term_start": term_start}
-    if term_end:
-        body["term_end"] = term_end
-    sign_and_submit(db, community, key, directory, "member.admitted", body)
-
-
-@member_app.command("role")
-def role(community: CommunityOpt, key: SignerOpt,
-         member_id: Annotated[str, typer.Option(help="成员编号")],
-         new_role: Annotated[Role, typer.Option("--role", help="新职务")],
-         directory: KeyDir = Path("keys"), db: DbOption = DEFAULT_DB) -> None:
-    """调整成员职务。"""
-    sign_and_submit(db, community, key, directory, "member.role_assigned",
-                    {"member_id": member_id, "role": new_role.value})
-
-
-@member_app.command("rotate")
-def rotate(community: CommunityOpt, key: SignerOpt,
-           member_id: Annotated[str, typer.Option(help="成员编号")],
-           new_key: Annotated[str, typer.Option(help="新密钥名或文件（只读取公钥）")],
-           reason: Annotated[str | None, typer.Option(help="原因")] = None,
-           directory: KeyDir = Path("keys"), db: DbOption = DEFAULT_DB) -> None:
-    """更换成员密钥：旧密钥从此失效。"""
-    body: dict[str, Any] = {"member_id": member_id,
-                            "public_key": load_key(new_key, directory).public_b64}
-    if reason:
-        body["reason"] = reason
-    sign_and_submit(db, community, key, directory, "member.key_rotated", body)
-
-
-@member_app.command("revoke")
-def revoke(community: CommunityOpt, key: SignerOpt,
-           member_id: Annotated[str, typer.Option(help="成员编号")],
-           reason: Annotated[str, typer.Option(help="原因")],
-           directory: KeyDir = Path("keys"), db: DbOption = DEFAULT_DB) -> None:
-    """撤销成员：其密钥从此不能再签名。"""
-    sign_and_submit(db, community, key, directory, "member.revoked",
-                    {"member_id": member_id, "reason": reason})
-
-
-@member_app.command("term")
-def term(community: CommunityOpt, key: SignerOpt,
-         member_id: Annotated[str, typer.Option(help="成员编号")],
-         term_start: Annotated[str, typer.Option(help="任期开始 YYYY-MM-DD")],
-         term_end: Annotated[str | None, typer.Option(help="任期结束 YYYY-MM-DD")] = None,
-         directory: KeyDir = Path("keys"), db: DbOption = DEFAULT_DB) -> None:
-    """设定成员任期。"""
-    body: dict[str, Any] = {"member_id": member_id, "term_start": term_start}
-    if term_end:
-        body["term_end"] = term_end
-    sign_and_submit(db, community, key, directory, "member.term_set", body)

@@ -1,4 +1,5 @@
-"""What every command shares: the root app, the database option, and error reporting.
+"""The root of the command line: the ``sunlight`` app, the options every command shares
+(``--db``, ``-c/--community``, ``-k/--key``, ``--log-key-dir``), and error reporting.
 
 Errors reach the user as one Chinese sentence on stderr and a non-zero exit: 1 when the input
 was refused, 2 when the command could not run.
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     from ledger.application import Sunlight
 
 from ledger.domain.errors import DomainError
+from ledger.persistence import DEFAULT_DB_URL
 from ledger.redaction import redact
 
 
@@ -46,12 +48,17 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-DEFAULT_DB = "sqlite:///sunlight.db"
 DbOption = Annotated[
     str,
     typer.Option("--db", envvar="SUNLIGHT_DB",
-                 help="SQLAlchemy 数据库地址，如 sqlite:///sunlight.db 或 postgresql+psycopg://…"),
+                 help=f"SQLAlchemy 数据库地址，如 {DEFAULT_DB_URL} 或 postgresql+psycopg://…"),
 ]
+CommunityOpt = Annotated[str, typer.Option("--community", "-c", envvar="SUNLIGHT_COMMUNITY",
+                                           help="社区编号，如 xingfuli")]
+SignerOpt = Annotated[str, typer.Option("--key", "-k", help="签名人的密钥名或文件")]
+LogKeyDirOpt = Annotated[Path | None, typer.Option(
+    "--log-key-dir", envvar="SUNLIGHT_LOG_KEY_DIR",
+    help="日志签名密钥目录：每个社区一个 <社区编号>.logkey 文件，权限 600（默认 ./log-keys）")]
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -104,7 +111,7 @@ def open_ledger(db: str, log_key_dir: Path | None = None) -> Sunlight:
     from ledger.application import Sunlight
 
     try:
-        return Sunlight(db or DEFAULT_DB, log_key_dir=log_key_dir)
+        return Sunlight(db or DEFAULT_DB_URL, log_key_dir=log_key_dir)
     except Exception as exc:  # a bad URL or an unreachable server: the command cannot run
         fail(f"无法打开数据库 {db}：{type(exc).__name__}: {exc}", 2)
 
