@@ -15,8 +15,7 @@ from ledger.domain.errors import DomainError
 from ledger.domain.roles import Role
 from ledger.founding import check_names
 from ledger.logkeys import LogKey, LogKeyError
-from ledger.persistence import now
-from ledger.signing import Statement, Submission
+from ledger.signing import Statement, Submission, now
 
 member_app = typer.Typer(help="委员会成员：入职、调整职务、更换密钥、撤销、任期。",
                          no_args_is_help=True)

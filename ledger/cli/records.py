@@ -27,9 +27,8 @@ from ledger.cli.members import CommunityOpt, SignerOpt
 from ledger.domain.common import Body
 from ledger.domain.errors import DomainError, InvalidInput
 from ledger.domain.state import BODY_TYPES
-from ledger.persistence import now
 from ledger.redaction import redact
-from ledger.signing import MAX_INTEGER, MemberKey, PrivateRecord, Statement, Submission, check_numbers
+from ledger.signing import MAX_INTEGER, MemberKey, PrivateRecord, Statement, Submission, check_numbers, now
 
 
 def _schema_types(cls: type[Body]) -> dict[str, set[str]]:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import create_engine, inspect, text
 from typer.testing import CliRunner
 
 import ledger.cli.log  # noqa: F401  (registers the commands)
@@ -111,7 +111,7 @@ def test_export_verifies_then_appends_and_verifies_again(committee: Committee, o
     entry = dict(app.entries(community, 17))[17]
     verify_inclusion(17, 18, leaf_hash(entry), proof, root(receipt.checkpoint).root_hash)
     # the witness state in the same file: it cosigns the new size, consistent with what it held
-    core = Witness(witness, [Verifier.from_key_string(FACTS["verifier_key"])], app.engine)
+    core = Witness(witness, [Verifier.from_key_string(FACTS["verifier_key"])], app.store.witness_state())
 
     def post(_url: str, body: bytes) -> tuple[int, bytes]:
         answer = core.add_checkpoint(body)
@@ -124,6 +124,10 @@ def test_export_verifies_then_appends_and_verifies_again(committee: Committee, o
     code, output = sunlight("verify", str(out), "--key", FACTS["verifier_key"], "--witness",
                             FACTS["witness_key"], "--quorum", "1", "--trusted", str(trusted))
     assert code == 0 and "18 条记录" in output, output
+    # the entries written today are stored under the event topic the earlier release wrote
+    with app.store.engine.connect() as conn:
+        topics = conn.execute(text("SELECT DISTINCT topic FROM sunlight_events")).scalars().all()
+    assert topics == ["ledger.persistence:CommunityLog.EntryAppended"]
 
 
 def test_remembers_salts_and_takes_a_founding_by_its_invitation(committee: Committee) -> None:
@@ -162,6 +166,6 @@ def _schema(db_url: str) -> dict[str, tuple[set[str], set[str]]]:
 def test_today_creates_the_tables_the_earlier_release_wrote(db_url: str, old_db: str,
                                                             tmp_path: Path) -> None:
     fresh = Sunlight(db_url, log_key_dir=tmp_path / "keys")
-    Witness(CosignatureSigner.from_seed("witness.example/w", WITNESS_SEED), [], fresh.engine)
+    fresh.store.witness_state()  # a service that is also a witness
     fresh.close()
     assert _schema(db_url) == _schema(old_db)
