@@ -9,7 +9,6 @@ log and tries again, so concurrent writers can neither fork the log nor skip an 
 
 from __future__ import annotations
 
-import json
 import secrets
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -20,13 +19,8 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-import sqlalchemy.exc
 from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError
-from sqlalchemy import delete, exists, func, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import Connection, Engine
 
 from ledger.acceptance import MAX_FUTURE, MAX_PAST, accept, check_time
 from ledger.crypto.checkpoint import Checkpoint
@@ -44,27 +38,17 @@ from ledger.domain.state import CommunityState, Signed, parse_body
 from ledger.founding import COMMUNITY_ID as COMMUNITY_ID  # the API validates ids with it
 from ledger.founding import aware, check_names, founding_community, not_founded, token_hash
 from ledger.logkeys import LogKey, LogKeyDir, LogKeyError, default_directory
-from ledger.persistence import (
-    CommunityLog,
-    invitations_table,
-    log_id,
-    logs_table,
-    no_seed,
-    now,
-    prepare,
-    private_table,
-    salts_table,
-    tree_table,
-)
 from ledger.signing import (
     Entry,
     Statement,
     Submission,
     check_salt,
     encode_entry,
+    now,
     salt_hash,
     statement_hash,
 )
+from ledger.store import CommunityLog, Invitation, LogRow, Store, Transaction, log_id
 
 MAX_RETRIES = 20
 READ_PAGE = 2000
@@ -158,7 +142,7 @@ class Sunlight(Application[UUID]):
                  max_past: timedelta = MAX_PAST, max_future: timedelta = MAX_FUTURE,
                  log_key_dir: Path | None = None) -> None:
         super().__init__(env={
-            "PERSISTENCE_MODULE": "ledger.persistence:Factory",
+            "PERSISTENCE_MODULE": "ledger.store.recorder:Factory",
             "SQLALCHEMY_URL": db_url,
             "CREATE_TABLE": "y",
         })
@@ -166,27 +150,17 @@ class Sunlight(Application[UUID]):
         self.clock = clock
         self.max_past = max_past
         self.max_future = max_future
-        engine = self.recorder.datastore.engine  # type: ignore[attr-defined]
-        assert engine is not None
-        self.engine: Engine = engine
-        prepare(self.engine)
+        self.store = Store(self.recorder)
         # Where the log keys that are not kept in the database are (``ledger.logkeys``).
         self.log_keys = LogKeyDir(log_key_dir if log_key_dir is not None else default_directory())
-        self._no_seed = no_seed(self.engine)
-        mark = self._mark = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
-        dialect_insert = postgresql_insert if self.engine.dialect.name == "postgresql" else sqlite_insert
-        self._insert_private = dialect_insert(private_table)
-        self._insert_nodes_sql = (f"INSERT INTO {tree_table.name} (community_id, level, idx, hash) "
-                                  f"VALUES ({mark}, {mark}, {mark}, {mark})")
         self._states: dict[str, LogState] = {}
         self._states_lock = threading.Lock()
         self._infos: dict[str, CommunityInfo] = {}
-        self._events_table = self.recorder.events_record_cls.__table__  # type: ignore[attr-defined]
 
     def close(self) -> None:
         """Releases every database connection."""
         super().close()
-        self.engine.dispose()
+        self.store.close()
 
     # --- founding ------------------------------------------------------------------------------
     #
@@ -219,20 +193,16 @@ class Sunlight(Application[UUID]):
             raise InvalidInput("社区名称不能为空", code="invalid-name")
         key = (LogKey(origin, key_seed) if key_seed is not None
                else self.log_keys.load(community_id, origin, None))
-        with self.engine.connect() as conn:
-            if self._is_founded(conn, community_id):
-                raise Conflict(f"社区 {community_id} 已建账", code="community-exists")
-            other = conn.execute(select(logs_table.c.community_id).where(
-                logs_table.c.origin == origin, logs_table.c.community_id != community_id)).first()
-            if other is not None and self._is_founded(conn, other.community_id):
-                raise Conflict(f"日志名 {origin} 已被社区 {other.community_id} 使用",
-                               code="origin-taken")
+        if self.store.is_founded(community_id):
+            raise Conflict(f"社区 {community_id} 已建账", code="community-exists")
+        other = self.store.origin_holder(origin, other_than=community_id)
+        if other is not None:
+            raise Conflict(f"日志名 {origin} 已被社区 {other} 使用", code="origin-taken")
         token = secrets.token_urlsafe(32)  # 256 bits from the operating system's CSPRNG
-        with self.engine.begin() as conn:
-            conn.execute(insert(invitations_table).values(
-                token_hash=token_hash(token), community_id=community_id, origin=origin,
-                name=name, verifier_key=key.verifier_key, key_seed=key_seed,
-                created_at=self.clock(), expires_at=expires_at, used_at=None))
+        self.store.add_invitation(Invitation(
+            token_hash=token_hash(token), community_id=community_id, origin=origin,
+            name=name, verifier_key=key.verifier_key, key_seed=key_seed,
+            created_at=self.clock(), expires_at=expires_at, used_at=None))
         return token
 
     def found_by_invitation(self, community_id: str, token: str,
@@ -241,9 +211,7 @@ class Sunlight(Application[UUID]):
         found). The invitation is used up in the transaction that founds; a refused founding
         leaves it unused."""
         hashed = token_hash(token)
-        with self.engine.connect() as conn:
-            invitation = conn.execute(select(invitations_table).where(
-                invitations_table.c.token_hash == hashed)).first()
+        invitation = self.store.invitation(hashed)
         if invitation is None or invitation.community_id != community_id:
             raise NotAuthorised("建账邀请码无效，或不是本社区的邀请；建立社区须经运营方授权",
                                 code="invitation-invalid")
@@ -260,7 +228,7 @@ class Sunlight(Application[UUID]):
             raise NotAuthorised(f"建账声明中的社区名称与邀请中的“{invitation.name}”不一致",
                                 code="invitation-mismatch")
         seed = invitation.key_seed
-        key = (LogKey(invitation.origin, bytes(seed)) if seed
+        key = (LogKey(invitation.origin, seed) if seed
                else self.log_keys.load(community_id, invitation.origin, invitation.verifier_key))
         if key.verifier_key != invitation.verifier_key:
             raise LogKeyError("日志密钥与邀请登记的公钥不符，未建账 (log key does not match)",
@@ -285,27 +253,16 @@ class Sunlight(Application[UUID]):
             if len(submissions) == 1:
                 raise errors[0].error
             raise BatchRejected(errors)
-        oid = log_id(community_id)
-        events = self._events_table
         try:
-            with self.engine.begin() as conn:
-                if invitation is not None:
-                    claimed = conn.execute(update(invitations_table).where(
-                        invitations_table.c.token_hash == invitation,
-                        invitations_table.c.used_at.is_(None)).values(used_at=now_)).rowcount
-                    if claimed != 1:
-                        raise Conflict("该建账邀请已被使用", code="invitation-used")
+            with self.store.transaction() as tx:
+                if invitation is not None and not tx.claim_invitation(invitation, now_):
+                    raise Conflict("该建账邀请已被使用", code="invitation-used")
                 # A log row that a founding left empty before founding was one transaction is no
                 # community: the operator's founding takes its place.
-                conn.execute(delete(logs_table).where(
-                    logs_table.c.community_id == community_id,
-                    ~exists(select(events.c.originator_version).where(
-                        events.c.originator_id == oid))))
-                conn.execute(insert(logs_table).values(
-                    community_id=community_id, origin=key.origin, verifier_key=key.verifier_key,
-                    key_seed=key.seed if key_in_db else self._no_seed, created_at=now_))
-                known = self._write(state, accepted, now_, conn)
-        except (IntegrityError, sqlalchemy.exc.IntegrityError):
+                tx.add_log(community_id, key.origin, key.verifier_key,
+                           key.seed if key_in_db else None, now_)
+                known = self._write(state, accepted, now_, tx)
+        except IntegrityError:
             raise self._taken(community_id, key.origin) from None
         finally:
             self._drop(community_id)
@@ -314,38 +271,25 @@ class Sunlight(Application[UUID]):
         return [_receipt(state, item, checkpoint, known) for item in accepted]
 
     def _taken(self, community_id: str, origin: str) -> Conflict:
-        with self.engine.connect() as conn:
-            if self._is_founded(conn, community_id):
-                return Conflict(f"社区 {community_id} 已建账", code="community-exists")
+        if self.store.is_founded(community_id):
+            return Conflict(f"社区 {community_id} 已建账", code="community-exists")
         return Conflict(f"日志名 {origin} 已被其他社区使用", code="origin-taken")
-
-    def _is_founded(self, conn: Connection, community_id: str) -> bool:
-        events = self._events_table
-        return conn.execute(select(events.c.originator_version).where(
-            events.c.originator_id == log_id(community_id),
-            events.c.originator_version == 1)).first() is not None
 
     def move_key_out(self, community_id: str) -> Path:
         """Moves a log key kept in the database to the key directory (a new file, mode 0600),
         then clears it from the database; returns the file's path."""
-        with self.engine.connect() as conn:
-            row = conn.execute(select(logs_table).where(
-                logs_table.c.community_id == community_id)).first()
+        row = self.store.log(community_id)
         if row is None:
             raise NotFound(f"本系统没有社区 {community_id}", code="community-not-found")
         if not row.key_seed:
             raise Conflict(f"社区 {community_id} 的日志密钥不在数据库中", code="log-key-not-in-db")
-        key = LogKey(row.origin, bytes(row.key_seed))
+        key = LogKey(row.origin, row.key_seed)
         path = self.log_keys.path(community_id)
         if path.exists():
             self.log_keys.load(community_id, row.origin, key.verifier_key)  # the same key only
         else:
             self.log_keys.write(community_id, key)
-        with self.engine.begin() as conn:
-            conn.execute(update(logs_table).where(
-                logs_table.c.community_id == community_id,
-                logs_table.c.key_seed == row.key_seed).values(
-                key_seed=self._no_seed, verifier_key=key.verifier_key))
+        self.store.clear_key_seed(community_id, row.key_seed, key.verifier_key)
         self._drop(community_id)
         return path
 
@@ -353,19 +297,15 @@ class Sunlight(Application[UUID]):
 
     def communities(self) -> list[CommunityInfo]:
         """Every founded community (a log row left empty by a failed founding is none)."""
-        with self.engine.connect() as conn:
-            rows = conn.execute(select(logs_table).order_by(logs_table.c.community_id)).all()
-            return [_info(r) for r in rows if self._is_founded(conn, r.community_id)]
+        return [_info(r) for r in self.store.founded_logs()]
 
     def community(self, community_id: str) -> CommunityInfo:
         info = self._infos.get(community_id)
         if info is not None:
             return info
-        with self.engine.connect() as conn:
-            row = conn.execute(select(logs_table).where(
-                logs_table.c.community_id == community_id)).first()
-            if row is None or not self._is_founded(conn, community_id):
-                raise NotFound(f"本系统没有社区 {community_id}", code="community-not-found")
+        row = self.store.founded_log(community_id)
+        if row is None:
+            raise NotFound(f"本系统没有社区 {community_id}", code="community-not-found")
         info = _info(row)
         self._infos[community_id] = info  # a log's origin and key never change
         return info
@@ -441,19 +381,17 @@ class Sunlight(Application[UUID]):
                                                    independent)
                     # Another process wrote meanwhile: from now on, hold the community's row
                     # lock while re-reading the log and writing, so this attempt cannot lose.
-                    with self.engine.begin() as conn:
-                        conn.execute(update(logs_table)
-                                     .where(logs_table.c.community_id == community_id)
-                                     .values(origin=logs_table.c.origin))
-                        return self._append_locked(state, submissions, statements, dry_run, conn,
+                    with self.store.transaction() as tx:
+                        tx.lock_log(community_id)
+                        return self._append_locked(state, submissions, statements, dry_run, tx,
                                                    independent)
-                except (IntegrityError, sqlalchemy.exc.IntegrityError, _StaleRefusal):
+                except (IntegrityError, _StaleRefusal):
                     # Another process appended first: re-read the log and check again.
                     self._drop(community_id)
         raise Conflict("写入冲突过多，请稍后重试", code="write-contention")
 
     def _append_locked(self, state: LogState, submissions: Sequence[Submission],
-                       statements: Sequence[Statement], dry_run: bool, locked: Connection | None,
+                       statements: Sequence[Statement], dry_run: bool, locked: Transaction | None,
                        independent: bool = False, current: bool = False) -> list[Any]:
         # Optimistic: the cached state is checked against without asking the database whether
         # another process appended meanwhile. If one did, the insert at our log index fails on
@@ -541,7 +479,7 @@ class Sunlight(Application[UUID]):
                accepted_at=now_)
 
     def _write(self, state: LogState, accepted: list[tuple[int, Submission, Statement, bytes]],
-               accepted_at: datetime, locked: Connection | None) -> dict[NodeId, bytes]:
+               accepted_at: datetime, locked: Transaction | None) -> dict[NodeId, bytes]:
         """Writes the batch; returns the tree nodes at hand afterwards (the old frontier and every
         node the batch completed), enough to prove the inclusion of every entry of the batch."""
         community_id = state.domain.community_id
@@ -572,32 +510,22 @@ class Sunlight(Application[UUID]):
                 entry=entry, checkpoint=note if n == len(accepted) - 1 else None)
             for n, ((index, _sub, _st, _h), entry) in enumerate(zip(accepted, entries, strict=True))
         ]
-        private_rows = [
-            {"community_id": community_id, "commitment": p.commitment, "salt": p.salt,
-             "data": json.dumps(p.data, ensure_ascii=False), "log_index": index,
-             "created_at": accepted_at}
-            for index, sub, _st, _h in accepted for p in sub.private
-        ]
-        salt_rows = [{"salt_sha256": salt_hash(p.salt), "seen_at": accepted_at}
-                     for _index, sub, _st, _h in accepted for p in sub.private]
-        def write(conn: Connection) -> None:
-            # The events through eventsourcing (LogRecorder, on this connection: it locks the
-            # events table on PostgreSQL, so writers queue here), then the tree hashes (a plain
-            # executemany: SQLAlchemy's statement machinery costs more than the insert).
-            self.save(*events, connection=conn)
-            conn.exec_driver_sql(self._insert_nodes_sql, nodes)
-            if private_rows:
-                # Every salt is new (refused otherwise), so every commitment is new too.
-                conn.execute(self._insert_private.on_conflict_do_nothing(), private_rows)
-                # A salt seen before fails here if another process accepted it meanwhile (the
-                # retry then refuses it).
-                conn.execute(insert(salts_table), salt_rows)
+        private = [(index, p) for index, sub, _st, _h in accepted for p in sub.private]
+
+        def write(tx: Transaction) -> None:
+            # The events through eventsourcing (LogRecorder, in this transaction: it locks the
+            # events table on PostgreSQL, so writers queue here), then the tree hashes, then any
+            # private data (a salt another process accepted meanwhile fails here: the retry
+            # refuses it).
+            self.save(*events, transaction=tx)
+            tx.add_nodes(nodes)
+            tx.add_private(community_id, private, accepted_at)
 
         if locked is not None:
             write(locked)
         else:
-            with self.engine.begin() as conn:
-                write(conn)
+            with self.store.transaction() as tx:
+                write(tx)
         state.tree = tree
         state.checkpoint = note
         state.signed = new_checkpoint
@@ -608,9 +536,8 @@ class Sunlight(Application[UUID]):
         """The log's key: from the database where the operator chose to keep it there, else from
         the key directory, checked against the log's registered verifier key."""
         if state.signer is None:
-            with self.engine.connect() as conn:
-                row = conn.execute(select(logs_table).where(
-                    logs_table.c.community_id == state.domain.community_id)).one()
+            row = self.store.log(state.domain.community_id)
+            assert row is not None
             state.signer = self.log_keys.load(state.domain.community_id, row.origin,
                                               row.verifier_key).signer
         return state.signer
@@ -624,9 +551,7 @@ class Sunlight(Application[UUID]):
         with self._states_lock:
             state = self._states.get(community_id)
             if state is None:
-                with self.engine.connect() as conn:
-                    row = conn.execute(select(logs_table).where(
-                        logs_table.c.community_id == community_id)).first()
+                row = self.store.log(community_id)
                 if row is None:
                     raise NotFound(f"本系统没有社区 {community_id}", code="community-not-found")
                 state = LogState(CommunityState(community_id), CompactRange(), None,
@@ -687,11 +612,7 @@ class Sunlight(Application[UUID]):
 
     def _head(self, oid: UUID) -> int:
         """The log's stored size: one indexed ``max(version)`` query."""
-        events = self._events_table
-        with self.engine.connect() as conn:
-            head = conn.execute(select(func.max(events.c.originator_version)).where(
-                events.c.originator_id == oid)).scalar()
-        return int(head or 0)
+        return self.store.head(oid)
 
     def _fresh(self, community_id: str) -> LogState | None:
         """The cached state, without waiting for its lock, if it is the log's head: one indexed
@@ -737,42 +658,12 @@ class Sunlight(Application[UUID]):
             position = stored[-1].originator_version
 
     def nodes(self, community_id: str) -> Callable[[list[NodeId]], dict[NodeId, bytes]]:
-        """A batched reader of stored tree hashes, for proofs and tiles: one plain statement, a
-        ``UNION ALL`` branch per tree level so that each is answered from the primary key (a
-        row-value ``IN`` makes SQLite scan the community's whole tree, and building the statement
-        with SQLAlchemy's expression language costs more than running it)."""
-        mark = self._mark
-
-        def get_nodes(ids: list[NodeId]) -> dict[NodeId, bytes]:
-            by_level: dict[int, list[int]] = {}
-            for level, idx in ids:
-                by_level.setdefault(level, []).append(idx)
-            branches: list[tuple[str, list[object]]] = []
-            for level, indexes in sorted(by_level.items()):
-                for i in range(0, len(indexes), 500):
-                    part = indexes[i:i + 500]
-                    branches.append((
-                        f"SELECT level, idx, hash FROM {tree_table.name} WHERE community_id = {mark} "
-                        f"AND level = {mark} AND idx IN ({', '.join([mark] * len(part))})",
-                        [community_id, level, *part]))
-            found: dict[NodeId, bytes] = {}
-            with self.engine.connect() as conn:
-                for i in range(0, len(branches), 20):
-                    group = branches[i:i + 20]
-                    sql = " UNION ALL ".join(q for q, _ in group)
-                    args = tuple(a for _, params in group for a in params)
-                    for level, idx, h in conn.exec_driver_sql(sql, args):
-                        found[level, idx] = bytes(h)
-            return found
-        return get_nodes
+        """A batched reader of stored tree hashes, for proofs and tiles."""
+        return self.store.node_reader(community_id)
 
     def level_hashes(self, community_id: str, level: int, start: int, stop: int) -> list[bytes]:
         """Stored node hashes of one tree level in ``[start, stop)`` -- a tile's contents."""
-        with self.engine.connect() as conn:
-            rows = conn.execute(select(tree_table.c.hash).where(
-                tree_table.c.community_id == community_id, tree_table.c.level == level,
-                tree_table.c.idx >= start, tree_table.c.idx < stop).order_by(tree_table.c.idx))
-            return [bytes(r.hash) for r in rows]
+        return self.store.level_hashes(community_id, level, start, stop)
 
     def inclusion_proof(self, community_id: str, index: int, size: int) -> list[bytes]:
         return inclusion_proof(index, size, self.nodes(community_id))
@@ -785,18 +676,10 @@ class Sunlight(Application[UUID]):
     def _salts_seen(self, submissions: Sequence[Submission]) -> set[bytes]:
         """Which of the batch's salts the database has seen (as SHA-256; erased ones too)."""
         hashes = [salt_hash(p.salt) for sub in submissions for p in sub.private]
-        if not hashes:
-            return set()
-        with self.engine.connect() as conn:
-            return {bytes(h) for h in conn.execute(select(salts_table.c.salt_sha256).where(
-                salts_table.c.salt_sha256.in_(hashes))).scalars()}
+        return self.store.salts_seen(hashes)
 
     def private_records(self, community_id: str) -> list[dict[str, object]]:
-        with self.engine.connect() as conn:
-            rows = conn.execute(select(private_table).where(
-                private_table.c.community_id == community_id)).all()
-        return [{"commitment": r.commitment, "data": json.loads(r.data), "log_index": r.log_index}
-                for r in rows]
+        return self.store.private_records(community_id)
 
     def forget(self, community_id: str, person: str) -> int:
         """Erases the private data and salts of ``person`` (a commitment, or a name or contact
@@ -804,45 +687,28 @@ class Sunlight(Application[UUID]):
         The log and every signature stay as they were and verify. Returns how many records were
         erased."""
         self.community(community_id)
-        with self.engine.begin() as conn:
-            rows = conn.execute(select(private_table.c.commitment, private_table.c.data).where(
-                private_table.c.community_id == community_id)).all()
-            doomed = [r.commitment for r in rows
-                      if r.commitment == person or person in json.loads(r.data).values()]
-            if doomed:
-                conn.execute(delete(private_table).where(
-                    private_table.c.community_id == community_id,
-                    private_table.c.commitment.in_(doomed)))
-        self.scrub(erased=len(doomed))
-        return len(doomed)
+        erased = self.store.erase_private(
+            community_id, lambda commitment, data: commitment == person or person in data.values())
+        self.scrub(erased=erased)
+        return erased
 
     def scrub(self, erased: int = 0) -> None:
-        """Leaves erased private data in no file of the database.
-
-        SQLite zeroes deleted content (``secure_delete``, set on every connection); here the WAL,
-        which still holds the pages as they were before the delete (and as they were inserted),
-        is checkpointed into the database file and truncated to zero bytes. The checkpoint waits
-        (the busy timeout, 30 s) for other connections -- a running service's -- to finish what
-        they are reading; idle ones do not hold it up. If a reader holds on longer, the WAL keeps
-        the old pages: :class:`Conflict`, and running ``forget`` again finishes the job.
-        On PostgreSQL the private table is rewritten (``VACUUM FULL``) so that its files no longer
-        hold the deleted rows; the server's WAL and backups keep them until they rotate.
-        """
-        if self.engine.dialect.name == "sqlite":
-            with self.engine.connect() as conn:
-                busy = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").scalar()
-            if busy:
-                raise Conflict(
-                    f"已删除 {erased} 份私密资料，但数据库正被其他连接长时间读取，删除前的副本仍在 "
-                    "WAL 文件中；请稍后再运行一次 sunlight forget（或先停止服务）",
-                    code="checkpoint-busy")
-        elif self.engine.dialect.name == "postgresql":
-            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                conn.exec_driver_sql(f"VACUUM FULL {private_table.name}")
+        """Leaves erased private data in no file of the database (:meth:`ledger.store.Store.scrub`
+        says how). If a reader -- a running service's -- holds SQLite's WAL past the busy timeout,
+        the WAL keeps the old pages: :class:`Conflict`, and running ``forget`` again finishes the
+        job."""
+        if not self.store.scrub():
+            raise Conflict(
+                f"已删除 {erased} 份私密资料，但数据库正被其他连接长时间读取，删除前的副本仍在 "
+                "WAL 文件中；请稍后再运行一次 sunlight forget（或先停止服务）",
+                code="checkpoint-busy")
 
 
-def _info(row: Any) -> CommunityInfo:
-    verifier_key = row.verifier_key or Signer.from_seed(row.origin, row.key_seed).verifier_key()
+def _info(row: LogRow) -> CommunityInfo:
+    verifier_key = row.verifier_key
+    if not verifier_key:  # a log founded before key files: its key is in the database
+        assert row.key_seed
+        verifier_key = Signer.from_seed(row.origin, row.key_seed).verifier_key()
     return CommunityInfo(row.community_id, row.origin, verifier_key, row.created_at)
 
 

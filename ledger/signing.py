@@ -58,6 +58,11 @@ def format_accepted(at: datetime) -> str:
 _TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{6})?Z")
 
 
+def now() -> datetime:
+    """The current time, aware UTC (a statement's ``at``, an entry's ``accepted_at``)."""
+    return datetime.now(UTC)
+
+
 def parse_time(value: object, what: str) -> datetime:
     if type(value) is not str or not _TIME.fullmatch(value):
         raise InvalidInput(f"{what} 应为 UTC 时间，如 2025-03-01T02:00:00Z", code="invalid-time")

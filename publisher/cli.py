@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
-from ledger.persistence import DEFAULT_DB_URL
 from ledger.redaction import redact
+from ledger.store import DEFAULT_DB_URL
 
 if TYPE_CHECKING:
     from publisher.build import PublishResult

@@ -25,6 +25,12 @@ class Clock:
         self.now += timedelta(**kwargs)
 
 
+def member_keys() -> dict[str, MemberKey]:
+    """The committee's keys (fixed seeds: the same in every test and in tests/fixtures)."""
+    return {name: MemberKey.from_seed(bytes([n + 1]) * 32)
+            for n, name in enumerate(["chair", "member", "treasurer", "supervisor", "spare"])}
+
+
 @dataclass
 class Committee:
     app: Sunlight
@@ -37,10 +43,7 @@ class Committee:
               ) -> Committee:
         """Founds the community as the operator does (its log key kept in the database)."""
         clock = Clock()
-        c = cls(Sunlight(db_url, clock=clock), clock, community=community)
-        c.keys = {name: MemberKey.from_seed(bytes([n + 1]) * 32)
-                  for n, name in enumerate(["chair", "member", "treasurer", "supervisor",
-                                            "spare"])}
+        c = cls(Sunlight(db_url, clock=clock), clock, member_keys(), community=community)
         c.app.found([c.founding()], origin=f"test.example/{community}",
                     key_seed=log_seed or os.urandom(32))
         c.record("chair", "community.estate_added", {"estate_id": "e1", "name": "一期"})

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import text
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -22,8 +21,7 @@ async def healthz(_request: Request) -> Response:
 def readyz(request: Request) -> Response:
     """The database answers a query."""
     try:
-        with services(request).ledger.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
+        services(request).ledger.store.ping()
     except Exception as exc:  # any failure to reach the database means "not ready"
         raise ApiError(503, "database-unavailable",
                        f"数据库不可用（{type(exc).__name__}）") from None

@@ -28,12 +28,11 @@ from uuid import UUID
 import orjson
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import get_topic
-from sqlalchemy import select
 
 from ledger.application import Sunlight
 from ledger.domain.state import BODY_TYPES, CommunityState, Signed, parse_body
-from ledger.persistence import CommunityLog, log_id
 from ledger.signing import Entry, Statement, format_at, parse_time, statement_hash
+from ledger.store import CommunityLog, log_id
 
 _DATE_FIELDS = ("received_on", "spent_on", "granted_on", "opened_on", "held_on", "decided_on")
 PERIOD = r"[0-9]{4}(-[0-9A-Z]{1,2}){0,2}"  # a period query: 2025, 2025-03, 2025-Q1, 2025-03-14
@@ -310,24 +309,9 @@ def stored(ledger: Sunlight, community_id: str, versions: list[int] | None = Non
            after: int | None = None, limit: int = 2000
            ) -> list[tuple[int, str, str | None]]:
     """The log's stored events: at ``versions`` (log index + 1), or the first ``limit`` after
-    version ``after``, or else its last one. One Core statement on the event table's primary
-    key (no ORM query per read, no query per run of indexes)."""
-    if versions == []:
-        return []
-    table = ledger.recorder.events_record_cls.__table__  # type: ignore[attr-defined]
+    version ``after``, or else its last one (:meth:`ledger.store.Store.stored_events`)."""
     oid = log_id(community_id)
-    query = select(table.c.originator_version, table.c.topic, table.c.state).where(
-        table.c.originator_id == oid)
-    if versions is not None:
-        query = query.where(table.c.originator_version.in_(versions)).order_by(
-            table.c.originator_version)
-    elif after is not None:
-        query = query.where(table.c.originator_version > after).order_by(
-            table.c.originator_version).limit(limit)
-    else:
-        query = query.order_by(table.c.originator_version.desc()).limit(1)
-    with ledger.engine.connect() as conn:
-        rows = conn.execute(query).all()
+    rows = ledger.store.stored_events(oid, versions, after=after, limit=limit)
     return [(version, *_fields(ledger, oid, version, topic, state))
             for version, topic, state in rows]
 

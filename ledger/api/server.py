@@ -23,7 +23,7 @@ from ledger.api.publishing import PublishFn
 from ledger.api.reading import READ_BUDGET
 from ledger.crypto.cosignature import CosignatureSigner
 from ledger.crypto.note import Verifier
-from ledger.persistence import DEFAULT_DB_URL, default_db_url
+from ledger.store import DEFAULT_DB_URL, default_db_url
 
 PUBLISH_TIMEOUT = 600.0
 

@@ -30,7 +30,7 @@ class Witness:
         self.ledger = ledger
         self.signer = signer
         self.extra_logs = list(extra_logs)
-        self.core = CoreWitness(signer, self.logs, ledger.engine)
+        self.core = CoreWitness(signer, self.logs, ledger.store.witness_state())
 
     def logs(self) -> list[Verifier]:
         """Every log this witness cosigns: the communities hosted here and any configured."""

@@ -15,8 +15,8 @@ from ledger.cli.root import CommunityOpt, DbOption, LogKeyDirOpt, app, fail, ope
 from ledger.domain.errors import DomainError
 from ledger.founding import check_names
 from ledger.logkeys import LogKey, LogKeyError
-from ledger.persistence import DEFAULT_DB_URL, now
-from ledger.signing import Statement, Submission
+from ledger.signing import Statement, Submission, now
+from ledger.store import DEFAULT_DB_URL
 
 if TYPE_CHECKING:
     from ledger.application import Sunlight

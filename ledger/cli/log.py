@@ -20,7 +20,7 @@ import typer
 from ledger.cli.root import CommunityOpt, DbOption, LogKeyDirOpt, app, check_port, fail, open_ledger, os_error
 from ledger.crypto.errors import VerificationError, WeakKeyError
 from ledger.crypto.note import Verifier
-from ledger.persistence import DEFAULT_DB_URL
+from ledger.store import DEFAULT_DB_URL
 
 log_app = typer.Typer(help="透明日志：验证公钥、检查点、收据（包含证明）、瓦片导出、见证联署。",
                       no_args_is_help=True)

@@ -10,8 +10,8 @@ import typer
 from ledger.cli.keys import KeyDir, load_key
 from ledger.cli.root import CommunityOpt, DbOption, SignerOpt, app, open_ledger
 from ledger.domain.roles import Role
-from ledger.persistence import DEFAULT_DB_URL, now
-from ledger.signing import Statement
+from ledger.signing import Statement, now
+from ledger.store import DEFAULT_DB_URL
 
 member_app = typer.Typer(help="委员会成员：入职、调整职务、更换密钥、撤销、任期。",
                          no_args_is_help=True)

@@ -26,8 +26,8 @@ from ledger.cli.root import CommunityOpt, DbOption, SignerOpt, app, fail, open_l
 from ledger.domain.common import Body
 from ledger.domain.errors import DomainError, InvalidInput
 from ledger.domain.state import BODY_TYPES
-from ledger.persistence import DEFAULT_DB_URL, now
-from ledger.signing import MAX_INTEGER, MemberKey, PrivateRecord, Statement, Submission, check_numbers
+from ledger.signing import MAX_INTEGER, MemberKey, PrivateRecord, Statement, Submission, check_numbers, now
+from ledger.store import DEFAULT_DB_URL
 
 
 def _schema_types(cls: type[Body]) -> dict[str, set[str]]:

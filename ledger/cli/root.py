@@ -19,8 +19,8 @@ if TYPE_CHECKING:
     from ledger.application import Sunlight
 
 from ledger.domain.errors import DomainError
-from ledger.persistence import DEFAULT_DB_URL
 from ledger.redaction import redact
+from ledger.store import DEFAULT_DB_URL
 
 
 class _Group(TyperGroup):

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from ledger.cli.root import DbOption, LogKeyDirOpt, app, check_port, fail, open_ledger, os_error
-from ledger.persistence import DEFAULT_DB_URL
+from ledger.store import DEFAULT_DB_URL
 
 
 @app.command("serve")

@@ -1,4 +1,4 @@
-"""Witness cosignatures the log has collected, kept in ``sunlight_cosignatures`` by tree size.
+"""Witness cosignatures the log has collected, kept in the store by tree size.
 
 A cosignature is a note signature line over one checkpoint text; the published checkpoint is the
 log's signed note with every stored cosignature for its size appended.
@@ -6,12 +6,9 @@ log's signed note with every stored cosignature for its size appended.
 
 from __future__ import annotations
 
-from sqlalchemy import delete, insert, select
-
 from ledger.application import Sunlight
 from ledger.crypto.checkpoint import Checkpoint
 from ledger.crypto.note import add_signatures, split_note
-from ledger.persistence import cosignatures_table
 
 
 def checkpoint_size(signed: str) -> int:
@@ -22,31 +19,17 @@ def checkpoint_size(signed: str) -> int:
 def store_cosignature(app: Sunlight, community_id: str, size: int, witness: str, line: str) -> None:
     """Keeps ``line`` (one ``— name base64`` signature line) as ``witness``'s cosignature at ``size``,
     replacing an earlier one by the same witness for the same size."""
-    line = line.rstrip("\n")
-    with app.engine.begin() as conn:
-        conn.execute(delete(cosignatures_table).where(
-            cosignatures_table.c.community_id == community_id, cosignatures_table.c.size == size,
-            cosignatures_table.c.witness == witness))
-        conn.execute(insert(cosignatures_table).values(
-            community_id=community_id, size=size, witness=witness, line=line))
+    app.store.put_cosignature(community_id, size, witness, line.rstrip("\n"))
 
 
 def cosignature_lines(app: Sunlight, community_id: str, size: int) -> list[str]:
-    with app.engine.connect() as conn:
-        rows = conn.execute(select(cosignatures_table.c.line).where(
-            cosignatures_table.c.community_id == community_id, cosignatures_table.c.size == size
-        ).order_by(cosignatures_table.c.witness)).all()
-    return [r.line for r in rows]
+    return app.store.cosignature_lines(community_id, size)
 
 
 def latest_cosigned_size(app: Sunlight, community_id: str, witness: str) -> int:
     """The largest tree size ``witness`` cosigned for this log (0 if none): the witness's
     likely ``old`` size for the next push."""
-    with app.engine.connect() as conn:
-        rows = conn.execute(select(cosignatures_table.c.size).where(
-            cosignatures_table.c.community_id == community_id,
-            cosignatures_table.c.witness == witness)).all()
-    return max((r.size for r in rows), default=0)
+    return app.store.latest_cosigned_size(community_id, witness)
 
 
 def published_checkpoint(app: Sunlight, community_id: str) -> str:

@@ -1,8 +1,8 @@
 """``sunlight witness``: a small c2sp.org/tlog-witness cosigner an independent party runs.
 
-It keeps, per log origin, the latest checkpoint it cosigned in its own table, and advances it
-only by an atomic compare-and-swap on the size, so two concurrent requests can never both
-advance from the same size (the race the spec describes). The decision itself is
+It keeps, per log origin, the latest checkpoint it cosigned (:class:`ledger.store.WitnessStore`),
+and advances it only by an atomic compare-and-swap on the size, so two concurrent requests can
+never both advance from the same size (the race the spec describes). The decision itself is
 :mod:`ledger.crypto.witness_protocol`'s.
 
 Witness key files hold ``PRIVATE+KEY+<name>+<key ID hex>+base64(0x04 || 32-byte seed)``, the Go
@@ -19,10 +19,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, create_engine, insert, select
-from sqlalchemy import update as sql_update
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -42,20 +38,11 @@ from ledger.crypto.witness_protocol import (
     WitnessState,
     parse_add_checkpoint_request,
 )
+from ledger.store import WitnessStore
 
 log = logging.getLogger("sunlight.witness")
 
 MAX_BODY = 64 * 1024
-
-metadata = MetaData()
-
-witness_table = Table(
-    "witness_checkpoints", metadata,
-    Column("origin", String(200), primary_key=True),
-    Column("size", Integer, nullable=False),
-    Column("checkpoint", Text, nullable=False),  # the checkpoint as cosigned (log sigs + ours)
-    Column("updated_at", DateTime(timezone=True), nullable=False),
-)
 
 
 # --- keys ----------------------------------------------------------------------------------------
@@ -108,19 +95,18 @@ class Witness:
     """The witness: its key, the logs it watches, and its table of latest checkpoints."""
 
     def __init__(self, signer: CosignatureSigner,
-                 logs: Sequence[Verifier] | Callable[[], Sequence[Verifier]], engine: Engine,
+                 logs: Sequence[Verifier] | Callable[[], Sequence[Verifier]], store: WitnessStore,
                  clock: Callable[[], float] = time.time) -> None:
         """``logs``: the log keys to witness, or a function giving them (read per request, for a
         ledger service that witnesses the communities it hosts)."""
         self.signer = signer
         self._logs = logs
-        self.engine = engine
+        self.store = store
         self.clock = clock
-        metadata.create_all(engine)
 
     @classmethod
     def open(cls, signer: CosignatureSigner, logs: Sequence[Verifier], db_url: str) -> Witness:
-        return cls(signer, logs, create_engine(db_url))
+        return cls(signer, logs, WitnessStore.open(db_url))
 
     @property
     def state(self) -> WitnessState:
@@ -131,10 +117,7 @@ class Witness:
         return WitnessState(self.signer, grouped)
 
     def latest(self, origin: str) -> tuple[int, str] | None:
-        with self.engine.connect() as conn:
-            row = conn.execute(select(witness_table.c.size, witness_table.c.checkpoint).where(
-                witness_table.c.origin == origin)).first()
-        return None if row is None else (row.size, row.checkpoint)
+        return self.store.latest(origin)
 
     def add_checkpoint(self, body: bytes) -> Answer:
         try:
@@ -158,18 +141,8 @@ class Witness:
 
     def _swap(self, origin: str, old: int | None, decision: Cosigned) -> bool:
         """Stores the new checkpoint only if the stored size is still ``old`` (None: no row)."""
-        values = {"size": decision.checkpoint.size, "checkpoint": decision.signed_checkpoint,
-                  "updated_at": datetime.now(UTC)}
-        try:
-            with self.engine.begin() as conn:
-                if old is None:
-                    conn.execute(insert(witness_table).values(origin=origin, **values))
-                    return True
-                result = conn.execute(sql_update(witness_table).where(
-                    witness_table.c.origin == origin, witness_table.c.size == old).values(**values))
-                return result.rowcount == 1
-        except IntegrityError:
-            return False  # another request stored this origin's first checkpoint first
+        return self.store.swap(origin, old, decision.checkpoint.size, decision.signed_checkpoint,
+                               datetime.now(UTC))
 
 
 def create_app(witness: Witness) -> Starlette:

@@ -123,7 +123,7 @@ def test_a_password_bearing_database_url_never_leaves_the_service(tmp_path: Path
     log = tmp_path / "serve.log"
     try:
         committee = Committee.found(url)
-        committee.app.engine.dispose()
+        committee.app.store.engine.dispose()
         service = start_service(url, log, "--log-level", "info", "--publish-cmd", INHERITING_PUBLISH,
                                 env={"SUNLIGHT_PUBLISH_DELAY": "0.05"})
         try:

@@ -37,7 +37,7 @@ def test_two_service_processes_on_one_postgresql_database(tmp_path: Path) -> Non
     services = []
     try:
         committee = Committee.found(url)
-        committee.app.engine.dispose()
+        committee.app.store.engine.dispose()
         services = [start_service(url, tmp_path / f"serve{n}.log") for n in range(2)]
         subs = [disclosure(committee, n, now=True) for n in range(240)]
         seen = hammer([s.url for s in services], subs, threads=16)
@@ -60,7 +60,7 @@ ROUNDS = 20
 def test_sigkill_during_concurrent_writes_loses_nothing_receipted(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'crash.db'}"
     committee = Committee.found(url)
-    committee.app.engine.dispose()
+    committee.app.store.engine.dispose()
     rng = random.Random()
     log = tmp_path / "serve.log"
     service = start_service(url, log)

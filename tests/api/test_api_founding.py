@@ -16,8 +16,8 @@ from sqlalchemy import insert
 from ledger.api import Settings, create_app
 from ledger.application import Sunlight
 from ledger.logkeys import LogKey, LogKeyDir
-from ledger.persistence import logs_table
 from ledger.signing import Entry, MemberKey, Statement, Submission
+from ledger.store.tables import logs_table
 from tests.api.helpers import live
 from tests.committee import START, Clock
 
@@ -76,7 +76,7 @@ def test_anonymous_founding_is_refused(client: httpx.Client, ledger: Sunlight,
     problem(client.post(f"/v1/communities/{COMMUNITY}/records", json=founded(clock, key(1))
                         .to_json()), 404, "community-not-found")
     # the empty log a failed `sunlight init` used to leave behind, with its key in the database
-    with ledger.engine.begin() as conn:
+    with ledger.store.engine.begin() as conn:
         conn.execute(insert(logs_table).values(community_id=COMMUNITY, origin=ORIGIN,
                                                key_seed=os.urandom(32), created_at=START))
     problem(client.post(f"/v1/communities/{COMMUNITY}/records", json=founded(clock, key(1))

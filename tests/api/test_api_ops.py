@@ -30,7 +30,7 @@ def test_health_and_readiness(served: Served, tmp_path: Path) -> None:
     where.mkdir()
     ledger = Sunlight(f"sqlite:///{where / 'x.db'}")
     with live(create_app(ledger)) as url:
-        ledger.engine.dispose()
+        ledger.store.engine.dispose()
         shutil.rmtree(where)  # the database can no longer be opened
         r = httpx.get(f"{url}/readyz")
         assert r.status_code == 503 and r.json()["code"] == "database-unavailable"
@@ -104,7 +104,7 @@ def test_rate_limit_per_key_counts_only_signed_requests(committee: Committee) ->
 def test_sigterm_finishes_in_flight_writes(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'term.db'}"
     committee = Committee.found(url)
-    committee.app.engine.dispose()
+    committee.app.store.engine.dispose()
     service = start_service(url, tmp_path / "serve.log")
     subs = [disclosure(committee, n, now=True) for n in range(2000)]
     seen = Load([], [], 0)

@@ -45,7 +45,7 @@ def sunlight(db_url: str, keys: Path, *args: str) -> str:
 @pytest.mark.slow
 def test_what_one_process_records_the_others_know_at_once(db_url: str, tmp_path: Path) -> None:
     c = Committee.found(db_url)
-    c.app.engine.dispose()
+    c.app.store.engine.dispose()
     keys = tmp_path / "keys"
     c.keys["chair"].save(keys / "chair.key")
     services: list[Service] = []

@@ -55,7 +55,7 @@ def _from(address: str) -> httpx.Client:
 @pytest.mark.slow
 def test_sunlight_serve_logs_no_client_address(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'serve.db'}"
-    Committee.found(url).app.engine.dispose()
+    Committee.found(url).app.store.engine.dispose()
     log = tmp_path / "serve.log"
     service = start_service(url, log, "--log-level", "info")
     try:

@@ -193,7 +193,7 @@ def test_every_command_takes_the_same_db_and_community_options() -> None:
     """``--db`` (``SUNLIGHT_DB``, default ``sqlite:///sunlight.db``) and ``-c/--community``
     (``SUNLIGHT_COMMUNITY``) on every command that opens a ledger: a new command without them
     fails here unless it is listed above with its reason."""
-    from ledger.persistence import DEFAULT_DB_URL
+    from ledger.store import DEFAULT_DB_URL
 
     root = typer.main.get_command(app)
     assert isinstance(root, TyperGroup)

@@ -14,8 +14,8 @@ from sqlalchemy import select
 
 import ledger.cli.log  # noqa: F401  (registers `sunlight log`)
 from ledger.application import Sunlight
-from ledger.persistence import logs_table
 from ledger.signing import MemberKey, Statement
+from ledger.store.tables import logs_table
 from tests.ledger.test_ledger_cli import sunlight
 
 SUNLIGHT = str(Path(sys.executable).parent / "sunlight")
@@ -33,7 +33,7 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def log_rows() -> list[object]:
     app = Sunlight(os.environ["SUNLIGHT_DB"])
-    with app.engine.connect() as conn:
+    with app.store.engine.connect() as conn:
         return list(conn.execute(select(logs_table)).all())
 
 

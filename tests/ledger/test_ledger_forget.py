@@ -12,8 +12,8 @@ from sqlalchemy import event, select, text
 
 from ledger.application import Sunlight
 from ledger.domain.errors import Conflict
-from ledger.persistence import private_table
 from ledger.signing import PrivateRecord
+from ledger.store.tables import private_table
 from tests.committee import Committee
 
 NAME = "欧阳翠花"
@@ -75,11 +75,11 @@ def test_forget_in_a_database_written_without_secure_delete(tmp_path: Path) -> N
     url = f"sqlite:///{folder / 'ledger.db'}"
     c = Committee.found(url)
 
-    @event.listens_for(c.app.engine, "connect")
+    @event.listens_for(c.app.store.engine, "connect")
     def _as_before(dbapi_connection: sqlite3.Connection, _record: object) -> None:
         dbapi_connection.execute("PRAGMA secure_delete = OFF")
 
-    c.app.engine.dispose()
+    c.app.store.engine.dispose()
     c.fund()
     for n in range(10):
         donate(c, n, {"name": f"邻居{n}"})
@@ -87,7 +87,7 @@ def test_forget_in_a_database_written_without_secure_delete(tmp_path: Path) -> N
     for n in range(11, 30):
         donate(c, n, {"name": f"邻居{n}"})
     c.app.forget(c.community, "邻居3")
-    with c.app.engine.begin() as conn:
+    with c.app.store.engine.begin() as conn:
         conn.execute(text("DROP TABLE sunlight_salts_seen"))  # as before salts were remembered
     c.app.close()
     c.app = Sunlight(url, clock=c.clock)
@@ -108,11 +108,11 @@ def test_forget_says_when_a_reader_keeps_the_old_pages(tmp_path: Path) -> None:
     reader.execute("BEGIN")
     assert reader.execute("SELECT count(*) FROM sunlight_private").fetchone() == (1,)
 
-    @event.listens_for(c.app.engine, "connect")
+    @event.listens_for(c.app.store.engine, "connect")
     def _no_wait(dbapi_connection: sqlite3.Connection, _record: object) -> None:
         dbapi_connection.execute("PRAGMA busy_timeout = 0")  # a test does not wait the 30 s
 
-    c.app.engine.dispose()
+    c.app.store.engine.dispose()
     with pytest.raises(Conflict) as err:
         c.app.forget(c.community, NAME)
     assert err.value.code == "checkpoint-busy" and "再运行一次" in err.value.message
@@ -130,10 +130,10 @@ def test_forget_rewrites_the_private_table_on_postgresql(db_url: str) -> None:
     c = Committee.found(db_url)
     c.fund()
     donate(c, 1, {"name": NAME, "contact": CONTACT})
-    with c.app.engine.connect() as conn:
+    with c.app.store.engine.connect() as conn:
         before = conn.execute(text("SELECT pg_relation_filenode('sunlight_private')")).scalar()
     assert c.app.forget(c.community, NAME) == 1
-    with c.app.engine.connect() as conn:
+    with c.app.store.engine.connect() as conn:
         after = conn.execute(text("SELECT pg_relation_filenode('sunlight_private')")).scalar()
         rows = conn.execute(select(private_table.c.data)).scalars().all()
     assert rows == [] and after != before  # VACUUM FULL wrote new files without the row

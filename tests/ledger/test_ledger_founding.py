@@ -15,8 +15,8 @@ from sqlalchemy import insert, select
 
 from ledger.application import BatchRejected, Receipt, Sunlight
 from ledger.domain.errors import Conflict, DomainError, NotAuthorised, NotFound
-from ledger.persistence import invitations_table, logs_table
 from ledger.signing import Entry, MemberKey, Statement, Submission
+from ledger.store.tables import invitations_table, logs_table
 from tests.committee import START, Clock
 
 COMMUNITY = "newcom"
@@ -41,14 +41,14 @@ def estate(clock: Clock, key: MemberKey, estate_id: str) -> Submission:
 
 
 def log_rows(app: Sunlight) -> list[Any]:
-    with app.engine.connect() as conn:
+    with app.store.engine.connect() as conn:
         return list(conn.execute(select(logs_table)).all())
 
 
 def legacy_empty_log(app: Sunlight, community: str = COMMUNITY, origin: str = ORIGIN) -> None:
     """What ``create_log`` left behind before founding was one transaction, when ``sunlight init``
     failed after it: a log row, with its key, and no entry."""
-    with app.engine.begin() as conn:
+    with app.store.engine.begin() as conn:
         conn.execute(insert(logs_table).values(community_id=community, origin=origin,
                                                key_seed=os.urandom(32), created_at=START))
 
@@ -126,7 +126,7 @@ def test_an_invitation_founds_once_and_only_its_community(app: Sunlight, clock: 
                        key_seed=os.urandom(32))
     other = app.invite("othercom", "test.example/othercom", "别的社区",
                        expires_at=clock() + timedelta(days=7), key_seed=os.urandom(32))
-    with app.engine.connect() as conn:
+    with app.store.engine.connect() as conn:
         stored = conn.execute(select(invitations_table)).all()
     assert token not in repr(stored) and len(stored) == 2  # kept only as a hash
 

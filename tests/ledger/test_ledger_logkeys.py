@@ -13,8 +13,8 @@ from sqlalchemy import create_engine, select, text
 from ledger.application import Sunlight
 from ledger.crypto.note import Verifier, open_note
 from ledger.logkeys import LogKey, LogKeyDir, LogKeyError
-from ledger.persistence import logs_table
 from ledger.signing import MemberKey
+from ledger.store.tables import logs_table
 from tests.committee import Clock, Committee
 
 ORIGIN = "test.example/keyed"
@@ -37,7 +37,7 @@ def disclose(c: Committee, n: int) -> None:
 
 
 def stored_seed(app: Sunlight, community: str) -> bytes | None:
-    with app.engine.connect() as conn:
+    with app.store.engine.connect() as conn:
         seed = conn.execute(select(logs_table.c.key_seed).where(
             logs_table.c.community_id == community)).scalar()
     return bytes(seed) if seed else None

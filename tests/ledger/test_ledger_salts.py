@@ -17,8 +17,8 @@ from sqlalchemy import delete, func, select
 from ledger.api import Settings, create_app
 from ledger.application import BatchRejected, Sunlight
 from ledger.domain.errors import Conflict, DomainError, InvalidInput
-from ledger.persistence import private_table, salts_table
 from ledger.signing import PrivateRecord, new_salt
+from ledger.store.tables import private_table, salts_table
 from tests.api.helpers import live
 from tests.committee import Committee
 
@@ -106,7 +106,7 @@ def test_an_erased_salt_stays_refused_and_is_not_kept(funded: Committee) -> None
     c.record("treasurer", "fund.donation_recorded", donation(c, 1, record), (record,))
     assert c.app.forget(c.community, "张三") == 1
     refused(c, 2, PrivateRecord.commit({"name": "李四"}, record.salt), Conflict, "salt-reused")
-    with c.app.engine.connect() as conn:
+    with c.app.store.engine.connect() as conn:
         kept = conn.execute(select(salts_table.c.salt_sha256)).scalars().all()
     assert [bytes(h) for h in kept] == [hashlib.sha256(record.salt).digest()]
     assert record.salt not in [bytes(h) for h in kept]
@@ -127,11 +127,11 @@ def test_a_database_from_before_remembers_its_stored_salts(db_url: str) -> None:
     c.fund()
     record = PrivateRecord.commit(PERSON)
     c.record("treasurer", "fund.donation_recorded", donation(c, 1, record), (record,))
-    with c.app.engine.begin() as conn:  # as a database written before salts were remembered
+    with c.app.store.engine.begin() as conn:  # as a database written before salts were remembered
         conn.execute(delete(salts_table))
     c.app.close()
     c.app = Sunlight(db_url, clock=c.clock)
-    with c.app.engine.connect() as conn:
+    with c.app.store.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(salts_table)).scalar() == 1
         assert conn.execute(select(func.count()).select_from(private_table)).scalar() == 1
     refused(c, 2, PrivateRecord.commit({"name": "李四"}, record.salt), Conflict, "salt-reused")

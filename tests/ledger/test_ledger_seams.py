@@ -52,7 +52,7 @@ def test_no_function_is_written_twice() -> None:
 def test_the_default_database_url_is_written_once() -> None:
     found = [str(p.relative_to(ROOT)) for p in SOURCES for _ in re.finditer(
         r"sqlite:///sunlight\.db", p.read_text(encoding="utf-8"))]
-    assert found == ["ledger/persistence.py"]
+    assert found == ["ledger/store/__init__.py"]
 
 
 def test_the_default_rates_are_written_once() -> None:

@@ -136,7 +136,7 @@ def test_concurrent_writers_on_one_database_never_fork(db_url: str) -> None:
 
 
 def _all_checkpoints(app: Sunlight, community: str) -> list[tuple[int, bytes]]:
-    from ledger.persistence import CommunityLog, log_id
+    from ledger.store import CommunityLog, log_id
 
     out = []
     for record in app.recorder.select_events(log_id(community)):
@@ -159,7 +159,7 @@ def test_forget_erases_private_data_and_signatures_still_verify(db_url: str) -> 
     assert c.app.forget(c.community, records[0]["commitment"]) == 1  # type: ignore[arg-type]
     assert c.app.forget(c.community, "13800138000") == 1
     assert c.app.private_records(c.community) == []
-    with c.app.engine.connect() as conn:
+    with c.app.store.engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM sunlight_private")).scalar() == 0
     assert c.app.checkpoint(c.community) == before
     for _, raw in c.app.entries(c.community):
@@ -173,7 +173,7 @@ def test_private_data_never_reaches_the_event_store(db_url: str) -> None:
     c = Committee.found(db_url)
     c.fund()
     c.donate("d1", 100)
-    with c.app.engine.connect() as conn:
+    with c.app.store.engine.connect() as conn:
         states = conn.execute(text("SELECT state FROM sunlight_events")).scalars().all()
     blob = b"".join(bytes(s) for s in states)
     assert "张三".encode() not in blob and b"13800138000" not in blob

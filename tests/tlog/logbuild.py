@@ -27,8 +27,8 @@ from ledger.crypto.tiles import (
     tiles_for_size,
 )
 from ledger.domain.members import key_id_of
-from ledger.persistence import logs_table
 from ledger.signing import MemberKey, Statement, canonical, encode_entry, parse_time
+from ledger.store.tables import logs_table
 from ledger.tlog.verify import Report
 from tests.committee import Committee
 
@@ -36,7 +36,7 @@ FUND_DONATIONS = 280
 
 
 def log_signer(app: Sunlight, community_id: str) -> Signer:
-    with app.engine.connect() as conn:
+    with app.store.engine.connect() as conn:
         row = conn.execute(select(logs_table).where(logs_table.c.community_id == community_id)).one()
     return Signer.from_seed(row.origin, row.key_seed)
 

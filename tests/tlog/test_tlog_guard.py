@@ -18,12 +18,12 @@ from tests.committee import Committee
 
 
 def _events(app: Sunlight) -> Table:
-    return Table("sunlight_events", MetaData(), autoload_with=app.engine)
+    return Table("sunlight_events", MetaData(), autoload_with=app.store.engine)
 
 
 def _rewrite_event(app: Sunlight, version: int, change: Callable[[dict[str, Any]], None]) -> None:
     table = _events(app)  # one community in these databases: its versions are unique
-    with app.engine.begin() as conn:
+    with app.store.engine.begin() as conn:
         state = conn.execute(select(table.c.state).where(table.c.originator_version == version)).scalar_one()
         obj = json.loads(bytes(state))
         change(obj)
@@ -33,7 +33,7 @@ def _rewrite_event(app: Sunlight, version: int, change: Callable[[dict[str, Any]
 
 def _count(app: Sunlight) -> int:
     table = _events(app)
-    with app.engine.connect() as conn:
+    with app.store.engine.connect() as conn:
         return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
 
 

@@ -116,8 +116,8 @@ def test_push_learns_the_witness_size_from_409(pair: tuple[Committee, Harness], 
     c, h = pair
     h.push(c)
     disclose(c, 1)
-    with c.app.engine.begin() as conn:  # the log forgot what the witness holds
-        from ledger.persistence import cosignatures_table
+    with c.app.store.engine.begin() as conn:  # the log forgot what the witness holds
+        from ledger.store.tables import cosignatures_table
 
         conn.execute(cosignatures_table.delete())
     h.push(c)
