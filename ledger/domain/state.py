@@ -8,7 +8,6 @@ code, so a rule the ledger enforced is a rule the auditor re-checks.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any, NamedTuple, TypeVar
@@ -25,29 +24,14 @@ from ledger.domain.errors import Conflict, InvalidInput, NotAuthorised, NotFound
 from ledger.domain.evaluation import EvaluationRound, Subject
 from ledger.domain.fees import EstateFees
 from ledger.domain.ids import Ids, MemoryIds
+from ledger.domain.kinds import BODY_TYPES as BODY_TYPES  # re-exported
+from ledger.domain.kinds import KINDS, find_field, may_record
 from ledger.domain.members import LOGGED, KeyRecord, Member, require_held_at, require_signer
 from ledger.domain.microfund import Fund
 from ledger.domain.needs import NeedsProject
-from ledger.domain.roles import Role, may_record
+from ledger.domain.roles import Role
 
 SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
-
-BODY_TYPES: dict[str, type[Body]] = {
-    cls.kind: cls
-    for cls in (
-        Community.Founded, Community.EstateAdded,
-        Member.Admitted, Member.RoleAssigned, Member.KeyRotated, Member.Revoked, Member.TermSet,
-        Disclosure.Published, Disclosure.Corrected, Disclosure.Retracted,
-        Fund.Opened, Fund.DonationRecorded, Fund.GrantMade,
-        EstateFees.BudgetSet, EstateFees.IncomeRecorded, EstateFees.SpendRecorded,
-        Meeting.Held, Decision.Resolved,
-        EvaluationRound.Opened, EvaluationRound.ResultsRecorded,
-        EvaluationRound.ConsequenceRecorded,
-        NeedsProject.Discovered, NeedsProject.Classified, NeedsProject.Designed,
-        NeedsProject.Implemented, NeedsProject.Evaluated,
-    )
-}
-
 
 def parse_body(kind: str, body: Any, *, logged: bool = False) -> Body:
     """The typed body of a statement, or :class:`InvalidInput` naming the bad field in Chinese.
@@ -65,16 +49,25 @@ def parse_body(kind: str, body: Any, *, logged: bool = False) -> Body:
         return cls.__pydantic_validator__.validate_python(  # type: ignore[no-any-return]
             body, context=LOGGED if logged else None)
     except ValidationError as exc:
-        raise InvalidInput(explain(exc), code="invalid-input") from None
+        raise InvalidInput(explain(exc, kind), code="invalid-input") from None
 
 
-def explain(exc: ValidationError) -> str:
+def explain(exc: ValidationError, kind: str = "") -> str:
     parts = []
     for err in exc.errors(include_url=False)[:5]:
         where = ".".join(str(p) for p in err["loc"]) or "body"
         message = err["msg"]
         if message.startswith("Value error, "):
             message = message[len("Value error, "):]
+        spec = find_field(kind, tuple(err["loc"]))
+        if spec is not None and spec.values and err["type"] in ("enum", "literal_error"):
+            given = err.get("input")
+            named = [value for value, label in spec.values if label == given]
+            hint = (f"“{given}”是标签，签名内容须写取值 {named[0]}" if named
+                    else f"“{given}”不是允许的取值")
+            message = f"{hint}；{spec.label}的取值：{spec.allowed_zh()}"
+            parts.append(f"字段 {where}：{message}")
+            continue
         parts.append(f"字段 {where}：{_zh(err['type'], message)}")
     return "；".join(parts)
 
@@ -438,36 +431,7 @@ class CommunityState:
         project.advance(s.kind.split(".", 1)[1], b, s.log_index)
 
 
-_HANDLERS: dict[str, Callable[[CommunityState, Signed], None]] = {
-    Community.Founded.kind: CommunityState._community_founded,
-    Community.EstateAdded.kind: CommunityState._estate_added,
-    Member.Admitted.kind: CommunityState._member_admitted,
-    Member.RoleAssigned.kind: CommunityState._role_assigned,
-    Member.KeyRotated.kind: CommunityState._key_rotated,
-    Member.Revoked.kind: CommunityState._revoked,
-    Member.TermSet.kind: CommunityState._term_set,
-    Disclosure.Published.kind: CommunityState._disclosure_published,
-    Disclosure.Corrected.kind: CommunityState._disclosure_corrected,
-    Disclosure.Retracted.kind: CommunityState._disclosure_retracted,
-    Fund.Opened.kind: CommunityState._fund_opened,
-    Fund.DonationRecorded.kind: CommunityState._donation_recorded,
-    Fund.GrantMade.kind: CommunityState._grant_made,
-    EstateFees.BudgetSet.kind: CommunityState._budget_set,
-    EstateFees.IncomeRecorded.kind: CommunityState._income_recorded,
-    EstateFees.SpendRecorded.kind: CommunityState._spend_recorded,
-    Meeting.Held.kind: CommunityState._meeting_held,
-    Decision.Resolved.kind: CommunityState._resolved,
-    EvaluationRound.Opened.kind: CommunityState._round_opened,
-    EvaluationRound.ResultsRecorded.kind: CommunityState._results_recorded,
-    EvaluationRound.ConsequenceRecorded.kind: CommunityState._consequence_recorded,
-    NeedsProject.Discovered.kind: CommunityState._project_discovered,
-    NeedsProject.Classified.kind: CommunityState._project_step,
-    NeedsProject.Designed.kind: CommunityState._project_step,
-    NeedsProject.Implemented.kind: CommunityState._project_step,
-    NeedsProject.Evaluated.kind: CommunityState._project_step,
-}
-
-assert set(_HANDLERS) == set(BODY_TYPES), "every record kind needs exactly one handler"
+_HANDLERS = {name: getattr(CommunityState, f"_{kind.fold}") for name, kind in KINDS.items()}
 
 
 T = TypeVar("T")
