@@ -20,26 +20,6 @@ from ledger.domain.publictext import check_public_text
 from ledger.domain.publictext import find_personal_data as find_personal_data  # re-exported
 
 
-class Shape(StrEnum):
-    """What a field's value is, for the people who fill it in and the pages that show it."""
-
-    TEXT = "text"
-    MONEY = "money"  # integer fen, shown in 元
-    DAY = "day"  # YYYY-MM-DD
-    PERIOD = "period"  # 2025, 2025-03, 2025-Q1, 2025-H1
-    YEAR = "year"
-    REF = "ref"  # the id of another record
-    ID = "id"  # this record's own id
-    HASH = "hash"  # SHA-256 of an attachment, kept outside the log
-    COMMITMENT = "commitment"  # salted SHA-256 of private data
-    KEY = "key"  # an Ed25519 public key
-    ENUM = "enum"
-    INTEGER = "integer"
-    BOOLEAN = "boolean"
-    LIST = "list"
-    OBJECT = "object"
-
-
 @dataclass(frozen=True)
 class Info:
     """What a field means, beside its type: ``Annotated[RecordId, Info("基金", "……")]``.
@@ -95,6 +75,26 @@ class Choice(StrEnum):
         target["x-labels"] = cls.labels()
         target["description"] = "，".join(f"{m.value}＝{m.label}" for m in cls)
         return out
+
+
+class Shape(Choice):
+    """What a field's value is, for the people who fill it in and the pages that show it."""
+
+    TEXT = "text", "文本"
+    MONEY = "money", "金额（分）"
+    DAY = "day", "日期 YYYY-MM-DD"
+    PERIOD = "period", "期间"
+    YEAR = "year", "年度"
+    REF = "ref", "另一条记录的编号"
+    ID = "id", "编号（字母、数字、. _ -）"
+    HASH = "hash", "附件哈希（SHA-256）"
+    COMMITMENT = "commitment", "个人信息承诺值"
+    KEY = "key", "公钥"
+    ENUM = "enum", "取值之一"
+    INTEGER = "integer", "整数"
+    BOOLEAN = "boolean", "是或否"
+    LIST = "list", "列表"
+    OBJECT = "object", "对象"
 
 
 MAX_FEN = 10**12  # one hundred million yuan per amount is far beyond any community's means

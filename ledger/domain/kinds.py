@@ -294,3 +294,38 @@ def label_of(kind: str, name: str, value: Any) -> str | None:
     """The Chinese label of an enumeration's value in ``kind``'s field ``name``, or None."""
     f = find_field(kind, (name,))
     return f.label_of(value) if f is not None else None
+
+
+# --- the import templates' columns -----------------------------------------------------------
+
+PERSON_COLUMNS = (("个人信息·姓名", "person.name"), ("个人信息·联系方式", "person.contact"))
+"""Where a kind has a commitment field, the template asks for the person instead: the import
+keeps them privately and puts their salted commitment in the body."""
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str  # Chinese, as the template shows it
+    path: str  # the field, dotted for a nested one (``votes.for``), ``person.*`` for private data
+    spec: FieldSpec | None  # None for a person column
+    yuan: bool = False  # money: the template's cell is in 元, the body's value in fen
+
+
+def columns(kind: str) -> tuple[Column, ...]:
+    """The template's columns for ``kind``, in display order; lists are one JSON cell."""
+    out: list[Column] = []
+    for f in KINDS[kind].fields:
+        if f.shape is Shape.COMMITMENT:
+            out += [Column(header, path, None) for header, path in PERSON_COLUMNS]
+        elif f.shape is Shape.OBJECT:
+            out += [_column(f"{f.label}·{sub.label}", f"{f.name}.{sub.name}", sub)
+                    for sub in f.fields]
+        else:
+            out.append(_column(f.label, f.name, f))
+    return tuple(out)
+
+
+def _column(header: str, path: str, spec: FieldSpec) -> Column:
+    if spec.shape is Shape.MONEY:
+        return Column(f"{header}（元）", path, spec, yuan=True)
+    return Column(header, path, spec)
