@@ -193,22 +193,38 @@ def _member_admitted(p: Portal, r: Record) -> None:
     _admit(p, r, r.body)
 
 
-def _member_change(p: Portal, r: Record) -> None:
-    b = r.body
-    member = p.members[b.member_id]  # type: ignore[attr-defined]
+def _member_change(p: Portal, r: Record) -> MemberView:
+    member = p.members[r.body.member_id]  # type: ignore[attr-defined]
     p.link(r, p.records[member.admitted_index])
-    if isinstance(b, Member.RoleAssigned):
-        member.role = b.role
-    elif isinstance(b, Member.TermSet):
-        member.term_start, member.term_end = b.term_start, b.term_end
-    elif isinstance(b, Member.KeyRotated):
-        member.keys[-1].retired_index, member.keys[-1].retired_reason = r.index, "rotated"
-        key = KeyView(key_id_of(b.public_key), b.public_key, member.member_id, r.index)
-        member.keys.append(key)
-        p.keys[key.key_id] = key
-    elif isinstance(b, Member.Revoked):
-        member.revoked_index = r.index
-        member.keys[-1].retired_index, member.keys[-1].retired_reason = r.index, "revoked"
+    return member
+
+
+def _role_assigned(p: Portal, r: Record) -> None:
+    assert isinstance(r.body, Member.RoleAssigned)
+    _member_change(p, r).role = r.body.role
+
+
+def _term_set(p: Portal, r: Record) -> None:
+    b = r.body
+    assert isinstance(b, Member.TermSet)
+    member = _member_change(p, r)
+    member.term_start, member.term_end = b.term_start, b.term_end
+
+
+def _key_rotated(p: Portal, r: Record) -> None:
+    b = r.body
+    assert isinstance(b, Member.KeyRotated)
+    member = _member_change(p, r)
+    member.keys[-1].retired_index, member.keys[-1].retired_reason = r.index, "rotated"
+    key = KeyView(key_id_of(b.public_key), b.public_key, member.member_id, r.index)
+    member.keys.append(key)
+    p.keys[key.key_id] = key
+
+
+def _revoked(p: Portal, r: Record) -> None:
+    member = _member_change(p, r)
+    member.revoked_index = r.index
+    member.keys[-1].retired_index, member.keys[-1].retired_reason = r.index, "revoked"
 
 
 def _estate_added(p: Portal, r: Record) -> None:
@@ -347,7 +363,5 @@ def _project_step(p: Portal, r: Record) -> None:
     if isinstance(b, NeedsProject.Evaluated) and b.round_id in p.rounds:
         p.link(r, p.rounds[b.round_id].record)
 
-
-_role_assigned = _key_rotated = _revoked = _term_set = _member_change
 
 _FOLDS = {kind.body: globals()[f"_{kind.fold}"] for kind in KINDS.values()}

@@ -76,6 +76,8 @@ class Kind:
     signers: frozenset[Role]
     headline: str  # str.format() over the body's fields, each shown by its shape
     creates: Creates | None = None
+    # a row of a flat projection of the API: (projection, parent id field, own id field)
+    row: tuple[str, str, str] | None = None
     signatures: int = 1  # how many members must sign (one today)
     fields: tuple[FieldSpec, ...] = field(default=())
 
@@ -199,13 +201,16 @@ _TABLE: tuple[Kind, ...] = (
     Kind(Disclosure.Retracted, "disclosure_retracted", EVERYONE, "撤回：{disclosure_id}"),
     Kind(Fund.Opened, "fund_opened", MONEY, "设立基金：{name}", Creates("fund", "fund_id", "name")),
     Kind(Fund.DonationRecorded, "donation_recorded", MONEY,
-         "捐赠 {amount_fen}：{fund_id}（{display_name}）"),
-    Kind(Fund.GrantMade, "grant_made", MONEY, "拨付 {amount_fen}：{purpose}"),
+         "捐赠 {amount_fen}：{fund_id}（{display_name}）",
+         row=("donations", "fund_id", "donation_id")),
+    Kind(Fund.GrantMade, "grant_made", MONEY, "拨付 {amount_fen}：{purpose}",
+         row=("grants", "fund_id", "grant_id")),
     Kind(EstateFees.BudgetSet, "budget_set", MONEY, "{estate_id} {year} 年度预算"),
     Kind(EstateFees.IncomeRecorded, "income_recorded", MONEY,
-         "{estate_id} {source} {period}：{amount_fen}"),
+         "{estate_id} {source} {period}：{amount_fen}", row=("income", "estate_id", "income_id")),
     Kind(EstateFees.SpendRecorded, "spend_recorded", MONEY,
-         "{estate_id} {category}支出 {amount_fen}：{description}"),
+         "{estate_id} {category}支出 {amount_fen}：{description}",
+         row=("spends", "estate_id", "spend_id")),
     Kind(Meeting.Held, "meeting_held", COMMITTEE, "{title}（{body}）",
          Creates("meeting", "meeting_id", "title")),
     Kind(Decision.Resolved, "resolved", COMMITTEE, "决议：{agenda_item}（{passed}）",
@@ -229,7 +234,7 @@ _TABLE: tuple[Kind, ...] = (
 )
 
 KINDS: dict[str, Kind] = {
-    k.name: Kind(k.body, k.fold, k.signers, k.headline, k.creates, k.signatures,
+    k.name: Kind(k.body, k.fold, k.signers, k.headline, k.creates, k.row, k.signatures,
                  model_fields(k.body))
     for k in _TABLE
 }
