@@ -11,10 +11,10 @@ from typing import Any
 
 from ledger.domain.common import Shape
 from ledger.domain.decision import ApprovalRule, AttendanceRule
-from ledger.domain.fees import SPEND_TITLES
+from ledger.domain.fee import SPEND_TITLES
+from ledger.domain.fund import GENERAL, Fund
 from ledger.domain.kinds import KINDS, FieldSpec
-from ledger.domain.microfund import GENERAL, Fund
-from ledger.domain.needs import STEP_TITLES
+from ledger.domain.project import STEP_TITLES
 from publisher.fmt import esc, percent, text_block, yuan
 from publisher.readmodel import Portal
 from publisher.records import Record

@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from ledger.domain.community import Community
 from ledger.domain.decision import Decision, Meeting
 from ledger.domain.disclosure import Disclosure
-from ledger.domain.evaluation import EvaluationRound
-from ledger.domain.fees import EstateFees
+from ledger.domain.evaluation import Evaluation
+from ledger.domain.fee import Fee
+from ledger.domain.fund import GENERAL, Fund
 from ledger.domain.kinds import BY_BODY, KINDS
-from ledger.domain.members import Member, key_id_of
-from ledger.domain.microfund import GENERAL, Fund
-from ledger.domain.needs import NeedsProject
+from ledger.domain.member import Member, key_id_of
+from ledger.domain.project import Project
 from ledger.domain.roles import Role
 from ledger.domain.state import local_day
 from publisher.records import Record
@@ -102,7 +102,7 @@ class DecisionView:
 @dataclass
 class RoundView:
     record: Record
-    opened: EvaluationRound.Opened
+    opened: Evaluation.Opened
     results: Record | None = None
     consequence: Record | None = None
 
@@ -110,7 +110,7 @@ class RoundView:
 @dataclass
 class ProjectView:
     record: Record
-    discovered: NeedsProject.Discovered
+    discovered: Project.Discovered
     steps: dict[str, Record] = field(default_factory=dict)
     grants: list[Record] = field(default_factory=list)
     rounds: list[str] = field(default_factory=list)
@@ -292,7 +292,7 @@ def _use_decision(p: Portal, r: Record, decision_id: str | None) -> None:
 
 
 def _budget_set(p: Portal, r: Record) -> None:
-    assert isinstance(r.body, EstateFees.BudgetSet)
+    assert isinstance(r.body, Fee.BudgetSet)
     estate = p.estates[r.body.estate_id]
     estate.budgets[r.body.year] = r
     estate.budget_history.setdefault(r.body.year, []).append(r)
@@ -300,12 +300,12 @@ def _budget_set(p: Portal, r: Record) -> None:
 
 
 def _income_recorded(p: Portal, r: Record) -> None:
-    assert isinstance(r.body, EstateFees.IncomeRecorded)
+    assert isinstance(r.body, Fee.IncomeRecorded)
     p.estates[r.body.estate_id].incomes.append(r)
 
 
 def _spend_recorded(p: Portal, r: Record) -> None:
-    assert isinstance(r.body, EstateFees.SpendRecorded)
+    assert isinstance(r.body, Fee.SpendRecorded)
     p.estates[r.body.estate_id].spends.append(r)
     _use_decision(p, r, r.body.decision_id)
 
@@ -326,7 +326,7 @@ def _resolved(p: Portal, r: Record) -> None:
 
 def _round_opened(p: Portal, r: Record) -> None:
     b = r.body
-    assert isinstance(b, EvaluationRound.Opened)
+    assert isinstance(b, Evaluation.Opened)
     p.rounds[b.round_id] = RoundView(r, b)
     if b.subject_ref is not None and b.subject_ref in p.projects:
         p.projects[b.subject_ref].rounds.append(b.round_id)
@@ -334,14 +334,14 @@ def _round_opened(p: Portal, r: Record) -> None:
 
 
 def _results_recorded(p: Portal, r: Record) -> None:
-    assert isinstance(r.body, EvaluationRound.ResultsRecorded)
+    assert isinstance(r.body, Evaluation.ResultsRecorded)
     view = p.rounds[r.body.round_id]
     view.results = r
     p.link(r, view.record)
 
 
 def _consequence_recorded(p: Portal, r: Record) -> None:
-    assert isinstance(r.body, EvaluationRound.ConsequenceRecorded)
+    assert isinstance(r.body, Evaluation.ConsequenceRecorded)
     view = p.rounds[r.body.round_id]
     view.consequence = r
     p.link(r, view.record)
@@ -349,7 +349,7 @@ def _consequence_recorded(p: Portal, r: Record) -> None:
 
 
 def _project_discovered(p: Portal, r: Record) -> None:
-    assert isinstance(r.body, NeedsProject.Discovered)
+    assert isinstance(r.body, Project.Discovered)
     p.projects[r.body.project_id] = ProjectView(r, r.body, {"discovered": r})
 
 
@@ -358,9 +358,9 @@ def _project_step(p: Portal, r: Record) -> None:
     project = p.projects[b.project_id]  # type: ignore[attr-defined]
     project.steps[r.kind.split(".", 1)[1]] = r
     p.link(r, project.record)
-    if isinstance(b, NeedsProject.Designed):
+    if isinstance(b, Project.Designed):
         _use_decision(p, r, b.decision_id)
-    if isinstance(b, NeedsProject.Evaluated) and b.round_id in p.rounds:
+    if isinstance(b, Project.Evaluated) and b.round_id in p.rounds:
         p.link(r, p.rounds[b.round_id].record)
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from ledger.domain.common import Body
 from ledger.domain.community import Community
 from ledger.domain.kinds import BY_BODY
-from ledger.domain.members import Member, key_id_of
+from ledger.domain.member import Member, key_id_of
 from ledger.domain.roles import ROLE_TITLES, Role
 from ledger.domain.state import BODY_TYPES, parse_body
 from ledger.signing import Entry, Statement

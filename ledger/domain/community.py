@@ -9,7 +9,7 @@ from pydantic import Field
 
 from ledger.domain.common import Body, Day, Info, RecordId, Shape, ShortText, Text
 from ledger.domain.errors import Conflict, InvalidInput
-from ledger.domain.members import PublicKey
+from ledger.domain.member import PublicKey
 from ledger.domain.roles import Role
 
 

@@ -63,7 +63,7 @@ class GroupResult(BaseModel):
         return self.satisfied + self.basically_satisfied + self.dissatisfied
 
 
-class EvaluationRound:
+class Evaluation:
     class Opened(Body):
         kind: ClassVar[str] = "evaluation.opened"
         title_zh: ClassVar[str] = "发起评议"
@@ -103,8 +103,8 @@ class EvaluationRound:
         self.id = event.round_id
         self.opened = event
         self.index = index
-        self.results: EvaluationRound.ResultsRecorded | None = None
-        self.consequence: EvaluationRound.ConsequenceRecorded | None = None
+        self.results: Evaluation.ResultsRecorded | None = None
+        self.consequence: Evaluation.ConsequenceRecorded | None = None
 
     def record_results(self, event: ResultsRecorded) -> None:
         if self.results is not None:

@@ -25,11 +25,11 @@ from ledger.domain.common import Body, Choice, Info, Shape
 from ledger.domain.community import Community
 from ledger.domain.decision import Decision, Meeting
 from ledger.domain.disclosure import Disclosure
-from ledger.domain.evaluation import EvaluationRound
-from ledger.domain.fees import EstateFees
-from ledger.domain.members import Member
-from ledger.domain.microfund import Fund
-from ledger.domain.needs import NeedsProject
+from ledger.domain.evaluation import Evaluation
+from ledger.domain.fee import Fee
+from ledger.domain.fund import Fund
+from ledger.domain.member import Member
+from ledger.domain.project import Project
 from ledger.domain.roles import Role
 
 
@@ -205,10 +205,10 @@ _TABLE: tuple[Kind, ...] = (
          row=("donations", "fund_id", "donation_id")),
     Kind(Fund.GrantMade, "grant_made", MONEY, "拨付 {amount_fen}：{purpose}",
          row=("grants", "fund_id", "grant_id")),
-    Kind(EstateFees.BudgetSet, "budget_set", MONEY, "{estate_id} {year} 年度预算"),
-    Kind(EstateFees.IncomeRecorded, "income_recorded", MONEY,
+    Kind(Fee.BudgetSet, "budget_set", MONEY, "{estate_id} {year} 年度预算"),
+    Kind(Fee.IncomeRecorded, "income_recorded", MONEY,
          "{estate_id} {source} {period}：{amount_fen}", row=("income", "estate_id", "income_id")),
-    Kind(EstateFees.SpendRecorded, "spend_recorded", MONEY,
+    Kind(Fee.SpendRecorded, "spend_recorded", MONEY,
          "{estate_id} {category}支出 {amount_fen}：{description}",
          row=("spends", "estate_id", "spend_id")),
     Kind(Meeting.Held, "meeting_held", COMMITTEE, "{title}（{body}）",
@@ -216,21 +216,21 @@ _TABLE: tuple[Kind, ...] = (
     Kind(Decision.Resolved, "resolved", COMMITTEE, "决议：{agenda_item}（{passed}）",
          Creates("decision", "decision_id", "agenda_item")),
     # The supervision member records evaluations.
-    Kind(EvaluationRound.Opened, "round_opened", EVALUATION, "发起评议：{title}",
+    Kind(Evaluation.Opened, "round_opened", EVALUATION, "发起评议：{title}",
          Creates("round", "round_id", "title")),
-    Kind(EvaluationRound.ResultsRecorded, "results_recorded", EVALUATION, "评议结果：{round_id}"),
-    Kind(EvaluationRound.ConsequenceRecorded, "consequence_recorded", EVALUATION,
+    Kind(Evaluation.ResultsRecorded, "results_recorded", EVALUATION, "评议结果：{round_id}"),
+    Kind(Evaluation.ConsequenceRecorded, "consequence_recorded", EVALUATION,
          "评议结果运用：{round_id}"),
-    Kind(NeedsProject.Discovered, "project_discovered", COMMITTEE, "民需项目·精准发现：{title}",
+    Kind(Project.Discovered, "project_discovered", COMMITTEE, "民需项目·精准发现：{title}",
          Creates("project", "project_id", "title")),
-    Kind(NeedsProject.Classified, "project_step", COMMITTEE,
-         _STEP.format(title=NeedsProject.Classified.title_zh)),
-    Kind(NeedsProject.Designed, "project_step", COMMITTEE,
-         _STEP.format(title=NeedsProject.Designed.title_zh)),
-    Kind(NeedsProject.Implemented, "project_step", COMMITTEE,
-         _STEP.format(title=NeedsProject.Implemented.title_zh)),
-    Kind(NeedsProject.Evaluated, "project_step", COMMITTEE,
-         _STEP.format(title=NeedsProject.Evaluated.title_zh)),
+    Kind(Project.Classified, "project_step", COMMITTEE,
+         _STEP.format(title=Project.Classified.title_zh)),
+    Kind(Project.Designed, "project_step", COMMITTEE,
+         _STEP.format(title=Project.Designed.title_zh)),
+    Kind(Project.Implemented, "project_step", COMMITTEE,
+         _STEP.format(title=Project.Implemented.title_zh)),
+    Kind(Project.Evaluated, "project_step", COMMITTEE,
+         _STEP.format(title=Project.Evaluated.title_zh)),
 )
 
 KINDS: dict[str, Kind] = {

@@ -21,14 +21,14 @@ from ledger.domain.dates import check_dates, date_fields, day_not_before, not_be
 from ledger.domain.decision import Decision, Meeting
 from ledger.domain.disclosure import Disclosure
 from ledger.domain.errors import Conflict, InvalidInput, NotAuthorised, NotFound
-from ledger.domain.evaluation import EvaluationRound, Subject
-from ledger.domain.fees import EstateFees
+from ledger.domain.evaluation import Evaluation, Subject
+from ledger.domain.fee import Fee
+from ledger.domain.fund import Fund
 from ledger.domain.ids import Ids, MemoryIds
 from ledger.domain.kinds import BODY_TYPES as BODY_TYPES  # re-exported
 from ledger.domain.kinds import KINDS, find_field, may_record
-from ledger.domain.members import LOGGED, KeyRecord, Member, require_held_at, require_signer
-from ledger.domain.microfund import Fund
-from ledger.domain.needs import NeedsProject
+from ledger.domain.member import LOGGED, KeyRecord, Member, require_held_at, require_signer
+from ledger.domain.project import Project
 from ledger.domain.roles import Role
 
 SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
@@ -129,11 +129,11 @@ class CommunityState:
         self.keys: dict[str, KeyRecord] = {}
         self.disclosures: dict[str, Disclosure] = {}
         self.funds: dict[str, Fund] = {}
-        self.fees: dict[str, EstateFees] = {}
+        self.fees: dict[str, Fee] = {}
         self.meetings: dict[str, Meeting] = {}
         self.decisions: dict[str, Decision] = {}
-        self.rounds: dict[str, EvaluationRound] = {}
-        self.projects: dict[str, NeedsProject] = {}
+        self.rounds: dict[str, Evaluation] = {}
+        self.projects: dict[str, Project] = {}
         self.statements: dict[bytes, int] = {}  # statement hash -> log index
         self.size = 0
 
@@ -228,7 +228,7 @@ class CommunityState:
         assert isinstance(b, Community.EstateAdded) and self.community is not None
         start = b.added_on or _iso_day(s.at)
         self.community.add_estate(b)
-        self.fees[b.estate_id] = EstateFees(b.estate_id, self.keep_records, self.ids, start)
+        self.fees[b.estate_id] = Fee(b.estate_id, self.keep_records, self.ids, start)
 
     def _member_admitted(self, s: Signed) -> None:
         b = s.body
@@ -328,26 +328,26 @@ class CommunityState:
         if project is not None:
             project.grants.append(b.grant_id)
 
-    def _estate_fees(self, estate_id: str) -> EstateFees:
+    def _estate_fees(self, estate_id: str) -> Fee:
         assert self.community is not None
         self.community.require_estate(estate_id)
         return self.fees[estate_id]
 
     def _budget_set(self, s: Signed) -> None:
         b = s.body
-        assert isinstance(b, EstateFees.BudgetSet)
+        assert isinstance(b, Fee.BudgetSet)
         fees = self._estate_fees(b.estate_id)
         decision = decisions_mod.require(self.decisions, b.decision_id) if b.decision_id else None
         fees.set_budget(b, decision, s.log_index, _iso_day(s.at))
 
     def _income_recorded(self, s: Signed) -> None:
         b = s.body
-        assert isinstance(b, EstateFees.IncomeRecorded)
+        assert isinstance(b, Fee.IncomeRecorded)
         self._estate_fees(b.estate_id).record_income(b)
 
     def _spend_recorded(self, s: Signed) -> None:
         b = s.body
-        assert isinstance(b, EstateFees.SpendRecorded)
+        assert isinstance(b, Fee.SpendRecorded)
         fees = self._estate_fees(b.estate_id)
         decision = decisions_mod.require(self.decisions, b.decision_id) if b.decision_id else None
         fees.record_spend(b, decision)
@@ -377,23 +377,23 @@ class CommunityState:
         self.decisions[b.decision_id] = decision
         meeting.decisions.append(b.decision_id)
 
-    def _round(self, round_id: str) -> EvaluationRound:
+    def _round(self, round_id: str) -> Evaluation:
         return find(self.rounds, round_id, "评议", "round-not-found")
 
     def _round_opened(self, s: Signed) -> None:
         b = s.body
-        assert isinstance(b, EvaluationRound.Opened)
+        assert isinstance(b, Evaluation.Opened)
         decisions_mod.require_new(self.rounds, b.round_id, "评议")  # type: ignore[arg-type]
         if b.subject == Subject.PROJECT:
             if b.subject_ref not in self.projects:
                 raise NotFound(f"没有编号为 {b.subject_ref} 的民需项目", code="project-not-found")
             not_before(b.opened_on, "opened_on", self.projects[b.subject_ref].day("discovered"),
                        f"民需项目 {b.subject_ref} 的发现日期")
-        self.rounds[b.round_id] = EvaluationRound(b, s.log_index)
+        self.rounds[b.round_id] = Evaluation(b, s.log_index)
 
     def _results_recorded(self, s: Signed) -> None:
         b = s.body
-        assert isinstance(b, EvaluationRound.ResultsRecorded)
+        assert isinstance(b, Evaluation.ResultsRecorded)
         evaluation = self._round(b.round_id)
         not_before(b.closed_on, "closed_on", evaluation.opened.opened_on,
                    f"评议 {evaluation.id} 的开始日期")
@@ -401,7 +401,7 @@ class CommunityState:
 
     def _consequence_recorded(self, s: Signed) -> None:
         b = s.body
-        assert isinstance(b, EvaluationRound.ConsequenceRecorded)
+        assert isinstance(b, Evaluation.ConsequenceRecorded)
         evaluation = self._round(b.round_id)
         if b.decision_id is not None:
             decisions_mod.require(self.decisions, b.decision_id)
@@ -410,23 +410,23 @@ class CommunityState:
                            f"评议 {evaluation.id} 的结束日期", "评议结果运用")
         evaluation.record_consequence(b)
 
-    def _project(self, project_id: str) -> NeedsProject:
+    def _project(self, project_id: str) -> Project:
         return find(self.projects, project_id, "民需项目", "project-not-found")
 
     def _project_discovered(self, s: Signed) -> None:
         b = s.body
-        assert isinstance(b, NeedsProject.Discovered)
+        assert isinstance(b, Project.Discovered)
         decisions_mod.require_new(self.projects, b.project_id, "民需项目")  # type: ignore[arg-type]
         if b.estate_id is not None:
             self._estate_fees(b.estate_id)
-        self.projects[b.project_id] = NeedsProject(b, s.log_index)
+        self.projects[b.project_id] = Project(b, s.log_index)
 
     def _project_step(self, s: Signed) -> None:
         b = s.body
         project = self._project(b.project_id)  # type: ignore[attr-defined]
-        if isinstance(b, NeedsProject.Designed) and b.decision_id is not None:
+        if isinstance(b, Project.Designed) and b.decision_id is not None:
             decisions_mod.require(self.decisions, b.decision_id)
-        if isinstance(b, NeedsProject.Evaluated) and b.round_id is not None:
+        if isinstance(b, Project.Evaluated) and b.round_id is not None:
             self._round(b.round_id)
         project.advance(s.kind.split(".", 1)[1], b, s.log_index)
 

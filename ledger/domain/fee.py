@@ -73,7 +73,7 @@ class BudgetRevision(NamedTuple):
     decision_id: str | None
 
 
-class EstateFees:
+class Fee:
     """The fee accounts of one estate across the years."""
 
     class BudgetSet(Body):
@@ -128,8 +128,8 @@ class EstateFees:
         self.budgets: dict[int, dict[str, int]] = {}
         self.budget_history: dict[int, list[BudgetRevision]] = {}  # year -> original, revisions
         self.spent: dict[int, dict[str, int]] = {}
-        self.income: dict[str, EstateFees.IncomeRecorded] = {}
-        self.spends: dict[str, EstateFees.SpendRecorded] = {}
+        self.income: dict[str, Fee.IncomeRecorded] = {}
+        self.spends: dict[str, Fee.SpendRecorded] = {}
 
     def set_budget(self, event: BudgetSet, decision: Decision | None, index: int = 0,
                    day: str = "") -> None:

@@ -45,7 +45,7 @@ STEP_TITLES = {
 }
 
 
-class NeedsProject:
+class Project:
     class Discovered(Body):
         kind: ClassVar[str] = "project.discovered"
         title_zh: ClassVar[str] = "精准发现"
