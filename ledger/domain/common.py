@@ -101,16 +101,16 @@ MAX_FEN = 10**12  # one hundred million yuan per amount is far beyond any commun
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 
-RecordId = Annotated[str, Field(pattern=ID_PATTERN, description="编号：字母、数字、. _ -，至多 64 位"),
-                     Info(shape=Shape.ID, example="2025-001")]
-AmountFen = Annotated[StrictInt, Field(gt=0, le=MAX_FEN, description="金额（分）"),
+RecordId = Annotated[str, Field(pattern=ID_PATTERN),
+                     Info(shape=Shape.ID, help="编号：字母、数字、. _ -，至多 64 位", example="2025-001")]
+AmountFen = Annotated[StrictInt, Field(gt=0, le=MAX_FEN),
                       Info(label="金额", help="以分为单位的整数：1 元写 100", shape=Shape.MONEY,
                            example=150000)]
 Count = Annotated[StrictInt, Field(ge=0, le=10_000_000), Info(shape=Shape.INTEGER, example=30)]
-Sha256Hex = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$", description="SHA-256（十六进制小写）"),
+Sha256Hex = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$"),
                       Info(shape=Shape.HASH, example="0" * 64,
                            help="文件内容的 SHA-256（64 位十六进制）：文件本身不公开，哈希可核对原件")]
-Commitment = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$", description="SHA-256（十六进制小写）"),
+Commitment = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$"),
                        Info(shape=Shape.COMMITMENT, example="0" * 64,
                             help="个人信息的加盐哈希：用 --person 填写个人信息时自动生成，"
                                  "个人信息只存私密库")]

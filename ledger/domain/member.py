@@ -39,7 +39,7 @@ def _safe_key(value: str, info: ValidationInfo) -> str:
     return value
 
 
-PublicKey = Annotated[str, Field(pattern=r"^[A-Za-z0-9+/]{43}=$", description="Ed25519 公钥（base64）"),
+PublicKey = Annotated[str, Field(pattern=r"^[A-Za-z0-9+/]{43}=$"),
                       AfterValidator(_safe_key),
                       Info(label="公钥", help="成员的 Ed25519 公钥（sunlight keys new 生成，base64）",
                            shape=Shape.KEY, example="11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=")]
