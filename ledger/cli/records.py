@@ -86,11 +86,14 @@ def body_from_fields(kind: str, fields: dict[str, str]) -> tuple[dict[str, Any],
             body[key] = value.lower() in ("true", "是")
         elif kinds & {"array", "object"} and value[:1] in "[{":
             body[key] = _json_value(key, value)
+        elif spec is not None and spec.shape is Shape.LIST and spec.item is Shape.TEXT:
+            body[key] = [part.strip() for part in _LIST_SEPARATORS.split(value) if part.strip()]
         else:
             body[key] = value
     return canonical(kind, body), person
 
 
+_LIST_SEPARATORS = re.compile(r"[、；;\n]")  # a list of texts in one cell: 服务态度、办事效率
 _INTEGER = re.compile(r"-?\d+")  # any decimal digits, full-width "１２" too: int() reads them
 
 

@@ -47,6 +47,8 @@ def guide(column: Column) -> tuple[str, str, str]:
     what = spec.help or spec.shape.label
     if column.yuan:
         what = "金额（元），最多两位小数"
+    elif spec.shape is Shape.LIST and spec.item is Shape.TEXT:
+        what = f"{what}（多项用顿号“、”分隔）"
     elif spec.shape is Shape.LIST:
         what = f"{what}（JSON 列表，如 {json.dumps(spec.example, ensure_ascii=False)}）"
     allowed = "、".join(label for _, label in spec.values)

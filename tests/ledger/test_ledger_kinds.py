@@ -16,9 +16,10 @@ from typer.testing import CliRunner
 import ledger.cli  # noqa: F401  (registers every command)
 from ledger.application import Sunlight
 from ledger.cli.common import app
+from ledger.cli.records import body_from_fields
 from ledger.domain.common import Shape
 from ledger.domain.errors import InvalidInput
-from ledger.domain.kinds import KINDS, FieldSpec, columns
+from ledger.domain.kinds import KINDS, FieldSpec, canonical, columns
 from ledger.domain.state import parse_body
 from ledger.signing import Entry, Statement
 
@@ -105,6 +106,27 @@ def test_the_cli_takes_a_label_and_signs_the_value(workdir: Path) -> None:
              "--set", "spent_on=2025-03-01", "--set", "description=换灯")
     assert bodies()[-1][1]["category"] == "repairs"
     assert bodies()[-2][1]["lines"] == [{"category": "repairs", "amount_fen": 10000000}]
+    # labels inside nested objects, a list of texts in one cell, a boolean by its label
+    sunlight("record", "evaluation.opened", "-c", "cli", "-k", "wang", "--set", "round_id=p1",
+             "--set", "subject=物业公司", "--set", "title=物业服务评议", "--set",
+             "criteria=服务态度、办事效率", "--set", "method=问卷", "--set", "opened_on=2025-03-01")
+    assert bodies()[-1][1]["criteria"] == ["服务态度", "办事效率"]
+    assert (bodies()[-1][1]["subject"], bodies()[-1][1]["method"]) == ("property_company",
+                                                                        "questionnaire")
+
+
+def test_labels_are_read_at_every_depth() -> None:
+    assert canonical("decision.resolved", {
+        "quorum": {"attendance": "三分之二出席"}, "passed": "通过",
+        "authorises": [{"type": "物业费支出", "cap_fen": 1}]}) == {
+        "quorum": {"attendance": "two_thirds"}, "passed": True,
+        "authorises": [{"type": "spend", "cap_fen": 1}]}
+    body, _ = body_from_fields("project.classified", {"priority": "紧急", "category": "维修"})
+    assert body == {"priority": 1, "category": "维修"}  # a free text is left as it is
+    body, _ = body_from_fields("decision.resolved", {"votes.for": "3", "quorum.approval": "赞成多于反对",
+                                                     "passed": "未通过"})
+    assert body == {"votes": {"for": 3}, "quorum": {"approval": "majority_of_votes"},
+                    "passed": False}
 
 
 def fill(kind: str, values: dict[str, str]) -> list[str]:
