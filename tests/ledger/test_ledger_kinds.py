@@ -203,3 +203,12 @@ def test_money_shapes_are_shown_in_yuan_in_templates() -> None:
         for c in columns(name):
             if c.spec is not None and c.spec.shape is Shape.MONEY:
                 assert c.header.endswith("（元）") and c.yuan
+
+
+def test_bad_template_requests_and_files_are_clear_errors(workdir: Path) -> None:
+    assert "须指定记录类型" in sunlight("kinds", "--template", "csv", code=2)
+    assert "csv 或 xlsx" in sunlight("kinds", "fee.spend_recorded", "--template", "ods", code=2)
+    (workdir / "bad.xlsx").write_bytes(b"PK\x03\x04 not really a workbook")
+    out = sunlight("record", "fee.spend_recorded", "-c", "cli", "-k", "chen",
+                   "--from-file", "bad.xlsx", code=1)
+    assert "不是可读取的 Excel 工作簿" in out and "Traceback" not in out
