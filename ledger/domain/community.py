@@ -35,9 +35,9 @@ class Community:
         title_zh: ClassVar[str] = "登记小区"
 
         estate_id: Annotated[RecordId, Info("小区编号", "本社区内唯一的小区编号", example="xfl-1")]
-        name: Annotated[ShortText, Info("小区名称", example="幸福里一期")]
+        name: Annotated[ShortText, Info("小区名称", "小区的公开名称", example="幸福里一期")]
         households: Annotated[Annotated[int, Field(ge=0, le=1_000_000, strict=True)] | None,
-                              Info("户数", shape=Shape.INTEGER, example=800)] = None
+                              Info("户数", "小区的住户数（可不填）", shape=Shape.INTEGER, example=800)] = None
         # the estate's first day in the ledger: its fee records may not be dated earlier
         # (default: the day of this statement; set it earlier to import older paper ledgers)
         added_on: Annotated[Day | None, Info(

@@ -63,14 +63,14 @@ class AuthorisationType(Choice):
 
 class Attendance(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-    eligible: Annotated[Count, Field(gt=0), Info("应到人数", example=30)]
-    present: Annotated[Count, Info("实到人数", example=25)]
+    eligible: Annotated[Count, Field(gt=0), Info("应到人数", "有权出席的人数", example=30)]
+    present: Annotated[Count, Info("实到人数", "实际出席的人数", example=25)]
 
 
 class Votes(BaseModel):
-    for_: Annotated[Count, Info("赞成", example=20)] = Field(alias="for")
-    against: Annotated[Count, Info("反对", example=3)]
-    abstain: Annotated[Count, Info("弃权", example=2)]
+    for_: Annotated[Count, Info("赞成", "赞成票数", example=20)] = Field(alias="for")
+    against: Annotated[Count, Info("反对", "反对票数", example=3)]
+    abstain: Annotated[Count, Info("弃权", "弃权票数", example=2)]
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True,
                               serialize_by_alias=True)
@@ -80,8 +80,10 @@ class Quorum(BaseModel):
     """Attendance needed (share of eligible) and approval needed (share of present or votes)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
-    attendance: Annotated[AttendanceRule, Info("出席要求")] = AttendanceRule.HALF
-    approval: Annotated[ApprovalRule, Info("通过要求")] = ApprovalRule.MAJORITY_OF_PRESENT
+    attendance: Annotated[AttendanceRule, Info(
+        "出席要求", "出席多少人会议才有效（不填为过半数）")] = AttendanceRule.HALF
+    approval: Annotated[ApprovalRule, Info(
+        "通过要求", "多少赞成票才通过（不填为出席者过半数）")] = ApprovalRule.MAJORITY_OF_PRESENT
 
 
 class Authorisation(BaseModel):
@@ -89,7 +91,7 @@ class Authorisation(BaseModel):
     a revision of an estate's budget for a year (``cap_fen``: the revised budget's total)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
-    type: Annotated[AuthorisationType, Info("授权类型")]
+    type: Annotated[AuthorisationType, Info("授权类型", "授权基金拨款、物业费支出或修订预算")]
     fund_id: Annotated[FundRef | None, Info(help="拨款授权：从哪个基金拨款")] = None
     project_id: Annotated[ProjectRef | None, Info(help="拨款授权：限于哪个民需项目（可不填）")] = None
     estate_id: Annotated[EstateRef | None, Info(help="支出或预算授权：哪个小区")] = None
@@ -107,8 +109,8 @@ class Meeting:
 
         meeting_id: Annotated[RecordId, Info("会议编号", "本社区内唯一的会议编号",
                                              example="hy-2025-01")]
-        body: Annotated[MeetingBody, Info("会议类型")]
-        title: Annotated[ShortText, Info("会议名称", example="2025 年第一次居民代表会议")]
+        body: Annotated[MeetingBody, Info("会议类型", "由哪个议事机构召开")]
+        title: Annotated[ShortText, Info("会议名称", "会议的公开名称", example="2025 年第一次居民代表会议")]
         held_on: Annotated[Day, Info("召开日期")]
         attendance: Annotated[Attendance, Info("出席", "应到和实到人数")]
         minutes_sha256: Annotated[Sha256Hex | None, Info(
@@ -131,12 +133,12 @@ class Decision:
         decision_id: Annotated[RecordId, Info("决议编号", "本社区内唯一的决议编号",
                                               example="jy-2025-01")]
         meeting_id: MeetingRef
-        agenda_item: Annotated[ShortText, Info("议题", example="更换 3 号楼电梯")]
+        agenda_item: Annotated[ShortText, Info("议题", "表决的事项", example="更换 3 号楼电梯")]
         votes: Annotated[Votes, Info("表决", "赞成、反对、弃权的票数")]
         quorum: Annotated[Quorum, Info("议事规则", "出席和通过的要求")] = Quorum()
         passed: Annotated[bool, Info("结果", "按票数和议事规则是否通过（须与计算结果一致）",
                                      values=((True, "通过"), (False, "未通过")))]
-        resolution: Annotated[Text, Info("决议内容")]
+        resolution: Annotated[Text, Info("决议内容", "决议的全文")]
         authorises: Annotated[list[Authorisation], Field(max_length=20, default_factory=list),
                               Info("授权事项", "决议授权的拨款、支出或预算修订，各有上限")]
 

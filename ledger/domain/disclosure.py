@@ -45,9 +45,9 @@ class Disclosure:
 
         disclosure_id: Annotated[RecordId, Info("公开事项编号", "本社区内唯一的编号",
                                                 example="gk-2025-01")]
-        category: Annotated[Category, Info("类别")]
+        category: Annotated[Category, Info("类别", "公开事项属于哪一类居务公开")]
         period: Period
-        title: Annotated[ShortText, Info("标题", example="2025 年第一季度财务公开")]
+        title: Annotated[ShortText, Info("标题", "公开栏上显示的标题", example="2025 年第一季度财务公开")]
         body: Annotated[Text, Info("内容", "公开的正文")]
         attachments: Attachments = Field(default_factory=list)
 
@@ -58,8 +58,8 @@ class Disclosure:
         disclosure_id: Annotated[DisclosureRef, Info(help="被更正的原公开事项的编号")]
         correction_id: Annotated[RecordId, Info("更正编号", "本社区内唯一的更正编号")]
         title: Annotated[ShortText | None, Info("新标题", "不填则沿用原标题")] = None
-        body: Annotated[Text, Info("更正后的内容")]
-        reason: Annotated[Text, Info("更正理由")]
+        body: Annotated[Text, Info("更正后的内容", "完整的新内容；原内容仍然保留可查")]
+        reason: Annotated[Text, Info("更正理由", "为什么更正，居民可见")]
         attachments: Attachments = Field(default_factory=list)
 
     class Retracted(Body):
@@ -67,7 +67,7 @@ class Disclosure:
         title_zh: ClassVar[str] = "撤回公开"
 
         disclosure_id: DisclosureRef
-        reason: Annotated[Text, Info("撤回理由")]
+        reason: Annotated[Text, Info("撤回理由", "为什么撤回，居民可见；原内容仍然保留可查")]
 
     def __init__(self, event: Published, index: int) -> None:
         self.id = event.disclosure_id

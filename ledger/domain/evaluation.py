@@ -51,9 +51,9 @@ METHOD_TITLES = {c: c.label for c in Method}
 class GroupResult(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     group: Annotated[ShortText, Info("分组", "如 全体、一期、60 岁以上", example="全体")]
-    satisfied: Annotated[Count, Info("满意", example=60)]
-    basically_satisfied: Annotated[Count, Info("基本满意", example=25)]
-    dissatisfied: Annotated[Count, Info("不满意", example=15)]
+    satisfied: Annotated[Count, Info("满意", "该组评“满意”的人数", example=60)]
+    basically_satisfied: Annotated[Count, Info("基本满意", "该组评“基本满意”的人数", example=25)]
+    dissatisfied: Annotated[Count, Info("不满意", "该组评“不满意”的人数", example=15)]
     score_centi: Annotated[Annotated[int, Field(ge=0, le=10_000, strict=True)] | None, Info(
         "得分", "百分制得分乘以 100 的整数：87.50 分写 8750（可不填）", shape=Shape.INTEGER,
         example=8750)] = None
@@ -70,13 +70,13 @@ class Evaluation:
 
         round_id: Annotated[RecordId, Info("评议编号", "本社区内唯一的评议编号",
                                            example="py-2025-01")]
-        subject: Annotated[Subject, Info("评议对象")]
+        subject: Annotated[Subject, Info("评议对象", "评议谁：居委会、业委会、物业公司或民需项目")]
         subject_ref: Annotated[ProjectRef | None, Info(
             "评议项目", "评议对象为民需项目时必填：项目编号")] = None
-        title: Annotated[ShortText, Info("评议名称", example="2025 年度物业服务评议")]
+        title: Annotated[ShortText, Info("评议名称", "评议的公开名称", example="2025 年度物业服务评议")]
         criteria: Annotated[list[ShortText], Field(min_length=1, max_length=20),
                             Info("评议内容", "评议的各项内容，如 服务态度、办事效率")]
-        method: Annotated[Method, Info("评议方式")]
+        method: Annotated[Method, Info("评议方式", "如何收集意见")]
         opened_on: Annotated[Day, Info("开始日期")]
 
     class ResultsRecorded(Body):
@@ -84,7 +84,7 @@ class Evaluation:
         title_zh: ClassVar[str] = "登记评议结果"
 
         round_id: RoundRef
-        eligible: Annotated[Count, Field(gt=0), Info("应参评人数", example=120)]
+        eligible: Annotated[Count, Field(gt=0), Info("应参评人数", "有权参加评议的人数", example=120)]
         groups: Annotated[list[GroupResult], Field(min_length=1, max_length=50), Info(
             "结果（分组汇总）", "各分组的满意、基本满意、不满意人数；每组至少 5 人")]
         closed_on: Annotated[Day, Info("结束日期")]

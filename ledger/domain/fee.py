@@ -59,8 +59,8 @@ INCOME_TITLES = {c: c.label for c in IncomeSource}
 
 class BudgetLine(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-    category: Annotated[SpendCategory, Info("类别")]
-    amount_fen: Annotated[AmountFen, Info("预算金额")]
+    category: Annotated[SpendCategory, Info("类别", "预算的支出类别")]
+    amount_fen: Annotated[AmountFen, Info("预算金额", "这一类别全年的预算（分）")]
 
 
 class BudgetRevision(NamedTuple):
@@ -81,10 +81,10 @@ class Fee:
         title_zh: ClassVar[str] = "编制年度预算"
 
         estate_id: EstateRef
-        year: Annotated[Year, Info("年度")]
+        year: Annotated[Year, Info("年度", "预算所属的年份，如 2025")]
         lines: Annotated[list[BudgetLine], Field(min_length=1, max_length=len(SpendCategory)),
                          Info("预算明细", "每个支出类别一行：类别和金额")]
-        note: Annotated[Text | None, Info("备注")] = None
+        note: Annotated[Text | None, Info("备注", "预算说明（可不填）")] = None
         # the passed decision that authorises this budget (required for a revision)
         decision_id: Annotated[DecisionRef | None, Info(
             help="授权修订预算的已通过决议的编号（同一年度的第二份预算必填）")] = None
@@ -95,11 +95,11 @@ class Fee:
 
         estate_id: EstateRef
         income_id: Annotated[RecordId, Info("收入编号", "本小区内唯一的收入编号")]
-        source: Annotated[IncomeSource, Info("来源")]
+        source: Annotated[IncomeSource, Info("来源", "物业费或停车、广告、场地等公共收益")]
         period: Annotated[Period, Info(help="收入所属的期间：2025、2025-03、2025-Q1 或 2025-H1")]
         amount_fen: Annotated[AmountFen, Info("收入金额")]
         received_on: Annotated[Day, Info("收款日期")]
-        note: Annotated[ShortText | None, Info("备注")] = None
+        note: Annotated[ShortText | None, Info("备注", "公开的补充说明（可不填）")] = None
 
     class SpendRecorded(Body):
         kind: ClassVar[str] = "fee.spend_recorded"

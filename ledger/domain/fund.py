@@ -70,7 +70,7 @@ class Fund:
         title_zh: ClassVar[str] = "设立基金"
 
         fund_id: Annotated[RecordId, Info("基金编号", "本社区内唯一的基金编号", example="mf-1")]
-        name: Annotated[ShortText, Info("基金名称", example="幸福里社区微基金")]
+        name: Annotated[ShortText, Info("基金名称", "基金的公开名称", example="幸福里社区微基金")]
         purpose: Annotated[Text, Info("宗旨", "基金的用途")]
         opened_on: Annotated[Day, Info("设立日期")]
 
@@ -86,7 +86,7 @@ class Fund:
         receipt_no: Annotated[RecordId, Info("收据号", "开给捐赠人的收据编号，同一收据只能登记一次",
                                              example="SJ-0001")]
         received_on: Annotated[Day, Info("收款日期")]
-        donor_type: Annotated[DonorType, Info("捐赠人类型")] = DonorType.PERSON
+        donor_type: Annotated[DonorType, Info("捐赠人类型", "个人或单位：个人不能公开全名")] = DonorType.PERSON
         # SHA-256(salt || canonical private donor data)
         donor_commitment: Annotated[Commitment, Info("捐赠人承诺值")]
         display: Annotated[Display, Info(
@@ -95,7 +95,7 @@ class Fund:
             "显示名称", "遮蔽姓名如 张*；公开单位填单位名称；匿名不填")] = None
         consent_sha256: Annotated[Sha256Hex | None, Info(
             "同意书哈希", "捐赠人签字同意遮蔽显示的同意书扫描件的 SHA-256")] = None
-        note: Annotated[ShortText | None, Info("备注")] = None
+        note: Annotated[ShortText | None, Info("备注", "公开的补充说明（可不填），不要写个人信息")] = None
 
         @model_validator(mode="after")
         def _display_rules(self) -> Fund.DonationRecorded:
@@ -123,7 +123,7 @@ class Fund:
         restriction: Annotated[Restriction, Info(help="从哪部分资金拨付：general 为非定向，"
                                                       "或定向捐赠的用途名")] = GENERAL
         project_id: Annotated[ProjectRef | None, Info(help="资助的民需项目（可不填）")] = None
-        purpose: Annotated[ShortText, Info("用途", example="楼道灯更换")]
+        purpose: Annotated[ShortText, Info("用途", "这笔拨款做什么，居民可见", example="楼道灯更换")]
         decision_id: DecisionRef
         granted_on: Annotated[Day, Info("拨付日期")]
 

@@ -72,7 +72,7 @@ class Member:
 
         member_id: Annotated[RecordId, Info("成员编号", "本社区内唯一的成员编号", example="li")]
         name: Annotated[ShortText, Info("姓名", "公开称呼，如 王主任 或 王建国", example="李委员")]
-        role: Annotated[Role, Info("职务")]
+        role: Annotated[Role, Info("职务", "决定此人能登记哪些记录")]
         public_key: PublicKey
         term_start: Annotated[Day, Info("任期开始")]
         term_end: Annotated[Day | None, Info("任期结束", "不填表示未定")] = None
@@ -82,7 +82,7 @@ class Member:
         title_zh: ClassVar[str] = "调整职务"
 
         member_id: MemberRef
-        role: Annotated[Role, Info("新职务")]
+        role: Annotated[Role, Info("新职务", "调整后的职务，从本条记录起生效")]
 
     class KeyRotated(Body):
         kind: ClassVar[str] = "member.key_rotated"

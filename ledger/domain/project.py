@@ -52,8 +52,8 @@ class Project:
 
         project_id: Annotated[RecordId, Info("项目编号", "本社区内唯一的项目编号",
                                              example="mx-2025-01")]
-        title: Annotated[ShortText, Info("项目名称", example="加装楼道扶手")]
-        description: Annotated[Text, Info("需求描述")]
+        title: Annotated[ShortText, Info("项目名称", "项目的公开名称", example="加装楼道扶手")]
+        description: Annotated[Text, Info("需求描述", "居民反映的需求，不要写个人信息")]
         estate_id: Annotated[EstateRef | None, Info(help="需求所在的小区（可不填）")] = None
         source: Annotated[ShortText, Info("来源", "如 走访、议事会、热线", example="走访")]
         # private: who reported it
@@ -67,8 +67,9 @@ class Project:
         project_id: ProjectRef
         category: Annotated[ShortText, Info("分类", "需求的类别，如 适老化改造", example="适老化改造")]
         priority: Annotated[int, Field(ge=1, le=3, strict=True), Info(
-            "优先级", shape=Shape.INTEGER, values=((1, "紧急"), (2, "一般"), (3, "常规")))] = 2
-        note: Annotated[Text | None, Info("备注")] = None
+            "优先级", "1 紧急、2 一般、3 常规（不填为一般）", shape=Shape.INTEGER,
+            values=((1, "紧急"), (2, "一般"), (3, "常规")))] = 2
+        note: Annotated[Text | None, Info("备注", "分类说明（可不填）")] = None
         classified_on: Annotated[Day, Info("分类日期")]
 
     class Designed(Body):
@@ -76,7 +77,7 @@ class Project:
         title_zh: ClassVar[str] = "统筹设计"
 
         project_id: ProjectRef
-        plan: Annotated[Text, Info("方案")]
+        plan: Annotated[Text, Info("方案", "实施方案：做什么、谁来做、何时完成")]
         budget_fen: Annotated[AmountFen, Info("预算")]
         decision_id: Annotated[DecisionRef | None, Info("决议", "批准方案的决议（可不填）")] = None
         designed_on: Annotated[Day, Info("设计日期")]
@@ -86,7 +87,7 @@ class Project:
         title_zh: ClassVar[str] = "联动实施"
 
         project_id: ProjectRef
-        summary: Annotated[Text, Info("实施小结")]
+        summary: Annotated[Text, Info("实施小结", "做了什么，结果如何")]
         completed_on: Annotated[Day, Info("完成日期")]
 
     class Evaluated(Body):
@@ -94,7 +95,7 @@ class Project:
         title_zh: ClassVar[str] = "双向评估"
 
         project_id: ProjectRef
-        summary: Annotated[Text, Info("评估小结")]
+        summary: Annotated[Text, Info("评估小结", "居民和实施方双向评估的结论")]
         round_id: Annotated[RoundRef | None, Info(help="相关的评议（可不填）")] = None
         evaluated_on: Annotated[Day, Info("评估日期")]
 

@@ -87,6 +87,7 @@ def test_every_kind_has_a_label_for_every_field_and_a_valid_example() -> None:
     for name, kind in KINDS.items():
         for f in every_field(kind.fields):
             assert f.label != f.name, f"{name}.{f.name} has no Chinese label"
+            assert f.help, f"{name}.{f.name} has no one-line help"
         parse_body(name, kind.example())
         headers = [c.header for c in columns(name)]
         assert len(set(headers)) == len(headers), name
