@@ -151,7 +151,7 @@ def _member_keys(tiles: Path) -> dict[str, str]:
     import orjson
 
     from ledger.crypto.tiles import decode_entry_bundle, entries_path
-    from ledger.domain.members import key_id_of
+    from ledger.domain.member import key_id_of
 
     first = sorted((tiles / "tile" / "entries").iterdir())[0]
     bundle = decode_entry_bundle(first.read_bytes()) if first.is_file() else \

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from ledger.domain.common import Body
 from ledger.domain.community import Community
 from ledger.domain.errors import DomainError, InvalidInput, NotAuthorised, NotFound
-from ledger.domain.members import key_id_of
+from ledger.domain.member import key_id_of
 from ledger.domain.state import CommunityState, Signed, parse_body
 from ledger.signing import Statement, statement_hash, verify_signature
 

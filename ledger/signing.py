@@ -37,7 +37,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from ledger.crypto.ed25519 import check_public_key, check_signature_encoding
 from ledger.crypto.errors import SignatureEncodingError, WeakKeyError
 from ledger.domain.errors import InvalidInput, SignatureInvalid
-from ledger.domain.members import key_id_of
+from ledger.domain.member import key_id_of
 
 FORMAT_VERSION = 1
 MAX_ENTRY_BYTES = 65_535  # a tlog-tiles entry is prefixed by a uint16 length

@@ -14,10 +14,10 @@ from pathlib import Path
 
 from ledger.domain.decision import MEETING_TITLES
 from ledger.domain.disclosure import CATEGORY_TITLES, Category
-from ledger.domain.evaluation import SUBJECT_TITLES, EvaluationRound
-from ledger.domain.fees import INCOME_TITLES, SPEND_TITLES, EstateFees, IncomeSource
-from ledger.domain.microfund import Fund, donor_display
-from ledger.domain.needs import STEP_TITLES
+from ledger.domain.evaluation import SUBJECT_TITLES, Evaluation
+from ledger.domain.fee import INCOME_TITLES, SPEND_TITLES, Fee, IncomeSource
+from ledger.domain.fund import Fund, donor_display
+from ledger.domain.project import STEP_TITLES
 from ledger.domain.roles import ROLE_TITLES
 from publisher.charts import bar_chart, figure, line_chart
 from publisher.describe import record_path, restriction_zh, title
@@ -148,7 +148,7 @@ def home(p: Portal, ctx: Context) -> list[Page]:
     latest_round = next((rv for rv in reversed(p.rounds.values()) if rv.results), None)
     if latest_round is not None and latest_round.results is not None:
         res = latest_round.results.body
-        assert isinstance(res, EvaluationRound.ResultsRecorded)
+        assert isinstance(res, Evaluation.ResultsRecorded)
         good = sum(g.satisfied + g.basically_satisfied for g in res.groups[:1])
         n = sum(g.respondents for g in res.groups[:1])
         cards.append((f"最新评议：{latest_round.opened.title}", f"满意率 {percent(good, n)}",
@@ -319,7 +319,7 @@ def _estate_year(p: Portal, estate: EstateView, year: int) -> Page:
     by_source: dict[str, int] = {}
     for r in incomes:
         b = r.body
-        assert isinstance(b, EstateFees.IncomeRecorded)
+        assert isinstance(b, Fee.IncomeRecorded)
         by_source[b.source.value] = by_source.get(b.source.value, 0) + b.amount_fen
     page.add(h(2, "收入"))
     src_rows = [(INCOME_TITLES[s], [by_source.get(s.value, 0)]) for s in IncomeSource
@@ -331,12 +331,12 @@ def _estate_year(p: Portal, estate: EstateView, year: int) -> Page:
     budget_rec = estate.budgets.get(year)
     budget: dict[str, int] = {}
     if budget_rec is not None:
-        assert isinstance(budget_rec.body, EstateFees.BudgetSet)
+        assert isinstance(budget_rec.body, Fee.BudgetSet)
         budget = {line.category.value: line.amount_fen for line in budget_rec.body.lines}
     actual: dict[str, int] = {}
     for r in spends:
         b = r.body
-        assert isinstance(b, EstateFees.SpendRecorded)
+        assert isinstance(b, Fee.SpendRecorded)
         actual[b.category.value] = actual.get(b.category.value, 0) + b.amount_fen
     page.add(h(2, "预算与实际支出"))
     cats = [c for c in SPEND_TITLES if c.value in budget or c.value in actual]
@@ -351,7 +351,7 @@ def _estate_year(p: Portal, estate: EstateView, year: int) -> Page:
     spend_rows = []
     for r in reversed(spends):
         b = r.body
-        assert isinstance(b, EstateFees.SpendRecorded)
+        assert isinstance(b, Fee.SpendRecorded)
         decision = p.decisions.get(b.decision_id or "")
         spend_rows.append([
             esc(b.spent_on), esc(SPEND_TITLES[b.category]), esc(b.description), esc(b.vendor),
@@ -414,7 +414,7 @@ def evaluations(p: Portal) -> Page:
         if rv.results is None:
             continue
         res = rv.results.body
-        assert isinstance(res, EvaluationRound.ResultsRecorded)
+        assert isinstance(res, Evaluation.ResultsRecorded)
         g = res.groups[0]
         n = g.respondents
         permille = (g.satisfied + g.basically_satisfied) * 1000 // n if n else 0
@@ -432,7 +432,7 @@ def evaluations(p: Portal) -> Page:
         page.add(f"<p>对象：{esc(SUBJECT_TITLES[o.subject])} · 发起：{esc(o.opened_on)}</p>")
         if rv.results is not None:
             res = rv.results.body
-            assert isinstance(res, EvaluationRound.ResultsRecorded)
+            assert isinstance(res, Evaluation.ResultsRecorded)
             turnout = sum(g.respondents for g in res.groups[:1])
             page.add(f"<p>应参评 {res.eligible} 人，参评率 {esc(percent(turnout, res.eligible))}。"
                      f"{link(root, rv.results, '结果记录')}</p>")
@@ -444,7 +444,7 @@ def evaluations(p: Portal) -> Page:
             page.add("<p>结果尚未登记。</p>")
         if rv.consequence is not None:
             c = rv.consequence.body
-            assert isinstance(c, EvaluationRound.ConsequenceRecorded)
+            assert isinstance(c, Evaluation.ConsequenceRecorded)
             page.add(f"<p><strong>结果运用：</strong>{link(root, rv.consequence, '记录')}</p>"
                      + text_block(c.consequence))
     if not p.rounds:

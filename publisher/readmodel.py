@@ -12,11 +12,12 @@ from dataclasses import dataclass, field
 from ledger.domain.community import Community
 from ledger.domain.decision import Decision, Meeting
 from ledger.domain.disclosure import Disclosure
-from ledger.domain.evaluation import EvaluationRound
-from ledger.domain.fees import EstateFees
-from ledger.domain.members import Member, key_id_of
-from ledger.domain.microfund import GENERAL, Fund
-from ledger.domain.needs import NeedsProject
+from ledger.domain.evaluation import Evaluation
+from ledger.domain.fee import Fee
+from ledger.domain.fund import GENERAL, Fund
+from ledger.domain.kinds import BY_BODY, KINDS
+from ledger.domain.member import Member, key_id_of
+from ledger.domain.project import Project
 from ledger.domain.roles import Role
 from ledger.domain.state import local_day
 from publisher.records import Record
@@ -101,7 +102,7 @@ class DecisionView:
 @dataclass
 class RoundView:
     record: Record
-    opened: EvaluationRound.Opened
+    opened: Evaluation.Opened
     results: Record | None = None
     consequence: Record | None = None
 
@@ -109,7 +110,7 @@ class RoundView:
 @dataclass
 class ProjectView:
     record: Record
-    discovered: NeedsProject.Discovered
+    discovered: Project.Discovered
     steps: dict[str, Record] = field(default_factory=dict)
     grants: list[Record] = field(default_factory=list)
     rounds: list[str] = field(default_factory=list)
@@ -134,6 +135,8 @@ class Portal:
     backlinks: dict[int, list[Record]] = field(default_factory=dict)
     # log index -> records it points at
     links: dict[int, list[Record]] = field(default_factory=dict)
+    # (namespace, id) -> the record that created it and its name (see ledger.domain.kinds)
+    named: dict[tuple[str, str], tuple[Record, str]] = field(default_factory=dict)
 
     def link(self, source: Record, target: Record | None) -> None:
         if target is None:
@@ -162,10 +165,14 @@ def fold(community_id: str, records: Iterable[Record]) -> Portal:
     for r in records:
         p.records.append(r)
         _FOLDS[type(r.body)](p, r)
+        creates = BY_BODY[type(r.body)].creates
+        if creates is not None:
+            p.named[(creates.namespace, getattr(r.body, creates.id_field))] = (
+                r, getattr(r.body, creates.name_field))
     return p
 
 
-def _founded(p: Portal, r: Record) -> None:
+def _community_founded(p: Portal, r: Record) -> None:
     b = r.body
     assert isinstance(b, Community.Founded)
     p.name, p.description = b.name, b.description
@@ -181,47 +188,63 @@ def _admit(p: Portal, r: Record, b: Member.Admitted) -> None:
     p.keys[key.key_id] = key
 
 
-def _admitted(p: Portal, r: Record) -> None:
+def _member_admitted(p: Portal, r: Record) -> None:
     assert isinstance(r.body, Member.Admitted)
     _admit(p, r, r.body)
 
 
-def _member_change(p: Portal, r: Record) -> None:
-    b = r.body
-    member = p.members[b.member_id]  # type: ignore[attr-defined]
+def _member_change(p: Portal, r: Record) -> MemberView:
+    member = p.members[r.body.member_id]  # type: ignore[attr-defined]
     p.link(r, p.records[member.admitted_index])
-    if isinstance(b, Member.RoleAssigned):
-        member.role = b.role
-    elif isinstance(b, Member.TermSet):
-        member.term_start, member.term_end = b.term_start, b.term_end
-    elif isinstance(b, Member.KeyRotated):
-        member.keys[-1].retired_index, member.keys[-1].retired_reason = r.index, "rotated"
-        key = KeyView(key_id_of(b.public_key), b.public_key, member.member_id, r.index)
-        member.keys.append(key)
-        p.keys[key.key_id] = key
-    elif isinstance(b, Member.Revoked):
-        member.revoked_index = r.index
-        member.keys[-1].retired_index, member.keys[-1].retired_reason = r.index, "revoked"
+    return member
 
 
-def _estate(p: Portal, r: Record) -> None:
+def _role_assigned(p: Portal, r: Record) -> None:
+    assert isinstance(r.body, Member.RoleAssigned)
+    _member_change(p, r).role = r.body.role
+
+
+def _term_set(p: Portal, r: Record) -> None:
+    b = r.body
+    assert isinstance(b, Member.TermSet)
+    member = _member_change(p, r)
+    member.term_start, member.term_end = b.term_start, b.term_end
+
+
+def _key_rotated(p: Portal, r: Record) -> None:
+    b = r.body
+    assert isinstance(b, Member.KeyRotated)
+    member = _member_change(p, r)
+    member.keys[-1].retired_index, member.keys[-1].retired_reason = r.index, "rotated"
+    key = KeyView(key_id_of(b.public_key), b.public_key, member.member_id, r.index)
+    member.keys.append(key)
+    p.keys[key.key_id] = key
+
+
+def _revoked(p: Portal, r: Record) -> None:
+    member = _member_change(p, r)
+    member.revoked_index = r.index
+    member.keys[-1].retired_index, member.keys[-1].retired_reason = r.index, "revoked"
+
+
+def _estate_added(p: Portal, r: Record) -> None:
     assert isinstance(r.body, Community.EstateAdded)
     p.estates[r.body.estate_id] = EstateView(r, r.body)
 
 
-def _published(p: Portal, r: Record) -> None:
+def _disclosure_published(p: Portal, r: Record) -> None:
     assert isinstance(r.body, Disclosure.Published)
     p.disclosures[r.body.disclosure_id] = DisclosureView(r, r.body)
 
 
-def _corrected(p: Portal, r: Record) -> None:
+def _disclosure_corrected(p: Portal, r: Record) -> None:
     assert isinstance(r.body, Disclosure.Corrected)
     view = p.disclosures[r.body.disclosure_id]
     view.corrections.append(r)
     p.link(r, view.record)
 
 
-def _retracted(p: Portal, r: Record) -> None:
+def _disclosure_retracted(p: Portal, r: Record) -> None:
     assert isinstance(r.body, Disclosure.Retracted)
     view = p.disclosures[r.body.disclosure_id]
     view.retraction = r
@@ -238,7 +261,7 @@ def _money_moved(fund: FundView, r: Record, restriction: str, delta: int) -> Non
     fund.balances.append((_day_of(r), restriction, fund.pools[restriction]))
 
 
-def _donation(p: Portal, r: Record) -> None:
+def _donation_recorded(p: Portal, r: Record) -> None:
     b = r.body
     assert isinstance(b, Fund.DonationRecorded)
     fund = p.funds[b.fund_id]
@@ -247,7 +270,7 @@ def _donation(p: Portal, r: Record) -> None:
     p.link(r, fund.record)
 
 
-def _grant(p: Portal, r: Record) -> None:
+def _grant_made(p: Portal, r: Record) -> None:
     b = r.body
     assert isinstance(b, Fund.GrantMade)
     fund = p.funds[b.fund_id]
@@ -268,26 +291,26 @@ def _use_decision(p: Portal, r: Record, decision_id: str | None) -> None:
         p.link(r, decision.record)
 
 
-def _budget(p: Portal, r: Record) -> None:
-    assert isinstance(r.body, EstateFees.BudgetSet)
+def _budget_set(p: Portal, r: Record) -> None:
+    assert isinstance(r.body, Fee.BudgetSet)
     estate = p.estates[r.body.estate_id]
     estate.budgets[r.body.year] = r
     estate.budget_history.setdefault(r.body.year, []).append(r)
     _use_decision(p, r, r.body.decision_id)
 
 
-def _income(p: Portal, r: Record) -> None:
-    assert isinstance(r.body, EstateFees.IncomeRecorded)
+def _income_recorded(p: Portal, r: Record) -> None:
+    assert isinstance(r.body, Fee.IncomeRecorded)
     p.estates[r.body.estate_id].incomes.append(r)
 
 
-def _spend(p: Portal, r: Record) -> None:
-    assert isinstance(r.body, EstateFees.SpendRecorded)
+def _spend_recorded(p: Portal, r: Record) -> None:
+    assert isinstance(r.body, Fee.SpendRecorded)
     p.estates[r.body.estate_id].spends.append(r)
     _use_decision(p, r, r.body.decision_id)
 
 
-def _meeting(p: Portal, r: Record) -> None:
+def _meeting_held(p: Portal, r: Record) -> None:
     assert isinstance(r.body, Meeting.Held)
     p.meetings[r.body.meeting_id] = MeetingView(r, r.body)
 
@@ -303,30 +326,30 @@ def _resolved(p: Portal, r: Record) -> None:
 
 def _round_opened(p: Portal, r: Record) -> None:
     b = r.body
-    assert isinstance(b, EvaluationRound.Opened)
+    assert isinstance(b, Evaluation.Opened)
     p.rounds[b.round_id] = RoundView(r, b)
     if b.subject_ref is not None and b.subject_ref in p.projects:
         p.projects[b.subject_ref].rounds.append(b.round_id)
         p.link(r, p.projects[b.subject_ref].record)
 
 
-def _results(p: Portal, r: Record) -> None:
-    assert isinstance(r.body, EvaluationRound.ResultsRecorded)
+def _results_recorded(p: Portal, r: Record) -> None:
+    assert isinstance(r.body, Evaluation.ResultsRecorded)
     view = p.rounds[r.body.round_id]
     view.results = r
     p.link(r, view.record)
 
 
-def _consequence(p: Portal, r: Record) -> None:
-    assert isinstance(r.body, EvaluationRound.ConsequenceRecorded)
+def _consequence_recorded(p: Portal, r: Record) -> None:
+    assert isinstance(r.body, Evaluation.ConsequenceRecorded)
     view = p.rounds[r.body.round_id]
     view.consequence = r
     p.link(r, view.record)
     _use_decision(p, r, r.body.decision_id)
 
 
-def _discovered(p: Portal, r: Record) -> None:
-    assert isinstance(r.body, NeedsProject.Discovered)
+def _project_discovered(p: Portal, r: Record) -> None:
+    assert isinstance(r.body, Project.Discovered)
     p.projects[r.body.project_id] = ProjectView(r, r.body, {"discovered": r})
 
 
@@ -335,37 +358,10 @@ def _project_step(p: Portal, r: Record) -> None:
     project = p.projects[b.project_id]  # type: ignore[attr-defined]
     project.steps[r.kind.split(".", 1)[1]] = r
     p.link(r, project.record)
-    if isinstance(b, NeedsProject.Designed):
+    if isinstance(b, Project.Designed):
         _use_decision(p, r, b.decision_id)
-    if isinstance(b, NeedsProject.Evaluated) and b.round_id in p.rounds:
+    if isinstance(b, Project.Evaluated) and b.round_id in p.rounds:
         p.link(r, p.rounds[b.round_id].record)
 
 
-_FOLDS = {
-    Community.Founded: _founded,
-    Community.EstateAdded: _estate,
-    Member.Admitted: _admitted,
-    Member.RoleAssigned: _member_change,
-    Member.KeyRotated: _member_change,
-    Member.Revoked: _member_change,
-    Member.TermSet: _member_change,
-    Disclosure.Published: _published,
-    Disclosure.Corrected: _corrected,
-    Disclosure.Retracted: _retracted,
-    Fund.Opened: _fund_opened,
-    Fund.DonationRecorded: _donation,
-    Fund.GrantMade: _grant,
-    EstateFees.BudgetSet: _budget,
-    EstateFees.IncomeRecorded: _income,
-    EstateFees.SpendRecorded: _spend,
-    Meeting.Held: _meeting,
-    Decision.Resolved: _resolved,
-    EvaluationRound.Opened: _round_opened,
-    EvaluationRound.ResultsRecorded: _results,
-    EvaluationRound.ConsequenceRecorded: _consequence,
-    NeedsProject.Discovered: _discovered,
-    NeedsProject.Classified: _project_step,
-    NeedsProject.Designed: _project_step,
-    NeedsProject.Implemented: _project_step,
-    NeedsProject.Evaluated: _project_step,
-}
+_FOLDS = {kind.body: globals()[f"_{kind.fold}"] for kind in KINDS.values()}

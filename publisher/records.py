@@ -14,7 +14,8 @@ from typing import Any
 
 from ledger.domain.common import Body
 from ledger.domain.community import Community
-from ledger.domain.members import Member, key_id_of
+from ledger.domain.kinds import BY_BODY
+from ledger.domain.member import Member, key_id_of
 from ledger.domain.roles import ROLE_TITLES, Role
 from ledger.domain.state import BODY_TYPES, parse_body
 from ledger.signing import Entry, Statement
@@ -62,17 +63,25 @@ class _Signers:
         return Signer(key_id, member_id, name, role)
 
     def fold(self, body: Body) -> None:
-        if isinstance(body, Community.Founded):
-            self.members[body.founder_id] = (body.founder_name, Role.CHAIR)
-            self.key_member[key_id_of(body.founder_public_key)] = body.founder_id
-        elif isinstance(body, Member.Admitted):
-            self.members[body.member_id] = (body.name, body.role)
-            self.key_member[key_id_of(body.public_key)] = body.member_id
-        elif isinstance(body, Member.RoleAssigned):
-            name, _ = self.members[body.member_id]
-            self.members[body.member_id] = (name, body.role)
-        elif isinstance(body, Member.KeyRotated):
-            self.key_member[key_id_of(body.public_key)] = body.member_id
+        """Folds the kinds that change who signs (named by their fold in the kinds registry)."""
+        handler = getattr(self, f"_{BY_BODY[type(body)].fold}", None)
+        if handler is not None:
+            handler(body)
+
+    def _community_founded(self, body: Community.Founded) -> None:
+        self.members[body.founder_id] = (body.founder_name, Role.CHAIR)
+        self.key_member[key_id_of(body.founder_public_key)] = body.founder_id
+
+    def _member_admitted(self, body: Member.Admitted) -> None:
+        self.members[body.member_id] = (body.name, body.role)
+        self.key_member[key_id_of(body.public_key)] = body.member_id
+
+    def _role_assigned(self, body: Member.RoleAssigned) -> None:
+        name, _ = self.members[body.member_id]
+        self.members[body.member_id] = (name, body.role)
+
+    def _key_rotated(self, body: Member.KeyRotated) -> None:
+        self.key_member[key_id_of(body.public_key)] = body.member_id
 
 
 def read_records(entries: Iterable[tuple[int, bytes]]) -> Iterator[Record]:

@@ -22,11 +22,11 @@ from ledger.api.records import json_response
 from ledger.application import COMMUNITY_ID, CommunityInfo
 from ledger.domain.decision import Decision
 from ledger.domain.disclosure import Disclosure
-from ledger.domain.evaluation import EvaluationRound
-from ledger.domain.fees import EstateFees
-from ledger.domain.members import KeyRecord, Member
-from ledger.domain.microfund import Fund, donor_display
-from ledger.domain.needs import NeedsProject
+from ledger.domain.evaluation import Evaluation
+from ledger.domain.fee import Fee
+from ledger.domain.fund import Fund, donor_display
+from ledger.domain.member import KeyRecord, Member
+from ledger.domain.project import Project
 from ledger.domain.state import CommunityState
 
 
@@ -148,7 +148,7 @@ def _donation(fund_id: str, d: Fund.DonationRecorded) -> dict[str, Any]:
             "receipt_no": d.receipt_no}
 
 
-def _fees(fees: EstateFees) -> dict[str, Any]:
+def _fees(fees: Fee) -> dict[str, Any]:
     years = sorted(set(fees.budgets) | set(fees.spent))
     return {
         "estate_id": fees.estate_id,
@@ -179,13 +179,13 @@ def _decision(d: Decision) -> dict[str, Any]:
             "used_fen": list(d.used_fen)}
 
 
-def _evaluation(r: EvaluationRound) -> dict[str, Any]:
+def _evaluation(r: Evaluation) -> dict[str, Any]:
     return {"index": r.index, **_dump(r.opened),
             "results": _dump(r.results) if r.results else None,
             "consequence": _dump(r.consequence) if r.consequence else None}
 
 
-def _project(p: NeedsProject) -> dict[str, Any]:
+def _project(p: Project) -> dict[str, Any]:
     return {"project_id": p.id, "title": p.discovered.title, "step": p.step,
             "steps": [{"step": name, "index": i, **_dump(body)}
                       for name, (i, body) in p.steps.items()],

@@ -2,7 +2,9 @@
 
 Every API route is an :class:`ApiRoute` that carries an :class:`Operation`: its parameters,
 request body and responses, with JSON schemas taken from the pydantic models in
-:mod:`ledger.api.schemas` and, for the record kinds, from ``BODY_TYPES``. Nothing is written by
+:mod:`ledger.api.schemas` and, for the record kinds, from the kinds registry (each field with
+its Chinese label as ``title``, its help as ``description``, an enumeration's labels as
+``x-labels``). Nothing is written by
 hand twice: a route without an operation does not appear, and an operation cannot exist
 without its route.
 """
@@ -19,7 +21,8 @@ from starlette.routing import BaseRoute, Route
 
 from ledger.api import schemas
 from ledger.api.problems import PROBLEM_MEDIA_TYPE
-from ledger.domain.state import BODY_TYPES
+from ledger.domain.kinds import KINDS
+from ledger.domain.roles import Role
 
 JSON = "application/json"
 TEXT = "text/plain; charset=utf-8"
@@ -105,11 +108,13 @@ def _content(body: Body, defs: dict[str, Any]) -> dict[str, Any]:
 def record_kinds_schema(defs: dict[str, Any]) -> dict[str, Any]:
     """``Record`` with its ``body`` bound to the record kind's own schema."""
     variants = []
-    for kind, model in sorted(BODY_TYPES.items()):
+    for kind, spec in sorted(KINDS.items()):
         name = "Body_" + kind.replace(".", "_")
-        generated = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        generated = spec.body.model_json_schema(ref_template="#/components/schemas/{model}")
         defs.update(generated.pop("$defs", {}))
-        generated["title"] = f"{model.title_zh}（{kind}）"
+        generated["title"] = f"{spec.title}（{kind}）"
+        generated["x-signers"] = [role.value for role in Role if role in spec.signers]
+        generated["examples"] = [spec.example()]
         defs[name] = generated
         variants.append({"type": "object",
                          "properties": {"kind": {"const": kind},

@@ -30,6 +30,7 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import get_topic
 
 from ledger.application import Sunlight
+from ledger.domain.kinds import KINDS
 from ledger.domain.state import BODY_TYPES, CommunityState, Signed, parse_body
 from ledger.signing import Entry, Statement, format_at, parse_time, statement_hash
 from ledger.store import CommunityLog, log_id
@@ -41,12 +42,7 @@ SCAN_LIMIT = 5000  # index entries one page may look at before it answers with w
 LOADERS = 2  # communities folded at once
 
 # Flat projections: record kind -> (projection, parent id field, own id field).
-ROW_KINDS = {
-    "fund.donation_recorded": ("donations", "fund_id", "donation_id"),
-    "fund.grant_made": ("grants", "fund_id", "grant_id"),
-    "fee.income_recorded": ("income", "estate_id", "income_id"),
-    "fee.spend_recorded": ("spends", "estate_id", "spend_id"),
-}
+ROW_KINDS = {name: kind.row for name, kind in KINDS.items() if kind.row is not None}
 
 
 @dataclass(frozen=True)

@@ -4,15 +4,16 @@ A record is given as JSON (``--json``) or as ``--set field=value`` pairs; person
 or reporter's name and contact) is given with ``--person field=value`` and never enters the
 statement: it is stored privately, and the statement carries its salted commitment.
 
-Bulk import (``--from-file``) takes CSV (a header row of field names; nested fields dotted, like
-``votes.for``; lists and objects as JSON; ``person.*`` columns are private) or JSON Lines / a JSON
-array of bodies. Every row is checked; if any row is bad, nothing is recorded and every bad row
+Bulk import (``--from-file``) takes CSV or Excel (a header row of field names, nested fields
+dotted, like ``votes.for``, or the Chinese headers of ``sunlight kinds KIND --template``; lists
+and objects as JSON; ``person.*`` columns are private) or JSON Lines / a JSON array of bodies. An
+enumeration may be given by its value or its Chinese label (``repairs`` or 维修); the signed body
+holds the value. Every row is checked; if any row is bad, nothing is recorded and every bad row
 is reported with its line number.
 """
 
 from __future__ import annotations
 
-import csv
 import json
 import re
 from pathlib import Path
@@ -23,9 +24,11 @@ import typer
 from ledger.application import BatchRejected, RowError
 from ledger.cli.keys import KeyDir, load_key
 from ledger.cli.root import CommunityOpt, DbOption, SignerOpt, app, fail, open_ledger, read_input
-from ledger.domain.common import Body
+from ledger.cli.templates import FORMATS, by_header, read_table, write_template
+from ledger.domain.common import Body, Shape
 from ledger.domain.errors import DomainError, InvalidInput
-from ledger.domain.state import BODY_TYPES
+from ledger.domain.kinds import BODY_TYPES, KINDS, FieldSpec, canonical, find_field
+from ledger.domain.roles import Role
 from ledger.signing import MAX_INTEGER, MemberKey, PrivateRecord, Statement, Submission, check_numbers, now
 from ledger.store import DEFAULT_DB_URL
 
@@ -58,6 +61,12 @@ def body_from_fields(kind: str, fields: dict[str, str]) -> tuple[dict[str, Any],
         if key.startswith("person."):
             person[key[len("person."):]] = value
             continue
+        spec = find_field(kind, (key,))
+        if spec is not None and spec.values and spec.label_of(value) is None:
+            named = canonical(kind, {key: value})[key]
+            if named != value:  # a label (维修, 紧急, 通过): the value it stands for
+                body[key] = named
+                continue
         head, _, rest = key.partition(".")
         if rest:
             parent = body.setdefault(head, {})
@@ -75,11 +84,14 @@ def body_from_fields(kind: str, fields: dict[str, str]) -> tuple[dict[str, Any],
             body[key] = value.lower() in ("true", "是")
         elif kinds & {"array", "object"} and value[:1] in "[{":
             body[key] = _json_value(key, value)
+        elif spec is not None and spec.shape is Shape.LIST and spec.item is Shape.TEXT:
+            body[key] = [part.strip() for part in _LIST_SEPARATORS.split(value) if part.strip()]
         else:
             body[key] = value
-    return body, person
+    return canonical(kind, body), person
 
 
+_LIST_SEPARATORS = re.compile(r"[、；;\n]")  # a list of texts in one cell: 服务态度、办事效率
 _INTEGER = re.compile(r"-?\d+")  # any decimal digits, full-width "１２" too: int() reads them
 
 
@@ -171,7 +183,7 @@ def record(kind: Annotated[str, typer.Argument(help="记录类型，如 fund.don
         if not isinstance(body, dict):
             raise InvalidInput("--json 应为 JSON 对象", code="invalid-input")
         extra, people = body_from_fields(kind, _pairs(set_, "--set"))
-        body |= extra
+        body = canonical(kind, body) | extra
     else:
         body, people = body_from_fields(kind, _pairs(set_, "--set"))
     private = with_person(kind, body, people | _pairs(person, "--person"))
@@ -186,23 +198,22 @@ def read_import(path: Path, kind: str, community: str, signer: MemberKey
     """Reads every row; returns the good rows' submissions, their line numbers, and an error
     for every row that could not even be read."""
     rows: list[tuple[int, dict[str, Any] | None, dict[str, str], DomainError | None]] = []
-    try:
-        text = read_input(path, "导入文件").decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InvalidInput(f"{path} 不是 UTF-8 编码的文本（WPS / Excel 请另存为“CSV UTF-8”）",
-                           code="import-unreadable") from None
-    if path.suffix.lower() == ".csv":
-        reader = csv.DictReader(text.splitlines(keepends=True))
-        for fields in reader:
-            line = reader.line_num  # the row's (last) physical line; the header is line 1
+    data = read_input(path, "导入文件")
+    if path.suffix.lower() in (".csv", ".xlsx"):
+        _kind(kind)
+        for line, fields in read_table(path, data):  # line: the row's (last) physical line
             try:
-                if None in fields:
-                    raise InvalidInput("列数多于表头", code="invalid-input")
-                body, person = body_from_fields(kind, {k: v or "" for k, v in fields.items()})
+                if isinstance(fields, DomainError):
+                    raise fields
+                body, person = body_from_fields(kind, by_header(kind, fields))
                 rows.append((line, body, person, None))
             except DomainError as exc:
                 rows.append((line, None, {}, exc))
     else:
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise InvalidInput(f"{path} 不是 UTF-8 编码的文本", code="import-unreadable") from None
         for line, item in _json_items(path, text):
             if isinstance(item, DomainError):
                 rows.append((line, None, {}, item))
@@ -212,7 +223,8 @@ def read_import(path: Path, kind: str, community: str, signer: MemberKey
                 rows.append((line, None, {}, InvalidInput("person 应为 JSON 对象（字段: 值）",
                                                           code="invalid-input")))
                 continue
-            rows.append((line, item, {str(k): str(v) for k, v in person.items()}, None))
+            rows.append((line, canonical(kind, item), {str(k): str(v) for k, v in person.items()},
+                         None))
     if not rows:
         raise InvalidInput(f"{path} 中没有数据行", code="import-empty")
     errors: list[RowError] = []
@@ -276,9 +288,50 @@ def forget(community: CommunityOpt,
 
 
 @app.command("kinds")
-def kinds() -> None:
-    """列出全部记录类型及其字段。"""
-    for kind, cls in BODY_TYPES.items():
-        fields = ", ".join(f"{n}{'' if f.is_required() else '?'}"
-                           for n, f in cls.model_fields.items())
-        typer.echo(f"{kind:34} {cls.title_zh}\n    {fields}")
+def kinds(kind: Annotated[str | None, typer.Argument(help="只看这一种记录类型")] = None,
+          template: Annotated[str | None, typer.Option(
+              "--template", help="生成导入模板：csv 或 xlsx（中文表头，填好后用 record --from-file 导入）")]
+          = None,
+          out: Annotated[Path | None, typer.Option(
+              "--out", help="模板文件名（默认 记录类型.csv / .xlsx）")] = None) -> None:
+    """列出记录类型：每个字段的中文名称、说明、可选值、嵌套结构和示例；或生成导入模板。"""
+    if template is not None:
+        if kind is None:
+            fail("生成模板须指定记录类型，如 sunlight kinds fee.spend_recorded --template xlsx", 2)
+        _kind(kind)
+        if template not in FORMATS:
+            fail(f"--template 应为 csv 或 xlsx，而不是“{template}”", 2)
+        path = out or Path(f"{kind}.{template}")
+        try:
+            write_template(kind, template, path)
+        except OSError as exc:
+            fail(f"无法写入模板 {path}：{exc.strerror or exc}")
+        typer.echo(f"已生成模板：{path}（{KINDS[kind].title}，填好后用 sunlight record {kind} "
+                   f"-c 社区 -k 签名人 --from-file {path} 导入）")
+        return
+    for name in [_kind(kind).kind] if kind is not None else list(KINDS):
+        typer.echo(describe_kind(name))
+
+
+def describe_kind(name: str) -> str:
+    spec = KINDS[name]
+    signers = "、".join(role.label for role in Role if role in spec.signers)
+    lines = [f"{name}  {spec.title}（签名：{signers}）"]
+    lines += _describe_fields(spec.fields, "    ")
+    example = json.dumps(spec.example(), ensure_ascii=False, separators=(", ", ": "))
+    lines.append(f"    示例：{example}")
+    return "\n".join(lines)
+
+
+def _describe_fields(fields: tuple[FieldSpec, ...], indent: str) -> list[str]:
+    lines = []
+    for f in fields:
+        need = "必填" if f.required else "选填"
+        what = f"：{f.help}" if f.help else ""
+        lines.append(f"{indent}{f.name}  {f.label}（{need}，{f.shape.label}）{what}")
+        if f.values:
+            lines.append(f"{indent}    可选值：{f.allowed_zh()}")
+        if f.fields:
+            lines.append(f"{indent}    {'每项' if f.shape is Shape.LIST else '其中'}：")
+            lines += _describe_fields(f.fields, indent + "        ")
+    return lines

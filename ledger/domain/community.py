@@ -7,9 +7,9 @@ from typing import Annotated, ClassVar
 
 from pydantic import Field
 
-from ledger.domain.common import Body, Day, RecordId, ShortText, Text
+from ledger.domain.common import Body, Day, Info, RecordId, Shape, ShortText, Text
 from ledger.domain.errors import Conflict, InvalidInput
-from ledger.domain.members import PublicKey
+from ledger.domain.member import PublicKey
 from ledger.domain.roles import Role
 
 
@@ -20,24 +20,28 @@ class Community:
         kind: ClassVar[str] = "community.founded"
         title_zh: ClassVar[str] = "社区建账"
 
-        name: ShortText
-        description: Text | None = None
-        founder_id: RecordId
-        founder_name: ShortText
-        founder_public_key: PublicKey
-        term_start: Day
-        term_end: Day | None = None
+        name: Annotated[ShortText, Info("社区名称", "如 幸福里社区", example="幸福里社区")]
+        description: Annotated[Text | None, Info("说明", "社区简介（可不填）")] = None
+        founder_id: Annotated[RecordId, Info("创始成员编号", "创始成员（主任）的成员编号",
+                                             example="wang")]
+        founder_name: Annotated[ShortText, Info("创始成员", "创始成员的公开称呼，如 王主任",
+                                                example="王主任")]
+        founder_public_key: Annotated[PublicKey, Info("创始成员公钥")]
+        term_start: Annotated[Day, Info("任期开始")]
+        term_end: Annotated[Day | None, Info("任期结束", "不填表示未定")] = None
 
     class EstateAdded(Body):
         kind: ClassVar[str] = "community.estate_added"
         title_zh: ClassVar[str] = "登记小区"
 
-        estate_id: RecordId
-        name: ShortText
-        households: Annotated[int, Field(ge=0, le=1_000_000, strict=True)] | None = None
+        estate_id: Annotated[RecordId, Info("小区编号", "本社区内唯一的小区编号", example="xfl-1")]
+        name: Annotated[ShortText, Info("小区名称", "小区的公开名称", example="幸福里一期")]
+        households: Annotated[Annotated[int, Field(ge=0, le=1_000_000, strict=True)] | None,
+                              Info("户数", "小区的住户数（可不填）", shape=Shape.INTEGER, example=800)] = None
         # the estate's first day in the ledger: its fee records may not be dated earlier
         # (default: the day of this statement; set it earlier to import older paper ledgers)
-        added_on: Day | None = None
+        added_on: Annotated[Day | None, Info(
+            "建账日期", "该小区物业费记录的最早日期；不填为登记当天，导入旧台账时可提前")] = None
 
     def __init__(self, community_id: str, event: Founded) -> None:
         self.id = community_id

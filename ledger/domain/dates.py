@@ -18,12 +18,13 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
+from ledger.domain.common import Info, Shape
 from ledger.domain.errors import InvalidInput, RuleViolation
 
 EARLIEST = "2000-01-01"
 LATEST = "2100-12-31"  # the last day a term may end
 
-Year = Annotated[int, Field(ge=2000, le=2100, strict=True)]
+Year = Annotated[int, Field(ge=2000, le=2100, strict=True), Info(shape=Shape.YEAR, example=2025)]
 
 TERM_FIELDS = ("term_start", "term_end")
 

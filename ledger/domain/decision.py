@@ -8,43 +8,69 @@ budget for one year through, with at most ``cap_fen`` in all its lines together.
 
 from __future__ import annotations
 
-from enum import StrEnum
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ledger.domain.common import AmountFen, Body, Count, Day, RecordId, ShortText, Text
+from ledger.domain.common import (
+    AmountFen,
+    Body,
+    Choice,
+    Count,
+    Day,
+    EstateRef,
+    FundRef,
+    Info,
+    MeetingRef,
+    ProjectRef,
+    RecordId,
+    Sha256Hex,
+    Shape,
+    ShortText,
+    Text,
+)
 from ledger.domain.dates import Year
 from ledger.domain.errors import Conflict, InvalidInput, NotFound, RuleViolation
 
 
-class MeetingBody(StrEnum):
-    RESIDENTS_ASSEMBLY = "residents_assembly"  # 居民代表会议
-    RESIDENTS_COMMITTEE = "residents_committee"  # 居委会会议
-    OWNERS_ASSEMBLY = "owners_assembly"  # 业主大会
-    OWNERS_COMMITTEE = "owners_committee"  # 业委会会议
-    CONSULTATION = "consultation"  # 协商议事会
+class MeetingBody(Choice):
+    RESIDENTS_ASSEMBLY = "residents_assembly", "居民代表会议"
+    RESIDENTS_COMMITTEE = "residents_committee", "居委会会议"
+    OWNERS_ASSEMBLY = "owners_assembly", "业主大会"
+    OWNERS_COMMITTEE = "owners_committee", "业委会会议"
+    CONSULTATION = "consultation", "协商议事会"
 
 
-MEETING_TITLES = {
-    MeetingBody.RESIDENTS_ASSEMBLY: "居民代表会议",
-    MeetingBody.RESIDENTS_COMMITTEE: "居委会会议",
-    MeetingBody.OWNERS_ASSEMBLY: "业主大会",
-    MeetingBody.OWNERS_COMMITTEE: "业委会会议",
-    MeetingBody.CONSULTATION: "协商议事会",
-}
+MEETING_TITLES = {c: c.label for c in MeetingBody}
+
+
+class AttendanceRule(Choice):
+    HALF = "half", "过半数出席"
+    TWO_THIRDS = "two_thirds", "三分之二出席"
+
+
+class ApprovalRule(Choice):
+    MAJORITY_OF_PRESENT = "majority_of_present", "出席者过半数赞成"
+    TWO_THIRDS_OF_PRESENT = "two_thirds_of_present", "出席者三分之二赞成"
+    MAJORITY_OF_VOTES = "majority_of_votes", "赞成多于反对"
+
+
+class AuthorisationType(Choice):
+    GRANT = "grant", "基金拨款"
+    SPEND = "spend", "物业费支出"
+    BUDGET = "budget", "修订年度预算"
 
 
 class Attendance(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-    eligible: Annotated[Count, Field(gt=0)]
-    present: Count
+    eligible: Annotated[Count, Field(gt=0), Info("应到人数", "有权出席的人数", example=30)]
+    present: Annotated[Count, Info("实到人数", "实际出席的人数", example=25)]
 
 
 class Votes(BaseModel):
-    for_: Count = Field(alias="for")
-    against: Count
-    abstain: Count
+    for_: Annotated[Count, Info("赞成", "赞成票数", example=20)] = Field(alias="for")
+    against: Annotated[Count, Info("反对", "反对票数", example=3)]
+    abstain: Annotated[Count, Info("弃权", "弃权票数", example=2)]
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True,
                               serialize_by_alias=True)
@@ -54,10 +80,10 @@ class Quorum(BaseModel):
     """Attendance needed (share of eligible) and approval needed (share of present or votes)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
-    attendance: Literal["half", "two_thirds"] = "half"
-    approval: Literal["majority_of_present", "two_thirds_of_present", "majority_of_votes"] = (
-        "majority_of_present"
-    )
+    attendance: Annotated[AttendanceRule, Info(
+        "出席要求", "出席多少人会议才有效（不填为过半数）")] = AttendanceRule.HALF
+    approval: Annotated[ApprovalRule, Info(
+        "通过要求", "多少赞成票才通过（不填为出席者过半数）")] = ApprovalRule.MAJORITY_OF_PRESENT
 
 
 class Authorisation(BaseModel):
@@ -65,13 +91,15 @@ class Authorisation(BaseModel):
     a revision of an estate's budget for a year (``cap_fen``: the revised budget's total)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
-    type: Literal["grant", "spend", "budget"]
-    fund_id: RecordId | None = None
-    project_id: RecordId | None = None
-    estate_id: RecordId | None = None
-    category: RecordId | None = None
-    year: Year | None = None
-    cap_fen: AmountFen
+    type: Annotated[AuthorisationType, Info("授权类型", "授权基金拨款、物业费支出或修订预算")]
+    fund_id: Annotated[FundRef | None, Info(help="拨款授权：从哪个基金拨款")] = None
+    project_id: Annotated[ProjectRef | None, Info(help="拨款授权：限于哪个民需项目（可不填）")] = None
+    estate_id: Annotated[EstateRef | None, Info(help="支出或预算授权：哪个小区")] = None
+    category: Annotated[RecordId | None, Info(
+        "支出类别", "支出授权：物业费支出类别的取值，如 repairs（维修）", shape=Shape.TEXT,
+        example="repairs")] = None
+    year: Annotated[Year | None, Info("年度", "预算授权：哪一年的预算")] = None
+    cap_fen: Annotated[AmountFen, Info("上限", "授权的最高金额（分）")]
 
 
 class Meeting:
@@ -79,12 +107,14 @@ class Meeting:
         kind: ClassVar[str] = "decision.meeting_held"
         title_zh: ClassVar[str] = "召开会议"
 
-        meeting_id: RecordId
-        body: MeetingBody
-        title: ShortText
-        held_on: Day
-        attendance: Attendance
-        minutes_sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] | None = None
+        meeting_id: Annotated[RecordId, Info("会议编号", "本社区内唯一的会议编号",
+                                             example="hy-2025-01")]
+        body: Annotated[MeetingBody, Info("会议类型", "由哪个议事机构召开")]
+        title: Annotated[ShortText, Info("会议名称", "会议的公开名称", example="2025 年第一次居民代表会议")]
+        held_on: Annotated[Day, Info("召开日期")]
+        attendance: Annotated[Attendance, Info("出席", "应到和实到人数")]
+        minutes_sha256: Annotated[Sha256Hex | None, Info(
+            "会议记录哈希", "会议记录扫描件的 SHA-256（可不填）")] = None
 
     def __init__(self, event: Held, index: int) -> None:
         if event.attendance.present > event.attendance.eligible:
@@ -100,14 +130,17 @@ class Decision:
         kind: ClassVar[str] = "decision.resolved"
         title_zh: ClassVar[str] = "形成决议"
 
-        decision_id: RecordId
-        meeting_id: RecordId
-        agenda_item: ShortText
-        votes: Votes
-        quorum: Quorum = Quorum()
-        passed: bool
-        resolution: Text
-        authorises: Annotated[list[Authorisation], Field(max_length=20, default_factory=list)]
+        decision_id: Annotated[RecordId, Info("决议编号", "本社区内唯一的决议编号",
+                                              example="jy-2025-01")]
+        meeting_id: MeetingRef
+        agenda_item: Annotated[ShortText, Info("议题", "表决的事项", example="更换 3 号楼电梯")]
+        votes: Annotated[Votes, Info("表决", "赞成、反对、弃权的票数")]
+        quorum: Annotated[Quorum, Info("议事规则", "出席和通过的要求")] = Quorum()
+        passed: Annotated[bool, Info("结果", "按票数和议事规则是否通过（须与计算结果一致）",
+                                     values=((True, "通过"), (False, "未通过")))]
+        resolution: Annotated[Text, Info("决议内容", "决议的全文")]
+        authorises: Annotated[list[Authorisation], Field(max_length=20, default_factory=list),
+                              Info("授权事项", "决议授权的拨款、支出或预算修订，各有上限")]
 
     def __init__(self, event: Resolved, meeting: Meeting, index: int) -> None:
         votes, present = event.votes, meeting.held.attendance.present

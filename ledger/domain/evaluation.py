@@ -6,83 +6,96 @@ a group that small could reveal how one person voted.
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ledger.domain.common import Body, Count, Day, RecordId, ShortText, Text
+from ledger.domain.common import (
+    Body,
+    Choice,
+    Count,
+    Day,
+    DecisionRef,
+    Info,
+    ProjectRef,
+    RecordId,
+    RoundRef,
+    Shape,
+    ShortText,
+    Text,
+)
 from ledger.domain.errors import Conflict, InvalidInput, RuleViolation
 
 MIN_GROUP = 5
 
 
-class Subject(StrEnum):
-    RESIDENTS_COMMITTEE = "residents_committee"
-    OWNERS_COMMITTEE = "owners_committee"
-    PROPERTY_COMPANY = "property_company"
-    PROJECT = "project"
+class Subject(Choice):
+    RESIDENTS_COMMITTEE = "residents_committee", "居委会"
+    OWNERS_COMMITTEE = "owners_committee", "业委会"
+    PROPERTY_COMPANY = "property_company", "物业公司"
+    PROJECT = "project", "民需项目"
 
 
-SUBJECT_TITLES = {
-    Subject.RESIDENTS_COMMITTEE: "居委会",
-    Subject.OWNERS_COMMITTEE: "业委会",
-    Subject.PROPERTY_COMPANY: "物业公司",
-    Subject.PROJECT: "民需项目",
-}
+SUBJECT_TITLES = {c: c.label for c in Subject}
 
 
-class Method(StrEnum):
-    QUESTIONNAIRE = "questionnaire"
-    ASSEMBLY = "assembly"
-    ONLINE = "online"
+class Method(Choice):
+    QUESTIONNAIRE = "questionnaire", "问卷"
+    ASSEMBLY = "assembly", "会议评议"
+    ONLINE = "online", "线上评议"
 
 
-METHOD_TITLES = {Method.QUESTIONNAIRE: "问卷", Method.ASSEMBLY: "会议评议", Method.ONLINE: "线上评议"}
+METHOD_TITLES = {c: c.label for c in Method}
 
 
 class GroupResult(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-    group: ShortText  # e.g. 全体, 一期, 60 岁以上
-    satisfied: Count  # 满意
-    basically_satisfied: Count  # 基本满意
-    dissatisfied: Count  # 不满意
-    score_centi: Annotated[int, Field(ge=0, le=10_000, strict=True)] | None = None  # 0–100.00
+    group: Annotated[ShortText, Info("分组", "如 全体、一期、60 岁以上", example="全体")]
+    satisfied: Annotated[Count, Info("满意", "该组评“满意”的人数", example=60)]
+    basically_satisfied: Annotated[Count, Info("基本满意", "该组评“基本满意”的人数", example=25)]
+    dissatisfied: Annotated[Count, Info("不满意", "该组评“不满意”的人数", example=15)]
+    score_centi: Annotated[Annotated[int, Field(ge=0, le=10_000, strict=True)] | None, Info(
+        "得分", "百分制得分乘以 100 的整数：87.50 分写 8750（可不填）", shape=Shape.INTEGER,
+        example=8750)] = None
 
     @property
     def respondents(self) -> int:
         return self.satisfied + self.basically_satisfied + self.dissatisfied
 
 
-class EvaluationRound:
+class Evaluation:
     class Opened(Body):
         kind: ClassVar[str] = "evaluation.opened"
         title_zh: ClassVar[str] = "发起评议"
 
-        round_id: RecordId
-        subject: Subject
-        subject_ref: RecordId | None = None  # a project id when the subject is a project
-        title: ShortText
-        criteria: Annotated[list[ShortText], Field(min_length=1, max_length=20)]
-        method: Method
-        opened_on: Day
+        round_id: Annotated[RecordId, Info("评议编号", "本社区内唯一的评议编号",
+                                           example="py-2025-01")]
+        subject: Annotated[Subject, Info("评议对象", "评议谁：居委会、业委会、物业公司或民需项目")]
+        subject_ref: Annotated[ProjectRef | None, Info(
+            "评议项目", "评议对象为民需项目时必填：项目编号")] = None
+        title: Annotated[ShortText, Info("评议名称", "评议的公开名称", example="2025 年度物业服务评议")]
+        criteria: Annotated[list[ShortText], Field(min_length=1, max_length=20),
+                            Info("评议内容", "评议的各项内容，如 服务态度、办事效率")]
+        method: Annotated[Method, Info("评议方式", "如何收集意见")]
+        opened_on: Annotated[Day, Info("开始日期")]
 
     class ResultsRecorded(Body):
         kind: ClassVar[str] = "evaluation.results_recorded"
         title_zh: ClassVar[str] = "登记评议结果"
 
-        round_id: RecordId
-        eligible: Annotated[Count, Field(gt=0)]
-        groups: Annotated[list[GroupResult], Field(min_length=1, max_length=50)]
-        closed_on: Day
+        round_id: RoundRef
+        eligible: Annotated[Count, Field(gt=0), Info("应参评人数", "有权参加评议的人数", example=120)]
+        groups: Annotated[list[GroupResult], Field(min_length=1, max_length=50), Info(
+            "结果（分组汇总）", "各分组的满意、基本满意、不满意人数；每组至少 5 人")]
+        closed_on: Annotated[Day, Info("结束日期")]
 
     class ConsequenceRecorded(Body):
         kind: ClassVar[str] = "evaluation.consequence_recorded"
         title_zh: ClassVar[str] = "登记评议结果运用"
 
-        round_id: RecordId
-        consequence: Text
-        decision_id: RecordId | None = None
+        round_id: RoundRef
+        consequence: Annotated[Text, Info("结果运用", "评议结果如何运用，如 与物业费挂钩")]
+        decision_id: Annotated[DecisionRef | None, Info("决议", "据此作出的决议（可不填）")] = None
 
     def __init__(self, event: Opened, index: int) -> None:
         if event.subject == Subject.PROJECT and event.subject_ref is None:
@@ -90,8 +103,8 @@ class EvaluationRound:
         self.id = event.round_id
         self.opened = event
         self.index = index
-        self.results: EvaluationRound.ResultsRecorded | None = None
-        self.consequence: EvaluationRound.ConsequenceRecorded | None = None
+        self.results: Evaluation.ResultsRecorded | None = None
+        self.consequence: Evaluation.ConsequenceRecorded | None = None
 
     def record_results(self, event: ResultsRecorded) -> None:
         if self.results is not None:

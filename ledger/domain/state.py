@@ -8,7 +8,6 @@ code, so a rule the ledger enforced is a rule the auditor re-checks.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any, NamedTuple, TypeVar
@@ -22,32 +21,17 @@ from ledger.domain.dates import check_dates, date_fields, day_not_before, not_be
 from ledger.domain.decision import Decision, Meeting
 from ledger.domain.disclosure import Disclosure
 from ledger.domain.errors import Conflict, InvalidInput, NotAuthorised, NotFound
-from ledger.domain.evaluation import EvaluationRound, Subject
-from ledger.domain.fees import EstateFees
+from ledger.domain.evaluation import Evaluation, Subject
+from ledger.domain.fee import Fee
+from ledger.domain.fund import Fund
 from ledger.domain.ids import Ids, MemoryIds
-from ledger.domain.members import LOGGED, KeyRecord, Member, require_held_at, require_signer
-from ledger.domain.microfund import Fund
-from ledger.domain.needs import NeedsProject
-from ledger.domain.roles import Role, may_record
+from ledger.domain.kinds import BODY_TYPES as BODY_TYPES  # re-exported
+from ledger.domain.kinds import KINDS, find_field, may_record
+from ledger.domain.member import LOGGED, KeyRecord, Member, require_held_at, require_signer
+from ledger.domain.project import Project
+from ledger.domain.roles import Role
 
 SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
-
-BODY_TYPES: dict[str, type[Body]] = {
-    cls.kind: cls
-    for cls in (
-        Community.Founded, Community.EstateAdded,
-        Member.Admitted, Member.RoleAssigned, Member.KeyRotated, Member.Revoked, Member.TermSet,
-        Disclosure.Published, Disclosure.Corrected, Disclosure.Retracted,
-        Fund.Opened, Fund.DonationRecorded, Fund.GrantMade,
-        EstateFees.BudgetSet, EstateFees.IncomeRecorded, EstateFees.SpendRecorded,
-        Meeting.Held, Decision.Resolved,
-        EvaluationRound.Opened, EvaluationRound.ResultsRecorded,
-        EvaluationRound.ConsequenceRecorded,
-        NeedsProject.Discovered, NeedsProject.Classified, NeedsProject.Designed,
-        NeedsProject.Implemented, NeedsProject.Evaluated,
-    )
-}
-
 
 def parse_body(kind: str, body: Any, *, logged: bool = False) -> Body:
     """The typed body of a statement, or :class:`InvalidInput` naming the bad field in Chinese.
@@ -65,16 +49,25 @@ def parse_body(kind: str, body: Any, *, logged: bool = False) -> Body:
         return cls.__pydantic_validator__.validate_python(  # type: ignore[no-any-return]
             body, context=LOGGED if logged else None)
     except ValidationError as exc:
-        raise InvalidInput(explain(exc), code="invalid-input") from None
+        raise InvalidInput(explain(exc, kind), code="invalid-input") from None
 
 
-def explain(exc: ValidationError) -> str:
+def explain(exc: ValidationError, kind: str = "") -> str:
     parts = []
     for err in exc.errors(include_url=False)[:5]:
         where = ".".join(str(p) for p in err["loc"]) or "body"
         message = err["msg"]
         if message.startswith("Value error, "):
             message = message[len("Value error, "):]
+        spec = find_field(kind, tuple(err["loc"]))
+        if spec is not None and spec.values and err["type"] in ("enum", "literal_error"):
+            given = err.get("input")
+            named = [value for value, label in spec.values if label == given]
+            hint = (f"“{given}”是标签，签名内容须写取值 {named[0]}" if named
+                    else f"“{given}”不是允许的取值")
+            message = f"{hint}；{spec.label}的取值：{spec.allowed_zh()}"
+            parts.append(f"字段 {where}：{message}")
+            continue
         parts.append(f"字段 {where}：{_zh(err['type'], message)}")
     return "；".join(parts)
 
@@ -136,11 +129,11 @@ class CommunityState:
         self.keys: dict[str, KeyRecord] = {}
         self.disclosures: dict[str, Disclosure] = {}
         self.funds: dict[str, Fund] = {}
-        self.fees: dict[str, EstateFees] = {}
+        self.fees: dict[str, Fee] = {}
         self.meetings: dict[str, Meeting] = {}
         self.decisions: dict[str, Decision] = {}
-        self.rounds: dict[str, EvaluationRound] = {}
-        self.projects: dict[str, NeedsProject] = {}
+        self.rounds: dict[str, Evaluation] = {}
+        self.projects: dict[str, Project] = {}
         self.statements: dict[bytes, int] = {}  # statement hash -> log index
         self.size = 0
 
@@ -235,7 +228,7 @@ class CommunityState:
         assert isinstance(b, Community.EstateAdded) and self.community is not None
         start = b.added_on or _iso_day(s.at)
         self.community.add_estate(b)
-        self.fees[b.estate_id] = EstateFees(b.estate_id, self.keep_records, self.ids, start)
+        self.fees[b.estate_id] = Fee(b.estate_id, self.keep_records, self.ids, start)
 
     def _member_admitted(self, s: Signed) -> None:
         b = s.body
@@ -335,26 +328,26 @@ class CommunityState:
         if project is not None:
             project.grants.append(b.grant_id)
 
-    def _estate_fees(self, estate_id: str) -> EstateFees:
+    def _estate_fees(self, estate_id: str) -> Fee:
         assert self.community is not None
         self.community.require_estate(estate_id)
         return self.fees[estate_id]
 
     def _budget_set(self, s: Signed) -> None:
         b = s.body
-        assert isinstance(b, EstateFees.BudgetSet)
+        assert isinstance(b, Fee.BudgetSet)
         fees = self._estate_fees(b.estate_id)
         decision = decisions_mod.require(self.decisions, b.decision_id) if b.decision_id else None
         fees.set_budget(b, decision, s.log_index, _iso_day(s.at))
 
     def _income_recorded(self, s: Signed) -> None:
         b = s.body
-        assert isinstance(b, EstateFees.IncomeRecorded)
+        assert isinstance(b, Fee.IncomeRecorded)
         self._estate_fees(b.estate_id).record_income(b)
 
     def _spend_recorded(self, s: Signed) -> None:
         b = s.body
-        assert isinstance(b, EstateFees.SpendRecorded)
+        assert isinstance(b, Fee.SpendRecorded)
         fees = self._estate_fees(b.estate_id)
         decision = decisions_mod.require(self.decisions, b.decision_id) if b.decision_id else None
         fees.record_spend(b, decision)
@@ -384,23 +377,23 @@ class CommunityState:
         self.decisions[b.decision_id] = decision
         meeting.decisions.append(b.decision_id)
 
-    def _round(self, round_id: str) -> EvaluationRound:
+    def _round(self, round_id: str) -> Evaluation:
         return find(self.rounds, round_id, "评议", "round-not-found")
 
     def _round_opened(self, s: Signed) -> None:
         b = s.body
-        assert isinstance(b, EvaluationRound.Opened)
+        assert isinstance(b, Evaluation.Opened)
         decisions_mod.require_new(self.rounds, b.round_id, "评议")  # type: ignore[arg-type]
         if b.subject == Subject.PROJECT:
             if b.subject_ref not in self.projects:
                 raise NotFound(f"没有编号为 {b.subject_ref} 的民需项目", code="project-not-found")
             not_before(b.opened_on, "opened_on", self.projects[b.subject_ref].day("discovered"),
                        f"民需项目 {b.subject_ref} 的发现日期")
-        self.rounds[b.round_id] = EvaluationRound(b, s.log_index)
+        self.rounds[b.round_id] = Evaluation(b, s.log_index)
 
     def _results_recorded(self, s: Signed) -> None:
         b = s.body
-        assert isinstance(b, EvaluationRound.ResultsRecorded)
+        assert isinstance(b, Evaluation.ResultsRecorded)
         evaluation = self._round(b.round_id)
         not_before(b.closed_on, "closed_on", evaluation.opened.opened_on,
                    f"评议 {evaluation.id} 的开始日期")
@@ -408,7 +401,7 @@ class CommunityState:
 
     def _consequence_recorded(self, s: Signed) -> None:
         b = s.body
-        assert isinstance(b, EvaluationRound.ConsequenceRecorded)
+        assert isinstance(b, Evaluation.ConsequenceRecorded)
         evaluation = self._round(b.round_id)
         if b.decision_id is not None:
             decisions_mod.require(self.decisions, b.decision_id)
@@ -417,57 +410,28 @@ class CommunityState:
                            f"评议 {evaluation.id} 的结束日期", "评议结果运用")
         evaluation.record_consequence(b)
 
-    def _project(self, project_id: str) -> NeedsProject:
+    def _project(self, project_id: str) -> Project:
         return find(self.projects, project_id, "民需项目", "project-not-found")
 
     def _project_discovered(self, s: Signed) -> None:
         b = s.body
-        assert isinstance(b, NeedsProject.Discovered)
+        assert isinstance(b, Project.Discovered)
         decisions_mod.require_new(self.projects, b.project_id, "民需项目")  # type: ignore[arg-type]
         if b.estate_id is not None:
             self._estate_fees(b.estate_id)
-        self.projects[b.project_id] = NeedsProject(b, s.log_index)
+        self.projects[b.project_id] = Project(b, s.log_index)
 
     def _project_step(self, s: Signed) -> None:
         b = s.body
         project = self._project(b.project_id)  # type: ignore[attr-defined]
-        if isinstance(b, NeedsProject.Designed) and b.decision_id is not None:
+        if isinstance(b, Project.Designed) and b.decision_id is not None:
             decisions_mod.require(self.decisions, b.decision_id)
-        if isinstance(b, NeedsProject.Evaluated) and b.round_id is not None:
+        if isinstance(b, Project.Evaluated) and b.round_id is not None:
             self._round(b.round_id)
         project.advance(s.kind.split(".", 1)[1], b, s.log_index)
 
 
-_HANDLERS: dict[str, Callable[[CommunityState, Signed], None]] = {
-    Community.Founded.kind: CommunityState._community_founded,
-    Community.EstateAdded.kind: CommunityState._estate_added,
-    Member.Admitted.kind: CommunityState._member_admitted,
-    Member.RoleAssigned.kind: CommunityState._role_assigned,
-    Member.KeyRotated.kind: CommunityState._key_rotated,
-    Member.Revoked.kind: CommunityState._revoked,
-    Member.TermSet.kind: CommunityState._term_set,
-    Disclosure.Published.kind: CommunityState._disclosure_published,
-    Disclosure.Corrected.kind: CommunityState._disclosure_corrected,
-    Disclosure.Retracted.kind: CommunityState._disclosure_retracted,
-    Fund.Opened.kind: CommunityState._fund_opened,
-    Fund.DonationRecorded.kind: CommunityState._donation_recorded,
-    Fund.GrantMade.kind: CommunityState._grant_made,
-    EstateFees.BudgetSet.kind: CommunityState._budget_set,
-    EstateFees.IncomeRecorded.kind: CommunityState._income_recorded,
-    EstateFees.SpendRecorded.kind: CommunityState._spend_recorded,
-    Meeting.Held.kind: CommunityState._meeting_held,
-    Decision.Resolved.kind: CommunityState._resolved,
-    EvaluationRound.Opened.kind: CommunityState._round_opened,
-    EvaluationRound.ResultsRecorded.kind: CommunityState._results_recorded,
-    EvaluationRound.ConsequenceRecorded.kind: CommunityState._consequence_recorded,
-    NeedsProject.Discovered.kind: CommunityState._project_discovered,
-    NeedsProject.Classified.kind: CommunityState._project_step,
-    NeedsProject.Designed.kind: CommunityState._project_step,
-    NeedsProject.Implemented.kind: CommunityState._project_step,
-    NeedsProject.Evaluated.kind: CommunityState._project_step,
-}
-
-assert set(_HANDLERS) == set(BODY_TYPES), "every record kind needs exactly one handler"
+_HANDLERS = {name: getattr(CommunityState, f"_{kind.fold}") for name, kind in KINDS.items()}
 
 
 T = TypeVar("T")

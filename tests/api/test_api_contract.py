@@ -48,6 +48,12 @@ def test_openapi_document_is_generated_from_the_routes(service: str) -> None:
     schemas = doc["components"]["schemas"]
     for kind in BODY_TYPES:  # every record kind's body has its schema
         assert "Body_" + kind.replace(".", "_") in schemas
+    # ... taken from the kinds registry: Chinese labels and help, enumeration labels, an example
+    spend = schemas["Body_fee_spend_recorded"]
+    assert spend["properties"]["invoice_sha256"]["title"] == "发票哈希"
+    assert "同一张发票只能报销一次" in spend["properties"]["invoice_sha256"]["description"]
+    assert schemas["SpendCategory"]["x-labels"]["repairs"] == "维修"
+    assert spend["x-signers"] == ["chair", "treasurer"] and spend["examples"][0]["spend_id"]
 
 
 @pytest.mark.slow

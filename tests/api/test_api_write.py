@@ -149,3 +149,16 @@ def test_inclusion_proof_endpoint(served: Served) -> None:
                    {"index": "x", "size": 1}, {"index": 0}):
         r = served.client.get("/v1/communities/testcom/proofs/inclusion", params=params)
         assert r.status_code == 400 and r.headers["content-type"] == "application/problem+json"
+
+
+def test_a_chinese_label_in_a_signed_body_is_refused_with_the_allowed_values(
+        served: Served) -> None:
+    size = served.committee.app.size("testcom")
+    sub = served.committee.sign("member", "disclosure.published", {
+        "disclosure_id": "label-1", "category": "协商结果", "period": "2025-03",
+        "title": "公开事项", "body": "本月公开内容。"})
+    body = _problem(served.client.post(RECORDS, json=sub.to_json()), 400, "invalid-input")
+    detail = str(body["detail"])
+    assert "“协商结果”是标签，签名内容须写取值 consultation" in detail
+    assert "decision（决策及执行）" in detail and "other（其他）" in detail
+    assert served.committee.app.size("testcom") == size

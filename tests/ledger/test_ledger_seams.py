@@ -101,8 +101,11 @@ def _rate_literals(path: Path) -> list[str]:
 SHARED_NAMES = {
     "errors.py": "one error hierarchy per package (ledger.crypto, ledger.domain)",
     "demo.py": "ledger/cli/ modules are named after their command: `sunlight demo` runs ledger/demo.py",
+    "member.py": ("ledger/cli/ modules are named after their command: `sunlight member` records "
+                  "ledger/domain/member.py's kinds"),
     "founding.py": "ledger/api/founding.py is the HTTP edge of ledger/founding.py",
-    "witness.py": "ledger/api/witness.py is the HTTP edge of ledger/tlog/witness.py",
+    "witness.py": ("ledger/api/witness.py is the HTTP edge of ledger/tlog/witness.py, which keeps its "
+                   "state through ledger/store/witness.py"),
     "records.py": "the API's /records resources (ledger/api) and the portal's reading of the log (publisher)",
     "readmodel.py": "the service's read model (ledger/api) and the portal's (publisher): each serves its readers",
 }

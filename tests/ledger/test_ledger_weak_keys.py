@@ -14,9 +14,9 @@ import pytest
 
 from ledger.acceptance import accept
 from ledger.application import Sunlight
-from ledger.domain import members
+from ledger.domain import member
 from ledger.domain.errors import InvalidInput, SignatureInvalid
-from ledger.domain.members import key_id_of
+from ledger.domain.member import key_id_of
 from ledger.domain.state import CommunityState, parse_body
 from ledger.signing import MemberKey, Statement, Submission
 from publisher.records import read_records
@@ -73,7 +73,7 @@ def test_a_ledger_written_before_the_rule_still_loads_and_its_weak_key_signs_not
     admission). The upgraded ledger still loads the log and its projections, refuses what is
     "signed" for the weak key with the fake signature, and lets the 主任 rotate the key away."""
     with monkeypatch.context() as old_release:
-        old_release.setattr(members, "check_public_key", lambda raw: None)
+        old_release.setattr(member, "check_public_key", lambda raw: None)
         committee.record("chair", "member.admitted", {
             "member_id": "weak", "name": "新委员", "role": "member", "public_key": IDENTITY,
             "term_start": "2024-01-01"})

@@ -26,7 +26,7 @@ from ledger.crypto.tiles import (
     tile_path,
     tiles_for_size,
 )
-from ledger.domain.members import key_id_of
+from ledger.domain.member import key_id_of
 from ledger.signing import MemberKey, Statement, canonical, encode_entry, parse_time
 from ledger.store.tables import logs_table
 from ledger.tlog.verify import Report

@@ -13,7 +13,7 @@ from pydantic import AfterValidator, Field, ValidationInfo
 
 from ledger.crypto.ed25519 import check_public_key
 from ledger.crypto.errors import WeakKeyError
-from ledger.domain.common import Body, Day, RecordId, ShortText, Text
+from ledger.domain.common import Body, Day, Info, MemberRef, RecordId, Shape, ShortText, Text
 from ledger.domain.errors import Conflict, InvalidInput, NotAuthorised
 from ledger.domain.roles import Role
 
@@ -39,8 +39,10 @@ def _safe_key(value: str, info: ValidationInfo) -> str:
     return value
 
 
-PublicKey = Annotated[str, Field(pattern=r"^[A-Za-z0-9+/]{43}=$", description="Ed25519 公钥（base64）"),
-                      AfterValidator(_safe_key)]
+PublicKey = Annotated[str, Field(pattern=r"^[A-Za-z0-9+/]{43}=$"),
+                      AfterValidator(_safe_key),
+                      Info(label="公钥", help="成员的 Ed25519 公钥（sunlight keys new 生成，base64）",
+                           shape=Shape.KEY, example="11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=")]
 """A member key as registered: base64 of 32 bytes that :func:`check_public_key` accepts."""
 
 
@@ -68,42 +70,42 @@ class Member:
         kind: ClassVar[str] = "member.admitted"
         title_zh: ClassVar[str] = "成员入职"
 
-        member_id: RecordId
-        name: ShortText  # the public name of an office holder, e.g. 王主任 / 王建国
-        role: Role
+        member_id: Annotated[RecordId, Info("成员编号", "本社区内唯一的成员编号", example="li")]
+        name: Annotated[ShortText, Info("姓名", "公开称呼，如 王主任 或 王建国", example="李委员")]
+        role: Annotated[Role, Info("职务", "决定此人能登记哪些记录")]
         public_key: PublicKey
-        term_start: Day
-        term_end: Day | None = None
+        term_start: Annotated[Day, Info("任期开始")]
+        term_end: Annotated[Day | None, Info("任期结束", "不填表示未定")] = None
 
     class RoleAssigned(Body):
         kind: ClassVar[str] = "member.role_assigned"
         title_zh: ClassVar[str] = "调整职务"
 
-        member_id: RecordId
-        role: Role
+        member_id: MemberRef
+        role: Annotated[Role, Info("新职务", "调整后的职务，从本条记录起生效")]
 
     class KeyRotated(Body):
         kind: ClassVar[str] = "member.key_rotated"
         title_zh: ClassVar[str] = "更换密钥"
 
-        member_id: RecordId
-        public_key: PublicKey
-        reason: ShortText | None = None
+        member_id: MemberRef
+        public_key: Annotated[PublicKey, Info("新公钥")]
+        reason: Annotated[ShortText | None, Info("理由", "如 手机丢失（可不填）")] = None
 
     class Revoked(Body):
         kind: ClassVar[str] = "member.revoked"
         title_zh: ClassVar[str] = "撤销成员"
 
-        member_id: RecordId
-        reason: Text
+        member_id: MemberRef
+        reason: Annotated[Text, Info("理由", "撤销的原因")]
 
     class TermSet(Body):
         kind: ClassVar[str] = "member.term_set"
         title_zh: ClassVar[str] = "设定任期"
 
-        member_id: RecordId
-        term_start: Day
-        term_end: Day | None = None
+        member_id: MemberRef
+        term_start: Annotated[Day, Info("任期开始")]
+        term_end: Annotated[Day | None, Info("任期结束", "不填表示未定")] = None
 
     def __init__(self, event: Admitted, index: int, at: datetime | None = None) -> None:
         """``at``: the time of the admitting statement (the role and key hold from then)."""

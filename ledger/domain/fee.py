@@ -8,62 +8,59 @@ revision is kept beside the original. An invoice (by its hash) pays for one spen
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Annotated, ClassVar, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ledger.domain.common import AmountFen, Body, Day, Period, RecordId, Sha256Hex, ShortText, Text
+from ledger.domain.common import (
+    AmountFen,
+    Body,
+    Choice,
+    Day,
+    DecisionRef,
+    EstateRef,
+    Info,
+    Period,
+    RecordId,
+    Sha256Hex,
+    ShortText,
+    Text,
+)
 from ledger.domain.dates import Year, not_before
 from ledger.domain.decision import Decision, fmt_yuan
 from ledger.domain.errors import Conflict, InvalidInput, RuleViolation
 from ledger.domain.ids import Ids, MemoryIds
 
 
-class SpendCategory(StrEnum):
-    CLEANING = "cleaning"
-    SECURITY = "security"
-    GREENING = "greening"
-    REPAIRS = "repairs"
-    ELEVATORS = "elevators"
-    UTILITIES = "utilities"
-    MANAGEMENT = "management"
-    OTHER = "other"
+class SpendCategory(Choice):
+    CLEANING = "cleaning", "保洁"
+    SECURITY = "security", "秩序维护"
+    GREENING = "greening", "绿化"
+    REPAIRS = "repairs", "维修"
+    ELEVATORS = "elevators", "电梯"
+    UTILITIES = "utilities", "公共能耗"
+    MANAGEMENT = "management", "管理费用"
+    OTHER = "other", "其他"
 
 
-SPEND_TITLES = {
-    SpendCategory.CLEANING: "保洁",
-    SpendCategory.SECURITY: "秩序维护",
-    SpendCategory.GREENING: "绿化",
-    SpendCategory.REPAIRS: "维修",
-    SpendCategory.ELEVATORS: "电梯",
-    SpendCategory.UTILITIES: "公共能耗",
-    SpendCategory.MANAGEMENT: "管理费用",
-    SpendCategory.OTHER: "其他",
-}
+SPEND_TITLES = {c: c.label for c in SpendCategory}
 
 
-class IncomeSource(StrEnum):
-    PROPERTY_FEE = "property_fee"  # 物业费
-    PARKING = "parking"  # 停车收益 (public revenue)
-    ADVERTISING = "advertising"  # 广告收益 (public revenue)
-    VENUE = "venue"  # 场地租赁 (public revenue)
-    OTHER = "other"
+class IncomeSource(Choice):
+    PROPERTY_FEE = "property_fee", "物业费"
+    PARKING = "parking", "停车收益"  # public revenue
+    ADVERTISING = "advertising", "广告收益"  # public revenue
+    VENUE = "venue", "场地租赁"  # public revenue
+    OTHER = "other", "其他收益"
 
 
-INCOME_TITLES = {
-    IncomeSource.PROPERTY_FEE: "物业费",
-    IncomeSource.PARKING: "停车收益",
-    IncomeSource.ADVERTISING: "广告收益",
-    IncomeSource.VENUE: "场地租赁",
-    IncomeSource.OTHER: "其他收益",
-}
+INCOME_TITLES = {c: c.label for c in IncomeSource}
 
 
 class BudgetLine(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-    category: SpendCategory
-    amount_fen: AmountFen
+    category: Annotated[SpendCategory, Info("类别", "预算的支出类别")]
+    amount_fen: Annotated[AmountFen, Info("预算金额", "这一类别全年的预算（分）")]
 
 
 class BudgetRevision(NamedTuple):
@@ -76,45 +73,49 @@ class BudgetRevision(NamedTuple):
     decision_id: str | None
 
 
-class EstateFees:
+class Fee:
     """The fee accounts of one estate across the years."""
 
     class BudgetSet(Body):
         kind: ClassVar[str] = "fee.budget_set"
         title_zh: ClassVar[str] = "编制年度预算"
 
-        estate_id: RecordId
-        year: Year
-        lines: Annotated[list[BudgetLine], Field(min_length=1, max_length=len(SpendCategory))]
-        note: Text | None = None
+        estate_id: EstateRef
+        year: Annotated[Year, Info("年度", "预算所属的年份，如 2025")]
+        lines: Annotated[list[BudgetLine], Field(min_length=1, max_length=len(SpendCategory)),
+                         Info("预算明细", "每个支出类别一行：类别和金额")]
+        note: Annotated[Text | None, Info("备注", "预算说明（可不填）")] = None
         # the passed decision that authorises this budget (required for a revision)
-        decision_id: RecordId | None = None
+        decision_id: Annotated[DecisionRef | None, Info(
+            help="授权修订预算的已通过决议的编号（同一年度的第二份预算必填）")] = None
 
     class IncomeRecorded(Body):
         kind: ClassVar[str] = "fee.income_recorded"
         title_zh: ClassVar[str] = "登记收入"
 
-        estate_id: RecordId
-        income_id: RecordId
-        source: IncomeSource
-        period: Period
-        amount_fen: AmountFen
-        received_on: Day
-        note: ShortText | None = None
+        estate_id: EstateRef
+        income_id: Annotated[RecordId, Info("收入编号", "本小区内唯一的收入编号")]
+        source: Annotated[IncomeSource, Info("来源", "物业费或停车、广告、场地等公共收益")]
+        period: Annotated[Period, Info(help="收入所属的期间：2025、2025-03、2025-Q1 或 2025-H1")]
+        amount_fen: Annotated[AmountFen, Info("收入金额")]
+        received_on: Annotated[Day, Info("收款日期")]
+        note: Annotated[ShortText | None, Info("备注", "公开的补充说明（可不填）")] = None
 
     class SpendRecorded(Body):
         kind: ClassVar[str] = "fee.spend_recorded"
         title_zh: ClassVar[str] = "登记支出"
 
-        estate_id: RecordId
-        spend_id: RecordId
-        category: SpendCategory
-        vendor: ShortText
-        amount_fen: AmountFen
-        invoice_sha256: Sha256Hex
-        spent_on: Day
-        description: ShortText
-        decision_id: RecordId | None = None
+        estate_id: EstateRef
+        spend_id: Annotated[RecordId, Info("支出编号", "本小区内唯一的支出编号")]
+        category: Annotated[SpendCategory, Info("类别", "支出类别，对应年度预算的一行")]
+        vendor: Annotated[ShortText, Info("收款单位", "供应商或服务单位", example="某某电梯维保公司")]
+        amount_fen: Annotated[AmountFen, Info("支出金额")]
+        invoice_sha256: Annotated[Sha256Hex, Info(
+            "发票哈希", "发票扫描件的 SHA-256：发票本身不公开，同一张发票只能报销一次")]
+        spent_on: Annotated[Day, Info("支出日期")]
+        description: Annotated[ShortText, Info("摘要", "这笔支出做了什么", example="3 号楼电梯年检")]
+        decision_id: Annotated[DecisionRef | None, Info(
+            help="超出预算时必填：授权这笔支出的已通过决议的编号")] = None
 
     def __init__(self, estate_id: str, keep: bool = True, ids: Ids | None = None,
                  start: str = "2000-01-01") -> None:
@@ -127,8 +128,8 @@ class EstateFees:
         self.budgets: dict[int, dict[str, int]] = {}
         self.budget_history: dict[int, list[BudgetRevision]] = {}  # year -> original, revisions
         self.spent: dict[int, dict[str, int]] = {}
-        self.income: dict[str, EstateFees.IncomeRecorded] = {}
-        self.spends: dict[str, EstateFees.SpendRecorded] = {}
+        self.income: dict[str, Fee.IncomeRecorded] = {}
+        self.spends: dict[str, Fee.SpendRecorded] = {}
 
     def set_budget(self, event: BudgetSet, decision: Decision | None, index: int = 0,
                    day: str = "") -> None:

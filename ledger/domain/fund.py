@@ -9,12 +9,26 @@ they consented to a masked name (张*). Organisations may be named.
 from __future__ import annotations
 
 import re
-from enum import StrEnum
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar
 
 from pydantic import model_validator
 
-from ledger.domain.common import AmountFen, Body, Day, RecordId, Sha256Hex, ShortText, Text
+from ledger.domain.common import (
+    AmountFen,
+    Body,
+    Choice,
+    Commitment,
+    Day,
+    DecisionRef,
+    FundRef,
+    Info,
+    ProjectRef,
+    RecordId,
+    Sha256Hex,
+    Shape,
+    ShortText,
+    Text,
+)
 from ledger.domain.decision import Decision, fmt_yuan
 from ledger.domain.errors import Conflict, InvalidInput, RuleViolation
 from ledger.domain.ids import Ids, MemoryIds
@@ -22,21 +36,30 @@ from ledger.domain.ids import Ids, MemoryIds
 GENERAL = "general"
 
 
-class Channel(StrEnum):
-    CASH = "cash"
-    BANK_TRANSFER = "bank_transfer"
-    WECHAT = "wechat"
-    ALIPAY = "alipay"
-    GOODS = "goods"  # in-kind, valued
+class Channel(Choice):
+    CASH = "cash", "现金"
+    BANK_TRANSFER = "bank_transfer", "银行转账"
+    WECHAT = "wechat", "微信"
+    ALIPAY = "alipay", "支付宝"
+    GOODS = "goods", "实物折价"  # in-kind, valued
 
 
-CHANNEL_TITLES = {
-    Channel.CASH: "现金",
-    Channel.BANK_TRANSFER: "银行转账",
-    Channel.WECHAT: "微信",
-    Channel.ALIPAY: "支付宝",
-    Channel.GOODS: "实物折价",
-}
+CHANNEL_TITLES = {c: c.label for c in Channel}
+
+
+class DonorType(Choice):
+    PERSON = "person", "个人"
+    ORGANISATION = "organisation", "单位"
+
+
+class Display(Choice):
+    ANONYMOUS = "anonymous", "匿名"
+    MASKED = "masked", "遮蔽姓名（经本人同意）"
+    NAMED = "named", "公开单位名称"
+
+Restriction = Annotated[RecordId, Info(
+    "资金性质", "general 为非定向；定向捐赠填捐赠人指定的用途名，如 elderly-care", shape=Shape.TEXT,
+    example=GENERAL)]
 
 _MASKED = re.compile(r"^[\u3400-\u9fffA-Za-z]\*{1,3}$")
 
@@ -46,28 +69,33 @@ class Fund:
         kind: ClassVar[str] = "fund.opened"
         title_zh: ClassVar[str] = "设立基金"
 
-        fund_id: RecordId
-        name: ShortText
-        purpose: Text
-        opened_on: Day
+        fund_id: Annotated[RecordId, Info("基金编号", "本社区内唯一的基金编号", example="mf-1")]
+        name: Annotated[ShortText, Info("基金名称", "基金的公开名称", example="幸福里社区微基金")]
+        purpose: Annotated[Text, Info("宗旨", "基金的用途")]
+        opened_on: Annotated[Day, Info("设立日期")]
 
     class DonationRecorded(Body):
         kind: ClassVar[str] = "fund.donation_recorded"
         title_zh: ClassVar[str] = "登记捐赠"
 
-        fund_id: RecordId
-        donation_id: RecordId
-        amount_fen: AmountFen
-        restriction: RecordId = GENERAL  # a purpose the donor restricted the gift to
-        channel: Channel
-        receipt_no: RecordId
-        received_on: Day
-        donor_type: Literal["person", "organisation"] = "person"
-        donor_commitment: Sha256Hex  # SHA-256(salt || canonical private donor data)
-        display: Literal["anonymous", "masked", "named"] = "anonymous"
-        display_name: ShortText | None = None
-        consent_sha256: Sha256Hex | None = None  # hash of the donor's signed consent
-        note: ShortText | None = None
+        fund_id: FundRef
+        donation_id: Annotated[RecordId, Info("捐赠编号", "本基金内唯一的捐赠编号")]
+        amount_fen: Annotated[AmountFen, Info("捐赠金额")]
+        restriction: Restriction = GENERAL  # a purpose the donor restricted the gift to
+        channel: Annotated[Channel, Info("方式", "捐赠的收款方式")]
+        receipt_no: Annotated[RecordId, Info("收据号", "开给捐赠人的收据编号，同一收据只能登记一次",
+                                             example="SJ-0001")]
+        received_on: Annotated[Day, Info("收款日期")]
+        donor_type: Annotated[DonorType, Info("捐赠人类型", "个人或单位：个人不能公开全名")] = DonorType.PERSON
+        # SHA-256(salt || canonical private donor data)
+        donor_commitment: Annotated[Commitment, Info("捐赠人承诺值")]
+        display: Annotated[Display, Info(
+            "显示方式", "个人只能匿名或经书面同意后遮蔽姓名；单位可公开名称")] = Display.ANONYMOUS
+        display_name: Annotated[ShortText | None, Info(
+            "显示名称", "遮蔽姓名如 张*；公开单位填单位名称；匿名不填")] = None
+        consent_sha256: Annotated[Sha256Hex | None, Info(
+            "同意书哈希", "捐赠人签字同意遮蔽显示的同意书扫描件的 SHA-256")] = None
+        note: Annotated[ShortText | None, Info("备注", "公开的补充说明（可不填），不要写个人信息")] = None
 
         @model_validator(mode="after")
         def _display_rules(self) -> Fund.DonationRecorded:
@@ -89,14 +117,15 @@ class Fund:
         kind: ClassVar[str] = "fund.grant_made"
         title_zh: ClassVar[str] = "拨付资助"
 
-        fund_id: RecordId
-        grant_id: RecordId
-        amount_fen: AmountFen
-        restriction: RecordId = GENERAL  # the pool the grant draws on
-        project_id: RecordId | None = None
-        purpose: ShortText
-        decision_id: RecordId
-        granted_on: Day
+        fund_id: FundRef
+        grant_id: Annotated[RecordId, Info("拨款编号", "本基金内唯一的拨款编号")]
+        amount_fen: Annotated[AmountFen, Info("拨付金额")]
+        restriction: Annotated[Restriction, Info(help="从哪部分资金拨付：general 为非定向，"
+                                                      "或定向捐赠的用途名")] = GENERAL
+        project_id: Annotated[ProjectRef | None, Info(help="资助的民需项目（可不填）")] = None
+        purpose: Annotated[ShortText, Info("用途", "这笔拨款做什么，居民可见", example="楼道灯更换")]
+        decision_id: DecisionRef
+        granted_on: Annotated[Day, Info("拨付日期")]
 
     def __init__(self, event: Opened, index: int, keep: bool = True, ids: Ids | None = None) -> None:
         """``keep``: keep every donation and grant for reading; the rules themselves need only

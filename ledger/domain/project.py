@@ -10,7 +10,21 @@ from typing import Annotated, ClassVar
 
 from pydantic import Field
 
-from ledger.domain.common import AmountFen, Body, Day, RecordId, Sha256Hex, ShortText, Text
+from ledger.domain.common import (
+    AmountFen,
+    Body,
+    Commitment,
+    Day,
+    DecisionRef,
+    EstateRef,
+    Info,
+    ProjectRef,
+    RecordId,
+    RoundRef,
+    Shape,
+    ShortText,
+    Text,
+)
 from ledger.domain.dates import not_before
 from ledger.domain.errors import RuleViolation
 
@@ -31,55 +45,59 @@ STEP_TITLES = {
 }
 
 
-class NeedsProject:
+class Project:
     class Discovered(Body):
         kind: ClassVar[str] = "project.discovered"
         title_zh: ClassVar[str] = "精准发现"
 
-        project_id: RecordId
-        title: ShortText
-        description: Text
-        estate_id: RecordId | None = None
-        source: ShortText  # 走访、议事会、热线 …
-        reporter_commitment: Sha256Hex | None = None  # private: who reported it
-        discovered_on: Day
+        project_id: Annotated[RecordId, Info("项目编号", "本社区内唯一的项目编号",
+                                             example="mx-2025-01")]
+        title: Annotated[ShortText, Info("项目名称", "项目的公开名称", example="加装楼道扶手")]
+        description: Annotated[Text, Info("需求描述", "居民反映的需求，不要写个人信息")]
+        estate_id: Annotated[EstateRef | None, Info(help="需求所在的小区（可不填）")] = None
+        source: Annotated[ShortText, Info("来源", "如 走访、议事会、热线", example="走访")]
+        # private: who reported it
+        reporter_commitment: Annotated[Commitment | None, Info("反映人承诺值")] = None
+        discovered_on: Annotated[Day, Info("发现日期")]
 
     class Classified(Body):
         kind: ClassVar[str] = "project.classified"
         title_zh: ClassVar[str] = "分类汇总"
 
-        project_id: RecordId
-        category: ShortText
-        priority: Annotated[int, Field(ge=1, le=3, strict=True)] = 2  # 1 urgent … 3 routine
-        note: Text | None = None
-        classified_on: Day
+        project_id: ProjectRef
+        category: Annotated[ShortText, Info("分类", "需求的类别，如 适老化改造", example="适老化改造")]
+        priority: Annotated[int, Field(ge=1, le=3, strict=True), Info(
+            "优先级", "1 紧急、2 一般、3 常规（不填为一般）", shape=Shape.INTEGER,
+            values=((1, "紧急"), (2, "一般"), (3, "常规")))] = 2
+        note: Annotated[Text | None, Info("备注", "分类说明（可不填）")] = None
+        classified_on: Annotated[Day, Info("分类日期")]
 
     class Designed(Body):
         kind: ClassVar[str] = "project.designed"
         title_zh: ClassVar[str] = "统筹设计"
 
-        project_id: RecordId
-        plan: Text
-        budget_fen: AmountFen
-        decision_id: RecordId | None = None
-        designed_on: Day
+        project_id: ProjectRef
+        plan: Annotated[Text, Info("方案", "实施方案：做什么、谁来做、何时完成")]
+        budget_fen: Annotated[AmountFen, Info("预算")]
+        decision_id: Annotated[DecisionRef | None, Info("决议", "批准方案的决议（可不填）")] = None
+        designed_on: Annotated[Day, Info("设计日期")]
 
     class Implemented(Body):
         kind: ClassVar[str] = "project.implemented"
         title_zh: ClassVar[str] = "联动实施"
 
-        project_id: RecordId
-        summary: Text
-        completed_on: Day
+        project_id: ProjectRef
+        summary: Annotated[Text, Info("实施小结", "做了什么，结果如何")]
+        completed_on: Annotated[Day, Info("完成日期")]
 
     class Evaluated(Body):
         kind: ClassVar[str] = "project.evaluated"
         title_zh: ClassVar[str] = "双向评估"
 
-        project_id: RecordId
-        summary: Text
-        round_id: RecordId | None = None
-        evaluated_on: Day
+        project_id: ProjectRef
+        summary: Annotated[Text, Info("评估小结", "居民和实施方双向评估的结论")]
+        round_id: Annotated[RoundRef | None, Info(help="相关的评议（可不填）")] = None
+        evaluated_on: Annotated[Day, Info("评估日期")]
 
     def __init__(self, event: Discovered, index: int) -> None:
         self.id = event.project_id
