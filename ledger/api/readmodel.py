@@ -31,9 +31,10 @@ from eventsourcing.utils import get_topic
 from sqlalchemy import select
 
 from ledger.application import Sunlight
-from ledger.domain.state import BODY_TYPES, CommunityState, Signed, parse_body
+from ledger.domain.state import BODY_TYPES, CommunityState
 from ledger.persistence import CommunityLog, log_id
-from ledger.signing import Entry, Statement, format_at, parse_time, statement_hash
+from ledger.replay import replay
+from ledger.signing import Statement, format_at, parse_time, statement_hash
 
 _DATE_FIELDS = ("received_on", "spent_on", "granted_on", "opened_on", "held_on", "decided_on")
 PERIOD = r"[0-9]{4}(-[0-9A-Z]{1,2}){0,2}"  # a period query: 2025, 2025-03, 2025-Q1, 2025-03-14
@@ -285,15 +286,10 @@ class ReadModel:
 
     def _catch_up(self, community_id: str, view: View) -> None:
         while batch := stored(self.ledger, community_id, after=view.size):
-            for version, text, _ in batch:
-                self._fold(view, version - 1, text.encode())
+            for r in replay(view.state, [(version - 1, text.encode()) for version, text, _ in batch]):
+                self._fold(view, r.index, r.statement)
 
-    def _fold(self, view: View, index: int, data: bytes) -> None:
-        entry = Entry.decode(data)
-        st = Statement.from_bytes(entry.statement, check_canonical=False)
-        body = parse_body(st.kind, st.body, logged=True)
-        view.state.apply(Signed(index, st.kind, body, entry.key_id, st.at,
-                                statement_hash(entry.statement)))
+    def _fold(self, view: View, index: int, st: Statement) -> None:
         view.add(index, summarise(st.kind, st.body))
         row = ROW_KINDS.get(st.kind)
         if row is not None:
