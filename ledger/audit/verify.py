@@ -10,7 +10,7 @@ rolled back nor forked. Each failure names the entry index and what is wrong.
 Memory stays flat: one bundle and one tile per level at a time, the compact range, a bounded
 number of signature batches in flight, and the fold state -- which keeps only what the rules need
 (membership, balances, budgets, open entities), puts the record ids the uniqueness rules ask
-about in a :class:`~ledger.tlog.spill.SpillingIds` (at most ``ids_in_memory`` in memory, the rest
+about in a :class:`~ledger.audit.spill.SpillingIds` (at most ``ids_in_memory`` in memory, the rest
 in a temporary file behind a Bloom filter), and forgets a statement's hash once the acceptance
 window has passed it. Signatures -- nearly all the work -- are checked in a process pool while
 this process reads, hashes and folds, and by this process too whenever every worker is busy.
@@ -36,6 +36,9 @@ from datetime import datetime
 from typing import Any
 
 from ledger.acceptance import MAX_PAST, accept, check_time
+from ledger.audit.sigworker import Batch, verify_batch
+from ledger.audit.source import LogSource
+from ledger.audit.spill import MEMORY_LIMIT, SpillingIds
 from ledger.crypto.checkpoint import Checkpoint, open_checkpoint
 from ledger.crypto.cosignature import verify_cosigned
 from ledger.crypto.errors import (
@@ -57,9 +60,6 @@ from ledger.domain.errors import DomainError
 from ledger.domain.state import CommunityState
 from ledger.replay import read_entry
 from ledger.signing import format_accepted
-from ledger.tlog.sigworker import Batch, verify_batch
-from ledger.tlog.source import LogSource
-from ledger.tlog.spill import MEMORY_LIMIT, SpillingIds
 
 BATCH_SIZE = 2000
 READ_AHEAD_BUNDLES = 8  # tell the source which bundles (and their tiles) come next
