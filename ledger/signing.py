@@ -380,10 +380,23 @@ def encode_entry(statement: bytes, signature: bytes, key_id: str, accepted_at: d
 
 
 _ENTRY_KEYS = frozenset({"accepted_at", "key_id", "sig", "statement", "v"})
+_last_accepted: tuple[object, datetime | None] = ("", None)
 
 
-@dataclass(frozen=True)
-class Entry:
+def _accepted_at(value: object) -> datetime:
+    """:func:`parse_time`, remembering the last answer: the entries of one batch share their
+    acceptance time, and a reader of the log decodes them one after another."""
+    global _last_accepted
+    text, at = _last_accepted  # one tuple, read and replaced whole: safe across threads
+    if at is None or value != text:
+        at = parse_time(value, "accepted_at")
+        _last_accepted = (value, at)
+    return at
+
+
+class Entry(NamedTuple):
+    """One log entry (immutable; a named tuple because an auditor builds one per entry)."""
+
     statement: bytes
     signature: bytes
     key_id: str
@@ -401,7 +414,7 @@ class Entry:
             if type(key_id) is not str:
                 raise ValueError("key_id")
             return cls(obj["statement"].encode(), binascii.a2b_base64(obj["sig"], strict_mode=True),
-                       key_id, parse_time(obj["accepted_at"], "accepted_at"))
+                       key_id, _accepted_at(obj["accepted_at"]))
         except (orjson.JSONDecodeError, ValueError, TypeError, AttributeError, binascii.Error,
                 InvalidInput):
             raise InvalidInput("日志条目格式错误", code="entry-malformed") from None
