@@ -180,9 +180,9 @@ def peak_kib() -> int:
 
 def verify_child(target: str, key: str, workers: int | None, batch: int, read_ahead: int | None) -> None:
     """Runs in a child process: verifies and prints a JSON line with its own figures."""
+    from ledger.audit.source import READ_AHEAD, DirectorySource, HttpSource, LogSource
+    from ledger.audit.verify import Policy, verify_log
     from ledger.crypto.note import Verifier
-    from ledger.tlog.source import READ_AHEAD, DirectorySource, HttpSource, LogSource
-    from ledger.tlog.verify import Policy, verify_log
 
     source: LogSource = DirectorySource(Path(target)) if not target.startswith("http") else \
         HttpSource(target, READ_AHEAD if read_ahead is None else read_ahead)

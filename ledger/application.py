@@ -34,12 +34,12 @@ from ledger.crypto.merkle import (
 from ledger.crypto.note import Signer, sign_note
 from ledger.domain.community import Community
 from ledger.domain.errors import Conflict, DomainError, InvalidInput, NotAuthorised, NotFound
-from ledger.domain.state import CommunityState, Signed, parse_body
+from ledger.domain.state import CommunityState, parse_body
 from ledger.founding import COMMUNITY_ID as COMMUNITY_ID  # the API validates ids with it
 from ledger.founding import aware, check_names, founding_community, not_founded, token_hash
 from ledger.logkeys import LogKey, LogKeyDir, LogKeyError, default_directory
+from ledger.replay import replay
 from ledger.signing import (
-    Entry,
     Statement,
     Submission,
     check_salt,
@@ -578,15 +578,10 @@ class Sunlight(Application[UUID]):
 
     def _fold_stored(self, state: LogState, event: CommunityLog.EntryAppended) -> None:
         data = event.entry.encode()
-        entry = Entry.decode(data)
-        st = Statement.from_bytes(entry.statement, check_canonical=False)
-        body = parse_body(st.kind, st.body, logged=True)
-        index = event.originator_version - 1
-        state.domain.apply(Signed(index, st.kind, body, entry.key_id, st.at,
-                                  statement_hash(entry.statement)))
+        (r,) = replay(state.domain, [(event.originator_version - 1, data)])
         state.tree.append(leaf_hash(data))
         assert state.tree.size == event.originator_version
-        state.last_accepted = entry.accepted_at
+        state.last_accepted = r.entry.accepted_at
         if event.checkpoint is not None:
             state.checkpoint = event.checkpoint
             state.signed = None
@@ -628,10 +623,18 @@ class Sunlight(Application[UUID]):
         fresh = self._fresh(community_id)
         if fresh is not None and fresh.checkpoint is not None:
             return fresh.checkpoint
-        with self._current(community_id) as log:
-            if log.checkpoint is None:
+        # Read from the last stored entry (a batch's last entry carries the checkpoint over it):
+        # one indexed query, never a fold of the whole log just for its head.
+        log = self._state(community_id)  # NotFound for an unknown community
+        last = self.recorder.select_events(log.log_id, desc=True, limit=1)
+        if last:
+            event = self.mapper.to_domain_event(last[0])
+            if isinstance(event, CommunityLog.EntryAppended) and event.checkpoint is not None:
+                return event.checkpoint
+        with self._current(community_id) as current:
+            if current.checkpoint is None:
                 raise NotFound(f"社区 {community_id} 的日志还是空的", code="log-empty")
-            return log.checkpoint
+            return current.checkpoint
 
     def size(self, community_id: str) -> int:
         fresh = self._fresh(community_id)

@@ -384,8 +384,24 @@ def encode_entry(statement: bytes, signature: bytes, key_id: str, accepted_at: d
     return entry
 
 
-@dataclass(frozen=True)
-class Entry:
+_ENTRY_KEYS = frozenset({"accepted_at", "key_id", "sig", "statement", "v"})
+_last_accepted: tuple[object, datetime | None] = ("", None)
+
+
+def _accepted_at(value: object) -> datetime:
+    """:func:`parse_time`, remembering the last answer: the entries of one batch share their
+    acceptance time, and a reader of the log decodes them one after another."""
+    global _last_accepted
+    text, at = _last_accepted  # one tuple, read and replaced whole: safe across threads
+    if at is None or value != text:
+        at = parse_time(value, "accepted_at")
+        _last_accepted = (value, at)
+    return at
+
+
+class Entry(NamedTuple):
+    """One log entry (immutable; a named tuple because an auditor builds one per entry)."""
+
     statement: bytes
     signature: bytes
     key_id: str
@@ -393,12 +409,17 @@ class Entry:
 
     @classmethod
     def decode(cls, data: bytes) -> Entry:
+        """The entry, or ``entry-malformed`` (as strict for the ledger re-reading its own log
+        as for an auditor reading someone else's)."""
         try:
             obj = orjson.loads(data)
-            if set(obj) != {"accepted_at", "key_id", "sig", "statement", "v"} or obj["v"] != 1:
+            if type(obj) is not dict or obj.keys() != _ENTRY_KEYS or obj["v"] != 1:
                 raise ValueError("fields")
-            return cls(obj["statement"].encode(), base64.b64decode(obj["sig"], validate=True),
-                       obj["key_id"], parse_time(obj["accepted_at"], "accepted_at"))
+            key_id = obj["key_id"]
+            if type(key_id) is not str:
+                raise ValueError("key_id")
+            return cls(obj["statement"].encode(), binascii.a2b_base64(obj["sig"], strict_mode=True),
+                       key_id, _accepted_at(obj["accepted_at"]))
         except (orjson.JSONDecodeError, ValueError, TypeError, AttributeError, binascii.Error,
                 InvalidInput):
             raise InvalidInput("日志条目格式错误", code="entry-malformed") from None

@@ -1,7 +1,8 @@
 """Stage 1: read the log. Each entry becomes a :class:`Record` with its typed body and signer.
 
 The signer is resolved as the log stood when the statement was recorded (role, public name,
-key ID), so a record keeps showing who signed it even after that member's role or key changed.
+key ID), so a record keeps showing who signed it even after that member's role or key changed:
+from the same fold of the community's state that the ledger and the auditor run.
 """
 
 from __future__ import annotations
@@ -14,11 +15,9 @@ from typing import Any
 
 from ledger.domain.common import Body
 from ledger.domain.community import Community
-from ledger.domain.kinds import BY_BODY
-from ledger.domain.member import Member, key_id_of
 from ledger.domain.roles import ROLE_TITLES, Role
-from ledger.domain.state import BODY_TYPES, parse_body
-from ledger.signing import Entry, Statement
+from ledger.domain.state import BODY_TYPES, CommunityState
+from ledger.replay import decode
 
 
 @dataclass(frozen=True)
@@ -50,52 +49,29 @@ class Record:
         return BODY_TYPES[self.kind].title_zh
 
 
-class _Signers:
-    """Who holds which key, and in which role, as the log is read in order."""
-
-    def __init__(self) -> None:
-        self.key_member: dict[str, str] = {}
-        self.members: dict[str, tuple[str, Role]] = {}
-
-    def signer(self, key_id: str) -> Signer:
-        member_id = self.key_member.get(key_id, "")
-        name, role = self.members.get(member_id, ("（未知）", Role.MEMBER))
-        return Signer(key_id, member_id, name, role)
-
-    def fold(self, body: Body) -> None:
-        """Folds the kinds that change who signs (named by their fold in the kinds registry)."""
-        handler = getattr(self, f"_{BY_BODY[type(body)].fold}", None)
-        if handler is not None:
-            handler(body)
-
-    def _community_founded(self, body: Community.Founded) -> None:
-        self.members[body.founder_id] = (body.founder_name, Role.CHAIR)
-        self.key_member[key_id_of(body.founder_public_key)] = body.founder_id
-
-    def _member_admitted(self, body: Member.Admitted) -> None:
-        self.members[body.member_id] = (body.name, body.role)
-        self.key_member[key_id_of(body.public_key)] = body.member_id
-
-    def _role_assigned(self, body: Member.RoleAssigned) -> None:
-        name, _ = self.members[body.member_id]
-        self.members[body.member_id] = (name, body.role)
-
-    def _key_rotated(self, body: Member.KeyRotated) -> None:
-        self.key_member[key_id_of(body.public_key)] = body.member_id
+def _signer(state: CommunityState, key_id: str) -> Signer:
+    """Who holds ``key_id`` in the folded ``state``, in which role."""
+    key = state.keys.get(key_id)
+    member = state.members.get(key.member_id) if key is not None else None
+    if member is None:
+        return Signer(key_id, "", "（未知）", Role.MEMBER)
+    return Signer(key_id, member.id, member.name, member.role)
 
 
 def read_records(entries: Iterable[tuple[int, bytes]]) -> Iterator[Record]:
-    """Decodes ``(index, entry bytes)`` pairs in log order."""
-    signers = _Signers()
+    """Decodes ``(index, entry bytes)`` pairs in log order, folding the community's state
+    (:func:`ledger.replay.decode`, :meth:`CommunityState.apply`) to name each signer."""
+    state: CommunityState | None = None
     for index, data in entries:
-        entry = Entry.decode(data)
-        st = Statement.from_bytes(entry.statement, check_canonical=False)
-        body = parse_body(st.kind, st.body, logged=True)
-        if isinstance(body, Community.Founded):
-            signers.fold(body)  # the founding statement is signed by the key it names
-            signer = signers.signer(entry.key_id)
+        r = decode(index, data)
+        st = r.statement
+        if state is None:
+            state = CommunityState(st.community, keep_records=False)
+        if isinstance(r.body, Community.Founded):
+            state.apply(r.signed)  # the founding statement is signed by the key it names
+            signer = _signer(state, r.entry.key_id)
         else:
-            signer = signers.signer(entry.key_id)
-            signers.fold(body)
-        yield Record(index, st.kind, st.at, entry.accepted_at, body, st.body, signer,
-                     hashlib.sha256(data).hexdigest(), hashlib.sha256(entry.statement).hexdigest())
+            signer = _signer(state, r.entry.key_id)
+            state.apply(r.signed)
+        yield Record(index, st.kind, st.at, r.entry.accepted_at, r.body, st.body, signer,
+                     hashlib.sha256(data).hexdigest(), hashlib.sha256(r.entry.statement).hexdigest())

@@ -31,8 +31,9 @@ from eventsourcing.utils import get_topic
 
 from ledger.application import Sunlight
 from ledger.domain.kinds import KINDS
-from ledger.domain.state import BODY_TYPES, CommunityState, Signed, parse_body
-from ledger.signing import Entry, Statement, format_at, parse_time, statement_hash
+from ledger.domain.state import BODY_TYPES, CommunityState
+from ledger.replay import replay
+from ledger.signing import Statement, format_at, parse_time, statement_hash
 from ledger.store import CommunityLog, log_id
 
 _DATE_FIELDS = ("received_on", "spent_on", "granted_on", "opened_on", "held_on", "decided_on")
@@ -280,15 +281,10 @@ class ReadModel:
 
     def _catch_up(self, community_id: str, view: View) -> None:
         while batch := stored(self.ledger, community_id, after=view.size):
-            for version, text, _ in batch:
-                self._fold(view, version - 1, text.encode())
+            for r in replay(view.state, [(version - 1, text.encode()) for version, text, _ in batch]):
+                self._fold(view, r.index, r.statement)
 
-    def _fold(self, view: View, index: int, data: bytes) -> None:
-        entry = Entry.decode(data)
-        st = Statement.from_bytes(entry.statement, check_canonical=False)
-        body = parse_body(st.kind, st.body, logged=True)
-        view.state.apply(Signed(index, st.kind, body, entry.key_id, st.at,
-                                statement_hash(entry.statement)))
+    def _fold(self, view: View, index: int, st: Statement) -> None:
         view.add(index, summarise(st.kind, st.body))
         row = ROW_KINDS.get(st.kind)
         if row is not None:

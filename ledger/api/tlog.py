@@ -24,15 +24,12 @@ from ledger.crypto._encoding import b64encode
 from ledger.crypto.errors import MalformedError
 from ledger.crypto.note import add_signatures
 from ledger.crypto.tiles import (
-    TILE_HEIGHT,
-    TILE_WIDTH,
     TileRef,
-    encode_entry_bundle,
-    encode_hash_tile,
     parse_tile_path,
 )
 from ledger.domain.errors import NotFound
 from ledger.tlog.cosignatures import checkpoint_size, cosignature_lines
+from ledger.tlog.export import read_tile
 
 CHECKPOINT_TYPE = "text/plain; charset=utf-8"
 TILE_TYPE = "application/octet-stream"
@@ -41,19 +38,6 @@ PARTIAL = "public, max-age=60"
 MUTABLE = "no-cache"
 
 
-def read_tile(ledger: Sunlight, community: str, ref: TileRef, size: int) -> bytes | None:
-    """The tile's bytes if the tree of ``size`` leaves holds all of it, else None."""
-    first = ref.index * TILE_WIDTH
-    if ref.entries:
-        if first + ref.width > size:
-            return None
-        entries = [data for _, data in ledger.entries(community, first, first + ref.width)]
-        return encode_entry_bundle(entries) if len(entries) == ref.width else None
-    level = TILE_HEIGHT * ref.level
-    if first + ref.width > size >> level:
-        return None
-    hashes = ledger.level_hashes(community, level, first, first + ref.width)
-    return encode_hash_tile(hashes) if len(hashes) == ref.width else None
 
 
 def log_head(ledger: Sunlight, community: str) -> tuple[int, str | None]:

@@ -267,9 +267,9 @@ def verify(target: Annotated[str, typer.Argument(help="导出的日志目录，�
                help="核验通过后，把这次核验的检查点存入此文件；下次用 --trusted 传入即可发现回滚与分叉"
                     "（可与 --trusted 是同一个文件）")] = None) -> None:
     """核验整份公开日志：检查点与见证人、每个瓦片与记录、每个签名与签名人资格、每条规则、与受信任检查点的一致性。"""
-    from ledger.tlog.report import human_report
-    from ledger.tlog.source import SourceError, open_source
-    from ledger.tlog.verify import CannotVerify, Policy, verify_log
+    from ledger.audit.report import human_report
+    from ledger.audit.source import SourceError, open_source
+    from ledger.audit.verify import CannotVerify, Policy, verify_log
 
     log_verifier = _verifier(key)
     witnesses, quorum = _witnesses(witness, quorum)

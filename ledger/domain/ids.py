@@ -5,7 +5,7 @@ correction) must carry an id not used before in its scope. The rules only ask "t
 taken" and, for a record whose ids are all there is to check, both at once ("claim"), so the
 fold keeps these ids behind this small interface: in memory for the ledger, and in a
 bounded-memory store that spills to disk for an auditor replaying a log of any size
-(:class:`ledger.tlog.spill.SpillingIds`).
+(:class:`ledger.audit.spill.SpillingIds`).
 """
 
 from __future__ import annotations

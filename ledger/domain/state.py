@@ -8,8 +8,7 @@ code, so a rule the ledger enforced is a rule the auditor re-checks.
 from __future__ import annotations
 
 from collections import deque
-from datetime import date, datetime, timedelta, timezone
-from functools import lru_cache
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any, NamedTuple, TypeVar
 
 from pydantic import ValidationError
@@ -449,13 +448,26 @@ def local_day(at: datetime) -> date:
     return at.astimezone(SHANGHAI).date()
 
 
-# The same statement's day is asked for by the signer check and the date checks, and a batch of
-# entries shares one acceptance time: a few recent answers save most of the conversions.
-@lru_cache(maxsize=16)
+# The day of a statement is asked for by the signer check and the date checks, of its acceptance
+# by the signer check, and a log's times run in order: the last day's bounds answer nearly all.
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_window: tuple[datetime, datetime, date, str] = (_EPOCH, _EPOCH, date(1970, 1, 1), "1970-01-01")
+
+
+def _day_window(at: datetime) -> tuple[datetime, datetime, date, str]:
+    """``(start, end, day, ISO day)`` of the Asia/Shanghai day that holds ``at``."""
+    global _window
+    window = _window  # one tuple, read and replaced whole: safe across threads
+    if not window[0] <= at < window[1]:
+        day = at.astimezone(SHANGHAI).date()
+        start = datetime(day.year, day.month, day.day, tzinfo=SHANGHAI).astimezone(UTC)
+        window = _window = (start, start + timedelta(days=1), day, day.isoformat())
+    return window
+
+
 def _day(at: datetime) -> date:
-    return at.astimezone(SHANGHAI).date()
+    return _day_window(at)[2]
 
 
-@lru_cache(maxsize=16)
 def _iso_day(at: datetime) -> str:
-    return _day(at).isoformat()
+    return _day_window(at)[3]

@@ -19,6 +19,7 @@ from ledger.application import Sunlight
 from ledger.crypto.tiles import (
     TILE_HEIGHT,
     TILE_WIDTH,
+    TileRef,
     encode_entry_bundle,
     encode_hash_tile,
     entries_path,
@@ -47,6 +48,22 @@ def _write(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
+def read_tile(app: Sunlight, community_id: str, ref: TileRef, size: int) -> bytes | None:
+    """The tile's bytes from the database if the tree of ``size`` leaves holds all of it, else
+    None: what the export writes and what the service answers at ``/log/<community>/tile/...``."""
+    first = ref.index * TILE_WIDTH
+    if ref.entries:
+        if first + ref.width > size:
+            return None
+        entries = [data for _, data in app.entries(community_id, first, first + ref.width)]
+        return encode_entry_bundle(entries) if len(entries) == ref.width else None
+    level = TILE_HEIGHT * ref.level
+    if first + ref.width > size >> level:
+        return None
+    hashes = app.level_hashes(community_id, level, first, first + ref.width)
+    return encode_hash_tile(hashes) if len(hashes) == ref.width else None
+
+
 def export_tiles(app: Sunlight, community_id: str, out_dir: Path) -> ExportResult:
     """Exports the log of ``community_id`` at its latest checkpoint into ``out_dir``."""
     out_dir = Path(out_dir)
@@ -60,18 +77,9 @@ def export_tiles(app: Sunlight, community_id: str, out_dir: Path) -> ExportResul
             if path.is_file():
                 unchanged += 1
                 continue
-            first = index * TILE_WIDTH
-            if is_entries:
-                entries = [data for _, data in app.entries(community_id, first, first + width)]
-                if len(entries) != width:
-                    raise ExportError(f"log {community_id}: entries {first}..{first + width} missing")
-                data = encode_entry_bundle(entries)
-            else:
-                hashes = app.level_hashes(community_id, TILE_HEIGHT * level, first, first + width)
-                if len(hashes) != width:
-                    raise ExportError(f"log {community_id}: tree level {TILE_HEIGHT * level} "
-                                      f"nodes {first}..{first + width} missing")
-                data = encode_hash_tile(hashes)
+            data = read_tile(app, community_id, TileRef(level, index, width, is_entries), size)
+            if data is None:
+                raise ExportError(f"log {community_id}: {rel} is not complete in the database")
             _write(path, data)
             written += 1
             if width == TILE_WIDTH:

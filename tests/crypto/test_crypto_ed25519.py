@@ -16,12 +16,12 @@ import reference_ed25519 as ref
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from ledger.audit.sigworker import verify_batch
 from ledger.crypto.ed25519 import BAD_R, SMALL_ORDER_Y, check_public_key, check_signature_encoding
 from ledger.crypto.errors import SignatureEncodingError, WeakKeyError
 from ledger.crypto.note import SIG_COSIGNATURE_V1, SIG_ED25519, Signature, Verifier, compute_key_id
 from ledger.domain.errors import SignatureInvalid
 from ledger.signing import verify_signature
-from ledger.tlog.sigworker import verify_batch
 
 VECTORS = json.loads((Path(__file__).resolve().parents[1] / "vectors" / "ed25519-edge.json")
                      .read_text(encoding="utf-8"))

@@ -140,3 +140,29 @@ def test_new_keys_come_from_the_operating_system() -> None:
 
     assert LogKey.generate("a.example/x").seed != LogKey.generate("a.example/x").seed
     assert MemberKey.generate().public_b64 != MemberKey.generate().public_b64
+
+
+def test_one_replay_decodes_log_entries() -> None:
+    """Stored entries become signed statements in one place (``ledger/replay.py``): the ledger's
+    state, the API's read model, the publisher and the auditor all call it."""
+    decoders = set()
+    for package in ("ledger", "publisher"):
+        for path in (ROOT / package).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if (isinstance(node, ast.Attribute) and node.attr == "decode"
+                        and isinstance(node.value, ast.Name) and node.value.id == "Entry"):
+                    decoders.add(str(path.relative_to(ROOT)))
+    assert decoders == {"ledger/replay.py"}
+
+
+def test_one_tile_reader() -> None:
+    """Tiles are built from the database in one place (``ledger/tlog/export.read_tile``): the
+    export writes what the service serves."""
+    builders = set()
+    for package in ("ledger", "publisher"):
+        for path in (ROOT / package).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                        and node.func.id in {"encode_hash_tile", "encode_entry_bundle"}):
+                    builders.add(str(path.relative_to(ROOT)))
+    assert builders == {"ledger/tlog/export.py"}

@@ -233,3 +233,13 @@ def test_the_same_private_record_cannot_come_with_two_records(db_url: str) -> No
         c.sign("treasurer", "fund.donation_recorded", b, (donor,)) for b in bodies[1:]])
     assert [r.code for r in results if isinstance(r, DomainError)] == ["salt-reused"] * 2
     assert [r["commitment"] for r in c.app.private_records(c.community)] == [donor.commitment]
+
+
+def test_the_checkpoint_is_read_without_folding_the_log(db_url: str) -> None:
+    c = Committee.found(db_url)
+    for n in range(5):
+        c.record("member", "disclosure.published", disclosure(n))
+    again = Sunlight(db_url, clock=c.clock)
+    assert checkpoint_of(again, c.community).size == 11
+    assert again._states[c.community].domain.size == 0  # publish() reads this: no fold of the rules
+    assert again.checkpoint(c.community) == c.app.checkpoint(c.community)

@@ -40,6 +40,19 @@ def test_signer_is_resolved_as_of_the_record(site: Site) -> None:
     assert spend.signer.key_id == site.writer.keys["treasurer"].key_id
 
 
+def test_a_record_keeps_its_signers_role_and_name_after_they_change(committee: Committee) -> None:
+    c = committee
+    c.record("member", "disclosure.published", {"disclosure_id": "before", "category": "other",
+                                                 "period": "2025-03", "title": "前", "body": "内容"})
+    c.record("chair", "member.role_assigned", {"member_id": "member", "role": "treasurer"})
+    c.record("member", "disclosure.published", {"disclosure_id": "after", "category": "other",
+                                                 "period": "2025-03", "title": "后", "body": "内容"})
+    records = {r.raw.get("disclosure_id"): r for r in read_records(c.app.entries(c.community))}
+    assert (records["before"].signer.member_id, records["before"].signer.role.value) == ("member", "member")
+    assert (records["after"].signer.member_id, records["after"].signer.role.value) == ("member", "treasurer")
+    assert records["before"].signer.name == "member-name"
+
+
 def test_every_budget_revision_is_kept_beside_the_original(committee: Committee) -> None:
     c = committee
     lines = [{"category": "repairs", "amount_fen": 10_000}]

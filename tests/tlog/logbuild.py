@@ -14,6 +14,7 @@ import orjson
 from sqlalchemy import select
 
 from ledger.application import Sunlight
+from ledger.audit.verify import Report
 from ledger.crypto.checkpoint import Checkpoint
 from ledger.crypto.merkle import CompactRange, leaf_hash
 from ledger.crypto.note import Signer, sign_note
@@ -29,7 +30,6 @@ from ledger.crypto.tiles import (
 from ledger.domain.member import key_id_of
 from ledger.signing import MemberKey, Statement, canonical, encode_entry, parse_time
 from ledger.store.tables import logs_table
-from ledger.tlog.verify import Report
 from tests.committee import Committee
 
 FUND_DONATIONS = 280

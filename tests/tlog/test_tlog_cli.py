@@ -19,10 +19,10 @@ import pytest
 from typer.testing import CliRunner
 
 import ledger.cli.log  # noqa: F401  (registers the commands)
+from ledger.audit.source import HttpSource, SourceError
+from ledger.audit.verify import Policy, verify_log
 from ledger.cli.root import app
 from ledger.crypto.note import Verifier
-from ledger.tlog.source import HttpSource, SourceError
-from ledger.tlog.verify import Policy, verify_log
 from tests.tlog.conftest import Built
 from tests.tlog.logbuild import altered, problems, write_log
 
@@ -102,7 +102,7 @@ def test_cli_verify_internal_error_is_exit_2_not_1(audited: Built, exported: Pat
     def broken(batch: object) -> list[int]:
         raise RuntimeError("simulated fault")
 
-    monkeypatch.setattr("ledger.tlog.verify.verify_batch", broken)
+    monkeypatch.setattr("ledger.audit.verify.verify_batch", broken)
     code, output = sunlight("verify", str(exported), "--key", audited.vkey)
     assert code == 2 and "internal error" in output and "simulated fault" in output
 

@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ledger.audit.source import DirectorySource
+from ledger.audit.verify import Policy, verify_log
 from ledger.crypto.note import Verifier
 from ledger.signing import Statement, encode_entry
-from ledger.tlog.source import DirectorySource
-from ledger.tlog.verify import Policy, verify_log
 from tests.tlog.conftest import Built
 from tests.tlog.logbuild import forged, problems, write_log
 

@@ -16,13 +16,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ledger.acceptance import MAX_PAST, accept
+from ledger.audit.source import DirectorySource
+from ledger.audit.spill import SpillingIds, _encode, _encode_bucket
+from ledger.audit.verify import CannotVerify, Policy, Report, verify_log
 from ledger.crypto.note import Verifier
 from ledger.domain.ids import MemoryIds
 from ledger.domain.state import CommunityState
 from ledger.signing import MemberKey, Statement, encode_entry
-from ledger.tlog.source import DirectorySource
-from ledger.tlog.spill import SpillingIds, _encode, _encode_bucket
-from ledger.tlog.verify import CannotVerify, Policy, Report, verify_log
 from tests.tlog.conftest import Built
 from tests.tlog.logbuild import accepted_at, fields, forged, problems, write_log
 

@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
+from ledger.audit.source import DirectorySource
+from ledger.audit.verify import CannotVerify, Policy, Report, start_method, verify_log
 from ledger.crypto.cosignature import CosignatureSigner
 from ledger.crypto.note import Signer, Verifier
 from ledger.crypto.tiles import entries_path, tile_path
 from ledger.signing import MemberKey
 from ledger.tlog.export import export_tiles
-from ledger.tlog.source import DirectorySource
-from ledger.tlog.verify import CannotVerify, Policy, Report, start_method, verify_log
 from tests.tlog.conftest import Built
 from tests.tlog.logbuild import accepted_at, altered, fields, forged, problems, with_signature, write_log
 
@@ -246,7 +246,7 @@ def test_progress_is_reported_in_order_and_ends_at_the_size(audited: Built, tmp_
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     export_tiles(audited.app, audited.community, tmp_path)
     calls: list[tuple[int, int]] = []
-    monkeypatch.setattr("ledger.tlog.verify.PROGRESS_EVERY", 1)
+    monkeypatch.setattr("ledger.audit.verify.PROGRESS_EVERY", 1)
     policy = Policy(Verifier.from_key_string(audited.vkey))
     assert verify_log(DirectorySource(tmp_path), policy, progress=lambda *a: calls.append(a)).verified
     assert calls == [(256, 292), (292, 292)]  # after the first bundle, then once at the end

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ledger.tlog.verify import Report
+from ledger.audit.verify import Report
 
 SHOWN = 50
 

@@ -10,7 +10,7 @@ rolled back nor forked. Each failure names the entry index and what is wrong.
 Memory stays flat: one bundle and one tile per level at a time, the compact range, a bounded
 number of signature batches in flight, and the fold state -- which keeps only what the rules need
 (membership, balances, budgets, open entities), puts the record ids the uniqueness rules ask
-about in a :class:`~ledger.tlog.spill.SpillingIds` (at most ``ids_in_memory`` in memory, the rest
+about in a :class:`~ledger.audit.spill.SpillingIds` (at most ``ids_in_memory`` in memory, the rest
 in a temporary file behind a Bloom filter), and forgets a statement's hash once the acceptance
 window has passed it. Signatures -- nearly all the work -- are checked in a process pool while
 this process reads, hashes and folds, and by this process too whenever every worker is busy.
@@ -19,7 +19,6 @@ this process reads, hashes and folds, and by this process too whenever every wor
 from __future__ import annotations
 
 import base64
-import binascii
 import gc
 import hashlib
 import hmac
@@ -36,9 +35,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import orjson
-
 from ledger.acceptance import MAX_PAST, accept, check_time
+from ledger.audit.sigworker import Batch, verify_batch
+from ledger.audit.source import LogSource
+from ledger.audit.spill import MEMORY_LIMIT, SpillingIds
 from ledger.crypto.checkpoint import Checkpoint, open_checkpoint
 from ledger.crypto.cosignature import verify_cosigned
 from ledger.crypto.errors import (
@@ -58,10 +58,8 @@ from ledger.crypto.tiles import (
 )
 from ledger.domain.errors import DomainError
 from ledger.domain.state import CommunityState
-from ledger.signing import Statement, parse_time
-from ledger.tlog.sigworker import Batch, verify_batch
-from ledger.tlog.source import LogSource
-from ledger.tlog.spill import MEMORY_LIMIT, SpillingIds
+from ledger.replay import read_entry
+from ledger.signing import format_accepted
 
 BATCH_SIZE = 2000
 READ_AHEAD_BUNDLES = 8  # tell the source which bundles (and their tiles) come next
@@ -70,7 +68,6 @@ INLINE_BELOW = 5000  # smaller logs are checked in this process: a pool costs mo
 MAX_FAILURES = 1000
 FREEZE_EVERY = 16  # bundles
 PROGRESS_EVERY = 16  # bundles (4,096 entries) between calls of a progress callback
-_ENTRY_KEYS = frozenset({"accepted_at", "key_id", "sig", "statement", "v"})
 
 
 class CannotVerify(Exception):
@@ -416,31 +413,22 @@ class _Run:
         report = self.report
         report.entries_checked += 1
         try:
-            obj = orjson.loads(data)
-            if type(obj) is not dict or obj.keys() != _ENTRY_KEYS or obj["v"] != 1:
-                raise ValueError("fields")
-            statement_bytes = obj["statement"].encode()
-            signature = binascii.a2b_base64(obj["sig"], strict_mode=True)
-            key_id = obj["key_id"]
-            accepted = obj["accepted_at"]
-            if type(key_id) is not str or type(accepted) is not str:
-                raise ValueError("types")
-            accepted_at = parse_time(accepted, "accepted_at")
-        except (orjson.JSONDecodeError, ValueError, TypeError, AttributeError, binascii.Error, DomainError):
-            report.fail(index, "entry-malformed", "日志条目格式错误", "log entry is malformed")
-            return
-        try:
-            statement = Statement.from_bytes(statement_bytes, check_canonical=False)
+            entry, statement = read_entry(data)
         except DomainError as exc:
-            report.fail(index, exc.code, f"声明格式错误：{exc}", f"statement is malformed ({exc.code})")
+            if exc.code == "entry-malformed":
+                report.fail(index, "entry-malformed", "日志条目格式错误", "log entry is malformed")
+            else:
+                report.fail(index, exc.code, f"声明格式错误：{exc}", f"statement is malformed ({exc.code})")
             return
+        statement_bytes, signature, key_id = entry.statement, entry.signature, entry.key_id
+        accepted_at = entry.accepted_at
         if self.domain is None:
             self.domain = CommunityState(statement.community, keep_records=False, ids=self.ids,
                                          forget_statements=True)
             report.community_id = statement.community
         if self.last_accepted is not None and accepted_at < self.last_accepted:
-            report.fail(index, "accepted-at-decreased",
-                        f"登记时间 {accepted} 早于前一条记录：记录顺序被改动",
+            accepted = format_accepted(accepted_at)
+            report.fail(index, "accepted-at-decreased", f"登记时间 {accepted} 早于前一条记录：记录顺序被改动",
                         f"accepted_at {accepted} is earlier than the previous entry's: entries reordered")
         self.last_accepted = accepted_at
         try:
