@@ -38,9 +38,7 @@ class Committee:
         """Founds the community as the operator does (its log key kept in the database)."""
         clock = Clock()
         c = cls(Sunlight(db_url, clock=clock), clock, community=community)
-        c.keys = {name: MemberKey.from_seed(bytes([n + 1]) * 32)
-                  for n, name in enumerate(["chair", "member", "treasurer", "supervisor",
-                                            "spare"])}
+        c.keys = cls.member_keys()
         c.app.found([c.founding()], origin=f"test.example/{community}",
                     key_seed=log_seed or os.urandom(32))
         c.record("chair", "community.estate_added", {"estate_id": "e1", "name": "一期"})
@@ -51,6 +49,12 @@ class Committee:
                 "public_key": c.keys[role].public_b64, "term_start": "2024-01-01",
                 "term_end": "2027-12-31"})
         return c
+
+    @staticmethod
+    def member_keys() -> dict[str, MemberKey]:
+        """The committee's keys (fixed seeds: the same in every run)."""
+        return {name: MemberKey.from_seed(bytes([n + 1]) * 32)
+                for n, name in enumerate(["chair", "member", "treasurer", "supervisor", "spare"])}
 
     def founding(self, who: str = "chair", name: str = "测试社区") -> Submission:
         """The ``community.founded`` statement, signed by ``who`` as the founder."""
