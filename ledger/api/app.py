@@ -201,20 +201,25 @@ def create_app(ledger: Sunlight, settings: Settings | None = None) -> Starlette:
     limiter = RateLimiter(TokenBuckets(settings.rate_per_address, settings.burst_per_address),
                           TokenBuckets(settings.rate_per_key, settings.burst_per_key))
     reads = ReadModel(ledger)
+    reading = Reading(reads, settings.read_budget, settings.view_threads, settings.log_threads)
     services = Services(
         ledger=ledger, reads=reads, publisher=publisher, limiter=limiter,
         metrics=metrics,
         witness=Witness(ledger, settings.witness, settings.witness_logs)
         if settings.witness is not None else None,
         writer=GroupCommitter(ledger),
-        reading=Reading(reads, settings.read_budget, settings.view_threads,
-                        settings.log_threads))
+        reading=reading)
+
+    def warm() -> None:
+        reads.warm()
+        for info in ledger.communities():
+            reading.tree.warm(info.community_id)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        # Fold every community's read view and writers' state in the background now, not on
-        # the first reader or writer.
-        threading.Thread(target=reads.warm, name="sunlight-warm", daemon=True).start()
+        # Fold every community's read view and writers' state, and read its tree hashes for
+        # proofs, in the background now, not on the first reader or writer.
+        threading.Thread(target=warm, name="sunlight-warm", daemon=True).start()
         publisher.start()
         try:
             yield

@@ -1,0 +1,112 @@
+"""Each community's log head as readers see it: its size and published checkpoint.
+
+A read that must reflect the log as it is now (the checkpoint, a proof up to a size not seen
+yet, every read of a read view) asks :meth:`Heads.current`. That runs one cheap indexed query in
+a worker thread, and every reader that arrives while it waits shares the *next* query: one that
+starts after it arrived, so that no reader is answered from a head older than its request, even
+when another process appends to the same database. Under load, sixteen concurrent readers cost
+one or two queries and thread hops instead of sixteen.
+
+The head's size only grows (the log is append-only): :meth:`Heads.known_size` is a size every
+reader may rely on without a query, for instance to prove against a tree it names itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from functools import partial
+
+from ledger.api.readmodel import stored
+from ledger.application import Sunlight
+from ledger.crypto.note import add_signatures
+from ledger.tlog.cosignatures import cosignature_lines
+
+
+@dataclass(frozen=True)
+class Head:
+    size: int
+    checkpoint: str | None  # the latest signed checkpoint (None: the log is empty)
+    published: str | None  # the same with every stored witness cosignature for its size
+
+
+def log_head(ledger: Sunlight, community: str) -> tuple[int, str | None]:
+    """The log's size and latest signed checkpoint, from its last stored entry: one indexed
+    query, never a fold of the log (a batch's last entry carries the checkpoint over it)."""
+    ledger.community(community)  # NotFound for an unknown community
+    last = stored(ledger, community)
+    if not last:
+        return 0, None
+    version, _, checkpoint = last[0]
+    return version, checkpoint
+
+
+def read_head(ledger: Sunlight, community: str) -> Head:
+    """The head as stored now (blocking: run in a worker thread)."""
+    size, signed = log_head(ledger, community)
+    if signed is None:
+        return Head(size, None, None)
+    lines = cosignature_lines(ledger, community, size)
+    return Head(size, signed, add_signatures(signed, lines) if lines else signed)
+
+
+RunInThread = Callable[[Callable[[], Head]], Awaitable[Head]]
+
+
+@dataclass
+class _Flight:
+    loop: asyncio.AbstractEventLoop
+    waiting: asyncio.Future[Head] | None = None  # answered by the next query, not yet started
+    task: asyncio.Task[None] | None = None
+
+
+@dataclass
+class Heads:
+    ledger: Sunlight
+    _known: dict[str, Head] = field(default_factory=dict)
+    _flights: dict[str, _Flight] = field(default_factory=dict)
+
+    def known_size(self, community: str) -> int:
+        """A size the log has reached (it may be larger by now); 0 if none was read yet."""
+        head = self._known.get(community)
+        return 0 if head is None else head.size
+
+    async def current(self, community: str, run: RunInThread) -> Head:
+        """The head as stored at some moment after this call began. ``run`` runs the query in
+        a worker thread. Waiting may be cancelled; the shared query goes on for the others."""
+        loop = asyncio.get_running_loop()
+        flight = self._flights.get(community)
+        if flight is None or flight.loop is not loop:
+            flight = self._flights[community] = _Flight(loop)
+        if flight.waiting is None:
+            flight.waiting = loop.create_future()
+            # Nobody may be left to hear a failure: mark it heard, so asyncio does not log it.
+            flight.waiting.add_done_callback(lambda f: f.cancelled() or f.exception())
+        waiting = flight.waiting
+        if flight.task is None or flight.task.done():
+            flight.task = loop.create_task(self._refresh(community, flight, run))
+        return await asyncio.shield(waiting)
+
+    async def _refresh(self, community: str, flight: _Flight, run: RunInThread) -> None:
+        """Queries for whoever waits, then again for whoever arrived during the query."""
+        while (waiting := flight.waiting) is not None:
+            flight.waiting = None  # from now on, arrivals wait for the next query
+            try:
+                head = await run(partial(read_head, self.ledger, community))
+            except Exception as exc:  # NotFound, the database failed: the waiters hear it
+                waiting.set_exception(exc)
+                continue
+            except BaseException:  # the loop is closing
+                waiting.cancel()
+                raise
+            self.seen(community, head)
+            waiting.set_result(head)
+        if self._flights.get(community) is flight:
+            del self._flights[community]
+
+    def seen(self, community: str, head: Head) -> None:
+        """Keeps ``head`` unless a larger one is known already."""
+        known = self._known.get(community)
+        if known is None or head.size >= known.size:
+            self._known[community] = head
