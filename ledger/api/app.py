@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+import anyio
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -217,6 +218,9 @@ def create_app(ledger: Sunlight, settings: Settings | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        # anyio loads its event-loop backend on first use: a large import that, on the first
+        # read while a community loads, held the event loop for a tenth of a second or more.
+        await anyio.sleep(0)
         # Fold every community's read view and writers' state, and read its tree hashes for
         # proofs, in the background now, not on the first reader or writer.
         threading.Thread(target=warm, name="sunlight-warm", daemon=True).start()
