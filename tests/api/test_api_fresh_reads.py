@@ -16,7 +16,11 @@ from ledger.api import Settings, create_app
 from ledger.api.head import Head, Heads
 from ledger.api.nodes import Missing, NodeCache
 from ledger.application import Sunlight
+from ledger.crypto.checkpoint import Checkpoint
+from ledger.crypto.cosignature import CosignatureSigner, verify_cosigned
 from ledger.crypto.merkle import consistency_proof, inclusion_proof
+from ledger.crypto.note import split_note
+from ledger.tlog.cosignatures import store_cosignature
 from tests.api.conftest import Served
 from tests.api.helpers import disclosure, live, open_checkpoint, verifier, wait_until
 from tests.committee import Committee
@@ -177,3 +181,20 @@ def test_a_busy_read_view_never_blocks_the_event_loop(committee: Committee) -> N
             watched.release()
         wait_until(lambda: answered == [200], "the members read answered once the view was free")
         reader.join(10)
+
+
+def test_a_cosignature_stored_after_a_read_is_served(db_url: str) -> None:
+    c = Committee.found(db_url)
+    app = create_app(c.app, Settings(rate_per_address=0, rate_per_key=0))
+    try:
+        with live(app) as url, httpx.Client(base_url=url, timeout=30) as client:
+            signed = client.get("/log/testcom/checkpoint").text  # the head is known now
+            text, _ = split_note(signed)
+            witness = CosignatureSigner.from_seed("witness.example/w1", b"\x05" * 32)
+            store_cosignature(c.app, "testcom", Checkpoint.parse(text).size, witness.name,
+                              witness.cosign(text, 1_700_000_000).rstrip("\n"))
+            served = client.get("/log/testcom/checkpoint").text
+            assert served.startswith(signed) and witness.name in served
+            verify_cosigned(served, [verifier(client, "testcom")], [witness.verifier()], 1)
+    finally:
+        c.app.close()
