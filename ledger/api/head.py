@@ -2,10 +2,10 @@
 
 A read that must reflect the log as it is now (the checkpoint, a proof up to a size not seen
 yet, every read of a read view) asks :meth:`Heads.current`. That runs one cheap indexed query in
-a worker thread, and every reader that arrives while it waits shares the *next* query: one that
-starts after it arrived, so that no reader is answered from a head older than its request, even
-when another process appends to the same database. Under load, sixteen concurrent readers cost
-one or two queries and thread hops instead of sixteen.
+a worker thread, and every reader that arrives before that query *starts* shares its answer;
+later readers start another. No reader is answered from a head older than its request, even
+when another process appends to the same database, and under load a query and a thread hop
+serve many readers instead of one each.
 
 The head's size only grows (the log is append-only): :meth:`Heads.known_size` is a size every
 reader may rely on without a query, for instance to prove against a tree it names itself.
@@ -14,9 +14,9 @@ reader may rely on without a query, for instance to prove against a tree it name
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from functools import partial
 
 from sqlalchemy import and_, select
 
@@ -78,17 +78,19 @@ RunInThread = Callable[[Callable[[], Head]], Awaitable[Head]]
 
 
 @dataclass
-class _Flight:
+class _Query:
     loop: asyncio.AbstractEventLoop
-    waiting: asyncio.Future[Head] | None = None  # answered by the next query, not yet started
-    task: asyncio.Task[None] | None = None
+    answer: asyncio.Future[Head]
+    started: bool = False  # its statement is running: later readers need a later query
 
 
 @dataclass
 class Heads:
     ledger: Sunlight
     _known: dict[str, Head] = field(default_factory=dict)
-    _flights: dict[str, _Flight] = field(default_factory=dict)
+    _open: dict[str, _Query] = field(default_factory=dict)  # joinable: not started yet
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
     def known_size(self, community: str) -> int:
         """A size the log has reached (it may be larger by now); 0 if none was read yet."""
@@ -96,38 +98,46 @@ class Heads:
         return 0 if head is None else head.size
 
     async def current(self, community: str, run: RunInThread) -> Head:
-        """The head as stored at some moment after this call began. ``run`` runs the query in
-        a worker thread. Waiting may be cancelled; the shared query goes on for the others."""
+        """The head as stored at some moment after this call began: the answer of a query that
+        had not started when this reader joined it. ``run`` runs the query in a worker thread.
+        Waiting may be cancelled; the shared query goes on for the others."""
         loop = asyncio.get_running_loop()
-        flight = self._flights.get(community)
-        if flight is None or flight.loop is not loop:
-            flight = self._flights[community] = _Flight(loop)
-        if flight.waiting is None:
-            flight.waiting = loop.create_future()
-            # Nobody may be left to hear a failure: mark it heard, so asyncio does not log it.
-            flight.waiting.add_done_callback(lambda f: f.cancelled() or f.exception())
-        waiting = flight.waiting
-        if flight.task is None or flight.task.done():
-            flight.task = loop.create_task(self._refresh(community, flight, run))
-        return await asyncio.shield(waiting)
+        with self._lock:
+            query = self._open.get(community)
+            new = query is None or query.started or query.loop is not loop
+            if new:
+                query = self._open[community] = _Query(loop, loop.create_future())
+                # Nobody may be left to hear a failure: mark it heard, so asyncio does not log it.
+                query.answer.add_done_callback(lambda f: f.cancelled() or f.exception())
+        assert query is not None
+        if new:
+            task = loop.create_task(self._ask(community, query, run))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        return await asyncio.shield(query.answer)
 
-    async def _refresh(self, community: str, flight: _Flight, run: RunInThread) -> None:
-        """Queries for whoever waits, then again for whoever arrived during the query."""
-        while (waiting := flight.waiting) is not None:
-            flight.waiting = None  # from now on, arrivals wait for the next query
-            try:
-                head = await run(partial(read_head, self.ledger, community,
-                                         self._known.get(community)))
-            except Exception as exc:  # NotFound, the database failed: the waiters hear it
-                waiting.set_exception(exc)
-                continue
-            except BaseException:  # the loop is closing
-                waiting.cancel()
-                raise
+    async def _ask(self, community: str, query: _Query, run: RunInThread) -> None:
+        def read() -> Head:
+            with self._lock:
+                query.started = True  # from now on, arrivals wait for another query
+                if self._open.get(community) is query:
+                    del self._open[community]
+            return read_head(self.ledger, community, self._known.get(community))
+
+        try:
+            head = await run(read)
+        except Exception as exc:  # NotFound, the database failed: the waiters hear it
+            query.answer.set_exception(exc)
+        except BaseException:  # the loop is closing
+            query.answer.cancel()
+            raise
+        else:
             self.seen(community, head)
-            waiting.set_result(head)
-        if self._flights.get(community) is flight:
-            del self._flights[community]
+            query.answer.set_result(head)
+        finally:
+            with self._lock:
+                if self._open.get(community) is query:  # it never ran
+                    del self._open[community]
 
     def seen(self, community: str, head: Head) -> None:
         """Keeps ``head`` unless a larger one is known already."""
