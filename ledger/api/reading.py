@@ -92,8 +92,8 @@ class Reading:
                            self._retry_after()) from None
 
     async def view(self, communities: list[str], fn: Callable[..., T], *args: object) -> T:
-        """``fn(*args)`` in a view-read thread once the views of ``communities`` are loaded,
-        with their log sizes read first in that thread, all within the budget."""
+        """``fn(*args)`` in a view-read thread once the views of ``communities`` are loaded and
+        their log heads known, all within the budget."""
         return await self._view(False, communities, fn, *args)
 
     def _fresh(self, sizes: dict[str, int] | None, communities: list[str],
