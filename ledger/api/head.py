@@ -18,7 +18,7 @@ import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, select
 
 from ledger.api.readmodel import entry_fields, stored
 from ledger.application import Sunlight
@@ -42,15 +42,6 @@ def log_head(ledger: Sunlight, community: str) -> tuple[int, str | None]:
         return 0, None
     version, _, checkpoint = last[0]
     return version, checkpoint
-
-
-def stored_size(ledger: Sunlight, community: str) -> int:
-    """The log's stored size: one indexed ``max(version)`` query (blocking)."""
-    events = ledger.recorder.events_record_cls.__table__  # type: ignore[attr-defined]
-    with ledger.engine.connect() as conn:
-        size = conn.execute(select(func.max(events.c.originator_version)).where(
-            events.c.originator_id == log_id(community))).scalar()
-    return int(size or 0)
 
 
 def read_head(ledger: Sunlight, community: str, known: Head | None = None) -> Head:

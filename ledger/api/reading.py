@@ -7,11 +7,10 @@ each have their own bound on threads, so that a flood of one kind never takes th
 other or of the writers. A community's first load is awaited without holding a thread (see
 :meth:`ledger.api.readmodel.ReadModel.load`).
 
-A read that must reflect the log as it is now first learns the log's current size: on the event
-loop from the community's shared head query (:mod:`ledger.api.head`, concurrent readers share
-one), or in the read's own thread with one indexed query; a read view already at that size is
-read without catching up. Answers held in memory (the checkpoint, proofs from cached tree
-hashes, pages of the read views) are given on the event loop, with no thread at all.
+A read that must reflect the log as it is now first learns the log's current size from the
+community's shared head query (:mod:`ledger.api.head`): concurrent readers share one query, and a
+read view already at that size is read without another one. Answers held in memory (the
+checkpoint, proofs from cached tree hashes) are given on the event loop, with no thread at all.
 
 Each read has a time budget that covers waiting for a thread, for a first load and the work
 itself. Past it the reader gets a 503 problem document with ``Retry-After`` at once; work already
@@ -31,7 +30,7 @@ from typing import TypeVar
 import anyio
 import anyio.to_thread
 
-from ledger.api.head import Head, Heads, stored_size
+from ledger.api.head import Head, Heads
 from ledger.api.nodes import NodeCache
 from ledger.api.problems import ApiError
 from ledger.api.readmodel import FRESH, ON_LOOP, Busy, ReadModel
@@ -96,18 +95,6 @@ class Reading:
         their log heads known, all within the budget."""
         return await self._view(False, communities, fn, *args)
 
-    def _fresh(self, sizes: dict[str, int] | None, communities: list[str],
-               fn: Callable[..., T], *args: object) -> T:
-        """``fn(*args)`` with the views' log sizes known (FRESH): ``sizes``, or else read now,
-        each with one indexed query, outside the views' locks (blocking)."""
-        if sizes is None:
-            sizes = {c: stored_size(self.reads.ledger, c) for c in communities}
-        token = FRESH.set(sizes)
-        try:
-            return fn(*args)
-        finally:
-            FRESH.reset(token)
-
     async def memory(self, communities: list[str], fn: Callable[..., T], *args: object) -> T:
         """As :meth:`view`, for an ``fn`` that reads the views only (no database): it runs on
         the event loop, with no thread, when the views are current and not being caught up;
@@ -125,25 +112,24 @@ class Reading:
                         loading = True
                         await asyncio.wrap_future(future)
                 loading = False
-                if memory:
-                    heads = await asyncio.gather(*(self.heads.current(c, self._in_log_thread)
-                                                   for c in communities))
-                    # The views need no query to be as fresh as these heads (ReadModel.locked).
-                    sizes = {c: h.size for c, h in zip(communities, heads, strict=True)}
-                    token, on_loop = FRESH.set(sizes), ON_LOOP.set(True)
-                    try:
-                        return fn(*args)
-                    except Busy:
-                        pass
-                    finally:
-                        ON_LOOP.reset(on_loop)
-                        FRESH.reset(token)
-                else:
-                    sizes = None  # learnt in the thread: one hop, not a shared query and a hop
-                return await anyio.to_thread.run_sync(partial(self._fresh, sizes, communities,
-                                                              fn, *args),
-                                                      limiter=self._limiter("view"),
-                                                      abandon_on_cancel=True)
+                heads = await asyncio.gather(*(self.heads.current(c, self._in_log_thread)
+                                               for c in communities))
+                # The views need no query to be as fresh as these heads (see ReadModel.locked).
+                token = FRESH.set({c: h.size for c, h in zip(communities, heads, strict=True)})
+                try:
+                    if memory:
+                        on_loop = ON_LOOP.set(True)
+                        try:
+                            return fn(*args)
+                        except Busy:
+                            pass
+                        finally:
+                            ON_LOOP.reset(on_loop)
+                    return await anyio.to_thread.run_sync(partial(fn, *args),
+                                                          limiter=self._limiter("view"),
+                                                          abandon_on_cancel=True)
+                finally:
+                    FRESH.reset(token)
         except TimeoutError:
             if loading:
                 raise ApiError(503, "community-loading", "社区数据正在载入，请稍后再试",
