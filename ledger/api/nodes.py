@@ -19,7 +19,8 @@ from ledger.application import Sunlight
 from ledger.crypto.merkle import GetNodes, NodeId
 
 BLOCK = 256
-MAX_BLOCKS = 8192  # at most ~2 M hashes (~140 MB); a log of 100,000 entries needs ~800 runs
+HASH = 32
+MAX_BLOCKS = 8192  # at most ~2 M hashes in 64 MiB; a log of 100,000 entries needs ~800 runs
 
 
 class Missing(Exception):
@@ -34,7 +35,8 @@ class NodeCache:
     def __init__(self, ledger: Sunlight, max_blocks: int = MAX_BLOCKS) -> None:
         self.ledger = ledger
         self.max_blocks = max_blocks
-        self._blocks: OrderedDict[tuple[str, int, int], list[bytes]] = OrderedDict()
+        # (community, level, run) -> the run's stored hashes, concatenated
+        self._blocks: OrderedDict[tuple[str, int, int], bytes] = OrderedDict()
         self._lock = threading.Lock()
 
     def _lookup(self, community: str, ids: list[NodeId]) -> tuple[dict[NodeId, bytes],
@@ -45,8 +47,9 @@ class NodeCache:
             for level, idx in ids:
                 key = (community, level, idx // BLOCK)
                 run = self._blocks.get(key)
-                if run is not None and idx % BLOCK < len(run):
-                    found[level, idx] = run[idx % BLOCK]
+                at = idx % BLOCK * HASH
+                if run is not None and at < len(run):
+                    found[level, idx] = run[at:at + HASH]
                     self._blocks.move_to_end(key)
                 else:
                     missing.append((level, idx))
@@ -79,14 +82,9 @@ class NodeCache:
         with self._lock:
             for level, n in runs:
                 run: list[bytes] = []
-                while (h := stored.get((level, n * BLOCK + len(run)))) is not None:
+                while len(run) < BLOCK and (h := stored.get((level, n * BLOCK + len(run)))):
                     run.append(h)
-                    if len(run) == BLOCK:
-                        break
-                key = (community, level, n)
-                if run and len(run) >= len(self._blocks.get(key, ())):
-                    self._blocks[key] = run
-                    self._blocks.move_to_end(key)
+                self._keep((community, level, n), run)
             while len(self._blocks) > self.max_blocks:
                 self._blocks.popitem(last=False)
         return {node: stored[node] for node in ids if node in stored}
@@ -103,12 +101,16 @@ class NodeCache:
                 hashes = self.ledger.level_hashes(community, level, start, stop)
                 with self._lock:
                     for i in range(0, len(hashes), BLOCK):
-                        key = (community, level, (start + i) // BLOCK)
-                        if len(self._blocks.get(key, ())) < len(hashes[i:i + BLOCK]):
-                            self._blocks[key] = hashes[i:i + BLOCK]
+                        self._keep((community, level, (start + i) // BLOCK), hashes[i:i + BLOCK])
                     if len(self._blocks) >= self.max_blocks:
                         return
             level -= 1
+
+    def _keep(self, key: tuple[str, int, int], run: list[bytes]) -> None:
+        """Keeps ``run`` (a run's stored prefix) unless a longer one is kept. Lock held."""
+        if run and len(run) * HASH >= len(self._blocks.get(key, b"")):
+            self._blocks[key] = b"".join(run)
+            self._blocks.move_to_end(key)
 
     def __len__(self) -> int:
         return len(self._blocks)
