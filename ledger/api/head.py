@@ -18,12 +18,10 @@ import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, select
-
-from ledger.api.readmodel import entry_fields, stored
+from ledger.api.readmodel import stored
 from ledger.application import Sunlight
 from ledger.crypto.note import add_signatures
-from ledger.persistence import cosignatures_table, log_id
+from ledger.tlog.cosignatures import cosignature_lines
 
 
 @dataclass(frozen=True)
@@ -44,33 +42,13 @@ def log_head(ledger: Sunlight, community: str) -> tuple[int, str | None]:
     return version, checkpoint
 
 
-def read_head(ledger: Sunlight, community: str, known: Head | None = None) -> Head:
-    """The head as stored now, in one statement on two primary keys: the log's last entry and
-    the cosignatures for its size (blocking: run in a worker thread). The checkpoint is decoded
-    only if the size is not ``known``'s."""
-    ledger.community(community)  # NotFound for an unknown community
-    events = ledger.recorder.events_record_cls.__table__  # type: ignore[attr-defined]
-    cosigned = cosignatures_table
-    oid = log_id(community)
-    last = select(events.c.originator_version, events.c.topic, events.c.state).where(
-        events.c.originator_id == oid).order_by(events.c.originator_version.desc()).limit(
-        1).subquery()
-    query = select(last, cosigned.c.line).select_from(last.outerjoin(cosigned, and_(
-        cosigned.c.community_id == community,
-        cosigned.c.size == last.c.originator_version))).order_by(cosigned.c.witness)
-    with ledger.engine.connect() as conn:
-        rows = conn.execute(query).all()
-    if not rows:
-        return Head(0, None, None)
-    size, topic, state = rows[0][:3]
-    lines = [row.line for row in rows if row.line is not None]
-    if known is not None and known.size == size and known.checkpoint is not None:
-        signed = known.checkpoint
-    else:
-        _, checkpoint = entry_fields(ledger, oid, size, topic, state)
-        if checkpoint is None:  # never: a batch's last entry carries the checkpoint over it
-            return Head(size, None, None)
-        signed = checkpoint
+def read_head(ledger: Sunlight, community: str) -> Head:
+    """The head as stored now: the log's last entry and the cosignatures for its size, two
+    queries on primary keys (blocking: run in a worker thread)."""
+    size, signed = log_head(ledger, community)
+    if signed is None:
+        return Head(size, None, None)
+    lines = cosignature_lines(ledger, community, size)
     return Head(size, signed, add_signatures(signed, lines) if lines else signed)
 
 
@@ -122,7 +100,7 @@ class Heads:
                 query.started = True  # from now on, arrivals wait for another query
                 if self._open.get(community) is query:
                     del self._open[community]
-            return read_head(self.ledger, community, self._known.get(community))
+            return read_head(self.ledger, community)
 
         try:
             head = await run(read)

@@ -362,15 +362,15 @@ def stored(ledger: Sunlight, community_id: str, versions: list[int] | None = Non
         query = query.order_by(table.c.originator_version.desc()).limit(1)
     with ledger.engine.connect() as conn:
         rows = conn.execute(query).all()
-    return [(version, *entry_fields(ledger, oid, version, topic, state))
+    return [(version, *_fields(ledger, oid, version, topic, state))
             for version, topic, state in rows]
 
 
 _TOPIC = get_topic(CommunityLog.EntryAppended)
 
 
-def entry_fields(ledger: Sunlight, oid: UUID, version: int, topic: str,
-                 state: bytes | memoryview) -> tuple[str, str | None]:
+def _fields(ledger: Sunlight, oid: UUID, version: int, topic: str, state: bytes | memoryview
+            ) -> tuple[str, str | None]:
     """The entry and the checkpoint (or None) of one stored event."""
     raw = bytes(state) if isinstance(state, memoryview) else state
     if topic == _TOPIC and raw[:1] == b"{":
