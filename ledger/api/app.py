@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+import anyio
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -211,20 +212,28 @@ def create_app(ledger: Sunlight, settings: Settings | None = None) -> Starlette:
     limiter = RateLimiter(TokenBuckets(settings.rate_per_address, settings.burst_per_address),
                           TokenBuckets(settings.rate_per_key, settings.burst_per_key))
     reads = ReadModel(ledger)
+    reading = Reading(reads, settings.read_budget, settings.view_threads, settings.log_threads)
     services = Services(
         ledger=ledger, reads=reads, publisher=publisher, limiter=limiter,
         metrics=metrics,
         witness=Witness(ledger, settings.witness, settings.witness_logs)
         if settings.witness is not None else None,
         writer=GroupCommitter(ledger),
-        reading=Reading(reads, settings.read_budget, settings.view_threads,
-                        settings.log_threads))
+        reading=reading)
+
+    def warm() -> None:
+        reads.warm()
+        for info in ledger.communities():
+            reading.tree.warm(info.community_id)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        # Fold every community's read view and writers' state in the background now, not on
-        # the first reader or writer.
-        threading.Thread(target=reads.warm, name="sunlight-warm", daemon=True).start()
+        # anyio loads its event-loop backend on first use: a large import that, on the first
+        # read while a community loads, held the event loop for a tenth of a second or more.
+        await anyio.sleep(0)
+        # Fold every community's read view and writers' state, and read its tree hashes for
+        # proofs, in the background now, not on the first reader or writer.
+        threading.Thread(target=warm, name="sunlight-warm", daemon=True).start()
         publisher.start()
         try:
             yield

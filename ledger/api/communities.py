@@ -46,8 +46,8 @@ async def list_communities(request: Request) -> Response:
     after = params.text(request, "cursor", pattern=COMMUNITY_ID[1:-1])
     limit = paging.limit(request)
     infos, more = await s.reading.log(_communities_after, s, after, limit)
-    return await s.reading.view([i.community_id for i in infos], _community_page, s, infos, more,
-                                request.url)
+    return await s.reading.memory([i.community_id for i in infos], _community_page, s, infos, more,
+                                  request.url)
 
 
 def _communities_after(s: Services, after: str | None, limit: int
@@ -79,7 +79,7 @@ def _community(community_id: str, origin: str, verifier_key: str, state: Communi
 async def get_community(request: Request) -> Response:
     s = services(request)
     community = params.community(request)
-    return await s.reading.view([community], _get_community, s, community)
+    return await s.reading.memory([community], _get_community, s, community)
 
 
 def _get_community(s: Services, community: str) -> Response:
@@ -116,8 +116,8 @@ async def _list_of_state(request: Request, name: str) -> Response:
     s = services(request)
     community = params.community(request)
     start, limit = paging.offset(request), paging.limit(request)
-    return await s.reading.view([community], _state_page, s, community, name, start, limit,
-                                request.url)
+    return await s.reading.memory([community], _state_page, s, community, name, start, limit,
+                                  request.url)
 
 
 def _state_page(s: Services, community: str, name: str, start: int, limit: int, url: URL
@@ -229,8 +229,8 @@ async def get_projection(request: Request) -> Response:
         raise ApiError(404, "projection-not-found",
                        f"没有名为 {name[:40]} 的视图；可用：{'、'.join(PROJECTIONS)}")
     start, limit = paging.offset(request), paging.limit(request)
-    return await s.reading.view([community], _projection_page, s, community, name, start, limit,
-                                request.url)
+    return await s.reading.memory([community], _projection_page, s, community, name, start, limit,
+                                  request.url)
 
 
 def _projection_page(s: Services, community: str, name: str, start: int, limit: int,
@@ -238,9 +238,8 @@ def _projection_page(s: Services, community: str, name: str, start: int, limit: 
     items_of, read = PROJECTIONS[name]
     with s.reads.locked(community) as view:
         items = items_of(view)
-        chosen = (items[start:start + limit] if isinstance(items, list)
-                  else islice(items.values(), start, start + limit))
-        page = [read(view, item) for item in chosen]
+        listed = items if isinstance(items, list) else view.values(name, items)
+        page = [read(view, item) for item in listed[start:start + limit]]
         total, size = len(items), view.size
     return paging.offset_page(url, "items", [p for p in page if p is not None], start, total,
                               {"community": community, "size": size})

@@ -18,9 +18,10 @@ import gc
 import re
 import threading
 from bisect import bisect_left
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -41,6 +42,15 @@ PERIOD = r"[0-9]{4}(-[0-9A-Z]{1,2}){0,2}"  # a period query: 2025, 2025-03, 2025
 _PERIOD = re.compile(PERIOD)
 SCAN_LIMIT = 5000  # index entries one page may look at before it answers with what it has
 LOADERS = 2  # communities folded at once
+# Log sizes the current read knows to be current (it read them after it began): a view of that
+# size needs no query to catch up (see ReadModel.locked).
+FRESH: ContextVar[Mapping[str, int] | None] = ContextVar("sunlight_fresh_sizes", default=None)
+# Set while a read runs on the event loop: ReadModel.locked may then neither query nor wait.
+ON_LOOP: ContextVar[bool] = ContextVar("sunlight_on_loop", default=False)
+
+
+class Busy(Exception):
+    """A read on the event loop would have to query or wait: it belongs in a thread."""
 
 # Flat projections: record kind -> (projection, parent id field, own id field).
 ROW_KINDS = {name: kind.row for name, kind in KINDS.items() if kind.row is not None}
@@ -77,10 +87,19 @@ class View:
     rows: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     loaded: bool = False
+    _values: dict[str, tuple[int, list[Any]]] = field(default_factory=dict)
 
     @property
     def size(self) -> int:
         return len(self.summaries)
+
+    def values(self, name: str, items: dict[str, Any]) -> list[Any]:
+        """``items``' values in order, as a list (a page deep in it is a slice, not a walk of
+        the dict), kept until the view next grows (only a fold changes the state)."""
+        kept = self._values.get(name)
+        if kept is None or kept[0] != self.size:
+            kept = self._values[name] = (self.size, list(items.values()))
+        return kept[1]
 
     def add(self, index: int, summary: Summary) -> None:
         """Files the record at ``index`` (the next one) under every index key it has."""
@@ -258,26 +277,41 @@ class ReadModel:
 
     @contextmanager
     def locked(self, community_id: str) -> Iterator[View]:
-        """The community's view, caught up with the log and locked while the block runs."""
+        """The community's view, caught up with the log and locked while the block runs. It
+        is caught up with a query unless the read knows the log's current size (FRESH) and the
+        view has it. On the event loop (ON_LOOP) it raises Busy rather than query or wait."""
+        fresh = (FRESH.get() or {}).get(community_id)
+        if ON_LOOP.get():
+            view = self._views.get(community_id)  # a loaded view: its community exists
+            if (view is None or not view.loaded or fresh is None or view.size < fresh
+                    or not view.lock.acquire(blocking=False)):
+                raise Busy(community_id)
+            try:
+                yield view
+            finally:
+                view.lock.release()
+            return
         self.ledger.community(community_id)  # NotFound for an unknown community
         view = self._view(community_id)
         with view.lock:
-            self._catch_up(community_id, view)
+            if fresh is None or view.size < fresh:
+                self._catch_up(community_id, view)
             view.loaded = True
             yield view
 
     def warm(self) -> None:
-        """Starts folding every community's view (at startup, so that first readers need not
-        wait), then folds the writers' state of each (so that the first write need not), then
-        waits for the views."""
+        """Folds every community's view (at startup, so that first readers need not wait),
+        then the writers' state of each (so that the first write need not). One after the
+        other: each fold holds the GIL most of the time, and the event loop waits longer for it
+        the more threads take turns with it."""
         communities = [info.community_id for info in self.ledger.communities()]
         loads = [self.load(community) for community in communities]
-        for community in communities:
-            with gc_paused():
-                self.ledger.size(community)
         for future in loads:
             if future is not None:
                 future.exception()
+        for community in communities:
+            with gc_paused():
+                self.ledger.size(community)
 
     def _catch_up(self, community_id: str, view: View) -> None:
         while batch := stored(self.ledger, community_id, after=view.size):

@@ -21,7 +21,7 @@ from starlette.datastructures import URL
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ledger.api import nodes, paging, params
+from ledger.api import paging, params
 from ledger.api.context import Services, services
 from ledger.api.problems import ApiError
 from ledger.api.readmodel import PERIOD, Filter, matching, record_json
@@ -68,7 +68,7 @@ def receipt_json(ledger: Sunlight, receipt: Receipt) -> dict[str, Any]:
     else:
         text, _ = split_note(receipt.checkpoint)
         size = Checkpoint.parse(text).size
-        proof = nodes.inclusion(ledger, receipt.community_id, receipt.index, size)
+        proof = ledger.inclusion_proof(receipt.community_id, receipt.index, size)
     return {"community": receipt.community_id, "index": receipt.index,
             "statement_hash": receipt.statement_hash, "duplicate": receipt.duplicate,
             "checkpoint": receipt.checkpoint, "tree_size": size,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shlex
 import subprocess
+import sys
 from dataclasses import dataclass, field
 
 import uvicorn
@@ -26,6 +27,10 @@ from ledger.crypto.note import Verifier
 from ledger.store import DEFAULT_DB_URL, default_db_url
 
 PUBLISH_TIMEOUT = 600.0
+# How long a thread that wants the GIL waits before the holder must give it up (CPython's
+# default is 5 ms). A read handed to a worker thread waits for the GIL at each step while the
+# event loop is busy; at 1 ms, checkpoint reads at concurrency 16 went from p99 ~23 to ~17 ms.
+SWITCH_INTERVAL = 0.001
 
 
 @dataclass(frozen=True)
@@ -111,6 +116,7 @@ def app_from_env() -> Starlette:
     """The uvicorn factory: one ledger and one application per worker process."""
     from ledger.application import Sunlight
 
+    sys.setswitchinterval(SWITCH_INTERVAL)
     configure(os.environ.get("SUNLIGHT_LOG_LEVEL", "info"))
     ledger = Sunlight(default_db_url())
     return create_app(ledger, settings_from_env())
