@@ -36,10 +36,14 @@ def offset(request: Request) -> int:
 
 def fit(items: Iterable[Any]) -> list[bytes]:
     """The items' JSON, as many as fit in :data:`MAX_BYTES` (at least one)."""
+    return fit_bytes(orjson.dumps(item) for item in items)
+
+
+def fit_bytes(parts: Iterable[bytes]) -> list[bytes]:
+    """As many of the JSON ``parts`` as fit in :data:`MAX_BYTES` (at least one)."""
     out: list[bytes] = []
     total = 0
-    for item in items:
-        part = orjson.dumps(item)
+    for part in parts:
         if out and total + len(part) > MAX_BYTES:
             break
         out.append(part)

@@ -18,6 +18,7 @@ import gc
 import re
 import threading
 from bisect import bisect_left
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -42,6 +43,7 @@ PERIOD = r"[0-9]{4}(-[0-9A-Z]{1,2}){0,2}"  # a period query: 2025, 2025-03, 2025
 _PERIOD = re.compile(PERIOD)
 SCAN_LIMIT = 5000  # index entries one page may look at before it answers with what it has
 LOADERS = 2  # communities folded at once
+RECORD_CACHE_BYTES = 32 << 20  # the JSON of recently read records (RecordCache)
 # Log sizes the current read knows to be current (it read them after it began): a view of that
 # size needs no query to catch up (see ReadModel.locked).
 FRESH: ContextVar[Mapping[str, int] | None] = ContextVar("sunlight_fresh_sizes", default=None)
@@ -224,9 +226,41 @@ def gc_paused() -> Iterator[None]:
                 gc.enable()
 
 
+class RecordCache:
+    """The API's JSON of recently read records, bounded in bytes, least recently used out.
+
+    A log entry never changes once stored, so its JSON never goes stale: a page whose records
+    are all here is answered from memory (on the event loop), without a query."""
+
+    def __init__(self, max_bytes: int = RECORD_CACHE_BYTES) -> None:
+        self.max_bytes = max_bytes
+        self._items: OrderedDict[tuple[str, int], bytes] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, community_id: str, indexes: list[int]) -> list[bytes | None]:
+        with self._lock:
+            found = [self._items.get((community_id, i)) for i in indexes]
+            for i, part in zip(indexes, found, strict=True):
+                if part is not None:
+                    self._items.move_to_end((community_id, i))
+            return found
+
+    def put(self, community_id: str, index: int, part: bytes) -> None:
+        with self._lock:
+            if (community_id, index) in self._items:
+                return
+            self._items[(community_id, index)] = part
+            self._bytes += len(part)
+            while self._bytes > self.max_bytes and self._items:
+                _, old = self._items.popitem(last=False)
+                self._bytes -= len(old)
+
+
 class ReadModel:
     def __init__(self, ledger: Sunlight, loaders: int = LOADERS) -> None:
         self.ledger = ledger
+        self.records = RecordCache()
         self._views: dict[str, View] = {}
         self._lock = threading.Lock()
         self._loads: dict[str, Future[None]] = {}

@@ -24,7 +24,7 @@ from starlette.responses import Response
 from ledger.api import paging, params
 from ledger.api.context import Services, services
 from ledger.api.problems import ApiError
-from ledger.api.readmodel import PERIOD, Filter, matching, record_json
+from ledger.api.readmodel import ON_LOOP, PERIOD, Busy, Filter, matching, record_json
 from ledger.api.schemas import SubmissionIn
 from ledger.application import Receipt, Sunlight
 from ledger.crypto._encoding import b64encode
@@ -131,7 +131,7 @@ async def list_records(request: Request) -> Response:
                    period=params.text(request, "period", pattern=PERIOD))
     start = paging.offset(request)
     limit = paging.limit(request)
-    return await s.reading.view([community], _records_page, s, community, where, start, limit,
+    return await s.reading.memory([community], _records_page, s, community, where, start, limit,
                                 request.url)
 
 
@@ -139,24 +139,39 @@ def _records_page(s: Services, community: str, where: Filter, start: int, limit:
                   url: URL) -> Response:
     with s.reads.locked(community) as view:
         hits, following = matching(view, where, start, limit)
-    parts = paging.fit(record_json(i, data) for i, data in s.reads.entries(community, hits))
+    parts = paging.fit_bytes(_record_parts(s, community, hits))
     if len(parts) < len(hits):  # the page ended early on its byte budget
         following = hits[len(parts)]
     return paging.respond(url, "records", parts, None if following is None else str(following))
+
+
+def _record_parts(s: Services, community: str, indexes: list[int]) -> list[bytes]:
+    """The records' JSON, from the cache where it has them, else read and cached. On the event
+    loop (ON_LOOP) a record missing from the cache raises Busy: the read moves to a thread."""
+    parts = s.reads.records.get(community, indexes)
+    missing = [i for i, part in zip(indexes, parts, strict=True) if part is None]
+    if missing:
+        if ON_LOOP.get():
+            raise Busy(community)
+        read = {}
+        for i, data in s.reads.entries(community, missing):
+            read[i] = orjson.dumps(record_json(i, data))
+            s.reads.records.put(community, i, read[i])
+        parts = [part if part is not None else read.get(i) for i, part in zip(indexes, parts, strict=True)]
+    return [part for part in parts if part is not None]
 
 
 async def get_record(request: Request) -> Response:
     s = services(request)
     community = params.community(request)
     index = params.integer(request, "index")
-    return await s.reading.view([community], _record, s, community, index)
+    return await s.reading.memory([community], _record, s, community, index)
 
 
 def _record(s: Services, community: str, index: int) -> Response:
     with s.reads.locked(community) as view:
         size = view.size
-    found = [record_json(i, data) for i, data in s.reads.entries(community, [index])
-             if i < size]
+    found = _record_parts(s, community, [index]) if 0 <= index < size else []
     if not found:
         raise ApiError(404, "record-not-found", f"社区 {community} 没有序号为 {index} 的记录")
-    return json_response(found[0])
+    return Response(found[0], media_type="application/json")

@@ -198,3 +198,51 @@ def test_a_cosignature_stored_after_a_read_is_served(db_url: str) -> None:
             verify_cosigned(served, [verifier(client, "testcom")], [witness.verifier()], 1)
     finally:
         c.app.close()
+
+
+def test_records_read_once_are_answered_from_memory(committee: Committee) -> None:
+    c = committee
+    c.app.submit_batch([disclosure(c, n, tag="r") for n in range(120)])
+    app = create_app(c.app, Settings(rate_per_address=0, rate_per_key=0))
+    reads = app.state.services.reads
+    with live(app) as url, httpx.Client(base_url=url, timeout=30) as client:
+        first = client.get(f"{V1}/records", params={"limit": 100})
+        one = client.get(f"{V1}/records/7")
+        assert first.status_code == 200 and one.status_code == 200
+        real = reads.entries
+        asked: list[list[int]] = []
+
+        def entries(community: str, indexes: list[int]):  # type: ignore[no-untyped-def]
+            asked.append(list(indexes))
+            return real(community, indexes)
+
+        reads.entries = entries
+        again = client.get(f"{V1}/records", params={"limit": 100})
+        assert again.content == first.content and asked == []  # no query: all from memory
+        assert client.get(f"{V1}/records/7").content == one.content and asked == []
+        # a record nobody has read yet, and one another writer appends, are read from the store
+        following = client.get(f"{V1}/records", params={"cursor": first.json()["next_cursor"]})
+        assert following.status_code == 200 and asked
+        other = other_writer(c)
+        try:
+            other.submit_batch([disclosure(c, 900, tag="late")])
+        finally:
+            other.close()
+        size = c.app.size("testcom")
+        late = client.get(f"{V1}/records/{size - 1}")
+        assert late.status_code == 200 and late.json()["body"]["title"] == "公开事项 900"
+        assert client.get(f"{V1}/records/{size}").status_code == 404
+
+
+def test_the_record_cache_is_bounded_and_drops_the_least_recently_used() -> None:
+    from ledger.api.readmodel import RecordCache
+
+    cache = RecordCache(max_bytes=30)
+    for i in range(3):
+        cache.put("c", i, b"x" * 10)
+    assert cache.get("c", [0, 1, 2]) == [b"x" * 10] * 3
+    cache.get("c", [0])  # 0 is now the most recently used
+    cache.put("c", 3, b"y" * 10)
+    assert cache.get("c", [0, 1, 2, 3]) == [b"x" * 10, None, b"x" * 10, b"y" * 10]
+    cache.put("c", 4, b"z" * 25)  # evicts until the bound holds
+    assert cache.get("c", [4]) == [b"z" * 25] and cache.get("c", [0, 2, 3]) == [None, None, None]
