@@ -499,7 +499,7 @@ def _evaluations(w: DemoWriter, month: int) -> None:
                                "score_centi": 7_000 + w.rng.randrange(2_000)})
             w.record("zhao", "evaluation.results_recorded", {
                 "round_id": round_id, "eligible": 420, "groups": groups,
-                "closed_on": f"{YEAR}-{month:02d}-18"})
+                "closed_on": f"{YEAR}-{month:02d}-18", "grouping": "partition"})
             w.record("zhao", "evaluation.consequence_recorded", {
                 "round_id": round_id,
                 "consequence": f"评议结果已报街道办，作为{title}年度考核和绩效发放的依据；"
@@ -518,4 +518,4 @@ def _evaluations(w: DemoWriter, month: int) -> None:
                 "round_id": round_id, "eligible": 60,
                 "groups": [{"group": "受益居民", "satisfied": 31 + n, "basically_satisfied": 9,
                             "dissatisfied": 3}],
-                "closed_on": f"{YEAR}-{month:02d}-10"})
+                "closed_on": f"{YEAR}-{month:02d}-10", "grouping": "partition"})

@@ -11,13 +11,15 @@ from typing import Any
 
 from ledger.domain.common import Shape
 from ledger.domain.decision import ApprovalRule, AttendanceRule
+from ledger.domain.evaluation import Evaluation
 from ledger.domain.fee import SPEND_TITLES
 from ledger.domain.fund import GENERAL, Fund, donor_display
 from ledger.domain.kinds import KINDS, FieldSpec
 from ledger.domain.project import STEP_TITLES
-from publisher.fmt import esc, percent, text_block, yuan
+from publisher.fmt import esc, text_block, yuan
 from publisher.readmodel import Portal
 from publisher.records import Record
+from publisher.results import results_summary, results_table
 
 
 def record_path(index: int) -> str:
@@ -165,18 +167,8 @@ def _lines(p: Portal, r: Record, value: Any, root: str) -> str:
 
 
 def _groups(p: Portal, r: Record, value: Any, root: str) -> str:
-    rows = []
-    for g in value:
-        n = g["satisfied"] + g["basically_satisfied"] + g["dissatisfied"]
-        score = g.get("score_centi")
-        rows.append(
-            f"<tr><td>{esc(g['group'])}</td><td>{g['satisfied']}</td>"
-            f"<td>{g['basically_satisfied']}</td><td>{g['dissatisfied']}</td><td>{n}</td>"
-            f"<td>{esc(percent(g['satisfied'] + g['basically_satisfied'], n))}</td>"
-            f"<td>{'—' if score is None else f'{score // 100}.{score % 100:02d}'}</td></tr>")
-    return ('<div class="sl-scroll"><table><thead><tr><th>分组</th><th>满意</th><th>基本满意</th>'
-            "<th>不满意</th><th>参评</th><th>满意率</th><th>得分</th></tr></thead><tbody>"
-            + "".join(rows) + "</tbody></table></div>")
+    assert isinstance(r.body, Evaluation.ResultsRecorded)
+    return results_summary(r.body) + results_table(r.body)
 
 
 def _attachments(p: Portal, r: Record, value: Any, root: str) -> str:

@@ -15,15 +15,26 @@ from pathlib import Path
 from ledger.domain.decision import MEETING_TITLES
 from ledger.domain.disclosure import CATEGORY_TITLES, Category
 from ledger.domain.evaluation import SUBJECT_TITLES, Evaluation
-from ledger.domain.fee import INCOME_TITLES, SPEND_TITLES, Fee, IncomeSource
+from ledger.domain.fee import INCOME_TITLES, SPEND_TITLES, Fee, IncomeSource, SpendCategory
 from ledger.domain.fund import Fund, donor_display
 from ledger.domain.project import STEP_TITLES
 from ledger.domain.roles import ROLE_TITLES
+from publisher.budgets import Overrun, lines, overruns
 from publisher.charts import bar_chart, figure, line_chart
 from publisher.describe import record_path, restriction_zh, title
-from publisher.fmt import esc, local_month, local_time, percent, short_hash, text_block, yuan
+from publisher.fmt import (
+    esc,
+    local_month,
+    local_time,
+    percent,
+    short_hash,
+    tenths_of_percent,
+    text_block,
+    yuan,
+)
 from publisher.readmodel import EstateView, FundView, Portal, day_of
 from publisher.records import Record
+from publisher.results import Share, headline_share, results_summary, results_table
 
 LATEST = 10
 # site/hooks.py puts a page's ``sl_slot`` where its content goes. It holds an <h1> because every
@@ -149,9 +160,10 @@ def home(p: Portal, ctx: Context) -> list[Page]:
     if latest_round is not None and latest_round.results is not None:
         res = latest_round.results.body
         assert isinstance(res, Evaluation.ResultsRecorded)
-        good = sum(g.satisfied + g.basically_satisfied for g in res.groups[:1])
-        n = sum(g.respondents for g in res.groups[:1])
-        cards.append((f"最新评议：{latest_round.opened.title}", f"满意率 {percent(good, n)}",
+        share = headline_share(res)
+        cards.append((f"最新评议：{latest_round.opened.title}",
+                      f"{share.label}满意率 {percent(share.good, share.respondents)}"
+                      if share else "分组有交叉，不合计，见各组结果",
                       f"{record_path(latest_round.results.index)}"))
     page.add('<div class="sl-cards">' + "".join(
         f'<a class="sl-card" href="{root}{href}"><span class="sl-card-label">{esc(label)}</span>'
@@ -339,28 +351,50 @@ def _estate_year(p: Portal, estate: EstateView, year: int) -> Page:
         assert isinstance(b, Fee.SpendRecorded)
         actual[b.category.value] = actual.get(b.category.value, 0) + b.amount_fen
     page.add(h(2, "预算与实际支出"))
+    history = estate.budget_history.get(year, [])
+    original = lines(history[0]) if history else {}
     cats = [c for c in SPEND_TITLES if c.value in budget or c.value in actual]
     rows = [(SPEND_TITLES[c], [budget.get(c.value, 0), actual.get(c.value, 0)]) for c in cats]
-    page.add(figure(bar_chart(f"{name} {year} 年预算与实际支出", rows, ["预算", "实际"]),
-                    "按类别的预算与实际支出", ["类别", "预算", "实际", "执行率"],
-                    [[esc(k), esc(yuan(v[0])), esc(yuan(v[1])), esc(percent(v[1], v[0]))]
-                     for k, v in rows]))
-    if budget_rec is not None:
-        page.add(f"<p>{link(root, budget_rec, '年度预算记录')}</p>")
+    if len(history) > 1:
+        page.add(f'<p class="sl-banner">本年度预算修订过 {len(history) - 1} 次：下表“现行预算”是修订后的，'
+                 "“原始预算”是年初编制的；每次修订的日期和授权决议见下方“预算修订记录”。</p>")
+        page.add(figure(bar_chart(f"{name} {year} 年预算与实际支出", rows, ["现行预算", "实际"]),
+                        "按类别的原始预算、现行预算与实际支出",
+                        ["类别", "原始预算", "现行预算", "实际", "执行率（按现行预算）"],
+                        [[esc(SPEND_TITLES[c]), esc(yuan(original.get(c, 0))), esc(yuan(v[0])),
+                          esc(yuan(v[1])), esc(percent(v[1], v[0]))]
+                         for c, (_, v) in zip(cats, rows, strict=True)]))
+    else:
+        page.add(figure(bar_chart(f"{name} {year} 年预算与实际支出", rows, ["预算", "实际"]),
+                        "按类别的预算与实际支出", ["类别", "预算", "实际", "执行率"],
+                        [[esc(k), esc(yuan(v[0])), esc(yuan(v[1])), esc(percent(v[1], v[0]))]
+                         for k, v in rows]))
+    over = overruns(estate, year)
+    if history:
+        page.add(h(2, "预算修订记录"))
+        page.add(_budget_history(p, root, history, over))
     page.add(h(2, "支出明细"))
+    if over:
+        page.add(f'<p class="sl-banner sl-banner-bad">本年度有 {len(over)} 笔支出超出了当时有效的预算，'
+                 "在下表“预算”一栏标出，并链接到授权它的决议。</p>")
     spend_rows = []
     for r in reversed(spends):
         b = r.body
         assert isinstance(b, Fee.SpendRecorded)
         decision = p.decisions.get(b.decision_id or "")
+        o = over.get(r.index)
         spend_rows.append([
             esc(b.spent_on), esc(SPEND_TITLES[b.category]), esc(b.description), esc(b.vendor),
             esc(yuan(b.amount_fen)),
+            (f'<span class="sl-badge sl-badge-bad">超出当时预算</span><br>'
+             f"当时该类预算 {esc(yuan(o.line_fen))}，累计支出 {esc(yuan(o.spent_fen))}"
+             if o else "在预算内"),
+            link(root, decision.record, f"{b.decision_id}：{decision.resolved.agenda_item}")
+            if decision else ("无（超预算却未引用决议）" if o else "—"),
             f'<code class="sl-hash" title="{esc(b.invoice_sha256)}">'
             f"{esc(short_hash(b.invoice_sha256))}</code>",
-            link(root, decision.record, b.decision_id or "") if decision else "—",
             link(root, r, f"第 {r.index} 条")])
-    page.add(table(["日期", "类别", "事项", "供应商", "金额", "发票哈希", "授权决议", "记录"],
+    page.add(table(["日期", "类别", "事项", "收款单位", "金额", "预算", "授权决议", "发票哈希", "记录"],
                    spend_rows))
     page.add(h(2, "收入明细"))
     page.add(table(["到账日期", "来源", "期间", "金额", "记录"], [
@@ -368,6 +402,37 @@ def _estate_year(p: Portal, estate: EstateView, year: int) -> Page:
          esc(yuan(r.body.amount_fen)), link(root, r, f"第 {r.index} 条")]  # type: ignore[attr-defined]
         for r in reversed(incomes)]))
     return page
+
+
+def _budget_history(p: Portal, root: str, history: list[Record],
+                    over: dict[int, Overrun]) -> str:
+    """The original budget and every revision: when, what changed, which decision allowed it,
+    and which over-budget spends came before it."""
+    rows = []
+    previous: dict[SpendCategory, int] = {}
+    for n, r in enumerate(history):
+        b = r.body
+        assert isinstance(b, Fee.BudgetSet)
+        now = lines(r)
+        if n == 0:
+            change = "年初编制"
+        else:
+            change = "；".join(
+                f"{SPEND_TITLES[c]} {yuan(previous.get(c, 0))} → {yuan(now.get(c, 0))}"
+                for c in SpendCategory if previous.get(c, 0) != now.get(c, 0)) or "金额未变"
+            before = [o for o in over.values() if o.budget is history[n - 1]]
+            if before:
+                change += "（此前已有 " + "、".join(
+                    f"{o.spend.body.spent_on} 一笔 {yuan(o.spend.body.amount_fen)}"  # type: ignore[attr-defined]
+                    for o in before) + " 超出原预算）"
+        decision = p.decisions.get(b.decision_id or "")
+        rows.append([esc(day_of(r)), "原始预算" if n == 0 else f"第 {n} 次修订",
+                     esc(yuan(sum(now.values()))), esc(change),
+                     link(root, decision.record, f"{b.decision_id}：{decision.resolved.agenda_item}")
+                     if decision else "—",
+                     link(root, r, f"第 {r.index} 条")])
+        previous = now
+    return table(["日期", "版本", "预算合计", "变动", "授权决议", "记录"], rows)
 
 
 # --- 决议 ------------------------------------------------------------------------------------
@@ -409,23 +474,25 @@ def evaluations(p: Portal) -> Page:
     page.add(h(1, "评议"))
     page.add("<p>居民对居委会、业委会、物业公司和民需项目的评议。只公开汇总结果，不公开个人选票；"
              "少于 5 人的分组不公开。</p>")
-    trend: dict[str, list[tuple[str, int]]] = {}
+    trend: list[tuple[str, str, Share]] = []
     for rv in p.rounds.values():
         if rv.results is None:
             continue
         res = rv.results.body
         assert isinstance(res, Evaluation.ResultsRecorded)
-        g = res.groups[0]
-        n = g.respondents
-        permille = (g.satisfied + g.basically_satisfied) * 1000 // n if n else 0
-        trend.setdefault(SUBJECT_TITLES[rv.opened.subject], []).append((res.closed_on, permille))
+        share = headline_share(res)
+        if share is not None:
+            trend.append((SUBJECT_TITLES[rv.opened.subject], res.closed_on, share))
     if trend:
         page.add(h(2, "历次满意率"))
-        rows = [(f"{subject} {day}", [v]) for subject, pts in trend.items() for day, v in pts]
-        page.add(figure(bar_chart("历次评议满意率（满意＋基本满意）", rows, ["满意率"], fmt="permille"),
-                        "各轮评议的满意率（第一分组）", ["对象", "结束日期", "满意率"],
-                        [[esc(s), esc(d), f"{v // 10}.{v % 10}%"] for s, pts in trend.items()
-                         for d, v in pts]))
+        rows = [(f"{subject} {day}", [tenths_of_percent(s.good, s.respondents) or 0])
+                for subject, day, s in trend]
+        page.add(figure(bar_chart("历次评议满意率（满意＋基本满意）", rows, ["满意率"], fmt="percent"),
+                        "各轮评议的满意率（满意＋基本满意），各组互不重叠时为全体参评人，"
+                        "只有一组时为该组；分组有交叉的评议不合计，不在图中",
+                        ["对象", "结束日期", "范围", "满意率"],
+                        [[esc(subject), esc(day), esc(s.label), esc(percent(s.good, s.respondents))]
+                         for subject, day, s in trend]))
     for rv in reversed(p.rounds.values()):
         o = rv.opened
         page.add(f"<h2>{link(root, rv.record, o.title)}</h2>")
@@ -433,13 +500,8 @@ def evaluations(p: Portal) -> Page:
         if rv.results is not None:
             res = rv.results.body
             assert isinstance(res, Evaluation.ResultsRecorded)
-            turnout = sum(g.respondents for g in res.groups[:1])
-            page.add(f"<p>应参评 {res.eligible} 人，参评率 {esc(percent(turnout, res.eligible))}。"
-                     f"{link(root, rv.results, '结果记录')}</p>")
-            page.add(table(["分组", "满意", "基本满意", "不满意", "满意率"], [
-                [esc(g.group), str(g.satisfied), str(g.basically_satisfied), str(g.dissatisfied),
-                 esc(percent(g.satisfied + g.basically_satisfied, g.respondents))]
-                for g in res.groups]))
+            page.add(results_summary(res) + f"<p>{link(root, rv.results, '结果记录')}</p>")
+            page.add(results_table(res))
         else:
             page.add("<p>结果尚未登记。</p>")
         if rv.consequence is not None:

@@ -21,7 +21,7 @@ from typing import Any
 
 import segno
 
-from publisher import describe, fmt
+from publisher import describe, fmt, results
 from publisher.describe import fields, record_path, title
 from publisher.fmt import esc, local_time, short_hash, text_block
 from publisher.readmodel import Portal
@@ -223,7 +223,7 @@ def _related(p: Portal, r: Record) -> str:
 
 # Source of everything that shapes a record page: a change re-renders every page.
 _CODE = hashlib.sha256(b"".join(
-    Path(m.__file__).read_bytes() for m in (sys.modules[__name__], describe, fmt)
+    Path(m.__file__).read_bytes() for m in (sys.modules[__name__], describe, fmt, results)
     if m.__file__)).hexdigest()
 
 
