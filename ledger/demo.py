@@ -302,6 +302,8 @@ def _funds(w: DemoWriter, month: int) -> None:
             "amount_fen": w.rng.choice([5_000, 10_000, 20_000, 50_000, 100_000, 200_000]),
             "restriction": restriction, "channel": w.rng.choice(["wechat", "cash", "bank_transfer"]),
             "receipt_no": f"SJ{YEAR}{month:02d}{n + 1:03d}", "received_on": day.isoformat()}
+        if restriction == "playground":
+            body["restriction_name"] = "儿童游乐区改造"
         if n == 0:
             org = ORG_DONORS[month % len(ORG_DONORS)]
             record = w.private({"name": org, "contact": "对公账户"})

@@ -23,7 +23,7 @@ from ledger.application import Sunlight
 from ledger.crypto.checkpoint import Checkpoint
 from ledger.tlog.export import export_tiles
 from publisher import search as pagefind
-from publisher.describe import record_path
+from publisher.describe import labels, record_path
 from publisher.files import write_if_changed
 from publisher.opendata import write_data_package
 from publisher.pages import Context, build_pages
@@ -144,6 +144,9 @@ def _build(app: Sunlight, community_id: str, out_dir: Path, base_url: str, cache
         write_data_package(records, out_dir / "data", f"sunlight-{community_id}",
                            f"{name} 阳光账本开放数据")
         write_if_changed(out_dir / "data" / "checkpoint.txt", note.encode("utf-8"))
+        # the Chinese label of every enumerated value: open data, and the record pages' check
+        write_if_changed(out_dir / "data" / "labels.json",
+                         json.dumps(labels(), ensure_ascii=False, sort_keys=True).encode("utf-8"))
     with clock("log"):
         export_tiles(app, community_id, out_dir / "log")
     indexed = 0

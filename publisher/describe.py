@@ -6,6 +6,7 @@ project) becomes a link to it."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -13,7 +14,7 @@ from ledger.domain.common import Shape
 from ledger.domain.decision import ApprovalRule, AttendanceRule
 from ledger.domain.evaluation import Evaluation
 from ledger.domain.fee import SPEND_TITLES
-from ledger.domain.fund import GENERAL, Fund, donor_display
+from ledger.domain.fund import Fund, donor_display
 from ledger.domain.kinds import KINDS, FieldSpec
 from ledger.domain.project import STEP_TITLES
 from publisher.fmt import esc, text_block, yuan
@@ -25,10 +26,6 @@ from publisher.results import results_summary, results_table
 def record_path(index: int) -> str:
     """A record's permanent path, relative to the site root."""
     return f"r/{index}/"
-
-
-def restriction_zh(restriction: str) -> str:
-    return "非定向" if restriction == GENERAL else f"定向：{restriction}"
 
 
 def title(p: Portal, r: Record) -> str:
@@ -69,10 +66,45 @@ LONG_TEXT = {"body", "description", "resolution", "plan", "summary", "consequenc
 
 def fields(p: Portal, r: Record, root: str) -> list[tuple[str, str]]:
     """``(label, html)`` for every field of the record, in the registry's order of display."""
-    out: list[tuple[str, str]] = []
-    for spec in KINDS[r.kind].fields:
-        if spec.name in r.raw:
-            out.append((spec.label, _value(p, r, spec, r.raw[spec.name], root)))
+    return [(spec.label, html) for spec, html in shown(p, r, root)]
+
+
+def shown(p: Portal, r: Record, root: str) -> list[tuple[FieldSpec, str]]:
+    """``(spec, html)`` for every field of the record, in the registry's order of display."""
+    return [(spec, _value(p, r, spec, r.raw[spec.name], root))
+            for spec in KINDS[r.kind].fields if spec.name in r.raw]
+
+
+def check_as(spec: FieldSpec) -> str:
+    """How the record page's own check (``verify.js``) renders this field from the signed
+    statement to compare it with what the page shows: ``money`` (元 from fen), ``text`` (the
+    value as it is), ``bool`` (是/否), ``enum`` (its label, from ``data/labels.json``), ``ref``
+    (the id of the record it names) or ``other`` (every amount and count in it must be shown,
+    and every amount shown must be in it)."""
+    if spec.name in _SPECIAL:
+        return "other"
+    if spec.shape is Shape.REF:
+        return "ref"
+    if spec.values:
+        return "enum"
+    if spec.shape is Shape.MONEY:
+        return "money"
+    if spec.shape is Shape.BOOLEAN:
+        return "bool"
+    if spec.shape in (Shape.LIST, Shape.OBJECT):
+        return "other"
+    return "text"
+
+
+def labels() -> dict[str, dict[str, dict[str, str]]]:
+    """kind -> field -> value (as JSON text) -> label, for every enumerated field
+    (``data/labels.json``)."""
+    out: dict[str, dict[str, dict[str, str]]] = {}
+    for name, kind in KINDS.items():
+        for spec in kind.fields:
+            if spec.values:
+                out.setdefault(name, {})[spec.name] = {json.dumps(v, ensure_ascii=False): label
+                                                      for v, label in spec.values}
     return out
 
 
@@ -126,7 +158,7 @@ def _estate(p: Portal, estate_id: str) -> str:
 
 
 def _restriction(p: Portal, r: Record, value: Any, root: str) -> str:
-    return esc(restriction_zh(value))
+    return esc(p.restriction_zh(value))
 
 
 def _votes(p: Portal, r: Record, value: Any, root: str) -> str:

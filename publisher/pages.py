@@ -21,7 +21,7 @@ from ledger.domain.project import STEP_TITLES
 from ledger.domain.roles import ROLE_TITLES
 from publisher.budgets import Overrun, lines, overruns
 from publisher.charts import bar_chart, figure, line_chart
-from publisher.describe import record_path, restriction_zh, title
+from publisher.describe import record_path, title
 from publisher.fmt import (
     esc,
     local_month,
@@ -258,7 +258,7 @@ def _fund_page(p: Portal, fund: FundView) -> Page:
     page.add(text_block(fund.opened.purpose))
     page.add(f"<p>{link(root, fund.record, '设立记录')}</p>")
     page.add(h(2, "余额"))
-    page.add(table(["资金性质", "余额"], [[esc(restriction_zh(k)), esc(yuan(v))]
+    page.add(table(["资金性质", "余额"], [[esc(p.restriction_zh(k)), esc(yuan(v))]
                                       for k, v in sorted(fund.pools.items())]))
     # balance over time: month-end balance of each restriction
     months: dict[str, dict[str, int]] = {}
@@ -271,12 +271,12 @@ def _fund_page(p: Portal, fund: FundView) -> Page:
     chart = line_chart(f"{fund.opened.name}月末余额走势", series)
     rows = [[esc(m), *(esc(yuan(v.get(k, 0))) for k in pools), esc(yuan(sum(v.values())))]
             for m, v in sorted(months.items())]
-    page.add(figure(chart, "月末余额（元），按资金性质", ["月份", *(restriction_zh(k) for k in pools),
+    page.add(figure(chart, "月末余额（元），按资金性质", ["月份", *(p.restriction_zh(k) for k in pools),
                                                  "合计"], rows))
     page.add(h(2, "捐赠"))
     page.add(table(["日期", "捐赠人", "金额", "资金性质", "收据号", "记录"], [
         [esc(d.body.received_on), esc(donor_display(d.body)), esc(yuan(d.body.amount_fen)),
-         esc(restriction_zh(d.body.restriction)), esc(d.body.receipt_no),
+         esc(p.restriction_zh(d.body.restriction)), esc(d.body.receipt_no),
          link(root, d, f"第 {d.index} 条")]
         for d in reversed(fund.donations) if isinstance(d.body, Fund.DonationRecorded)]))
     page.add(h(2, "拨付与资助项目"))
