@@ -69,10 +69,22 @@ def fields(p: Portal, r: Record, root: str) -> list[tuple[str, str]]:
     return [(spec.label, html) for spec, html in shown(p, r, root)]
 
 
+HEADLINE_FIELDS = ("title", "name", "agenda_item")  # what a record is called comes first
+
+
 def shown(p: Portal, r: Record, root: str) -> list[tuple[FieldSpec, str]]:
-    """``(spec, html)`` for every field of the record, in the registry's order of display."""
-    return [(spec, _value(p, r, spec, r.raw[spec.name], root))
-            for spec in KINDS[r.kind].fields if spec.name in r.raw]
+    """``(spec, html)`` for every field of the record in meaning order: what the record is
+    called first, then the rest in the registry's order of display."""
+    specs = [spec for spec in KINDS[r.kind].fields if spec.name in r.raw]
+    specs.sort(key=lambda spec: spec.name not in HEADLINE_FIELDS)  # stable
+    return [(spec, _value(p, r, spec, r.raw[spec.name], root)) for spec in specs]
+
+
+def internal(spec: FieldSpec) -> bool:
+    """A field residents cannot read: a hash, a commitment, a key, or a record's internal id
+    (``spend_id``; what it refers to is shown by name wherever it is linked)."""
+    return (spec.shape in (Shape.HASH, Shape.COMMITMENT, Shape.KEY)
+            or (spec.shape is Shape.ID and spec.name.endswith("_id")))
 
 
 def check_as(spec: FieldSpec) -> str:
@@ -204,11 +216,19 @@ def _groups(p: Portal, r: Record, value: Any, root: str) -> str:
 
 
 def _attachments(p: Portal, r: Record, value: Any, root: str) -> str:
+    """Each attachment by its name: a link to the file when it is published (its content was
+    checked against the recorded SHA-256 when the site was built), else where to see it."""
     if not value:
         return "（无）"
-    return "<ul>" + "".join(
-        f'<li>{esc(a["name"])}<br><code class="sl-hash">{esc(a["sha256"])}</code></li>'
-        for a in value) + "</ul>"
+    items = []
+    for a in value:
+        path = p.attachments.get(a["sha256"])
+        if path is not None:
+            items.append(f'<li><a href="{root}{esc(path)}" data-sl-attachment="{esc(a["sha256"])}">'
+                         f'{esc(a["name"])}</a>（查看原件：文件与账本登记的一致）</li>')
+        else:
+            items.append(f"<li>{esc(a['name'])}（原件未在网上公开，可到居委会查阅）</li>")
+    return "<ul>" + "".join(items) + "</ul>"
 
 
 def _criteria(p: Portal, r: Record, value: Any, root: str) -> str:

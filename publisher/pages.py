@@ -172,9 +172,11 @@ def home(p: Portal, ctx: Context) -> list[Page]:
     page.add(h(2, "最新记录"))
     page.add(record_list(p, reversed(p.records[-LATEST:]), root))
     page.add(f'<p><a href="{root}records/">全部记录（按月）</a></p>')
-    page.add(h(2, "最新检查点"))
-    page.add(f"<p>日志共 {ctx.checkpoint_size} 条记录，根哈希 <code class=\"sl-hash\">"
-             f"{esc(ctx.checkpoint_root)}</code>。<a href=\"{root}audit/\">如何核验</a></p>")
+    page.add(h(2, "公开账本"))
+    page.add(f"<p>公开账本共 {ctx.checkpoint_size} 条记录，每条都由经办人签名，记入后不能修改或删除。"
+             f'任何人都可以核验：<a href="{root}audit/">如何核验</a></p>')
+    page.add(tech_fold(f"<p>检查点：{ctx.checkpoint_size} 条，根哈希 <code class=\"sl-hash\">"
+                       f"{esc(ctx.checkpoint_root)}</code></p>"))
     return [page]
 
 
@@ -544,23 +546,27 @@ def projects(p: Portal) -> Page:
 # --- 审计 ------------------------------------------------------------------------------------
 
 
+def tech_fold(html: str) -> str:
+    """The page's one fold of technical details: for auditors, closed for residents (and left
+    out of a printed page)."""
+    return ('<details class="sl-tech sl-screen-only" data-pagefind-ignore><summary>技术细节</summary>'
+            f"{html}</details>")
+
+
 def audit(p: Portal, ctx: Context) -> Page:
     page = Page("audit/index.md", "审计与核验")
     root = page.root
     page.add(h(1, "审计与核验"))
+    page.add(f"<p>本站公开的账本共 {ctx.checkpoint_size} 条记录。每条记录由经办人签名，记入后不能修改或删除；"
+             "任何人都可以核验：全部记录没有被改动、没有遗漏、都由有权限的成员签名。</p>")
+    page.add(h(2, "在手机或电脑上核验"))
+    page.add("<p>按下按钮，浏览器会下载本站的公开账本并逐条核对，不用安装任何软件。核对前，请把公开栏张贴的"
+             "账本公钥与下面“技术细节”中的对照一致。职务、任期和各项业务规则（如余额不为负、拨款经过决议），"
+             "请审计人员用技术细节中的命令完整核验。</p>")
     _text, _, sigs = ctx.checkpoint_note.partition("\n\n")
-    page.add(h(2, "最新检查点"))
-    page.add(f"<p>日志名称 <code>{esc(ctx.origin)}</code>，共 {ctx.checkpoint_size} 条记录。</p>")
-    page.add(f'<pre class="sl-pre">{esc(ctx.checkpoint_note)}</pre>')
-    page.add(h(2, "见证"))
     lines = [line for line in sigs.splitlines() if line.startswith("— ")]
     names = [line[2:].split(" ", 1)[0] for line in lines]
     witnesses = [n for n in names if n != ctx.origin]
-    page.add("<ul>" + "".join(f"<li><code>{esc(n)}</code></li>" for n in witnesses) + "</ul>"
-             if witnesses else "<p>此检查点目前只有日志本身的签名，尚无见证人联署。</p>")
-    page.add(h(2, "日志验证公钥"))
-    page.add(f'<pre class="sl-pre">{esc(ctx.verifier_key)}</pre>')
-    page.add(h(2, "成员与签名密钥"))
     rows = []
     for m in p.members.values():
         for k in m.keys:
@@ -574,33 +580,42 @@ def audit(p: Portal, ctx: Context) -> Page:
                          f"<code>{esc(k.key_id)}</code>",
                          f'<a href="{root}{record_path(k.added_index)}">第 {k.added_index} 条</a>',
                          esc(status)])
-    page.add(table(["成员", "职务", "任期", "密钥 ID", "登记", "状态"], rows))
-    page.add(h(2, "如何核验"))
-    page.add("<p>任何人都可以只用本网站公开的文件，核验全部记录未被篡改、没有遗漏、且都由有权限的成员签名：</p>")
     log_url = f"{ctx.base_url}log/"
-    page.add(f'<pre class="sl-pre">sunlight verify {esc(log_url)} \\&#10;  --key '
-             f"&#39;{esc(ctx.verifier_key)}&#39;</pre>")
-    page.add("<p>在装有阳光账本（Sunlight）的电脑上运行。请把输出中的日志公钥与上面的“日志验证公钥”"
-             "以及公开栏张贴的公钥对照。</p>")
-    page.add("<p>命令会下载检查点和日志分片，重算默克尔树根，逐条检查签名和规则，并明确报告哪一条不通过。</p>")
-    page.add("<p>定期核验时，每次都加上 <code>--trusted audit.ckpt --save-checkpoint audit.ckpt</code>："
-             "核验通过后保存这次的检查点，下次核验就能发现日志是否被回滚或改写（分叉）。</p>")
-    page.add(h(2, "在浏览器中核验"))
-    page.add("<p>不装任何软件，也可以在本页核验：浏览器下载检查点和全部记录，核对检查点上的日志签名，"
-             "由全部记录重算默克尔树根并与检查点比对，再逐条核验成员签名（签名密钥须已在日志中登记，"
-             "且未被更换或撤销）。签名人的职务、任期和各项业务规则，请用上面的命令核验。"
-             "请先把下面的公钥与公开栏张贴的核对一致。</p>")
+    tech = [
+        h(3, "账本公钥（日志验证公钥）"),
+        '<label for="sl-verify-key">请与公开栏张贴的核对；也可以粘贴张贴的公钥</label>'
+        f'<input id="sl-verify-key" name="key" value="{esc(ctx.verifier_key)}" autocomplete="off" '
+        'spellcheck="false">',
+        h(3, "最新检查点"),
+        f"<p>日志名称 <code>{esc(ctx.origin)}</code>，共 {ctx.checkpoint_size} 条记录。</p>",
+        f'<pre class="sl-pre">{esc(ctx.checkpoint_note)}</pre>',
+        h(3, "见证"),
+        "<ul>" + "".join(f"<li><code>{esc(n)}</code></li>" for n in witnesses) + "</ul>"
+        if witnesses else "<p>此检查点目前只有日志本身的签名，尚无见证人联署。</p>",
+        h(3, "成员与签名密钥"),
+        table(["成员", "职务", "任期", "密钥 ID", "登记", "状态"], rows),
+        h(3, "用命令行完整核验"),
+        "<p>在装有阳光账本（Sunlight）的电脑上运行。请把输出中的日志公钥与上面的公钥以及公开栏张贴的对照。"
+        "命令会下载检查点和日志分片，重算默克尔树根，逐条检查签名和规则，并明确报告哪一条不通过。</p>",
+        f'<pre class="sl-pre">sunlight verify {esc(log_url)} \\&#10;  --key '
+        f"&#39;{esc(ctx.verifier_key)}&#39;</pre>",
+        "<p>定期核验时，每次都加上 <code>--trusted audit.ckpt --save-checkpoint audit.ckpt</code>："
+        "核验通过后保存这次的检查点，下次核验就能发现日志是否被回滚或改写（分叉）。</p>",
+        "<p>浏览器核验做的是：核对检查点上的日志签名，由全部记录重算默克尔树根并与检查点比对，再逐条核验"
+        "成员签名（签名密钥须已在日志中登记，且未被更换或撤销）。</p>",
+        h(3, "下载"),
+        f'<ul><li><a href="{root}data/datapackage.json">开放数据包（datapackage.json，'
+        "每类记录一个 CSV，附 SHA-256）</a></li>"
+        f'<li><a href="{root}log/checkpoint">最新检查点（log/checkpoint）</a>，'
+        "完整日志以 C2SP tlog-tiles 格式发布在 log/ 下</li></ul>",
+    ]
     page.add(f'<form id="sl-verify" class="sl-verify" data-log="{root}log/">'
-             f'<label for="sl-verify-key">日志验证公钥</label>'
-             f'<input id="sl-verify-key" name="key" value="{esc(ctx.verifier_key)}" autocomplete="off" '
-             'spellcheck="false"><br><button type="submit">开始核验</button></form>'
-             '<div id="sl-verify-out" role="status" aria-live="polite"></div>')
-    page.add(h(2, "下载"))
-    downloads = [f'<li><a href="{root}data/datapackage.json">开放数据包（datapackage.json，'
-                 "每类记录一个 CSV，附 SHA-256）</a></li>",
-                 f'<li><a href="{root}log/checkpoint">最新检查点（log/checkpoint）</a>，'
-                 "完整日志以 C2SP tlog-tiles 格式发布在 log/ 下</li>"]
-    page.add("<ul>" + "".join(downloads) + "</ul>")
+             '<button type="submit">开始核验</button>'
+             '<div id="sl-verify-out" role="status" aria-live="polite"></div>'
+             + tech_fold("".join(tech)) + "</form>")
+    page.add(h(2, "下载公开数据"))
+    page.add(f'<p><a href="{root}data/datapackage.json">全部记录的表格（开放数据包）</a>：每类记录一张表，'
+             "可用电子表格软件打开。</p>")
     return page
 
 

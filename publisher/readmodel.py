@@ -137,6 +137,8 @@ class Portal:
     links: dict[int, list[Record]] = field(default_factory=dict)
     # (namespace, id) -> the record that created it and its name (see ledger.domain.kinds)
     named: dict[tuple[str, str], tuple[Record, str]] = field(default_factory=dict)
+    # SHA-256 of a published attachment -> its path in the site (publisher.attachments)
+    attachments: dict[str, str] = field(default_factory=dict)
     # a fund restriction's id (free ASCII) -> the Chinese name residents see
     restrictions: dict[str, str] = field(default_factory=dict)
 

@@ -22,7 +22,7 @@ from typing import Any
 import segno
 
 from publisher import describe, fmt, results
-from publisher.describe import check_as, record_path, shown, title
+from publisher.describe import check_as, internal, record_path, shown, title
 from publisher.fmt import esc, local_time, short_hash, text_block
 from publisher.readmodel import Portal
 from publisher.records import Record
@@ -142,13 +142,15 @@ def render(p: Portal, r: Record, url: str, qr_svg: str, seal: Seal,
             "是否被改动过。</p>"
             '<div class="sl-receipt-out" role="status" aria-live="polite"></div></div>')
     parts.extend(_status(p, r))
-    parts.append('<table class="sl-fields"><tbody>')
+    plain: list[str] = []
+    technical: list[str] = []
     for spec, value in shown(p, r, ROOT):
         check = check_as(spec)
         ref = (f' data-sl-ref="{esc(r.raw[spec.name])}"' if check == "ref" else "")
-        parts.append(f'<tr data-sl-field="{esc(spec.name)}" data-sl-check="{check}"{ref}>'
-                     f"<th>{esc(spec.label)}</th><td>{value}</td></tr>")
-    parts.append("</tbody></table>")
+        (technical if internal(spec) else plain).append(
+            f'<tr data-sl-field="{esc(spec.name)}" data-sl-check="{check}"{ref}>'
+            f"<th>{esc(spec.label)}</th><td>{value}</td></tr>")
+    parts.append('<table class="sl-fields"><tbody>' + "".join(plain) + "</tbody></table>")
     parts.extend(_beside(p, r))
     parts.append("<h2>签名</h2>"
                  '<table class="sl-fields sl-seal"><tbody>'
@@ -162,7 +164,9 @@ def render(p: Portal, r: Record, url: str, qr_svg: str, seal: Seal,
         parts.append("<h2>相关记录</h2><ul>" + related + "</ul>")
     parts.append(f'<div class="sl-qr">{qr_svg}<p>扫码查看本记录<br>'
                  f'<span class="sl-url">{esc(url)}</span></p></div>')
-    tech = [f"<tr><th>签名密钥 ID</th><td><code class=\"sl-hash\">{esc(r.signer.key_id)}</code></td></tr>",
+    technical.extend(f'<tr><th>附件哈希</th><td>{esc(a["name"])}：<code class="sl-hash">'
+                     f'{esc(a["sha256"])}</code></td></tr>' for a in r.raw.get("attachments") or ())
+    tech = [*technical, f"<tr><th>签名密钥 ID</th><td><code class=\"sl-hash\">{esc(r.signer.key_id)}</code></td></tr>",
             f'<tr><th>条目 SHA-256</th><td><code class="sl-hash">{esc(r.entry_sha256)}</code></td></tr>',
             "<tr data-pagefind-ignore><th>首次公布时的检查点</th><td>共 "
             f"{seal.checkpoint_size} 条，根哈希 "
@@ -242,7 +246,8 @@ def record_key(p: Portal, r: Record, shell_digest: str, base_url: str, log_key: 
     d = p.disclosures.get(getattr(r.body, "disclosure_id", ""))
     beside = ([c.index for c in d.corrections], d.retraction.index if d.retraction else None
               ) if d else None
-    data = (_CODE, shell_digest, base_url, log_key, r.entry_sha256,
+    files = [p.attachments.get(a["sha256"]) for a in r.raw.get("attachments") or ()]
+    data = (_CODE, shell_digest, base_url, log_key, r.entry_sha256, files,
             [x.index for x in p.links.get(r.index, [])],
             [x.index for x in p.backlinks.get(r.index, [])], beside)
     return hashlib.sha256(repr(data).encode()).hexdigest()

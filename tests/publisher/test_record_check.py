@@ -4,6 +4,7 @@ An altered displayed amount (the entry and its signature untouched) fails it."""
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -86,3 +87,40 @@ def test_the_check_is_the_first_thing_on_a_record_page(site: Site) -> None:
     article = html[html.index('<article class="sl-record">'):html.index("</article>")]
     assert article.index('id="sl-receipt"') < article.index('class="sl-fields"')
     assert article.count("<button") == 1
+
+
+@pytest.fixture(scope="module")
+def with_files(site: Site, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample published again with a folder of attachment files: the minutes the log
+    records (as ``会议纪要.pdf``) and a file the log records nowhere."""
+    from publisher.build import publish
+
+    tmp = tmp_path_factory.mktemp("attachments")
+    folder = tmp / "files"
+    folder.mkdir()
+    (folder / "scan-0001.pdf").write_bytes(b"minutes")  # sha("minutes"), recorded on r/4
+    (folder / "private.pdf").write_bytes(b"not recorded anywhere")
+    out = tmp / "site"
+    publish(site.app, "testville", out, base_url="https://portal.example/testville/",
+            search=False, attachments=folder)
+    return out
+
+
+def test_only_recorded_attachments_are_published_and_linked(with_files: Path) -> None:
+    digest = hashlib.sha256(b"minutes").hexdigest()
+    assert sorted(p.name for p in (with_files / "files").iterdir()) == [f"{digest}.pdf"]
+    html = (with_files / "r" / "4" / "index.html").read_text(encoding="utf-8")
+    assert f'<a href="../../files/{digest}.pdf" data-sl-attachment="{digest}">会议纪要.pdf</a>' in html
+
+
+def test_a_published_attachment_is_checked_against_its_hash(browser: Any, with_files: Path,
+                                                            tmp_path: Path) -> None:
+    [text] = press(browser, with_files, ["r/4/"])
+    assert text.startswith(PASS)
+    copy = tmp_path / "site"
+    shutil.copytree(with_files, copy)
+    digest = hashlib.sha256(b"minutes").hexdigest()
+    (copy / "files" / f"{digest}.pdf").write_bytes(b"minutes, edited")
+    [text] = press(browser, copy, ["r/4/"])
+    assert "附件“会议纪要.pdf”的文件与账本登记的不一致：文件被改动过" in text
+    assert not text.startswith(PASS)

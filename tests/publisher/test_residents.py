@@ -21,10 +21,12 @@ import pytest
 from ledger.application import Sunlight
 from ledger.crypto.checkpoint import Checkpoint
 from ledger.domain.errors import InvalidInput
+from ledger.signing import PrivateRecord
 from publisher.pages import Context, Page, build_pages
 from publisher.readmodel import Portal, fold
 from publisher.record_page import Seal, render
 from publisher.records import Record, read_records
+from tests.publisher.conftest import Site
 from tests.publisher.sample import Clock, Writer, build_sample, sha
 
 
@@ -45,7 +47,13 @@ class Built:
 
 
 def _more(w: Writer) -> None:
-    """Beyond the shared sample: a second estate, two evaluations and a budget revision."""
+    """Beyond the shared sample: a second estate, two evaluations, a budget revision and a
+    named fund restriction."""
+    w.record("treasurer", "fund.donation_recorded", {
+        "fund_id": "f1", "donation_id": "don3", "amount_fen": 30_000, "channel": "cash",
+        "receipt_no": "R003", "received_on": "2025-04-01", "restriction": "playground",
+        "restriction_name": "儿童游乐区改造",
+        "donor_commitment": PrivateRecord.commit({"name": "孙某"}).commitment})
     w.record("chair", "community.estate_added", {"estate_id": "e2", "name": "二期",
                                                  "households": 80})
     w.record("member", "evaluation.opened", {
@@ -230,3 +238,101 @@ def test_a_spend_over_the_budget_in_force_is_flagged_even_after_a_raise(built: B
     assert "有 1 笔支出超出了当时有效的预算" in page
     # the revision says an overspend came before it
     assert "2025-03-12 一笔 8,000.00 元 超出原预算" in _row(page, "第 1 次修订")
+
+
+# --- 5. plain Chinese for residents ---------------------------------------------------------
+
+JARGON = ("检查点", "根哈希", "SHA-256", "密钥 ID", "承诺值", "base64", "C2SP", "tlog", "--trusted",
+          "Not found", "默克尔")
+
+
+def outside_fold(html: str) -> str:
+    """What a resident reads: the page without its 技术细节 fold, as text."""
+    assert html.count('<details class="sl-tech') <= 1  # one fold per page
+    return text(re.sub(r'<details class="sl-tech.*?</details>', "", html, flags=re.S))
+
+
+def test_residents_pages_hold_no_jargon_outside_the_one_fold(built: Built) -> None:
+    pages = {path: page.body() for path, page in built.pages.items()}
+    pages |= {f"r/{r.index}/": built.record(r.index) for r in built.portal.records}
+    found = {path: [w for w in JARGON if w in outside_fold(html)] for path, html in pages.items()}
+    assert {path: words for path, words in found.items() if words} == {}
+    audit = built.page("audit/index.md")  # the commands stay, in the fold
+    assert "sunlight verify" in audit and "--trusted" in audit and "C2SP tlog-tiles" in audit
+    assert "技术细节" in audit and "条目 SHA-256" in built.record(9)
+
+
+def test_a_fund_restriction_is_shown_by_its_chinese_name_never_its_id(built: Built) -> None:
+    restrictions = {r.raw["restriction"] for r in built.raws("fund.donation_recorded")
+                    if r.raw.get("restriction", "general") != "general"}
+    assert restrictions == {"elderly", "playground"}
+    pages = [page.body() for page in built.pages.values()]
+    pages += [built.record(r.index) for r in built.portal.records]
+    for html in pages:
+        shown = outside_fold(html)
+        assert not re.search(r"定向：[A-Za-z]", shown)
+        for rid in restrictions:
+            assert rid not in shown
+    fund = text(built.page("funds/f1.md"))
+    assert "定向：儿童游乐区改造" in fund  # named by its donation
+    assert "定向：未命名用途 1" in fund  # the sample's "elderly" gave no name
+
+
+def test_the_not_found_page_is_chinese(site: Site) -> None:
+    page = (site.out / "404.html").read_text(encoding="utf-8")
+    assert "找不到这个页面" in page and "Not found" not in page
+
+
+# --- 6. fields in meaning order, references linked ------------------------------------------
+
+
+def plain_rows(html: str) -> list[tuple[str, str]]:
+    """(field name, how the check reads it) of the record's own table, outside the fold, in
+    page order."""
+    main = re.sub(r'<details class="sl-tech.*?</details>', "", html, flags=re.S)
+    return [(name.replace("&#95;", "_"), check) for name, check in
+            re.findall(r'<tr data-sl-field="([^"]+)" data-sl-check="([a-z]+)"', main)]
+
+
+def test_a_record_reads_title_first_with_ids_and_hashes_in_the_fold(built: Built) -> None:
+    [published] = [r for r in built.portal.records if r.kind == "disclosure.published"
+                   and r.raw["disclosure_id"] == "d1"]
+    html = built.record(published.index)
+    names = [name for name, _ in plain_rows(html)]
+    assert names[0] == "title" and "disclosure_id" not in names
+    fold = html[html.index('<details class="sl-tech'):]
+    assert 'data-sl-field="disclosure&#95;id"' in fold and "附件哈希" in fold
+    assert sha("minutes") not in outside_fold(html)  # the hash is in the fold only
+    assert "会议纪要.pdf（原件未在网上公开，可到居委会查阅）" in text(html)
+    for r in built.portal.records:  # on every record: no internal id or hash outside the fold
+        hidden = [n for n, check in plain_rows(built.record(r.index))
+                  if n.endswith(("_id", "_sha256", "_commitment")) and check != "ref"]
+        assert hidden == [], r.kind
+
+
+def test_every_reference_links_to_its_record(built: Built) -> None:
+    found = 0
+    for r in built.portal.records:
+        html = built.record(r.index)
+        for row in re.findall(r'<tr data-sl-field="[^"]+" data-sl-check="ref"[^>]*>.*?</tr>', html):
+            target = re.search(r'<a href="\.\./\.\./r/(\d+)/">', row)
+            assert target is not None, (r.kind, row)
+            ref = re.search(r'data-sl-ref="([^"]+)"', row)
+            assert ref is not None
+            named = built.portal.records[int(target.group(1))]
+            assert ref.group(1).replace("&#95;", "_") in named.raw.values()
+            found += 1
+    assert found > 20
+
+
+def test_publish_refuses_a_missing_attachments_folder_in_chinese(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    import ledger.cli  # noqa: F401  (registers every command)
+    from ledger.cli.root import app
+
+    result = CliRunner().invoke(app, ["publish", "--db", f"sqlite:///{tmp_path / 'x.db'}",
+                                      "--out", str(tmp_path / "site"),
+                                      "--attachments", str(tmp_path / "nowhere")])
+    assert result.exit_code == 2
+    assert "附件目录" in result.output + (result.stderr or "") and "Traceback" not in result.output

@@ -38,7 +38,7 @@ def test_every_record_has_a_permanent_page_with_signer_time_index_and_qr(site: S
     size = site.app.size("testville")
     for index in range(size):
         html = read(site, f"r/{index}/index.html")
-        assert f"<tr><th>日志序号</th><td>{index}</td></tr>" in html
+        assert f"（北京时间），账本第 {index} 条</td></tr>" in html
         assert "签名人" in html and "密钥 ID" in html and "北京时间" in html
         assert '<svg width="' in html and "sl-qr-code" in html
     spend = read(site, "r/21/index.html")

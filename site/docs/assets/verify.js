@@ -649,6 +649,30 @@ export function compareShown(rows, body, labels, title = "") {
   return problems;
 }
 
+// Each published attachment the page links to: recorded in the verified statement, and the
+// file's SHA-256 is the recorded one.
+async function checkAttachments(article, body) {
+  const recorded = new Set((body.attachments || []).map((a) => a.sha256));
+  const problems = [];
+  for (const link of article.querySelectorAll("a[data-sl-attachment]")) {
+    const name = link.textContent;
+    if (!recorded.has(link.dataset.slAttachment)) {
+      problems.push(`附件“${name}”不是这条记录登记的附件：本页被改动过`);
+      continue;
+    }
+    let bytes = null;
+    try {
+      const response = await fetch(link.href, { cache: "no-store" });
+      if (response.ok) bytes = new Uint8Array(await response.arrayBuffer());
+    } catch { /* reported below */ }
+    if (bytes === null) problems.push(`无法下载附件“${name}”`);
+    else if (hex(await sha256(bytes)) !== link.dataset.slAttachment) {
+      problems.push(`附件“${name}”的文件与账本登记的不一致：文件被改动过`);
+    }
+  }
+  return problems;
+}
+
 function shownRows(box) {
   const article = box.closest("article") || document;
   return Array.from(article.querySelectorAll("tr[data-sl-field]"), (tr) => ({
@@ -776,6 +800,7 @@ export async function checkRecordBox(box) {
       }
       const title = document.querySelector(".md-content h1")?.textContent ?? "";
       problems.push(...compareShown(shownRows(box), r.body, labels, title));
+      problems.push(...await checkAttachments(box.closest("article") || document, r.body));
     }
     status.remove();
     if (!problems.length) {
