@@ -327,7 +327,8 @@ def test_a_record_page_finds_its_record_changed_rolled_back_or_misattributed(
                  if isinstance(k, str) and k.endswith("=") and len(k) == 44)  # the founder's key
     swap = f"document.getElementById('sl-receipt').dataset.signerKey = {other!r}"
     j = index_of(audited, "fund.donation_recorded", 3)
-    assert check_record(browser, portal, j, swap, backend) == "未通过：本页内容不能确认与公开账本一致。\n签名密钥与本页所示的签名人密钥不符"
+    assert check_record(browser, portal, j, swap, backend) == \
+        "未通过：本页内容不能确认与公开账本一致。\n签名密钥与本页所示的签名人密钥不符"
 
 
 @pytest.mark.parametrize(("tile", "index"), [("tile/0/000", 100), ("tile/1/000.p/1", 260)])
