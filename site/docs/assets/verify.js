@@ -748,7 +748,7 @@ function start(form) {
       status.remove();
       const n = (x) => x.toLocaleString("zh-CN");
       line(out, result.verified
-        ? `通过：检查点签名、${n(result.size)} 条记录重算的默克尔树根、${n(result.signatures)} 个成员签名及其密钥登记均核验无误（用时 ${result.seconds.toFixed(1)} 秒）。`
+        ? `通过：本站公开的全部 ${n(result.size)} 条记录都没有被改动、没有遗漏，每条都有登记过的成员的有效签名（用时 ${result.seconds.toFixed(1)} 秒）。`
         : `未通过：发现 ${n(result.failureCount)} 处问题。`, result.verified ? "sl-verify-ok" : "sl-verify-bad");
       if (result.failures.length) {
         const list = document.createElement("ul");
@@ -764,6 +764,7 @@ function start(form) {
           line(out, `与本机上次核验（${new Date(trusted.at).toLocaleString("zh-CN")}，${n(trusted.size)} 条）一致：此前的记录没有被改动、删除或回滚。`);
         }
         remembered.save(origin, result.size, result.root);
+        line(out, `技术细节：检查点签名、${n(result.size)} 条记录重算的默克尔树根、${n(result.signatures)} 个成员签名及其密钥登记均核验无误。`, "sl-meta");
       }
       if (result.witnesses.length) {
         line(out, `检查点另有见证人联署：${result.witnesses.join("、")}（见证人签名请用命令行 --witness 核验）。`);
