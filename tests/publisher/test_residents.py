@@ -336,3 +336,15 @@ def test_publish_refuses_a_missing_attachments_folder_in_chinese(tmp_path: Path)
                                       "--attachments", str(tmp_path / "nowhere")])
     assert result.exit_code == 2
     assert "附件目录" in result.output + (result.stderr or "") and "Traceback" not in result.output
+
+
+def test_chart_labels_are_the_tables_amounts(built: Built) -> None:
+    """A chart labels each bar with the very text its table shows (no rounding of its own)."""
+    page = built.page("fees/e1-2025.md")
+    for figure in re.findall(r'<figure class="sl-figure">(.*?)</figure>', page, flags=re.S):
+        labels = re.findall(r'<text x="\d+" y="\d+" font-size="12">([^<]*元)</text>', figure)
+        cells = set(re.findall(r"<td>([^<]*元)</td>", figure))
+        assert labels and set(labels) <= cells, (labels, cells)
+    # the spends summed here from the signed bodies: 1,500 + 8,000 + 1,000 元
+    total = sum(r.raw["amount_fen"] for r in built.raws("fee.spend_recorded"))
+    assert total == 1_050_000 and "10,500.00 元" in text(built.page("fees/index.md"))
