@@ -302,6 +302,8 @@ def _funds(w: DemoWriter, month: int) -> None:
             "amount_fen": w.rng.choice([5_000, 10_000, 20_000, 50_000, 100_000, 200_000]),
             "restriction": restriction, "channel": w.rng.choice(["wechat", "cash", "bank_transfer"]),
             "receipt_no": f"SJ{YEAR}{month:02d}{n + 1:03d}", "received_on": day.isoformat()}
+        if restriction == "playground":
+            body["restriction_name"] = "儿童游乐区改造"
         if n == 0:
             org = ORG_DONORS[month % len(ORG_DONORS)]
             record = w.private({"name": org, "contact": "对公账户"})
@@ -499,7 +501,7 @@ def _evaluations(w: DemoWriter, month: int) -> None:
                                "score_centi": 7_000 + w.rng.randrange(2_000)})
             w.record("zhao", "evaluation.results_recorded", {
                 "round_id": round_id, "eligible": 420, "groups": groups,
-                "closed_on": f"{YEAR}-{month:02d}-18"})
+                "closed_on": f"{YEAR}-{month:02d}-18", "grouping": "partition"})
             w.record("zhao", "evaluation.consequence_recorded", {
                 "round_id": round_id,
                 "consequence": f"评议结果已报街道办，作为{title}年度考核和绩效发放的依据；"
@@ -518,4 +520,4 @@ def _evaluations(w: DemoWriter, month: int) -> None:
                 "round_id": round_id, "eligible": 60,
                 "groups": [{"group": "受益居民", "satisfied": 31 + n, "basically_satisfied": 9,
                             "dissatisfied": 3}],
-                "closed_on": f"{YEAR}-{month:02d}-10"})
+                "closed_on": f"{YEAR}-{month:02d}-10", "grouping": "partition"})

@@ -23,7 +23,8 @@ from ledger.application import Sunlight
 from ledger.crypto.checkpoint import Checkpoint
 from ledger.tlog.export import export_tiles
 from publisher import search as pagefind
-from publisher.describe import record_path
+from publisher.attachments import publish_attachments
+from publisher.describe import labels, record_path
 from publisher.files import write_if_changed
 from publisher.opendata import write_data_package
 from publisher.pages import Context, build_pages
@@ -62,13 +63,15 @@ def default_cache_dir(out_dir: Path) -> Path:
 
 def publish(app: Sunlight, community_id: str, out_dir: Path, *, base_url: str = "/",
             cache_dir: Path | None = None, site_dir: Path = SITE_DIR,
-            search: bool = True) -> PublishResult:
+            search: bool = True, attachments: Path | None = None) -> PublishResult:
     """Builds the community's portal into ``out_dir``.
 
     ``base_url`` is the public address the site will be served from; it goes into QR codes and
     the verification command. Every link inside the site is relative, so the same build works
     under any path prefix. ``cache_dir`` keeps what a re-publish can reuse (MkDocs' shells, QR
     codes, record page keys, search bundles); by default it sits beside ``out_dir``.
+    ``attachments`` is a folder of attachment files to publish: each is copied into the site
+    only if the log records its SHA-256 (:mod:`publisher.attachments`).
     """
     if not base_url.endswith("/"):
         base_url += "/"
@@ -85,7 +88,7 @@ def publish(app: Sunlight, community_id: str, out_dir: Path, *, base_url: str = 
     service = pagefind.Pagefind.start(exe) if exe is not None else None
     try:
         return _publish(app, community_id, out_dir, base_url, cache, site_dir, state, service,
-                        clock)
+                        clock, attachments)
     except (MkDocsError, pagefind.SearchError) as exc:
         stage = "MkDocs 构建失败" if isinstance(exc, MkDocsError) else "搜索索引生成失败"
         raise PublishError(f"{stage}：{exc}") from exc
@@ -96,13 +99,16 @@ def publish(app: Sunlight, community_id: str, out_dir: Path, *, base_url: str = 
 
 def _publish(app: Sunlight, community_id: str, out_dir: Path, base_url: str, cache: Path,
              site_dir: Path, state: dict[str, Any], service: pagefind.Pagefind | None,
-             clock: _Stopwatch) -> PublishResult:
+             clock: _Stopwatch, attachments: Path | None) -> PublishResult:
     with clock("read"):
         note = app.checkpoint(community_id)
         checkpoint = Checkpoint.parse(note.split("\n\n", 1)[0] + "\n")
         records = list(read_records(app.entries(community_id, 0, checkpoint.size)))
     with clock("fold"):
         portal = fold(community_id, records)
+    with clock("attachments"):
+        out_dir.mkdir(parents=True, exist_ok=True)
+        portal.attachments = publish_attachments(attachments, records, out_dir)
     qr = QrCache(cache / "qr")
     qr.start([base_url + record_path(r.index) for r in records])
     try:
@@ -144,6 +150,9 @@ def _build(app: Sunlight, community_id: str, out_dir: Path, base_url: str, cache
         write_data_package(records, out_dir / "data", f"sunlight-{community_id}",
                            f"{name} 阳光账本开放数据")
         write_if_changed(out_dir / "data" / "checkpoint.txt", note.encode("utf-8"))
+        # the Chinese label of every enumerated value: open data, and the record pages' check
+        write_if_changed(out_dir / "data" / "labels.json",
+                         json.dumps(labels(), ensure_ascii=False, sort_keys=True).encode("utf-8"))
     with clock("log"):
         export_tiles(app, community_id, out_dir / "log")
     indexed = 0

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from publisher.fmt import esc
+from publisher.fmt import esc, percent_tenths, yuan
 
 WIDTH = 360
 COLORS = ("#c2410c", "#0f766e", "#1d4ed8", "#a21caf", "#4d7c0f", "#b45309", "#be123c", "#475569")
@@ -87,11 +87,11 @@ def _open(title: str, height: int) -> str:
 
 
 def _short(v: int, fmt: str) -> str:
-    if fmt == "yuan":  # integer fen -> whole yuan for a label; the table has the exact amount
-        sign = "-" if v < 0 else ""
-        return f"{sign}{abs(v) // 100:,}元"
-    if fmt == "permille":
-        return f"{v // 10}.{v % 10}%"
+    """A value's label: written by the same functions as the tables beside the chart."""
+    if fmt == "yuan":  # integer fen
+        return yuan(v)
+    if fmt == "percent":  # tenths of a percent (publisher.fmt.tenths_of_percent)
+        return percent_tenths(v)
     return f"{v:,}"
 
 

@@ -49,13 +49,18 @@ def publish_command(
     ] = "http://127.0.0.1:8000/",
     serve: Annotated[bool, typer.Option("--serve", help="生成后在本机提供浏览")] = False,
     port: Annotated[int, typer.Option("--port", help="--serve 使用的端口")] = 8000,
+    attachments: Annotated[Path | None, typer.Option(
+        "--attachments", help="要公开的附件原件所在目录：只公开账本登记了其 SHA-256 的文件")
+    ] = None,
 ) -> None:
     from publisher.preview import serve_site
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if attachments is not None and not attachments.is_dir():
+        _fail(f"附件目录 {attachments} 不存在或不是目录", 2)
     server = _listen(out, port) if serve else None  # before the build, not after it
     try:
-        result = _build(db, community, out, base_url)
+        result = _build(db, community, out, base_url, attachments)
     except BaseException:
         if server is not None:
             server.server_close()
@@ -80,7 +85,8 @@ def _listen(out: Path, port: int) -> ThreadingHTTPServer:
         _fail(f"无法监听 127.0.0.1:{port}：{exc.strerror or exc}；请检查 --port", 2)
 
 
-def _build(db: str, community: str | None, out: Path, base_url: str) -> PublishResult:
+def _build(db: str, community: str | None, out: Path, base_url: str,
+           attachments: Path | None = None) -> PublishResult:
     from ledger.application import Sunlight
     from publisher.build import PublishError, publish
 
@@ -95,6 +101,6 @@ def _build(db: str, community: str | None, out: Path, base_url: str) -> PublishR
                                                   "（库中还没有社区）"), 1)
         community = ids[0]
     try:
-        return publish(ledger, community, out, base_url=base_url)
+        return publish(ledger, community, out, base_url=base_url, attachments=attachments)
     except PublishError as exc:
         _fail(str(exc), 2)

@@ -6,27 +6,26 @@ project) becomes a link to it."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
 from ledger.domain.common import Shape
 from ledger.domain.decision import ApprovalRule, AttendanceRule
+from ledger.domain.evaluation import Evaluation
 from ledger.domain.fee import SPEND_TITLES
-from ledger.domain.fund import GENERAL, Fund, donor_display
+from ledger.domain.fund import Fund, donor_display
 from ledger.domain.kinds import KINDS, FieldSpec
 from ledger.domain.project import STEP_TITLES
-from publisher.fmt import esc, percent, text_block, yuan
+from publisher.fmt import esc, text_block, yuan
 from publisher.readmodel import Portal
 from publisher.records import Record
+from publisher.results import results_summary, results_table
 
 
 def record_path(index: int) -> str:
     """A record's permanent path, relative to the site root."""
     return f"r/{index}/"
-
-
-def restriction_zh(restriction: str) -> str:
-    return "非定向" if restriction == GENERAL else f"定向：{restriction}"
 
 
 def title(p: Portal, r: Record) -> str:
@@ -67,10 +66,57 @@ LONG_TEXT = {"body", "description", "resolution", "plan", "summary", "consequenc
 
 def fields(p: Portal, r: Record, root: str) -> list[tuple[str, str]]:
     """``(label, html)`` for every field of the record, in the registry's order of display."""
-    out: list[tuple[str, str]] = []
-    for spec in KINDS[r.kind].fields:
-        if spec.name in r.raw:
-            out.append((spec.label, _value(p, r, spec, r.raw[spec.name], root)))
+    return [(spec.label, html) for spec, html in shown(p, r, root)]
+
+
+HEADLINE_FIELDS = ("title", "name", "agenda_item")  # what a record is called comes first
+
+
+def shown(p: Portal, r: Record, root: str) -> list[tuple[FieldSpec, str]]:
+    """``(spec, html)`` for every field of the record in meaning order: what the record is
+    called first, then the rest in the registry's order of display."""
+    specs = [spec for spec in KINDS[r.kind].fields if spec.name in r.raw]
+    specs.sort(key=lambda spec: spec.name not in HEADLINE_FIELDS)  # stable
+    return [(spec, _value(p, r, spec, r.raw[spec.name], root)) for spec in specs]
+
+
+def internal(spec: FieldSpec) -> bool:
+    """A field residents cannot read: a hash, a commitment, a key, or a record's internal id
+    (``spend_id``; what it refers to is shown by name wherever it is linked)."""
+    return (spec.shape in (Shape.HASH, Shape.COMMITMENT, Shape.KEY)
+            or (spec.shape is Shape.ID and spec.name.endswith("_id")))
+
+
+def check_as(spec: FieldSpec) -> str:
+    """How the record page's own check (``verify.js``) renders this field from the signed
+    statement to compare it with what the page shows: ``money`` (元 from fen), ``text`` (the
+    value as it is), ``bool`` (是/否), ``enum`` (its label, from ``data/labels.json``), ``ref``
+    (the id of the record it names) or ``other`` (every amount and count in it must be shown,
+    and every amount shown must be in it)."""
+    if spec.name in _SPECIAL:
+        return "other"
+    if spec.shape is Shape.REF:
+        return "ref"
+    if spec.values:
+        return "enum"
+    if spec.shape is Shape.MONEY:
+        return "money"
+    if spec.shape is Shape.BOOLEAN:
+        return "bool"
+    if spec.shape in (Shape.LIST, Shape.OBJECT):
+        return "other"
+    return "text"
+
+
+def labels() -> dict[str, dict[str, dict[str, str]]]:
+    """kind -> field -> value (as JSON text) -> label, for every enumerated field
+    (``data/labels.json``)."""
+    out: dict[str, dict[str, dict[str, str]]] = {}
+    for name, kind in KINDS.items():
+        for spec in kind.fields:
+            if spec.values:
+                out.setdefault(name, {})[spec.name] = {json.dumps(v, ensure_ascii=False): label
+                                                      for v, label in spec.values}
     return out
 
 
@@ -124,7 +170,7 @@ def _estate(p: Portal, estate_id: str) -> str:
 
 
 def _restriction(p: Portal, r: Record, value: Any, root: str) -> str:
-    return esc(restriction_zh(value))
+    return esc(p.restriction_zh(value))
 
 
 def _votes(p: Portal, r: Record, value: Any, root: str) -> str:
@@ -165,26 +211,24 @@ def _lines(p: Portal, r: Record, value: Any, root: str) -> str:
 
 
 def _groups(p: Portal, r: Record, value: Any, root: str) -> str:
-    rows = []
-    for g in value:
-        n = g["satisfied"] + g["basically_satisfied"] + g["dissatisfied"]
-        score = g.get("score_centi")
-        rows.append(
-            f"<tr><td>{esc(g['group'])}</td><td>{g['satisfied']}</td>"
-            f"<td>{g['basically_satisfied']}</td><td>{g['dissatisfied']}</td><td>{n}</td>"
-            f"<td>{esc(percent(g['satisfied'] + g['basically_satisfied'], n))}</td>"
-            f"<td>{'—' if score is None else f'{score // 100}.{score % 100:02d}'}</td></tr>")
-    return ('<div class="sl-scroll"><table><thead><tr><th>分组</th><th>满意</th><th>基本满意</th>'
-            "<th>不满意</th><th>参评</th><th>满意率</th><th>得分</th></tr></thead><tbody>"
-            + "".join(rows) + "</tbody></table></div>")
+    assert isinstance(r.body, Evaluation.ResultsRecorded)
+    return results_summary(r.body) + results_table(r.body)
 
 
 def _attachments(p: Portal, r: Record, value: Any, root: str) -> str:
+    """Each attachment by its name: a link to the file when it is published (its content was
+    checked against the recorded SHA-256 when the site was built), else where to see it."""
     if not value:
         return "（无）"
-    return "<ul>" + "".join(
-        f'<li>{esc(a["name"])}<br><code class="sl-hash">{esc(a["sha256"])}</code></li>'
-        for a in value) + "</ul>"
+    items = []
+    for a in value:
+        path = p.attachments.get(a["sha256"])
+        if path is not None:
+            items.append(f'<li><a href="{root}{esc(path)}" data-sl-attachment="{esc(a["sha256"])}">'
+                         f'{esc(a["name"])}</a>（查看原件：文件与账本登记的一致）</li>')
+        else:
+            items.append(f"<li>{esc(a['name'])}（原件未在网上公开，可到居委会查阅）</li>")
+    return "<ul>" + "".join(items) + "</ul>"
 
 
 def _criteria(p: Portal, r: Record, value: Any, root: str) -> str:

@@ -29,11 +29,27 @@ def local_month(at: datetime) -> str:
     return at.astimezone(SHANGHAI).strftime("%Y-%m")
 
 
-def percent(part: int, whole: int) -> str:
+def tenths_of_percent(part: int, whole: int) -> int | None:
+    """``part / whole`` in tenths of a percent, rounded half up (320/420 -> 762); ``None``
+    when there is no whole. Charts draw this number and label it with :func:`percent_tenths`,
+    so a chart and a table always show the same figure."""
     if whole <= 0:
+        return None
+    return (part * 1000 + whole // 2) // whole
+
+
+def percent_tenths(tenths: int | None) -> str:
+    """Tenths of a percent as residents read it: ``762`` -> ``"76.2%"``."""
+    if tenths is None:
         return "—"
-    tenths = (part * 1000 + whole // 2) // whole
-    return f"{tenths // 10}.{tenths % 10}%"
+    sign = "-" if tenths < 0 else ""
+    tenths = abs(tenths)
+    return f"{sign}{tenths // 10}.{tenths % 10}%"
+
+
+def percent(part: int, whole: int) -> str:
+    """The site's one way to write a share: ``percent(320, 420) == "76.2%"``."""
+    return percent_tenths(tenths_of_percent(part, whole))
 
 
 def esc(value: object) -> str:
@@ -65,5 +81,5 @@ def short_hash(value: str, n: int = 12) -> str:
     return value[:n] + "…" if len(value) > n else value
 
 
-__all__ = ["esc", "local_month", "local_time", "percent", "short_hash", "text_block", "yuan",
-           "yuan_plain"]
+__all__ = ["esc", "local_month", "local_time", "percent", "percent_tenths", "short_hash",
+           "tenths_of_percent", "text_block", "yuan", "yuan_plain"]

@@ -15,15 +15,26 @@ from pathlib import Path
 from ledger.domain.decision import MEETING_TITLES
 from ledger.domain.disclosure import CATEGORY_TITLES, Category
 from ledger.domain.evaluation import SUBJECT_TITLES, Evaluation
-from ledger.domain.fee import INCOME_TITLES, SPEND_TITLES, Fee, IncomeSource
+from ledger.domain.fee import INCOME_TITLES, SPEND_TITLES, Fee, IncomeSource, SpendCategory
 from ledger.domain.fund import Fund, donor_display
 from ledger.domain.project import STEP_TITLES
 from ledger.domain.roles import ROLE_TITLES
+from publisher.budgets import Overrun, lines, overruns
 from publisher.charts import bar_chart, figure, line_chart
-from publisher.describe import record_path, restriction_zh, title
-from publisher.fmt import esc, local_month, local_time, percent, short_hash, text_block, yuan
+from publisher.describe import record_path, title
+from publisher.fmt import (
+    esc,
+    local_month,
+    local_time,
+    percent,
+    short_hash,
+    tenths_of_percent,
+    text_block,
+    yuan,
+)
 from publisher.readmodel import EstateView, FundView, Portal, day_of
 from publisher.records import Record
+from publisher.results import Share, headline_share, results_summary, results_table
 
 LATEST = 10
 # site/hooks.py puts a page's ``sl_slot`` where its content goes. It holds an <h1> because every
@@ -149,9 +160,10 @@ def home(p: Portal, ctx: Context) -> list[Page]:
     if latest_round is not None and latest_round.results is not None:
         res = latest_round.results.body
         assert isinstance(res, Evaluation.ResultsRecorded)
-        good = sum(g.satisfied + g.basically_satisfied for g in res.groups[:1])
-        n = sum(g.respondents for g in res.groups[:1])
-        cards.append((f"最新评议：{latest_round.opened.title}", f"满意率 {percent(good, n)}",
+        share = headline_share(res)
+        cards.append((f"最新评议：{latest_round.opened.title}",
+                      f"{share.label}满意率 {percent(share.good, share.respondents)}"
+                      if share else "分组有交叉，不合计，见各组结果",
                       f"{record_path(latest_round.results.index)}"))
     page.add('<div class="sl-cards">' + "".join(
         f'<a class="sl-card" href="{root}{href}"><span class="sl-card-label">{esc(label)}</span>'
@@ -160,9 +172,11 @@ def home(p: Portal, ctx: Context) -> list[Page]:
     page.add(h(2, "最新记录"))
     page.add(record_list(p, reversed(p.records[-LATEST:]), root))
     page.add(f'<p><a href="{root}records/">全部记录（按月）</a></p>')
-    page.add(h(2, "最新检查点"))
-    page.add(f"<p>日志共 {ctx.checkpoint_size} 条记录，根哈希 <code class=\"sl-hash\">"
-             f"{esc(ctx.checkpoint_root)}</code>。<a href=\"{root}audit/\">如何核验</a></p>")
+    page.add(h(2, "公开账本"))
+    page.add(f"<p>公开账本共 {ctx.checkpoint_size} 条记录，每条都由经办人签名，记入后不能修改或删除。"
+             f'任何人都可以核验：<a href="{root}audit/">如何核验</a></p>')
+    page.add(tech_fold(f"<p>检查点：{ctx.checkpoint_size} 条，根哈希 <code class=\"sl-hash\">"
+                       f"{esc(ctx.checkpoint_root)}</code></p>"))
     return [page]
 
 
@@ -246,7 +260,7 @@ def _fund_page(p: Portal, fund: FundView) -> Page:
     page.add(text_block(fund.opened.purpose))
     page.add(f"<p>{link(root, fund.record, '设立记录')}</p>")
     page.add(h(2, "余额"))
-    page.add(table(["资金性质", "余额"], [[esc(restriction_zh(k)), esc(yuan(v))]
+    page.add(table(["资金性质", "余额"], [[esc(p.restriction_zh(k)), esc(yuan(v))]
                                       for k, v in sorted(fund.pools.items())]))
     # balance over time: month-end balance of each restriction
     months: dict[str, dict[str, int]] = {}
@@ -259,12 +273,12 @@ def _fund_page(p: Portal, fund: FundView) -> Page:
     chart = line_chart(f"{fund.opened.name}月末余额走势", series)
     rows = [[esc(m), *(esc(yuan(v.get(k, 0))) for k in pools), esc(yuan(sum(v.values())))]
             for m, v in sorted(months.items())]
-    page.add(figure(chart, "月末余额（元），按资金性质", ["月份", *(restriction_zh(k) for k in pools),
+    page.add(figure(chart, "月末余额（元），按资金性质", ["月份", *(p.restriction_zh(k) for k in pools),
                                                  "合计"], rows))
     page.add(h(2, "捐赠"))
     page.add(table(["日期", "捐赠人", "金额", "资金性质", "收据号", "记录"], [
         [esc(d.body.received_on), esc(donor_display(d.body)), esc(yuan(d.body.amount_fen)),
-         esc(restriction_zh(d.body.restriction)), esc(d.body.receipt_no),
+         esc(p.restriction_zh(d.body.restriction)), esc(d.body.receipt_no),
          link(root, d, f"第 {d.index} 条")]
         for d in reversed(fund.donations) if isinstance(d.body, Fund.DonationRecorded)]))
     page.add(h(2, "拨付与资助项目"))
@@ -339,28 +353,50 @@ def _estate_year(p: Portal, estate: EstateView, year: int) -> Page:
         assert isinstance(b, Fee.SpendRecorded)
         actual[b.category.value] = actual.get(b.category.value, 0) + b.amount_fen
     page.add(h(2, "预算与实际支出"))
+    history = estate.budget_history.get(year, [])
+    original = lines(history[0]) if history else {}
     cats = [c for c in SPEND_TITLES if c.value in budget or c.value in actual]
     rows = [(SPEND_TITLES[c], [budget.get(c.value, 0), actual.get(c.value, 0)]) for c in cats]
-    page.add(figure(bar_chart(f"{name} {year} 年预算与实际支出", rows, ["预算", "实际"]),
-                    "按类别的预算与实际支出", ["类别", "预算", "实际", "执行率"],
-                    [[esc(k), esc(yuan(v[0])), esc(yuan(v[1])), esc(percent(v[1], v[0]))]
-                     for k, v in rows]))
-    if budget_rec is not None:
-        page.add(f"<p>{link(root, budget_rec, '年度预算记录')}</p>")
+    if len(history) > 1:
+        page.add(f'<p class="sl-banner">本年度预算修订过 {len(history) - 1} 次：下表“现行预算”是修订后的，'
+                 "“原始预算”是年初编制的；每次修订的日期和授权决议见下方“预算修订记录”。</p>")
+        page.add(figure(bar_chart(f"{name} {year} 年预算与实际支出", rows, ["现行预算", "实际"]),
+                        "按类别的原始预算、现行预算与实际支出",
+                        ["类别", "原始预算", "现行预算", "实际", "执行率（按现行预算）"],
+                        [[esc(SPEND_TITLES[c]), esc(yuan(original.get(c, 0))), esc(yuan(v[0])),
+                          esc(yuan(v[1])), esc(percent(v[1], v[0]))]
+                         for c, (_, v) in zip(cats, rows, strict=True)]))
+    else:
+        page.add(figure(bar_chart(f"{name} {year} 年预算与实际支出", rows, ["预算", "实际"]),
+                        "按类别的预算与实际支出", ["类别", "预算", "实际", "执行率"],
+                        [[esc(k), esc(yuan(v[0])), esc(yuan(v[1])), esc(percent(v[1], v[0]))]
+                         for k, v in rows]))
+    over = overruns(estate, year)
+    if history:
+        page.add(h(2, "预算修订记录"))
+        page.add(_budget_history(p, root, history, over))
     page.add(h(2, "支出明细"))
+    if over:
+        page.add(f'<p class="sl-banner sl-banner-bad">本年度有 {len(over)} 笔支出超出了当时有效的预算，'
+                 "在下表“预算”一栏标出，并链接到授权它的决议。</p>")
     spend_rows = []
     for r in reversed(spends):
         b = r.body
         assert isinstance(b, Fee.SpendRecorded)
         decision = p.decisions.get(b.decision_id or "")
+        o = over.get(r.index)
         spend_rows.append([
             esc(b.spent_on), esc(SPEND_TITLES[b.category]), esc(b.description), esc(b.vendor),
             esc(yuan(b.amount_fen)),
+            (f'<span class="sl-badge sl-badge-bad">超出当时预算</span><br>'
+             f"当时该类预算 {esc(yuan(o.line_fen))}，累计支出 {esc(yuan(o.spent_fen))}"
+             if o else "在预算内"),
+            link(root, decision.record, f"{b.decision_id}：{decision.resolved.agenda_item}")
+            if decision else ("无（超预算却未引用决议）" if o else "—"),
             f'<code class="sl-hash" title="{esc(b.invoice_sha256)}">'
             f"{esc(short_hash(b.invoice_sha256))}</code>",
-            link(root, decision.record, b.decision_id or "") if decision else "—",
             link(root, r, f"第 {r.index} 条")])
-    page.add(table(["日期", "类别", "事项", "供应商", "金额", "发票哈希", "授权决议", "记录"],
+    page.add(table(["日期", "类别", "事项", "收款单位", "金额", "预算", "授权决议", "发票哈希", "记录"],
                    spend_rows))
     page.add(h(2, "收入明细"))
     page.add(table(["到账日期", "来源", "期间", "金额", "记录"], [
@@ -368,6 +404,37 @@ def _estate_year(p: Portal, estate: EstateView, year: int) -> Page:
          esc(yuan(r.body.amount_fen)), link(root, r, f"第 {r.index} 条")]  # type: ignore[attr-defined]
         for r in reversed(incomes)]))
     return page
+
+
+def _budget_history(p: Portal, root: str, history: list[Record],
+                    over: dict[int, Overrun]) -> str:
+    """The original budget and every revision: when, what changed, which decision allowed it,
+    and which over-budget spends came before it."""
+    rows = []
+    previous: dict[SpendCategory, int] = {}
+    for n, r in enumerate(history):
+        b = r.body
+        assert isinstance(b, Fee.BudgetSet)
+        now = lines(r)
+        if n == 0:
+            change = "年初编制"
+        else:
+            change = "；".join(
+                f"{SPEND_TITLES[c]} {yuan(previous.get(c, 0))} → {yuan(now.get(c, 0))}"
+                for c in SpendCategory if previous.get(c, 0) != now.get(c, 0)) or "金额未变"
+            before = [o for o in over.values() if o.budget is history[n - 1]]
+            if before:
+                change += "（此前已有 " + "、".join(
+                    f"{o.spend.body.spent_on} 一笔 {yuan(o.spend.body.amount_fen)}"  # type: ignore[attr-defined]
+                    for o in before) + " 超出原预算）"
+        decision = p.decisions.get(b.decision_id or "")
+        rows.append([esc(day_of(r)), "原始预算" if n == 0 else f"第 {n} 次修订",
+                     esc(yuan(sum(now.values()))), esc(change),
+                     link(root, decision.record, f"{b.decision_id}：{decision.resolved.agenda_item}")
+                     if decision else "—",
+                     link(root, r, f"第 {r.index} 条")])
+        previous = now
+    return table(["日期", "版本", "预算合计", "变动", "授权决议", "记录"], rows)
 
 
 # --- 决议 ------------------------------------------------------------------------------------
@@ -409,23 +476,25 @@ def evaluations(p: Portal) -> Page:
     page.add(h(1, "评议"))
     page.add("<p>居民对居委会、业委会、物业公司和民需项目的评议。只公开汇总结果，不公开个人选票；"
              "少于 5 人的分组不公开。</p>")
-    trend: dict[str, list[tuple[str, int]]] = {}
+    trend: list[tuple[str, str, Share]] = []
     for rv in p.rounds.values():
         if rv.results is None:
             continue
         res = rv.results.body
         assert isinstance(res, Evaluation.ResultsRecorded)
-        g = res.groups[0]
-        n = g.respondents
-        permille = (g.satisfied + g.basically_satisfied) * 1000 // n if n else 0
-        trend.setdefault(SUBJECT_TITLES[rv.opened.subject], []).append((res.closed_on, permille))
+        share = headline_share(res)
+        if share is not None:
+            trend.append((SUBJECT_TITLES[rv.opened.subject], res.closed_on, share))
     if trend:
         page.add(h(2, "历次满意率"))
-        rows = [(f"{subject} {day}", [v]) for subject, pts in trend.items() for day, v in pts]
-        page.add(figure(bar_chart("历次评议满意率（满意＋基本满意）", rows, ["满意率"], fmt="permille"),
-                        "各轮评议的满意率（第一分组）", ["对象", "结束日期", "满意率"],
-                        [[esc(s), esc(d), f"{v // 10}.{v % 10}%"] for s, pts in trend.items()
-                         for d, v in pts]))
+        rows = [(f"{subject} {day}", [tenths_of_percent(s.good, s.respondents) or 0])
+                for subject, day, s in trend]
+        page.add(figure(bar_chart("历次评议满意率（满意＋基本满意）", rows, ["满意率"], fmt="percent"),
+                        "各轮评议的满意率（满意＋基本满意），各组互不重叠时为全体参评人，"
+                        "只有一组时为该组；分组有交叉的评议不合计，不在图中",
+                        ["对象", "结束日期", "范围", "满意率"],
+                        [[esc(subject), esc(day), esc(s.label), esc(percent(s.good, s.respondents))]
+                         for subject, day, s in trend]))
     for rv in reversed(p.rounds.values()):
         o = rv.opened
         page.add(f"<h2>{link(root, rv.record, o.title)}</h2>")
@@ -433,13 +502,8 @@ def evaluations(p: Portal) -> Page:
         if rv.results is not None:
             res = rv.results.body
             assert isinstance(res, Evaluation.ResultsRecorded)
-            turnout = sum(g.respondents for g in res.groups[:1])
-            page.add(f"<p>应参评 {res.eligible} 人，参评率 {esc(percent(turnout, res.eligible))}。"
-                     f"{link(root, rv.results, '结果记录')}</p>")
-            page.add(table(["分组", "满意", "基本满意", "不满意", "满意率"], [
-                [esc(g.group), str(g.satisfied), str(g.basically_satisfied), str(g.dissatisfied),
-                 esc(percent(g.satisfied + g.basically_satisfied, g.respondents))]
-                for g in res.groups]))
+            page.add(results_summary(res) + f"<p>{link(root, rv.results, '结果记录')}</p>")
+            page.add(results_table(res))
         else:
             page.add("<p>结果尚未登记。</p>")
         if rv.consequence is not None:
@@ -482,23 +546,27 @@ def projects(p: Portal) -> Page:
 # --- 审计 ------------------------------------------------------------------------------------
 
 
+def tech_fold(html: str) -> str:
+    """The page's one fold of technical details: for auditors, closed for residents (and left
+    out of a printed page)."""
+    return ('<details class="sl-tech sl-screen-only" data-pagefind-ignore><summary>技术细节</summary>'
+            f"{html}</details>")
+
+
 def audit(p: Portal, ctx: Context) -> Page:
     page = Page("audit/index.md", "审计与核验")
     root = page.root
     page.add(h(1, "审计与核验"))
+    page.add(f"<p>本站公开的账本共 {ctx.checkpoint_size} 条记录。每条记录由经办人签名，记入后不能修改或删除；"
+             "任何人都可以核验：全部记录没有被改动、没有遗漏、都由有权限的成员签名。</p>")
+    page.add(h(2, "在手机或电脑上核验"))
+    page.add("<p>按下按钮，浏览器会下载本站的公开账本并逐条核对，不用安装任何软件。核对前，请把公开栏张贴的"
+             "账本公钥与下面“技术细节”中的对照一致。职务、任期和各项业务规则（如余额不为负、拨款经过决议），"
+             "请审计人员用技术细节中的命令完整核验。</p>")
     _text, _, sigs = ctx.checkpoint_note.partition("\n\n")
-    page.add(h(2, "最新检查点"))
-    page.add(f"<p>日志名称 <code>{esc(ctx.origin)}</code>，共 {ctx.checkpoint_size} 条记录。</p>")
-    page.add(f'<pre class="sl-pre">{esc(ctx.checkpoint_note)}</pre>')
-    page.add(h(2, "见证"))
     lines = [line for line in sigs.splitlines() if line.startswith("— ")]
     names = [line[2:].split(" ", 1)[0] for line in lines]
     witnesses = [n for n in names if n != ctx.origin]
-    page.add("<ul>" + "".join(f"<li><code>{esc(n)}</code></li>" for n in witnesses) + "</ul>"
-             if witnesses else "<p>此检查点目前只有日志本身的签名，尚无见证人联署。</p>")
-    page.add(h(2, "日志验证公钥"))
-    page.add(f'<pre class="sl-pre">{esc(ctx.verifier_key)}</pre>')
-    page.add(h(2, "成员与签名密钥"))
     rows = []
     for m in p.members.values():
         for k in m.keys:
@@ -512,33 +580,42 @@ def audit(p: Portal, ctx: Context) -> Page:
                          f"<code>{esc(k.key_id)}</code>",
                          f'<a href="{root}{record_path(k.added_index)}">第 {k.added_index} 条</a>',
                          esc(status)])
-    page.add(table(["成员", "职务", "任期", "密钥 ID", "登记", "状态"], rows))
-    page.add(h(2, "如何核验"))
-    page.add("<p>任何人都可以只用本网站公开的文件，核验全部记录未被篡改、没有遗漏、且都由有权限的成员签名：</p>")
     log_url = f"{ctx.base_url}log/"
-    page.add(f'<pre class="sl-pre">sunlight verify {esc(log_url)} \\&#10;  --key '
-             f"&#39;{esc(ctx.verifier_key)}&#39;</pre>")
-    page.add("<p>在装有阳光账本（Sunlight）的电脑上运行。请把输出中的日志公钥与上面的“日志验证公钥”"
-             "以及公开栏张贴的公钥对照。</p>")
-    page.add("<p>命令会下载检查点和日志分片，重算默克尔树根，逐条检查签名和规则，并明确报告哪一条不通过。</p>")
-    page.add("<p>定期核验时，每次都加上 <code>--trusted audit.ckpt --save-checkpoint audit.ckpt</code>："
-             "核验通过后保存这次的检查点，下次核验就能发现日志是否被回滚或改写（分叉）。</p>")
-    page.add(h(2, "在浏览器中核验"))
-    page.add("<p>不装任何软件，也可以在本页核验：浏览器下载检查点和全部记录，核对检查点上的日志签名，"
-             "由全部记录重算默克尔树根并与检查点比对，再逐条核验成员签名（签名密钥须已在日志中登记，"
-             "且未被更换或撤销）。签名人的职务、任期和各项业务规则，请用上面的命令核验。"
-             "请先把下面的公钥与公开栏张贴的核对一致。</p>")
+    tech = [
+        h(3, "账本公钥（日志验证公钥）"),
+        '<label for="sl-verify-key">请与公开栏张贴的核对；也可以粘贴张贴的公钥</label>'
+        f'<input id="sl-verify-key" name="key" value="{esc(ctx.verifier_key)}" autocomplete="off" '
+        'spellcheck="false">',
+        h(3, "最新检查点"),
+        f"<p>日志名称 <code>{esc(ctx.origin)}</code>，共 {ctx.checkpoint_size} 条记录。</p>",
+        f'<pre class="sl-pre">{esc(ctx.checkpoint_note)}</pre>',
+        h(3, "见证"),
+        "<ul>" + "".join(f"<li><code>{esc(n)}</code></li>" for n in witnesses) + "</ul>"
+        if witnesses else "<p>此检查点目前只有日志本身的签名，尚无见证人联署。</p>",
+        h(3, "成员与签名密钥"),
+        table(["成员", "职务", "任期", "密钥 ID", "登记", "状态"], rows),
+        h(3, "用命令行完整核验"),
+        "<p>在装有阳光账本（Sunlight）的电脑上运行。请把输出中的日志公钥与上面的公钥以及公开栏张贴的对照。"
+        "命令会下载检查点和日志分片，重算默克尔树根，逐条检查签名和规则，并明确报告哪一条不通过。</p>",
+        f'<pre class="sl-pre">sunlight verify {esc(log_url)} \\&#10;  --key '
+        f"&#39;{esc(ctx.verifier_key)}&#39;</pre>",
+        "<p>定期核验时，每次都加上 <code>--trusted audit.ckpt --save-checkpoint audit.ckpt</code>："
+        "核验通过后保存这次的检查点，下次核验就能发现日志是否被回滚或改写（分叉）。</p>",
+        "<p>浏览器核验做的是：核对检查点上的日志签名，由全部记录重算默克尔树根并与检查点比对，再逐条核验"
+        "成员签名（签名密钥须已在日志中登记，且未被更换或撤销）。</p>",
+        h(3, "下载"),
+        f'<ul><li><a href="{root}data/datapackage.json">开放数据包（datapackage.json，'
+        "每类记录一个 CSV，附 SHA-256）</a></li>"
+        f'<li><a href="{root}log/checkpoint">最新检查点（log/checkpoint）</a>，'
+        "完整日志以 C2SP tlog-tiles 格式发布在 log/ 下</li></ul>",
+    ]
     page.add(f'<form id="sl-verify" class="sl-verify" data-log="{root}log/">'
-             f'<label for="sl-verify-key">日志验证公钥</label>'
-             f'<input id="sl-verify-key" name="key" value="{esc(ctx.verifier_key)}" autocomplete="off" '
-             'spellcheck="false"><br><button type="submit">开始核验</button></form>'
-             '<div id="sl-verify-out" role="status" aria-live="polite"></div>')
-    page.add(h(2, "下载"))
-    downloads = [f'<li><a href="{root}data/datapackage.json">开放数据包（datapackage.json，'
-                 "每类记录一个 CSV，附 SHA-256）</a></li>",
-                 f'<li><a href="{root}log/checkpoint">最新检查点（log/checkpoint）</a>，'
-                 "完整日志以 C2SP tlog-tiles 格式发布在 log/ 下</li>"]
-    page.add("<ul>" + "".join(downloads) + "</ul>")
+             '<button type="submit">开始核验</button>'
+             '<div id="sl-verify-out" role="status" aria-live="polite"></div>'
+             + tech_fold("".join(tech)) + "</form>")
+    page.add(h(2, "下载公开数据"))
+    page.add(f'<p><a href="{root}data/datapackage.json">全部记录的表格（开放数据包）</a>：每类记录一张表，'
+             "可用电子表格软件打开。</p>")
     return page
 
 

@@ -137,6 +137,20 @@ class Portal:
     links: dict[int, list[Record]] = field(default_factory=dict)
     # (namespace, id) -> the record that created it and its name (see ledger.domain.kinds)
     named: dict[tuple[str, str], tuple[Record, str]] = field(default_factory=dict)
+    # SHA-256 of a published attachment -> its path in the site (publisher.attachments)
+    attachments: dict[str, str] = field(default_factory=dict)
+    # a fund restriction's id (free ASCII) -> the Chinese name residents see
+    restrictions: dict[str, str] = field(default_factory=dict)
+
+    def restriction_zh(self, restriction: str) -> str:
+        """``非定向``, or ``定向：`` and the purpose the first donation to it named; a restriction
+        no donation named is numbered (``定向：未命名用途 1``), never shown by its id."""
+        if restriction == GENERAL:
+            return "非定向"
+        if restriction not in self.restrictions:
+            unnamed = sum(1 for n in self.restrictions.values() if n.startswith("未命名用途"))
+            self.restrictions[restriction] = f"未命名用途 {unnamed + 1}"
+        return f"定向：{self.restrictions[restriction]}"
 
     def link(self, source: Record, target: Record | None) -> None:
         if target is None:
@@ -266,6 +280,11 @@ def _donation_recorded(p: Portal, r: Record) -> None:
     assert isinstance(b, Fund.DonationRecorded)
     fund = p.funds[b.fund_id]
     fund.donations.append(r)
+    if b.restriction != GENERAL and b.restriction not in p.restrictions:
+        if b.restriction_name is not None:
+            p.restrictions[b.restriction] = b.restriction_name
+        else:
+            p.restriction_zh(b.restriction)  # numbered in the order first seen
     _money_moved(fund, r, b.restriction, b.amount_fen)
     p.link(r, fund.record)
 

@@ -21,8 +21,8 @@ from typing import Any
 
 import segno
 
-from publisher import describe, fmt
-from publisher.describe import fields, record_path, title
+from publisher import describe, fmt, results
+from publisher.describe import check_as, internal, record_path, shown, title
 from publisher.fmt import esc, local_time, short_hash, text_block
 from publisher.readmodel import Portal
 from publisher.records import Record
@@ -130,43 +130,56 @@ def render(p: Portal, r: Record, url: str, qr_svg: str, seal: Seal,
     publishes its log), the page offers a check of this record in the browser."""
     t = title(p, r)
     parts = [f'<article class="sl-record"><p class="sl-meta">{esc(r.kind_zh)} · 日志第 {r.index} 条</p>']
-    parts.extend(_status(p, r))
-    parts.append('<table class="sl-fields"><tbody>')
-    parts.extend(f"<tr><th>{esc(label)}</th><td>{value}</td></tr>"
-                 for label, value in fields(p, r, ROOT))
-    parts.append("</tbody></table>")
-    parts.extend(_beside(p, r))
-    parts.append("<h2>签名与日志</h2>"
-                 '<table class="sl-fields sl-seal"><tbody>'
-                 f"<tr><th>签名人</th><td>{esc(r.signer.name)}（{esc(r.signer.role_zh)}）</td></tr>"
-                 f'<tr><th>密钥 ID</th><td><code class="sl-hash">{esc(r.signer.key_id)}</code>'
-                 "</td></tr>"
-                 f"<tr><th>签名时间</th><td>{esc(local_time(r.at))}（北京时间）</td></tr>"
-                 f"<tr><th>入账时间</th><td>{esc(local_time(r.accepted_at))}（北京时间）</td></tr>"
-                 f"<tr><th>日志序号</th><td>{r.index}</td></tr>"
-                 f'<tr><th>条目 SHA-256</th><td><code class="sl-hash">{esc(r.entry_sha256)}'
-                 "</code></td></tr>"
-                 "<tr data-pagefind-ignore><th>检查点</th><td>首次公布时共 "
-                 f"{seal.checkpoint_size} 条，根哈希 "
-                 f'<code class="sl-hash">{esc(short_hash(seal.checkpoint_root, 16))}</code>'
-                 "</td></tr></tbody></table>")
-    related = _related(p, r)
-    if related:
-        parts.append("<h2>相关记录</h2><ul>" + related + "</ul>")
     signer_key = p.keys.get(r.signer.key_id)
     if log_key is not None and signer_key is not None:
-        name, _, rest = log_key.partition("+")
         parts.append(
             f'<div id="sl-receipt" class="sl-receipt sl-screen-only" data-pagefind-ignore data-log="{ROOT}log/" '
             f'data-index="{r.index}" data-entry="{esc(r.entry_sha256)}" data-log-key="{esc(log_key)}" '
-            f'data-signer-key="{esc(signer_key.public_key)}"><button type="button">核验本条记录</button>'
-            "<p>在本机核对：这条记录收录在公开的日志中、内容未被改动、签名人的签名有效。日志公钥 "
-            f'<code class="sl-hash">{esc(name)}+{esc(rest.partition("+")[0])}</code>，请与公开栏张贴的核对。</p>'
+            f'data-labels="{ROOT}data/labels.json" data-kind="{esc(r.kind)}" '
+            f'data-signer-key="{esc(signer_key.public_key)}">'
+            '<button type="button">核验本页内容</button>'
+            "<p>按下按钮，手机会从本站下载公开账本，逐项核对本页显示的内容与账本中签名的原文是否一致、"
+            "是否被改动过。</p>"
             '<div class="sl-receipt-out" role="status" aria-live="polite"></div></div>')
+    parts.extend(_status(p, r))
+    plain: list[str] = []
+    technical: list[str] = []
+    for spec, value in shown(p, r, ROOT):
+        check = check_as(spec)
+        ref = (f' data-sl-ref="{esc(r.raw[spec.name])}"' if check == "ref" else "")
+        (technical if internal(spec) else plain).append(
+            f'<tr data-sl-field="{esc(spec.name)}" data-sl-check="{check}"{ref}>'
+            f"<th>{esc(spec.label)}</th><td>{value}</td></tr>")
+    parts.append('<table class="sl-fields"><tbody>' + "".join(plain) + "</tbody></table>")
+    parts.extend(_beside(p, r))
+    parts.append("<h2>签名</h2>"
+                 '<table class="sl-fields sl-seal"><tbody>'
+                 f"<tr><th>签名人</th><td>{esc(r.signer.name)}（{esc(r.signer.role_zh)}）</td></tr>"
+                 f"<tr><th>签名时间</th><td>{esc(local_time(r.at))}（北京时间）</td></tr>"
+                 f"<tr><th>记入账本</th><td>{esc(local_time(r.accepted_at))}（北京时间），"
+                 f"账本第 {r.index} 条</td></tr>"
+                 "</tbody></table>")
+    related = _related(p, r)
+    if related:
+        parts.append("<h2>相关记录</h2><ul>" + related + "</ul>")
     parts.append(f'<div class="sl-qr">{qr_svg}<p>扫码查看本记录<br>'
-                 f'<span class="sl-url">{esc(url)}</span></p></div>'
-                 f'<p class="sl-screen-only"><a href="{ROOT}audit/">如何核验这条记录</a>'
-                 " · 打印本页即为一页 A4 公示。</p></article>")
+                 f'<span class="sl-url">{esc(url)}</span></p></div>')
+    technical.extend(f'<tr><th>附件哈希</th><td>{esc(a["name"])}：<code class="sl-hash">'
+                     f'{esc(a["sha256"])}</code></td></tr>' for a in r.raw.get("attachments") or ())
+    tech = [*technical, f"<tr><th>签名密钥 ID</th><td><code class=\"sl-hash\">{esc(r.signer.key_id)}</code></td></tr>",
+            f'<tr><th>条目 SHA-256</th><td><code class="sl-hash">{esc(r.entry_sha256)}</code></td></tr>',
+            "<tr data-pagefind-ignore><th>首次公布时的检查点</th><td>共 "
+            f"{seal.checkpoint_size} 条，根哈希 "
+            f'<code class="sl-hash">{esc(short_hash(seal.checkpoint_root, 16))}</code></td></tr>']
+    if log_key is not None:
+        name, _, rest = log_key.partition("+")
+        tech.append(f'<tr><th>日志公钥</th><td><code class="sl-hash">{esc(name)}+'
+                    f"{esc(rest.partition('+')[0])}</code>（请与公开栏张贴的核对）</td></tr>")
+    parts.append('<details class="sl-tech" data-pagefind-ignore><summary>技术细节</summary>'
+                 '<table class="sl-fields"><tbody>' + "".join(tech) + "</tbody></table>"
+                 f'<p class="sl-screen-only"><a href="{ROOT}audit/">审计人员如何核验这条记录</a></p>'
+                 "</details>")
+    parts.append('<p class="sl-screen-only">打印本页即为一页 A4 公示。</p></article>')
     return t, "".join(parts)
 
 
@@ -223,7 +236,7 @@ def _related(p: Portal, r: Record) -> str:
 
 # Source of everything that shapes a record page: a change re-renders every page.
 _CODE = hashlib.sha256(b"".join(
-    Path(m.__file__).read_bytes() for m in (sys.modules[__name__], describe, fmt)
+    Path(m.__file__).read_bytes() for m in (sys.modules[__name__], describe, fmt, results)
     if m.__file__)).hexdigest()
 
 
@@ -233,7 +246,8 @@ def record_key(p: Portal, r: Record, shell_digest: str, base_url: str, log_key: 
     d = p.disclosures.get(getattr(r.body, "disclosure_id", ""))
     beside = ([c.index for c in d.corrections], d.retraction.index if d.retraction else None
               ) if d else None
-    data = (_CODE, shell_digest, base_url, log_key, r.entry_sha256,
+    files = [p.attachments.get(a["sha256"]) for a in r.raw.get("attachments") or ()]
+    data = (_CODE, shell_digest, base_url, log_key, r.entry_sha256, files,
             [x.index for x in p.links.get(r.index, [])],
             [x.index for x in p.backlinks.get(r.index, [])], beside)
     return hashlib.sha256(repr(data).encode()).hexdigest()

@@ -48,6 +48,13 @@ class Method(Choice):
 METHOD_TITLES = {c: c.label for c in Method}
 
 
+class Grouping(Choice):
+    """How a result's groups relate to its respondents: only a partition may be totalled."""
+
+    PARTITION = "partition", "互不重叠（如按小区分期），可以合计"
+    OVERLAPPING = "overlapping", "有交叉（如按年龄段和按小区同时分组），不能合计"
+
+
 class GroupResult(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     group: Annotated[ShortText, Info("分组", "如 全体、一期、60 岁以上", example="全体")]
@@ -88,6 +95,8 @@ class Evaluation:
         groups: Annotated[list[GroupResult], Field(min_length=1, max_length=50), Info(
             "结果（分组汇总）", "各分组的满意、基本满意、不满意人数；每组至少 5 人")]
         closed_on: Annotated[Day, Info("结束日期")]
+        grouping: Annotated[Grouping | None, Info(
+            "分组方式", "各分组是否互不重叠、合起来正好是全部参评人；不填则页面不合计各组")] = None
 
     class ConsequenceRecorded(Body):
         kind: ClassVar[str] = "evaluation.consequence_recorded"
@@ -119,6 +128,10 @@ class Evaluation:
             raise InvalidInput("分组名称重复", code="group-duplicate")
         if any(g.respondents > event.eligible for g in event.groups):
             raise InvalidInput("参评人数超过应参评人数", code="turnout-invalid")
+        if (event.grouping == Grouping.PARTITION
+                and sum(g.respondents for g in event.groups) > event.eligible):
+            raise InvalidInput("各分组互不重叠时，参评人数合计不能超过应参评人数",
+                               code="turnout-invalid")
         self.results = event
 
     def record_consequence(self, event: ConsequenceRecorded) -> None:

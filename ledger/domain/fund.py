@@ -82,6 +82,9 @@ class Fund:
         donation_id: Annotated[RecordId, Info("捐赠编号", "本基金内唯一的捐赠编号")]
         amount_fen: Annotated[AmountFen, Info("捐赠金额")]
         restriction: Restriction = GENERAL  # a purpose the donor restricted the gift to
+        restriction_name: Annotated[ShortText | None, Info(
+            "定向用途", "定向捐赠的用途，用中文写给居民看，如 儿童游乐区维护（非定向不填）",
+            example="儿童游乐区维护")] = None
         channel: Annotated[Channel, Info("方式", "捐赠的收款方式")]
         receipt_no: Annotated[RecordId, Info("收据号", "开给捐赠人的收据编号，同一收据只能登记一次",
                                              example="SJ-0001")]

@@ -73,6 +73,18 @@ def test_phone_360_has_no_horizontal_scroll(phone: Any, served: str, name: str,
     phone.screenshot(path=str(ARTIFACTS / f"phone-360-{name}.png"), full_page=True)
 
 
+def test_a_results_table_inside_a_record_stays_a_table_on_a_phone(phone: Any, served: str
+                                                                  ) -> None:
+    phone.goto(served + "r/24/")  # evaluation.results_recorded
+    cells = phone.evaluate("Array.from(document.querySelectorAll('.sl-fields table.sl-results "
+                           "td, .sl-fields table.sl-results th'), "
+                           "c => getComputedStyle(c).display)")
+    assert cells and set(cells) == {"table-cell"}
+    # the record's own label/value rows still stack
+    assert phone.evaluate("getComputedStyle(document.querySelector('.sl-fields > tbody > tr > "
+                          "th')).display") == "block"
+
+
 def test_only_the_site_itself_is_requested_and_search_works(browser: Any, served: str) -> None:
     context = browser.new_context(viewport={"width": 360, "height": 640})
     # an old WebView without ResizeObserver: Material would fetch a polyfill from a CDN

@@ -88,7 +88,7 @@ def test_cache_from_other_publisher_code_is_not_used(published: Published) -> No
     state_file.write_text(json.dumps(state), encoding="utf-8")
     again = publish(published.app, "again", out, base_url=BASE_URL)
     assert again.mkdocs_ran
-    assert "日志序号" in (out / "r/3/index.html").read_text(encoding="utf-8")
+    assert "记入账本" in (out / "r/3/index.html").read_text(encoding="utf-8")
     # the notice still cites the checkpoint the record was first published under
     assert (out / "r/2/index.html").read_bytes() == notice
 

@@ -38,7 +38,7 @@ def test_every_record_has_a_permanent_page_with_signer_time_index_and_qr(site: S
     size = site.app.size("testville")
     for index in range(size):
         html = read(site, f"r/{index}/index.html")
-        assert f"<tr><th>日志序号</th><td>{index}</td></tr>" in html
+        assert f"（北京时间），账本第 {index} 条</td></tr>" in html
         assert "签名人" in html and "密钥 ID" in html and "北京时间" in html
         assert '<svg width="' in html and "sl-qr-code" in html
     spend = read(site, "r/21/index.html")
@@ -80,7 +80,7 @@ def test_correction_and_retraction_are_shown_beside_the_original(site: Site) -> 
 def test_fees_page_shows_vendor_invoice_and_authorising_decision(site: Site) -> None:
     html = read(site, "fees/e1-2025/index.html")
     assert "洁净保洁公司" in html and "8,000.00 元" in html
-    assert 'href="../../r/14/">dec1</a>' in html  # the spend's authorising decision
+    assert 'href="../../r/14/">dec1：' in html  # the spend's authorising decision
     assert hashlib.sha256(b"inv1").hexdigest()[:12] in html
     decision = read(site, "r/14/index.html")
     for use in (15, 16, 21, 25):  # both ways: the decision lists what drew on it

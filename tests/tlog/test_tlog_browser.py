@@ -93,7 +93,9 @@ def index_of(built: Built, kind: str, n: int = 0) -> int:
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_the_published_log_passes(browser: Any, portal: Path, backend: str) -> None:
     text = check(browser, portal, backend=backend)
-    assert text.startswith("通过：检查点签名、292 条记录重算的默克尔树根、292 个成员签名及其密钥登记均核验无误")
+    first, technical = text.splitlines()[:2]  # a first visit: nothing remembered in between
+    assert first.startswith("通过：本站公开的全部 292 条记录都没有被改动、没有遗漏，每条都有登记过的成员的有效签名")
+    assert technical == "技术细节：检查点签名、292 条记录重算的默克尔树根、292 个成员签名及其密钥登记均核验无误。"
     assert "浏览器没有核验签名人的职务、任期和各项业务规则" in text
 
 
@@ -301,9 +303,10 @@ def copy_portal(portal: Path, tmp_path: Path, entries: list[bytes] | None = None
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("index", [0, 150, 255, 256, 291])
 def test_a_record_page_checks_its_own_record(browser: Any, portal: Path, index: int, backend: str) -> None:
-    assert check_record(browser, portal, index, backend=backend) == (
-        f"通过：本条记录是日志第 {index} 条，收录在当前检查点（共 292 条，有日志公钥的有效签名）中，"
-        "内容与本页一致，签名人的签名有效。")
+    assert check_record(browser, portal, index, backend=backend).splitlines() == [
+        "与公开账本一致，未被改动。",
+        f"本页显示的每一项内容都与公开账本第 {index} 条签名原文逐项相符；签名人的签名有效；"
+        "这条记录收录在本站公开的账本中（当前共 292 条）。引用的其他记录，请在各自的页面核验。"]
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -314,9 +317,9 @@ def test_a_record_page_finds_its_record_changed_rolled_back_or_misattributed(
     entries[i] = altered(entries[i], lambda s: s["body"].update(amount_fen=99_999_00))
     site = copy_portal(portal, tmp_path / "changed", entries, audited.signer)
     assert check_record(browser, site, i, backend=backend).splitlines() == [
-        "未通过：", "日志中的这条记录与本页所示的不是同一条（条目哈希不同）",
+        "未通过：本页内容不能确认与公开账本一致。", "日志中的这条记录与本页所示的不是同一条（条目哈希不同）",
         "签名无效：声明被改动过，或不是用签名人的密钥签名的"]
-    assert check_record(browser, site, i + 1).startswith("通过：")  # its neighbour is untouched
+    assert check_record(browser, site, i + 1).startswith("与公开账本一致")  # its neighbour is untouched
 
     site = copy_portal(portal, tmp_path / "rolled-back", audited.entries[:100], audited.signer)
     assert check_record(browser, site, 150) == \
@@ -326,7 +329,8 @@ def test_a_record_page_finds_its_record_changed_rolled_back_or_misattributed(
                  if isinstance(k, str) and k.endswith("=") and len(k) == 44)  # the founder's key
     swap = f"document.getElementById('sl-receipt').dataset.signerKey = {other!r}"
     j = index_of(audited, "fund.donation_recorded", 3)
-    assert check_record(browser, portal, j, swap, backend) == "未通过：\n签名密钥与本页所示的签名人密钥不符"
+    assert check_record(browser, portal, j, swap, backend) == \
+        "未通过：本页内容不能确认与公开账本一致。\n签名密钥与本页所示的签名人密钥不符"
 
 
 @pytest.mark.parametrize(("tile", "index"), [("tile/0/000", 100), ("tile/1/000.p/1", 260)])
@@ -339,7 +343,7 @@ def test_a_record_page_finds_a_changed_tile(browser: Any, portal: Path, tmp_path
     data[5] ^= 1
     (site / "log" / tile).write_bytes(bytes(data))
     assert check_record(browser, site, index) == \
-        "未通过：\n这条记录与检查点的根哈希对不上：日志被改动过"
+        "未通过：本页内容不能确认与公开账本一致。\n这条记录与检查点的根哈希对不上：日志被改动过"
 
 
 def test_the_pages_inclusion_proofs_from_tiles_match_the_root(browser: Any, portal: Path,
@@ -417,7 +421,7 @@ def test_the_page_fetches_bundles_ahead(browser: Any, portal: Path, audited: Bui
         context.close()
         server.shutdown()
         server.server_close()
-    assert text.startswith("通过：检查点签名、1,460 条记录")
+    assert text.startswith("通过：本站公开的全部 1,460 条记录")
     assert Slow.most == 5
 
 
@@ -481,10 +485,13 @@ def test_a_record_page_finds_a_weak_key(browser: Any, portal: Path, audited: Bui
                 f"entry: '{hashlib.sha256(entries[index]).hexdigest()}', signerKey: '{signer}'}})")
         return check_record(browser, site, 0, edit, backend)
 
-    assert page(at, chair) == f"未通过：\n本条登记的公钥{WEAK}：日志不应接受这条记录"
-    assert page(at + 1, IDENTITY_KEY) == f"未通过：\n签名人公钥{WEAK}"
+    assert page(at, chair) == f"未通过：本页内容不能确认与公开账本一致。\n本条登记的公钥{WEAK}：日志不应接受这条记录"
+    assert page(at + 1, IDENTITY_KEY) == f"未通过：本页内容不能确认与公开账本一致。\n签名人公钥{WEAK}"
     assert audited.committee is not None  # the entry before, a donation, still passes
-    assert page(at - 1, audited.committee.keys["treasurer"].public_b64).startswith("通过：")
+    # (its entry and signature verify; only the fields shown, record 0's, differ from it)
+    before = page(at - 1, audited.committee.keys["treasurer"].public_b64)
+    assert "本页所示的记录类型与签名原文不符：本页被改动过" in before
+    assert not any(p in before for p in ("签名无效", "签名人公钥", "根哈希", "条目哈希", "日志不应"))
 
 
 def test_a_weak_log_key_is_refused(browser: Any, portal: Path) -> None:

@@ -556,6 +556,7 @@ export async function checkRecord(logUrl, keyText, index, entrySha256, signerKey
     throw new Stop(`记录包 ${entriesPath(n, width)} 格式错误（${e.message}）`);
   }
   const problems = [];
+  let statementKind = null, statementBody = null;  // only once the entry and signature hold
   if (hex(await sha256(entry)) !== entrySha256) problems.push("日志中的这条记录与本页所示的不是同一条（条目哈希不同）");
   const leaf = await sha256(concat([0], entry));
   const root = await rootWithLeaf(0, checkpoint.size, index, leaf, new TileHashes(get, checkpoint.size));
@@ -583,8 +584,102 @@ export async function checkRecord(logUrl, keyText, index, entrySha256, signerKey
       : kind === "member.admitted" || kind === "member.key_rotated" ? body?.public_key : undefined;
     const problem = typeof registered === "string" ? registeredKeyProblem(registered) : null;
     if (problem) problems.push(weak("本条登记的公钥", problem) + "：日志不应接受这条记录");
+    if (!problems.length) { statementKind = kind; statementBody = body; }
   }
-  return { index, size: checkpoint.size, problems };
+  return { index, size: checkpoint.size, problems, kind: statementKind, body: statementBody };
+}
+
+// --- what a record page shows, against the statement it verified ------------------------------
+
+// 元 from integer fen, exactly as the publisher writes it (publisher.fmt.yuan): "1,234.50 元".
+export function yuan(fen) {
+  const sign = fen < 0 ? "-" : "";
+  const abs = Math.abs(fen);
+  const whole = String(Math.floor(abs / 100)).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+  return `${sign}${whole}.${String(abs % 100).padStart(2, "0")} 元`;
+}
+
+const MONEY = /-?\d{1,3}(?:,\d{3})*\.\d{2} 元/g;
+const squash = (text) => String(text).replace(/\s+/g, "");
+
+function leaves(value, key, out) {  // every [key, value] at the ends of a nested value
+  if (Array.isArray(value)) for (const v of value) leaves(v, key, out);
+  else if (value !== null && typeof value === "object") {
+    for (const [k, v] of Object.entries(value)) leaves(v, k, out);
+  } else out.push([key, value]);
+  return out;
+}
+
+// Problems (in Chinese, one per differing field) between a record page's field rows and the
+// verified statement: each row is rendered again from the signed value and compared with the
+// text the page shows. `rows`: [{field, check, text, ref}], `labels`: field -> value -> label.
+export function compareShown(rows, body, labels, title = "") {
+  const problems = [];
+  const seen = new Set();
+  for (const row of rows) {
+    seen.add(row.field);
+    if (!(row.field in body)) { problems.push(`本页显示了签名原文中没有的“${row.label}”`); continue; }
+    const value = body[row.field];
+    let expected = null;
+    if (row.check === "money") expected = yuan(value);
+    else if (row.check === "text") expected = String(value);
+    else if (row.check === "bool") expected = value ? "是" : "否";
+    else if (row.check === "enum") expected = labels?.[row.field]?.[JSON.stringify(value)] ?? null;
+    let same;
+    if (row.check === "ref") same = row.ref === String(value);
+    else if (expected !== null) same = squash(row.text) === squash(expected);
+    else {  // nested: every amount and count signed is shown, every amount shown is signed
+      const signed = leaves(value, row.field, []);
+      const amounts = signed.filter(([k, v]) => k.endsWith("_fen") && typeof v === "number").map(([, v]) => yuan(v));
+      const counts = signed.filter(([k, v]) => !k.endsWith("_fen") && typeof v === "number")
+        .map(([k, v]) => k.endsWith("_centi") ? `${Math.floor(v / 100)}.${String(v % 100).padStart(2, "0")}` : String(v));
+      const text = String(row.text);
+      same = amounts.every((a) => text.includes(a)) && counts.every((c) => text.includes(c))
+        && (text.match(MONEY) || []).every((a) => amounts.includes(a));
+    }
+    if (!same) problems.push(`“${row.label}”与签名原文不符：本页被改动过`);
+  }
+  const hidden = Object.keys(body).filter((key) => !seen.has(key)).length;
+  if (hidden) problems.push(`签名原文中有 ${hidden} 项内容本页没有显示：本页被改动过`);
+  const signedAmounts = leaves(body, "", []).filter(([k, v]) => k.endsWith("_fen") && typeof v === "number")
+    .map(([, v]) => yuan(v));
+  if ((String(title).match(MONEY) || []).some((a) => !signedAmounts.includes(a))) {
+    problems.push("标题中的金额与签名原文不符：本页被改动过");
+  }
+  return problems;
+}
+
+// Each published attachment the page links to: recorded in the verified statement, and the
+// file's SHA-256 is the recorded one.
+async function checkAttachments(article, body) {
+  const recorded = new Set((body.attachments || []).map((a) => a.sha256));
+  const problems = [];
+  for (const link of article.querySelectorAll("a[data-sl-attachment]")) {
+    const name = link.textContent;
+    if (!recorded.has(link.dataset.slAttachment)) {
+      problems.push(`附件“${name}”不是这条记录登记的附件：本页被改动过`);
+      continue;
+    }
+    let bytes = null;
+    try {
+      const response = await fetch(link.href, { cache: "no-store" });
+      if (response.ok) bytes = new Uint8Array(await response.arrayBuffer());
+    } catch { /* reported below */ }
+    if (bytes === null) problems.push(`无法下载附件“${name}”`);
+    else if (hex(await sha256(bytes)) !== link.dataset.slAttachment) {
+      problems.push(`附件“${name}”的文件与账本登记的不一致：文件被改动过`);
+    }
+  }
+  return problems;
+}
+
+function shownRows(box) {
+  const article = box.closest("article") || document;
+  return Array.from(article.querySelectorAll("tr[data-sl-field]"), (tr) => ({
+    field: tr.dataset.slField, check: tr.dataset.slCheck, ref: tr.dataset.slRef,
+    label: tr.querySelector("th")?.textContent ?? tr.dataset.slField,
+    text: tr.querySelector("td")?.textContent ?? "",
+  }));
 }
 
 function fetcher(logUrl) {
@@ -653,7 +748,7 @@ function start(form) {
       status.remove();
       const n = (x) => x.toLocaleString("zh-CN");
       line(out, result.verified
-        ? `通过：检查点签名、${n(result.size)} 条记录重算的默克尔树根、${n(result.signatures)} 个成员签名及其密钥登记均核验无误（用时 ${result.seconds.toFixed(1)} 秒）。`
+        ? `通过：本站公开的全部 ${n(result.size)} 条记录都没有被改动、没有遗漏，每条都有登记过的成员的有效签名（用时 ${result.seconds.toFixed(1)} 秒）。`
         : `未通过：发现 ${n(result.failureCount)} 处问题。`, result.verified ? "sl-verify-ok" : "sl-verify-bad");
       if (result.failures.length) {
         const list = document.createElement("ul");
@@ -669,6 +764,7 @@ function start(form) {
           line(out, `与本机上次核验（${new Date(trusted.at).toLocaleString("zh-CN")}，${n(trusted.size)} 条）一致：此前的记录没有被改动、删除或回滚。`);
         }
         remembered.save(origin, result.size, result.root);
+        line(out, `技术细节：检查点签名、${n(result.size)} 条记录重算的默克尔树根、${n(result.signatures)} 个成员签名及其密钥登记均核验无误。`, "sl-meta");
       }
       if (result.witnesses.length) {
         line(out, `检查点另有见证人联署：${result.witnesses.join("、")}（见证人签名请用命令行 --witness 核验）。`);
@@ -692,14 +788,31 @@ export async function checkRecordBox(box) {
   try {
     const r = await checkRecord(new URL(box.dataset.log, location.href).href, box.dataset.logKey,
       Number(box.dataset.index), box.dataset.entry, box.dataset.signerKey);
+    const problems = [...r.problems];
+    if (r.body !== null) {
+      if (r.kind !== box.dataset.kind) problems.push("本页所示的记录类型与签名原文不符：本页被改动过");
+      let labels = {};
+      try {
+        const response = await fetch(new URL(box.dataset.labels, location.href).href, { cache: "no-store" });
+        if (!response.ok) throw new Error(`HTTP ${response.status}`);
+        labels = (await response.json())[r.kind] || {};
+      } catch (e) {
+        throw new Stop(`无法下载选项名称表（${e.message}）`);
+      }
+      const title = document.querySelector(".md-content h1")?.textContent ?? "";
+      problems.push(...compareShown(shownRows(box), r.body, labels, title));
+      problems.push(...await checkAttachments(box.closest("article") || document, r.body));
+    }
     status.remove();
-    if (!r.problems.length) {
-      line(out, `通过：本条记录是日志第 ${r.index} 条，收录在当前检查点（共 ${r.size.toLocaleString("zh-CN")} 条，` +
-        "有日志公钥的有效签名）中，内容与本页一致，签名人的签名有效。", "sl-verify-ok");
+    if (!problems.length) {
+      line(out, "与公开账本一致，未被改动。", "sl-verify-ok sl-verify-big");
+      line(out, `本页显示的每一项内容都与公开账本第 ${r.index} 条签名原文逐项相符；签名人的签名有效；` +
+        `这条记录收录在本站公开的账本中（当前共 ${r.size.toLocaleString("zh-CN")} 条）。` +
+        "引用的其他记录，请在各自的页面核验。");
     } else {
-      line(out, "未通过：", "sl-verify-bad");
+      line(out, "未通过：本页内容不能确认与公开账本一致。", "sl-verify-bad sl-verify-big");
       const list = document.createElement("ul");
-      for (const p of r.problems) {
+      for (const p of problems) {
         const item = document.createElement("li");
         item.textContent = p;
         list.append(item);
