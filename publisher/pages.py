@@ -19,7 +19,7 @@ from ledger.domain.fee import INCOME_TITLES, SPEND_TITLES, Fee, IncomeSource
 from ledger.domain.fund import Fund, donor_display
 from ledger.domain.project import STEP_TITLES
 from ledger.domain.roles import ROLE_TITLES
-from publisher.charts import bar_chart, figure, line_chart
+from publisher.charts import bar_chart, figure, line_chart, table_html
 from publisher.describe import record_path, restriction_zh, title
 from publisher.fmt import esc, local_month, local_time, percent, short_hash, text_block, yuan
 from publisher.readmodel import EstateView, FundView, Portal, day_of
@@ -109,10 +109,7 @@ def record_list(p: Portal, records: Iterable[Record], root: str) -> str:
 
 
 def table(header: Iterable[str], rows: Iterable[Iterable[str]]) -> str:
-    head = "".join(f"<th>{esc(h)}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
-    return (f'<div class="sl-scroll"><table><thead><tr>{head}</tr></thead><tbody>{body}'
-            "</tbody></table></div>")
+    return table_html(header, rows)
 
 
 def h(level: int, text: str) -> str:
@@ -586,7 +583,13 @@ def search(ctx: Context) -> Page:
              "o.baseUrl=abs('../');o.bundlePath=abs(o.bundlePath);"
              "o.mergeIndex.forEach(function(m){m.baseUrl=o.baseUrl;"
              "m.bundlePath=abs(m.bundlePath);});"
-             "new PagefindUI(o);});</script>")
+             "new PagefindUI(o);"
+             # the box Pagefind draws has a title but no label: give it one once drawn
+             "var box=document.getElementById('sl-search');function label(){"
+             "var i=box.querySelector('input');"
+             "if(i&&!i.hasAttribute('aria-label'))i.setAttribute('aria-label','搜索公开记录');}"
+             "label();new MutationObserver(label).observe(box,{childList:true,subtree:true});"
+             "});</script>")
     return page
 
 
