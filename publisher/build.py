@@ -2,7 +2,7 @@
 
 read entries -> fold read models -> section pages -> MkDocs renders the page shells (only when
 its input changed) -> section pages into their shells -> record pages into the record shell ->
-open data -> transparency-log tiles -> search index.
+sitemap -> open data -> transparency-log tiles -> search index.
 
 Everything a re-publish can reuse lives in a cache folder beside the site: what MkDocs rendered,
 QR codes, each record page's key, each search bundle's key. A cache written by other publisher
@@ -25,12 +25,14 @@ from ledger.tlog.export import export_tiles
 from publisher import search as pagefind
 from publisher.describe import record_path
 from publisher.files import write_if_changed
+from publisher.fmt import local_time
 from publisher.opendata import write_data_package
 from publisher.pages import Context, build_pages
 from publisher.readmodel import Portal, fold
 from publisher.record_page import SHELL_PATH, QrCache, Seal, Shell, write_record_pages
 from publisher.records import Record, read_records
 from publisher.shells import MkDocsError, fill, inputs_key, render
+from publisher.sitemap import write_sitemap
 
 log = logging.getLogger("sunlight.publisher")
 
@@ -140,6 +142,8 @@ def _build(app: Sunlight, community_id: str, out_dir: Path, base_url: str, cache
         state["records"] = write_record_pages(
             portal, shell, out_dir, base_url, qr, Seal(name, checkpoint.size, root_b64),
             state.get("records", {}), info.verifier_key)
+    with clock("sitemap"):
+        write_sitemap(out_dir, base_url, _sitemap_pages(state["mkdocs_files"], records))
     with clock("data"):
         write_data_package(records, out_dir / "data", f"sunlight-{community_id}",
                            f"{name} 阳光账本开放数据")
@@ -153,6 +157,15 @@ def _build(app: Sunlight, community_id: str, out_dir: Path, base_url: str, cache
     _save_state(cache, state)
     return PublishResult(out_dir, len(records), len(pages), service is not None,
                          qr.made, clock.seconds, ran, indexed)
+
+
+def _sitemap_pages(site_files: list[str], records: list[Record]) -> list[tuple[str, str]]:
+    """Every page a reader can open, with the day it last changed: a section page changes with
+    the newest record, a record page on the day the log accepted it."""
+    newest = local_time(records[-1].accepted_at)[:10] if records else "2000-01-01"
+    sections = [(path.removesuffix("index.html"), newest) for path in site_files
+                if path.endswith("index.html") and path != "404.html"]
+    return sections + [(record_path(r.index), local_time(r.accepted_at)[:10]) for r in records]
 
 
 def _index(service: pagefind.Pagefind, out_dir: Path, section_html: dict[str, str],

@@ -23,6 +23,22 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         self.extensions_map = {**self.extensions_map, **_TYPES}
         super().__init__(*args, **kwargs)
 
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None
+                   ) -> None:
+        """A missing page gets the site's own 404 page (as a static host would serve it)."""
+        page = Path(self.directory) / "404.html"
+        if code != 404 or not page.is_file():
+            super().send_error(code, message, explain)
+            return
+        body = page.read_bytes()
+        self.send_response(404, message)
+        self.send_header("Content-Type", _TYPES[".html"])
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
     def log_message(self, format: str, *args: object) -> None:
         log.debug("%s " + format, self.address_string(), *args)
 

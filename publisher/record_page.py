@@ -31,8 +31,11 @@ SHELL_PATH = "r/shell"
 TITLE_TOKEN = "SLRECORDTITLE"
 SLOT_TOKEN = "SLRECORDSLOT"
 NOTICE_TOKEN = "SLRECORDNOTICE"
+DESC_TOKEN = "SLRECORDDESC"  # the shell's meta description (front matter of site/docs/r/shell.md)
+URL_TOKEN = "SLRECORDURL"  # put where the shell's own address was (canonical link, og:url)
 ROOT = "../../"
-_TOKENS = re.compile(f"{TITLE_TOKEN}|{NOTICE_TOKEN}")
+_TOKENS = re.compile(f"{TITLE_TOKEN}|{NOTICE_TOKEN}|{DESC_TOKEN}|{URL_TOKEN}")
+_CANONICAL = re.compile(r'<link rel="canonical" href="([^"]*)">')
 
 
 @dataclass(frozen=True)
@@ -45,11 +48,18 @@ class Shell:
         head, sep, tail = html.partition(SLOT_TOKEN)
         if not sep:
             raise ValueError("record shell page has no slot")
+        # MkDocs gave the shell its own address (``…/r/shell/``, a page nobody can open) as the
+        # canonical link; each record page names itself there instead.
+        canonical = _CANONICAL.search(head)
+        if canonical is not None:
+            head = head.replace(f'"{canonical.group(1)}"', f'"{URL_TOKEN}"')
         return cls(head, tail)
 
-    def page(self, page_title: str, notice: str, body: str) -> str:
+    def page(self, page_title: str, notice: str, body: str, description: str = "",
+             url: str = "") -> str:
         # One pass over the template: text put in is never scanned for tokens again.
-        values = {TITLE_TOKEN: esc(page_title), NOTICE_TOKEN: esc(notice)}
+        values = {TITLE_TOKEN: esc(page_title), NOTICE_TOKEN: esc(notice),
+                  DESC_TOKEN: esc(description), URL_TOKEN: esc(url)}
         fill = lambda m: values[m.group()]  # noqa: E731
         return _TOKENS.sub(fill, self.head) + body + _TOKENS.sub(fill, self.tail)
 
@@ -170,6 +180,12 @@ def render(p: Portal, r: Record, url: str, qr_svg: str, seal: Seal,
     return t, "".join(parts)
 
 
+def summary(p: Portal, r: Record, community: str) -> str:
+    """The page's description for search engines and link previews in chat apps."""
+    return (f"{title(p, r)}。{r.kind_zh}，{r.signer.name}（{r.signer.role_zh}）签名，"
+            f"{local_time(r.accepted_at)[:10]} 入账，日志第 {r.index} 条。{community}阳光账本公示。")
+
+
 def _status(p: Portal, r: Record) -> list[str]:
     """Banners on an original disclosure that was later corrected or retracted."""
     d = p.disclosures.get(getattr(r.body, "disclosure_id", ""))
@@ -265,6 +281,6 @@ def write_record_pages(p: Portal, shell: Shell, out_dir: Path, base_url: str, qr
         url = base_url + record_path(r.index)
         page_title, body = render(p, r, url, qr.svg(url), first, log_key)
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(shell.page(page_title, f"{seal.community} · 公示", body),
-                          encoding="utf-8")
+        target.write_text(shell.page(page_title, f"{seal.community} · 公示", body,
+                                     summary(p, r, seal.community), url), encoding="utf-8")
     return manifest
