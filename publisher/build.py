@@ -2,7 +2,8 @@
 
 read entries -> fold read models -> section pages -> MkDocs renders the page shells (only when
 its input changed) -> section pages into their shells -> record pages into the record shell ->
-sitemap -> open data -> transparency-log tiles -> search index.
+sitemap -> open data -> transparency-log tiles -> search index -> a .gz and a .br beside every
+text file.
 
 Everything a re-publish can reuse lives in a cache folder beside the site: what MkDocs rendered,
 QR codes, each record page's key, each search bundle's key. A cache written by other publisher
@@ -23,6 +24,7 @@ from ledger.application import Sunlight
 from ledger.crypto.checkpoint import Checkpoint
 from ledger.tlog.export import export_tiles
 from publisher import search as pagefind
+from publisher.compress import precompress
 from publisher.describe import record_path
 from publisher.files import write_if_changed
 from publisher.fmt import local_time
@@ -154,6 +156,8 @@ def _build(app: Sunlight, community_id: str, out_dir: Path, base_url: str, cache
     if service is not None:
         with clock("search"):
             indexed = _index(service, out_dir, section_html, state)
+    with clock("compress"):
+        precompress(out_dir)
     _save_state(cache, state)
     return PublishResult(out_dir, len(records), len(pages), service is not None,
                          qr.made, clock.seconds, ran, indexed)

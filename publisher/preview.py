@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import http.server
 import logging
+import re
 import threading
 from pathlib import Path
 from typing import Any
@@ -18,10 +19,44 @@ _TYPES = {".html": "text/html; charset=utf-8", ".css": "text/css; charset=utf-8"
           "": "text/plain; charset=utf-8"}
 
 
+# Named by their content: a new version has a new name, so a browser may keep these forever.
+_LONG_CACHE = re.compile(r"\.[0-9a-f]{8}(\.min)?\.(css|js)$")
+
+
 class _Handler(http.server.SimpleHTTPRequestHandler):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.extensions_map = {**self.extensions_map, **_TYPES}
         super().__init__(*args, **kwargs)
+
+    def send_head(self) -> Any:
+        """Sends a file's precompressed copy (``.br``, ``.gz``) to a browser that accepts it,
+        and lets it keep content-named assets (``main.<hash>.min.css``) for a year, as a
+        production host would."""
+        path = Path(self.translate_path(self.path))
+        if path.is_dir() and self.path.split("?", 1)[0].endswith("/"):
+            path = path / "index.html"
+        accepted = self.headers.get("Accept-Encoding", "")
+        for suffix, encoding in ((".br", "br"), (".gz", "gzip")):
+            copy = path.with_name(path.name + suffix)
+            if encoding in accepted and path.is_file() and copy.is_file():
+                return self._send_copy(path, copy, encoding)
+        return super().send_head()
+
+    def _send_copy(self, path: Path, copy: Path, encoding: str) -> Any:
+        f = copy.open("rb")
+        self.send_response(200)
+        self.send_header("Content-Type", self.guess_type(str(path)))
+        self.send_header("Content-Encoding", encoding)
+        self.send_header("Vary", "Accept-Encoding")
+        self.send_header("Content-Length", str(copy.stat().st_size))
+        self.send_header("Last-Modified", self.date_time_string(int(path.stat().st_mtime)))
+        self.end_headers()
+        return f
+
+    def end_headers(self) -> None:
+        if _LONG_CACHE.search(self.path.split("?", 1)[0]):
+            self.send_header("Cache-Control", "public, max-age=31536000, immutable")
+        super().end_headers()
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None
                    ) -> None:

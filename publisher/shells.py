@@ -54,18 +54,33 @@ def render(site_dir: Path, pages: list[Page], name: str, base_url: str, work: Pa
             shutil.rmtree(stale)
     shutil.copytree(site_dir, build, ignore=shutil.ignore_patterns("site", "__pycache__"))
     write_markdown(pages, build / "docs")
-    _mkdocs(build / "mkdocs.yml", html, name, base_url)
+    _mkdocs(build / "mkdocs.yml", html, name, base_url, _fingerprint(build / "docs"))
     shutil.rmtree(build)
     return html
 
 
-def _mkdocs(config_file: Path, out_dir: Path, name: str, base_url: str) -> None:
+# The site's own stylesheet, on every page: named by its content, like Material's own
+# (``main.<hash>.min.css``), so a host can let browsers keep it for a year (README).
+STYLESHEET = "assets/sunlight.css"
+
+
+def _fingerprint(docs: Path) -> list[str]:
+    """Renames the stylesheet to ``sunlight.<hash>.css``; returns ``extra_css``."""
+    css = docs / STYLESHEET
+    digest = hashlib.sha256(css.read_bytes()).hexdigest()[:8]
+    named = css.with_name(f"{css.stem}.{digest}{css.suffix}")
+    css.replace(named)
+    return [named.relative_to(docs).as_posix()]
+
+
+def _mkdocs(config_file: Path, out_dir: Path, name: str, base_url: str,
+            extra_css: list[str]) -> None:
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
     from mkdocs.exceptions import MkDocsException
 
     overrides: dict[str, object] = {
-        "site_dir": str(out_dir), "site_name": esc(name),
+        "site_dir": str(out_dir), "site_name": esc(name), "extra_css": extra_css,
         "site_description": esc(f"{name}阳光账本：居务公开、微基金、物业费、决议与评议的全部记录，"
                                 "每一条都由登记人签名，任何人都可以核验。")}
     if base_url.startswith(("http://", "https://")):

@@ -8,7 +8,6 @@ protocol's limit per file) it is split, with ``sitemap.xml`` as the index of the
 
 from __future__ import annotations
 
-import gzip
 from collections.abc import Iterable
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -28,7 +27,7 @@ def write_sitemap(out_dir: Path, base_url: str, pages: Iterable[tuple[str, str]]
     stale = {p for p in out_dir.glob("sitemap*.xml*")}
     if not base_url.startswith(("http://", "https://")):
         for path in stale:
-            path.unlink()
+            path.unlink(missing_ok=True)
         (out_dir / "robots.txt").unlink(missing_ok=True)
         return 0
     urls = [f"<url><loc>{escape(base_url + path)}</loc><lastmod>{day}</lastmod></url>"
@@ -46,7 +45,7 @@ def write_sitemap(out_dir: Path, base_url: str, pages: Iterable[tuple[str, str]]
                           f'<?xml version="1.0" encoding="UTF-8"?>\n<sitemapindex xmlns="{_NS}">'
                           + "\n".join(parts) + "</sitemapindex>\n")
     for path in stale - set(written):
-        path.unlink()
+        path.unlink(missing_ok=True)
     write_if_changed(out_dir / "robots.txt",
                      f"User-agent: *\nAllow: /\nSitemap: {base_url}sitemap.xml\n".encode())
     return len(urls)
@@ -58,11 +57,8 @@ def _urlset(urls: list[str]) -> str:
 
 
 def _write(path: Path, text: str) -> list[Path]:
-    data = text.encode("utf-8")
-    write_if_changed(path, data)
-    gz = path.with_name(path.name + ".gz")
-    write_if_changed(gz, gzip.compress(data, mtime=0))
-    return [path, gz]
+    write_if_changed(path, text.encode("utf-8"))  # its .gz is written with every text file's
+    return [path, path.with_name(path.name + ".gz"), path.with_name(path.name + ".br")]
 
 
 __all__ = ["write_sitemap"]
