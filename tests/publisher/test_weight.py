@@ -10,7 +10,9 @@ import re
 from pathlib import Path
 
 import brotli
+import pytest
 
+from publisher import compress
 from publisher.compress import TEXT, precompress
 from tests.publisher.conftest import Site
 
@@ -51,3 +53,16 @@ def test_the_stylesheet_is_named_by_its_content(site: Site) -> None:
     css = (site.out / "assets" / name).read_bytes()
     assert hashlib.sha256(css).hexdigest()[:8] == digest and b"@media print" in css
     assert not (site.out / "assets" / "sunlight.css").exists()
+
+
+def test_many_files_are_compressed_on_every_core(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(compress, "PARALLEL_FROM", 2)
+    for i in range(6):
+        (tmp_path / f"{i}.html").write_text(f"<p>第 {i} 页</p>" * 40, encoding="utf-8")
+    assert precompress(tmp_path) == 6
+    for i in range(6):
+        data = (tmp_path / f"{i}.html").read_bytes()
+        assert brotli.decompress((tmp_path / f"{i}.html.br").read_bytes()) == data
+        assert gzip.decompress((tmp_path / f"{i}.html.gz").read_bytes()) == data
+    assert precompress(tmp_path) == 0
