@@ -30,6 +30,7 @@ from publisher.files import write_if_changed
 from publisher.fmt import local_time
 from publisher.opendata import write_data_package
 from publisher.pages import Context, build_pages
+from publisher.poster import poster
 from publisher.readmodel import Portal, fold
 from publisher.record_page import SHELL_PATH, QrCache, Seal, Shell, write_record_pages
 from publisher.records import Record, read_records
@@ -127,7 +128,7 @@ def _build(app: Sunlight, community_id: str, out_dir: Path, base_url: str, cache
                   search_bundles=("main", *record_bundles) if service is not None else ())
     name = portal.name or community_id
     with clock("pages"):
-        pages = build_pages(portal, ctx)
+        pages = [*build_pages(portal, ctx), poster(portal, ctx, records[-1] if records else None)]
     with clock("mkdocs"):
         key = inputs_key(site_dir, pages, name, base_url)
         html = cache / "mkdocs" / "html"

@@ -13,6 +13,7 @@ import logging
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
+from urllib.parse import urlsplit
 
 import typer
 
@@ -53,7 +54,8 @@ def publish_command(
     from publisher.preview import serve_site
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    server = _listen(out, port) if serve else None  # before the build, not after it
+    # before the build, not after it; at the public address's path, as the real host serves it
+    server = _listen(out, port, urlsplit(base_url).path) if serve else None
     try:
         result = _build(db, community, out, base_url)
     except BaseException:
@@ -68,11 +70,11 @@ def publish_command(
         serve_site(server)
 
 
-def _listen(out: Path, port: int) -> ThreadingHTTPServer:
+def _listen(out: Path, port: int, prefix: str) -> ThreadingHTTPServer:
     from publisher.preview import make_server
 
     try:
-        return make_server(out, "127.0.0.1", port)
+        return make_server(out, "127.0.0.1", port, prefix)
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
             _fail(f"端口 {port} 已被占用（另一个程序正在使用 127.0.0.1:{port}）；"

@@ -24,9 +24,17 @@ _LONG_CACHE = re.compile(r"\.[0-9a-f]{8}(\.min)?\.(css|js)$")
 
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, prefix: str = "/", **kwargs: Any) -> None:
         self.extensions_map = {**self.extensions_map, **_TYPES}
+        self.prefix = prefix
         super().__init__(*args, **kwargs)
+
+    def translate_path(self, path: str) -> str:
+        """The site is served under ``prefix`` (the path of its public address), so that its
+        404 page, whose links are absolute, works in the preview as on the real host."""
+        if not path.startswith(self.prefix):
+            return str(Path(self.directory) / ".sunlight-outside-the-site")
+        return super().translate_path("/" + path[len(self.prefix):])
 
     def send_head(self) -> Any:
         """Sends a file's precompressed copy (``.br``, ``.gz``) to a browser that accepts it,
@@ -78,18 +86,23 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         log.debug("%s " + format, self.address_string(), *args)
 
 
-def make_server(out_dir: Path, host: str = "127.0.0.1", port: int = 8000
+def make_server(out_dir: Path, host: str = "127.0.0.1", port: int = 8000, prefix: str = "/"
                 ) -> http.server.ThreadingHTTPServer:
-    """A server for ``out_dir``, listening already (an ``OSError`` if the port is taken): make
-    it before the build, so that a busy port is said at once, not after the work."""
-    handler = functools.partial(_Handler, directory=str(out_dir))
-    return http.server.ThreadingHTTPServer((host, port), handler)
+    """A server for ``out_dir`` at ``prefix`` (the path of the site's public address),
+    listening already (an ``OSError`` if the port is taken): make it before the build, so that
+    a busy port is said at once, not after the work."""
+    prefix = "/" + prefix.strip("/") + "/" if prefix.strip("/") else "/"
+    handler = functools.partial(_Handler, directory=str(out_dir), prefix=prefix)
+    server = http.server.ThreadingHTTPServer((host, port), handler)
+    server.sunlight_prefix = prefix  # type: ignore[attr-defined]
+    return server
 
 
 def serve_site(server: http.server.ThreadingHTTPServer) -> None:
     """Serves until interrupted (Ctrl-C)."""
     host, port = server.server_address[:2]
-    print(f"门户已在 http://{host!s}:{port}/ 提供服务（Ctrl-C 停止）")
+    prefix = getattr(server, "sunlight_prefix", "/")
+    print(f"门户已在 http://{host!s}:{port}{prefix} 提供服务（Ctrl-C 停止）")
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -98,10 +111,10 @@ def serve_site(server: http.server.ThreadingHTTPServer) -> None:
         server.server_close()
 
 
-def serve_in_background(out_dir: Path, host: str = "127.0.0.1", port: int = 0
+def serve_in_background(out_dir: Path, host: str = "127.0.0.1", port: int = 0, prefix: str = "/"
                         ) -> tuple[http.server.ThreadingHTTPServer, str]:
     """Starts a server on a thread (port 0: any free port); returns it and its base URL."""
-    server = make_server(out_dir, host, port)
+    server = make_server(out_dir, host, port, prefix)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://{host}:{server.server_address[1]}/"
+    return server, f"http://{host}:{server.server_address[1]}{server.sunlight_prefix}"  # type: ignore[attr-defined]
 

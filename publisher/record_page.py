@@ -16,14 +16,17 @@ import sys
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import segno
 
+from ledger.domain.state import SHANGHAI
 from publisher import describe, fmt
 from publisher.describe import fields, record_path, title
 from publisher.fmt import esc, local_time, short_hash, text_block
+from publisher.poster import supervisors
 from publisher.readmodel import Portal
 from publisher.records import Record
 
@@ -173,11 +176,40 @@ def render(p: Portal, r: Record, url: str, qr_svg: str, seal: Seal,
             "<p>在本机核对：这条记录收录在公开的日志中、内容未被改动、签名人的签名有效。日志公钥 "
             f'<code class="sl-hash">{esc(name)}+{esc(rest.partition("+")[0])}</code>，请与公开栏张贴的核对。</p>'
             '<div class="sl-receipt-out" role="status" aria-live="polite"></div></div>')
+    parts.append(notice(p, r))
     parts.append(f'<div class="sl-qr">{qr_svg}<p>扫码查看本记录<br>'
                  f'<span class="sl-url">{esc(url)}</span></p></div>'
                  f'<p class="sl-screen-only"><a href="{ROOT}audit/">如何核验这条记录</a>'
                  " · 打印本页即为一页 A4 公示。</p></article>")
     return t, "".join(parts)
+
+
+NOTICE_DAYS = 7  # 公示期：居务公开不少于 7 天
+
+
+def notice(p: Portal, r: Record) -> str:
+    """What the printed notice (the page on paper, on the notice board) adds: when it was posted,
+    how long it stays up, whom to tell of an objection, and a short fingerprint of the entry in
+    place of the hashes (which the printout leaves out; the QR leads to them)."""
+    posted = r.accepted_at.astimezone(SHANGHAI).date()
+    until = posted + timedelta(days=NOTICE_DAYS - 1)
+    day = posted.isoformat()
+    contact = "、".join(esc(m.name) for m in supervisors(p, day))
+    contact = (f"居务监督委员会 {contact}，或" if contact else "") + \
+        f"登记人 {esc(r.signer.name)}（{esc(r.signer.role_zh)}）"
+    return ('<table class="sl-fields sl-notice sl-print-only"><tbody>'
+            f"<tr><th>公示日期</th><td>{posted:%Y 年 %m 月 %d 日}</td></tr>"
+            f"<tr><th>公示期</th><td>{posted:%Y 年 %m 月 %d 日} 至 {until:%Y 年 %m 月 %d 日}"
+            f"（{NOTICE_DAYS} 天）</td></tr>"
+            f"<tr><th>如有异议</th><td>请在公示期内向{contact}提出</td></tr>"
+            f"<tr><th>记录指纹</th><td>{fingerprint(r.entry_sha256)}（日志第 {r.index} 条；"
+            "扫码可核对完整记录与签名）</td></tr></tbody></table>")
+
+
+def fingerprint(entry_sha256: str) -> str:
+    """A short fingerprint a person can read aloud and compare: ``3FA2 9C01``."""
+    head = entry_sha256[:8].upper()
+    return f"{head[:4]} {head[4:]}"
 
 
 def summary(p: Portal, r: Record, community: str) -> str:

@@ -9,12 +9,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
 from publisher.preview import serve_in_background
 from tests.chromium import MARKS, chromium
-from tests.publisher.conftest import Site
+from tests.publisher.conftest import BASE_URL, Site
 
 AXE = Path(__file__).resolve().parents[1] / "vendor" / "axe.min.js"
 
@@ -23,13 +24,14 @@ pytestmark = MARKS
 # one page of every type the publisher writes (the last one is the site's 404 page)
 PAGES = ["", "disclosures/", "disclosures/2025-03/", "r/4/", "r/9/", "funds/f1/", "fees/",
          "fees/e1-2025/", "decisions/", "evaluations/", "projects/", "audit/", "records/",
-         "records/2025-03/", "search/", "about/", "no-such-page/"]
+         "records/2025-03/", "search/", "about/", "poster/", "no-such-page/"]
 WIDTHS = [360, 1280]
 
 
 @pytest.fixture(scope="module")
 def served(site: Site) -> Iterator[str]:
-    server, url = serve_in_background(site.out)
+    # at the path of the site's address: the 404 page's links are absolute
+    server, url = serve_in_background(site.out, prefix=urlsplit(BASE_URL).path)
     yield url
     server.shutdown()
     server.server_close()
@@ -131,3 +133,32 @@ def test_wide_tables_become_cards_on_a_phone(browser: Any, served: str, path: st
     for left, right, label, before in cells:
         assert left >= 0 and right <= 360, (label, left, right)  # nothing cut off or scrolled
         assert label and before == f'"{label}"'  # each value says what it is
+
+
+def test_the_printed_notice_is_large_black_and_without_hashes(browser: Any, served: str) -> None:
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(served + "r/9/")
+    page.emulate_media(media="print")
+    assert page.is_visible(".sl-notice") and page.is_visible(".sl-qr svg")
+    assert page.evaluate(SMALL_TEXT) == []  # 12 pt = 16 px
+    assert page.evaluate("""() => [...document.querySelectorAll('h1, h2, .sl-notice-head')]
+        .filter(e => e.checkVisibility()).map(e => getComputedStyle(e).color)
+        .every(c => c === 'rgb(0, 0, 0)')""")
+    assert page.evaluate("[...document.querySelectorAll('.sl-hash')].filter(e => e.checkVisibility())"
+                         ".length") == 0
+    pdf = page.pdf(format="A4", print_background=True)
+    context.close()
+    assert pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages") == 1
+
+
+def test_the_poster_prints_on_one_a4_page(browser: Any, served: str) -> None:
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(served + "poster/")
+    page.emulate_media(media="print")
+    width = page.evaluate("document.querySelector('.sl-poster-qr').getBoundingClientRect().width")
+    pdf = page.pdf(format="A4", print_background=True)
+    context.close()
+    assert width >= 400  # ~12 cm: scanned from a step away
+    assert pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages") == 1

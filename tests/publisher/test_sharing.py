@@ -94,3 +94,20 @@ def test_the_preview_serves_the_sites_404_page(site: Site) -> None:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_the_preview_serves_the_site_at_its_public_path(site: Site) -> None:
+    server, url = serve_in_background(site.out, prefix="/testville/")
+    try:
+        assert url.endswith("/testville/")
+        with urllib.request.urlopen(url + "funds/", timeout=10) as response:
+            assert response.status == 200 and "微基金" in response.read().decode("utf-8")
+        outside = url.removesuffix("testville/") + "funds/"
+        try:
+            urllib.request.urlopen(outside, timeout=10)
+            raise AssertionError("a page outside the site's path was found")
+        except urllib.error.HTTPError as exc:
+            assert exc.code == 404
+    finally:
+        server.shutdown()
+        server.server_close()
