@@ -22,6 +22,7 @@ from typing import Any
 
 from ledger.application import Sunlight
 from ledger.crypto.checkpoint import Checkpoint
+from ledger.tlog.cosignatures import published_checkpoint
 from ledger.tlog.export import export_tiles
 from publisher import search as pagefind
 from publisher.compress import precompress
@@ -36,6 +37,7 @@ from publisher.record_page import SHELL_PATH, QrCache, Seal, Shell, write_record
 from publisher.records import Record, read_records
 from publisher.shells import MkDocsError, fill, inputs_key, render
 from publisher.sitemap import write_sitemap
+from publisher.witnesses import Witness, write_keys
 
 log = logging.getLogger("sunlight.publisher")
 
@@ -67,13 +69,14 @@ def default_cache_dir(out_dir: Path) -> Path:
 
 def publish(app: Sunlight, community_id: str, out_dir: Path, *, base_url: str = "/",
             cache_dir: Path | None = None, site_dir: Path = SITE_DIR,
-            search: bool = True) -> PublishResult:
+            search: bool = True, witnesses: tuple[Witness, ...] = ()) -> PublishResult:
     """Builds the community's portal into ``out_dir``.
 
     ``base_url`` is the public address the site will be served from; it goes into QR codes and
     the verification command. Every link inside the site is relative, so the same build works
     under any path prefix. ``cache_dir`` keeps what a re-publish can reuse (MkDocs' shells, QR
     codes, record page keys, search bundles); by default it sits beside ``out_dir``.
+    ``witnesses`` are the witnesses whose cosignatures the portal names, with their keys.
     """
     if not base_url.endswith("/"):
         base_url += "/"
@@ -90,7 +93,7 @@ def publish(app: Sunlight, community_id: str, out_dir: Path, *, base_url: str = 
     service = pagefind.Pagefind.start(exe) if exe is not None else None
     try:
         return _publish(app, community_id, out_dir, base_url, cache, site_dir, state, service,
-                        clock)
+                        clock, witnesses)
     except (MkDocsError, pagefind.SearchError) as exc:
         stage = "MkDocs 构建失败" if isinstance(exc, MkDocsError) else "搜索索引生成失败"
         raise PublishError(f"{stage}：{exc}") from exc
@@ -101,9 +104,9 @@ def publish(app: Sunlight, community_id: str, out_dir: Path, *, base_url: str = 
 
 def _publish(app: Sunlight, community_id: str, out_dir: Path, base_url: str, cache: Path,
              site_dir: Path, state: dict[str, Any], service: pagefind.Pagefind | None,
-             clock: _Stopwatch) -> PublishResult:
+             clock: _Stopwatch, witnesses: tuple[Witness, ...]) -> PublishResult:
     with clock("read"):
-        note = app.checkpoint(community_id)
+        note = published_checkpoint(app, community_id)  # with the witnesses' cosignatures
         checkpoint = Checkpoint.parse(note.split("\n\n", 1)[0] + "\n")
         records = list(read_records(app.entries(community_id, 0, checkpoint.size)))
     with clock("fold"):
@@ -112,7 +115,7 @@ def _publish(app: Sunlight, community_id: str, out_dir: Path, base_url: str, cac
     qr.start([base_url + record_path(r.index) for r in records])
     try:
         return _build(app, community_id, out_dir, base_url, cache, site_dir, state, service,
-                      clock, records, portal, checkpoint, note, qr)
+                      clock, records, portal, checkpoint, note, qr, witnesses)
     finally:
         qr.finish()
 
@@ -120,12 +123,13 @@ def _publish(app: Sunlight, community_id: str, out_dir: Path, base_url: str, cac
 def _build(app: Sunlight, community_id: str, out_dir: Path, base_url: str, cache: Path,
            site_dir: Path, state: dict[str, Any], service: pagefind.Pagefind | None,
            clock: _Stopwatch, records: list[Record], portal: Portal, checkpoint: Checkpoint,
-           note: str, qr: QrCache) -> PublishResult:
+           note: str, qr: QrCache, witnesses: tuple[Witness, ...]) -> PublishResult:
     info = app.community(community_id)
     root_b64 = _b64(checkpoint.root_hash)
     record_bundles = [pagefind.bundle_name(*r) for r in pagefind.ranges(len(records))]
     ctx = Context(checkpoint.size, root_b64, note, info.verifier_key, info.origin, base_url,
-                  search_bundles=("main", *record_bundles) if service is not None else ())
+                  search_bundles=("main", *record_bundles) if service is not None else (),
+                  witnesses=witnesses)
     name = portal.name or community_id
     with clock("pages"):
         pages = [*build_pages(portal, ctx), poster(portal, ctx, records[-1] if records else None)]
@@ -151,6 +155,7 @@ def _build(app: Sunlight, community_id: str, out_dir: Path, base_url: str, cache
         write_data_package(records, out_dir / "data", f"sunlight-{community_id}",
                            f"{name} 阳光账本开放数据")
         write_if_changed(out_dir / "data" / "checkpoint.txt", note.encode("utf-8"))
+        write_keys(out_dir / "data" / "witnesses.json", witnesses)
     with clock("log"):
         export_tiles(app, community_id, out_dir / "log")
     indexed = 0

@@ -22,6 +22,7 @@ from ledger.store import DEFAULT_DB_URL
 
 if TYPE_CHECKING:
     from publisher.build import PublishResult
+    from publisher.witnesses import Witness
 
 DEFAULT_OUT = Path("build/portal")
 
@@ -50,14 +51,22 @@ def publish_command(
     ] = "http://127.0.0.1:8000/",
     serve: Annotated[bool, typer.Option("--serve", help="生成后在本机提供浏览")] = False,
     port: Annotated[int, typer.Option("--port", help="--serve 使用的端口")] = 8000,
+    witness: Annotated[list[str] | None, typer.Option(
+        "--witness", help="门户上说明其确认的见证人：名称=联署公钥，如 街道办=witness.example+1a2b3c4d+…（可重复）")
+    ] = None,
 ) -> None:
     from publisher.preview import serve_site
+    from publisher.witnesses import Witness
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        witnesses = tuple(Witness.parse(w) for w in witness or ())
+    except ValueError as exc:
+        _fail(str(exc), 2)
     # before the build, not after it; at the public address's path, as the real host serves it
     server = _listen(out, port, urlsplit(base_url).path) if serve else None
     try:
-        result = _build(db, community, out, base_url)
+        result = _build(db, community, out, base_url, witnesses)
     except BaseException:
         if server is not None:
             server.server_close()
@@ -82,7 +91,8 @@ def _listen(out: Path, port: int, prefix: str) -> ThreadingHTTPServer:
         _fail(f"无法监听 127.0.0.1:{port}：{exc.strerror or exc}；请检查 --port", 2)
 
 
-def _build(db: str, community: str | None, out: Path, base_url: str) -> PublishResult:
+def _build(db: str, community: str | None, out: Path, base_url: str,
+           witnesses: tuple[Witness, ...] = ()) -> PublishResult:
     from ledger.application import Sunlight
     from publisher.build import PublishError, publish
 
@@ -97,6 +107,6 @@ def _build(db: str, community: str | None, out: Path, base_url: str) -> PublishR
                                                   "（库中还没有社区）"), 1)
         community = ids[0]
     try:
-        return publish(ledger, community, out, base_url=base_url)
+        return publish(ledger, community, out, base_url=base_url, witnesses=witnesses)
     except PublishError as exc:
         _fail(str(exc), 2)

@@ -24,6 +24,7 @@ from publisher.describe import record_path, restriction_zh, title
 from publisher.fmt import esc, local_month, local_time, percent, short_hash, text_block, yuan
 from publisher.readmodel import EstateView, FundView, Portal, day_of
 from publisher.records import Record
+from publisher.witnesses import Witness, witness_block
 
 LATEST = 10
 # site/hooks.py puts a page's ``sl_slot`` where its content goes. It holds an <h1> because every
@@ -74,6 +75,7 @@ class Context:
     origin: str
     base_url: str
     search_bundles: tuple[str, ...] = ()  # Pagefind bundles under pagefind/, merged on search
+    witnesses: tuple[Witness, ...] = ()  # named by the operator, with their keys
 
 
 def build_pages(p: Portal, ctx: Context) -> list[Page]:
@@ -160,6 +162,7 @@ def home(p: Portal, ctx: Context) -> list[Page]:
     page.add(h(2, "最新检查点"))
     page.add(f"<p>日志共 {ctx.checkpoint_size} 条记录，根哈希 <code class=\"sl-hash\">"
              f"{esc(ctx.checkpoint_root)}</code>。<a href=\"{root}audit/\">如何核验</a></p>")
+    page.add(witness_block(ctx.checkpoint_note, ctx.origin, ctx.checkpoint_size, ctx.witnesses))
     return [page]
 
 
@@ -483,16 +486,12 @@ def audit(p: Portal, ctx: Context) -> Page:
     page = Page("audit/index.md", "审计与核验")
     root = page.root
     page.add(h(1, "审计与核验"))
-    _text, _, sigs = ctx.checkpoint_note.partition("\n\n")
     page.add(h(2, "最新检查点"))
     page.add(f"<p>日志名称 <code>{esc(ctx.origin)}</code>，共 {ctx.checkpoint_size} 条记录。</p>")
     page.add(f'<pre class="sl-pre">{esc(ctx.checkpoint_note)}</pre>')
     page.add(h(2, "见证"))
-    lines = [line for line in sigs.splitlines() if line.startswith("— ")]
-    names = [line[2:].split(" ", 1)[0] for line in lines]
-    witnesses = [n for n in names if n != ctx.origin]
-    page.add("<ul>" + "".join(f"<li><code>{esc(n)}</code></li>" for n in witnesses) + "</ul>"
-             if witnesses else "<p>此检查点目前只有日志本身的签名，尚无见证人联署。</p>")
+    page.add(witness_block(ctx.checkpoint_note, ctx.origin, ctx.checkpoint_size, ctx.witnesses,
+                           root))
     page.add(h(2, "日志验证公钥"))
     page.add(f'<pre class="sl-pre">{esc(ctx.verifier_key)}</pre>')
     page.add(h(2, "成员与签名密钥"))
