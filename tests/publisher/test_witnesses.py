@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,6 +18,7 @@ from ledger.tlog.cosignatures import store_cosignature
 from publisher.build import publish
 from publisher.fmt import local_time
 from publisher.witnesses import Witness
+from tests.chromium import MARKS, chromium
 from tests.publisher.conftest import BASE_URL
 from tests.publisher.sample import Clock, build_sample
 
@@ -26,7 +28,11 @@ STRANGER = CosignatureSigner.from_seed("stranger.example/witness", b"\x33" * 32)
 AT = int(datetime(2025, 3, 20, 2, 30, tzinfo=UTC).timestamp())
 
 
-def test_a_cosigned_checkpoint_says_who_confirmed_it_and_when(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def cosigned(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
+    """The sample community's portal, its checkpoint cosigned by 街道办 and by a stranger;
+    the operator named 街道办 and 晚报 (which has not cosigned). Returns the site and size."""
+    tmp_path = tmp_path_factory.mktemp("cosigned")
     clock = Clock()
     app = Sunlight(f"sqlite:///{tmp_path / 'ledger.db'}", clock=clock)
     build_sample(app, clock)
@@ -40,6 +46,11 @@ def test_a_cosigned_checkpoint_says_who_confirmed_it_and_when(tmp_path: Path) ->
                  Witness.parse(f"晚报={PAPER.verifier_key()}"))
     out = tmp_path / "site"
     publish(app, "testville", out, base_url=BASE_URL, witnesses=witnesses, search=False)
+    return out, size
+
+
+def test_a_cosigned_checkpoint_says_who_confirmed_it_and_when(cosigned: tuple[Path, int]) -> None:
+    out, size = cosigned
     when = local_time(datetime.fromtimestamp(AT, UTC))
     said = f"街道办已于 {when}（北京时间）确认：本日志前 {size} 条记录只增未改。"
     home = (out / "index.html").read_text(encoding="utf-8")
@@ -74,3 +85,22 @@ def test_a_cosignature_under_a_different_key_is_not_a_confirmation(tmp_path: Pat
 def test_a_bad_witness_is_refused_in_chinese(text: str) -> None:
     with pytest.raises(ValueError, match="见证人"):
         Witness.parse(text)
+
+
+def _browser(test: Any) -> Any:
+    for mark in MARKS:
+        test = mark(test)
+    return test
+
+
+@_browser
+@pytest.mark.parametrize("backend", ["webcrypto", "noble"])
+def test_the_browser_check_verifies_the_cosignature(cosigned: tuple[Path, int], backend: str
+                                                    ) -> None:
+    from tests.tlog.test_tlog_browser import check
+
+    out, size = cosigned
+    with chromium() as browser:
+        text = check(browser, out, backend=backend)
+    assert "街道办已于 " in text and f"本日志前 {size} 条记录只增未改（联署签名核验无误）" in text
+    assert "stranger.example/witness" in text and "晚报" not in text
