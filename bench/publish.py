@@ -5,8 +5,10 @@ pages with the same navigation, measured in the same run; then a re-publish afte
     python bench/publish.py --quick    # 200 and 1,000 records
 
 Printed per size: seconds and peak memory (each step in a fresh process), ratios, and the bytes
-a browser fetches to show the home page. Goals: full publish <= 1.5x the plain build; 10k/1k
-<= 12x; one new record re-published in <= 25% of a full publish; home page <= 600 KB at 10k.
+a browser fetches to show the home page, and the bytes transferred (precompressed .br copies) on
+a first visit to the home page and then to a record page. Goals: full publish <= 1.5x the plain
+build; 10k/1k <= 12x; one new record re-published in <= 25% of a full publish; home page
+<= 600 KB at 10k; first visit <= 120 KB, a second page <= 30 KB transferred.
 """
 
 from __future__ import annotations
@@ -193,6 +195,33 @@ def home_bytes(out: Path) -> int:
     return total
 
 
+def fetched(out: Path, page: str) -> set[Path]:
+    """The files a browser fetches to show ``page`` (a path under ``out``): the page and the
+    stylesheets, scripts and images it names (the search index only on the search page)."""
+    html_path = out / page
+    html = html_path.read_text(encoding="utf-8")
+    refs = re.findall(r'<(?:script|img)[^>]+src="([^"#?]+)"', html)
+    refs += re.findall(r'<link[^>]+href="([^"#?]+)"[^>]*>', html)
+    files = {html_path}
+    for ref in refs:
+        if ref.startswith(("http:", "https:", "//")) or ref.endswith((".xml", ".gz")):
+            continue
+        path = (html_path.parent / ref).resolve()
+        if path.is_file():
+            files.add(path)
+    return files
+
+
+def transferred(files: set[Path]) -> int:
+    """Bytes on the wire: each file's precompressed ``.br`` copy where there is one (what a
+    host that serves precompressed files sends to a browser that accepts Brotli)."""
+    total = 0
+    for path in files:
+        br = path.with_name(path.name + ".br")
+        total += (br if br.is_file() else path).stat().st_size
+    return total
+
+
 def run(n: int, tmp: Path) -> dict[str, float]:
     db = f"sqlite:///{tmp / f'bench{n}.db'}"
     out = tmp / f"site{n}"
@@ -204,13 +233,20 @@ def run(n: int, tmp: Path) -> dict[str, float]:
     add_one(db)
     again, again_mem = measure(do_publish, db, str(out))
     home = home_bytes(out)
+    first = fetched(out, "index.html")
+    # the second page: a record page, with the home page's stylesheets and scripts cached
+    second = fetched(out, "r/1/index.html") - first
+    first_kb, second_kb = transferred(first) / 1024, transferred(second) / 1024
     print(f"  full publish        {full:7.1f} s  peak {full_mem:6.0f} MiB")
     print(f"  plain MkDocs build  {plain:7.1f} s  peak {plain_mem:6.0f} MiB")
     print(f"  re-publish +1       {again:7.1f} s  peak {again_mem:6.0f} MiB")
     print(f"  full / plain        {full / plain:7.2f}   (goal <= 1.5)")
     print(f"  re-publish / full   {again / full:7.2f}   (goal <= 0.25)")
     print(f"  home page fetched   {home / 1024:7.0f} KB (goal <= 600 KB at 10k)")
-    return {"full": full, "plain": plain, "again": again, "home": home}
+    print(f"  first visit, home   {first_kb:7.0f} KB transferred (goal <= 120 KB)")
+    print(f"  second page, cached {second_kb:7.0f} KB transferred (goal <= 30 KB)")
+    return {"full": full, "plain": plain, "again": again, "home": home, "first": first_kb,
+            "second": second_kb}
 
 
 def main() -> None:

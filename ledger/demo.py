@@ -521,3 +521,23 @@ def _evaluations(w: DemoWriter, month: int) -> None:
                 "groups": [{"group": "受益居民", "satisfied": 31 + n, "basically_satisfied": 9,
                             "dissatisfied": 3}],
                 "closed_on": f"{YEAR}-{month:02d}-10", "grouping": "partition"})
+
+
+# The demo's witness: the street office (街道办) cosigns the demo log's latest checkpoint, so that
+# the portal shows what a confirmed checkpoint looks like. Its key comes from a public seed too.
+WITNESS_LABEL = "街道办"
+WITNESS_AT = datetime(2025, 12, 31, 1, 0, tzinfo=UTC)  # 2025-12-31 09:00 Beijing time
+
+
+def cosign_as_witness(app: Sunlight, community_id: str = COMMUNITY) -> str:
+    """Stores the demo witness's cosignature of the community's latest checkpoint; returns the
+    witness's verifier key."""
+    from ledger.crypto.cosignature import CosignatureSigner
+    from ledger.crypto.note import split_note
+    from ledger.tlog.cosignatures import store_cosignature
+
+    witness = CosignatureSigner.from_seed("jiedaoban.example/witness", demo_seed("witness/jiedaoban"))
+    text, _ = split_note(app.checkpoint(community_id))
+    line = witness.cosign(text, int(WITNESS_AT.timestamp()))
+    store_cosignature(app, community_id, app.size(community_id), witness.name, line)
+    return witness.verifier_key()

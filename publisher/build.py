@@ -2,7 +2,8 @@
 
 read entries -> fold read models -> section pages -> MkDocs renders the page shells (only when
 its input changed) -> section pages into their shells -> record pages into the record shell ->
-open data -> transparency-log tiles -> search index.
+sitemap -> open data -> transparency-log tiles -> search index -> a .gz and a .br beside every
+text file.
 
 Everything a re-publish can reuse lives in a cache folder beside the site: what MkDocs rendered,
 QR codes, each record page's key, each search bundle's key. A cache written by other publisher
@@ -21,17 +22,23 @@ from typing import Any
 
 from ledger.application import Sunlight
 from ledger.crypto.checkpoint import Checkpoint
+from ledger.tlog.cosignatures import published_checkpoint
 from ledger.tlog.export import export_tiles
 from publisher import search as pagefind
 from publisher.attachments import publish_attachments
+from publisher.compress import precompress
 from publisher.describe import labels, record_path
 from publisher.files import write_if_changed
+from publisher.fmt import local_time
 from publisher.opendata import write_data_package
 from publisher.pages import Context, build_pages
+from publisher.poster import poster
 from publisher.readmodel import Portal, fold
 from publisher.record_page import SHELL_PATH, QrCache, Seal, Shell, write_record_pages
 from publisher.records import Record, read_records
 from publisher.shells import MkDocsError, fill, inputs_key, render
+from publisher.sitemap import write_sitemap
+from publisher.witnesses import Witness, write_keys
 
 log = logging.getLogger("sunlight.publisher")
 
@@ -63,7 +70,8 @@ def default_cache_dir(out_dir: Path) -> Path:
 
 def publish(app: Sunlight, community_id: str, out_dir: Path, *, base_url: str = "/",
             cache_dir: Path | None = None, site_dir: Path = SITE_DIR,
-            search: bool = True, attachments: Path | None = None) -> PublishResult:
+            search: bool = True, attachments: Path | None = None,
+            witnesses: tuple[Witness, ...] = ()) -> PublishResult:
     """Builds the community's portal into ``out_dir``.
 
     ``base_url`` is the public address the site will be served from; it goes into QR codes and
@@ -72,6 +80,7 @@ def publish(app: Sunlight, community_id: str, out_dir: Path, *, base_url: str = 
     codes, record page keys, search bundles); by default it sits beside ``out_dir``.
     ``attachments`` is a folder of attachment files to publish: each is copied into the site
     only if the log records its SHA-256 (:mod:`publisher.attachments`).
+    ``witnesses`` are the witnesses whose cosignatures the portal names, with their keys.
     """
     if not base_url.endswith("/"):
         base_url += "/"
@@ -88,7 +97,7 @@ def publish(app: Sunlight, community_id: str, out_dir: Path, *, base_url: str = 
     service = pagefind.Pagefind.start(exe) if exe is not None else None
     try:
         return _publish(app, community_id, out_dir, base_url, cache, site_dir, state, service,
-                        clock, attachments)
+                        clock, attachments, witnesses)
     except (MkDocsError, pagefind.SearchError) as exc:
         stage = "MkDocs 构建失败" if isinstance(exc, MkDocsError) else "搜索索引生成失败"
         raise PublishError(f"{stage}：{exc}") from exc
@@ -99,9 +108,10 @@ def publish(app: Sunlight, community_id: str, out_dir: Path, *, base_url: str = 
 
 def _publish(app: Sunlight, community_id: str, out_dir: Path, base_url: str, cache: Path,
              site_dir: Path, state: dict[str, Any], service: pagefind.Pagefind | None,
-             clock: _Stopwatch, attachments: Path | None) -> PublishResult:
+             clock: _Stopwatch, attachments: Path | None, witnesses: tuple[Witness, ...]
+             ) -> PublishResult:
     with clock("read"):
-        note = app.checkpoint(community_id)
+        note = published_checkpoint(app, community_id)  # with the witnesses' cosignatures
         checkpoint = Checkpoint.parse(note.split("\n\n", 1)[0] + "\n")
         records = list(read_records(app.entries(community_id, 0, checkpoint.size)))
     with clock("fold"):
@@ -113,7 +123,7 @@ def _publish(app: Sunlight, community_id: str, out_dir: Path, base_url: str, cac
     qr.start([base_url + record_path(r.index) for r in records])
     try:
         return _build(app, community_id, out_dir, base_url, cache, site_dir, state, service,
-                      clock, records, portal, checkpoint, note, qr)
+                      clock, records, portal, checkpoint, note, qr, witnesses)
     finally:
         qr.finish()
 
@@ -121,15 +131,16 @@ def _publish(app: Sunlight, community_id: str, out_dir: Path, base_url: str, cac
 def _build(app: Sunlight, community_id: str, out_dir: Path, base_url: str, cache: Path,
            site_dir: Path, state: dict[str, Any], service: pagefind.Pagefind | None,
            clock: _Stopwatch, records: list[Record], portal: Portal, checkpoint: Checkpoint,
-           note: str, qr: QrCache) -> PublishResult:
+           note: str, qr: QrCache, witnesses: tuple[Witness, ...]) -> PublishResult:
     info = app.community(community_id)
     root_b64 = _b64(checkpoint.root_hash)
     record_bundles = [pagefind.bundle_name(*r) for r in pagefind.ranges(len(records))]
     ctx = Context(checkpoint.size, root_b64, note, info.verifier_key, info.origin, base_url,
-                  search_bundles=("main", *record_bundles) if service is not None else ())
+                  search_bundles=("main", *record_bundles) if service is not None else (),
+                  witnesses=witnesses)
     name = portal.name or community_id
     with clock("pages"):
-        pages = build_pages(portal, ctx)
+        pages = [*build_pages(portal, ctx), poster(portal, ctx, records[-1] if records else None)]
     with clock("mkdocs"):
         key = inputs_key(site_dir, pages, name, base_url)
         html = cache / "mkdocs" / "html"
@@ -146,6 +157,8 @@ def _build(app: Sunlight, community_id: str, out_dir: Path, base_url: str, cache
         state["records"] = write_record_pages(
             portal, shell, out_dir, base_url, qr, Seal(name, checkpoint.size, root_b64),
             state.get("records", {}), info.verifier_key)
+    with clock("sitemap"):
+        write_sitemap(out_dir, base_url, _sitemap_pages(state["mkdocs_files"], records))
     with clock("data"):
         write_data_package(records, out_dir / "data", f"sunlight-{community_id}",
                            f"{name} 阳光账本开放数据")
@@ -153,15 +166,27 @@ def _build(app: Sunlight, community_id: str, out_dir: Path, base_url: str, cache
         # the Chinese label of every enumerated value: open data, and the record pages' check
         write_if_changed(out_dir / "data" / "labels.json",
                          json.dumps(labels(), ensure_ascii=False, sort_keys=True).encode("utf-8"))
+        write_keys(out_dir / "data" / "witnesses.json", witnesses)
     with clock("log"):
         export_tiles(app, community_id, out_dir / "log")
     indexed = 0
     if service is not None:
         with clock("search"):
             indexed = _index(service, out_dir, section_html, state)
+    with clock("compress"):
+        precompress(out_dir)
     _save_state(cache, state)
     return PublishResult(out_dir, len(records), len(pages), service is not None,
                          qr.made, clock.seconds, ran, indexed)
+
+
+def _sitemap_pages(site_files: list[str], records: list[Record]) -> list[tuple[str, str]]:
+    """Every page a reader can open, with the day it last changed: a section page changes with
+    the newest record, a record page on the day the log accepted it."""
+    newest = local_time(records[-1].accepted_at)[:10] if records else "2000-01-01"
+    sections = [(path.removesuffix("index.html"), newest) for path in site_files
+                if path.endswith("index.html") and path != "404.html"]
+    return sections + [(record_path(r.index), local_time(r.accepted_at)[:10]) for r in records]
 
 
 def _index(service: pagefind.Pagefind, out_dir: Path, section_html: dict[str, str],

@@ -13,6 +13,7 @@ import logging
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
+from urllib.parse import urlsplit
 
 import typer
 
@@ -21,6 +22,7 @@ from ledger.store import DEFAULT_DB_URL
 
 if TYPE_CHECKING:
     from publisher.build import PublishResult
+    from publisher.witnesses import Witness
 
 DEFAULT_OUT = Path("build/portal")
 
@@ -52,15 +54,24 @@ def publish_command(
     attachments: Annotated[Path | None, typer.Option(
         "--attachments", help="要公开的附件原件所在目录：只公开账本登记了其 SHA-256 的文件")
     ] = None,
+    witness: Annotated[list[str] | None, typer.Option(
+        "--witness", help="门户上说明其确认的见证人：名称=联署公钥，如 街道办=witness.example+1a2b3c4d+…（可重复）")
+    ] = None,
 ) -> None:
     from publisher.preview import serve_site
+    from publisher.witnesses import Witness
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     if attachments is not None and not attachments.is_dir():
         _fail(f"附件目录 {attachments} 不存在或不是目录", 2)
-    server = _listen(out, port) if serve else None  # before the build, not after it
     try:
-        result = _build(db, community, out, base_url, attachments)
+        witnesses = tuple(Witness.parse(w) for w in witness or ())
+    except ValueError as exc:
+        _fail(str(exc), 2)
+    # before the build, not after it; at the public address's path, as the real host serves it
+    server = _listen(out, port, urlsplit(base_url).path) if serve else None
+    try:
+        result = _build(db, community, out, base_url, attachments, witnesses)
     except BaseException:
         if server is not None:
             server.server_close()
@@ -73,11 +84,11 @@ def publish_command(
         serve_site(server)
 
 
-def _listen(out: Path, port: int) -> ThreadingHTTPServer:
+def _listen(out: Path, port: int, prefix: str) -> ThreadingHTTPServer:
     from publisher.preview import make_server
 
     try:
-        return make_server(out, "127.0.0.1", port)
+        return make_server(out, "127.0.0.1", port, prefix)
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
             _fail(f"端口 {port} 已被占用（另一个程序正在使用 127.0.0.1:{port}）；"
@@ -86,7 +97,7 @@ def _listen(out: Path, port: int) -> ThreadingHTTPServer:
 
 
 def _build(db: str, community: str | None, out: Path, base_url: str,
-           attachments: Path | None = None) -> PublishResult:
+           attachments: Path | None = None, witnesses: tuple[Witness, ...] = ()) -> PublishResult:
     from ledger.application import Sunlight
     from publisher.build import PublishError, publish
 
@@ -101,6 +112,7 @@ def _build(db: str, community: str | None, out: Path, base_url: str,
                                                   "（库中还没有社区）"), 1)
         community = ids[0]
     try:
-        return publish(ledger, community, out, base_url=base_url, attachments=attachments)
+        return publish(ledger, community, out, base_url=base_url, attachments=attachments,
+                       witnesses=witnesses)
     except PublishError as exc:
         _fail(str(exc), 2)

@@ -20,7 +20,7 @@ from ledger.domain.fund import Fund, donor_display
 from ledger.domain.project import STEP_TITLES
 from ledger.domain.roles import ROLE_TITLES
 from publisher.budgets import Overrun, lines, overruns
-from publisher.charts import bar_chart, figure, line_chart
+from publisher.charts import bar_chart, figure, line_chart, table_html
 from publisher.describe import record_path, title
 from publisher.fmt import (
     esc,
@@ -35,6 +35,7 @@ from publisher.fmt import (
 from publisher.readmodel import EstateView, FundView, Portal, day_of
 from publisher.records import Record
 from publisher.results import Share, headline_share, results_summary, results_table
+from publisher.witnesses import Witness, witness_block
 
 LATEST = 10
 # site/hooks.py puts a page's ``sl_slot`` where its content goes. It holds an <h1> because every
@@ -85,6 +86,7 @@ class Context:
     origin: str
     base_url: str
     search_bundles: tuple[str, ...] = ()  # Pagefind bundles under pagefind/, merged on search
+    witnesses: tuple[Witness, ...] = ()  # named by the operator, with their keys
 
 
 def build_pages(p: Portal, ctx: Context) -> list[Page]:
@@ -120,10 +122,7 @@ def record_list(p: Portal, records: Iterable[Record], root: str) -> str:
 
 
 def table(header: Iterable[str], rows: Iterable[Iterable[str]]) -> str:
-    head = "".join(f"<th>{esc(h)}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
-    return (f'<div class="sl-scroll"><table><thead><tr>{head}</tr></thead><tbody>{body}'
-            "</tbody></table></div>")
+    return table_html(header, rows)
 
 
 def h(level: int, text: str) -> str:
@@ -177,6 +176,7 @@ def home(p: Portal, ctx: Context) -> list[Page]:
              f'任何人都可以核验：<a href="{root}audit/">如何核验</a></p>')
     page.add(tech_fold(f"<p>检查点：{ctx.checkpoint_size} 条，根哈希 <code class=\"sl-hash\">"
                        f"{esc(ctx.checkpoint_root)}</code></p>"))
+    page.add(witness_block(ctx.checkpoint_note, ctx.origin, ctx.checkpoint_size, ctx.witnesses))
     return [page]
 
 
@@ -563,10 +563,7 @@ def audit(p: Portal, ctx: Context) -> Page:
     page.add("<p>按下按钮，浏览器会下载本站的公开账本并逐条核对，不用安装任何软件。核对前，请把公开栏张贴的"
              "账本公钥与下面“技术细节”中的对照一致。职务、任期和各项业务规则（如余额不为负、拨款经过决议），"
              "请审计人员用技术细节中的命令完整核验。</p>")
-    _text, _, sigs = ctx.checkpoint_note.partition("\n\n")
-    lines = [line for line in sigs.splitlines() if line.startswith("— ")]
-    names = [line[2:].split(" ", 1)[0] for line in lines]
-    witnesses = [n for n in names if n != ctx.origin]
+    page.add(witness_block(ctx.checkpoint_note, ctx.origin, ctx.checkpoint_size, ctx.witnesses))
     rows = []
     for m in p.members.values():
         for k in m.keys:
@@ -590,8 +587,7 @@ def audit(p: Portal, ctx: Context) -> Page:
         f"<p>日志名称 <code>{esc(ctx.origin)}</code>，共 {ctx.checkpoint_size} 条记录。</p>",
         f'<pre class="sl-pre">{esc(ctx.checkpoint_note)}</pre>',
         h(3, "见证"),
-        "<ul>" + "".join(f"<li><code>{esc(n)}</code></li>" for n in witnesses) + "</ul>"
-        if witnesses else "<p>此检查点目前只有日志本身的签名，尚无见证人联署。</p>",
+        witness_block(ctx.checkpoint_note, ctx.origin, ctx.checkpoint_size, ctx.witnesses, root),
         h(3, "成员与签名密钥"),
         table(["成员", "职务", "任期", "密钥 ID", "登记", "状态"], rows),
         h(3, "用命令行完整核验"),
@@ -663,7 +659,13 @@ def search(ctx: Context) -> Page:
              "o.baseUrl=abs('../');o.bundlePath=abs(o.bundlePath);"
              "o.mergeIndex.forEach(function(m){m.baseUrl=o.baseUrl;"
              "m.bundlePath=abs(m.bundlePath);});"
-             "new PagefindUI(o);});</script>")
+             "new PagefindUI(o);"
+             # the box Pagefind draws has a title but no label: give it one once drawn
+             "var box=document.getElementById('sl-search');function label(){"
+             "var i=box.querySelector('input');"
+             "if(i&&!i.hasAttribute('aria-label'))i.setAttribute('aria-label','搜索公开记录');}"
+             "label();new MutationObserver(label).observe(box,{childList:true,subtree:true});"
+             "});</script>")
     return page
 
 

@@ -16,14 +16,17 @@ import sys
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import segno
 
+from ledger.domain.state import SHANGHAI
 from publisher import describe, fmt, results
 from publisher.describe import check_as, internal, record_path, shown, title
 from publisher.fmt import esc, local_time, short_hash, text_block
+from publisher.poster import supervisors
 from publisher.readmodel import Portal
 from publisher.records import Record
 
@@ -31,8 +34,11 @@ SHELL_PATH = "r/shell"
 TITLE_TOKEN = "SLRECORDTITLE"
 SLOT_TOKEN = "SLRECORDSLOT"
 NOTICE_TOKEN = "SLRECORDNOTICE"
+DESC_TOKEN = "SLRECORDDESC"  # the shell's meta description (front matter of site/docs/r/shell.md)
+URL_TOKEN = "SLRECORDURL"  # put where the shell's own address was (canonical link, og:url)
 ROOT = "../../"
-_TOKENS = re.compile(f"{TITLE_TOKEN}|{NOTICE_TOKEN}")
+_TOKENS = re.compile(f"{TITLE_TOKEN}|{NOTICE_TOKEN}|{DESC_TOKEN}|{URL_TOKEN}")
+_CANONICAL = re.compile(r'<link rel="canonical" href="([^"]*)">')
 
 
 @dataclass(frozen=True)
@@ -45,11 +51,18 @@ class Shell:
         head, sep, tail = html.partition(SLOT_TOKEN)
         if not sep:
             raise ValueError("record shell page has no slot")
+        # MkDocs gave the shell its own address (``…/r/shell/``, a page nobody can open) as the
+        # canonical link; each record page names itself there instead.
+        canonical = _CANONICAL.search(head)
+        if canonical is not None:
+            head = head.replace(f'"{canonical.group(1)}"', f'"{URL_TOKEN}"')
         return cls(head, tail)
 
-    def page(self, page_title: str, notice: str, body: str) -> str:
+    def page(self, page_title: str, notice: str, body: str, description: str = "",
+             url: str = "") -> str:
         # One pass over the template: text put in is never scanned for tokens again.
-        values = {TITLE_TOKEN: esc(page_title), NOTICE_TOKEN: esc(notice)}
+        values = {TITLE_TOKEN: esc(page_title), NOTICE_TOKEN: esc(notice),
+                  DESC_TOKEN: esc(description), URL_TOKEN: esc(url)}
         fill = lambda m: values[m.group()]  # noqa: E731
         return _TOKENS.sub(fill, self.head) + body + _TOKENS.sub(fill, self.tail)
 
@@ -162,6 +175,7 @@ def render(p: Portal, r: Record, url: str, qr_svg: str, seal: Seal,
     related = _related(p, r)
     if related:
         parts.append("<h2>相关记录</h2><ul>" + related + "</ul>")
+    parts.append(notice(p, r))
     parts.append(f'<div class="sl-qr">{qr_svg}<p>扫码查看本记录<br>'
                  f'<span class="sl-url">{esc(url)}</span></p></div>')
     technical.extend(f'<tr><th>附件哈希</th><td>{esc(a["name"])}：<code class="sl-hash">'
@@ -181,6 +195,40 @@ def render(p: Portal, r: Record, url: str, qr_svg: str, seal: Seal,
                  "</details>")
     parts.append('<p class="sl-screen-only">打印本页即为一页 A4 公示。</p></article>')
     return t, "".join(parts)
+
+
+NOTICE_DAYS = 7  # 公示期：居务公开不少于 7 天
+
+
+def notice(p: Portal, r: Record) -> str:
+    """What the printed notice (the page on paper, on the notice board) adds: when it was posted,
+    how long it stays up, whom to tell of an objection, and a short fingerprint of the entry in
+    place of the hashes (which the printout leaves out; the QR leads to them)."""
+    posted = r.accepted_at.astimezone(SHANGHAI).date()
+    until = posted + timedelta(days=NOTICE_DAYS - 1)
+    day = posted.isoformat()
+    contact = "、".join(esc(m.name) for m in supervisors(p, day))
+    contact = (f"居务监督委员会 {contact}，或" if contact else "") + \
+        f"登记人 {esc(r.signer.name)}（{esc(r.signer.role_zh)}）"
+    return ('<table class="sl-fields sl-notice sl-print-only"><tbody>'
+            f"<tr><th>公示日期</th><td>{posted:%Y 年 %m 月 %d 日}</td></tr>"
+            f"<tr><th>公示期</th><td>{posted:%Y 年 %m 月 %d 日} 至 {until:%Y 年 %m 月 %d 日}"
+            f"（{NOTICE_DAYS} 天）</td></tr>"
+            f"<tr><th>如有异议</th><td>请在公示期内向{contact}提出</td></tr>"
+            f"<tr><th>记录指纹</th><td>{fingerprint(r.entry_sha256)}（日志第 {r.index} 条；"
+            "扫码可核对完整记录与签名）</td></tr></tbody></table>")
+
+
+def fingerprint(entry_sha256: str) -> str:
+    """A short fingerprint a person can read aloud and compare: ``3FA2 9C01``."""
+    head = entry_sha256[:8].upper()
+    return f"{head[:4]} {head[4:]}"
+
+
+def summary(p: Portal, r: Record, community: str) -> str:
+    """The page's description for search engines and link previews in chat apps."""
+    return (f"{title(p, r)}。{r.kind_zh}，{r.signer.name}（{r.signer.role_zh}）签名，"
+            f"{local_time(r.accepted_at)[:10]} 入账，日志第 {r.index} 条。{community}阳光账本公示。")
 
 
 def _status(p: Portal, r: Record) -> list[str]:
@@ -279,6 +327,6 @@ def write_record_pages(p: Portal, shell: Shell, out_dir: Path, base_url: str, qr
         url = base_url + record_path(r.index)
         page_title, body = render(p, r, url, qr.svg(url), first, log_key)
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(shell.page(page_title, f"{seal.community} · 公示", body),
-                          encoding="utf-8")
+        target.write_text(shell.page(page_title, f"{seal.community} · 公示", body,
+                                     summary(p, r, seal.community), url), encoding="utf-8")
     return manifest

@@ -21,6 +21,7 @@ from publisher.files import write_if_changed
 from publisher.fmt import esc
 from publisher.pages import PAGE_SLOT, Page, write_markdown
 from publisher.record_page import SHELL_PATH
+from publisher.sitemap import NAMES as SITEMAP_NAMES
 
 
 class MkDocsError(Exception):
@@ -53,17 +54,35 @@ def render(site_dir: Path, pages: list[Page], name: str, base_url: str, work: Pa
             shutil.rmtree(stale)
     shutil.copytree(site_dir, build, ignore=shutil.ignore_patterns("site", "__pycache__"))
     write_markdown(pages, build / "docs")
-    _mkdocs(build / "mkdocs.yml", html, name, base_url)
+    _mkdocs(build / "mkdocs.yml", html, name, base_url, _fingerprint(build / "docs"))
     shutil.rmtree(build)
     return html
 
 
-def _mkdocs(config_file: Path, out_dir: Path, name: str, base_url: str) -> None:
+# The site's own stylesheet, on every page: named by its content, like Material's own
+# (``main.<hash>.min.css``), so a host can let browsers keep it for a year (README).
+STYLESHEET = "assets/sunlight.css"
+
+
+def _fingerprint(docs: Path) -> list[str]:
+    """Renames the stylesheet to ``sunlight.<hash>.css``; returns ``extra_css``."""
+    css = docs / STYLESHEET
+    digest = hashlib.sha256(css.read_bytes()).hexdigest()[:8]
+    named = css.with_name(f"{css.stem}.{digest}{css.suffix}")
+    css.replace(named)
+    return [named.relative_to(docs).as_posix()]
+
+
+def _mkdocs(config_file: Path, out_dir: Path, name: str, base_url: str,
+            extra_css: list[str]) -> None:
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
     from mkdocs.exceptions import MkDocsException
 
-    overrides: dict[str, object] = {"site_dir": str(out_dir), "site_name": esc(name)}
+    overrides: dict[str, object] = {
+        "site_dir": str(out_dir), "site_name": esc(name), "extra_css": extra_css,
+        "site_description": esc(f"{name}阳光账本：居务公开、微基金、物业费、决议与评议的全部记录，"
+                                "每一条都由登记人签名，任何人都可以核验。")}
     if base_url.startswith(("http://", "https://")):
         overrides["site_url"] = base_url
     try:
@@ -76,7 +95,8 @@ def _mkdocs(config_file: Path, out_dir: Path, name: str, base_url: str) -> None:
 def fill(html: Path, pages: list[Page], out_dir: Path, previous: Iterable[str]
          ) -> tuple[list[str], dict[str, str]]:
     """Writes the site MkDocs rendered into ``out_dir``: each section page's shell with its body
-    in the slot, every other file as it is; the record shell stays out. Files are rewritten only
+    in the slot, every other file as it is; the record shell and MkDocs' sitemap stay out.
+    Files are rewritten only
     when they change, and what the last render had but this one has not is removed. Returns the
     files written from ``html`` and the final HTML of every page (path -> text)."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -86,7 +106,7 @@ def fill(html: Path, pages: list[Page], out_dir: Path, previous: Iterable[str]
     texts: dict[str, str] = {}
     for path in sorted(html.rglob("*")):
         rel = path.relative_to(html).as_posix()
-        if not path.is_file() or rel == shell:
+        if not path.is_file() or rel == shell or rel in SITEMAP_NAMES:
             continue
         files.append(rel)
         page = bodies.get(rel)

@@ -22,9 +22,10 @@ def demo(out: Annotated[Path, typer.Option(help="演示目录（数据库与门�
          = None) -> None:
     """演示：幸福里社区一年的签名记录 → 透明日志 → 公开门户，并在本地预览。"""
     from ledger.application import Sunlight
-    from ledger.demo import COMMUNITY, NOTICE, build_demo
+    from ledger.demo import COMMUNITY, NOTICE, WITNESS_LABEL, build_demo, cosign_as_witness
     from publisher import publish, serve_site
     from publisher.preview import make_server
+    from publisher.witnesses import Witness
 
     if serve:
         check_port("127.0.0.1", port)  # before the build, not after it
@@ -36,6 +37,7 @@ def demo(out: Annotated[Path, typer.Option(help="演示目录（数据库与门�
         db = f"sqlite:///{out / DEMO_DB}"
     ledger = Sunlight(db)
     build_demo(ledger)
+    witness = Witness(WITNESS_LABEL, cosign_as_witness(ledger))
     size = ledger.size(COMMUNITY)
     typer.echo(f"已登记幸福里社区 {size} 条签名记录，数据库：{redact(db)}")
     typer.echo(f"日志验证公钥：{ledger.community(COMMUNITY).verifier_key}")
@@ -46,6 +48,6 @@ def demo(out: Annotated[Path, typer.Option(help="演示目录（数据库与门�
         fail(f"{site} 已存在，且不是演示门户；请用 --out 指定另一个目录")
     site.mkdir(parents=True, exist_ok=True)
     marker.touch()  # the portal is rebuilt in place (incrementally) on the next demo
-    publish(ledger, COMMUNITY, site, base_url=f"http://127.0.0.1:{port}/")
+    publish(ledger, COMMUNITY, site, base_url=f"http://127.0.0.1:{port}/", witnesses=(witness,))
     if serve:
         serve_site(make_server(site, "127.0.0.1", port))

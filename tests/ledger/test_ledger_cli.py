@@ -151,6 +151,9 @@ def test_demo_never_touches_a_real_ledger_in_its_folder(workdir: Path) -> None:
     assert real.stat().st_size == before
     assert (workdir / "demo-ledger.db").exists()
     sunlight("demo", "--out", str(workdir), "--no-serve")  # again: rebuilt in place
+    # the demo's checkpoint is cosigned by its street office, and the portal says so
+    home = (workdir / "site" / "index.html").read_text(encoding="utf-8")
+    assert "街道办已于 2025-12-31 09:00（北京时间）确认" in home
     other = workdir / "mine"
     (other / "site").mkdir(parents=True)
     (other / "site" / "notes.md").write_text("mine")

@@ -61,7 +61,8 @@ def test_notice_prints_checkpoint_root_in_short_form(site: Site) -> None:
     html = read(site, "r/9/index.html")
     assert root[:16] + "…" in html
     assert "sl-print-only" in html and "测试社区 · 公示" in html
-    css = read(site, "assets/sunlight.css")
+    (css_file,) = (site.out / "assets").glob("sunlight.*.css")
+    css = css_file.read_text(encoding="utf-8")
     assert "@media print" in css and "size: A4" in css
 
 

@@ -220,12 +220,13 @@ export async function openCheckpoint(note, verifier) {
   const text = note.slice(0, split + 1);
   const lines = text.slice(0, -1).split("\n");
   const signers = [];
+  const cosignatures = [];
   let signed = false;
   for (const line of note.slice(split + 2, -1).split("\n")) {
     const m = /^\u2014 (\S+) ([A-Za-z0-9+/=]+)$/.exec(line);
     if (!m) throw new Stop("检查点的签名行格式不对");
     signers.push(m[1]);
-    if (m[1] !== verifier.name) continue;
+    if (m[1] !== verifier.name) { cosignatures.push({ name: m[1], b64: m[2] }); continue; }
     let raw;
     try { raw = b64decode(m[2]); } catch { continue; }
     if (raw.length === 68 && equal(raw.slice(0, 4), verifier.id)
@@ -241,7 +242,38 @@ export async function openCheckpoint(note, verifier) {
   let root;
   try { root = b64decode(lines[2]); } catch { root = null; }
   if (!root || root.length !== 32) throw new Stop("检查点的根哈希格式不对");
-  return { origin: lines[0], size: Number(lines[1]), root, witnesses: signers.filter((n) => n !== lines[0]) };
+  return { origin: lines[0], size: Number(lines[1]), root, text, cosignatures,
+           witnesses: signers.filter((n) => n !== lines[0]) };
+}
+
+// The witnesses the site names (data/witnesses.json: [{label, key}]) whose cosignature on the
+// checkpoint verifies (c2sp.org/tlog-cosignature, type 0x04): [{label, name, at: Date}], and the
+// names of those whose cosignature is there but does not verify.
+export async function checkWitnesses(checkpoint, witnesses) {
+  const confirmed = [], bad = [];
+  for (const w of witnesses) {
+    const parts = /^([^+\s]+)\+([0-9a-f]{8})\+(\S*)$/.exec(String(w.key).trim());
+    let raw = null;
+    try { raw = parts && b64decode(parts[3]); } catch { raw = null; }
+    if (!raw || raw.length !== 33 || raw[0] !== 0x04) continue;
+    const name = parts[1];
+    const id = (await sha256(concat(enc.encode(name + "\n"), raw))).slice(0, 4);
+    if (hex(id) !== parts[2] || publicKeyProblem(raw.slice(1))) continue;
+    const lines = checkpoint.cosignatures.filter((c) => c.name === name);
+    let ok = null;
+    for (const c of lines) {
+      let sig;
+      try { sig = b64decode(c.b64); } catch { continue; }
+      if (sig.length !== 76 || !equal(sig.slice(0, 4), id)) continue;
+      let time = 0n;
+      for (const b of sig.slice(4, 12)) time = (time << 8n) | BigInt(b);
+      const message = enc.encode(`cosignature/v1\ntime ${time}\n${checkpoint.text}`);
+      if (await verifyEd25519(raw.slice(1), sig.slice(12), message)) { ok = new Date(Number(time) * 1000); break; }
+    }
+    if (ok) confirmed.push({ label: String(w.label), name, at: ok });
+    else if (lines.length) bad.push(String(w.label));
+  }
+  return { confirmed, bad };
 }
 
 // The log's current checkpoint, its signature checked with the log key `keyText`.
@@ -390,6 +422,7 @@ export async function verifyLog(logUrl, keyText, report = () => {}, trusted = nu
   result.root = checkpoint.root;
   result.origin = checkpoint.origin;
   result.witnesses = checkpoint.witnesses;
+  result.checkpoint = checkpoint;
   const tree = new CompactRange();
   if (trusted && trusted.size > checkpoint.size) {
     fail(null, `日志只有 ${checkpoint.size} 条记录，比本机上次核验时（${trusted.size} 条）少：日志被回滚`);
@@ -766,8 +799,21 @@ function start(form) {
         remembered.save(origin, result.size, result.root);
         line(out, `技术细节：检查点签名、${n(result.size)} 条记录重算的默克尔树根、${n(result.signatures)} 个成员签名及其密钥登记均核验无误。`, "sl-meta");
       }
-      if (result.witnesses.length) {
-        line(out, `检查点另有见证人联署：${result.witnesses.join("、")}（见证人签名请用命令行 --witness 核验）。`);
+      if (result.checkpoint) {
+        let named = [];
+        try {
+          const got = await fetch(new URL("../data/witnesses.json", new URL(form.dataset.log, location.href)), { cache: "no-store" });
+          if (got.ok) named = await got.json();
+        } catch { named = []; }
+        const w = await checkWitnesses(result.checkpoint, Array.isArray(named) ? named : []);
+        for (const c of w.confirmed) {
+          line(out, `${c.label}已于 ${c.at.toLocaleString("zh-CN", { timeZone: "Asia/Shanghai" })}（北京时间）确认：本日志前 ${n(result.size)} 条记录只增未改（联署签名核验无误）。`, "sl-verify-ok");
+        }
+        for (const label of w.bad) line(out, `未通过：${label}的联署签名无效。`, "sl-verify-bad");
+        const others = result.witnesses.filter((name) => !w.confirmed.some((c) => c.name === name));
+        if (others.length) {
+          line(out, `检查点另有联署：${others.join("、")}（本站未公布其公钥；可用命令行 --witness 核验）。`);
+        }
       }
       line(out, "浏览器没有核验签名人的职务、任期和各项业务规则（如余额不为负、拨款经过决议）：请用上面的命令 sunlight verify 完整核验。");
     } catch (e) {

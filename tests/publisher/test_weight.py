@@ -1,0 +1,68 @@
+"""Weight: a .gz and a .br beside every text file of the site (the same bytes, compressed again
+only when the file changes), and the site's stylesheet named by its content like the theme's."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import re
+from pathlib import Path
+
+import brotli
+import pytest
+
+from publisher import compress
+from publisher.compress import TEXT, precompress
+from tests.publisher.conftest import Site
+
+
+def test_every_text_file_has_its_compressed_copies(site: Site) -> None:
+    texts = [p for p in site.out.rglob("*") if p.is_file() and p.suffix in TEXT]
+    assert len(texts) > site.result.records
+    for path in texts:
+        data = path.read_bytes()
+        assert gzip.decompress(path.with_name(path.name + ".gz").read_bytes()) == data, path
+        assert brotli.decompress(path.with_name(path.name + ".br").read_bytes()) == data, path
+    home = site.out / "index.html"
+    assert (site.out / "index.html.br").stat().st_size < home.stat().st_size / 3
+    assert precompress(site.out) == 0  # nothing changed: nothing compressed again
+
+
+def test_copies_follow_their_file(tmp_path: Path) -> None:
+    page = tmp_path / "a" / "index.html"
+    page.parent.mkdir()
+    page.write_text("<p>一</p>" * 50, encoding="utf-8")
+    (tmp_path / "tile").write_bytes(b"\x00\x01")  # not text: left alone
+    assert precompress(tmp_path) == 1
+    assert not (tmp_path / "tile.gz").exists()
+    page.write_text("<p>二</p>" * 50, encoding="utf-8")
+    os.utime(page, ns=(page.stat().st_mtime_ns + 10**9,) * 2)  # a later write, whatever the clock
+    assert precompress(tmp_path) == 1
+    assert "二" in brotli.decompress((tmp_path / "a" / "index.html.br").read_bytes()).decode()
+    page.unlink()
+    assert precompress(tmp_path) == 0
+    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == []
+
+
+def test_the_stylesheet_is_named_by_its_content(site: Site) -> None:
+    html = (site.out / "r" / "4" / "index.html").read_text(encoding="utf-8")
+    names = re.findall(r'href="[./]*assets/(sunlight\.([0-9a-f]{8})\.css)"', html)
+    assert len(names) == 1
+    name, digest = names[0]
+    css = (site.out / "assets" / name).read_bytes()
+    assert hashlib.sha256(css).hexdigest()[:8] == digest and b"@media print" in css
+    assert not (site.out / "assets" / "sunlight.css").exists()
+
+
+def test_many_files_are_compressed_on_every_core(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(compress, "PARALLEL_FROM", 2)
+    for i in range(6):
+        (tmp_path / f"{i}.html").write_text(f"<p>第 {i} 页</p>" * 40, encoding="utf-8")
+    assert precompress(tmp_path) == 6
+    for i in range(6):
+        data = (tmp_path / f"{i}.html").read_bytes()
+        assert brotli.decompress((tmp_path / f"{i}.html.br").read_bytes()) == data
+        assert gzip.decompress((tmp_path / f"{i}.html.gz").read_bytes()) == data
+    assert precompress(tmp_path) == 0
