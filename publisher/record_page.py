@@ -138,9 +138,11 @@ def render(p: Portal, r: Record, url: str, qr_svg: str, seal: Seal,
     parts.extend(_beside(p, r))
     parts.append("<h2>签名与日志</h2>"
                  '<table class="sl-fields sl-seal"><tbody>'
-                 f"<tr><th>签名人</th><td>{esc(r.signer.name)}（{esc(r.signer.role_zh)}）</td></tr>"
-                 f'<tr><th>密钥 ID</th><td><code class="sl-hash">{esc(r.signer.key_id)}</code>'
-                 "</td></tr>"
+                 + "".join(
+                     f"<tr><th>{'签名人' if n == 0 else '共同签署'}</th>"
+                     f"<td>{esc(s.name)}（{esc(s.role_zh)}）</td></tr>"
+                     f'<tr><th>密钥 ID</th><td><code class="sl-hash">{esc(s.key_id)}</code>'
+                     "</td></tr>" for n, s in enumerate((r.signer, *r.cosigners))) +
                  f"<tr><th>签名时间</th><td>{esc(local_time(r.at))}（北京时间）</td></tr>"
                  f"<tr><th>入账时间</th><td>{esc(local_time(r.accepted_at))}（北京时间）</td></tr>"
                  f"<tr><th>日志序号</th><td>{r.index}</td></tr>"
@@ -153,13 +155,14 @@ def render(p: Portal, r: Record, url: str, qr_svg: str, seal: Seal,
     related = _related(p, r)
     if related:
         parts.append("<h2>相关记录</h2><ul>" + related + "</ul>")
-    signer_key = p.keys.get(r.signer.key_id)
-    if log_key is not None and signer_key is not None:
+    signer_keys = [p.keys.get(s.key_id) for s in (r.signer, *r.cosigners)]
+    if log_key is not None and None not in signer_keys:
+        keys_b64 = " ".join(k.public_key for k in signer_keys if k)
         name, _, rest = log_key.partition("+")
         parts.append(
             f'<div id="sl-receipt" class="sl-receipt sl-screen-only" data-pagefind-ignore data-log="{ROOT}log/" '
             f'data-index="{r.index}" data-entry="{esc(r.entry_sha256)}" data-log-key="{esc(log_key)}" '
-            f'data-signer-key="{esc(signer_key.public_key)}"><button type="button">核验本条记录</button>'
+            f'data-signer-key="{esc(keys_b64)}"><button type="button">核验本条记录</button>'
             "<p>在本机核对：这条记录收录在公开的日志中、内容未被改动、签名人的签名有效。日志公钥 "
             f'<code class="sl-hash">{esc(name)}+{esc(rest.partition("+")[0])}</code>，请与公开栏张贴的核对。</p>'
             '<div class="sl-receipt-out" role="status" aria-live="polite"></div></div>')

@@ -68,9 +68,19 @@ class Committee:
         signed = self.keys[who].sign(Statement(self.community, kind, at or self.clock(), body))
         return Submission(signed.statement, signed.signature, signed.key_id, private)
 
-    def record(self, who: str, kind: str, body: dict[str, Any],
+    def cosign(self, who: list[str], kind: str, body: dict[str, Any],
+               private: tuple[PrivateRecord, ...] = (), at: datetime | None = None) -> Submission:
+        """One statement signed by every member in ``who`` (a version 2 entry for two or more)."""
+        submission = self.sign(who[0], kind, body, private, at)
+        for other in who[1:]:
+            submission = self.keys[other].cosign(submission)
+        return submission
+
+    def record(self, who: str | list[str], kind: str, body: dict[str, Any],
                private: tuple[PrivateRecord, ...] = ()) -> Receipt:
-        return self.app.submit(self.sign(who, kind, body, private))
+        """Signed by ``who``, or by every member of a list ``who`` together."""
+        signers = [who] if isinstance(who, str) else who
+        return self.app.submit(self.cosign(signers, kind, body, private))
 
     # common records
 

@@ -21,6 +21,9 @@ def human_report(report: Report) -> str:
         lines.append(f"受信任检查点 Trusted checkpoint: {report.trusted_size} 条 entries")
     lines.append(f"已核验 Checked: {report.entries_checked} 条记录 entries，"
                  f"{report.signatures_checked} 个签名 signatures，用时 {report.seconds:.1f} s")
+    if report.cosigned_entries:
+        lines.append(f"共同签署 Co-signed: {report.cosigned_entries} 条记录 entries 由多位成员签名，"
+                     "每个签名均已核验 (every signature checked)")
     if report.verified:
         lines.append("结果 Result: 全部通过 VERIFIED —— 检查点签名、瓦片、根哈希、每个签名与签名人资格、"
                      "每条规则均已核验 (checkpoint, tiles, root, every signature and signer, every rule)")

@@ -107,6 +107,7 @@ class Signed(NamedTuple):
     key_id: str
     at: datetime  # when the member signed (aware UTC)
     statement_hash: bytes
+    cosigners: tuple[str, ...] = ()  # the key IDs of a co-signed entry's other signatures
 
 
 class CommunityState:
@@ -139,10 +140,14 @@ class CommunityState:
     # --- the signer ---------------------------------------------------------------------
 
     def authorise(self, kind: str, body: Body, key_id: str, public_key: str | None,
-                  at: datetime, accepted_at: datetime | None = None) -> Member | None:
-        """Checks that ``key_id`` may sign ``kind`` at ``at`` and, if given, still at
-        ``accepted_at`` (when the log accepts it); returns the signer.
+                  at: datetime, accepted_at: datetime | None = None,
+                  cosigners: tuple[str, ...] = ()) -> Member | None:
+        """Checks that ``key_id`` (with ``cosigners``, the key IDs of further signatures over the
+        same statement) may sign ``kind`` at ``at`` and, if given, still at ``accepted_at`` (when
+        the log accepts it); returns the (first) signer.
 
+        Every signer must be a member in office with a current key, each member at most once,
+        and at least one of them in a role that may record ``kind``.
         The founding statement is signed by the key it names, before any member exists.
         """
         if self.community is None:
@@ -151,9 +156,28 @@ class CommunityState:
             assert isinstance(body, Community.Founded)
             if public_key is not None and public_key != body.founder_public_key:
                 raise NotAuthorised("建账声明须由创始成员本人的密钥签名", code="founder-key-mismatch")
+            if cosigners:
+                raise NotAuthorised("建账声明只由创始成员一人签名", code="founder-key-mismatch")
             return None
         if kind == Community.Founded.kind:
             raise Conflict(f"社区 {self.community_id} 已经建账", code="community-exists")
+        if cosigners:
+            holders = [self.keys[k].member_id for k in (key_id, *cosigners) if k in self.keys]
+            if len(set(holders)) != len(holders):  # e.g. with an old key and the new one
+                raise NotAuthorised("同一成员签了两次：共同签署须由不同的成员各签一次",
+                                    code="same-member-twice")
+        signers = [self._standing(k, at, accepted_at) for k in (key_id, *cosigners)]
+        if not any(may_record(m.role, kind) for m in signers):
+            if len(signers) == 1:
+                raise NotAuthorised(f"{signers[0].role.title_zh}无权登记“{BODY_TYPES[kind].title_zh}”",
+                                    code="role-not-permitted")
+            allowed = "或".join(r.title_zh for r in Role if may_record(r, kind))
+            raise NotAuthorised(f"“{BODY_TYPES[kind].title_zh}”须有一位{allowed}签名",
+                                code="role-not-permitted")
+        return signers[0]
+
+    def _standing(self, key_id: str, at: datetime, accepted_at: datetime | None) -> Member:
+        """The member whose current key ``key_id`` is, in office at ``at`` (and ``accepted_at``)."""
         key = self.keys.get(key_id)
         member = self.members.get(key.member_id) if key else None
         day = _day(at)
@@ -166,9 +190,6 @@ class CommunityState:
             accepted_day = _day(accepted_at)
             if accepted_day != day:
                 require_signer(member, key, accepted_day, accepting=True)
-        if not may_record(signer.role, kind):
-            raise NotAuthorised(
-                f"{signer.role.title_zh}无权登记“{BODY_TYPES[kind].title_zh}”", code="role-not-permitted")
         return signer
 
     def public_key_of(self, key_id: str) -> str | None:
