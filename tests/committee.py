@@ -49,7 +49,8 @@ class Committee:
         c.record("chair", "community.estate_added", {"estate_id": "e1", "name": "一期"})
         c.record("chair", "community.estate_added", {"estate_id": "e2", "name": "二期"})
         for role in ("member", "treasurer", "supervisor"):
-            c.record("chair", "member.admitted", {
+            # from three members in office on, an admission is co-signed (the default policy)
+            c.record(["chair", "member"] if role == "supervisor" else "chair", "member.admitted", {
                 "member_id": role, "name": f"{role}-name", "role": role,
                 "public_key": c.keys[role].public_b64, "term_start": "2024-01-01",
                 "term_end": "2027-12-31"})
@@ -60,7 +61,7 @@ class Committee:
         return self.sign(who, "community.founded", {
             "name": name, "founder_id": who, "founder_name": "王主任",
             "founder_public_key": self.keys[who].public_b64, "term_start": "2024-01-01",
-            "term_end": "2027-12-31"})
+            "term_end": "2027-12-31", "policy": "default"})
 
     def sign(self, who: str, kind: str, body: dict[str, Any],
              private: tuple[PrivateRecord, ...] = (), at: datetime | None = None) -> Submission:

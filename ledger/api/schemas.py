@@ -126,7 +126,8 @@ class Record(Model):
     title_zh: str
     at: str = Field(description="签名时间（UTC）")
     accepted_at: str = Field(description="登记时间（UTC）")
-    key_id: str
+    key_id: str = Field(description="签名密钥编号（共同签署时为第一位签名人的）")
+    cosigner_key_ids: list[str] = Field(description="共同签署的其他签名人的密钥编号（一人签名时为空）")
     statement_hash: str = Field(pattern=HEX64)
     body: dict[str, Any] = Field(description="记录内容，见各记录类型的模式")
     entry: str = Field(description="日志条目原文（默克尔树叶子）")

@@ -57,6 +57,7 @@ from ledger.crypto.tiles import (
     tile_path,
 )
 from ledger.domain.errors import DomainError
+from ledger.domain.kinds import DEFAULT_POLICY
 from ledger.domain.state import CommunityState
 from ledger.replay import read_entry
 from ledger.signing import format_accepted
@@ -100,6 +101,10 @@ class Report:
     entries_checked: int = 0
     signatures_checked: int = 0
     cosigned_entries: int = 0  # version 2 entries (several signatures), every one checked
+    # the signing policy in force at the end: set by the entry at policy_from (None: no policy,
+    # one signature sufficed throughout), and whether it is the default one
+    policy_from: int | None = None
+    policy_default: bool = False
     failures: list[Failure] = field(default_factory=list)
     failure_count: int = 0
     complete: bool = False  # every entry was read
@@ -124,7 +129,8 @@ class Report:
             "witnesses": self.witnesses, "quorum": self.quorum, "trusted_size": self.trusted_size,
             "checkpoint": self.checkpoint,
             "entries_checked": self.entries_checked, "signatures_checked": self.signatures_checked,
-            "cosigned_entries": self.cosigned_entries,
+            "cosigned_entries": self.cosigned_entries, "policy_from": self.policy_from,
+            "policy_default": self.policy_default,
             "complete": self.complete, "failure_count": self.failure_count,
             "failures": [f.to_json() for f in self.sorted_failures()],
             "seconds": round(self.seconds, 3), "main_cpu_seconds": round(self.main_cpu_seconds, 3),
@@ -296,6 +302,10 @@ class _Run:
                     progress(report.entries_checked, size)
             self._finish_levels()
             report.complete = True
+            if self.domain is not None:
+                report.policy_from = self.domain.policy_from
+                report.policy_default = self.domain.policy_from is not None and \
+                    self.domain.policy == DEFAULT_POLICY
         except _Stop:
             pass
         finally:

@@ -93,7 +93,7 @@ def index_of(built: Built, kind: str, n: int = 0) -> int:
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_the_published_log_passes(browser: Any, portal: Path, backend: str) -> None:
     text = check(browser, portal, backend=backend)
-    assert text.startswith("通过：检查点签名、292 条记录重算的默克尔树根、292 个成员签名及其密钥登记均核验无误")
+    assert text.startswith("通过：检查点签名、292 条记录重算的默克尔树根、294 个成员签名及其密钥登记均核验无误")
     assert "浏览器没有核验签名人的职务、任期和各项业务规则" in text
 
 

@@ -95,6 +95,8 @@ def test_a_record_page_checks_each_signer(browser: Any, portal: Path, community:
     assert check_record(browser, portal, i).startswith("通过：")
     html = (portal / "r" / str(i) / "index.html").read_text(encoding="utf-8")
     assert html.count("共同签署") == 2
+    audit = (portal / "audit" / "index.html").read_text(encoding="utf-8")
+    assert "<li>拨付资助须出纳和主任共同签署</li>" in audit
     obj = orjson.loads(entries[i])
     obj["sigs"] = obj["sigs"][:2]  # one signer dropped: a malformed entry whatever the page says
     entries[i] = orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)
