@@ -7,6 +7,7 @@ returned public key's signatures in a process pool instead, since that is nearly
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from ledger.domain.common import Body
@@ -14,7 +15,7 @@ from ledger.domain.community import Community
 from ledger.domain.errors import DomainError, InvalidInput, NotAuthorised, NotFound
 from ledger.domain.member import key_id_of
 from ledger.domain.state import CommunityState, Signed, parse_body
-from ledger.signing import Statement, statement_hash, verify_signature
+from ledger.signing import Signature, Statement, check_signatures, statement_hash, verify_signature
 
 MAX_PAST = timedelta(hours=24)
 MAX_FUTURE = timedelta(minutes=5)
@@ -29,17 +30,21 @@ def check_time(at: datetime, now: datetime, max_past: timedelta = MAX_PAST,
 
 
 def accept(domain: CommunityState, statement_bytes: bytes, statement: Statement,
-           signature: bytes, key_id: str, *, verify: bool = True,
-           body: Body | None = None, accepted_at: datetime | None = None) -> tuple[str, Signed]:
-    """Checks the signer and every rule, then folds the statement into ``domain``.
+           signature: bytes, key_id: str, *, cosignatures: Sequence[Signature] = (),
+           verify: bool = True, body: Body | None = None,
+           accepted_at: datetime | None = None) -> tuple[tuple[str, ...], Signed]:
+    """Checks the signers and every rule, then folds the statement into ``domain``.
 
-    ``accepted_at``: when the log accepts the statement (the ledger's clock; the entry's
-    ``accepted_at`` for a verifier): the signer's authority must hold then as well as at the
-    statement's own time. Returns the signer's public key and what was folded. On any error
-    ``domain`` is unchanged.
+    ``cosignatures``: further ``(key ID, signature)`` pairs over the same statement bytes (a
+    version 2 entry). ``accepted_at``: when the log accepts the statement (the ledger's clock; the
+    entry's ``accepted_at`` for a verifier): every signer's authority must hold then as well as
+    at the statement's own time. Returns the public key of each signature, in order (the first,
+    then ``cosignatures``), and what was folded. On any error ``domain`` is unchanged.
     """
     if statement.community != domain.community_id:
         raise InvalidInput("声明中的社区与目标社区不一致", code="community-mismatch")
+    if cosignatures:
+        check_signatures([(key_id, signature), *cosignatures])
     if body is None:
         body = parse_body(statement.kind, statement.body)
     if domain.community is None and not isinstance(body, Community.Founded):
@@ -51,14 +56,24 @@ def accept(domain: CommunityState, statement_bytes: bytes, statement: Statement,
         public_key = body.founder_public_key
         if key_id_of(public_key) != key_id:
             raise NotAuthorised("key_id 与签名公钥不符", code="key-id-mismatch")
+    public_keys = [public_key]
+    for other, _ in cosignatures:
+        other_key = domain.public_key_of(other)
+        if other_key is None:
+            raise NotAuthorised("共同签名的密钥不属于本社区任何成员", code="unknown-key")
+        public_keys.append(other_key)
     if verify:
         verify_signature(public_key, statement_bytes, signature)
+        for other_key, (_, other_signature) in zip(public_keys[1:], cosignatures, strict=True):
+            verify_signature(other_key, statement_bytes, other_signature)
+    cosigners = tuple(k for k, _ in cosignatures)
     try:
-        domain.authorise(statement.kind, body, key_id, public_key, statement.at, accepted_at)
+        domain.authorise(statement.kind, body, key_id, public_key, statement.at, accepted_at,
+                         cosigners)
         signed = Signed(domain.size, statement.kind, body, key_id, statement.at,
-                        statement_hash(statement_bytes))
+                        statement_hash(statement_bytes), cosigners)
         domain.apply(signed)
     except DomainError as exc:
         exc.signed = verify
         raise
-    return public_key, signed
+    return tuple(public_keys), signed

@@ -43,7 +43,7 @@ from ledger.signing import (
     Statement,
     Submission,
     check_salt,
-    encode_entry,
+    encode_signed_entry,
     now,
     salt_hash,
     statement_hash,
@@ -468,15 +468,15 @@ class Sunlight(Application[UUID]):
                pending: int) -> None:
         """Every check before a statement is folded in; folds it in on success."""
         check_time(st.at, now_, self.max_past, self.max_future)
-        encode_entry(sub.statement, sub.signature, sub.key_id, now_)  # refuses one over 64 KiB
+        encode_signed_entry(sub.statement, sub.signatures, now_)  # refuses one over 64 KiB
         body = parse_body(st.kind, st.body)
         commitments = _commitments(body.to_json()) if sub.private else set()
         for record in sub.private:
             record.check()
             if record.commitment not in commitments:
                 raise InvalidInput("私密资料没有对应到声明中的任何承诺值", code="commitment-unused")
-        accept(state.domain, sub.statement, st, sub.signature, sub.key_id, body=body,
-               accepted_at=now_)
+        accept(state.domain, sub.statement, st, sub.signature, sub.key_id,
+               cosignatures=sub.cosignatures, body=body, accepted_at=now_)
 
     def _write(self, state: LogState, accepted: list[tuple[int, Submission, Statement, bytes]],
                accepted_at: datetime, locked: Transaction | None) -> dict[NodeId, bytes]:
@@ -496,7 +496,7 @@ class Sunlight(Application[UUID]):
         entries: list[str] = []
         for index, sub, _st, _h in accepted:
             assert index == tree.size
-            entry = encode_entry(sub.statement, sub.signature, sub.key_id, accepted_at)
+            entry = encode_signed_entry(sub.statement, sub.signatures, accepted_at)
             entries.append(entry.decode())
             for level, idx, h in tree.append(leaf_hash(entry)):
                 nodes.append((community_id, level, idx, h))

@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from ledger.application import Sunlight
+from ledger.domain.kinds import DEFAULT_POLICY
 from ledger.signing import MemberKey, PrivateRecord, Statement, Submission
 
 # Said wherever the demo prints: its keys and salts are derived from seeds anyone can read here.
@@ -63,7 +64,7 @@ class DemoWriter:
         self.keys: dict[str, MemberKey] = {}
         self.rng = random.Random(20250101)
         self.salt_counter = 0
-        self.pending: list[tuple[datetime, int, str, str, dict[str, Any],
+        self.pending: list[tuple[datetime, int, str | tuple[str, ...], str, dict[str, Any],
                                  tuple[PrivateRecord, ...], Callable[[], None] | None]] = []
 
     def at(self, day: date, hour: int = 10) -> None:
@@ -71,11 +72,12 @@ class DemoWriter:
         self.clock.now = datetime(day.year, day.month, day.day, hour - 8, self.rng.randrange(60),
                                   tzinfo=UTC)
 
-    def record(self, member: str, kind: str, body: dict[str, Any],
+    def record(self, member: str | tuple[str, ...], kind: str, body: dict[str, Any],
                private: tuple[PrivateRecord, ...] = (),
                then: Callable[[], None] | None = None) -> None:
         """Queues a statement at the current simulated time; :meth:`flush` records the queue
-        in time order, as the committee would have over the month."""
+        in time order, as the committee would have over the month. ``member``: the signer, or
+        the members who sign it together (where the signing policy asks for two)."""
         self.clock.now += timedelta(seconds=37)
         self.pending.append((self.clock.now, len(self.pending), member, kind, body, private,
                              then))
@@ -84,8 +86,11 @@ class DemoWriter:
         for at, _n, member, kind, body, private, then in sorted(
                 self.pending, key=lambda p: (p[0], p[1])):
             self.clock.now = at
-            signed = self.keys[member].sign(Statement(self.community_id, kind, at, body))
+            first, *others = (member,) if isinstance(member, str) else member
+            signed = self.keys[first].sign(Statement(self.community_id, kind, at, body))
             submission = Submission(signed.statement, signed.signature, signed.key_id, private)
+            for other in others:
+                submission = self.keys[other].cosign(submission)
             if kind == "community.founded":
                 # The demo's log key comes from a public seed, kept in the database: demo only.
                 self.app.found([submission], origin=self.origin,
@@ -154,14 +159,15 @@ def _committee(w: DemoWriter) -> None:
                        "切勿用于真实社区。",  # the portal's home page shows it
         "founder_id": "wang", "founder_name": MEMBERS["wang"][0],
         "founder_public_key": wang.public_b64, "term_start": "2024-01-01",
-        "term_end": "2028-12-31"})
+        "term_end": "2028-12-31", "policy": "default"})
     for estate_id, (name, households) in ESTATES.items():
         w.record("wang", "community.estate_added",
                  {"estate_id": estate_id, "name": name, "households": households})
+    cosigner = {"zhao": "li", "liu": "zhao"}  # from three members in office on, two sign
     for member_id, (name, role) in MEMBERS.items():
         if member_id == "wang":
             continue
-        w.record("wang", "member.admitted", {
+        w.record(("wang", cosigner[member_id]) if member_id in cosigner else "wang", "member.admitted", {
             "member_id": member_id, "name": name, "role": role,
             "public_key": w.keys[member_id].public_b64, "term_start": "2024-01-01",
             "term_end": "2028-12-31"})
@@ -178,16 +184,22 @@ def _membership_changes(w: DemoWriter, month: int) -> None:
                  then=lambda: w.keys.__setitem__("chen", new_key))
     if month == 9:
         w.at(date(YEAR, 9, 1))
-        w.record("wang", "member.role_assigned", {"member_id": "li", "role": "treasurer"})
-        w.record("wang", "member.role_assigned", {"member_id": "li", "role": "member"})
+        w.record(("wang", "zhao"), "member.role_assigned", {"member_id": "li", "role": "treasurer"})
+        w.record(("wang", "zhao"), "member.role_assigned", {"member_id": "li", "role": "member"})
     if month == 10:
         w.at(date(YEAR, 10, 8))
-        w.record("wang", "member.revoked", {"member_id": "liu",
+        w.record(("wang", "zhao"), "member.revoked", {"member_id": "liu",
                                             "reason": "因工作调动辞去委员职务，经居民代表会议同意。"})
     if month == 12:
         w.at(date(YEAR, 12, 29))
         w.record("wang", "member.term_set", {"member_id": "zhao", "term_start": "2024-01-01",
                                              "term_end": "2026-12-31"})
+        # The year's last record: retracting a disclosure now needs the 主任 and the 监督 too.
+        w.at(date(YEAR, 12, 30))
+        rules = [r.model_dump(mode="json", exclude_none=True) for r in DEFAULT_POLICY]
+        w.record(("wang", "zhao"), "community.policy_set", {
+            "rules": [*rules, {"kind": "disclosure.retracted", "seats": [["chair"], ["supervisor"]]}],
+            "note": "经 12 月居民代表会议同意：撤回已公开的事项须主任和监督共同签署。"})
 
 
 # --- January: budgets, work-item list, funds ---------------------------------------------------
@@ -238,7 +250,7 @@ def _fees(w: DemoWriter, month: int) -> None:
         # The August assembly's elevator repair is added to the year's budget.
         w.at(date(YEAR, 9, 2))
         lines = dict(BUDGET["xfl-1"], elevators=BUDGET["xfl-1"]["elevators"] + 130_000)
-        w.record("chen", "fee.budget_set", {
+        w.record(("chen", "wang", "zhao"), "fee.budget_set", {  # a revision: 主任 and 监督 sign
             "estate_id": "xfl-1", "year": YEAR,
             "lines": [{"category": c, "amount_fen": yuan * 100} for c, yuan in lines.items()],
             "note": "调整预算：电梯类追加 13 万元，依据 8 月业主大会决议 R2025-08-1。",
@@ -267,7 +279,8 @@ def _fees(w: DemoWriter, month: int) -> None:
                 continue  # the big repair below
             monthly = yuan * 100 // 12
             amount = monthly * (90 + w.rng.randrange(10)) // 100
-            w.record("chen", "fee.spend_recorded", {
+            big = amount >= SPEND_COSIGNED_FROM
+            w.record(("chen", "wang") if big else "chen", "fee.spend_recorded", {
                 "estate_id": estate_id, "spend_id": f"{estate_id}-{category}-{YEAR}{month:02d}",
                 "category": category, "vendor": VENDORS[category], "amount_fen": amount,
                 "invoice_sha256": sha(f"invoice/{estate_id}/{category}/{month}"),
@@ -275,13 +288,15 @@ def _fees(w: DemoWriter, month: int) -> None:
                 "description": f"{month} 月{_CATEGORY_ZH[category]}服务费"})
     if month == 8:
         w.at(date(YEAR, 8, 28))
-        w.record("chen", "fee.spend_recorded", {
+        w.record(("chen", "zhao"), "fee.spend_recorded", {
             "estate_id": "xfl-1", "spend_id": f"xfl-1-elevators-{YEAR}08-major",
             "category": "elevators", "vendor": VENDORS["elevators"], "amount_fen": 12_800_000,
             "invoice_sha256": sha("invoice/xfl-1/elevator-major"),
             "spent_on": f"{YEAR}-08-28", "decision_id": f"R{YEAR}-08-1",
             "description": "3 号楼电梯曳引机更换（超出年度预算，经业主大会决议授权）"})
 
+
+SPEND_COSIGNED_FROM = 5_000_00  # fen: the default policy's threshold for a second signature
 
 _CATEGORY_ZH = {"cleaning": "保洁", "security": "秩序维护", "greening": "绿化", "repairs": "维修",
                 "elevators": "电梯维保", "utilities": "公共能耗"}
@@ -320,17 +335,17 @@ def _funds(w: DemoWriter, month: int) -> None:
         w.at(date(YEAR, month, 26), 14)
         q = month // 3
         project = {1: "P01", 2: "P02", 3: "P03", 4: "P04"}[q]
-        w.record("chen", "fund.grant_made", {
+        w.record(("chen", "wang"), "fund.grant_made", {
             "fund_id": "xfl-fund", "grant_id": f"G{YEAR}Q{q}", "amount_fen": 300_000,
             "restriction": "general", "project_id": project,
             "purpose": PROJECTS[project][0] + "（项目资助）", "decision_id": f"R{YEAR}-{month:02d}-1",
             "granted_on": f"{YEAR}-{month:02d}-26"})
-        w.record("chen", "fund.grant_made", {
+        w.record(("chen", "wang"), "fund.grant_made", {
             "fund_id": "elder-meals", "grant_id": f"G{YEAR}Q{q}-meals", "amount_fen": 150_000,
             "purpose": f"第 {q} 季度长者食堂餐费补贴", "decision_id": f"R{YEAR}-{month:02d}-1",
             "granted_on": f"{YEAR}-{month:02d}-26"})
     if month == 6:
-        w.record("chen", "fund.grant_made", {
+        w.record(("chen", "wang"), "fund.grant_made", {
             "fund_id": "xfl-fund", "grant_id": f"G{YEAR}-playground", "amount_fen": 30_000,
             "restriction": "playground", "purpose": "儿童游乐区地垫更换（定向捐赠）",
             "decision_id": f"R{YEAR}-06-1", "granted_on": f"{YEAR}-06-26"})

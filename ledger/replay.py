@@ -47,7 +47,8 @@ def decode(index: int, data: bytes) -> Replayed:
     entry, st = read_entry(data)
     body = parse_body(st.kind, st.body, logged=True)
     return Replayed(index, data, entry, st,
-                    Signed(index, st.kind, body, entry.key_id, st.at, statement_hash(entry.statement)))
+                    Signed(index, st.kind, body, entry.key_id, st.at, statement_hash(entry.statement),
+                           tuple(k for k, _ in entry.cosignatures)))
 
 
 def replay(state: CommunityState, entries: Iterable[tuple[int, bytes]]) -> Iterator[Replayed]:

@@ -10,7 +10,15 @@ the acceptance time -- everything needed to re-check it, nothing private::
 
     {"accepted_at":"…Z","key_id":"<16 hex>","sig":"<base64>","statement":"<statement>","v":1}
 
-This module is pure: no database, no web framework. Its byte formats are frozen (version 1).
+A statement signed by several members (two to sign) is a version 2 entry: the same statement
+bytes, each signature with its key ID, in ascending key ID order (so one set of signatures gives
+one entry), no key twice, at least two::
+
+    {"accepted_at":"…Z","sigs":[{"key_id":"…","sig":"…"},{"key_id":"…","sig":"…"}],
+     "statement":"<statement>","v":2}
+
+A statement signed once is always a version 1 entry. Both formats are frozen; a log may mix them.
+This module is pure: no database, no web framework.
 """
 
 from __future__ import annotations
@@ -22,7 +30,8 @@ import json
 import os
 import re
 import secrets
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -39,7 +48,9 @@ from ledger.crypto.errors import SignatureEncodingError, WeakKeyError
 from ledger.domain.errors import InvalidInput, SignatureInvalid
 from ledger.domain.member import key_id_of
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 1  # of the statement; the entry is version 1 (one signature) or 2 (several)
+COSIGNED_VERSION = 2
+MAX_SIGNATURES = 8  # in one entry
 MAX_ENTRY_BYTES = 65_535  # a tlog-tiles entry is prefixed by a uint16 length
 
 
@@ -231,6 +242,10 @@ class MemberKey:
         data = statement.to_bytes()
         return Submission(data, self.private.sign(data), self.key_id)
 
+    def cosign(self, submission: Submission) -> Submission:
+        """``submission`` with this key's signature over the same statement bytes added."""
+        return submission.with_signature(self.key_id, self.private.sign(submission.statement))
+
     def to_pem(self) -> bytes:
         return self.private.private_bytes(serialization.Encoding.PEM,
                                           serialization.PrivateFormat.PKCS8,
@@ -332,19 +347,36 @@ def commitment_of(salt: bytes, data: dict[str, str]) -> str:
 # --- submissions and entries --------------------------------------------------------------------
 
 
+Signature = tuple[str, bytes]
+"""One member's signature in an entry: ``(key ID, 64-byte Ed25519 signature)``."""
+
+
 @dataclass(frozen=True)
 class Submission:
-    """What a member sends: the statement bytes, the signature, and private data if any."""
+    """What members send: the statement bytes, the first signature, any further signatures over
+    the same bytes (``cosignatures``), and private data if any."""
 
     statement: bytes
     signature: bytes
     key_id: str
     private: tuple[PrivateRecord, ...] = field(default=())
+    cosignatures: tuple[Signature, ...] = field(default=())
+
+    @property
+    def signatures(self) -> tuple[Signature, ...]:
+        """Every signature, in ascending key ID order (the order of a version 2 entry)."""
+        return tuple(sorted(((self.key_id, self.signature), *self.cosignatures)))
+
+    def with_signature(self, key_id: str, signature: bytes) -> Submission:
+        return replace(self, cosignatures=(*self.cosignatures, (key_id, signature)))
 
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"statement": self.statement.decode(),
-                               "signature": base64.b64encode(self.signature).decode(),
-                               "key_id": self.key_id}
+        out: dict[str, Any] = {"statement": self.statement.decode()}
+        if self.cosignatures:
+            out["signatures"] = [{"key_id": k, "signature": base64.b64encode(sig).decode()}
+                                 for k, sig in self.signatures]
+        else:
+            out |= {"signature": base64.b64encode(self.signature).decode(), "key_id": self.key_id}
         if self.private:
             out["private"] = [{"commitment": p.commitment, "salt": p.salt.hex(), "data": p.data}
                               for p in self.private]
@@ -352,32 +384,70 @@ class Submission:
 
     @classmethod
     def from_json(cls, obj: Any) -> Submission:
+        """One signature (``signature``, ``key_id``) or several (``signatures``: a list of
+        ``{"key_id", "signature"}``)."""
         if not isinstance(obj, dict):
             raise InvalidInput("提交内容应为 JSON 对象", code="submission-malformed")
         try:
             statement = obj["statement"].encode()
-            signature = base64.b64decode(obj["signature"], validate=True)
-            key_id = obj["key_id"]
+            if "signatures" in obj and not ("signature" in obj or "key_id" in obj):
+                listed = obj["signatures"]
+                if type(listed) is not list or not 1 <= len(listed) <= MAX_SIGNATURES:
+                    raise ValueError("signatures")
+                sigs = [(s["key_id"], base64.b64decode(s["signature"], validate=True))
+                        for s in listed]
+            else:
+                sigs = [(obj["key_id"], base64.b64decode(obj["signature"], validate=True))]
             private = tuple(
                 PrivateRecord(p["commitment"], bytes.fromhex(p["salt"]),
                               {str(k): str(v) for k, v in p["data"].items()})
                 for p in obj.get("private", ()))
         except (KeyError, TypeError, AttributeError, ValueError, binascii.Error):
-            raise InvalidInput("提交内容须包含 statement（文本）、signature（base64）、key_id",
+            raise InvalidInput("提交内容须包含 statement（文本），以及 signature（base64）和 key_id，"
+                               f"或 signatures（1 至 {MAX_SIGNATURES} 个 key_id 与 signature）",
                                code="submission-malformed") from None
-        if not isinstance(key_id, str) or len(signature) != 64:
+        if any(not isinstance(k, str) or len(sig) != 64 for k, sig in sigs):
             raise InvalidInput("签名应为 64 字节 Ed25519 签名", code="submission-malformed")
-        return cls(statement, signature, key_id, private)
+        (key_id, signature), *rest = sigs
+        return cls(statement, signature, key_id, private, tuple(rest))
 
 
 def encode_entry(statement: bytes, signature: bytes, key_id: str, accepted_at: datetime) -> bytes:
-    """The log entry. Every value is a string, so orjson's sorted output is RFC 8785 exactly
-    (tested against ``rfc8785``)."""
-    entry = orjson.dumps(
+    """The version 1 log entry (one signature). Every value is a string, so orjson's sorted
+    output is RFC 8785 exactly (tested against ``rfc8785``)."""
+    return _checked_size(orjson.dumps(
         {"accepted_at": format_accepted(accepted_at), "key_id": key_id,
          "sig": base64.b64encode(signature).decode(), "statement": statement.decode(),
          "v": FORMAT_VERSION},
-        option=orjson.OPT_SORT_KEYS)
+        option=orjson.OPT_SORT_KEYS))
+
+
+def encode_signed_entry(statement: bytes, signatures: Sequence[Signature],
+                        accepted_at: datetime) -> bytes:
+    """The log entry of a statement with ``signatures``: version 1 for one, version 2 for
+    several (in ascending key ID order whatever order they come in; a key twice is refused).
+    RFC 8785 exactly: strings and a list of objects of strings, sorted by orjson."""
+    check_signatures(signatures)
+    if len(signatures) == 1:
+        (key_id, signature), = signatures
+        return encode_entry(statement, signature, key_id, accepted_at)
+    return _checked_size(orjson.dumps(
+        {"accepted_at": format_accepted(accepted_at),
+         "sigs": [{"key_id": k, "sig": base64.b64encode(sig).decode()}
+                  for k, sig in sorted(signatures)],
+         "statement": statement.decode(), "v": COSIGNED_VERSION},
+        option=orjson.OPT_SORT_KEYS))
+
+
+def check_signatures(signatures: Sequence[Signature]) -> None:
+    """Refuses no signature, too many, or one key twice."""
+    if not 1 <= len(signatures) <= MAX_SIGNATURES:
+        raise InvalidInput(f"一条记录须有 1 至 {MAX_SIGNATURES} 个签名", code="signature-count")
+    if len({k for k, _ in signatures}) != len(signatures):
+        raise InvalidInput("同一把密钥签了两次：每个签名须来自不同的密钥", code="duplicate-signature")
+
+
+def _checked_size(entry: bytes) -> bytes:
     if len(entry) > MAX_ENTRY_BYTES:
         raise InvalidInput(f"记录过大（{len(entry)} 字节），单条不得超过 64 KiB；附件请只登记哈希",
                            code="entry-too-large")
@@ -385,6 +455,8 @@ def encode_entry(statement: bytes, signature: bytes, key_id: str, accepted_at: d
 
 
 _ENTRY_KEYS = frozenset({"accepted_at", "key_id", "sig", "statement", "v"})
+_COSIGNED_KEYS = frozenset({"accepted_at", "sigs", "statement", "v"})
+_SIG_KEYS = frozenset({"key_id", "sig"})
 _last_accepted: tuple[object, datetime | None] = ("", None)
 
 
@@ -400,26 +472,56 @@ def _accepted_at(value: object) -> datetime:
 
 
 class Entry(NamedTuple):
-    """One log entry (immutable; a named tuple because an auditor builds one per entry)."""
+    """One log entry (immutable; a named tuple because an auditor builds one per entry).
+
+    ``signature`` and ``key_id`` are the first signature (the only one of a version 1 entry);
+    ``cosignatures`` the others of a version 2 entry, in the entry's order."""
 
     statement: bytes
     signature: bytes
     key_id: str
     accepted_at: datetime
+    cosignatures: tuple[Signature, ...] = ()
+
+    @property
+    def signatures(self) -> tuple[Signature, ...]:
+        return ((self.key_id, self.signature), *self.cosignatures)
+
+    @property
+    def version(self) -> int:
+        return COSIGNED_VERSION if self.cosignatures else FORMAT_VERSION
 
     @classmethod
     def decode(cls, data: bytes) -> Entry:
         """The entry, or ``entry-malformed`` (as strict for the ledger re-reading its own log
-        as for an auditor reading someone else's)."""
+        as for an auditor reading someone else's). A version 2 entry must list at least two
+        signatures, in strictly ascending key ID order (so none twice)."""
         try:
             obj = orjson.loads(data)
-            if type(obj) is not dict or obj.keys() != _ENTRY_KEYS or obj["v"] != 1:
+            if type(obj) is not dict:
+                raise ValueError("entry")
+            if obj.keys() == _ENTRY_KEYS and obj["v"] == 1:  # exactly as version 1 always was
+                key_id = obj["key_id"]
+                if type(key_id) is not str:
+                    raise ValueError("key_id")
+                return cls(obj["statement"].encode(),
+                           binascii.a2b_base64(obj["sig"], strict_mode=True),
+                           key_id, _accepted_at(obj["accepted_at"]))
+            if obj.keys() != _COSIGNED_KEYS or obj["v"] != 2 or type(obj["v"]) is not int:
                 raise ValueError("fields")
-            key_id = obj["key_id"]
-            if type(key_id) is not str:
-                raise ValueError("key_id")
-            return cls(obj["statement"].encode(), binascii.a2b_base64(obj["sig"], strict_mode=True),
-                       key_id, _accepted_at(obj["accepted_at"]))
+            listed = obj["sigs"]
+            if type(listed) is not list or not 2 <= len(listed) <= MAX_SIGNATURES:
+                raise ValueError("sigs")
+            sigs: list[Signature] = []
+            for item in listed:
+                if type(item) is not dict or item.keys() != _SIG_KEYS or type(item["key_id"]) is not str:
+                    raise ValueError("sig")
+                if sigs and item["key_id"] <= sigs[-1][0]:
+                    raise ValueError("order")
+                sigs.append((item["key_id"], binascii.a2b_base64(item["sig"], strict_mode=True)))
+            (key_id, signature), *rest = sigs
+            return cls(obj["statement"].encode(), signature, key_id,
+                       _accepted_at(obj["accepted_at"]), tuple(rest))
         except (orjson.JSONDecodeError, ValueError, TypeError, AttributeError, binascii.Error,
                 InvalidInput):
             raise InvalidInput("日志条目格式错误", code="entry-malformed") from None

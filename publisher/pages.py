@@ -577,6 +577,13 @@ def audit(p: Portal, ctx: Context) -> Page:
                          f"<code>{esc(k.key_id)}</code>",
                          f'<a href="{root}{record_path(k.added_index)}">第 {k.added_index} 条</a>',
                          esc(status)])
+    page.add(h(2, "签署规则"))
+    if p.policy and p.policy_record is not None:
+        page.add(f'<p>自<a href="{root}{record_path(p.policy_record.index)}">第 '
+                 f"{p.policy_record.index} 条</a>起，以下记录须多位成员共同签署（每位须为不同的在任成员）：</p>")
+        page.add("<ul>" + "".join(f"<li>{esc(line)}</li>" for line in p.policy) + "</ul>")
+    else:
+        page.add("<p>本社区尚未设定签署规则：每条记录由一位有权限的成员签名即可。</p>")
     log_url = f"{ctx.base_url}log/"
     tech = [
         h(3, "账本公钥（日志验证公钥）"),

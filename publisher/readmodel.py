@@ -15,8 +15,9 @@ from ledger.domain.disclosure import Disclosure
 from ledger.domain.evaluation import Evaluation
 from ledger.domain.fee import Fee
 from ledger.domain.fund import GENERAL, Fund
-from ledger.domain.kinds import BY_BODY, KINDS
+from ledger.domain.kinds import BY_BODY, DEFAULT_POLICY, KINDS, policy_lines
 from ledger.domain.member import Member, key_id_of
+from ledger.domain.policy import Founding
 from ledger.domain.project import Project
 from ledger.domain.roles import Role
 from ledger.domain.state import local_day
@@ -151,6 +152,9 @@ class Portal:
             unnamed = sum(1 for n in self.restrictions.values() if n.startswith("未命名用途"))
             self.restrictions[restriction] = f"未命名用途 {unnamed + 1}"
         return f"定向：{self.restrictions[restriction]}"
+    # the signing policy in force, in plain Chinese (empty: none), and the record that set it
+    policy: list[str] = field(default_factory=list)
+    policy_record: Record | None = None
 
     def link(self, source: Record, target: Record | None) -> None:
         if target is None:
@@ -190,6 +194,8 @@ def _community_founded(p: Portal, r: Record) -> None:
     b = r.body
     assert isinstance(b, Community.Founded)
     p.name, p.description = b.name, b.description
+    if b.policy is Founding.DEFAULT:
+        p.policy, p.policy_record = policy_lines(DEFAULT_POLICY), r
     _admit(p, r, Member.Admitted(member_id=b.founder_id, name=b.founder_name, role=Role.CHAIR,
                                  public_key=b.founder_public_key, term_start=b.term_start,
                                  term_end=b.term_end))
@@ -239,6 +245,11 @@ def _revoked(p: Portal, r: Record) -> None:
     member = _member_change(p, r)
     member.revoked_index = r.index
     member.keys[-1].retired_index, member.keys[-1].retired_reason = r.index, "revoked"
+
+
+def _policy_set(p: Portal, r: Record) -> None:
+    assert isinstance(r.body, Community.PolicySet)
+    p.policy, p.policy_record = policy_lines(tuple(r.body.rules)), r
 
 
 def _estate_added(p: Portal, r: Record) -> None:

@@ -143,13 +143,14 @@ def render(p: Portal, r: Record, url: str, qr_svg: str, seal: Seal,
     publishes its log), the page offers a check of this record in the browser."""
     t = title(p, r)
     parts = [f'<article class="sl-record"><p class="sl-meta">{esc(r.kind_zh)} · 日志第 {r.index} 条</p>']
-    signer_key = p.keys.get(r.signer.key_id)
-    if log_key is not None and signer_key is not None:
+    signer_keys = [p.keys.get(s.key_id) for s in (r.signer, *r.cosigners)]
+    if log_key is not None and None not in signer_keys:
+        keys_b64 = " ".join(k.public_key for k in signer_keys if k)
         parts.append(
             f'<div id="sl-receipt" class="sl-receipt sl-screen-only" data-pagefind-ignore data-log="{ROOT}log/" '
             f'data-index="{r.index}" data-entry="{esc(r.entry_sha256)}" data-log-key="{esc(log_key)}" '
             f'data-labels="{ROOT}data/labels.json" data-kind="{esc(r.kind)}" '
-            f'data-signer-key="{esc(signer_key.public_key)}">'
+            f'data-signer-key="{esc(keys_b64)}">'
             '<button type="button">核验本页内容</button>'
             "<p>按下按钮，手机会从本站下载公开账本，逐项核对本页显示的内容与账本中签名的原文是否一致、"
             "是否被改动过。</p>"
@@ -167,8 +168,10 @@ def render(p: Portal, r: Record, url: str, qr_svg: str, seal: Seal,
     parts.extend(_beside(p, r))
     parts.append("<h2>签名</h2>"
                  '<table class="sl-fields sl-seal"><tbody>'
-                 f"<tr><th>签名人</th><td>{esc(r.signer.name)}（{esc(r.signer.role_zh)}）</td></tr>"
-                 f"<tr><th>签名时间</th><td>{esc(local_time(r.at))}（北京时间）</td></tr>"
+                 + "".join(f"<tr><th>{'签名人' if n == 0 else '共同签署'}</th>"
+                           f"<td>{esc(s.name)}（{esc(s.role_zh)}）</td></tr>"
+                           for n, s in enumerate((r.signer, *r.cosigners)))
+                 + f"<tr><th>签名时间</th><td>{esc(local_time(r.at))}（北京时间）</td></tr>"
                  f"<tr><th>记入账本</th><td>{esc(local_time(r.accepted_at))}（北京时间），"
                  f"账本第 {r.index} 条</td></tr>"
                  "</tbody></table>")
@@ -180,7 +183,8 @@ def render(p: Portal, r: Record, url: str, qr_svg: str, seal: Seal,
                  f'<span class="sl-url">{esc(url)}</span></p></div>')
     technical.extend(f'<tr><th>附件哈希</th><td>{esc(a["name"])}：<code class="sl-hash">'
                      f'{esc(a["sha256"])}</code></td></tr>' for a in r.raw.get("attachments") or ())
-    tech = [*technical, f"<tr><th>签名密钥 ID</th><td><code class=\"sl-hash\">{esc(r.signer.key_id)}</code></td></tr>",
+    tech = [*technical, *(f'<tr><th>签名密钥 ID</th><td><code class="sl-hash">{esc(s.key_id)}</code></td></tr>'
+                          for s in (r.signer, *r.cosigners)),
             f'<tr><th>条目 SHA-256</th><td><code class="sl-hash">{esc(r.entry_sha256)}</code></td></tr>',
             "<tr data-pagefind-ignore><th>首次公布时的检查点</th><td>共 "
             f"{seal.checkpoint_size} 条，根哈希 "

@@ -43,6 +43,7 @@ class Record:
     signer: Signer
     entry_sha256: str  # hex SHA-256 of the log entry bytes
     statement_sha256: str
+    cosigners: tuple[Signer, ...] = ()  # a co-signed entry's other signers, in the entry's order
 
     @property
     def kind_zh(self) -> str:
@@ -72,6 +73,9 @@ def read_records(entries: Iterable[tuple[int, bytes]]) -> Iterator[Record]:
             signer = _signer(state, r.entry.key_id)
         else:
             signer = _signer(state, r.entry.key_id)
+        cosigners = tuple(_signer(state, k) for k, _ in r.entry.cosignatures)
+        if not isinstance(r.body, Community.Founded):
             state.apply(r.signed)
         yield Record(index, st.kind, st.at, r.entry.accepted_at, r.body, st.body, signer,
-                     hashlib.sha256(data).hexdigest(), hashlib.sha256(r.entry.statement).hexdigest())
+                     hashlib.sha256(data).hexdigest(), hashlib.sha256(r.entry.statement).hexdigest(),
+                     cosigners)

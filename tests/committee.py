@@ -49,7 +49,8 @@ class Committee:
         c.record("chair", "community.estate_added", {"estate_id": "e1", "name": "一期"})
         c.record("chair", "community.estate_added", {"estate_id": "e2", "name": "二期"})
         for role in ("member", "treasurer", "supervisor"):
-            c.record("chair", "member.admitted", {
+            # from three members in office on, an admission is co-signed (the default policy)
+            c.record(["chair", "member"] if role == "supervisor" else "chair", "member.admitted", {
                 "member_id": role, "name": f"{role}-name", "role": role,
                 "public_key": c.keys[role].public_b64, "term_start": "2024-01-01",
                 "term_end": "2027-12-31"})
@@ -60,7 +61,7 @@ class Committee:
         return self.sign(who, "community.founded", {
             "name": name, "founder_id": who, "founder_name": "王主任",
             "founder_public_key": self.keys[who].public_b64, "term_start": "2024-01-01",
-            "term_end": "2027-12-31"})
+            "term_end": "2027-12-31", "policy": "default"})
 
     def sign(self, who: str, kind: str, body: dict[str, Any],
              private: tuple[PrivateRecord, ...] = (), at: datetime | None = None) -> Submission:
@@ -68,9 +69,19 @@ class Committee:
         signed = self.keys[who].sign(Statement(self.community, kind, at or self.clock(), body))
         return Submission(signed.statement, signed.signature, signed.key_id, private)
 
-    def record(self, who: str, kind: str, body: dict[str, Any],
+    def cosign(self, who: list[str], kind: str, body: dict[str, Any],
+               private: tuple[PrivateRecord, ...] = (), at: datetime | None = None) -> Submission:
+        """One statement signed by every member in ``who`` (a version 2 entry for two or more)."""
+        submission = self.sign(who[0], kind, body, private, at)
+        for other in who[1:]:
+            submission = self.keys[other].cosign(submission)
+        return submission
+
+    def record(self, who: str | list[str], kind: str, body: dict[str, Any],
                private: tuple[PrivateRecord, ...] = ()) -> Receipt:
-        return self.app.submit(self.sign(who, kind, body, private))
+        """Signed by ``who``, or by every member of a list ``who`` together."""
+        signers = [who] if isinstance(who, str) else who
+        return self.app.submit(self.cosign(signers, kind, body, private))
 
     # common records
 

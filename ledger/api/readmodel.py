@@ -153,8 +153,11 @@ def record_json(index: int, entry_bytes: bytes) -> dict[str, Any]:
     at = st["at"]
     if len(at) != 20:  # a statement time with microseconds is shown in whole seconds
         at = format_at(parse_time(at, "at"))
+    # a co-signed (version 2) entry: key_id is its first signer's, cosigner_key_ids the others'
+    key_ids = [s["key_id"] for s in entry["sigs"]] if "sigs" in entry else [entry["key_id"]]
     return {"index": index, "kind": st["kind"], "title_zh": BODY_TYPES[st["kind"]].title_zh,
-            "at": at, "accepted_at": entry["accepted_at"], "key_id": entry["key_id"],
+            "at": at, "accepted_at": entry["accepted_at"], "key_id": key_ids[0],
+            "cosigner_key_ids": key_ids[1:],
             "statement_hash": statement_hash(statement.encode()).hex(),
             "body": st["body"], "entry": entry_bytes.decode()}
 

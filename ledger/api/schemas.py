@@ -24,14 +24,27 @@ class PrivateRecordIn(Model):
     data: dict[str, str] = Field(description="个人资料（只存私密库，不进日志）")
 
 
+SIGNATURE = r"^[A-Za-z0-9+/]{86}==$"
+KEY_ID = r"^[0-9a-f]{16}$"
+
+
+class SignatureIn(Model):
+    key_id: str = Field(pattern=KEY_ID, description="签名密钥编号")
+    signature: str = Field(pattern=SIGNATURE, description="成员 Ed25519 签名（base64，64 字节）")
+
+
 class SubmissionIn(Model):
-    """A signed statement, exactly as ``sunlight`` signs it (``Submission.to_json()``)."""
+    """A signed statement, exactly as ``sunlight`` signs it (``Submission.to_json()``): one
+    signature (``signature`` and ``key_id``) or, signed by several members, ``signatures``."""
 
     statement: str = Field(min_length=1, max_length=60_000,
                            description="RFC 8785 规范 JSON 声明：v、community、kind、at、body")
-    signature: str = Field(pattern=r"^[A-Za-z0-9+/]{86}==$",
-                           description="成员 Ed25519 签名（base64，64 字节）")
-    key_id: str = Field(pattern=r"^[0-9a-f]{16}$", description="签名密钥编号")
+    signature: str | None = Field(default=None, pattern=SIGNATURE,
+                                  description="成员 Ed25519 签名（base64，64 字节）")
+    key_id: str | None = Field(default=None, pattern=KEY_ID, description="签名密钥编号")
+    signatures: list[SignatureIn] | None = Field(
+        default=None, min_length=1, max_length=8,
+        description="多位成员共同签署：每位的签名与密钥编号（与 signature、key_id 二选一）")
     private: list[PrivateRecordIn] = Field(default=[], max_length=20)
 
 
@@ -113,7 +126,8 @@ class Record(Model):
     title_zh: str
     at: str = Field(description="签名时间（UTC）")
     accepted_at: str = Field(description="登记时间（UTC）")
-    key_id: str
+    key_id: str = Field(description="签名密钥编号（共同签署时为第一位签名人的）")
+    cosigner_key_ids: list[str] = Field(description="共同签署的其他签名人的密钥编号（一人签名时为空）")
     statement_hash: str = Field(pattern=HEX64)
     body: dict[str, Any] = Field(description="记录内容，见各记录类型的模式")
     entry: str = Field(description="日志条目原文（默克尔树叶子）")

@@ -57,6 +57,7 @@ from ledger.crypto.tiles import (
     tile_path,
 )
 from ledger.domain.errors import DomainError
+from ledger.domain.kinds import DEFAULT_POLICY
 from ledger.domain.state import CommunityState
 from ledger.replay import read_entry
 from ledger.signing import format_accepted
@@ -99,6 +100,11 @@ class Report:
     checkpoint: str = ""  # the signed checkpoint verified against (with cosignatures), as read
     entries_checked: int = 0
     signatures_checked: int = 0
+    cosigned_entries: int = 0  # version 2 entries (several signatures), every one checked
+    # the signing policy in force at the end: set by the entry at policy_from (None: no policy,
+    # one signature sufficed throughout), and whether it is the default one
+    policy_from: int | None = None
+    policy_default: bool = False
     failures: list[Failure] = field(default_factory=list)
     failure_count: int = 0
     complete: bool = False  # every entry was read
@@ -123,6 +129,8 @@ class Report:
             "witnesses": self.witnesses, "quorum": self.quorum, "trusted_size": self.trusted_size,
             "checkpoint": self.checkpoint,
             "entries_checked": self.entries_checked, "signatures_checked": self.signatures_checked,
+            "cosigned_entries": self.cosigned_entries, "policy_from": self.policy_from,
+            "policy_default": self.policy_default,
             "complete": self.complete, "failure_count": self.failure_count,
             "failures": [f.to_json() for f in self.sorted_failures()],
             "seconds": round(self.seconds, 3), "main_cpu_seconds": round(self.main_cpu_seconds, 3),
@@ -294,6 +302,10 @@ class _Run:
                     progress(report.entries_checked, size)
             self._finish_levels()
             report.complete = True
+            if self.domain is not None:
+                report.policy_from = self.domain.policy_from
+                report.policy_default = self.domain.policy_from is not None and \
+                    self.domain.policy == DEFAULT_POLICY
         except _Stop:
             pass
         finally:
@@ -433,19 +445,23 @@ class _Run:
         self.last_accepted = accepted_at
         try:
             check_time(statement.at, accepted_at)
-            public_key, _ = accept(self.domain, statement_bytes, statement, signature, key_id,
-                                   verify=False, accepted_at=accepted_at)
+            public_keys, _ = accept(self.domain, statement_bytes, statement, signature, key_id,
+                                    cosignatures=entry.cosignatures, verify=False,
+                                    accepted_at=accepted_at)
         except DomainError as exc:
             report.fail(index, exc.code, f"{statement.kind}：{exc}",
                         f"{statement.kind} statement refused by rule {exc.code}")
             return
-        raw = self.raw_keys.get(public_key)
-        if raw is None:
-            raw = self.raw_keys[public_key] = base64.b64decode(public_key)
-        self.b_index.append(index)
-        self.b_keys.append(raw)
-        self.b_messages.append(statement_bytes)
-        self.b_sigs.append(signature)
+        if entry.cosignatures:
+            report.cosigned_entries += 1
+        for public_key, (_, sig) in zip(public_keys, entry.signatures, strict=True):
+            raw = self.raw_keys.get(public_key)
+            if raw is None:
+                raw = self.raw_keys[public_key] = base64.b64decode(public_key)
+            self.b_index.append(index)
+            self.b_keys.append(raw)
+            self.b_messages.append(statement_bytes)
+            self.b_sigs.append(sig)
 
     # --- signatures ----------------------------------------------------------------------------
 
@@ -483,6 +499,6 @@ class _Run:
             self._bad(self.in_flight.popleft().result())
 
     def _bad(self, indices: Sequence[int]) -> None:
-        for index in indices:
+        for index in dict.fromkeys(indices):  # a co-signed entry's bad signatures: one failure
             self.report.fail(index, "signature-invalid", "签名无效：声明被改动过，或不是用登记的密钥签名的",
                              "signature does not verify: the statement was altered or signed by another key")

@@ -97,7 +97,8 @@ def _founding(community: str, name: str, key: str | None, founder_id: str | None
     founder = load_key(key, directory)
     body: dict[str, Any] = {"name": name, "founder_id": founder_id, "founder_name": founder_name,
                             "founder_public_key": founder.public_b64,
-                            "term_start": term_start or date.today().isoformat()}
+                            "term_start": term_start or date.today().isoformat(),
+                            "policy": "default"}  # two to sign, from the founding on
     if term_end:
         body["term_end"] = term_end
     submissions = [founder.sign(Statement(community, "community.founded", now(), body))]

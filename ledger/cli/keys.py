@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from ledger.cli.root import app, fail, read_input
-from ledger.signing import MemberKey
+from ledger.signing import MemberKey, PrivateRecord, Statement, Submission
 
 keys_app = typer.Typer(help="成员签名密钥：生成、查看、列出。", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
@@ -28,6 +29,20 @@ def load_key(name_or_path: str, directory: Path) -> MemberKey:
     path = key_path(name_or_path, directory)
     read_input(path, "密钥文件")
     return MemberKey.load(path)
+
+
+def load_signers(names: list[str], directory: Path) -> list[MemberKey]:
+    """The keys of ``-k`` given once or more (members signing together)."""
+    return [load_key(name, directory) for name in names]
+
+
+def sign_together(keys: list[MemberKey], statement: Statement,
+                  private: tuple[PrivateRecord, ...] = ()) -> Submission:
+    """``statement`` signed by every key in ``keys`` (one submission, one entry)."""
+    submission = replace(keys[0].sign(statement), private=private)
+    for key in keys[1:]:
+        submission = key.cosign(submission)
+    return submission
 
 
 @keys_app.command("new")

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ledger.cli.keys import KeyDir, load_key
+from ledger.cli.keys import KeyDir, load_key, load_signers, sign_together
 from ledger.cli.root import CommunityOpt, DbOption, SignerOpt, app, open_ledger
 from ledger.domain.roles import Role
 from ledger.signing import Statement, now
@@ -18,11 +18,11 @@ member_app = typer.Typer(help="委员会成员：入职、调整职务、更换�
 app.add_typer(member_app, name="member")
 
 
-def sign_and_submit(db: str, community: str, signer: str, directory: Path, kind: str,
+def sign_and_submit(db: str, community: str, signers: list[str], directory: Path, kind: str,
                     body: dict[str, Any]) -> None:
     ledger = open_ledger(db)
-    key = load_key(signer, directory)
-    receipt = ledger.submit(key.sign(Statement(community, kind, now(), body)))
+    keys = load_signers(signers, directory)
+    receipt = ledger.submit(sign_together(keys, Statement(community, kind, now(), body)))
     word = "已登记过（未重复登记）" if receipt.duplicate else "已登记"
     typer.echo(f"{word}：{kind}，日志序号 {receipt.index}")
 

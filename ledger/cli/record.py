@@ -22,7 +22,7 @@ from typing import Annotated, Any
 import typer
 
 from ledger.application import BatchRejected, RowError
-from ledger.cli.keys import KeyDir, load_key
+from ledger.cli.keys import KeyDir, load_signers, sign_together
 from ledger.cli.root import CommunityOpt, DbOption, SignerOpt, app, fail, open_ledger, read_input
 from ledger.cli.templates import FORMATS, by_header, read_table, write_template
 from ledger.domain.common import Body, Shape
@@ -157,10 +157,10 @@ def record(kind: Annotated[str, typer.Argument(help="记录类型，如 fund.don
                "--from-file", help="批量导入 CSV / JSON / JSONL：全部成功或全部不登记")] = None,
            directory: KeyDir = Path("keys"), db: DbOption = DEFAULT_DB_URL) -> None:
     """登记一条记录（或用 --from-file 批量导入历史台账），由签名人的密钥签名。"""
-    signer = load_key(key, directory)
+    signers = load_signers(key, directory)
     ledger = open_ledger(db)
     if from_file is not None:
-        submissions, lines, errors = read_import(from_file, kind, community, signer)
+        submissions, lines, errors = read_import(from_file, kind, community, signers)
         try:
             receipts = ledger.submit_batch(submissions, dry_run=bool(errors))
         except BatchRejected as exc:
@@ -187,13 +187,12 @@ def record(kind: Annotated[str, typer.Argument(help="记录类型，如 fund.don
     else:
         body, people = body_from_fields(kind, _pairs(set_, "--set"))
     private = with_person(kind, body, people | _pairs(person, "--person"))
-    signed = signer.sign(Statement(community, kind, now(), body))
-    receipt = ledger.submit(Submission(signed.statement, signed.signature, signed.key_id, private))
+    receipt = ledger.submit(sign_together(signers, Statement(community, kind, now(), body), private))
     word = "已登记过（未重复登记）" if receipt.duplicate else "已登记"
     typer.echo(f"{word}：{_kind(kind).title_zh}，日志序号 {receipt.index}")
 
 
-def read_import(path: Path, kind: str, community: str, signer: MemberKey
+def read_import(path: Path, kind: str, community: str, signers: list[MemberKey]
                 ) -> tuple[list[Submission], list[int], list[RowError]]:
     """Reads every row; returns the good rows' submissions, their line numbers, and an error
     for every row that could not even be read."""
@@ -238,11 +237,11 @@ def read_import(path: Path, kind: str, community: str, signer: MemberKey
         body = maybe_body
         try:
             private = with_person(kind, body, person)
-            signed = signer.sign(Statement(community, kind, at, body))
+            submission = sign_together(signers, Statement(community, kind, at, body), private)
         except DomainError as exc:
             errors.append(RowError(line, exc))
             continue
-        submissions.append(Submission(signed.statement, signed.signature, signed.key_id, private))
+        submissions.append(submission)
         lines.append(line)
     return submissions, lines, errors
 

@@ -55,7 +55,8 @@ DbOption = Annotated[
 ]
 CommunityOpt = Annotated[str, typer.Option("--community", "-c", envvar="SUNLIGHT_COMMUNITY",
                                            help="社区编号，如 xingfuli")]
-SignerOpt = Annotated[str, typer.Option("--key", "-k", help="签名人的密钥名或文件")]
+SignerOpt = Annotated[list[str], typer.Option(
+    "--key", "-k", help="签名人的密钥名或文件；须多人共同签署时重复给出（-k chen -k wang）")]
 LogKeyDirOpt = Annotated[Path | None, typer.Option(
     "--log-key-dir", envvar="SUNLIGHT_LOG_KEY_DIR",
     help="日志签名密钥目录：每个社区一个 <社区编号>.logkey 文件，权限 600（默认 ./log-keys）")]

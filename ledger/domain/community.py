@@ -10,6 +10,7 @@ from pydantic import Field
 from ledger.domain.common import Body, Day, Info, RecordId, Shape, ShortText, Text
 from ledger.domain.errors import Conflict, InvalidInput
 from ledger.domain.member import PublicKey
+from ledger.domain.policy import Founding, Rule
 from ledger.domain.roles import Role
 
 
@@ -29,6 +30,11 @@ class Community:
         founder_public_key: Annotated[PublicKey, Info("创始成员公钥")]
         term_start: Annotated[Day, Info("任期开始")]
         term_end: Annotated[Day | None, Info("任期结束", "不填表示未定")] = None
+        # What must be signed together from the founding on: "default" (the default policy of
+        # the kinds registry). Absent in logs older than the policy: then one signature suffices
+        # until the community's first community.policy_set.
+        policy: Annotated[Founding | None, Info(
+            "签署规则", "default：采用默认签署规则（拨付资助等须两人共同签署）")] = None
 
     class EstateAdded(Body):
         kind: ClassVar[str] = "community.estate_added"
@@ -42,6 +48,15 @@ class Community:
         # (default: the day of this statement; set it earlier to import older paper ledgers)
         added_on: Annotated[Day | None, Info(
             "建账日期", "该小区物业费记录的最早日期；不填为登记当天，导入旧台账时可提前")] = None
+
+    class PolicySet(Body):
+        """The community's signing policy from the next entry on (the whole list of rules)."""
+
+        kind: ClassVar[str] = "community.policy_set"
+        title_zh: ClassVar[str] = "设定签署规则"
+
+        rules: Annotated[list[Rule], Field(max_length=64), Info("规则", "须共同签署的记录及签名人")]
+        note: Annotated[Text | None, Info("说明", "为何调整（可不填）")] = None
 
     def __init__(self, community_id: str, event: Founded) -> None:
         self.id = community_id

@@ -29,6 +29,7 @@ from ledger.domain.evaluation import Evaluation
 from ledger.domain.fee import Fee
 from ledger.domain.fund import Fund
 from ledger.domain.member import Member
+from ledger.domain.policy import Condition, Rule
 from ledger.domain.project import Project
 from ledger.domain.roles import Role
 
@@ -78,8 +79,9 @@ class Kind:
     creates: Creates | None = None
     # a row of a flat projection of the API: (projection, parent id field, own id field)
     row: tuple[str, str, str] | None = None
-    signatures: int = 1  # how many members must sign (one today)
+    signatures: int = 1  # how many members must sign at least, whatever the policy
     fields: tuple[FieldSpec, ...] = field(default=())
+    cosign: tuple[Rule, ...] = ()  # the default policy's rules for this kind
 
     @property
     def name(self) -> str:
@@ -182,17 +184,37 @@ EVALUATION = frozenset({Role.CHAIR, Role.MEMBER, Role.SUPERVISOR})
 
 _STEP = "民需项目·{title}：{{project_id}}"
 
+
+def _two(kind: type[Body], *seats: frozenset[Role] | tuple[()], when: Condition = Condition.ALWAYS,
+         min_amount_fen: int | None = None) -> Rule:
+    """A default rule: ``seats`` (a set of roles, or ``()`` for the recorder)."""
+    return Rule(kind=kind.kind, seats=[sorted(s) for s in seats], when=when,
+                min_amount_fen=min_amount_fen)
+
+
+RECORDER = ()
+CHAIR_OR_SUPERVISOR = frozenset({Role.CHAIR, Role.SUPERVISOR})
+_COMMITTEE_RULE = (CHAIR, EVERYONE)
+
 _TABLE: tuple[Kind, ...] = (
     Kind(Community.Founded, "community_founded", CHAIR, "社区建账：{name}",
          Creates("member", "founder_id", "founder_name")),
     Kind(Community.EstateAdded, "estate_added", CHAIR, "登记小区：{name}",
          Creates("estate", "estate_id", "name")),
+    Kind(Community.PolicySet, "policy_set", CHAIR, "设定签署规则",
+         cosign=(_two(Community.PolicySet, CHAIR, frozenset({Role.SUPERVISOR})),)),
     # The chair alone manages the committee.
     Kind(Member.Admitted, "member_admitted", CHAIR, "成员入职：{name}（{role}）",
-         Creates("member", "member_id", "name")),
-    Kind(Member.RoleAssigned, "role_assigned", CHAIR, "调整职务：{member_id} 任{role}"),
-    Kind(Member.KeyRotated, "key_rotated", CHAIR, "更换密钥：{member_id}"),
-    Kind(Member.Revoked, "revoked", CHAIR, "撤销成员：{member_id}"),
+         Creates("member", "member_id", "name"),
+         cosign=(_two(Member.Admitted, *_COMMITTEE_RULE, when=Condition.COMMITTEE_OF_THREE),)),
+    Kind(Member.RoleAssigned, "role_assigned", CHAIR, "调整职务：{member_id} 任{role}",
+         cosign=(_two(Member.RoleAssigned, *_COMMITTEE_RULE, when=Condition.COMMITTEE_OF_THREE),)),
+    # A 主任 who lost their key: two other members in office, one of them 监督, rotate it.
+    Kind(Member.KeyRotated, "key_rotated", CHAIR, "更换密钥：{member_id}",
+         cosign=(_two(Member.KeyRotated, frozenset({Role.SUPERVISOR}), EVERYONE,
+                      when=Condition.RECOVERY),)),
+    Kind(Member.Revoked, "revoked", CHAIR, "撤销成员：{member_id}",
+         cosign=(_two(Member.Revoked, *_COMMITTEE_RULE, when=Condition.COMMITTEE_OF_THREE),)),
     Kind(Member.TermSet, "term_set", CHAIR, "设定任期：{member_id}"),
     # Every role may disclose (the treasurer fund use, the supervisor findings).
     Kind(Disclosure.Published, "disclosure_published", EVERYONE, "{title}",
@@ -204,13 +226,16 @@ _TABLE: tuple[Kind, ...] = (
          "捐赠 {amount_fen}：{fund_id}（{display_name}）",
          row=("donations", "fund_id", "donation_id")),
     Kind(Fund.GrantMade, "grant_made", MONEY, "拨付 {amount_fen}：{purpose}",
-         row=("grants", "fund_id", "grant_id")),
-    Kind(Fee.BudgetSet, "budget_set", MONEY, "{estate_id} {year} 年度预算"),
+         row=("grants", "fund_id", "grant_id"),
+         cosign=(_two(Fund.GrantMade, frozenset({Role.TREASURER}), CHAIR),)),
+    Kind(Fee.BudgetSet, "budget_set", MONEY, "{estate_id} {year} 年度预算",
+         cosign=(_two(Fee.BudgetSet, CHAIR, frozenset({Role.SUPERVISOR}), when=Condition.REVISION),)),
     Kind(Fee.IncomeRecorded, "income_recorded", MONEY,
          "{estate_id} {source} {period}：{amount_fen}", row=("income", "estate_id", "income_id")),
     Kind(Fee.SpendRecorded, "spend_recorded", MONEY,
          "{estate_id} {category}支出 {amount_fen}：{description}",
-         row=("spends", "estate_id", "spend_id")),
+         row=("spends", "estate_id", "spend_id"),
+         cosign=(_two(Fee.SpendRecorded, RECORDER, CHAIR_OR_SUPERVISOR, min_amount_fen=5_000_00),)),
     Kind(Meeting.Held, "meeting_held", COMMITTEE, "{title}（{body}）",
          Creates("meeting", "meeting_id", "title")),
     Kind(Decision.Resolved, "resolved", COMMITTEE, "决议：{agenda_item}（{passed}）",
@@ -235,13 +260,34 @@ _TABLE: tuple[Kind, ...] = (
 
 KINDS: dict[str, Kind] = {
     k.name: Kind(k.body, k.fold, k.signers, k.headline, k.creates, k.row, k.signatures,
-                 model_fields(k.body))
+                 model_fields(k.body), k.cosign)
     for k in _TABLE
 }
 assert len(KINDS) == len(_TABLE), "each kind once"
 
 BODY_TYPES: dict[str, type[Body]] = {name: k.body for name, k in KINDS.items()}
 BY_BODY: dict[type[Body], Kind] = {k.body: k for k in KINDS.values()}
+
+DEFAULT_POLICY: tuple[Rule, ...] = tuple(rule for k in KINDS.values() for rule in k.cosign)
+"""The founding policy: in force from the founding of a community founded with it
+(``community.founded`` with ``policy: default``) until a ``community.policy_set``."""
+
+
+def policy_markdown(rules: tuple[Rule, ...] = DEFAULT_POLICY) -> str:
+    """The README's table of the default policy (a test holds the README to it)."""
+    rows = ["| kind | when | who must sign together (each a different member in office) |",
+            "|---|---|---|"]
+    for rule, line in zip(rules, policy_lines(rules), strict=True):
+        when = rule.when.label if rule.min_amount_fen is None else \
+            f"金额 ≥ {rule.min_amount_fen // 100:,} 元"
+        rows.append(f"| `{rule.kind}` | {when} | {line} |")
+    return "\n".join(rows) + "\n"
+
+
+def policy_lines(rules: tuple[Rule, ...]) -> list[str]:
+    """Each rule in plain Chinese (拨付资助须出纳和主任共同签署), for the portal and the README."""
+    return [rule.text_zh(BODY_TYPES[rule.kind].title_zh if rule.kind in BODY_TYPES else rule.kind)
+            for rule in rules]
 
 
 def may_record(role: Role, kind: str) -> bool:

@@ -25,8 +25,9 @@ from ledger.domain.fee import Fee
 from ledger.domain.fund import Fund
 from ledger.domain.ids import Ids, MemoryIds
 from ledger.domain.kinds import BODY_TYPES as BODY_TYPES  # re-exported
-from ledger.domain.kinds import KINDS, find_field, may_record
+from ledger.domain.kinds import DEFAULT_POLICY, KINDS, find_field, may_record, policy_lines
 from ledger.domain.member import LOGGED, KeyRecord, Member, require_held_at, require_signer
+from ledger.domain.policy import Condition, Founding, Rule, seat_zh, unfilled
 from ledger.domain.project import Project
 from ledger.domain.roles import Role
 
@@ -107,6 +108,7 @@ class Signed(NamedTuple):
     key_id: str
     at: datetime  # when the member signed (aware UTC)
     statement_hash: bytes
+    cosigners: tuple[str, ...] = ()  # the key IDs of a co-signed entry's other signatures
 
 
 class CommunityState:
@@ -135,14 +137,22 @@ class CommunityState:
         self.projects: dict[str, Project] = {}
         self.statements: dict[bytes, int] = {}  # statement hash -> log index
         self.size = 0
+        # The signing policy in force (None: none, one signature suffices) and the log index of
+        # the entry that set it (the founding, or a community.policy_set).
+        self.policy: tuple[Rule, ...] | None = None
+        self.policy_from: int | None = None
 
     # --- the signer ---------------------------------------------------------------------
 
     def authorise(self, kind: str, body: Body, key_id: str, public_key: str | None,
-                  at: datetime, accepted_at: datetime | None = None) -> Member | None:
-        """Checks that ``key_id`` may sign ``kind`` at ``at`` and, if given, still at
-        ``accepted_at`` (when the log accepts it); returns the signer.
+                  at: datetime, accepted_at: datetime | None = None,
+                  cosigners: tuple[str, ...] = ()) -> Member | None:
+        """Checks that ``key_id`` (with ``cosigners``, the key IDs of further signatures over the
+        same statement) may sign ``kind`` at ``at`` and, if given, still at ``accepted_at`` (when
+        the log accepts it); returns the (first) signer.
 
+        Every signer must be a member in office with a current key, each member at most once,
+        and at least one of them in a role that may record ``kind``.
         The founding statement is signed by the key it names, before any member exists.
         """
         if self.community is None:
@@ -151,9 +161,75 @@ class CommunityState:
             assert isinstance(body, Community.Founded)
             if public_key is not None and public_key != body.founder_public_key:
                 raise NotAuthorised("建账声明须由创始成员本人的密钥签名", code="founder-key-mismatch")
+            if cosigners:
+                raise NotAuthorised("建账声明只由创始成员一人签名", code="founder-key-mismatch")
             return None
         if kind == Community.Founded.kind:
             raise Conflict(f"社区 {self.community_id} 已经建账", code="community-exists")
+        if cosigners:
+            holders = [self.keys[k].member_id for k in (key_id, *cosigners) if k in self.keys]
+            if len(set(holders)) != len(holders):  # e.g. with an old key and the new one
+                raise NotAuthorised("同一成员签了两次：共同签署须由不同的成员各签一次",
+                                    code="same-member-twice")
+        signers = [self._standing(k, at, accepted_at) for k in (key_id, *cosigners)]
+        if self.policy is not None and self._recovers(kind, body, signers, _day(at)):
+            return signers[0]
+        if not any(may_record(m.role, kind) for m in signers):
+            if len(signers) == 1:
+                raise NotAuthorised(f"{signers[0].role.title_zh}无权登记“{BODY_TYPES[kind].title_zh}”",
+                                    code="role-not-permitted")
+            allowed = "或".join(r.title_zh for r in Role if may_record(r, kind))
+            raise NotAuthorised(f"“{BODY_TYPES[kind].title_zh}”须有一位{allowed}签名",
+                                code="role-not-permitted")
+        if self.policy is not None:
+            self._require_policy(kind, body, signers, _day(at))
+        return signers[0]
+
+    def _require_policy(self, kind: str, body: Body, signers: list[Member], day: date) -> None:
+        """Every rule of the policy in force that applies to this statement has its seats filled."""
+        assert self.policy is not None
+        for rule in self.policy:
+            if rule.kind != kind or rule.when is Condition.RECOVERY or not self._applies(rule, body, day):
+                continue
+            empty = unfilled(rule.seats, KINDS[kind].signers, [m.role for m in signers])
+            if empty:
+                (text,) = policy_lines((rule,))
+                named = "、".join(f"{m.name}（{m.role.title_zh}）" for m in signers)
+                raise NotAuthorised(f"{text}：已有 {named} 签名，还须{'和'.join(seat_zh(e) for e in empty)}"
+                                    "签名（各一位不同的成员）", code="needs-cosign")
+
+    def _applies(self, rule: Rule, body: Body, day: date) -> bool:
+        if rule.min_amount_fen is not None and getattr(body, "amount_fen", 0) < rule.min_amount_fen:
+            return False
+        if rule.when is Condition.REVISION:
+            if not isinstance(body, Fee.BudgetSet) or body.estate_id not in self.fees:
+                return False
+            return bool(self.fees[body.estate_id].budget_history.get(body.year))
+        if rule.when is Condition.COMMITTEE_OF_THREE:
+            return sum(m.active and m.covers(day) for m in self.members.values()) >= 3
+        return True
+
+    def _recovers(self, kind: str, body: Body, signers: list[Member], day: date) -> bool:
+        """A key rotation of a 主任 whom the signers do not include (the key is lost), signed as
+        the policy's recovery rule asks; False when that is not the case at all."""
+        if not isinstance(body, Member.KeyRotated):
+            return False
+        target = self.members.get(body.member_id)
+        if target is None or target.role != Role.CHAIR or any(m.id == target.id for m in signers):
+            return False
+        if any(may_record(m.role, kind) for m in signers):
+            return False  # another 主任 rotates it, as any rotation
+        rules = [r for r in self.policy or () if r.kind == kind and r.when is Condition.RECOVERY]
+        for rule in rules:
+            if not unfilled(rule.seats, KINDS[kind].signers, [m.role for m in signers]):
+                return True
+        if rules:
+            (text,) = policy_lines(tuple(rules[:1]))
+            raise NotAuthorised(f"{text}；本条签名不足", code="needs-cosign")
+        return False
+
+    def _standing(self, key_id: str, at: datetime, accepted_at: datetime | None) -> Member:
+        """The member whose current key ``key_id`` is, in office at ``at`` (and ``accepted_at``)."""
         key = self.keys.get(key_id)
         member = self.members.get(key.member_id) if key else None
         day = _day(at)
@@ -166,9 +242,6 @@ class CommunityState:
             accepted_day = _day(accepted_at)
             if accepted_day != day:
                 require_signer(member, key, accepted_day, accepting=True)
-        if not may_record(signer.role, kind):
-            raise NotAuthorised(
-                f"{signer.role.title_zh}无权登记“{BODY_TYPES[kind].title_zh}”", code="role-not-permitted")
         return signer
 
     def public_key_of(self, key_id: str) -> str | None:
@@ -221,6 +294,16 @@ class CommunityState:
                          s.at)
         self.community = community
         self._add_member(founder)
+        if b.policy is Founding.DEFAULT:
+            self.policy, self.policy_from = DEFAULT_POLICY, s.log_index
+
+    def _policy_set(self, s: Signed) -> None:
+        b = s.body
+        assert isinstance(b, Community.PolicySet)
+        for rule in b.rules:
+            if rule.kind not in KINDS:
+                raise InvalidInput(f"签署规则中的记录类型 {rule.kind} 不存在", code="unknown-kind")
+        self.policy, self.policy_from = tuple(b.rules), s.log_index
 
     def _estate_added(self, s: Signed) -> None:
         b = s.body

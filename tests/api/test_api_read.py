@@ -92,7 +92,7 @@ def test_projections(served: Served) -> None:
 def test_readers_never_see_a_refused_record(served: Served) -> None:
     c = served.committee
     c.fund()
-    bad = c.sign("treasurer", "fund.grant_made", {
+    bad = c.cosign(["treasurer", "chair"], "fund.grant_made", {
         "fund_id": "f1", "grant_id": "g1", "amount_fen": 100, "purpose": "x",
         "decision_id": "nope", "granted_on": "2025-03-01"})
     assert served.client.post("/v1/communities/testcom/records",
@@ -107,7 +107,8 @@ def test_the_fees_projection_shows_every_budget_revision(served: Served) -> None
     c.record("treasurer", "fee.budget_set", {"estate_id": "e1", "year": 2025, "lines": [
         {"category": "cleaning", "amount_fen": 1_000}]})
     c.decide("R1", [{"type": "budget", "estate_id": "e1", "year": 2025, "cap_fen": 5_000}])
-    c.record("treasurer", "fee.budget_set", {"estate_id": "e1", "year": 2025, "decision_id": "R1",
+    c.record(["treasurer", "chair", "supervisor"], "fee.budget_set", {
+        "estate_id": "e1", "year": 2025, "decision_id": "R1",
                                              "lines": [{"category": "cleaning", "amount_fen": 5_000}]})
     fees = served.client.get("/v1/communities/testcom/projections/fees").json()["items"]
     [e1] = [f for f in fees if f["estate_id"] == "e1"]

@@ -20,7 +20,7 @@ MEMBERS = "/v1/communities/testcom/members"
 
 def admission(c: Committee, name: str) -> dict[str, object]:
     c.keys[name] = MemberKey.from_seed(name.encode().ljust(32, b"s"))
-    return c.sign("chair", "member.admitted", {
+    return c.cosign(["chair", "supervisor"], "member.admitted", {
         "member_id": name, "name": f"{name}-name", "role": "member",
         "public_key": c.keys[name].public_b64, "term_start": "2024-01-01",
         "term_end": "2027-12-31"}, at=datetime.now(UTC).replace(microsecond=0)).to_json()
@@ -48,6 +48,7 @@ def test_what_one_process_records_the_others_know_at_once(db_url: str, tmp_path:
     c.app.store.engine.dispose()
     keys = tmp_path / "keys"
     c.keys["chair"].save(keys / "chair.key")
+    c.keys["supervisor"].save(keys / "supervisor.key")
     services: list[Service] = []
     try:
         services = [start_service(db_url, tmp_path / f"serve{n}.log") for n in range(2)]
@@ -59,9 +60,10 @@ def test_what_one_process_records_the_others_know_at_once(db_url: str, tmp_path:
             assert r.status_code == 201, r.text
             assert "new1" in members(b)  # read right after the other process wrote
             post(b, c, "new1", 1)
-            # the CLI beside the running services admits a member; both services know it
+            # the CLI beside the running services admits a member (the 主任 and the 监督 sign
+            # together, -k twice); both services know it
             MemberKey.from_seed(b"cli-member".ljust(32, b"c")).save(keys / "new2.key")
-            sunlight(db_url, keys, "member", "admit", "-c", "testcom", "-k", "chair",
+            sunlight(db_url, keys, "member", "admit", "-c", "testcom", "-k", "chair", "-k", "supervisor",
                      "--member-id", "new2", "--name", "new2-name", "--role", "member",
                      "--member-key", "new2", "--term-start", "2024-01-01")
             c.keys["new2"] = MemberKey.load(keys / "new2.key")

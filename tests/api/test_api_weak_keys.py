@@ -64,7 +64,6 @@ def test_weak_keys_are_refused_at_admission_and_rotation(served: Served) -> None
     assert c.app.size("testcom") == size
     # the hand-built client is sound: the same statements with a real key are accepted
     real = base64.b64encode(Ed25519PrivateKey.generate().public_key().public_bytes_raw()).decode()
-    r = client.post(RECORDS, json=hand_signed(c, "member.admitted", {
-        "member_id": "applicant", "name": "新委员", "role": "member", "public_key": real,
-        "term_start": "2025-01-01"}))
+    r = client.post(RECORDS, json=hand_signed(c, "member.key_rotated", {
+        "member_id": "treasurer", "public_key": real}))  # (an admission now needs two to sign)
     assert r.status_code == 201, r.text

@@ -80,7 +80,7 @@ def test_rules_and_roles_are_enforced(served: Served) -> None:
         "fund_id": "f9", "name": "基金", "purpose": "用途", "opened_on": "2025-03-01"}).to_json())
     _problem(r, 403, "role-not-permitted")
     # a grant beyond any decision is refused by the rules
-    r = served.client.post(RECORDS, json=c.sign("treasurer", "fund.grant_made", {
+    r = served.client.post(RECORDS, json=c.cosign(["treasurer", "chair"], "fund.grant_made", {
         "fund_id": "nope", "grant_id": "g1", "amount_fen": 100, "purpose": "x",
         "decision_id": "d1", "granted_on": "2025-03-01"}).to_json())
     assert r.status_code in (404, 422) and r.headers["content-type"] == "application/problem+json"

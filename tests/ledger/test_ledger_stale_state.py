@@ -14,7 +14,7 @@ from tests.committee import Committee
 
 
 def admit_spare(c: Committee) -> None:
-    c.record("chair", "member.admitted", {
+    c.record(["chair", "supervisor"], "member.admitted", {
         "member_id": "spare", "name": "spare-name", "role": "member",
         "public_key": c.keys["spare"].public_b64, "term_start": "2024-01-01",
         "term_end": "2027-12-31"})
@@ -54,7 +54,7 @@ def test_a_member_admitted_through_one_instance_records_through_another(db_url: 
 def admit_another(c: Committee, name: str) -> str:
     """Admits ``name`` through the committee's own instance; returns the name."""
     c.keys[name] = MemberKey.from_seed(name.encode().ljust(32, b"k"))
-    c.record("chair", "member.admitted", {
+    c.record(["chair", "supervisor"], "member.admitted", {
         "member_id": name, "name": f"{name}-name", "role": "member",
         "public_key": c.keys[name].public_b64, "term_start": "2024-01-01",
         "term_end": "2027-12-31"})

@@ -32,14 +32,17 @@ def at_shanghai(c: Committee, day: str, hour: int, minute: int = 0) -> datetime:
 
 # --- budget rewrites ----------------------------------------------------------------------------
 
+REVISERS = ["treasurer", "chair", "supervisor"]  # a revision: the 主任 and the 监督 sign too
+
 def test_the_treasurer_alone_cannot_rewrite_a_budget_to_spend_past_it(committee: Committee) -> None:
     c = committee
     c.record("treasurer", "fee.budget_set", budget(10_000))
     c.record("treasurer", "fee.spend_recorded", spend("s1", 6_000))
-    refused(c, "treasurer", "fee.budget_set", budget(1_000_000), RuleViolation,
-            "budget-revision-needs-decision")
-    refused(c, "chair", "fee.budget_set", budget(1_000_000), RuleViolation,
-            "budget-revision-needs-decision")  # nor the 主任 alone
+    refused(c, "treasurer", "fee.budget_set", budget(1_000_000), NotAuthorised, "needs-cosign")
+    refused(c, "chair", "fee.budget_set", budget(1_000_000), NotAuthorised,
+            "needs-cosign")  # nor the 主任 alone
+    refused(c, REVISERS, "fee.budget_set", budget(1_000_000),
+            RuleViolation, "budget-revision-needs-decision")  # nor all three without a decision
     # so the spend the old budget refused is still refused
     refused(c, "treasurer", "fee.spend_recorded", spend("s2", 4_001), InvalidInput,
             "over-budget-needs-decision")
@@ -56,18 +59,18 @@ def test_a_budget_revision_needs_a_decision_that_authorises_exactly_it(committee
     c.decide("R-other", [budget_authorisation(50_000, "e2"), budget_authorisation(50_000, year=2026)])
     c.decide("R-small", [budget_authorisation(19_999)])
     c.decide("R1", [budget_authorisation(20_000)])
-    refused(c, "treasurer", "fee.budget_set", budget(20_000, decision_id="R-nope"), NotFound,
+    refused(c, REVISERS, "fee.budget_set", budget(20_000, decision_id="R-nope"), NotFound,
             "decision-not-found")
-    refused(c, "treasurer", "fee.budget_set", budget(20_000, decision_id="R-no"), RuleViolation,
+    refused(c, REVISERS, "fee.budget_set", budget(20_000, decision_id="R-no"), RuleViolation,
             "decision-not-passed")
     for decision in ("R-spend", "R-other"):
-        refused(c, "treasurer", "fee.budget_set", budget(20_000, decision_id=decision),
+        refused(c, REVISERS, "fee.budget_set", budget(20_000, decision_id=decision),
                 RuleViolation, "not-authorised-by-decision")
-    refused(c, "treasurer", "fee.budget_set", budget(20_000, decision_id="R-small"), RuleViolation,
+    refused(c, REVISERS, "fee.budget_set", budget(20_000, decision_id="R-small"), RuleViolation,
             "authorisation-exceeded")
-    c.record("treasurer", "fee.budget_set", budget(20_000, decision_id="R1"))
+    c.record(REVISERS, "fee.budget_set", budget(20_000, decision_id="R1"))
     # one authorisation, one revision
-    refused(c, "treasurer", "fee.budget_set", budget(15_000, decision_id="R1"), RuleViolation,
+    refused(c, REVISERS, "fee.budget_set", budget(15_000, decision_id="R1"), RuleViolation,
             "authorisation-used")
     c.record("treasurer", "fee.spend_recorded", spend("s1", 20_000))
     state = c.app.state(c.community)
@@ -84,13 +87,13 @@ def test_a_budget_never_goes_below_what_is_spent(committee: Committee) -> None:
         {"category": "elevators", "amount_fen": 10_000}, {"category": "cleaning", "amount_fen": 500}]})
     c.record("treasurer", "fee.spend_recorded", spend("s1", 6_000))
     c.decide("R1", [budget_authorisation(100_000)])
-    refused(c, "treasurer", "fee.budget_set", budget(5_999, decision_id="R1"), RuleViolation,
+    refused(c, REVISERS, "fee.budget_set", budget(5_999, decision_id="R1"), RuleViolation,
             "budget-below-spent")
     # a line with spending cannot be dropped
-    refused(c, "treasurer", "fee.budget_set", {
+    refused(c, REVISERS, "fee.budget_set", {
         "estate_id": "e1", "year": 2025, "decision_id": "R1",
         "lines": [{"category": "cleaning", "amount_fen": 90_000}]}, RuleViolation, "budget-below-spent")
-    c.record("treasurer", "fee.budget_set", budget(6_000, decision_id="R1"))  # exactly spent: fine
+    c.record(REVISERS, "fee.budget_set", budget(6_000, decision_id="R1"))  # exactly spent: fine
     assert c.app.state(c.community).fees["e1"].remaining(2025, "elevators") == 0
 
 
@@ -98,9 +101,9 @@ def test_a_first_budget_needs_no_decision_but_may_cite_one(committee: Committee)
     c = committee
     c.decide("R1", [budget_authorisation(30_000, "e2")])
     c.record("treasurer", "fee.budget_set", budget(10_000))
-    refused(c, "treasurer", "fee.budget_set", budget(40_000, estate_id="e2", decision_id="R1"),
+    refused(c, REVISERS, "fee.budget_set", budget(40_000, estate_id="e2", decision_id="R1"),
             RuleViolation, "authorisation-exceeded")
-    c.record("treasurer", "fee.budget_set", budget(30_000, estate_id="e2", decision_id="R1"))
+    c.record(REVISERS, "fee.budget_set", budget(30_000, estate_id="e2", decision_id="R1"))
     refused(c, "member", "decision.resolved", {
         "decision_id": "R2", "meeting_id": "M-R1", "agenda_item": "议题", "resolution": "决议",
         "votes": {"for": 4, "against": 1, "abstain": 0}, "passed": True,
@@ -146,7 +149,7 @@ def test_every_business_date_is_checked(committee: Committee) -> None:
         ("treasurer", "fund.donation_recorded", {
             "fund_id": "f1", "donation_id": "d1", "amount_fen": 1, "channel": "cash",
             "receipt_no": "R1", "received_on": tomorrow, "donor_commitment": "ab" * 32}),
-        ("treasurer", "fund.grant_made", {
+        (["treasurer", "chair"], "fund.grant_made", {
             "fund_id": "f1", "grant_id": "g1", "amount_fen": 1, "purpose": "p",
             "decision_id": "R1", "granted_on": tomorrow}),
         ("treasurer", "fee.income_recorded", {
@@ -188,8 +191,8 @@ def test_a_donation_or_grant_before_its_fund_was_opened(committee: Committee) ->
     c.decide("R1", [{"type": "grant", "fund_id": "f1", "cap_fen": 1_000}])  # held 2025-03-01
     grant = {"fund_id": "f1", "grant_id": "g1", "amount_fen": 100, "purpose": "p",
              "decision_id": "R1", "granted_on": "2025-02-28"}
-    refused(c, "treasurer", "fund.grant_made", grant, RuleViolation, "date-before-parent")
-    c.record("treasurer", "fund.grant_made", grant | {"granted_on": "2025-03-01"})
+    refused(c, ["treasurer", "chair"], "fund.grant_made", grant, RuleViolation, "date-before-parent")
+    c.record(["treasurer", "chair"], "fund.grant_made", grant | {"granted_on": "2025-03-01"})
 
 
 def test_a_grant_to_a_project_before_its_design(committee: Committee) -> None:
@@ -206,8 +209,8 @@ def test_a_grant_to_a_project_before_its_design(committee: Committee) -> None:
     c.decide("R1", [{"type": "grant", "fund_id": "f1", "project_id": "P1", "cap_fen": 10_000}])
     grant = {"fund_id": "f1", "grant_id": "g1", "amount_fen": 100, "project_id": "P1",
              "purpose": "p", "decision_id": "R1", "granted_on": "2025-03-07"}
-    refused(c, "treasurer", "fund.grant_made", grant, RuleViolation, "date-before-parent")
-    c.record("treasurer", "fund.grant_made", grant | {"granted_on": "2025-03-08"})
+    refused(c, ["treasurer", "chair"], "fund.grant_made", grant, RuleViolation, "date-before-parent")
+    c.record(["treasurer", "chair"], "fund.grant_made", grant | {"granted_on": "2025-03-08"})
 
 
 def test_fee_records_before_their_estate_was_added(committee: Committee) -> None:
@@ -335,7 +338,7 @@ def test_no_statement_dated_before_its_signer_had_the_key_or_the_role(committee:
         c.app.submit(backdated)
     assert err.value.code == "key-not-yet-valid"
     c.record("member", "disclosure.published", disclosure("D1"))
-    c.record("chair", "member.role_assigned", {"member_id": "supervisor", "role": "treasurer"})
+    c.record(["chair", "supervisor"], "member.role_assigned", {"member_id": "supervisor", "role": "treasurer"})
     backdated = c.sign("supervisor", "fund.opened", fund_opened("2025-03-01"), at=earlier)
     with pytest.raises(NotAuthorised) as err:  # nor was the supervisor the 出纳 then
         c.app.submit(backdated)

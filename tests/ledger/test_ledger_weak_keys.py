@@ -74,7 +74,7 @@ def test_a_ledger_written_before_the_rule_still_loads_and_its_weak_key_signs_not
     "signed" for the weak key with the fake signature, and lets the 主任 rotate the key away."""
     with monkeypatch.context() as old_release:
         old_release.setattr(member, "check_public_key", lambda raw: None)
-        committee.record("chair", "member.admitted", {
+        committee.record(["chair", "supervisor"], "member.admitted", {
             "member_id": "weak", "name": "新委员", "role": "member", "public_key": IDENTITY,
             "term_start": "2024-01-01"})
     app = Sunlight(sqlite_url, clock=committee.clock)  # the upgraded ledger on the same database

@@ -31,7 +31,7 @@ def test_other_text_is_unchanged(value: str) -> None:
 def test_csv_cells_read_back_as_text_and_the_log_is_unchanged(committee: Committee,
                                                               tmp_path: Path) -> None:
     c = committee
-    c.record("chair", "member.admitted", {
+    c.record(["chair", "supervisor"], "member.admitted", {
         "member_id": "evil", "name": FORMULAS[0], "role": "member",
         "public_key": c.keys["spare"].public_b64, "term_start": "2024-01-01",
         "term_end": "2027-12-31"})

@@ -44,7 +44,7 @@ def test_a_record_keeps_its_signers_role_and_name_after_they_change(committee: C
     c = committee
     c.record("member", "disclosure.published", {"disclosure_id": "before", "category": "other",
                                                  "period": "2025-03", "title": "前", "body": "内容"})
-    c.record("chair", "member.role_assigned", {"member_id": "member", "role": "treasurer"})
+    c.record(["chair", "supervisor"], "member.role_assigned", {"member_id": "member", "role": "treasurer"})
     c.record("member", "disclosure.published", {"disclosure_id": "after", "category": "other",
                                                  "period": "2025-03", "title": "后", "body": "内容"})
     records = {r.raw.get("disclosure_id"): r for r in read_records(c.app.entries(c.community))}
@@ -60,7 +60,7 @@ def test_every_budget_revision_is_kept_beside_the_original(committee: Committee)
     c.decide("R1", [{"type": "budget", "estate_id": "e1", "year": 2025, "cap_fen": 25_000}])
     c.decide("R2", [{"type": "budget", "estate_id": "e1", "year": 2025, "cap_fen": 30_000}])
     for n, decision in enumerate(("R1", "R2"), start=2):
-        c.record("treasurer", "fee.budget_set", {
+        c.record(["treasurer", "chair", "supervisor"], "fee.budget_set", {
             "estate_id": "e1", "year": 2025, "decision_id": decision,
             "lines": [{"category": "repairs", "amount_fen": 10_000 * n}]})
     p = fold(c.community, read_records(c.app.entries(c.community)))
@@ -71,3 +71,15 @@ def test_every_budget_revision_is_kept_beside_the_original(committee: Committee)
     assert estate.budgets[2025] is history[-1] and history[0].index < history[1].index
     assert p.decisions["R1"].uses == [history[1]] and history[1] in p.backlinks[p.decisions["R1"].record.index]
     assert list(estate.budget_history) == [2025] and 2025 in estate.years()
+
+
+def test_the_signing_policy_in_force_is_kept_in_plain_chinese(committee: Committee) -> None:
+    c = committee
+    p = fold(c.community, read_records(c.app.entries(c.community)))
+    assert p.policy_record is not None and p.policy_record.index == 0
+    assert "拨付资助须出纳和主任共同签署" in p.policy
+    c.record(["chair", "supervisor"], "community.policy_set", {"rules": [
+        {"kind": "fund.grant_made", "seats": [["treasurer"], ["chair"], ["supervisor"]]}]})
+    p = fold(c.community, read_records(c.app.entries(c.community)))
+    assert p.policy == ["拨付资助须出纳和主任和监督共同签署"]
+    assert p.policy_record is not None and p.policy_record.kind == "community.policy_set"

@@ -28,7 +28,7 @@ from ledger.crypto.tiles import (
     tiles_for_size,
 )
 from ledger.domain.member import key_id_of
-from ledger.signing import MemberKey, Statement, canonical, encode_entry, parse_time
+from ledger.signing import MemberKey, Statement, canonical, encode_entry, encode_signed_entry, parse_time
 from ledger.store.tables import logs_table
 from tests.committee import Committee
 
@@ -54,7 +54,7 @@ def build_audited(db_url: str) -> Committee:
         c.app.submit_batch(batch)
     c.decide("d1")
     c.clock.advance(minutes=1)
-    c.record("chair", "member.revoked", {"member_id": "member", "reason": "辞去委员职务"})
+    c.record(["chair", "supervisor"], "member.revoked", {"member_id": "member", "reason": "辞去委员职务"})
     c.clock.advance(minutes=1)
     c.donate("late1", 5000)
     c.clock.advance(minutes=1)
@@ -113,12 +113,17 @@ def with_signature(entry: bytes, signature: bytes) -> bytes:
     return orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)
 
 
-def forged(after: bytes, key: MemberKey, community: str, kind: str, body: dict[str, Any]) -> bytes:
-    """A correctly signed entry by ``key``, accepted a minute after the entry ``after``."""
+def forged(after: bytes, key: MemberKey | list[MemberKey], community: str, kind: str,
+           body: dict[str, Any]) -> bytes:
+    """A correctly signed entry by ``key`` (or by every key of a list, co-signed), accepted a
+    minute after the entry ``after``."""
     accepted_at = parse_time(orjson.loads(after)["accepted_at"], "accepted_at") + timedelta(minutes=1)
     at = accepted_at - timedelta(seconds=5)
-    submission = key.sign(Statement(community, kind, at, body))
-    return encode_entry(submission.statement, submission.signature, submission.key_id, accepted_at)
+    first, *others = key if isinstance(key, list) else [key]
+    submission = first.sign(Statement(community, kind, at, body))
+    for other in others:
+        submission = other.cosign(submission)
+    return encode_signed_entry(submission.statement, submission.signatures, accepted_at)
 
 
 def accepted_at(entry: bytes) -> datetime:

@@ -56,6 +56,8 @@ def test_cli_verify_passes_and_reports(audited: Built, exported: Path, tmp_path:
     code, output = sunlight("verify", str(exported), "--key", key)
     assert code == 0, output
     assert "全部通过 VERIFIED" in output and "292 条记录" in output
+    assert "签署规则 Signing policy: 自第 0 条起为默认规则" in output
+    assert "共同签署 Co-signed: 2 条记录" in output and "294 个签名" in output
     (tmp_path / "log.vkey").write_text(key + "\n")
     code, output = sunlight("verify", str(exported), "--key", str(tmp_path / "log.vkey"), "--json")
     assert code == 0

@@ -20,14 +20,16 @@ from tests.tlog.logbuild import forged, problems, write_log
 N = 292  # the audited log's size: the first appended entry's index
 
 
-def appended(built: Built, tmp_path: Path, *records: tuple[str, str, dict[str, Any]]
+def appended(built: Built, tmp_path: Path, *records: tuple[str | list[str], str, dict[str, Any]]
              ) -> list[tuple[int | None, str]]:
     """Appends ``(who, kind, body)`` records, each signed by that member and accepted a minute
     after the entry before it; returns what the verifier finds."""
     assert built.committee is not None
     entries = list(built.entries)
     for who, kind, body in records:
-        entries.append(forged(entries[-1], built.committee.keys[who], built.community, kind, body))
+        keys = built.committee.keys
+        signers = keys[who] if isinstance(who, str) else [keys[w] for w in who]
+        entries.append(forged(entries[-1], signers, built.community, kind, body))
     return verify(built, tmp_path, entries)
 
 
@@ -43,7 +45,7 @@ def donation(donation_id: str, received_on: str) -> tuple[str, str, dict[str, An
         "receipt_no": f"R-{donation_id}", "received_on": received_on, "donor_commitment": "cd" * 32})
 
 
-def budget(amount: int) -> tuple[str, str, dict[str, Any]]:
+def budget(amount: int) -> tuple[str | list[str], str, dict[str, Any]]:
     return ("treasurer", "fee.budget_set", {
         "estate_id": "e1", "year": 2025, "lines": [{"category": "repairs", "amount_fen": amount}]})
 
@@ -69,10 +71,14 @@ def test_a_donation_before_its_fund_was_opened(audited: Built, tmp_path: Path) -
 
 
 def test_a_budget_rewritten_without_a_decision(audited: Built, tmp_path: Path) -> None:
+    _, kind, body = budget(1_000_000)
     found = appended(audited, tmp_path, budget(10_000), spend("S1", 6_000, "inv1"),
-                     budget(1_000_000), spend("S2", 9_000, "inv2"))
-    # the rewrite is refused, so the spend it was for is over the budget that stands
-    assert found == [(N + 2, "budget-revision-needs-decision"), (N + 3, "over-budget-needs-decision")]
+                     budget(1_000_000), (["treasurer", "chair", "supervisor"], kind, body),
+                     spend("S2", 9_000, "inv2"))
+    # the rewrite is refused (by the 出纳 alone: not co-signed; by three: no decision), so the
+    # spend it was for is over the budget that stands
+    assert found == [(N + 2, "needs-cosign"), (N + 3, "budget-revision-needs-decision"),
+                     (N + 4, "over-budget-needs-decision")]
 
 
 def test_the_same_invoice_twice(audited: Built, tmp_path: Path) -> None:

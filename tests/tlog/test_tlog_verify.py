@@ -36,7 +36,10 @@ def test_the_untouched_log_verifies(audited: Built, tmp_path: Path) -> None:
     report = run(tmp_path, audited)
     assert problems(report) == []
     assert report.verified and report.complete
-    assert report.entries_checked == report.signatures_checked == len(audited.entries) == 292
+    assert report.entries_checked == len(audited.entries) == 292
+    # two entries are co-signed (the 监督's admission, a revocation): every signature is checked
+    assert report.signatures_checked == 294 and report.cosigned_entries == 2
+    assert report.policy_from == 0 and report.policy_default
     assert report.community_id == audited.community
 
 
@@ -197,7 +200,7 @@ def test_signatures_in_a_process_pool_are_reported_by_index(audited: Built, tmp_
                         workers=2, batch_size=64)
     assert report.workers == 2
     assert problems(report) == [(i, "signature-invalid") for i in bad]
-    assert report.signatures_checked == 292
+    assert report.signatures_checked == 294
 
 
 def test_the_main_process_shares_signatures_while_the_pool_is_busy(audited: Built, tmp_path: Path) -> None:
@@ -211,9 +214,9 @@ def test_the_main_process_shares_signatures_while_the_pool_is_busy(audited: Buil
     report = verify_log(DirectorySource(tmp_path), Policy(Verifier.from_key_string(audited.vkey)),
                         workers=1, batch_size=8)
     assert report.workers == 1 and report.inline_signatures > 0
-    assert report.inline_signatures < 292  # and not all of them
+    assert report.inline_signatures < 294  # and not all of them
     assert problems(report) == [(i, "signature-invalid") for i in bad]
-    assert report.signatures_checked == 292
+    assert report.signatures_checked == 294
 
 
 def test_workers_are_spawned_while_another_thread_runs(audited: Built, tmp_path: Path) -> None:
@@ -234,7 +237,7 @@ def test_workers_are_spawned_while_another_thread_runs(audited: Built, tmp_path:
         stop.set()
         other.join()
     assert problems(report) == [(200, "signature-invalid")]
-    assert report.signatures_checked == 292 and 0 < report.inline_signatures < 292
+    assert report.signatures_checked == 294 and 0 < report.inline_signatures < 294
 
 
 def test_not_a_log_cannot_run(audited: Built, tmp_path: Path) -> None:

@@ -515,8 +515,118 @@ def ed25519_cases() -> list[Case]:
     return cases
 
 
+# --- log entries, version 2 (several signatures) ---------------------------------------------
+
+ENTRY_COMMUNITY = "vectors"
+
+
+def entry_cases() -> dict[str, Any]:
+    """A community's first entries (version 1: the context every case is checked after) and
+    entries to append after them: version 1 and 2 entries that must be accepted, and corrupted
+    version 2 entries, each with the refusal's code. Checked by
+    tests/ledger/test_ledger_cosigned_vectors.py (and the browser's verify.js by
+    tests/tlog/test_tlog_browser.py for the entry form)."""
+    from datetime import UTC, datetime, timedelta
+
+    from ledger.signing import MemberKey, Statement, encode_signed_entry
+
+    keys = {name: MemberKey.from_seed(seed(f"vector member {name}"))
+            for name in ("chair", "treasurer", "supervisor", "member", "retired", "gone", "old",
+                         "stranger")}
+    keys["new"] = MemberKey.from_seed(seed("vector member old, rotated"))
+    clock = [datetime(2025, 3, 1, 2, 0, tzinfo=UTC)]
+
+    def signed(kind: str, body: dict[str, Any], *who: str) -> tuple[bytes, list[tuple[str, bytes]]]:
+        clock[0] += timedelta(minutes=1)
+        data = Statement(ENTRY_COMMUNITY, kind, clock[0], body).to_bytes()
+        return data, [(keys[w].key_id, keys[w].private.sign(data)) for w in who]
+
+    def entry(kind: str, body: dict[str, Any], *who: str) -> str:
+        data, sigs = signed(kind, body, *who)
+        return encode_signed_entry(data, sigs, clock[0] + timedelta(seconds=5)).decode()
+
+    def admit(member_id: str, role: str, term_end: str = "2027-12-31") -> str:
+        return entry("member.admitted", {
+            "member_id": member_id, "name": f"{member_id}-name", "role": role,
+            "public_key": keys[member_id].public_b64, "term_start": "2024-01-01",
+            "term_end": term_end}, "chair")
+
+    context = [
+        entry("community.founded", {
+            "name": "示例社区", "founder_id": "chair", "founder_name": "王主任",
+            "founder_public_key": keys["chair"].public_b64, "term_start": "2024-01-01",
+            "term_end": "2027-12-31"}, "chair"),
+        admit("treasurer", "treasurer"), admit("supervisor", "supervisor"),
+        admit("member", "member"), admit("retired", "member", term_end="2025-03-01"),
+        admit("gone", "member"), admit("old", "member"),
+        entry("member.revoked", {"member_id": "gone", "reason": "离任"}, "chair"),
+        entry("member.key_rotated", {"member_id": "old", "public_key": keys["new"].public_b64,
+                                     "reason": "换新手机"}, "chair"),
+    ]
+    clock[0] = datetime(2025, 3, 2, 2, 0, tzinfo=UTC)  # the next day: "retired"'s term is over
+    cases: list[Case] = []
+
+    def fund(n: int) -> dict[str, Any]:
+        return {"fund_id": f"f{n}", "name": "微基金", "purpose": "资助小项目", "opened_on": "2025-03-02"}
+
+    def case(desc: str, entry_text: str, code: str | None = None) -> None:
+        cases.append({"desc": desc, "entry": entry_text, "valid": code is None}
+                     | ({} if code is None else {"code": code}))
+
+    def v2(data: bytes, sigs: list[tuple[str, bytes]], **extra: Any) -> str:
+        """A version 2 entry with ``sigs`` exactly as given (in that order, none dropped)."""
+        obj = {"accepted_at": format_at_micro(clock[0] + timedelta(seconds=5)),
+               "sigs": [{"key_id": k, "sig": base64.b64encode(sig).decode()} for k, sig in sigs],
+               "statement": data.decode(), "v": 2} | extra
+        return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+    case("version 1, one signature", entry("fund.opened", fund(1), "treasurer"))
+    case("version 2, two signatures", entry("fund.opened", fund(2), "treasurer", "chair"))
+    case("version 2, three signatures", entry("fund.opened", fund(3), "treasurer", "chair",
+                                              "supervisor"))
+    data, sigs = signed("fund.opened", fund(4), "treasurer", "chair")
+    case("version 2 built by hand agrees with the encoder", v2(data, sorted(sigs)))
+    case("a signature dropped (one left in a version 2 entry)", v2(data, sorted(sigs)[:1]),
+         "entry-malformed")
+    case("a signature duplicated", v2(data, [*sorted(sigs), sorted(sigs)[-1]]), "entry-malformed")
+    case("signatures reordered (key IDs descending)", v2(data, sorted(sigs, reverse=True)),
+         "entry-malformed")
+    (k1, s1), (k2, s2) = sorted(sigs)
+    case("signatures swapped between their key IDs", v2(data, [(k1, s2), (k2, s1)]),
+         "signature-invalid")
+    case("one signature altered", v2(data, [(k1, s1), (k2, flip(s2))]), "signature-invalid")
+    case("an unknown field", v2(data, sorted(sigs), note="x"), "entry-malformed")
+    case("version 1 form marked version 2", json.dumps(
+        {"accepted_at": format_at_micro(clock[0]), "key_id": k1,
+         "sig": base64.b64encode(s1).decode(), "statement": data.decode(), "v": 2},
+        ensure_ascii=False, separators=(",", ":"), sort_keys=True), "entry-malformed")
+    case("the same member twice (old key and new)",
+         entry("fund.opened", fund(5), "treasurer", "old", "new"), "same-member-twice")
+    case("a co-signer whose term is over", entry("fund.opened", fund(6), "treasurer", "retired"),
+         "term-over")
+    case("a co-signer whose key was revoked", entry("fund.opened", fund(7), "treasurer", "gone"),
+         "key-revoked")
+    case("a co-signer with a rotated (old) key", entry("fund.opened", fund(8), "treasurer", "old"),
+         "key-rotated")
+    case("a co-signer who is not a member", entry("fund.opened", fund(9), "treasurer", "stranger"),
+         "unknown-key")
+    case("no signer may record the kind", entry("fund.opened", fund(10), "member", "supervisor"),
+         "role-not-permitted")
+    data, sigs = signed("fund.opened", fund(11), "treasurer", "chair")
+    altered = data.replace(b"f11", b"f12")
+    case("the statement altered after signing", v2(altered, sorted(sigs)), "signature-invalid")
+    return {"community": ENTRY_COMMUNITY, "context": context, "cases": cases}
+
+
+def format_at_micro(at: Any) -> str:
+    from ledger.signing import format_accepted
+
+    return format_accepted(at)
+
+
 def build() -> dict[str, Any]:
     return {
+        "entries-v2.json": entry_cases(),
         "ed25519-edge.json": ed25519_cases(),
         "inclusion-corruptions.json": inclusion_cases(),
         "consistency-corruptions.json": consistency_cases(),

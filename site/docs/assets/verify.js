@@ -362,14 +362,14 @@ class Keys {
       if (await keyIdOf(founder) !== keyId) return { problem: "key_id 与建账公钥不符" };
       const problem = registeredKeyProblem(founder);
       if (problem) return { problem: weak("建账登记的创始成员公钥", problem) };
-      return { raw: b64decode(founder) };
+      return { raw: b64decode(founder), member: statement.body.founder_id };
     }
     const known = this.byId.get(keyId);
     if (!known) return { problem: "签名密钥不属于本社区任何成员" };
     if (known.retired !== null) {
       return { problem: `签名密钥已在第 ${known.retired} 条${known.reason}` };
     }
-    return { raw: known.raw };
+    return { raw: known.raw, member: known.member };
   }
 
   // Registers what a valid membership statement at `index` changes; a weak key is not
@@ -382,7 +382,7 @@ class Keys {
     if (problem) throw new KeyProblem(weak("本条登记的公钥", problem));
     const add = async (member, b64) => {
       const id = await keyIdOf(b64);
-      this.byId.set(id, { raw: b64decode(b64), retired: null, reason: "" });
+      this.byId.set(id, { raw: b64decode(b64), retired: null, reason: "", member });
       this.current.set(member, id);
     };
     const retire = (member, reason) => {
@@ -399,6 +399,29 @@ class Keys {
 }
 
 class KeyProblem extends Error {}
+
+// An entry's signatures as [key ID, signature bytes]: version 1 has one (key_id, sig); version 2
+// ("sigs") at least two, in strictly ascending key ID order (none twice). Throws if malformed.
+export function entrySignatures(entry) {
+  const sig = (keyId, b64) => {
+    const bytes = b64decode(b64);
+    if (typeof keyId !== "string" || bytes.length !== 64) throw new Error("signature");
+    return [keyId, bytes];
+  };
+  const keys = Object.keys(entry).sort().join(",");
+  if (entry.v === 1 && keys === "accepted_at,key_id,sig,statement,v") return [sig(entry.key_id, entry.sig)];
+  if (entry.v !== 2 || keys !== "accepted_at,sigs,statement,v" || !Array.isArray(entry.sigs)
+      || entry.sigs.length < 2 || entry.sigs.length > 8) throw new Error("fields");
+  const out = [];
+  for (const item of entry.sigs) {
+    if (item === null || typeof item !== "object" || Object.keys(item).sort().join(",") !== "key_id,sig") {
+      throw new Error("signature");
+    }
+    if (out.length && !(item.key_id > out[out.length - 1][0])) throw new Error("order");
+    out.push(sig(item.key_id, item.sig));
+  }
+  return out;
+}
 
 function registersKeys(kind) {
   return kind === "community.founded" || kind.startsWith("member.");
@@ -463,32 +486,44 @@ export async function verifyLog(logUrl, keyText, report = () => {}, trusted = nu
     for (let i = 0; i < width; i++) {
       const index = first + i;
       result.checked += 1;
-      let entry, statement, signature, message;
+      let entry, statement, signatures, message;
       try {
         entry = JSON.parse(dec.decode(entries[i]));
         message = enc.encode(entry.statement);
         statement = JSON.parse(entry.statement);
-        signature = b64decode(entry.sig);
-        if (typeof statement.kind !== "string" || typeof entry.key_id !== "string" || signature.length !== 64) {
-          throw new Error("fields");
-        }
+        signatures = entrySignatures(entry);
+        if (typeof statement.kind !== "string") throw new Error("fields");
       } catch {
         fail(index, "日志条目格式错误");
         continue;
       }
-      let signer;
-      try { signer = await keys.signer(index, statement, entry.key_id); } catch {
-        signer = { problem: "建账声明格式错误" };
+      let signers = [];
+      try {
+        for (const [keyId] of signatures) signers.push(await keys.signer(index, statement, keyId));
+      } catch {
+        signers = [{ problem: "建账声明格式错误" }];
       }
-      if (signer.problem) { fail(index, signer.problem); continue; }
-      const id = hex(signer.raw);
-      if (!imported.has(id)) imported.set(id, await ed25519Key(signer.raw).catch(() => null));
-      const key = imported.get(id);
-      if (key === null) { fail(index, "签名公钥无效（不是 Ed25519 公钥）"); continue; }
-      const check = ed25519Verify(key, signature, message).catch(() => false).then((ok) => {
-        result.signatures += 1;
-        if (!ok) fail(index, "签名无效：声明被改动过，或不是用登记的密钥签名的");
-        return ok;
+      // The same member twice (say with an old key and the new one) is named as such first.
+      const holders = signatures.map(([keyId]) => keys.byId.get(keyId)?.member).filter((m) => m !== undefined);
+      const problem = new Set(holders).size < holders.length
+        ? "同一成员签了两次：共同签署须由不同的成员各签一次" : signers.find((s) => s.problem)?.problem;
+      if (problem) { fail(index, problem); continue; }
+      const checks = [];
+      for (const [n, signer] of signers.entries()) {
+        const id = hex(signer.raw);
+        if (!imported.has(id)) imported.set(id, await ed25519Key(signer.raw).catch(() => null));
+        const key = imported.get(id);
+        if (key === null) { checks.push(Promise.resolve("签名公钥无效（不是 Ed25519 公钥）")); continue; }
+        checks.push(ed25519Verify(key, signatures[n][1], message).catch(() => false).then((ok) => {
+          result.signatures += 1;
+          return ok ? null : "签名无效：声明被改动过，或不是用登记的密钥签名的";
+        }));
+      }
+      // Every signature of a co-signed entry is checked; the entry fails once, for the first problem.
+      const check = Promise.all(checks).then((found) => {
+        const bad = found.find((m) => m !== null);
+        if (bad) fail(index, bad);
+        return !bad;
       });
       if (registersKeys(statement.kind)) {
         if (await check) {  // later entries depend on it
@@ -594,22 +629,28 @@ export async function checkRecord(logUrl, keyText, index, entrySha256, signerKey
   const leaf = await sha256(concat([0], entry));
   const root = await rootWithLeaf(0, checkpoint.size, index, leaf, new TileHashes(get, checkpoint.size));
   if (!equal(root, checkpoint.root)) problems.push("这条记录与检查点的根哈希对不上：日志被改动过");
-  let fields, signature, message;
+  let fields, signatures, message;
   try {
     fields = JSON.parse(dec.decode(entry));
-    signature = b64decode(fields.sig);
+    signatures = entrySignatures(fields);
     message = enc.encode(fields.statement);
   } catch {
     problems.push("日志条目格式错误");
   }
-  if (signature !== undefined) {
-    const weakSigner = registeredKeyProblem(signerKey);
-    const key = await keyIdOf(signerKey) !== fields.key_id ? undefined
-      : weakSigner ? null : await ed25519Key(b64decode(signerKey)).catch(() => null);
-    if (key === undefined) problems.push("签名密钥与本页所示的签名人密钥不符");
-    else if (key === null) problems.push(weakSigner ? weak("签名人公钥", weakSigner) : "签名人公钥无效（不是 Ed25519 公钥）");
-    else if (!await ed25519Verify(key, signature, message).catch(() => false)) {
-      problems.push("签名无效：声明被改动过，或不是用签名人的密钥签名的");
+  if (signatures !== undefined) {
+    // `signerKey`: the signer's key, or a co-signed record's signers' keys separated by spaces.
+    const signerKeys = signerKey.trim().split(/\s+/);
+    if (signerKeys.length !== signatures.length) problems.push("签名数目与本页所示的签名人数目不符");
+    for (const [n, [keyId, signature]] of signatures.entries()) {
+      const b64 = signerKeys[n] ?? "";
+      const weakSigner = registeredKeyProblem(b64);
+      const key = !b64 || await keyIdOf(b64) !== keyId ? undefined
+        : weakSigner ? null : await ed25519Key(b64decode(b64)).catch(() => null);
+      if (key === undefined) problems.push("签名密钥与本页所示的签名人密钥不符");
+      else if (key === null) problems.push(weakSigner ? weak("签名人公钥", weakSigner) : "签名人公钥无效（不是 Ed25519 公钥）");
+      else if (!await ed25519Verify(key, signature, message).catch(() => false)) {
+        problems.push("签名无效：声明被改动过，或不是用签名人的密钥签名的");
+      }
     }
     let body = null, kind = null;
     try { ({ kind, body } = JSON.parse(fields.statement)); } catch { /* reported above if it matters */ }
