@@ -58,6 +58,14 @@ def test_every_record_page_of_the_sample_matches_its_statement(browser: Any, sit
     assert failing == {}
 
 
+def altered(page: Path, html: str) -> None:
+    """Rewrites a page as someone who alters the site would: the page and its compressed copies
+    (which the preview, like any web server, sends a browser that accepts them)."""
+    page.write_text(html, encoding="utf-8")
+    for suffix in (".gz", ".br"):
+        page.with_name(page.name + suffix).unlink(missing_ok=True)
+
+
 def test_an_altered_amount_on_the_page_fails(browser: Any, site: Site, tmp_path: Path) -> None:
     copy = tmp_path / "site"
     shutil.copytree(site.out, copy)
@@ -65,8 +73,7 @@ def test_an_altered_amount_on_the_page_fails(browser: Any, site: Site, tmp_path:
     html = page.read_text(encoding="utf-8")
     row = html.index('data-sl-field="amount&#95;fen"')  # escaped like every value
     assert html.count("5,000.00 元") >= 1 and "5,000.00 元" in html[row:row + 200]
-    page.write_text(html[:row] + html[row:].replace("5,000.00 元", "50,000.00 元", 1),
-                    encoding="utf-8")
+    altered(page, html[:row] + html[row:].replace("5,000.00 元", "50,000.00 元", 1))
     [text] = press(browser, copy, ["r/9/"])
     assert not text.startswith(PASS)
     assert text.splitlines()[0] == "未通过：本页内容不能确认与公开账本一致。"
@@ -76,8 +83,8 @@ def test_an_altered_amount_on_the_page_fails(browser: Any, site: Site, tmp_path:
     title_at = html.index("<h1")
     end = html.index("</h1>", title_at)
     assert "5,000.00 元" in html[title_at:end]
-    page.write_text(html[:title_at] + html[title_at:end].replace("5,000.00 元", "500.00 元")
-                    + html[end:], encoding="utf-8")
+    altered(page, html[:title_at] + html[title_at:end].replace("5,000.00 元", "500.00 元")
+            + html[end:])
     [text] = press(browser, copy, ["r/9/"])
     assert "标题中的金额与签名原文不符：本页被改动过" in text
 

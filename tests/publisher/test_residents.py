@@ -107,7 +107,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
     records = list(read_records(app.entries("residents", 0, size)))
     portal = fold("residents", records)
     info = app.community("residents")
-    ctx = Context(size, "AAAA", "note", info.verifier_key, info.origin, "https://x.example/")
+    ctx = Context(size, "AAAA", app.checkpoint("residents"), info.verifier_key, info.origin,
+                  "https://x.example/")
     yield Built(portal, {p.path: p for p in build_pages(portal, ctx)})
 
 
@@ -342,8 +343,8 @@ def test_chart_labels_are_the_tables_amounts(built: Built) -> None:
     """A chart labels each bar with the very text its table shows (no rounding of its own)."""
     page = built.page("fees/e1-2025.md")
     for figure in re.findall(r'<figure class="sl-figure">(.*?)</figure>', page, flags=re.S):
-        labels = re.findall(r'<text x="\d+" y="\d+" font-size="12">([^<]*元)</text>', figure)
-        cells = set(re.findall(r"<td>([^<]*元)</td>", figure))
+        labels = re.findall(r'<text x="\d+" y="\d+" font-size="\d+">([^<]*元)</text>', figure)
+        cells = set(re.findall(r"<td[^>]*>([^<]*元)</td>", figure))
         assert labels and set(labels) <= cells, (labels, cells)
     # the spends summed here from the signed bodies: 1,500 + 8,000 + 1,000 元
     total = sum(r.raw["amount_fen"] for r in built.raws("fee.spend_recorded"))

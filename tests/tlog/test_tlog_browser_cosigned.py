@@ -55,7 +55,10 @@ def test_the_page_checks_every_signature_of_a_co_signed_log(browser: Any, portal
     signatures = sum(len(Entry.decode(e).signatures) for e in entries)
     assert signatures == len(entries) + 4  # the 监督's admission too is co-signed
     text = check(browser, portal)
-    assert text.startswith(f"通过：检查点签名、{len(entries)} 条记录重算的默克尔树根、{signatures} 个成员签名")
+    first, technical = text.splitlines()[:2]
+    assert first.startswith(f"通过：本站公开的全部 {len(entries)} 条记录都没有被改动、没有遗漏")
+    assert technical.startswith(
+        f"技术细节：检查点签名、{len(entries)} 条记录重算的默克尔树根、{signatures} 个成员签名")
 
 
 def test_a_forged_co_signature_and_the_same_member_twice_are_located(
@@ -94,7 +97,7 @@ def test_a_record_page_checks_each_signer(browser: Any, portal: Path, community:
                                           tmp_path: Path) -> None:
     entries = entries_of(community.app, community.community)
     i = len(entries) - 2  # three signers
-    assert check_record(browser, portal, i).startswith("通过：")
+    assert check_record(browser, portal, i).startswith("与公开账本一致，未被改动。")
     html = (portal / "r" / str(i) / "index.html").read_text(encoding="utf-8")
     assert html.count("共同签署") == 2
     audit = (portal / "audit" / "index.html").read_text(encoding="utf-8")
