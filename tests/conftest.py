@@ -11,6 +11,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -98,3 +99,12 @@ def sqlite_url(tmp_path: Path) -> str:
 def committee(sqlite_url: str) -> Committee:
     """A founded community (幸福里 test) on SQLite with a chair, member, treasurer, supervisor."""
     return Committee.found(sqlite_url)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """A headless Debian Chromium for the browser tests of one module (skips without it)."""
+    from tests.chromium import chromium
+
+    with chromium() as b:
+        yield b

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from publisher.preview import serve_in_background
-from tests.chromium import MARKS, chromium
+from tests.chromium import MARKS
 from tests.publisher.conftest import BASE_URL, Site
 
 AXE = Path(__file__).resolve().parents[1] / "vendor" / "axe.min.js"
@@ -35,12 +35,6 @@ def served(site: Site) -> Iterator[str]:
     yield url
     server.shutdown()
     server.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as b:
-        yield b
 
 
 @pytest.fixture(scope="module", params=WIDTHS, ids=lambda w: f"{w}px")

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from publisher.preview import serve_in_background
-from tests.chromium import MARKS, chromium
+from tests.chromium import MARKS
 from tests.publisher.conftest import Site
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
@@ -25,12 +25,6 @@ def served(site: Site) -> Iterator[str]:
     yield url
     server.shutdown()
     server.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as b:
-        yield b
 
 
 @pytest.fixture

@@ -6,24 +6,17 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from publisher.preview import serve_in_background
-from tests.chromium import MARKS, chromium
+from tests.chromium import MARKS
 from tests.publisher.conftest import Site
 
 pytestmark = MARKS
 PASS = "与公开账本一致，未被改动。"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as b:
-        yield b
 
 
 def press(browser: Any, site: Path, paths: list[str]) -> list[str]:

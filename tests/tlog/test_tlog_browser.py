@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,7 @@ from ledger.crypto.tiles import entries_path
 from ledger.signing import MemberKey
 from publisher.build import publish
 from publisher.preview import serve_in_background
-from tests.chromium import MARKS, chromium
+from tests.chromium import MARKS
 from tests.tlog.conftest import Built
 from tests.tlog.logbuild import IDENTITY_KEY, altered, fields, forged, weak_key_log, with_signature, write_log
 
@@ -29,12 +28,6 @@ def portal(audited: Built, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("portal") / "site"
     publish(audited.app, audited.community, out, base_url="https://portal.example/audited/", search=False)
     return out
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as b:
-        yield b
 
 
 BACKENDS = ["webcrypto", "noble"]  # the browser's Ed25519, or the vendored @noble/ed25519 fallback

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,7 @@ import pytest
 
 from ledger.signing import Entry, MemberKey
 from publisher.build import publish
-from tests.chromium import MARKS, chromium
+from tests.chromium import MARKS
 from tests.committee import Committee
 from tests.tlog.logbuild import entries_of, forged, log_signer
 from tests.tlog.test_tlog_browser import check, check_record, copy_portal, in_page, with_log
@@ -41,12 +40,6 @@ def portal(community: Committee, tmp_path_factory: pytest.TempPathFactory) -> Pa
     out = tmp_path_factory.mktemp("portal") / "site"
     publish(community.app, community.community, out, base_url="https://portal.example/c/", search=False)
     return out
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as b:
-        yield b
 
 
 def test_the_page_checks_every_signature_of_a_co_signed_log(browser: Any, portal: Path,
