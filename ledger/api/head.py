@@ -18,10 +18,9 @@ import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from ledger.api.readmodel import stored
+from ledger.api.readmodel import stored, stored_head
 from ledger.application import Sunlight
 from ledger.crypto.note import add_signatures
-from ledger.tlog.cosignatures import cosignature_lines
 
 
 @dataclass(frozen=True)
@@ -44,11 +43,11 @@ def log_head(ledger: Sunlight, community: str) -> tuple[int, str | None]:
 
 def read_head(ledger: Sunlight, community: str) -> Head:
     """The head as stored now: the log's last entry and the cosignatures for its size, two
-    queries on primary keys (blocking: run in a worker thread)."""
-    size, signed = log_head(ledger, community)
+    statements on primary keys over one connection (blocking: run in a worker thread)."""
+    ledger.community(community)  # NotFound for an unknown community
+    size, signed, lines = stored_head(ledger, community)
     if signed is None:
         return Head(size, None, None)
-    lines = cosignature_lines(ledger, community, size)
     return Head(size, signed, add_signatures(signed, lines) if lines else signed)
 
 

@@ -379,6 +379,18 @@ def stored(ledger: Sunlight, community_id: str, versions: list[int] | None = Non
             for version, topic, state in rows]
 
 
+def stored_head(ledger: Sunlight, community_id: str) -> tuple[int, str | None, list[str]]:
+    """The log's size, its latest signed checkpoint (None: empty) and the witness cosignature
+    lines at that size, in one round trip (:meth:`ledger.store.Store.last_with_cosignatures`)."""
+    oid = log_id(community_id)
+    last, lines = ledger.store.last_with_cosignatures(oid, community_id)
+    if last is None:
+        return 0, None, []
+    version, topic, state = last
+    _, checkpoint = _fields(ledger, oid, version, topic, state)
+    return version, checkpoint, lines
+
+
 _TOPIC = get_topic(CommunityLog.EntryAppended)
 
 

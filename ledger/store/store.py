@@ -375,6 +375,23 @@ class Store:
             ).order_by(cosignatures_table.c.witness)).all()
         return [r.line for r in rows]
 
+    def last_with_cosignatures(self, log: UUID, community_id: str
+                               ) -> tuple[tuple[int, str, bytes | memoryview] | None, list[str]]:
+        """The log's last stored event ``(version, topic, state)`` (None: empty) and the
+        cosignature lines at its size: two statements on primary keys, one connection."""
+        table = self.events_table
+        with self.engine.connect() as conn:
+            last = conn.execute(select(table.c.originator_version, table.c.topic, table.c.state)
+                                .where(table.c.originator_id == log)
+                                .order_by(table.c.originator_version.desc()).limit(1)).first()
+            if last is None:
+                return None, []
+            version, topic, state = last
+            rows = conn.execute(select(cosignatures_table.c.line).where(
+                cosignatures_table.c.community_id == community_id,
+                cosignatures_table.c.size == version).order_by(cosignatures_table.c.witness)).all()
+        return (version, topic, state), [r.line for r in rows]
+
     def latest_cosigned_size(self, community_id: str, witness: str) -> int:
         """The largest tree size ``witness`` cosigned for this log (0 if none)."""
         with self.engine.connect() as conn:
