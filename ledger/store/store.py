@@ -19,10 +19,11 @@ from uuid import UUID
 
 import sqlalchemy.exc
 from eventsourcing.persistence import ApplicationRecorder, IntegrityError
-from sqlalchemy import delete, exists, func, insert, select, text, update
+from sqlalchemy import bindparam, delete, exists, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine, Row
+from sqlalchemy.sql import Select
 
 from ledger.crypto.merkle import NodeId
 from ledger.signing import PrivateRecord, salt_hash
@@ -137,6 +138,7 @@ class Store:
         prepare(engine)
         self.no_seed = no_seed(engine)
         self.events_table = recorder.events_record_cls.__table__
+        self._head_statements: tuple[Select[Any], Select[Any]] | None = None
         dialect = engine.dialect
         self._mark = mark = "?" if dialect.paramstyle == "qmark" else "%s"
         dialect_insert = postgresql_insert if dialect.name == "postgresql" else sqlite_insert
@@ -378,18 +380,25 @@ class Store:
     def last_with_cosignatures(self, log: UUID, community_id: str
                                ) -> tuple[tuple[int, str, bytes | memoryview] | None, list[str]]:
         """The log's last stored event ``(version, topic, state)`` (None: empty) and the
-        cosignature lines at its size: two statements on primary keys, one connection."""
-        table = self.events_table
+        cosignature lines at its size: two statements on primary keys, one connection. The
+        statements are built once (every reader of a checkpoint runs them)."""
+        if self._head_statements is None:
+            table = self.events_table
+            self._head_statements = (
+                select(table.c.originator_version, table.c.topic, table.c.state)
+                .where(table.c.originator_id == bindparam("log"))
+                .order_by(table.c.originator_version.desc()).limit(1),
+                select(cosignatures_table.c.line).where(
+                    cosignatures_table.c.community_id == bindparam("community"),
+                    cosignatures_table.c.size == bindparam("size"))
+                .order_by(cosignatures_table.c.witness))
+        last_statement, lines_statement = self._head_statements
         with self.engine.connect() as conn:
-            last = conn.execute(select(table.c.originator_version, table.c.topic, table.c.state)
-                                .where(table.c.originator_id == log)
-                                .order_by(table.c.originator_version.desc()).limit(1)).first()
+            last = conn.execute(last_statement, {"log": log}).first()
             if last is None:
                 return None, []
             version, topic, state = last
-            rows = conn.execute(select(cosignatures_table.c.line).where(
-                cosignatures_table.c.community_id == community_id,
-                cosignatures_table.c.size == version).order_by(cosignatures_table.c.witness)).all()
+            rows = conn.execute(lines_statement, {"community": community_id, "size": version}).all()
         return (version, topic, state), [r.line for r in rows]
 
     def latest_cosigned_size(self, community_id: str, witness: str) -> int:
