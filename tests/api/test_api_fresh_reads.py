@@ -66,8 +66,12 @@ def test_concurrent_readers_share_head_queries_that_began_after_them(committee: 
     first_started, release_first = threading.Event(), threading.Event()
     pool = ThreadPoolExecutor(2)
 
+    asked: list[asyncio.Event] = []  # set once the second query has been asked for
+
     async def run(fn: Callable[[], Head]) -> Head:
         runs.append(len(runs))
+        if len(runs) == 2:
+            asked[0].set()
 
         first = len(runs) == 1
 
@@ -80,13 +84,14 @@ def test_concurrent_readers_share_head_queries_that_began_after_them(committee: 
         return await asyncio.get_running_loop().run_in_executor(pool, call)
 
     async def scenario() -> tuple[list[Head], Head]:
+        asked.append(asyncio.Event())
         early = [asyncio.ensure_future(heads.current("testcom", run)) for _ in range(10)]
         await asyncio.get_running_loop().run_in_executor(None, first_started.wait, 60)
         # the first query has read the head: an append now, then readers that began after it
         c.app.submit(disclosure(c, 1, tag="late"))
         late = asyncio.ensure_future(heads.current("testcom", run))
         more = [asyncio.ensure_future(heads.current("testcom", run)) for _ in range(10)]
-        await asyncio.sleep(0)  # they are waiting now
+        await asyncio.wait_for(asked[0].wait(), 60)  # the late readers have joined its query
         release_first.set()
         return list(await asyncio.gather(*early, *more)), await late
 
