@@ -95,6 +95,26 @@ class Log:
     def founded_on(self) -> date:
         return day(self.statements[0]) if self.statements else self.as_of
 
+    def estate(self, estate_id: str) -> str:
+        assert self.state is not None and self.state.community is not None
+        e = self.state.community.estates.get(estate_id)
+        return e.name if e else estate_id
+
+    def fund(self, fund_id: str) -> str:
+        assert self.state is not None
+        f = self.state.funds.get(fund_id)
+        return f.opened.name if f else fund_id
+
+    def decision(self, decision_id: str) -> str:
+        assert self.state is not None
+        d = self.state.decisions.get(decision_id)
+        return f"决议“{d.resolved.agenda_item}”" if d else f"决议 {decision_id}"
+
+    def round(self, round_id: str) -> str:
+        assert self.state is not None
+        r = self.state.rounds.get(round_id)
+        return f"评议《{r.opened.title}》" if r else f"评议 {round_id}"
+
     def deadline(self, start: date, workdays: int, what: str) -> date | None:
         """``workdays`` working days after ``start``; None (noted) when the calendar lacks a year."""
         try:
@@ -333,7 +353,7 @@ def _results_disclosed(log: Log, title: str, workdays: int) -> Iterator[tuple[st
         due = log.deadline(closed, workdays, f"评议 {b.round_id} 结果的公开期限")
         if due is not None and day(s) > due:
             yield "late", Finding("disclosure-late",
-                                  f"评议 {b.round_id} 于 {zh(closed)} 结束，结果应在 {workdays} 个工作日内即 "
+                                  f"{log.round(b.round_id)}于 {zh(closed)} 结束，结果应在 {workdays} 个工作日内即 "
                                   f"{zh(due)} 前公开，{zh(day(s))} 才登记公开。",
                                   period_of(closed), (s.log_index,))
 
@@ -398,9 +418,9 @@ def budget_revised(log: Log) -> Iterator[Finding]:
                 f"{SPEND_TITLES[c]}（{'增加' if new.get(c.value, 0) > old.get(c.value, 0) else '减少'} "
                 f"{yuan(abs(new.get(c.value, 0) - old.get(c.value, 0)))}）"
                 for c in SPEND_TITLES if new.get(c.value, 0) != old.get(c.value, 0)) or "各类金额不变"
-            why = f"，依据决议 {b.decision_id}" if b.decision_id else ""
+            why = f"，依据{log.decision(b.decision_id)}" if b.decision_id else ""
             yield Finding("budget-revised",
-                          f"小区 {b.estate_id} {b.year} 年预算第 {len(history)} 次修订{why}：{changes}。",
+                          f"{log.estate(b.estate_id)} {b.year} 年预算第 {len(history)} 次修订{why}：{changes}。",
                           str(b.year), (history[0].log_index, history[-1].log_index, s.log_index)
                           if len(history) > 1 else (history[0].log_index, s.log_index))
         history.append(s)
@@ -417,9 +437,9 @@ def spend_over_budget(log: Log) -> Iterator[Finding]:
     for s, b in _spends(log):
         left = log.remaining_before[s.log_index]
         if b.amount_fen > left:
-            why = f"，经决议 {b.decision_id} 授权" if b.decision_id else ""
+            why = f"，经{log.decision(b.decision_id)}授权" if b.decision_id else ""
             yield Finding("spend-over-budget",
-                          f"小区 {b.estate_id}“{SPEND_TITLES[b.category]}”支出 {yuan(b.amount_fen)}"
+                          f"{log.estate(b.estate_id)}“{SPEND_TITLES[b.category]}”支出 {yuan(b.amount_fen)}"
                           f"（{b.description}），超出当时预算余额 {yuan(max(left, 0))}{why}。",
                           b.spent_on[:7], (s.log_index,))
 
@@ -439,7 +459,7 @@ def spend_near_threshold(log: Log) -> Iterator[Finding]:
         for threshold, what in _thresholds(log, s):
             if threshold * (100 - NEAR) <= b.amount_fen * 100 < threshold * 100:
                 yield Finding("spend-near-threshold",
-                              f"小区 {b.estate_id} 付给“{b.vendor}”的 {yuan(b.amount_fen)}（{b.description}）"
+                              f"{log.estate(b.estate_id)} 付给“{b.vendor}”的 {yuan(b.amount_fen)}（{b.description}）"
                               f"略低于{what} {yuan(threshold)}。", b.spent_on[:7], (s.log_index,))
 
 
@@ -460,7 +480,7 @@ def spend_split(log: Log) -> Iterator[Finding]:
                     set(indexes) <= set(seen) for seen in reported):
                 reported.add(indexes)
                 yield Finding("spend-split",
-                              f"小区 {b.estate_id} {zh(start)}起一周内付给“{b.vendor}”{len(group)} 笔，"
+                              f"{log.estate(b.estate_id)} {zh(start)}起一周内付给“{b.vendor}”{len(group)} 笔，"
                               f"每笔都低于{what} {yuan(threshold)}，合计 {yuan(total)}。", b.spent_on[:7], indexes)
 
 
@@ -473,7 +493,7 @@ def invoice_duplicate(log: Log) -> Iterator[Finding]:
             if (c.vendor == b.vendor and c.amount_fen == b.amount_fen and c.estate_id == b.estate_id
                     and abs((date.fromisoformat(c.spent_on) - date.fromisoformat(b.spent_on)).days) < WEEK):
                 yield Finding("invoice-duplicate",
-                              f"小区 {b.estate_id} 付给“{b.vendor}”的两笔支出金额同为 {yuan(b.amount_fen)}"
+                              f"{log.estate(b.estate_id)} 付给“{b.vendor}”的两笔支出金额同为 {yuan(b.amount_fen)}"
                               f"（{b.spent_on} 与 {c.spent_on}），发票不同，请核对是否重复报销。",
                               b.spent_on[:7], (s.log_index, t.log_index))
 
@@ -512,7 +532,7 @@ def authorisation_unused(log: Log) -> Iterator[Finding]:
             if used < item.cap_fen:
                 what = item.type.label
                 yield Finding("authorisation-unused",
-                              f"决议 {decision.id}（{held.isoformat()}）授权{what}至多 {yuan(item.cap_fen)}，"
+                              f"{log.decision(decision.id)}（{held.isoformat()}）授权{what}至多 {yuan(item.cap_fen)}，"
                               f"有效期至 {zh(last)}，已用 {yuan(used)}，未用 {yuan(item.cap_fen - used)}。",
                               period_of(held), (s.log_index, *(u.log_index for u, _ in uses.get(decision.id, ()))))
 
@@ -525,7 +545,7 @@ def authorisation_used_late(log: Log) -> Iterator[Finding]:
         for u, when in uses.get(decision.id, ()):
             if when > last:
                 yield Finding("authorisation-used-late",
-                              f"“{BODY_TYPES[u.kind].title_zh}”（{when.isoformat()}）依据决议 {decision.id}，"
+                              f"“{BODY_TYPES[u.kind].title_zh}”（{when.isoformat()}）依据{log.decision(decision.id)}，"
                               f"但该决议于 {held.isoformat()} 作出，授权有效期至 {zh(last)}。",
                               period_of(when), (s.log_index, u.log_index))
 
@@ -561,7 +581,7 @@ def restricted_misused(log: Log) -> Iterator[Finding]:
             text += project.discovered.title
         if name and not _words(name) & _words(text):
             yield Finding("restricted-misused",
-                          f"基金 {b.fund_id} 从定向用途“{name}”的捐赠中拨出 {yuan(b.amount_fen)}，"
+                          f"{log.fund(b.fund_id)}从定向用途“{name}”的捐赠中拨出 {yuan(b.amount_fen)}，"
                           f"用于“{b.purpose}”，看不出与指定用途的关联。", b.granted_on[:7],
                           (s.log_index, *donations[:5]))
 
@@ -605,12 +625,12 @@ def project_stalled(log: Log) -> Iterator[Finding]:
         when = date.fromisoformat(getattr(b, STEP_DAYS[step]))
         title = b.title if isinstance(b, Project.Discovered) else last[b.project_id][3]  # type: ignore[attr-defined]
         last[b.project_id] = (s, step, when, title)  # type: ignore[attr-defined]
-    for project_id, (s, step, when, title) in last.items():
+    for s, step, when, title in last.values():
         waited = (log.as_of - when).days
         if step != STEPS[-1] and waited > limit:
             following = STEP_TITLES[STEPS[STEPS.index(step) + 1]]
             yield Finding("project-stalled",
-                          f"民需项目“{title}”（{project_id}）于 {zh(when)} 完成“{STEP_TITLES[step]}”后，"
+                          f"民需项目“{title}”于 {zh(when)} 完成“{STEP_TITLES[step]}”后，"
                           f"已 {waited} 天没有进入“{following}”（应在 {limit} 天内）。", period_of(when),
                           (s.log_index,))
 

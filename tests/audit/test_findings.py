@@ -147,16 +147,16 @@ EXPECTED = {
     "disclosure-late": "2025-03 应在 2025 年 4 月 10 日 前公开",
     "disclosure-missing": "2025-04 应在 2025 年 5 月 10 日 前公开，至今没有公开",
     "recorded-late": "相隔 45 天",
-    "budget-revised": "第 1 次修订，依据决议 D2：维修（增加 5,000 元）",
+    "budget-revised": "一期 2025 年预算第 1 次修订，依据决议“议题”：维修（增加 5,000 元）",
     "spend-over-budget": "支出 20,000 元",
     "spend-near-threshold": "4,900 元",
     "spend-split": "“维修部”2 笔",
     "invoice-duplicate": "“消杀公司”的两笔支出金额同为 1,200 元",
-    "authorisation-unused": "决议 D4",
-    "authorisation-used-late": "依据决议 D5",
+    "authorisation-unused": "授权基金拨款至多 1,000 元",
+    "authorisation-used-late": "（2025-06-10）依据决议“议题”",
     "restricted-misused": "“中秋活动物料”",
     "evaluation-no-consequence": "仍未登记结果运用",
-    "project-stalled": "“楼道扶手”（P1）",
+    "project-stalled": "民需项目“楼道扶手”于",
 }
 
 
