@@ -187,3 +187,23 @@ def test_nothing_after_the_day_audited_counts(audits: dict[str, Audit], tmp_path
     assert not [f for f in early.findings if f.rule in ("authorisation-used-late", "authorisation-unused",
                                                          "recorded-late", "project-stalled")]
     assert early.size < audits["dirty"].size
+
+
+def test_a_deadline_in_a_year_the_calendar_lacks_is_not_guessed(tmp_path: Path) -> None:
+    """A decision of late December whose 20 working days end in a year the holiday calendar does
+    not cover yet: listed as not checked, neither missing nor on time."""
+    from ledger.domain.workdays import covered_years
+
+    last = covered_years().stop - 1
+    c = Committee.found(f"sqlite:///{tmp_path / 'sunlight.db'}")
+    c.clock.now = datetime(last, 12, 20, 2, 0, tzinfo=UTC)
+    c.record("member", "decision.meeting_held", {
+        "meeting_id": "M1", "body": "residents_committee", "title": "例会", "held_on": f"{last}-12-20",
+        "attendance": {"eligible": 7, "present": 5}})
+    c.record("member", "decision.resolved", {
+        "decision_id": "D1", "meeting_id": "M1", "agenda_item": "议题", "votes": {"for": 4, "against": 1, "abstain": 0},
+        "passed": True, "resolution": "决议内容"})
+    result = audit_entries(COMMUNITY, c.app.entries(COMMUNITY), date(last + 1, 3, 1))
+    assert not [f for f in result.findings if "议题" in f.sentence]
+    assert any(f"{last + 1} 年的法定节假日和调休安排尚未收录" in note for note in result.unchecked)
+    assert "未能检查" in markdown([result])

@@ -29,7 +29,7 @@ def test_demo_export_layout_and_contents(demo_log: Built, tmp_path: Path) -> Non
     result = export_tiles(demo_log.app, demo_log.community, tmp_path)
     assert files(tmp_path) == {"checkpoint", "tile/entries/000", "tile/entries/001.p/122", "tile/0/000",
                                "tile/0/001.p/122", "tile/1/000.p/1"}
-    assert (result.size, result.written, result.unchanged) == (378, 6, 0)
+    assert (result.size, result.written, result.unchanged) == (396, 6, 0)
     entries = decode_entry_bundle((tmp_path / "tile/entries/000").read_bytes(), 256)
     entries += decode_entry_bundle((tmp_path / "tile/entries/001.p/122").read_bytes(), 122)
     assert entries == demo_log.entries
