@@ -311,12 +311,12 @@ def _timeliness(log: Log) -> Iterator[tuple[str, Finding]]:
                     first = found[0]
                     if day(first) > due:
                         yield "late", Finding("disclosure-late",
-                                              f"“{item.title}”{name} 应在 {zh(due)} 前公开，"
-                                              f"{zh(day(first))} 才公开，晚了 {(day(first) - due).days} 天。",
+                                              f"“{item.title}”{name} 应在 {zh(due)}前公开，"
+                                              f"{zh(day(first))}才公开，晚了 {(day(first) - due).days} 天。",
                                               name, (first.log_index,))
                 elif due < log.as_of:
                     yield "missing", Finding("disclosure-missing",
-                                             f"“{item.title}”{name} 应在 {zh(due)} 前公开，至今没有公开。",
+                                             f"“{item.title}”{name} 应在 {zh(due)}前公开，至今没有公开。",
                                              name, ())
 
 
@@ -337,12 +337,12 @@ def _decisions_disclosed(log: Log, title: str, category: object, workdays: int,
             if day(found[0]) > due:
                 yield "late", Finding("disclosure-late",
                                       f"决议“{b.agenda_item}”（{held.isoformat()} 会议）应在 {workdays} 个工作日内即 "
-                                      f"{zh(due)} 前公开，{zh(day(found[0]))} 才公开。",
+                                      f"{zh(due)}前公开，{zh(day(found[0]))}才公开。",
                                       name, (s.log_index, found[0].log_index))
         elif due < log.as_of:
             yield "missing", Finding("disclosure-missing",
                                      f"决议“{b.agenda_item}”（{held.isoformat()} 会议）应在 {workdays} 个工作日内即 "
-                                     f"{zh(due)} 前作为“{title}”公开，至今没有公开。", name, (s.log_index,))
+                                     f"{zh(due)}前作为“{title}”公开，至今没有公开。", name, (s.log_index,))
 
 
 def _results_disclosed(log: Log, title: str, workdays: int) -> Iterator[tuple[str, Finding]]:
@@ -353,8 +353,8 @@ def _results_disclosed(log: Log, title: str, workdays: int) -> Iterator[tuple[st
         due = log.deadline(closed, workdays, f"评议 {b.round_id} 结果的公开期限")
         if due is not None and day(s) > due:
             yield "late", Finding("disclosure-late",
-                                  f"{log.round(b.round_id)}于 {zh(closed)} 结束，结果应在 {workdays} 个工作日内即 "
-                                  f"{zh(due)} 前公开，{zh(day(s))} 才登记公开。",
+                                  f"{log.round(b.round_id)}于 {zh(closed)}结束，结果应在 {workdays} 个工作日内即 "
+                                  f"{zh(due)}前公开，{zh(day(s))}才登记公开。",
                                   period_of(closed), (s.log_index,))
 
 
@@ -395,7 +395,7 @@ def recorded_late(log: Log) -> Iterator[Finding]:
     for s, happened, days in _lags(log):
         if days > limit:
             yield Finding("recorded-late",
-                          f"“{BODY_TYPES[s.kind].title_zh}”记录的业务发生在 {zh(happened)}，{zh(day(s))} 才登记，"
+                          f"“{BODY_TYPES[s.kind].title_zh}”记录的业务发生在 {zh(happened)}，{zh(day(s))}才登记，"
                           f"相隔 {days} 天（超过 {limit} 天）。", period_of(happened), (s.log_index,))
 
 
@@ -459,7 +459,7 @@ def spend_near_threshold(log: Log) -> Iterator[Finding]:
         for threshold, what in _thresholds(log, s):
             if threshold * (100 - NEAR) <= b.amount_fen * 100 < threshold * 100:
                 yield Finding("spend-near-threshold",
-                              f"{log.estate(b.estate_id)} 付给“{b.vendor}”的 {yuan(b.amount_fen)}（{b.description}）"
+                              f"{log.estate(b.estate_id)}付给“{b.vendor}”的 {yuan(b.amount_fen)}（{b.description}）"
                               f"略低于{what} {yuan(threshold)}。", b.spent_on[:7], (s.log_index,))
 
 
@@ -493,7 +493,7 @@ def invoice_duplicate(log: Log) -> Iterator[Finding]:
             if (c.vendor == b.vendor and c.amount_fen == b.amount_fen and c.estate_id == b.estate_id
                     and abs((date.fromisoformat(c.spent_on) - date.fromisoformat(b.spent_on)).days) < WEEK):
                 yield Finding("invoice-duplicate",
-                              f"{log.estate(b.estate_id)} 付给“{b.vendor}”的两笔支出金额同为 {yuan(b.amount_fen)}"
+                              f"{log.estate(b.estate_id)}付给“{b.vendor}”的两笔支出金额同为 {yuan(b.amount_fen)}"
                               f"（{b.spent_on} 与 {c.spent_on}），发票不同，请核对是否重复报销。",
                               b.spent_on[:7], (s.log_index, t.log_index))
 
@@ -604,7 +604,7 @@ def evaluation_no_consequence(log: Log) -> Iterator[Finding]:
             o = opened[b.round_id]
             assert isinstance(o.body, Evaluation.Opened)
             yield Finding("evaluation-no-consequence",
-                          f"评议《{o.body.title}》于 {zh(closed)} 结束，已过 {(log.as_of - closed).days} 天，"
+                          f"评议《{o.body.title}》于 {zh(closed)}结束，已过 {(log.as_of - closed).days} 天，"
                           f"仍未登记结果运用（应在 {limit} 天内）。", period_of(closed),
                           (o.log_index, s.log_index))
 
@@ -630,7 +630,7 @@ def project_stalled(log: Log) -> Iterator[Finding]:
         if step != STEPS[-1] and waited > limit:
             following = STEP_TITLES[STEPS[STEPS.index(step) + 1]]
             yield Finding("project-stalled",
-                          f"民需项目“{title}”于 {zh(when)} 完成“{STEP_TITLES[step]}”后，"
+                          f"民需项目“{title}”于 {zh(when)}完成“{STEP_TITLES[step]}”后，"
                           f"已 {waited} 天没有进入“{following}”（应在 {limit} 天内）。", period_of(when),
                           (s.log_index,))
 
