@@ -463,39 +463,53 @@ def spend_near_threshold(log: Log) -> Iterator[Finding]:
                               f"略低于{what} {yuan(threshold)}。", b.spent_on[:7], (s.log_index,))
 
 
+def _by_vendor(log: Log) -> Iterator[list[tuple[Signed, Fee.SpendRecorded, date]]]:
+    """The spends of each estate to each vendor, by business day (then log order)."""
+    groups: dict[tuple[str, str], list[tuple[Signed, Fee.SpendRecorded, date]]] = {}
+    for s, b in _spends(log):
+        groups.setdefault((b.estate_id, b.vendor), []).append((s, b, date.fromisoformat(b.spent_on)))
+    for spends in groups.values():
+        yield sorted(spends, key=lambda x: (x[2], x[0].log_index))
+
+
 @rule("spend-split", "money", "疑似拆分支出",
       "一周内同一小区付给同一单位的几笔支出，每笔都低于门槛，合起来超过门槛。")
 def spend_split(log: Log) -> Iterator[Finding]:
-    spends = list(_spends(log))
-    reported: set[tuple[int, ...]] = set()
-    for i, (s, b) in enumerate(spends):
-        for threshold, what in _thresholds(log, s):
-            start = date.fromisoformat(b.spent_on)
-            group = [(t, c) for t, c in spends[i:] if c.vendor == b.vendor and c.estate_id == b.estate_id
-                     and c.amount_fen < threshold
-                     and 0 <= (date.fromisoformat(c.spent_on) - start).days < WEEK]
-            total = sum(c.amount_fen for _, c in group)
-            indexes = tuple(sorted(t.log_index for t, _ in group))
-            if b.amount_fen < threshold and len(group) > 1 and total >= threshold and not any(
-                    set(indexes) <= set(seen) for seen in reported):
-                reported.add(indexes)
-                yield Finding("spend-split",
-                              f"{log.estate(b.estate_id)} {zh(start)}起一周内付给“{b.vendor}”{len(group)} 笔，"
-                              f"每笔都低于{what} {yuan(threshold)}，合计 {yuan(total)}。", b.spent_on[:7], indexes)
+    for spends in _by_vendor(log):
+        reported: list[set[int]] = []
+        for i, (s, b, start) in enumerate(spends):
+            for threshold, what in _thresholds(log, s):
+                if b.amount_fen >= threshold:
+                    continue
+                group = []
+                for t, c, on in spends[i:]:
+                    if (on - start).days >= WEEK:
+                        break
+                    if c.amount_fen < threshold:
+                        group.append((t, c))
+                total = sum(c.amount_fen for _, c in group)
+                indexes = {t.log_index for t, _ in group}
+                if len(group) > 1 and total >= threshold and not any(indexes <= seen for seen in reported):
+                    reported.append(indexes)
+                    yield Finding("spend-split",
+                                  f"{log.estate(b.estate_id)} {zh(start)}起一周内付给“{b.vendor}”{len(group)} 笔，"
+                                  f"每笔都低于{what} {yuan(threshold)}，合计 {yuan(total)}。", b.spent_on[:7],
+                                  tuple(sorted(indexes)))
 
 
 @rule("invoice-duplicate", "money", "疑似重复报销",
-      "一周内付给同一单位、金额相同的两笔支出（发票扫描件不同）。")
+      "一周内同一小区付给同一单位、金额相同的两笔支出（发票扫描件不同）。")
 def invoice_duplicate(log: Log) -> Iterator[Finding]:
-    spends = list(_spends(log))
-    for i, (s, b) in enumerate(spends):
-        for t, c in spends[i + 1:]:
-            if (c.vendor == b.vendor and c.amount_fen == b.amount_fen and c.estate_id == b.estate_id
-                    and abs((date.fromisoformat(c.spent_on) - date.fromisoformat(b.spent_on)).days) < WEEK):
-                yield Finding("invoice-duplicate",
-                              f"{log.estate(b.estate_id)}付给“{b.vendor}”的两笔支出金额同为 {yuan(b.amount_fen)}"
-                              f"（{b.spent_on} 与 {c.spent_on}），发票不同，请核对是否重复报销。",
-                              b.spent_on[:7], (s.log_index, t.log_index))
+    for spends in _by_vendor(log):
+        for i, (s, b, on) in enumerate(spends):
+            for t, c, later in spends[i + 1:]:
+                if (later - on).days >= WEEK:
+                    break
+                if c.amount_fen == b.amount_fen:
+                    yield Finding("invoice-duplicate",
+                                  f"{log.estate(b.estate_id)}付给“{b.vendor}”的两笔支出金额同为 {yuan(b.amount_fen)}"
+                                  f"（{b.spent_on} 与 {c.spent_on}），发票不同，请核对是否重复报销。",
+                                  b.spent_on[:7], tuple(sorted((s.log_index, t.log_index))))
 
 
 def _authorisations(log: Log) -> Iterator[tuple[Signed, Decision, date, date]]:
