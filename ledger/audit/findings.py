@@ -298,6 +298,9 @@ def _published(log: Log) -> list[tuple[Signed, Disclosure.Published]]:
 def _timeliness(log: Log) -> Iterator[tuple[str, Finding]]:
     """``("late" | "missing", finding)`` for every item of the catalogue in force."""
     published = _published(log)
+    by_period: dict[tuple[object, str], Signed] = {}
+    for s, b in published:
+        by_period.setdefault((b.category, b.period), s)  # the first one published
     for item in log.catalogue.set.items:
         if item.cadence is Cadence.EACH_DECISION:
             yield from _decisions_disclosed(log, item.title, item.category, item.deadline, published)
@@ -306,9 +309,8 @@ def _timeliness(log: Log) -> Iterator[tuple[str, Finding]]:
         else:
             for name, _first, last in periods(item.cadence, log.founded_on, log.as_of):
                 due = date(last.year + last.month // 12, last.month % 12 + 1, item.deadline)
-                found = [s for s, b in published if b.category == item.category and b.period == name]
-                if found:
-                    first = found[0]
+                first = by_period.get((item.category, name))
+                if first is not None:
                     if day(first) > due:
                         yield "late", Finding("disclosure-late",
                                               f"“{item.title}”{name} 应在 {zh(due)}前公开，"
