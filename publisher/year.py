@@ -31,6 +31,7 @@ from publisher.readmodel import DecisionView, EstateView, FundView, Portal, Roun
 from publisher.records import Record
 from publisher.results import headline_share
 
+NOTABLE = 8  # decisions listed by name; the rest are on the 决议 page
 RECEIPTS = "data/receipts.json"  # the receipt lookup's table, relative to the site root
 
 
@@ -268,13 +269,16 @@ def _decisions(decisions: list[DecisionView], year: int, root: str) -> str:
     if not notable:
         return head + said + "</p>"
     said += "动用资金、修订预算或未通过的决议：</p>"
+    shown = notable[-NOTABLE:]
     items = "".join(
         f"<li>{_a(root + record_path(d.record.index), d.resolved.agenda_item)}"
         f"<span class=\"sl-badge{'' if d.resolved.passed else ' sl-badge-bad'}\">"
         f"{esc(yes if d.resolved.passed else no)}</span><br>"
         f'<span class="sl-meta">{esc(_resolution(d.resolved))}</span></li>'
-        for d in reversed(notable))
-    return head + said + f'<ul class="sl-list">{items}</ul>'
+        for d in reversed(shown))
+    more = (f"<p>另有 {len(notable) - len(shown)} 项较早的，见"
+            f"{_a(root + 'decisions/', '决议栏目')}。</p>" if len(notable) > len(shown) else "")
+    return head + said + f'<ul class="sl-list">{items}</ul>' + more
 
 
 def _resolution(resolved: Decision.Resolved) -> str:

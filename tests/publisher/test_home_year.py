@@ -248,3 +248,15 @@ def test_every_receipt_number_leads_to_its_donation(demo_site: DemoSite,
     for r in raws["fund.donation_recorded"]:
         expected[r.raw["receipt_no"].upper()].append(r.index)
     assert table == expected and len(table) == 60
+
+
+def test_a_long_year_names_the_latest_decisions_and_points_to_the_rest(
+        demo_site: DemoSite, monkeypatch: pytest.MonkeyPatch) -> None:
+    from publisher import year
+    from publisher.readmodel import fold
+
+    monkeypatch.setattr(year, "NOTABLE", 2)
+    shown = plain(year.overview(fold(demo_site.community, demo_site.records), ""))
+    assert "审议在中心绿地增设收费停车位" in shown and "审议第 4 季度微基金资助方案" in shown
+    assert "审议第 3 季度微基金资助方案" not in shown
+    assert "另有 4 项较早的，见决议栏目。" in shown

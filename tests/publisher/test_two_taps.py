@@ -159,3 +159,19 @@ def test_whether_i_can_trust_it(phone: Phone, demo_site: DemoSite) -> None:
     phone.tap(phone.page.get_by_role("link", name="核验全部记录有没有被改动"))
     phone.tap(phone.page.get_by_role("button", name="开始核验"))
     phone.sees(f"通过：本站公开的全部 {len(demo_site.records)} 条记录都没有被改动", timeout=120_000)
+
+
+def test_the_demo_home_page_is_clean_for_phones(phone: Phone) -> None:
+    """The demo's home page holds more than the sample's (badges, revisions, many rounds):
+    axe-core, text size and tap targets on it too (see test_a11y.py)."""
+    from tests.publisher.test_a11y import AXE, SMALL_TARGETS, SMALL_TEXT
+
+    page = phone.page
+    page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
+    violations = page.evaluate(
+        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+        ".filter(v => v.impact === 'serious' || v.impact === 'critical')"
+        ".map(v => v.id + ': ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | '))")
+    assert violations == []
+    assert page.evaluate(SMALL_TEXT) == []
+    assert page.evaluate(SMALL_TARGETS) == []
