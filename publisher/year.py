@@ -185,36 +185,17 @@ def _funds(funds: list[FundYear], year: int, root: str) -> str:
 
 def _receipt_form(root: str) -> str:
     """A donor's question, "is my gift recorded?": the receipt number leads to the donation's
-    record page, whose own check then runs."""
+    record page, whose own check then runs (the script is the home page's, in
+    site/overrides/main.html). Without scripts the form opens the fund pages, which list every
+    receipt number."""
     return (f'<form id="sl-lookup" class="sl-lookup" data-table="{root}{RECEIPTS}" '
             f'data-root="{root}" action="{root}funds/">'
             '<label for="sl-lookup-no">查我的捐赠：输入捐赠收据上的收据号</label>'
             '<div class="sl-lookup-row"><input id="sl-lookup-no" name="no" autocomplete="off" '
             'spellcheck="false" required><button type="submit">查询</button></div>'
-            '<p id="sl-lookup-out" role="status" aria-live="polite"></p></form>'
-            f"<script>{_LOOKUP_JS}</script>")
+            '<p id="sl-lookup-out" role="status" aria-live="polite"></p></form>')
 
 
-# Finds the receipt in the table and opens the donation's page with its check running
-# (``#sl-check``). Without scripts the form opens the fund pages, which list every receipt.
-_LOOKUP_JS = (
-    "(function(){var f=document.getElementById('sl-lookup');if(!f)return;"
-    "var out=document.getElementById('sl-lookup-out');"
-    "f.addEventListener('submit',function(e){e.preventDefault();"
-    "var no=f.elements.no.value.normalize('NFKC').replace(/\\s+/g,'').toUpperCase();"
-    "if(!no){out.textContent='请输入收据号。';return;}"
-    "out.textContent='正在查找……';"
-    "fetch(f.dataset.table).then(function(r){if(!r.ok)throw new Error(r.status);return r.json();})"
-    ".then(function(t){var hits=t[no]||[];"
-    "if(hits.length===1){location.href=f.dataset.root+'r/'+hits[0]+'/#sl-check';return;}"
-    "out.replaceChildren();"
-    "if(!hits.length){out.textContent='没有找到收据号为“'+no+'”的捐赠记录。请核对收据号；"
-    "新登记的捐赠在下次更新本站后才能查到。';return;}"
-    "out.append('这个收据号对应 '+hits.length+' 条记录：');"
-    "hits.forEach(function(i){var a=document.createElement('a');"
-    "a.href=f.dataset.root+'r/'+i+'/#sl-check';a.textContent=' 第 '+i+' 条 ';out.append(a);});})"
-    ".catch(function(){out.textContent='暂时无法查询，请稍后再试，或在“微基金”栏目按收据号查找。';});"
-    "});})();")
 
 
 def _fees(p: Portal, fees: list[FeeYear], year: int, root: str) -> str:
