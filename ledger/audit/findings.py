@@ -79,7 +79,8 @@ class Log:
     statements: list[Signed] = field(default_factory=list)
     state: CommunityState | None = None
     remaining_before: dict[int, int] = field(default_factory=dict)  # spend index -> budget left
-    cosign_thresholds: dict[int, tuple[int, ...]] = field(default_factory=dict)  # spend index ->
+    # spend index -> the amounts from which the signing policy then in force asked for two signers
+    cosign_thresholds: dict[int, tuple[int, ...]] = field(default_factory=dict)
     unchecked: list[str] = field(default_factory=list)  # what could not be checked, and why
 
     def of(self, *kinds: type[Body]) -> Iterator[Signed]:
