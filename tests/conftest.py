@@ -90,6 +90,26 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         drop_pg_database(name)
 
 
+@pytest.fixture(scope="session")
+def pg_replica() -> Iterator[Any]:
+    """A PostgreSQL primary and its streaming hot standby (``scripts/pg-replica``), for the
+    session; skipped with the reason where they cannot run (failed under
+    ``SUNLIGHT_TEST_REPLICA=require``, as in CI)."""
+    from tests.pgreplica import Replica
+
+    try:
+        replica = Replica.start()
+    except Exception as exc:  # no binaries, no postgres user, not root: say why
+        reason = f"no PostgreSQL primary and standby (scripts/pg-replica start): {exc}"
+        if os.environ.get("SUNLIGHT_TEST_REPLICA") == "require":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    try:
+        yield replica
+    finally:
+        replica.stop()
+
+
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'sunlight.db'}"

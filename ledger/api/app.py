@@ -19,6 +19,7 @@ from starlette.routing import BaseRoute, Route
 
 from ledger.api import communities, founding, ops, records, tlog, witness
 from ledger.api import schemas as m
+from ledger.api.consistency import READ_AFTER_WAIT, ReadYourWrites, ReplayWatch
 from ledger.api.context import Services
 from ledger.api.group import GroupCommitter
 from ledger.api.limits import (
@@ -54,6 +55,7 @@ from ledger.application import Sunlight
 from ledger.crypto.cosignature import CosignatureSigner
 from ledger.crypto.note import Verifier
 from ledger.domain.errors import DomainError
+from ledger.store import reading_from_standby
 
 VERSION = "1"
 
@@ -75,6 +77,7 @@ class Settings:
     read_budget: float = READ_BUDGET  # seconds a read may take before it answers 503
     view_threads: int = VIEW_THREADS  # concurrent reads of the read views
     log_threads: int = LOG_THREADS  # concurrent reads of the log (checkpoint, tiles, proofs)
+    read_after_wait: float = READ_AFTER_WAIT  # seconds a read waits for the standby to replay
 
 
 def _int(name: str, description: str, minimum: int = 0) -> Param:
@@ -222,9 +225,10 @@ def create_app(ledger: Sunlight, settings: Settings | None = None) -> Starlette:
         reading=reading)
 
     def warm() -> None:
-        reads.warm()
-        for info in ledger.communities():
-            reading.tree.warm(info.community_id)
+        with reading_from_standby():  # a standby's prefix of each log will do, where there is one
+            reads.warm()
+            for info in ledger.communities():
+                reading.tree.warm(info.community_id)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -249,6 +253,9 @@ def create_app(ledger: Sunlight, settings: Settings | None = None) -> Starlette:
             Middleware(BodyLimit, limit=MAX_BODY),
             Middleware(AddressLimit, buckets=limiter.per_address,
                        on_limited=lambda scope: metrics.rate_limited.labels(scope).inc()),
+            *([Middleware(ReadYourWrites, reads=ledger.reads, metrics=metrics,
+                          watch=ReplayWatch(ledger.reads, settings.read_after_wait))]
+              if ledger.reads.standby is not None else []),
         ],
         exception_handlers={DomainError: domain_error_handler,
                             HTTPException: http_error_handler,
