@@ -117,3 +117,27 @@ class Replica:
     def resume(self) -> None:
         with psycopg.connect(_libpq(self.standby), autocommit=True) as conn:
             conn.execute("SELECT pg_wal_replay_resume()")
+
+
+def same_on_standby(primary: str, standby: str) -> None:
+    """Every community's log on the standby (opened read only, as ``--db``) is the primary's:
+    the same entries, checkpoint, tree hashes and private data."""
+    from ledger.application import Sunlight
+
+    on_primary, on_standby = Sunlight(primary), Sunlight(standby)
+    try:
+        assert on_standby.store.read_only
+        communities = [i.community_id for i in on_primary.communities()]
+        assert [i.community_id for i in on_standby.communities()] == communities
+        for community in communities:
+            entries = list(on_primary.entries(community))
+            assert list(on_standby.entries(community)) == entries
+            assert on_standby.checkpoint(community) == on_primary.checkpoint(community)
+            size = len(entries)
+            for index in {0, size // 2, size - 1}:
+                assert (on_standby.inclusion_proof(community, index, size)
+                        == on_primary.inclusion_proof(community, index, size))
+            assert on_standby.private_records(community) == on_primary.private_records(community)
+    finally:
+        on_primary.close()
+        on_standby.close()

@@ -13,12 +13,12 @@ import os
 
 from ledger.store.events import CommunityLog, log_id
 from ledger.store.replica import ReadStore, StandbyError, parse_lsn, reading_from_standby
-from ledger.store.store import Invitation, LogRow, Store, Transaction
+from ledger.store.store import Invitation, LogRow, ReadOnlyDatabase, Store, Transaction
 from ledger.store.witness import WitnessStore
 
-__all__ = ["DEFAULT_DB_URL", "CommunityLog", "Invitation", "LogRow", "ReadStore", "StandbyError", "Store",
-           "Transaction", "WitnessStore", "default_db_url", "default_read_db_url", "log_id", "parse_lsn",
-           "reading_from_standby"]
+__all__ = ["DEFAULT_DB_URL", "CommunityLog", "Invitation", "LogRow", "ReadOnlyDatabase", "ReadStore",
+           "StandbyError", "Store", "Transaction", "WitnessStore", "default_db_url", "default_read_db_url",
+           "log_id", "parse_lsn", "reading_from_standby"]
 
 
 DEFAULT_DB_URL = "sqlite:///sunlight.db"  # every command's --db default, and the service's

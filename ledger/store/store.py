@@ -41,6 +41,10 @@ from ledger.store.tables import (
 from ledger.store.witness import WitnessStore
 
 
+class ReadOnlyDatabase(Exception):
+    """A write asked of a hot standby: writes go to its primary."""
+
+
 @dataclass(frozen=True)
 class LogRow:
     """A community's log: its name, its key (the seed only where kept in the database)."""
@@ -165,6 +169,8 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:
         """One database transaction: committed when the block ends, rolled back if it raises."""
+        if self.read_only:
+            raise ReadOnlyDatabase("这是只读的热备库（hot standby）：记录只能写入主库")
         try:
             with self.engine.begin() as conn:
                 yield Transaction(self, conn)
