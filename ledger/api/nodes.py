@@ -77,8 +77,8 @@ class NodeCache:
         """Reads the runs that hold ``ids`` (one statement), keeps them, returns ``ids``' hashes
         (those stored)."""
         runs = sorted({(level, idx // BLOCK) for level, idx in ids})
-        stored = self.ledger.reads.node_reader(community)(
-            [(level, n * BLOCK + i) for level, n in runs for i in range(BLOCK)])
+        stored = self.ledger.reads.nodes(
+            community, [(level, n * BLOCK + i) for level, n in runs for i in range(BLOCK)], ids)
         with self._lock:
             for level, n in runs:
                 run: list[bytes] = []

@@ -146,26 +146,23 @@ class ReadStore:
                                ) -> tuple[tuple[int, str, bytes | memoryview] | None, list[str]]:
         return self._read(lambda s: s.last_with_cosignatures(log, community_id))
 
-    def node_reader(self, community_id: str) -> Callable[[list[NodeId]], dict[NodeId, bytes]]:
-        """As :meth:`Store.node_reader`; hashes the standby has not replayed yet are read from
-        the primary."""
+    def nodes(self, community_id: str, ids: list[NodeId], required: list[NodeId]
+              ) -> dict[NodeId, bytes]:
+        """The stored tree hashes among ``ids`` (as :meth:`Store.node_reader`); those of
+        ``required`` -- hashes the reader knows exist -- that the standby has not replayed yet
+        are read from the primary."""
         if not self.uses_standby:
-            return self.primary.node_reader(community_id)
+            return self.primary.node_reader(community_id)(ids)
         assert self.standby is not None
-        on_standby = self.standby.node_reader(community_id)
-        on_primary = self.primary.node_reader(community_id)
-
-        def get_nodes(ids: list[NodeId]) -> dict[NodeId, bytes]:
-            try:
-                found = on_standby(ids)
-            except sqlalchemy.exc.OperationalError as exc:
-                log.warning("standby read failed, reading the primary: %s", exc.orig or exc)
-                found = {}
-            missing = [i for i in ids if i not in found]
-            if missing:
-                found.update(on_primary(missing))
-            return found
-        return get_nodes
+        try:
+            found = self.standby.node_reader(community_id)(ids)
+        except sqlalchemy.exc.OperationalError as exc:
+            log.warning("standby read failed, reading the primary: %s", exc.orig or exc)
+            return self.primary.node_reader(community_id)(ids)
+        missing = [i for i in required if i not in found]
+        if missing:
+            found.update(self.primary.node_reader(community_id)(missing))
+        return found
 
     def level_hashes(self, community_id: str, level: int, start: int, stop: int) -> list[bytes]:
         """As :meth:`Store.level_hashes`; a range the standby holds only part of is read from

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
@@ -18,7 +19,7 @@ from ledger.api import Settings, create_app
 from ledger.application import Sunlight
 from ledger.crypto.checkpoint import Checkpoint
 from ledger.crypto.note import Verifier
-from tests.api.helpers import disclosure, live, open_checkpoint
+from tests.api.helpers import disclosure, live, open_checkpoint, start_service
 from tests.committee import Committee
 from tests.pgreplica import Replica
 
@@ -121,3 +122,28 @@ def test_reads_the_standby_has_not_replayed_yet_come_from_the_primary(pair: Pair
         assert r.status_code == 200, r.text
         r = others.get(f"{V1}/proofs/inclusion", params={"index": before, "size": before + 1})
         assert r.status_code == 200, r.text
+
+
+def test_sunlight_serve_read_db_reads_the_standby(pg_replica: Replica, tmp_path: Path) -> None:
+    """The command as an operator runs it: two workers, the standby in ``SUNLIGHT_READ_DB``."""
+    primary, standby, name = pg_replica.fresh_database()
+    try:
+        c = Committee.found(primary)
+        size = c.app.size("testcom")
+        pg_replica.wait_replayed()
+        pg_replica.pause()
+        service = start_service(primary, tmp_path / "serve.log", "--workers", "2",
+                                env={"SUNLIGHT_READ_DB": standby})
+        try:
+            with httpx.Client(base_url=service.url, timeout=30) as client:
+                r = client.post(f"{V1}/records", json=disclosure(c, 1, now=True).to_json())
+                assert r.status_code == 201, r.text
+                assert "sunlight-read-after" in r.headers
+                with httpx.Client(base_url=service.url, timeout=30) as other:
+                    assert other.get(V1).json()["size"] == size  # the paused standby
+                assert client.get(V1).json()["size"] == size + 1  # its own write
+        finally:
+            assert service.terminate() == 0
+    finally:
+        pg_replica.resume()
+        pg_replica.drop(name)

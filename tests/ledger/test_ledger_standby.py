@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 import ledger.cli  # noqa: F401  (registers every command)
 from ledger.application import Sunlight
 from ledger.cli.root import app
-from ledger.store import ReadStore, StandbyError, reading_from_standby
+from ledger.store import ReadStore, StandbyError, log_id, reading_from_standby
 from tests.committee import Committee
 from tests.pgreplica import Replica, same_on_standby
 
@@ -109,11 +109,10 @@ def test_reads_go_to_the_standby_only_where_allowed(pg_replica: Replica,
         with reading_from_standby():
             assert len(list(ledger.entries("testcom"))) == size
             # asked by version: what the standby has not replayed comes from the primary
-            from ledger.store import log_id
             rows = ledger.reads.stored_events(log_id("testcom"), [size, size + 1])
             assert [r[0] for r in rows] == [size, size + 1]
-            nodes = ledger.reads.node_reader("testcom")([(0, size)])
-            assert (0, size) in nodes
+            nodes = ledger.reads.nodes("testcom", [(0, size), (0, size + 5)], [(0, size)])
+            assert list(nodes) == [(0, size)]  # the one the reader knows exists, from the primary
         assert len(list(ledger.entries("testcom"))) == size + 1  # the primary, by default
     finally:
         pg_replica.resume()
