@@ -72,8 +72,12 @@ class ReplayWatch:
         if self._limiter is None:
             self._limiter = anyio.CapacityLimiter(1)  # never more than one question at a time
         while self._waiters:
-            position = await anyio.to_thread.run_sync(self.reads.replay_position,
-                                                      limiter=self._limiter)
+            try:
+                position = await anyio.to_thread.run_sync(self.reads.replay_position,
+                                                          limiter=self._limiter)
+            except Exception:  # the waiters read the primary when their wait ends
+                log.exception("asking the standby how far it has replayed failed")
+                position = None
             if position is not None and position > self.replayed:
                 self.replayed = position
             for waiter in [w for w in self._waiters if w[0] <= self.replayed]:
