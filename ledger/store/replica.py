@@ -122,6 +122,20 @@ class ReadStore:
             return None
         return None if lsn is None else parse_lsn(lsn)
 
+    def lag(self) -> tuple[str | None, int | None]:
+        """Where the standby has replayed to, and how many bytes of the primary's log it has
+        still to replay (None where unknown)."""
+        replayed = self.replay_position()
+        try:
+            written = self.primary.wal_position()
+        except sqlalchemy.exc.OperationalError:
+            written = None
+        at = None if written is None else parse_lsn(written)
+        if replayed is None:
+            return None, None
+        text = f"{replayed >> 32:X}/{replayed & 0xFFFFFFFF:X}"
+        return text, None if at is None else max(0, at - replayed)
+
     # --- what the read side asks ---------------------------------------------------------------
 
     def founded_log(self, community_id: str) -> LogRow | None:

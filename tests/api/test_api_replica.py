@@ -95,6 +95,8 @@ def test_a_write_is_read_back_by_its_client_while_others_read_the_standby(pair: 
     assert proof.status_code == 200, proof.text
     assert pair.reads("primary") == 2
     assert pair.reads("standby") >= standby_reads + 2
+    status = pair.client.get("/status").json()["read_db"]
+    assert re.fullmatch(r"[0-9A-F]+/[0-9A-F]+", status["replayed"]) and status["behind_bytes"] >= 0
 
 
 def test_a_position_that_is_no_position_is_ignored(pair: Pair) -> None:
