@@ -57,7 +57,7 @@ class ReplayWatch:
         loop = asyncio.get_running_loop()
         waiter: tuple[int, asyncio.Future[None]] = (position, loop.create_future())
         self._waiters.append(waiter)
-        if self._poller is None or self._poller.done():
+        if self._poller is None or self._poller.done() or self._poller.get_loop() is not loop:
             self._poller = loop.create_task(self._poll())
         try:
             with anyio.move_on_after(self.wait):
