@@ -9,6 +9,7 @@ words -- unless ``SUNLIGHT_TEST_REPLICA=require`` (CI), where that is a failure.
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import tempfile
@@ -68,6 +69,7 @@ class Replica:
         if done.returncode != 0:
             subprocess.run([str(SCRIPT), "stop"], env=env, capture_output=True, timeout=300,
                            check=False)
+            shutil.rmtree(directory, ignore_errors=True)
             raise RuntimeError((done.stderr or done.stdout).strip())
         urls = dict(line.split("=", 1) for line in done.stdout.split())
         return cls(directory, urls["PRIMARY_URL"], urls["STANDBY_URL"])
