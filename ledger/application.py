@@ -22,7 +22,7 @@ from uuid import UUID
 from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError
 
-from ledger.acceptance import MAX_FUTURE, MAX_PAST, accept, check_time
+from ledger.acceptance import MAX_FUTURE, MAX_PAST, accept, check_time, max_past_for
 from ledger.crypto.checkpoint import Checkpoint
 from ledger.crypto.merkle import (
     CompactRange,
@@ -467,7 +467,8 @@ class Sunlight(Application[UUID]):
     def _check(self, state: LogState, sub: Submission, st: Statement, now_: datetime,
                pending: int) -> None:
         """Every check before a statement is folded in; folds it in on success."""
-        check_time(st.at, now_, self.max_past, self.max_future)
+        check_time(st.at, now_, max_past_for(state.domain, len(sub.signatures), self.max_past),
+                   self.max_future)
         encode_signed_entry(sub.statement, sub.signatures, now_)  # refuses one over 64 KiB
         body = parse_body(st.kind, st.body)
         commitments = _commitments(body.to_json()) if sub.private else set()
