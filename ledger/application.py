@@ -310,6 +310,19 @@ class Sunlight(Application[UUID]):
         self._infos[community_id] = info  # a log's origin and key never change
         return info
 
+    def member_in_office(self, community_id: str, key_id: str) -> tuple[str, str]:
+        """``(member ID, public key)`` of the member whose current key ``key_id`` is, in office
+        now; otherwise a Chinese refusal (unknown, rotated or revoked key, term over)."""
+        with self._current(community_id) as log:
+            domain = log.domain
+            if domain.community is None:
+                raise NotFound(f"本系统没有社区 {community_id}", code="community-not-found")
+            now_ = self.clock()
+            member = domain._standing(key_id, now_, None)  # the same rule as signing now
+            public_key = domain.public_key_of(key_id)
+            assert public_key is not None
+            return member.id, public_key
+
     # --- writing -------------------------------------------------------------------------------
 
     def submit(self, submission: Submission) -> Receipt:

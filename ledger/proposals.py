@@ -202,7 +202,7 @@ class Proposals:
         with self.ledger._current(community) as state:
             return self._view(row, state)
 
-    def list(self, community: str, status: str | None = None) -> list[Proposal]:
+    def listing(self, community: str, status: str | None = None) -> list[Proposal]:
         """The community's proposals, oldest first: pending, appended and expired (without their
         private data, which expired ones no longer have)."""
         self.ledger.community(community)

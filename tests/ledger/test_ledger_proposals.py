@@ -65,7 +65,7 @@ def test_signatures_that_suffice_are_simply_appended(committee: Committee) -> No
     grant = grant_ready(c)
     result = Proposals(c.app).propose(c.cosign(["treasurer", "chair"], "fund.grant_made", grant))
     assert isinstance(result, Receipt)
-    assert Proposals(c.app).list(c.community) == []
+    assert Proposals(c.app).listing(c.community) == []
 
 
 def test_a_co_signer_must_fill_an_empty_seat_be_in_office_and_sign_the_same_bytes(
@@ -186,7 +186,7 @@ def test_two_final_co_signatures_at_once_append_once(db_url: str) -> None:
         key = c.keys[who]
         signature = key.private.sign(p.row.statement)
         proposals = Proposals(apps[n])
-        proposals.list(c.community)  # warm: both are ready before the race
+        proposals.listing(c.community)  # warm: both are ready before the race
         barrier.wait()
         try:
             results[n] = proposals.cosign(c.community, p.proposal_id, key.key_id, signature)
