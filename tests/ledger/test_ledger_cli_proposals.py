@@ -8,8 +8,8 @@ import hashlib
 import json
 import re
 from datetime import datetime
-from zoneinfo import ZoneInfo
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -26,7 +26,8 @@ def today() -> str:
 
 def spend(spend_id: str, amount_fen: int) -> str:
     return json.dumps({"estate_id": "a", "spend_id": spend_id, "category": "elevators",
-                       "vendor": "电梯公司", "amount_fen": amount_fen, "invoice_sha256": hashlib.sha256(spend_id.encode()).hexdigest(),
+                       "vendor": "电梯公司", "amount_fen": amount_fen,
+                       "invoice_sha256": hashlib.sha256(spend_id.encode()).hexdigest(),
                        "spent_on": today(), "description": "维保"})
 
 
