@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import secrets
 from datetime import timedelta
 
@@ -37,6 +36,7 @@ from ledger.api.records import json_response, parse_json
 from ledger.api.schemas import SessionIn
 from ledger.application import Sunlight
 from ledger.domain.errors import DomainError, NotAuthorised
+from ledger.founding import token_hash
 from ledger.signing import format_accepted, verify_signature
 from ledger.store import SessionRow
 
@@ -56,10 +56,6 @@ def origin_of(request: Request) -> str:
     return f"{request.url.scheme}://{request.url.netloc}"
 
 
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 async def challenge(request: Request) -> Response:
     s = services(request)
     community = params.community(request)
@@ -69,7 +65,7 @@ async def challenge(request: Request) -> Response:
         token = secrets.token_urlsafe(32)
         now = s.ledger.clock()
         expires = now + timedelta(seconds=CHALLENGE_SECONDS)
-        s.ledger.store.add_challenge(_hash(token), community, expires, now)
+        s.ledger.store.add_challenge(token_hash(token), community, expires, now)
         return {"challenge": token, "expires_at": format_accepted(expires),
                 "message": f"{DOMAIN}\\ncommunity={community}\\norigin=<scheme://host:port>"
                            f"\\nchallenge=<challenge>\\n"}
@@ -91,7 +87,7 @@ async def open_session(request: Request) -> Response:
     def sign_in() -> tuple[str, SessionRow]:
         ledger = s.ledger
         ledger.community(community)
-        expires = ledger.store.take_challenge(_hash(body["challenge"]), community)
+        expires = ledger.store.take_challenge(token_hash(body["challenge"]), community)
         if expires is None:
             raise NotAuthorised("登录挑战无效或已用过：请重新获取挑战再签名", code="challenge-invalid")
         if expires <= ledger.clock():
@@ -102,7 +98,7 @@ async def open_session(request: Request) -> Response:
         now = ledger.clock()
         session = SessionRow(community, member_id, body["key_id"],
                              now + timedelta(seconds=SESSION_SECONDS))
-        ledger.store.add_session(_hash(token), session, now)
+        ledger.store.add_session(token_hash(token), session, now)
         return token, session
 
     try:
@@ -128,7 +124,7 @@ def require_session(request: Request, ledger: Sunlight, community: str) -> Sessi
         token = header[7:].strip()
     if not token:
         token = request.cookies.get(COOKIE)
-    found = ledger.store.session(_hash(token)) if token and len(token) <= 200 else None
+    found = ledger.store.session(token_hash(token)) if token and len(token) <= 200 else None
     if found is None or found.community_id != community:
         raise _unauthorised("此内容仅限本社区在任成员查看：请先用成员密钥签名登录", "session-required")
     if found.expires_at <= ledger.clock():

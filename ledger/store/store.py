@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -27,6 +27,7 @@ from sqlalchemy.engine import Connection, Engine, Row
 from sqlalchemy.sql import Select
 
 from ledger.crypto.merkle import NodeId
+from ledger.founding import aware  # a stored time as aware UTC (SQLite's come back naive)
 from ledger.signing import PrivateRecord, salt_hash
 from ledger.store.events import log_id
 from ledger.store.recorder import LogRecorder
@@ -112,11 +113,6 @@ def _proposal_row(row: Row[Any]) -> ProposalRow:
         row.proposal_id, row.community_id, row.kind, row.statement.encode(), row.statement_hash,
         tuple((k, base64.b64decode(sig)) for k, sig in json.loads(row.signatures)), private,
         row.status, row.created_at, row.expires_at, row.closed_at, row.log_index)
-
-
-def _aware(at: datetime) -> datetime:
-    """A stored time as aware UTC (SQLite gives it back naive)."""
-    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
 def _log_row(row: Row[Any]) -> LogRow:
@@ -474,7 +470,7 @@ class Store:
             rows = conn.execute(select(proposals_table.c.proposal_id, proposals_table.c.expires_at,
                                        proposals_table.c.private).where(
                 proposals_table.c.status == "pending")).all()
-            due = [r for r in rows if _aware(r.expires_at) <= now]
+            due = [r for r in rows if aware(r.expires_at) <= now]
             if not due:
                 return 0
             conn.execute(update(proposals_table).where(
@@ -511,7 +507,7 @@ class Store:
                 return None
             taken = conn.execute(delete(challenges_table).where(
                 challenges_table.c.challenge_hash == challenge_hash)).rowcount
-        return _aware(row.expires_at) if taken == 1 else None
+        return aware(row.expires_at) if taken == 1 else None
 
     def add_session(self, token_hash: str, session: SessionRow, now: datetime) -> None:
         """Keeps a new session (and forgets every one past its expiry)."""
@@ -527,7 +523,7 @@ class Store:
             row = conn.execute(select(sessions_table).where(
                 sessions_table.c.token_hash == token_hash)).first()
         return None if row is None else SessionRow(row.community_id, row.member_id, row.key_id,
-                                                   _aware(row.expires_at))
+                                                   aware(row.expires_at))
 
     def end_session(self, token_hash: str) -> None:
         with self.engine.begin() as conn:
