@@ -35,7 +35,7 @@ from ledger.api.problems import ApiError
 from ledger.api.records import json_response, parse_json
 from ledger.api.schemas import SessionIn
 from ledger.application import Sunlight
-from ledger.domain.errors import DomainError, NotAuthorised
+from ledger.domain.errors import DomainError, NotAuthorised, SignatureInvalid
 from ledger.founding import token_hash
 from ledger.signing import format_accepted, verify_signature
 from ledger.store import SessionRow
@@ -93,7 +93,14 @@ async def open_session(request: Request) -> Response:
         if expires <= ledger.clock():
             raise NotAuthorised("登录挑战已过期：请重新获取挑战再签名", code="challenge-expired")
         member_id, public_key = ledger.member_in_office(community, body["key_id"])
-        verify_signature(public_key, auth_message(community, origin, body["challenge"]), signature)
+        try:
+            verify_signature(public_key, auth_message(community, origin, body["challenge"]),
+                             signature)
+        except SignatureInvalid as exc:
+            if exc.code != "signature-invalid":
+                raise
+            raise SignatureInvalid(f"登录签名无效：须用该密钥对本服务（{origin}）、社区 {community} 和"
+                                   "这次的挑战签名", code="signature-invalid") from None
         token = secrets.token_urlsafe(32)
         now = ledger.clock()
         session = SessionRow(community, member_id, body["key_id"],
@@ -101,12 +108,7 @@ async def open_session(request: Request) -> Response:
         ledger.store.add_session(token_hash(token), session, now)
         return token, session
 
-    try:
-        token, session = await run_in_threadpool(sign_in)
-    except DomainError as exc:
-        if exc.status == 403:
-            exc = ApiError(403, exc.code, exc.message)
-        raise exc from None
+    token, session = await run_in_threadpool(sign_in)
     response = json_response({"token": token, "expires_at": format_accepted(session.expires_at),
                               "member_id": session.member_id, "key_id": session.key_id}, 201)
     response.set_cookie(COOKIE, token, max_age=SESSION_SECONDS,

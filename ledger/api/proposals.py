@@ -25,7 +25,7 @@ from ledger.api.records import (
 )
 from ledger.api.schemas import SignatureIn
 from ledger.application import Receipt
-from ledger.domain.errors import InvalidInput
+from ledger.domain.errors import DomainError, InvalidInput
 from ledger.proposals import Proposal, Proposals
 from ledger.signing import Statement
 
@@ -53,6 +53,10 @@ async def propose(request: Request) -> Response:
     community = params.community(request)
     params.require_json(request, "签名声明")
     submission = parse_submission(await request.body())
+    limited = s.limiter.key_blocked(submission.key_id)
+    if limited is not None:
+        raise ApiError(429, "rate-limited-key", "该密钥提交过于频繁，请稍后再试",
+                       {"Retry-After": str(limited)})
 
     def run() -> Receipt | Proposal:
         s.ledger.community(community)
@@ -60,7 +64,14 @@ async def propose(request: Request) -> Response:
             raise InvalidInput("声明中的社区与提交地址中的社区不一致", code="community-mismatch")
         return Proposals(s.ledger).propose(submission)
 
-    return _answer(s, community, await run_in_threadpool(run), new=True)
+    try:
+        result = await run_in_threadpool(run)
+    except DomainError as exc:
+        if exc.signed:
+            s.limiter.charge_key(submission.key_id)
+        raise
+    s.limiter.charge_key(submission.key_id)
+    return _answer(s, community, result, new=True)
 
 
 async def list_proposals(request: Request) -> Response:

@@ -218,3 +218,20 @@ def test_submission_signatures_join_a_pending_proposal_of_the_same_statement(
     chair_only = Submission(first.statement, c.keys["chair"].private.sign(first.statement),
                             c.keys["chair"].key_id)
     assert isinstance(Proposals(c.app).propose(chair_only), Receipt)
+
+
+def test_a_co_signed_statement_may_be_as_old_as_proposal_days_and_no_older(
+        committee: Committee) -> None:
+    from datetime import timedelta
+
+    c = committee
+    grant = grant_ready(c)
+    c.clock.advance(days=20)
+    too_old = c.cosign(["treasurer", "chair"], "fund.grant_made", grant,
+                       at=c.clock() - timedelta(days=14, minutes=1))
+    with pytest.raises(DomainError) as err:
+        c.app.submit(too_old)
+    assert err.value.code == "stale-statement"
+    waited = c.cosign(["treasurer", "chair"], "fund.grant_made", grant,
+                      at=c.clock() - timedelta(days=13, hours=23))
+    assert not c.app.submit(waited).duplicate
