@@ -235,3 +235,22 @@ def test_a_co_signed_statement_may_be_as_old_as_proposal_days_and_no_older(
     waited = c.cosign(["treasurer", "chair"], "fund.grant_made", grant,
                       at=c.clock() - timedelta(days=13, hours=23))
     assert not c.app.submit(waited).duplicate
+
+
+def test_a_fully_signed_proposal_that_may_not_be_appended_yet_is_held_then_released(
+        committee: Committee, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The hook an objection uses: ``Proposals.may_append`` holds it, ``release`` appends it."""
+    c = committee
+    p = proposed(c, "treasurer", "fund.grant_made", grant_ready(c))
+    size = c.app.size(c.community)
+    monkeypatch.setattr(Proposals, "may_append",
+                        lambda self, row, state: Conflict("监督提出异议，待答复", code="objection-pending"))
+    held = cosign(c, p, "chair")
+    assert isinstance(held, Proposal) and held.status == "pending"
+    assert held.held == "监督提出异议，待答复" and held.missing == ()
+    assert len(held.row.signatures) == 2 and c.app.size(c.community) == size
+    assert isinstance(Proposals(c.app).release(c.community, p.proposal_id), Proposal)
+    monkeypatch.undo()
+    receipt = Proposals(c.app).release(c.community, p.proposal_id)
+    assert isinstance(receipt, Receipt) and c.app.size(c.community) == size + 1
+    assert Proposals(c.app).get(c.community, p.proposal_id).status == "appended"
