@@ -122,9 +122,8 @@ def donation_policy(c: Committee) -> None:
                                                                "proposal_days": 10})
 
 
-def test_an_expired_proposal_loses_its_private_data_and_takes_no_signature(
-        committee: Committee) -> None:
-    c = committee
+def test_an_expired_proposal_loses_its_private_data_and_takes_no_signature(db_url: str) -> None:
+    c = Committee.found(db_url)
     c.fund()
     donation_policy(c)
     donor = PrivateRecord.commit({"name": "李四", "phone": "13900139000"})
@@ -143,9 +142,10 @@ def test_an_expired_proposal_loses_its_private_data_and_takes_no_signature(
     assert err.value.code == "proposal-expired" and "过期" in err.value.message
     # the erased salt is never accepted again, and no file of the database holds the name
     assert c.app.store.salts_seen([__import__("hashlib").sha256(donor.salt).digest()])
-    db = Path(c.app.db_url.removeprefix("sqlite:///"))
-    for path in db.parent.glob(db.name + "*"):
-        assert "李四".encode() not in path.read_bytes(), path
+    if db_url.startswith("sqlite"):  # (PostgreSQL: VACUUM FULL rewrote the table's files)
+        db = Path(c.app.db_url.removeprefix("sqlite:///"))
+        for path in db.parent.glob(db.name + "*"):
+            assert "李四".encode() not in path.read_bytes(), path
 
 
 def test_a_proposal_co_signed_days_later_is_appended_and_the_log_verifies(
