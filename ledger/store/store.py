@@ -101,14 +101,12 @@ def _signatures_json(signatures: Sequence[tuple[str, bytes]]) -> str:
 
 
 def _private_json(private: Sequence[PrivateRecord]) -> str:
-    return json.dumps([{"commitment": p.commitment, "salt": p.salt.hex(), "data": p.data}
-                       for p in private], ensure_ascii=False)
+    return json.dumps([p.to_json() for p in private], ensure_ascii=False)
 
 
 def _proposal_row(row: Row[Any]) -> ProposalRow:
     private = None if row.private is None else tuple(
-        PrivateRecord(p["commitment"], bytes.fromhex(p["salt"]), p["data"])
-        for p in json.loads(row.private))
+        PrivateRecord.from_json(p) for p in json.loads(row.private))
     return ProposalRow(
         row.proposal_id, row.community_id, row.kind, row.statement.encode(), row.statement_hash,
         tuple((k, base64.b64decode(sig)) for k, sig in json.loads(row.signatures)), private,
