@@ -40,8 +40,7 @@ class Oversight:
             "所涉记录", "提出异议的记录在账本中的序号（记录页上的“日志第几条”）；"
                         "对待签提议提出异议时不填", shape=Shape.REF, ref="entry", example=0)] = None
         proposal_id: Annotated[RecordId | None, Info(
-            "所涉待签提议", "尚待共同签署的提议的编号；对已入账的记录提出异议时不填",
-            shape=Shape.TEXT)] = None
+            "所涉待签提议", "尚待共同签署的提议的编号；对已入账的记录提出异议时不填")] = None
         reason: Annotated[Text, Info("异议理由", "公开的理由，居民可见；不得含身份证号、手机号等个人信息")]
         raised_on: Annotated[Day, Info("提出日期")]
 
