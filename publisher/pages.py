@@ -22,7 +22,7 @@ from ledger.domain.oversight import ANSWER_WITHIN, overdue
 from ledger.domain.project import STEP_TITLES
 from ledger.domain.roles import ROLE_TITLES
 from ledger.domain.state import local_day
-from ledger.domain.workdays import add_workdays, workdays_after
+from ledger.domain.workdays import CalendarNotCovered, add_workdays, workdays_between
 from publisher.budgets import Overrun, lines, overruns
 from publisher.charts import bar_chart, figure, line_chart, table_html
 from publisher.describe import record_path, title
@@ -563,6 +563,9 @@ def audit(p: Portal, ctx: Context) -> Page:
     page.add(h(1, "审计与核验"))
     page.add(f"<p>本站公开的账本共 {ctx.checkpoint_size} 条记录。每条记录由经办人签名，记入后不能修改或删除；"
              "任何人都可以核验：全部记录没有被改动、没有遗漏、都由有权限的成员签名。</p>")
+    page.add(h(2, "审计视图"))
+    page.add(f'<p><a href="{root}audit/views/">审计视图</a>：公开是否及时、登记是否及时、资金使用和跟进落实中'
+             "值得关注的情况，每一项都链接到相关记录。</p>")
     page.add(h(2, "在手机或电脑上核验"))
     page.add("<p>按下按钮，浏览器会下载本站的公开账本并逐条核对，不用安装任何软件。核对前，请把公开栏张贴的"
              "账本公钥与下面“技术细节”中的对照一致。职务、任期和各项业务规则（如余额不为负、拨款经过决议），"
@@ -635,8 +638,16 @@ def late_objections(p: Portal, root: str) -> list[str]:
         return [*out, "<p>暂无记录。</p>"]
     today = local_day(p.records[-1].accepted_at)
     rows = []
+    unknown: list[str] = []  # not decidable: a year the holiday calendar does not cover yet
     for v in p.objections.values():
-        if v.answer is not None or not overdue(v.raised.raised_on, today):
+        if v.answer is not None:
+            continue
+        try:
+            late = overdue(v.raised.raised_on, today)
+        except CalendarNotCovered as exc:
+            unknown.append(f"<li>{link(root, v.record, f'第 {v.record.index} 条')}：{esc(exc.message)}</li>")
+            continue
+        if not late:
             continue
         raised_on = date.fromisoformat(v.raised.raised_on)
         concerns = v.raised.proposal_id and f"待签提议 {esc(v.raised.proposal_id)}"
@@ -647,9 +658,11 @@ def late_objections(p: Portal, root: str) -> list[str]:
                      esc(v.raised.reason),
                      f"{esc(v.record.signer.name)}（{esc(v.record.signer.role_zh)}）",
                      esc(v.raised.raised_on), esc(add_workdays(raised_on, ANSWER_WITHIN).isoformat()),
-                     str(workdays_after(raised_on, today))])
+                     str(workdays_between(raised_on, today))])
     out.append(f"<p>成员对记录提出的异议，应在提出后 {ANSWER_WITHIN} 个工作日内（按国家法定节假日和调休安排计算）"
                f"由主任或该记录的登记人答复。截至 {today:%Y 年 %m 月 %d 日}（账本最后一条记录入账之日）：</p>")
+    if unknown:
+        out.append("<p>以下未答复的异议无法按工作日判断是否逾期：</p><ul>" + "".join(unknown) + "</ul>")
     if not rows:
         return [*out, "<p>没有逾期未答复的异议。</p>"]
     return [*out, table(["异议", "所涉记录", "异议理由", "提出人", "提出日期", "答复期限", "已过工作日"], rows)]

@@ -166,6 +166,7 @@ class Portal:
     # the signing policy in force, in plain Chinese (empty: none), and the record that set it
     policy: list[str] = field(default_factory=list)
     policy_record: Record | None = None
+    catalogue_record: Record | None = None  # the community's own disclosure catalogue, if set
 
     def link(self, source: Record, target: Record | None) -> None:
         if target is None:
@@ -261,6 +262,10 @@ def _revoked(p: Portal, r: Record) -> None:
 def _policy_set(p: Portal, r: Record) -> None:
     assert isinstance(r.body, Community.PolicySet)
     p.policy, p.policy_record = policy_lines(tuple(r.body.rules)), r
+
+
+def _disclosure_catalogue_set(p: Portal, r: Record) -> None:
+    p.catalogue_record = r
 
 
 def _estate_added(p: Portal, r: Record) -> None:

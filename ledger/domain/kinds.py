@@ -206,6 +206,8 @@ _TABLE: tuple[Kind, ...] = (
          Creates("estate", "estate_id", "name")),
     Kind(Community.PolicySet, "policy_set", CHAIR, "设定签署规则",
          cosign=(_two(Community.PolicySet, CHAIR, frozenset({Role.SUPERVISOR})),)),
+    # What must be disclosed by when, and the audit views' thresholds (default until set).
+    Kind(Community.CatalogueSet, "disclosure_catalogue_set", CHAIR, "设定公开目录"),
     # The chair alone manages the committee.
     Kind(Member.Admitted, "member_admitted", CHAIR, "成员入职：{name}（{role}）",
          Creates("member", "member_id", "name"),

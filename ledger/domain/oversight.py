@@ -6,7 +6,8 @@ service keeps proposals outside the log, so the ledger takes the id as given). T
 public text. An objection is answered once, by the 主任 or by the member who recorded the
 record it concerns; both stay public. An objection to a proposal holds it until answered; an
 objection left unanswered for more than :data:`ANSWER_WITHIN` working days is listed for the
-auditors (working days on the mainland calendar, :mod:`ledger.domain.workdays`).
+auditors (working days on the mainland calendar, :mod:`ledger.domain.workdays`; a year that
+calendar does not cover yet is refused, never guessed).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from ledger.domain.common import Body, Day, Info, RecordId, Shape, Text, ref
 from ledger.domain.dates import not_before
 from ledger.domain.errors import Conflict, NotAuthorised
 from ledger.domain.roles import Role
-from ledger.domain.workdays import add_workdays, workdays_after
+from ledger.domain.workdays import add_workdays, workdays_between
 
 ANSWER_WITHIN = 15
 """Working days within which an objection is to be answered."""
@@ -103,5 +104,6 @@ class Objection:
 
 def overdue(raised_on: str, today: date) -> bool:
     """Whether an objection raised on ``raised_on`` (YYYY-MM-DD) and not answered is more than
-    :data:`ANSWER_WITHIN` working days old on ``today``."""
-    return workdays_after(date.fromisoformat(raised_on), today) > ANSWER_WITHIN
+    :data:`ANSWER_WITHIN` working days old on ``today``. Raises
+    :class:`~ledger.domain.workdays.CalendarNotCovered` for a year whose holidays are not known."""
+    return workdays_between(date.fromisoformat(raised_on), today) > ANSWER_WITHIN

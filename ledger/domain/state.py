@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from ledger.domain import decision as decisions_mod
 from ledger.domain.common import Body
-from ledger.domain.community import Community
+from ledger.domain.community import DEFAULT_CATALOGUE, Catalogue, Community
 from ledger.domain.dates import check_dates, date_fields, day_not_before, not_before
 from ledger.domain.decision import Decision, Meeting
 from ledger.domain.disclosure import Disclosure
@@ -149,6 +149,8 @@ class CommunityState:
         # the entry that set it (the founding, or a community.policy_set).
         self.policy: tuple[Rule, ...] | None = None
         self.policy_from: int | None = None
+        # What must be disclosed by when (the default until a community.disclosure_catalogue_set)
+        self.catalogue = DEFAULT_CATALOGUE
 
     # --- the signer ---------------------------------------------------------------------
 
@@ -345,6 +347,11 @@ class CommunityState:
             if rule.kind not in KINDS:
                 raise InvalidInput(f"签署规则中的记录类型 {rule.kind} 不存在", code="unknown-kind")
         self.policy, self.policy_from = tuple(b.rules), s.log_index
+
+    def _disclosure_catalogue_set(self, s: Signed) -> None:
+        b = s.body
+        assert isinstance(b, Community.CatalogueSet)
+        self.catalogue = Catalogue(b, s.log_index)
 
     def _estate_added(self, s: Signed) -> None:
         b = s.body

@@ -1,10 +1,14 @@
-"""Working days (工作日) on the mainland China calendar: weekends off, statutory holidays off,
-the weekend days that make up for a holiday (调休) on.
+"""Working days on the mainland's official holiday calendar, with its 调休 make-up days.
 
-The holiday schedule comes from the State Council's yearly notice, as kept by the
-``chinesecalendar`` package. For a year the package does not know yet (or no longer covers), a
-day counts as a working day when it is a Monday to Friday: a count across such a year is then
-at most a few days short of the official one, never longer.
+The calendar is the State Council's yearly notice (国务院办公厅关于某年部分节假日安排的通知):
+public holidays are days off even on a weekday, and make-up working days (调休补班) are working
+days even on a Saturday or Sunday. The days come from the ``chinesecalendar`` package (PyPI
+``chinesecalendar``, module ``chinese_calendar``), which transcribes each notice.
+
+Only the years that package transcribes are known (``covered_years()``; 2004-2026 in 1.11.0).
+A day outside them raises :class:`CalendarNotCovered` rather than being guessed from weekdays:
+a late-disclosure finding counted on a wrong calendar would accuse a committee of something it
+did not do. Upgrade the package once the State Council publishes the next year's notice.
 """
 
 from __future__ import annotations
@@ -14,31 +18,58 @@ from functools import cache
 
 import chinese_calendar
 
+from ledger.domain.errors import DomainError
+
+
+class CalendarNotCovered(DomainError):
+    """The holiday calendar for a year is not known yet, so working days cannot be counted."""
+
+    code = "calendar-year-not-covered"
+    status = 422
+
 
 @cache
+def covered_years() -> range:
+    """The years whose holidays and make-up days are known."""
+    years = [day.year for day in chinese_calendar.holidays]
+    return range(min(years), max(years) + 1)
+
+
+def _check(day: date) -> None:
+    years = covered_years()
+    if day.year not in years:
+        raise CalendarNotCovered(
+            f"{day.year} 年的法定节假日和调休安排尚未收录（已收录 {years.start}–{years.stop - 1} 年），"
+            "无法按工作日计算期限；请升级 chinesecalendar 后再试")
+
+
 def is_workday(day: date) -> bool:
-    """Whether ``day`` is a working day in mainland China."""
-    try:
-        return bool(chinese_calendar.is_workday(day))
-    except NotImplementedError:  # a year the holiday schedule does not cover
-        return day.weekday() < 5
+    """A working day: a weekday that is no public holiday, or a 调休 make-up Saturday/Sunday."""
+    _check(day)
+    return bool(chinese_calendar.is_workday(day))
 
 
-def workdays_after(start: date, end: date) -> int:
-    """How many working days come after ``start``, up to and including ``end`` (0 when ``end``
-    is not after ``start``): the working days that have passed since ``start`` on ``end``."""
-    count = 0
-    day = start + timedelta(days=1)
-    while day <= end:
-        count += is_workday(day)
-        day += timedelta(days=1)
-    return count
+def add_workdays(start: date, count: int) -> date:
+    """The ``count``-th working day after ``start`` (``start`` itself not counted; ``count`` >= 0).
 
-
-def add_workdays(start: date, n: int) -> date:
-    """The ``n``-th working day after ``start`` (a deadline of ``n`` working days)."""
+    "Within 20 working days of the 1st" is ``add_workdays(the 1st, 20)``: the last day allowed.
+    """
+    if count < 0:
+        raise ValueError("count must be >= 0")
     day = start
-    while n > 0:
+    _check(day)
+    while count:
         day += timedelta(days=1)
-        n -= is_workday(day)
+        if is_workday(day):
+            count -= 1
     return day
+
+
+def workdays_between(start: date, end: date) -> int:
+    """Working days after ``start`` up to and including ``end`` (0 when ``end`` <= ``start``)."""
+    if end <= start:
+        return 0
+    _check(start)
+    _check(end)
+    return sum(1 for n in range(1, (end - start).days + 1)
+               if chinese_calendar.is_workday(start + timedelta(days=n)))

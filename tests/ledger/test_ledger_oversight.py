@@ -7,10 +7,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+import pytest
+
 from ledger.domain.errors import Conflict, InvalidInput, NotAuthorised, NotFound, PrivacyViolation, RuleViolation
 from ledger.domain.oversight import overdue
 from ledger.domain.state import CommunityState
-from ledger.domain.workdays import add_workdays, is_workday, workdays_after
+from ledger.domain.workdays import CalendarNotCovered, add_workdays, is_workday, workdays_between
 from ledger.replay import replay
 from tests.committee import Committee
 from tests.ledger.test_ledger_rules import refused
@@ -118,9 +120,10 @@ def test_working_days_follow_the_mainland_holiday_calendar() -> None:
     # National Day 2025: 1-8 October off, Sunday 28 September and Saturday 11 October worked
     assert is_workday(date(2025, 9, 28)) and is_workday(date(2025, 10, 11))
     assert not is_workday(date(2025, 10, 1)) and not is_workday(date(2025, 10, 6))
-    assert workdays_after(date(2025, 9, 30), date(2025, 10, 8)) == 0
-    assert workdays_after(date(2025, 9, 26), date(2025, 10, 12)) == 6  # 28-30 Sep, 9-11 Oct
+    assert workdays_between(date(2025, 9, 30), date(2025, 10, 8)) == 0
+    assert workdays_between(date(2025, 9, 26), date(2025, 10, 12)) == 6  # 28-30 Sep, 9-11 Oct
     assert add_workdays(date(2025, 9, 26), 15) == date(2025, 10, 23)
     assert not overdue("2025-09-26", date(2025, 10, 23)) and overdue("2025-09-26", date(2025, 10, 24))
-    # a year the holiday schedule does not cover yet: Monday to Friday
-    assert is_workday(date(2099, 1, 5)) and not is_workday(date(2099, 1, 3))
+    # a year the holiday schedule does not cover yet is not guessed
+    with pytest.raises(CalendarNotCovered):
+        overdue("2099-01-05", date(2099, 2, 5))

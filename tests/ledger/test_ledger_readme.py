@@ -63,7 +63,7 @@ def test_verification_guide_runs_as_written(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "VERIFIED" in result.stdout and "收据有效" in result.stdout
     report = json.loads((tmp_path / "report.json").read_text())
-    assert report["verified"] is True and report["size"] == 381
+    assert report["verified"] is True and report["size"] == 399
 
 
 @pytest.mark.slow

@@ -82,3 +82,16 @@ def test_no_late_objection_is_said_so(committee: Committee) -> None:
                                            "reason": "理由", "raised_on": "2025-03-01"})
     p = fold(committee.community, read_records(committee.app.entries(committee.community)))
     assert "没有逾期未答复的异议" in "".join(late_objections(p, "../"))
+
+
+def test_a_year_the_holiday_calendar_lacks_is_said_not_guessed(committee: Committee) -> None:
+    committee.clock.advance(days=680)  # 2027-01-10: chinesecalendar 1.11 knows up to 2026
+    committee.record("supervisor", RAISE, {"objection_id": "O1", "log_index": 0,
+                                           "reason": "理由", "raised_on": "2027-01-10"})
+    committee.clock.advance(days=30)
+    committee.record("member", "disclosure.published", {
+        "disclosure_id": "D1", "category": "other", "period": "2027-02", "title": "二月公示",
+        "body": "内容"})
+    p = fold(committee.community, read_records(committee.app.entries(committee.community)))
+    html = "".join(late_objections(p, "../"))
+    assert "无法按工作日判断是否逾期" in html and "2027 年的法定节假日和调休安排尚未收录" in html
