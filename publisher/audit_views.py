@@ -74,6 +74,8 @@ def audit_view_pages(a: Audit | None) -> list[Page]:
                 period = f.period
                 page.add(h(2, period))
             links = "、".join(f'<a href="{root}{record_path(i)}">第 {i} 条记录</a>' for i in f.records)
+            if not links and section == "disclosure":  # nothing was published: where it would be
+                links = f'<a href="{root}disclosures/">居务公开</a>'
             items.append(f"<li><strong>{esc(RULES[f.rule].title)}</strong>：{esc(f.sentence)}"
                          + (f'<br><span class="sl-meta">相关记录：{links}</span>' if links else "") + "</li>")
         if items:

@@ -79,7 +79,8 @@ class Log:
     statements: list[Signed] = field(default_factory=list)
     state: CommunityState | None = None
     remaining_before: dict[int, int] = field(default_factory=dict)  # spend index -> budget left
-    cosign_thresholds: dict[int, tuple[int, ...]] = field(default_factory=dict)  # spend index ->
+    # spend index -> the amounts from which the signing policy then in force asked for two signers
+    cosign_thresholds: dict[int, tuple[int, ...]] = field(default_factory=dict)
     unchecked: list[str] = field(default_factory=list)  # what could not be checked, and why
 
     def of(self, *kinds: type[Body]) -> Iterator[Signed]:
@@ -298,6 +299,9 @@ def _published(log: Log) -> list[tuple[Signed, Disclosure.Published]]:
 def _timeliness(log: Log) -> Iterator[tuple[str, Finding]]:
     """``("late" | "missing", finding)`` for every item of the catalogue in force."""
     published = _published(log)
+    by_period: dict[tuple[object, str], Signed] = {}
+    for s, b in published:
+        by_period.setdefault((b.category, b.period), s)  # the first one published
     for item in log.catalogue.set.items:
         if item.cadence is Cadence.EACH_DECISION:
             yield from _decisions_disclosed(log, item.title, item.category, item.deadline, published)
@@ -306,17 +310,16 @@ def _timeliness(log: Log) -> Iterator[tuple[str, Finding]]:
         else:
             for name, _first, last in periods(item.cadence, log.founded_on, log.as_of):
                 due = date(last.year + last.month // 12, last.month % 12 + 1, item.deadline)
-                found = [s for s, b in published if b.category == item.category and b.period == name]
-                if found:
-                    first = found[0]
+                first = by_period.get((item.category, name))
+                if first is not None:
                     if day(first) > due:
                         yield "late", Finding("disclosure-late",
-                                              f"“{item.title}”{name} 应在 {zh(due)} 前公开，"
-                                              f"{zh(day(first))} 才公开，晚了 {(day(first) - due).days} 天。",
+                                              f"“{item.title}”{name} 应在 {zh(due)}前公开，"
+                                              f"{zh(day(first))}才公开，晚了 {(day(first) - due).days} 天。",
                                               name, (first.log_index,))
                 elif due < log.as_of:
                     yield "missing", Finding("disclosure-missing",
-                                             f"“{item.title}”{name} 应在 {zh(due)} 前公开，至今没有公开。",
+                                             f"“{item.title}”{name} 应在 {zh(due)}前公开，至今没有公开。",
                                              name, ())
 
 
@@ -337,12 +340,12 @@ def _decisions_disclosed(log: Log, title: str, category: object, workdays: int,
             if day(found[0]) > due:
                 yield "late", Finding("disclosure-late",
                                       f"决议“{b.agenda_item}”（{held.isoformat()} 会议）应在 {workdays} 个工作日内即 "
-                                      f"{zh(due)} 前公开，{zh(day(found[0]))} 才公开。",
+                                      f"{zh(due)}前公开，{zh(day(found[0]))}才公开。",
                                       name, (s.log_index, found[0].log_index))
         elif due < log.as_of:
             yield "missing", Finding("disclosure-missing",
                                      f"决议“{b.agenda_item}”（{held.isoformat()} 会议）应在 {workdays} 个工作日内即 "
-                                     f"{zh(due)} 前作为“{title}”公开，至今没有公开。", name, (s.log_index,))
+                                     f"{zh(due)}前作为“{title}”公开，至今没有公开。", name, (s.log_index,))
 
 
 def _results_disclosed(log: Log, title: str, workdays: int) -> Iterator[tuple[str, Finding]]:
@@ -353,8 +356,8 @@ def _results_disclosed(log: Log, title: str, workdays: int) -> Iterator[tuple[st
         due = log.deadline(closed, workdays, f"评议 {b.round_id} 结果的公开期限")
         if due is not None and day(s) > due:
             yield "late", Finding("disclosure-late",
-                                  f"{log.round(b.round_id)}于 {zh(closed)} 结束，结果应在 {workdays} 个工作日内即 "
-                                  f"{zh(due)} 前公开，{zh(day(s))} 才登记公开。",
+                                  f"{log.round(b.round_id)}于 {zh(closed)}结束，结果应在 {workdays} 个工作日内即 "
+                                  f"{zh(due)}前公开，{zh(day(s))}才登记公开。",
                                   period_of(closed), (s.log_index,))
 
 
@@ -395,7 +398,7 @@ def recorded_late(log: Log) -> Iterator[Finding]:
     for s, happened, days in _lags(log):
         if days > limit:
             yield Finding("recorded-late",
-                          f"“{BODY_TYPES[s.kind].title_zh}”记录的业务发生在 {zh(happened)}，{zh(day(s))} 才登记，"
+                          f"“{BODY_TYPES[s.kind].title_zh}”记录的业务发生在 {zh(happened)}，{zh(day(s))}才登记，"
                           f"相隔 {days} 天（超过 {limit} 天）。", period_of(happened), (s.log_index,))
 
 
@@ -459,43 +462,57 @@ def spend_near_threshold(log: Log) -> Iterator[Finding]:
         for threshold, what in _thresholds(log, s):
             if threshold * (100 - NEAR) <= b.amount_fen * 100 < threshold * 100:
                 yield Finding("spend-near-threshold",
-                              f"{log.estate(b.estate_id)} 付给“{b.vendor}”的 {yuan(b.amount_fen)}（{b.description}）"
+                              f"{log.estate(b.estate_id)}付给“{b.vendor}”的 {yuan(b.amount_fen)}（{b.description}）"
                               f"略低于{what} {yuan(threshold)}。", b.spent_on[:7], (s.log_index,))
+
+
+def _by_vendor(log: Log) -> Iterator[list[tuple[Signed, Fee.SpendRecorded, date]]]:
+    """The spends of each estate to each vendor, by business day (then log order)."""
+    groups: dict[tuple[str, str], list[tuple[Signed, Fee.SpendRecorded, date]]] = {}
+    for s, b in _spends(log):
+        groups.setdefault((b.estate_id, b.vendor), []).append((s, b, date.fromisoformat(b.spent_on)))
+    for spends in groups.values():
+        yield sorted(spends, key=lambda x: (x[2], x[0].log_index))
 
 
 @rule("spend-split", "money", "疑似拆分支出",
       "一周内同一小区付给同一单位的几笔支出，每笔都低于门槛，合起来超过门槛。")
 def spend_split(log: Log) -> Iterator[Finding]:
-    spends = list(_spends(log))
-    reported: set[tuple[int, ...]] = set()
-    for i, (s, b) in enumerate(spends):
-        for threshold, what in _thresholds(log, s):
-            start = date.fromisoformat(b.spent_on)
-            group = [(t, c) for t, c in spends[i:] if c.vendor == b.vendor and c.estate_id == b.estate_id
-                     and c.amount_fen < threshold
-                     and 0 <= (date.fromisoformat(c.spent_on) - start).days < WEEK]
-            total = sum(c.amount_fen for _, c in group)
-            indexes = tuple(sorted(t.log_index for t, _ in group))
-            if b.amount_fen < threshold and len(group) > 1 and total >= threshold and not any(
-                    set(indexes) <= set(seen) for seen in reported):
-                reported.add(indexes)
-                yield Finding("spend-split",
-                              f"{log.estate(b.estate_id)} {zh(start)}起一周内付给“{b.vendor}”{len(group)} 笔，"
-                              f"每笔都低于{what} {yuan(threshold)}，合计 {yuan(total)}。", b.spent_on[:7], indexes)
+    for spends in _by_vendor(log):
+        reported: list[set[int]] = []
+        for i, (s, b, start) in enumerate(spends):
+            for threshold, what in _thresholds(log, s):
+                if b.amount_fen >= threshold:
+                    continue
+                group = []
+                for t, c, on in spends[i:]:
+                    if (on - start).days >= WEEK:
+                        break
+                    if c.amount_fen < threshold:
+                        group.append((t, c))
+                total = sum(c.amount_fen for _, c in group)
+                indexes = {t.log_index for t, _ in group}
+                if len(group) > 1 and total >= threshold and not any(indexes <= seen for seen in reported):
+                    reported.append(indexes)
+                    yield Finding("spend-split",
+                                  f"{log.estate(b.estate_id)} {zh(start)}起一周内付给“{b.vendor}”{len(group)} 笔，"
+                                  f"每笔都低于{what} {yuan(threshold)}，合计 {yuan(total)}。", b.spent_on[:7],
+                                  tuple(sorted(indexes)))
 
 
 @rule("invoice-duplicate", "money", "疑似重复报销",
-      "一周内付给同一单位、金额相同的两笔支出（发票扫描件不同）。")
+      "一周内同一小区付给同一单位、金额相同的两笔支出（发票扫描件不同）。")
 def invoice_duplicate(log: Log) -> Iterator[Finding]:
-    spends = list(_spends(log))
-    for i, (s, b) in enumerate(spends):
-        for t, c in spends[i + 1:]:
-            if (c.vendor == b.vendor and c.amount_fen == b.amount_fen and c.estate_id == b.estate_id
-                    and abs((date.fromisoformat(c.spent_on) - date.fromisoformat(b.spent_on)).days) < WEEK):
-                yield Finding("invoice-duplicate",
-                              f"{log.estate(b.estate_id)} 付给“{b.vendor}”的两笔支出金额同为 {yuan(b.amount_fen)}"
-                              f"（{b.spent_on} 与 {c.spent_on}），发票不同，请核对是否重复报销。",
-                              b.spent_on[:7], (s.log_index, t.log_index))
+    for spends in _by_vendor(log):
+        for i, (s, b, on) in enumerate(spends):
+            for t, c, later in spends[i + 1:]:
+                if (later - on).days >= WEEK:
+                    break
+                if c.amount_fen == b.amount_fen:
+                    yield Finding("invoice-duplicate",
+                                  f"{log.estate(b.estate_id)}付给“{b.vendor}”的两笔支出金额同为 {yuan(b.amount_fen)}"
+                                  f"（{b.spent_on} 与 {c.spent_on}），发票不同，请核对是否重复报销。",
+                                  b.spent_on[:7], tuple(sorted((s.log_index, t.log_index))))
 
 
 def _authorisations(log: Log) -> Iterator[tuple[Signed, Decision, date, date]]:
@@ -604,7 +621,7 @@ def evaluation_no_consequence(log: Log) -> Iterator[Finding]:
             o = opened[b.round_id]
             assert isinstance(o.body, Evaluation.Opened)
             yield Finding("evaluation-no-consequence",
-                          f"评议《{o.body.title}》于 {zh(closed)} 结束，已过 {(log.as_of - closed).days} 天，"
+                          f"评议《{o.body.title}》于 {zh(closed)}结束，已过 {(log.as_of - closed).days} 天，"
                           f"仍未登记结果运用（应在 {limit} 天内）。", period_of(closed),
                           (o.log_index, s.log_index))
 
@@ -630,7 +647,7 @@ def project_stalled(log: Log) -> Iterator[Finding]:
         if step != STEPS[-1] and waited > limit:
             following = STEP_TITLES[STEPS[STEPS.index(step) + 1]]
             yield Finding("project-stalled",
-                          f"民需项目“{title}”于 {zh(when)} 完成“{STEP_TITLES[step]}”后，"
+                          f"民需项目“{title}”于 {zh(when)}完成“{STEP_TITLES[step]}”后，"
                           f"已 {waited} 天没有进入“{following}”（应在 {limit} 天内）。", period_of(when),
                           (s.log_index,))
 

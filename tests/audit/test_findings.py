@@ -144,8 +144,8 @@ def test_a_clean_log_has_no_findings(audits: dict[str, Audit]) -> None:
 
 # what each rule must point at in the crafted log: words of its sentence
 EXPECTED = {
-    "disclosure-late": "2025-03 应在 2025 年 4 月 10 日 前公开",
-    "disclosure-missing": "2025-04 应在 2025 年 5 月 10 日 前公开，至今没有公开",
+    "disclosure-late": "2025-03 应在 2025 年 4 月 10 日前公开",
+    "disclosure-missing": "2025-04 应在 2025 年 5 月 10 日前公开，至今没有公开",
     "recorded-late": "相隔 45 天",
     "budget-revised": "一期 2025 年预算第 1 次修订，依据决议“议题”：维修（增加 5,000 元）",
     "spend-over-budget": "支出 20,000 元",
