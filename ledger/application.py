@@ -36,7 +36,14 @@ from ledger.domain.community import Community
 from ledger.domain.errors import Conflict, DomainError, InvalidInput, NotAuthorised, NotFound
 from ledger.domain.state import CommunityState, parse_body
 from ledger.founding import COMMUNITY_ID as COMMUNITY_ID  # the API validates ids with it
-from ledger.founding import aware, check_names, founding_community, not_founded, token_hash
+from ledger.founding import (
+    aware,
+    check_names,
+    founding_community,
+    not_founded,
+    require_default_policy,
+    token_hash,
+)
 from ledger.logkeys import LogKey, LogKeyDir, LogKeyError, default_directory
 from ledger.replay import replay
 from ledger.signing import (
@@ -233,6 +240,7 @@ class Sunlight(Application[UUID]):
         if founded.name != invitation.name:
             raise NotAuthorised(f"建账声明中的社区名称与邀请中的“{invitation.name}”不一致",
                                 code="invitation-mismatch")
+        require_default_policy(founded)
         seed = invitation.key_seed
         key = (LogKey(invitation.origin, seed) if seed
                else self.log_keys.load(community_id, invitation.origin, invitation.verifier_key))

@@ -19,6 +19,7 @@ from ledger.application import Sunlight
 from ledger.domain.catalogue import DEFAULT_ITEMS
 from ledger.domain.kinds import DEFAULT_POLICY
 from ledger.proposals import Proposal, Proposals
+from ledger.replay import read_entry
 from ledger.signing import MemberKey, PrivateRecord, Statement, Submission
 
 # Said wherever the demo prints: its keys and salts are derived from seeds anyone can read here.
@@ -117,6 +118,14 @@ class DemoWriter:
         # time expire (by the demo's clock), their private data erased.
         Proposals(self.app).expire()
 
+    def index_of(self, kind: str, **fields: Any) -> int:
+        """The log index of the recorded ``kind`` whose body has ``fields``."""
+        for index, data in self.app.entries(self.community_id):
+            _, st = read_entry(data)
+            if st.kind == kind and all(st.body.get(k) == v for k, v in fields.items()):
+                return index
+        raise LookupError(f"no {kind} with {fields}")
+
     def private(self, data: dict[str, str]) -> PrivateRecord:
         self.salt_counter += 1
         return PrivateRecord.commit(data, demo_seed(f"salt/{self.salt_counter}"))
@@ -147,6 +156,7 @@ def build_demo(app: Sunlight, community_id: str = COMMUNITY, origin: str | None 
             _stalled_project(w, month)
             _evaluations(w, month)
             _membership_changes(w, month)
+            _oversight(w, month)
             w.flush()
     finally:
         app.clock = saved_clock
@@ -217,6 +227,35 @@ def _membership_changes(w: DemoWriter, month: int) -> None:
         w.record(("wang", "zhao"), "community.policy_set", {
             "rules": [*rules, {"kind": "disclosure.retracted", "seats": [["chair"], ["supervisor"]]}],
             "note": "经 12 月居民代表会议同意：撤回已公开的事项须主任和监督共同签署。"})
+
+
+def _oversight(w: DemoWriter, month: int) -> None:
+    """The 监督 objects to the over-budget elevator repair and the 主任 answers seven working days
+    later; a member's objection to an October spend is still unanswered at the year's end (the
+    审计 page lists it as overdue). The times are set without the random minutes of
+    :meth:`DemoWriter.at`, so that the rest of the year stays as it was."""
+    if month == 9:
+        spend = w.index_of("fee.spend_recorded", spend_id=f"xfl-1-elevators-{YEAR}08-major")
+        w.clock.now = datetime(YEAR, 9, 3, 2, 5, tzinfo=UTC)  # 10:05 Beijing time
+        w.record("zhao", "oversight.objection_raised", {
+            "objection_id": f"YY{YEAR}-01", "log_index": spend,
+            "reason": "3 号楼电梯曳引机更换超出年度预算，先支出、后修订预算。请公开三家比价材料和"
+                      "验收报告，并说明为何未等预算修订后再支出。",
+            "raised_on": f"{YEAR}-09-03"})
+        w.clock.now = datetime(YEAR, 9, 12, 8, 20, tzinfo=UTC)  # 16:20 Beijing time
+        w.record("wang", "oversight.objection_answered", {
+            "objection_id": f"YY{YEAR}-01",
+            "answer": "曳引机故障导致停梯，须立即抢修；8 月业主大会已先行决议授权这笔支出，9 月按同一决议"
+                      "修订了预算。三家比价材料和验收报告已放在居委会，居民可随时查阅，并将随 9 月收支"
+                      "公示一并公开。",
+            "answered_on": f"{YEAR}-09-12"})
+    if month == 11:
+        spend = w.index_of("fee.spend_recorded", spend_id=f"xfl-2-greening-{YEAR}10")
+        w.clock.now = datetime(YEAR, 11, 27, 1, 40, tzinfo=UTC)  # 09:40 Beijing time
+        w.record("li", "oversight.objection_raised", {
+            "objection_id": f"YY{YEAR}-02", "log_index": spend,
+            "reason": "10 月二期绿化服务费未附作业记录，请说明当月修剪、补植的范围和验收情况。",
+            "raised_on": f"{YEAR}-11-27"})
 
 
 # --- January: budgets, work-item list, funds ---------------------------------------------------
