@@ -180,9 +180,29 @@ class Proposals:
     def may_append(self, proposal: ProposalRow, state: CommunityState) -> DomainError | None:
         """Whether a proposal that has every signature it needs may be appended now: ``None``,
         or why it is held (it then stays pending with its signatures, and :meth:`release`
-        appends it later). The one place to add a hold: an unanswered objection
-        (``oversight.objection_raised`` concerning the proposal) belongs here."""
+        appends it later): an unanswered objection (``oversight.objection_raised``) concerning
+        it holds it until the objection is answered."""
+        if state.objection_holds(proposal.proposal_id):
+            return Conflict("有人对这份提案提出了异议，尚未答复：答复之前不记入账本",
+                            code="held-by-objection")
         return None
+
+    def after_append(self, community: str, statement: Statement) -> Receipt | Proposal | None:
+        """What an accepted record means for the proposals: the answer to an objection that held
+        a proposal releases it (appended now if it has every signature it needs)."""
+        if statement.kind != "oversight.objection_answered":
+            return None
+        with self.ledger._current(community) as state:
+            objection = state.domain.objections.get(str(statement.body.get("objection_id")))
+            proposal_id = None if objection is None else objection.raised.proposal_id
+        if proposal_id is None or self.store.proposal(community, proposal_id) is None:
+            return None
+        try:
+            return self.release(community, proposal_id)
+        except DomainError as exc:  # expired meanwhile, say: the answer itself stands
+            log.info("held proposal not released", extra={
+                "event": "proposal_not_released", "proposal": proposal_id, "code": exc.code})
+            return None
 
     def expire(self) -> int:
         """Marks every proposal past its expiry expired and erases its private data, then scrubs

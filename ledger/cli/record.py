@@ -21,7 +21,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ledger.application import BatchRejected, RowError
+from ledger.application import BatchRejected, Receipt, RowError
 from ledger.cli.keys import KeyDir, load_signers, sign_together
 from ledger.cli.root import (
     CommunityOpt,
@@ -38,6 +38,7 @@ from ledger.domain.common import Body, Shape
 from ledger.domain.errors import DomainError, InvalidInput
 from ledger.domain.kinds import BODY_TYPES, KINDS, FieldSpec, canonical, find_field
 from ledger.domain.roles import Role
+from ledger.proposals import Proposals
 from ledger.signing import MAX_INTEGER, MemberKey, PrivateRecord, Statement, Submission, check_numbers, now
 from ledger.store import DEFAULT_DB_URL
 
@@ -198,8 +199,14 @@ def submit_signed(submission: Submission, title: str, db: str, server: str | Non
         receipt = Client(server, statement.community).submit(submission)
         duplicate, index = bool(receipt["duplicate"]), int(receipt["index"])
     else:
-        answer = open_ledger(db).submit(submission)
+        ledger = open_ledger(db)
+        answer = ledger.submit(submission)
         duplicate, index = answer.duplicate, answer.index
+        if not duplicate:  # the answer to an objection releases the proposal it held
+            statement = Statement.from_bytes(submission.statement)
+            released = Proposals(ledger).after_append(statement.community, statement)
+            if isinstance(released, Receipt):
+                typer.echo(f"异议已答复，它暂停的提案已记入账本，日志序号 {released.index}")
     word = "已登记过（未重复登记）" if duplicate else "已登记"
     typer.echo(f"{word}：{title}，日志序号 {index}")
 

@@ -185,3 +185,31 @@ def test_a_session_ends_after_15_minutes_or_when_its_member_leaves_office(served
     c.record(["chair", "supervisor"], "member.revoked", {"member_id": "member", "reason": "辞职"})
     problem(client.get(f"{base}/proposals"), 401, "session-not-in-office")
     problem(sign_in(served, c.keys["member"]), 403, "key-revoked")
+
+
+def test_an_objection_holds_a_proposal_and_the_answer_posted_as_a_record_releases_it(
+        served: Served) -> None:
+    """Over HTTP, as a client nobody here wrote would do it: the 监督 objects to a proposal, the
+    主任's co-signature then leaves it pending (held), and the answer posted to ``/records``
+    appends it."""
+    c, client = served.committee, served.client
+    base = f"/v1/communities/{c.community}"
+    p = propose_grant(served)
+    objection = c.sign("supervisor", "oversight.objection_raised", {
+        "objection_id": "O1", "proposal_id": p["id"], "reason": "拨付对象未公示，请先说明。",
+        "raised_on": "2025-03-01"})
+    assert client.post(f"{base}/records", json=objection.to_json()).status_code == 201
+    size = c.app.size(c.community)
+    chair = c.keys["chair"]
+    r = client.post(f"{base}/proposals/{p['id']}/signatures", json={
+        "key_id": chair.key_id, "signature": b64(chair.private.sign(p["statement"].encode()))})
+    assert r.status_code == 200, r.text  # the proposal as it stands: signed, but held
+    assert r.json()["status"] == "pending" and "异议" in r.json()["held"]
+    assert c.app.size(c.community) == size
+    answer = c.sign("chair", "oversight.objection_answered", {
+        "objection_id": "O1", "answer": "拨付对象已在三月公示栏公示。", "answered_on": "2025-03-01"})
+    assert client.post(f"{base}/records", json=answer.to_json()).status_code == 201
+    assert c.app.size(c.community) == size + 2  # the answer, then the released grant
+    assert sign_in(served, c.keys["supervisor"]).status_code == 201
+    done = client.get(f"{base}/proposals/{p['id']}").json()
+    assert done["status"] == "appended" and done["log_index"] == size + 1

@@ -17,9 +17,10 @@ from ledger.audit.verify import Policy, verify_log
 from ledger.crypto.note import Verifier
 from ledger.domain.errors import Conflict, DomainError, NotAuthorised, NotFound, RuleViolation
 from ledger.proposals import Proposal, Proposals
-from ledger.signing import MemberKey, PrivateRecord, Submission
+from ledger.signing import MemberKey, PrivateRecord, Statement, Submission
 from ledger.tlog.export import export_tiles
 from tests.committee import Committee
+from tests.ledger.test_ledger_oversight import ANSWER, RAISE, answer, objection
 from tests.ledger.test_ledger_policy import grant_ready
 
 
@@ -237,20 +238,31 @@ def test_a_co_signed_statement_may_be_as_old_as_proposal_days_and_no_older(
     assert not c.app.submit(waited).duplicate
 
 
-def test_a_fully_signed_proposal_that_may_not_be_appended_yet_is_held_then_released(
-        committee: Committee, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The hook an objection uses: ``Proposals.may_append`` holds it, ``release`` appends it."""
+def test_an_objection_to_a_proposal_holds_it_until_answered_then_the_answer_releases_it(
+        committee: Committee) -> None:
+    """An unanswered objection holds a fully signed proposal out of the log; the chair's answer,
+    recorded through the same path the service and the CLI use, releases it at once."""
     c = committee
     p = proposed(c, "treasurer", "fund.grant_made", grant_ready(c))
+    c.record("supervisor", RAISE, objection("O1", proposal_id=p.proposal_id))
     size = c.app.size(c.community)
-    monkeypatch.setattr(Proposals, "may_append",
-                        lambda self, row, state: Conflict("监督提出异议，待答复", code="objection-pending"))
     held = cosign(c, p, "chair")
     assert isinstance(held, Proposal) and held.status == "pending"
-    assert held.held == "监督提出异议，待答复" and held.missing == ()
-    assert len(held.row.signatures) == 2 and c.app.size(c.community) == size
+    assert held.missing == () and len(held.row.signatures) == 2
+    assert held.held is not None and "异议" in held.held
+    assert c.app.size(c.community) == size  # not in the log while the objection is open
     assert isinstance(Proposals(c.app).release(c.community, p.proposal_id), Proposal)
-    monkeypatch.undo()
-    receipt = Proposals(c.app).release(c.community, p.proposal_id)
-    assert isinstance(receipt, Receipt) and c.app.size(c.community) == size + 1
+
+    def answered(oid: str) -> Statement:
+        submission = c.cosign(["chair"], ANSWER, answer(oid))
+        assert not c.app.submit(submission).duplicate
+        return Statement.from_bytes(submission.statement)
+
+    # an answer to another objection releases nothing
+    c.record("supervisor", RAISE, objection("O2", log_index=0))
+    assert Proposals(c.app).after_append(c.community, answered("O2")) is None
+    assert c.app.size(c.community) == size + 2
+    released = Proposals(c.app).after_append(c.community, answered("O1"))
+    assert isinstance(released, Receipt) and released.index == size + 3
     assert Proposals(c.app).get(c.community, p.proposal_id).status == "appended"
+
