@@ -33,8 +33,9 @@ from zoneinfo import ZoneInfo
 from eventsourcing.persistence import IntegrityError
 
 from ledger.application import BatchRejected, LogState, Receipt, Sunlight, _fresh_salts
+from ledger.audit.findings import LapsedProposal
 from ledger.domain.errors import Conflict, DomainError, InvalidInput, NotAuthorised, NotFound
-from ledger.domain.state import CommunityState, parse_body
+from ledger.domain.state import CommunityState, local_day, parse_body
 from ledger.signing import (
     Signature,
     Statement,
@@ -376,3 +377,10 @@ class _Lost(Exception):
 
 def _local(at: datetime) -> str:
     return at.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
+
+
+def lapsed_proposals(ledger: Sunlight, community: str) -> list[LapsedProposal]:
+    """The community's expired proposals, as the audit views take them (they are not in the
+    log). Reads only: a hot standby's or a publisher's view of what the service expired."""
+    return [LapsedProposal(r.proposal_id, r.kind, local_day(r.created_at), local_day(r.expires_at))
+            for r in ledger.store.proposals(community, "expired")]

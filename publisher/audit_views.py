@@ -7,7 +7,7 @@ published, so the same log always gives the same pages.
 
 from __future__ import annotations
 
-from ledger.audit.findings import RULES, SECTIONS, Audit, audit
+from ledger.audit.findings import RULES, SECTIONS, Audit, LapsedProposal, audit
 from ledger.domain.catalogue import PERIODIC
 from ledger.domain.state import Signed, local_day
 from publisher.describe import record_path
@@ -19,12 +19,13 @@ SLUGS = {"disclosure": "disclosure", "recording": "recording", "money": "money",
          "follow-through": "follow-through"}
 
 
-def audit_of(community_id: str, records: list[Record]) -> Audit | None:
+def audit_of(community_id: str, records: list[Record],
+             lapsed: list[LapsedProposal] | None = None) -> Audit | None:
     if not records:
         return None
     signed = (Signed(r.index, r.kind, r.body, r.signer.key_id, r.at, bytes.fromhex(r.statement_sha256),
                      tuple(c.key_id for c in r.cosigners)) for r in records)
-    return audit(community_id, signed, local_day(records[-1].at))
+    return audit(community_id, signed, local_day(records[-1].at), lapsed or ())
 
 
 def audit_view_pages(a: Audit | None) -> list[Page]:

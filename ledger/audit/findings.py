@@ -30,6 +30,7 @@ from ledger.domain.evaluation import Evaluation
 from ledger.domain.fee import SPEND_TITLES, Fee
 from ledger.domain.fund import GENERAL, Fund
 from ledger.domain.kinds import BODY_TYPES, KINDS
+from ledger.domain.oversight import ANSWER_WITHIN
 from ledger.domain.project import STEP_DAYS, STEP_TITLES, STEPS, Project
 from ledger.domain.state import CommunityState, Signed, local_day
 from ledger.domain.workdays import CalendarNotCovered, add_workdays
@@ -69,6 +70,18 @@ class Lag:
     max_days: int
 
 
+@dataclass(frozen=True)
+class LapsedProposal:
+    """A proposal that expired without the signatures its policy asked for. Proposals are kept
+    by the service, not in the log: whoever audits passes these in (``sunlight audit`` reads
+    them from the store)."""
+
+    proposal_id: str
+    kind: str
+    proposed_on: date
+    expired_on: date
+
+
 @dataclass
 class Log:
     """What the rules read: every statement in log order, the state folded from them, and the
@@ -82,6 +95,7 @@ class Log:
     # spend index -> the amounts from which the signing policy then in force asked for two signers
     cosign_thresholds: dict[int, tuple[int, ...]] = field(default_factory=dict)
     unchecked: list[str] = field(default_factory=list)  # what could not be checked, and why
+    lapsed: tuple[LapsedProposal, ...] = ()  # proposals that expired (kept outside the log)
 
     def of(self, *kinds: type[Body]) -> Iterator[Signed]:
         names = {k.kind for k in kinds}
@@ -170,15 +184,20 @@ class Audit:
 # --- running ---------------------------------------------------------------------------------
 
 
-def audit_entries(community_id: str, entries: Iterable[tuple[int, bytes]], as_of: date) -> Audit:
+def audit_entries(community_id: str, entries: Iterable[tuple[int, bytes]], as_of: date,
+                  lapsed: Iterable[LapsedProposal] = ()) -> Audit:
     """The audit of a log given as ``(index, entry bytes)`` (a store's or a published log's)."""
-    return audit(community_id, (decode(index, data).signed for index, data in entries), as_of)
+    return audit(community_id, (decode(index, data).signed for index, data in entries), as_of,
+                 lapsed)
 
 
-def audit(community_id: str, statements: Iterable[Signed], as_of: date) -> Audit:
+def audit(community_id: str, statements: Iterable[Signed], as_of: date,
+          lapsed: Iterable[LapsedProposal] = ()) -> Audit:
     """Folds ``statements`` (log order, from the founding) and runs every rule as of ``as_of``:
-    only what happened up to ``as_of`` counts, and only deadlines before it have passed."""
+    only what happened up to ``as_of`` counts, and only deadlines before it have passed.
+    ``lapsed``: the community's expired proposals, which the log does not hold."""
     log = prepare(community_id, statements, as_of)
+    log.lapsed = tuple(p for p in lapsed if p.expired_on <= as_of)
     findings: list[Finding] = []
     for r in RULES.values():
         findings.extend(r.check(log))
@@ -652,7 +671,46 @@ def project_stalled(log: Log) -> Iterator[Finding]:
                           (s.log_index,))
 
 
-# Rules on objections (oversight.objection_raised / answered) and on expired proposals belong
-# here too, as one function each, once those records exist.
+@rule("objection-unanswered", "follow-through", "异议逾期未答复",
+      "监督或委员提出的异议，超过 15 个工作日仍未答复。")
+def objection_unanswered(log: Log) -> Iterator[Finding]:
+    assert log.state is not None
+    for o in log.state.objections.values():
+        raised = date.fromisoformat(o.raised.raised_on)
+        try:
+            late = o.overdue(log.as_of)
+        except CalendarNotCovered as exc:
+            log.unchecked.append(f"异议 {o.id}：{exc.message}")
+            continue
+        if late:
+            member = log.state.members.get(o.raised_by)
+            who = member.name if member is not None else o.raised_by
+            target = (f"第 {o.raised.log_index} 条记录" if o.raised.log_index is not None
+                      else "一份待签提案")
+            records = (o.index,) if o.raised.log_index is None else (o.index, o.raised.log_index)
+            yield Finding("objection-unanswered",
+                          f"{who}于 {zh(raised)}对{target}提出异议（“{o.raised.reason}”），"
+                          f"超过 {ANSWER_WITHIN} 个工作日仍未答复。", period_of(raised), records)
 
-__all__ = ["RULES", "SECTIONS", "Audit", "Finding", "Lag", "Rule", "audit", "audit_entries", "rule"]
+
+@rule("proposal-expired", "follow-through", "提案过期未签",
+      "发起的提案在期限内没有得到规则要求的共同签署，已经过期。")
+def proposal_expired(log: Log) -> Iterator[Finding]:
+    for p in log.lapsed:
+        yield Finding("proposal-expired",
+                      f"{zh(p.proposed_on)}发起的“{KINDS[p.kind].title}”提案，未在期限内得到所需的"
+                      f"共同签署，已于 {zh(p.expired_on)}过期，没有记入账本。", period_of(p.expired_on), ())
+
+
+__all__ = [
+    "RULES",
+    "SECTIONS",
+    "Audit",
+    "Finding",
+    "Lag",
+    "LapsedProposal",
+    "Rule",
+    "audit",
+    "audit_entries",
+    "rule",
+]

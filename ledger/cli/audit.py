@@ -16,6 +16,7 @@ from ledger.audit.views import markdown, to_csv, to_json
 from ledger.cli.root import DbOption, app, fail, open_ledger
 from ledger.domain.errors import DomainError
 from ledger.domain.state import SHANGHAI
+from ledger.proposals import lapsed_proposals
 from ledger.store import DEFAULT_DB_URL
 
 
@@ -47,7 +48,8 @@ def audit_command(
     audits = []
     for community_id in ids:
         try:
-            audits.append(audit_entries(community_id, ledger.entries(community_id), day))
+            audits.append(audit_entries(community_id, ledger.entries(community_id), day,
+                                        lapsed_proposals(ledger, community_id)))
         except DomainError as exc:
             fail(f"社区 {community_id} 无法审计：{exc}", 2)
     render = {Format.md: markdown, Format.json: to_json, Format.csv: to_csv}[fmt]

@@ -14,6 +14,7 @@ import pytest
 
 from ledger.audit.findings import RULES, Audit, audit_entries
 from ledger.audit.views import markdown, to_csv, to_json
+from ledger.proposals import Proposal, Proposals, lapsed_proposals
 from tests.committee import COMMUNITY, Committee
 
 AS_OF = date(2025, 6, 30)
@@ -93,6 +94,21 @@ def clean_log(c: Committee) -> None:
     disclose(c, "gk-04", "fund_use", "2025-04")
     on(c, 6, 5)
     disclose(c, "gk-05", "fund_use", "2025-05")
+    # an objection answered in time, and a proposal co-signed before it expired
+    c.record("supervisor", "oversight.objection_raised", {
+        "objection_id": "O1", "log_index": 5, "reason": "请说明维修内容。", "raised_on": on(c, 6, 6)})
+    c.record("chair", "oversight.objection_answered", {
+        "objection_id": "O1", "answer": "更换楼道灯具。", "answered_on": on(c, 6, 9)})
+    proposal = Proposals(c.app).propose(c.sign("treasurer", "fee.spend_recorded",
+                                               SPEND_6000 | {"spent_on": on(c, 6, 10)}))
+    assert isinstance(proposal, Proposal)
+    chair = c.keys["chair"]
+    Proposals(c.app).cosign(COMMUNITY, proposal.proposal_id, chair.key_id,
+                            chair.private.sign(proposal.row.statement))
+
+
+SPEND_6000 = {"estate_id": "e1", "spend_id": "big", "category": "cleaning", "vendor": "外墙清洗公司",
+              "amount_fen": 600_000, "invoice_sha256": "ab" * 32, "description": "外墙清洗"}
 
 
 def dirty_log(c: Committee) -> None:
@@ -120,7 +136,13 @@ def dirty_log(c: Committee) -> None:
     on(c, 4, 15)
     disclose(c, "gk-03", "fund_use", "2025-03")  # due 04-10
     c.donate("d3", 10_000)  # received 03-01, recorded 04-15: 45 days
+    c.record("supervisor", "oversight.objection_raised", {  # never answered
+        "objection_id": "O1", "log_index": 5, "reason": "请说明维修内容。", "raised_on": on(c, 4, 20)})
+    proposal = Proposals(c.app).propose(c.sign("treasurer", "fee.spend_recorded",
+                                               SPEND_6000 | {"spent_on": on(c, 4, 25)}))
+    assert isinstance(proposal, Proposal)  # the chair never co-signs
     grant(c, "late", 20_000, "楼道灯更换", "D5", on(c, 6, 10))  # D5 held 03-01, valid 90 days
+    assert Proposals(c.app).expire() == 1
     # 2025-04 and 2025-05 never disclosed, nor Q1, nor the decisions
 
 
@@ -130,7 +152,8 @@ def audits(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Audit]:
     for name, write in (("clean", clean_log), ("dirty", dirty_log)):
         c = Committee.found(f"sqlite:///{tmp_path_factory.mktemp(name) / 'sunlight.db'}")
         write(c)
-        out[name] = audit_entries(COMMUNITY, c.app.entries(COMMUNITY), AS_OF)
+        out[name] = audit_entries(COMMUNITY, c.app.entries(COMMUNITY), AS_OF,
+                                  lapsed_proposals(c.app, COMMUNITY))
         c.app.close()
     return out
 
@@ -157,6 +180,10 @@ EXPECTED = {
     "restricted-misused": "“中秋活动物料”",
     "evaluation-no-consequence": "仍未登记结果运用",
     "project-stalled": "民需项目“楼道扶手”于",
+    "objection-unanswered": "于 2025 年 4 月 20 日对第 5 条记录提出异议（“请说明维修内容。”），"
+                            "超过 15 个工作日仍未答复",
+    "proposal-expired": "2025 年 4 月 25 日发起的“登记支出”提案，未在期限内得到所需的共同签署，"
+                        "已于 2025 年 5 月 9 日过期",
 }
 
 
