@@ -11,11 +11,11 @@ from __future__ import annotations
 import os
 
 from ledger.store.events import CommunityLog, log_id
-from ledger.store.store import Invitation, LogRow, Store, Transaction
+from ledger.store.store import Invitation, LogRow, SnapshotRow, Store, Transaction, WitnessRow
 from ledger.store.witness import WitnessStore
 
-__all__ = ["DEFAULT_DB_URL", "CommunityLog", "Invitation", "LogRow", "Store", "Transaction", "WitnessStore",
-           "default_db_url", "log_id"]
+__all__ = ["DEFAULT_DB_URL", "CommunityLog", "Invitation", "LogRow", "SnapshotRow", "Store",
+           "Transaction", "WitnessRow", "WitnessStore", "default_db_url", "log_id"]
 
 
 DEFAULT_DB_URL = "sqlite:///sunlight.db"  # every command's --db default, and the service's
