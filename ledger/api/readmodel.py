@@ -281,7 +281,15 @@ class ReadModel:
             views = list(self._views.items())
         for community_id, view in views:
             with view.lock:
-                if view.loaded and view.size > view.snapshot_size:
+                if not view.loaded:
+                    continue
+                try:
+                    self._catch_up(community_id, view, snapshot=False)
+                except Exception:
+                    log.exception("read view not caught up before its snapshot", extra={
+                        "event": "snapshot-failed", "community": community_id})
+                    continue
+                if view.size > view.snapshot_size:
                     self._snapshot(community_id, view)
 
     def snapshot_at(self, community_id: str, size: int) -> None:
@@ -389,7 +397,8 @@ class ReadModel:
             with gc_paused():
                 self.ledger.size(community)
 
-    def _catch_up(self, community_id: str, view: View, stop: int | None = None) -> None:
+    def _catch_up(self, community_id: str, view: View, stop: int | None = None,
+                  snapshot: bool = True) -> None:
         """Folds the entries stored after the view's (up to ``stop``); a view that has folded
         nothing starts from the newest usable snapshot. Writes a snapshot every
         ``snapshot_every`` entries."""
@@ -407,7 +416,7 @@ class ReadModel:
                 self._fold(view, r.index, r.statement)
             if stop is not None and view.size >= stop:
                 break
-        if stop is None and self.snapshot_every and (
+        if snapshot and stop is None and self.snapshot_every and (
                 view.size - view.snapshot_size >= self.snapshot_every):
             self._snapshot(community_id, view)
 
