@@ -39,9 +39,8 @@ from ledger.domain.state import CommunityState, parse_body
 from ledger.founding import COMMUNITY_ID as COMMUNITY_ID  # the API validates ids with it
 from ledger.founding import aware, check_names, founding_community, not_founded, token_hash
 from ledger.logkeys import LogKey, LogKeyDir, LogKeyError, default_directory
-from ledger.replay import replay
+from ledger.replay import read_entry, replay
 from ledger.signing import (
-    Entry,
     Statement,
     Submission,
     check_salt,
@@ -660,7 +659,7 @@ class Sunlight(Application[UUID]):
         state.tree = restored.tree
         state.checkpoint = event.checkpoint  # None unless a batch ended there: the tail has it
         state.signed = None
-        state.last_accepted = Entry.decode(event.entry.encode()).accepted_at
+        state.last_accepted = read_entry(event.entry.encode())[0].accepted_at
 
     def _catch_up(self, state: LogState) -> None:
         """Folds every entry stored after the state's version (all of them on first use, after
