@@ -389,8 +389,10 @@ class ReadModel:
         other: each fold holds the GIL most of the time, and the event loop waits longer for it
         the more threads take turns with it."""
         communities = [info.community_id for info in self.ledger.communities()]
-        loads = [self.load(community) for community in communities]
-        for future in loads:
+        for community in communities:
+            # One at a time, so that the other loader is free at once for a community a reader
+            # asks for meanwhile (it would otherwise wait behind every load queued here).
+            future = self.load(community)
             if future is not None:
                 future.exception()
         for community in communities:

@@ -12,15 +12,15 @@ is down or refuses is retried with exponential backoff, from ``retry`` seconds u
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from ledger.api.background import Background
 from ledger.application import Sunlight
 from ledger.crypto.errors import MalformedError, VerificationError
 from ledger.crypto.note import Verifier
@@ -44,23 +44,20 @@ class Target:
     failures: int = 0
     last_error: str | None = None
     waiting_since: float | None = None  # wall clock: the oldest checkpoint it has not cosigned
-    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-class WitnessPusher:
+class WitnessPusher(Background):
     def __init__(self, ledger: Sunlight, *, delay: float = 1.0, max_delay: float = 10.0,
                  retry: float = 1.0, max_retry: float = 60.0, post: Post = urllib_post,
                  clock: Callable[[], float] = time.monotonic,
                  wall: Callable[[], float] = time.time) -> None:
+        super().__init__("sunlight-witnessing")
         self.ledger = ledger
         self.delay, self.max_delay = delay, max_delay
         self.retry, self.max_retry = retry, max_retry
         self.post = post
         self.clock, self.wall = clock, wall
         self._targets: dict[str, list[Target]] = {}
-        self._wake = threading.Condition()
-        self._stopping = False
-        self._thread: threading.Thread | None = None
 
     # --- configuration -------------------------------------------------------------------------
 
@@ -91,16 +88,7 @@ class WitnessPusher:
     def start(self) -> None:
         if self._thread is None:
             self.reload()
-            self._thread = threading.Thread(target=self._run, name="sunlight-witnessing",
-                                            daemon=True)
-            self._thread.start()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        with self._wake:
-            self._stopping = True
-            self._wake.notify_all()
-        if self._thread is not None:
-            self._thread.join(timeout)
+            self._start()
 
     def notify(self, community_id: str) -> None:
         """A checkpoint was signed: push it soon. Never blocks (beyond a lock), never raises."""
