@@ -37,6 +37,7 @@ from datetime import UTC, datetime
 
 from ledger.api.readmodel import ReadModel
 from ledger.application import Sunlight
+from ledger.gcpause import gc_paused
 from ledger.signing import MemberKey, Statement, Submission
 from tests.committee import Committee
 
@@ -105,18 +106,21 @@ def build_many(count: int, per: int):  # type: ignore[no-untyped-def]
     return build
 
 
-def load(url: str, community: str) -> float:
-    """Seconds for a fresh process's ledger and read model to be ready for ``community``."""
+def load(url: str, community: str) -> tuple[float, float]:
+    """Seconds for a fresh process's read view of ``community`` to be ready (a reader's answer),
+    then its writers' state (the first write's)."""
     t = time.perf_counter()
     app = Sunlight(url)
     reads = ReadModel(app, snapshot_every=0)
-    with reads.locked(community):
-        pass
-    app.size(community)
-    elapsed = time.perf_counter() - t
+    with gc_paused():  # as the service loads (ReadModel.load, ReadModel.warm)
+        with reads.locked(community):
+            pass
+        view = time.perf_counter() - t
+        app.size(community)
+    writers = time.perf_counter() - t - view
     reads.close(snapshot=False)
     app.close()
-    return elapsed
+    return view, writers
 
 
 def one_community(size: int, tail: int) -> None:
@@ -132,22 +136,27 @@ def one_community(size: int, tail: int) -> None:
         reads.snapshot_at("testcom", size - tail)
         reads.close(snapshot=False)
         app.close()
-        snap = min(load(url, "testcom") for _ in range(3))
+        snap = min((load(url, "testcom") for _ in range(3)), key=sum)
     goal = 0.5
-    print(f"one community of {size:,} entries: full fold {full:.2f} s; snapshot at "
-          f"{size - tail:,} + tail of {tail:,}: {snap:.3f} s (x{full / snap:.0f} faster; "
-          f"goal <= {goal} s: {'PASS' if snap <= goal else 'FAIL'})")
+    print(f"one community of {size:,} entries: full fold {sum(full):.2f} s (read view "
+          f"{full[0]:.2f} s, then writers {full[1]:.2f} s); snapshot at {size - tail:,} + tail of "
+          f"{tail:,}: {sum(snap):.3f} s (read view {snap[0]:.3f} s, then writers {snap[1]:.3f} s; "
+          f"x{sum(full) / sum(snap):.1f} faster; goal <= {goal} s: "
+          f"{'PASS' if sum(snap) <= goal else 'FAIL'}; read view alone: "
+          f"{'PASS' if snap[0] <= goal else 'FAIL'})")
 
 
-def first_answer(url: str, community: str) -> float:
-    """Seconds from starting ``sunlight serve`` to its first 200 for ``community``."""
+def first_answer(url: str, community: str, path: str | None = None) -> float:
+    """Seconds from starting ``sunlight serve`` to its first 200 for ``community`` (or for
+    ``path``: ``/healthz`` gives the floor, the process's own start)."""
     port = random.randrange(20000, 40000)
     env = {**os.environ, "SUNLIGHT_DB": url}
     t = time.perf_counter()
     proc = subprocess.Popen([SUNLIGHT, "serve", "--port", str(port)], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        path = f"http://127.0.0.1:{port}/v1/communities/{community}/projections/disclosures"
+        path = f"http://127.0.0.1:{port}" + (
+            path or f"/v1/communities/{community}/projections/disclosures")
         while True:
             try:
                 with urllib.request.urlopen(path, timeout=30) as answer:
@@ -193,12 +202,14 @@ def many_communities(count: int, per: int, db_url: str | None) -> None:
         no_snapshots = first_answer(url, f"c{rng.randrange(count):03d}")
         take_snapshots(url)  # as a service that loaded every community leaves them when it stops
         with_snapshots = [first_answer(url, f"c{rng.randrange(count):03d}") for _ in range(3)]
+        floor = first_answer(url, "", "/healthz")
     goal = 1.0
     best = min(with_snapshots)
     print(f"{count} communities of {per} entries: first answer after start without snapshots "
           f"{no_snapshots:.2f} s, with snapshots {best:.2f} s (median of 3: "
           f"{sorted(with_snapshots)[1]:.2f} s; x{no_snapshots / best:.1f}; goal <= {goal} s: "
-          f"{'PASS' if best <= goal else 'FAIL'})")
+          f"{'PASS' if best <= goal else 'FAIL'}); the process's own start (first /healthz): "
+          f"{floor:.2f} s")
 
 
 def main() -> None:

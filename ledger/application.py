@@ -38,6 +38,7 @@ from ledger.domain.errors import Conflict, DomainError, InvalidInput, NotAuthori
 from ledger.domain.state import CommunityState, parse_body
 from ledger.founding import COMMUNITY_ID as COMMUNITY_ID  # the API validates ids with it
 from ledger.founding import aware, check_names, founding_community, not_founded, token_hash
+from ledger.gcpause import gc_paused
 from ledger.logkeys import LogKey, LogKeyDir, LogKeyError, default_directory
 from ledger.replay import read_entry, replay
 from ledger.signing import (
@@ -617,7 +618,8 @@ class Sunlight(Application[UUID]):
                     raise SnapshotError("the stored tree lacks the snapshot's nodes") from None
                 if tree.root() != row.root_hash:
                     raise SnapshotError(f"root does not match the stored tree at size {row.size}")
-                state, extra = decode_snapshot(row.data, community_id)
+                with gc_paused():  # millions of long-lived objects: see ledger.gcpause
+                    state, extra = decode_snapshot(row.data, community_id)
                 if state.size != row.size:
                     raise SnapshotError("state size differs from the snapshot's tree size")
             except SnapshotError as exc:

@@ -273,6 +273,9 @@ def encode(state: CommunityState, extra: Any = None) -> bytes:
                          "state": body, "extra": extra})
 
 
+_MODEL, _DICT, _SLOTS = 0, 1, 2  # how a class's attributes are set
+
+
 class _Decoder:
     def __init__(self, classes: list[str], plans: list[dict[str, int]]) -> None:
         try:
@@ -295,7 +298,9 @@ class _Decoder:
             self.plans.append(steps)
         if len(self.plans) != len(self.classes):
             raise SnapshotError("snapshot's plans and classes differ")
-        self.has_dict = [cls.__dictoffset__ != 0 and not _slots(cls) for cls in self.classes]
+        self.how = [_MODEL if issubclass(cls, BaseModel)
+                    else _DICT if cls.__dictoffset__ != 0 and not _slots(cls) else _SLOTS
+                    for cls in self.classes]
 
     def decode(self, v: Any) -> Any:
         t = type(v)
@@ -305,6 +310,30 @@ class _Decoder:
             decode = self.decode
             return {k: (x if type(x) is str or type(x) is int else decode(x)) for k, x in v.items()}
         tag = v[0]
+        if tag == "o":
+            number = v[1]
+            obj = object.__new__(self.classes[number])
+            if v[2]:
+                self.refs[v[2]] = obj
+            attrs = v[3]
+            if type(attrs) is not dict:
+                raise SnapshotError("snapshot object without attributes")
+            for name, members in self.plans[number]:
+                x = attrs.get(name)
+                if x is not None:
+                    attrs[name] = self.decode(x) if members is None else members[x]
+            how = self.how[number]
+            if how == _DICT:
+                object.__setattr__(obj, "__dict__", attrs)
+            elif how == _MODEL:
+                object.__setattr__(obj, "__dict__", attrs)
+                object.__setattr__(obj, "__pydantic_fields_set__", set(attrs))
+                object.__setattr__(obj, "__pydantic_extra__", None)
+                object.__setattr__(obj, "__pydantic_private__", None)
+            else:
+                for name, value in attrs.items():
+                    object.__setattr__(obj, name, value)
+            return obj
         if tag == "p":
             return tuple(v[1:])
         if tag == "h":
@@ -343,29 +372,6 @@ class _Decoder:
             return bytes.fromhex(v[1])
         if tag == "t":
             return tuple([self.decode(x) for x in v[1:]])
-        if tag == "o":
-            number = v[1]
-            cls = self.classes[number]
-            obj = object.__new__(cls)
-            self._keep(v[2], obj)
-            attrs = v[3]
-            if type(attrs) is not dict:
-                raise SnapshotError("snapshot object without attributes")
-            for name, members in self.plans[number]:
-                x = attrs.get(name)
-                if x is not None:
-                    attrs[name] = self.decode(x) if members is None else members[x]
-            if issubclass(cls, BaseModel):
-                object.__setattr__(obj, "__dict__", attrs)
-                object.__setattr__(obj, "__pydantic_fields_set__", set(attrs))
-                object.__setattr__(obj, "__pydantic_extra__", None)
-                object.__setattr__(obj, "__pydantic_private__", None)
-            elif self.has_dict[number]:
-                object.__setattr__(obj, "__dict__", attrs)
-            else:
-                for name, value in attrs.items():
-                    object.__setattr__(obj, name, value)
-            return obj
         if tag == "r":
             return self.refs[v[1]]
         if tag == "e":
