@@ -62,21 +62,26 @@ class WitnessPusher(Background):
     # --- configuration -------------------------------------------------------------------------
 
     def reload(self) -> None:
-        """Reads the configured witnesses (at start, and after ``sunlight witness add``: a
-        restart, or a call of this), keeping what is known of the ones still configured."""
+        """Reads the configured witnesses (when the thread starts; after ``sunlight witness
+        add``, a restart or a call of this), keeping what is known of those still configured.
+        The queries run before the lock is taken: a writer's :meth:`notify` never waits on them."""
         rows = self.ledger.store.witnesses()
         with self._wake:
             old = {(t.row.community_id, t.row.name): t
                    for targets in self._targets.values() for t in targets}
+        new = [row for row in rows if getattr(old.get((row.community_id, row.name)), "row", None)
+               != row]
+        cosigned = {(row.community_id, row.name): self.ledger.store.latest_cosigned_size(
+            row.community_id, row.name) for row in new}
+        with self._wake:
             fresh: dict[str, list[Target]] = {}
             for row in rows:
                 kept = old.get((row.community_id, row.name))
                 if kept is not None and kept.row == row:
                     target = kept
                 else:
-                    target = Target(row, _verifier(row))
-                    target.cosigned_size = self.ledger.store.latest_cosigned_size(
-                        row.community_id, row.name)
+                    target = Target(row, _verifier(row),
+                                    cosigned_size=cosigned[row.community_id, row.name])
                     target.due_at = self.clock()  # catch up with the log at once
                     target.first_due = target.due_at
                 fresh.setdefault(row.community_id, []).append(target)
@@ -86,9 +91,7 @@ class WitnessPusher(Background):
     # --- running -------------------------------------------------------------------------------
 
     def start(self) -> None:
-        if self._thread is None:
-            self.reload()
-            self._start()
+        self._start()  # the thread reads the configuration first: no query on the event loop
 
     def notify(self, community_id: str) -> None:
         """A checkpoint was signed: push it soon. Never blocks (beyond a lock), never raises."""
@@ -120,6 +123,10 @@ class WitnessPusher(Background):
         return None, wait
 
     def _run(self) -> None:
+        try:
+            self.reload()
+        except Exception:  # the database is down: no witnesses until the next start
+            log.exception("witnesses not read", extra={"event": "witness-config-failed"})
         while True:
             with self._wake:
                 target, wait = self._next_due()
@@ -154,10 +161,11 @@ class WitnessPusher(Background):
         log.info("witness cosigned", extra={
             "event": "witness-cosigned", "community": row.community_id, "witness": row.name,
             "size": result.size, "duration_ms": round((time.perf_counter() - started) * 1000, 1)})
+        head = self.ledger.store.head(log_id(row.community_id))
         with self._wake:
             target.cosigned_size = max(target.cosigned_size, result.size)
             target.failures, target.last_error = 0, None
-            if self.ledger.store.head(log_id(row.community_id)) > target.cosigned_size:
+            if head > target.cosigned_size:
                 target.due_at = target.first_due = self.clock()  # grown meanwhile: again
             else:
                 target.waiting_since = None

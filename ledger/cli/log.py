@@ -196,9 +196,12 @@ def witness_add(community: CommunityOpt,
                 key: Annotated[str, typer.Option("--key", help="见证人验证公钥或其文件")],
                 db: DbOption = DEFAULT_DB_URL) -> None:
     """为社区配置一位见证人：服务每有新检查点即自动推送给它（重启服务或稍后生效）。"""
+    from ledger.crypto.note import SIG_COSIGNATURE_V1
     from ledger.store import WitnessRow
 
     verifier = _verifier(key, "见证人公钥")
+    if verifier.sig_type != SIG_COSIGNATURE_V1:
+        fail("这不是见证人的联署公钥（应由 sunlight witness keygen 生成），可能给成了日志公钥", 2)
     if not url.startswith(("http://", "https://")):
         fail("见证人地址须以 http:// 或 https:// 开头", 2)
     ledger = open_ledger(db)
