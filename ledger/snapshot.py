@@ -5,6 +5,10 @@ a record: the store keeps it beside the tree size and root it was folded from, t
 only where that root is the stored tree's at that size, and anything here that does not decode
 is refused with a :class:`SnapshotError` (the caller folds the log instead).
 
+eventsourcing's snapshots (``Snapshot.take``) are of aggregates, their ``__dict__`` through a
+transcoder that needs a transcoding per type and keeps no shared references; the state here is a
+graph of domain objects that is no aggregate, so it has this small codec of its own.
+
 The format is JSON (orjson), never pickle: the object graph of a
 :class:`~ledger.domain.state.CommunityState` -- plain domain objects, pydantic bodies, enums,
 dates, containers -- written as tagged values. Decoding builds instances of the classes defined
