@@ -4,9 +4,14 @@ publisher and the witness pusher each run their queue of due communities in."""
 from __future__ import annotations
 
 import threading
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
 
 
-class Background:
+class Background(Generic[T]):
+    """``T``: what falls due (a community to publish, a witness to push to)."""
+
     def __init__(self, thread_name: str) -> None:
         self._wake = threading.Condition()
         self._stopping = False
@@ -24,6 +29,18 @@ class Background:
             self._wake.notify_all()
         if self._thread is not None:
             self._thread.join(timeout)
+
+    def _next_due(self) -> tuple[T | None, float]:
+        """Under the lock: what is due now, else how long to wait for the next."""
+        raise NotImplementedError
+
+    def _wait_due(self) -> T | None:
+        """Under the lock: waits until something is due; None once stopping."""
+        item, wait = self._next_due()
+        while item is None and not self._stopping:
+            self._wake.wait(wait)
+            item, wait = self._next_due()
+        return None if self._stopping else item
 
     def _run(self) -> None:
         raise NotImplementedError

@@ -33,7 +33,7 @@ class Outcome:
     error: str | None
 
 
-class Publisher(Background):
+class Publisher(Background[str]):
     def __init__(self, publish: PublishFn | None, *, name: str = "not-configured",
                  delay: float = 2.0, max_delay: float = 30.0,
                  observe: Callable[[str, float], None] = lambda _result, _seconds: None,
@@ -102,13 +102,9 @@ class Publisher(Background):
         assert self.publish is not None
         while True:
             with self._wake:
-                community_id, wait = self._next_due()
-                while community_id is None and not self._stopping:
-                    self._wake.wait(wait)
-                    community_id, wait = self._next_due()
-                if self._stopping:
+                community_id = self._wait_due()
+                if community_id is None:
                     return
-                assert community_id is not None
                 del self._due[community_id]
                 self._running = community_id
             started, t0 = datetime.now(UTC), time.perf_counter()

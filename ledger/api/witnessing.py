@@ -46,7 +46,7 @@ class Target:
     waiting_since: float | None = None  # wall clock: the oldest checkpoint it has not cosigned
 
 
-class WitnessPusher(Background):
+class WitnessPusher(Background[Target]):
     def __init__(self, ledger: Sunlight, *, delay: float = 1.0, max_delay: float = 10.0,
                  retry: float = 1.0, max_retry: float = 60.0, post: Post = urllib_post,
                  clock: Callable[[], float] = time.monotonic,
@@ -129,13 +129,9 @@ class WitnessPusher(Background):
             log.exception("witnesses not read", extra={"event": "witness-config-failed"})
         while True:
             with self._wake:
-                target, wait = self._next_due()
-                while target is None and not self._stopping:
-                    self._wake.wait(wait)
-                    target, wait = self._next_due()
-                if self._stopping:
+                target = self._wait_due()
+                if target is None:
                     return
-                assert target is not None
                 target.due_at = target.first_due = None
             self.push(target)
 
