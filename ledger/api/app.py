@@ -19,6 +19,8 @@ from starlette.routing import BaseRoute, Route
 
 from ledger.api import communities, founding, ops, records, tlog, witness
 from ledger.api import schemas as m
+from ledger.api.consistency import HEADER as READ_AFTER
+from ledger.api.consistency import READ_AFTER_WAIT, ReadYourWrites, ReplayWatch
 from ledger.api.context import Services
 from ledger.api.group import GroupCommitter
 from ledger.api.limits import (
@@ -55,8 +57,11 @@ from ledger.application import Sunlight
 from ledger.crypto.cosignature import CosignatureSigner
 from ledger.crypto.note import Verifier
 from ledger.domain.errors import DomainError
+from ledger.store import reading_from_standby
 
 VERSION = "1"
+READ_AFTER_TEXT = ("仅在服务配置了读副本（--read-db）时给出：写入提交后主库的日志位置；之后的查询带上它"
+                   "（同名请求头或 Cookie）即可读到这次写入")
 
 
 @dataclass(frozen=True)
@@ -81,6 +86,7 @@ class Settings:
     witness_max_delay: float = 10.0
     witness_retry: float = 1.0  # first retry after a failed push; doubles up to witness_max_retry
     witness_max_retry: float = 60.0
+    read_after_wait: float = READ_AFTER_WAIT  # seconds a read waits for the standby to replay
 
 
 def _int(name: str, description: str, minimum: int = 0) -> Param:
@@ -150,7 +156,8 @@ def routes() -> list[BaseRoute]:
                      {201: Body(JSON, m.Founding, "社区已建账：日志、首批记录与检查点一并写入")}, c,
                      request=Body(JSON, m.FoundingIn, "建账声明及同时签署的记录"),
                      errors=(400, 403, 404, 409, 413, 415, 422, 503),
-                     headers={201: {"Location": "社区地址"}}, security="foundingInvitation")),
+                     headers={201: {"Location": "社区地址", READ_AFTER: READ_AFTER_TEXT}},
+                     security="foundingInvitation")),
         ApiRoute("/v1/communities/{community}/records", records.submit_record, methods=["POST"],
                  name="submit", operation=Operation(
                      "登记一份签名声明（任何记录类型）", "records",
@@ -158,7 +165,8 @@ def routes() -> list[BaseRoute]:
                       200: Body(JSON, m.Receipt, "同一份声明此前已登记（幂等）")}, c,
                      request=Body(JSON, m.SubmissionIn, "Submission.to_json() 的格式"),
                      errors=(400, 403, 404, 409, 413, 415, 422, 503),
-                     headers={201: {"Location": "记录地址"}, 200: {"Location": "记录地址"}})),
+                     headers={201: {"Location": "记录地址", READ_AFTER: READ_AFTER_TEXT},
+                              200: {"Location": "记录地址", READ_AFTER: READ_AFTER_TEXT}})),
         ApiRoute("/v1/communities/{community}/records", records.list_records, methods=["GET"],
                  name="records", operation=Operation(
                      "记录列表（可按类型、类别、小区、期间筛选，游标分页）", "records",
@@ -233,9 +241,10 @@ def create_app(ledger: Sunlight, settings: Settings | None = None) -> Starlette:
         witnessing=witnessing)
 
     def warm() -> None:
-        reads.warm()
-        for info in ledger.communities():
-            reading.tree.warm(info.community_id)
+        with reading_from_standby():  # a standby's prefix of each log will do, where there is one
+            reads.warm()
+            for info in ledger.communities():
+                reading.tree.warm(info.community_id)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -262,6 +271,9 @@ def create_app(ledger: Sunlight, settings: Settings | None = None) -> Starlette:
             Middleware(BodyLimit, limit=MAX_BODY),
             Middleware(AddressLimit, buckets=limiter.per_address,
                        on_limited=lambda scope: metrics.rate_limited.labels(scope).inc()),
+            *([Middleware(ReadYourWrites, reads=ledger.reads, metrics=metrics,
+                          watch=ReplayWatch(ledger.reads, settings.read_after_wait))]
+              if ledger.reads.standby is not None else []),
         ],
         exception_handlers={DomainError: domain_error_handler,
                             HTTPException: http_error_handler,

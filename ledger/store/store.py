@@ -29,7 +29,7 @@ from ledger.crypto.merkle import NodeId
 from ledger.signing import PrivateRecord, salt_hash
 from ledger.store.events import log_id
 from ledger.store.recorder import LogRecorder
-from ledger.store.schema import no_seed, prepare
+from ledger.store.schema import is_standby, no_seed, prepare
 from ledger.store.tables import (
     cosignatures_table,
     invitations_table,
@@ -41,6 +41,10 @@ from ledger.store.tables import (
     witnesses_table,
 )
 from ledger.store.witness import WitnessStore
+
+
+class ReadOnlyDatabase(Exception):
+    """A write asked of a hot standby: writes go to its primary."""
 
 
 @dataclass(frozen=True)
@@ -158,10 +162,22 @@ class Store:
         assert isinstance(recorder, LogRecorder)
         engine = recorder.datastore.engine
         assert isinstance(engine, Engine)
+        self._setup(engine, recorder.events_record_cls.__table__, read_only=is_standby(engine))
+
+    @classmethod
+    def standby(cls, engine: Engine, primary: Store) -> Store:
+        """The same tables on a hot standby of ``primary``'s database: read only, nothing is
+        created or upgraded there (the primary's schema arrives by replication)."""
+        store = cls.__new__(cls)
+        store._setup(engine, primary.events_table, read_only=True)
+        return store
+
+    def _setup(self, engine: Engine, events_table: Any, *, read_only: bool) -> None:
         self.engine = engine
-        prepare(engine)
+        self.read_only = read_only
+        prepare(engine, read_only=read_only)
         self.no_seed = no_seed(engine)
-        self.events_table = recorder.events_record_cls.__table__
+        self.events_table = events_table
         self._head_statements: tuple[Select[Any], Select[Any]] | None = None
         dialect = engine.dialect
         self._mark = mark = "?" if dialect.paramstyle == "qmark" else "%s"
@@ -177,6 +193,8 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:
         """One database transaction: committed when the block ends, rolled back if it raises."""
+        if self.read_only:
+            raise ReadOnlyDatabase("这是只读的热备库（hot standby）：记录只能写入主库")
         try:
             with self.engine.begin() as conn:
                 yield Transaction(self, conn)
@@ -187,6 +205,25 @@ class Store:
         """Raises unless the database answers a query."""
         with self.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
+
+    def wal_position(self) -> str | None:
+        """Where the primary's write-ahead log is now (``pg_current_wal_lsn()``, e.g.
+        ``0/3000148``): asked after a commit, a position its standby has replayed once that
+        commit is visible there. None on SQLite (no standby)."""
+        if self.engine.dialect.name != "postgresql":
+            return None
+        with self.engine.connect() as conn:
+            return str(conn.exec_driver_sql("SELECT pg_current_wal_lsn()::text").scalar())
+
+    def replay_position(self) -> str | None:
+        """How far a hot standby has replayed the primary's log (``pg_last_wal_replay_lsn()``):
+        every transaction committed before it is visible to the standby's readers. None on a
+        database that is not a standby."""
+        if self.engine.dialect.name != "postgresql":
+            return None
+        with self.engine.connect() as conn:
+            lsn = conn.exec_driver_sql("SELECT pg_last_wal_replay_lsn()::text").scalar()
+        return None if lsn is None else str(lsn)
 
     # --- logs ----------------------------------------------------------------------------------
 
