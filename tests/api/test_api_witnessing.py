@@ -174,3 +174,52 @@ def test_a_witness_refuses_a_forked_log_and_says_so(tmp_path: Path) -> None:
         assert "size 8" in line and "size 7" in line
     finally:
         witness.stop()
+
+
+def test_a_push_that_fails_is_retried_with_growing_backoff_and_never_raises(
+        tmp_path: Path) -> None:
+    """The pusher's own bookkeeping, with an in-process witness behind a transport that fails
+    while the witness is "down" and a clock the test moves."""
+    from ledger.api.witnessing import WitnessPusher
+    from ledger.crypto.cosignature import CosignatureSigner
+    from ledger.store import WitnessRow
+    from ledger.tlog.witness import Witness
+
+    c = Committee.found(f"sqlite:///{tmp_path / 'ours.db'}", log_seed=SEED)
+    log_vkey = c.app.community("testcom").verifier_key
+    signer = CosignatureSigner.from_seed("jiandu.example/w", b"\x23" * 32)
+    witness = Witness.open(signer, [Verifier.from_key_string(log_vkey)],
+                           f"sqlite:///{tmp_path / 'w.db'}")
+    down = [True]
+
+    def post(_url: str, body: bytes) -> tuple[int, bytes]:
+        if down[0]:
+            raise WitnessPushError("无法连接见证人")
+        answer = witness.add_checkpoint(body)
+        return answer.status, answer.body.encode()
+
+    now = [100.0]
+    c.app.store.put_witness(WitnessRow("testcom", signer.name, "http://w.invalid",
+                                       signer.verifier().key_string()))
+    pusher = WitnessPusher(c.app, retry=1.0, max_retry=4.0, post=post, clock=lambda: now[0])
+    pusher.reload()
+    (target,) = pusher._targets["testcom"]
+    assert target.due_at == 100.0  # brought up to the head at once
+    backoffs = []
+    for _ in range(4):
+        pusher.push(target)
+        assert target.due_at is not None
+        backoffs.append(target.due_at - now[0])
+    assert backoffs == [1.0, 2.0, 4.0, 4.0]
+    (status,) = pusher.status("testcom", 6)
+    assert status["state"] == "retrying" and status["lag_entries"] == 6
+    pusher.notify("testcom")  # a write while it is down: the backoff still decides
+    assert target.due_at == now[0] + 4.0
+    down[0] = False
+    pusher.push(target)
+    (status,) = pusher.status("testcom", 6)
+    assert status == {**status, "state": "ok", "cosigned_size": 6, "lag_entries": 0,
+                      "lag_seconds": 0.0, "last_error": None}
+    assert c.app.store.latest_cosigned_size("testcom", signer.name) == 6
+    pusher.notify("testcom")  # debounced: due after the delay, not at once
+    assert target.due_at == now[0] + pusher.delay
