@@ -46,6 +46,7 @@ _PERIOD = re.compile(PERIOD)
 SCAN_LIMIT = 5000  # index entries one page may look at before it answers with what it has
 LOADERS = 2  # communities folded at once
 SNAPSHOT_EVERY = 10_000  # entries folded between a view's snapshots (SUNLIGHT_SNAPSHOT_EVERY)
+log = logging.getLogger("sunlight.snapshot")
 RECORD_CACHE_BYTES = 32 << 20  # the JSON of recently read records (RecordCache)
 # Log sizes the current read knows to be current (it read them after it began): a view of that
 # size needs no query to catch up (see ReadModel.locked).
@@ -56,8 +57,6 @@ ON_LOOP: ContextVar[bool] = ContextVar("sunlight_on_loop", default=False)
 
 class Busy(Exception):
     """A read on the event loop would have to query or wait: it belongs in a thread."""
-
-log = logging.getLogger("sunlight.snapshot")
 
 # Flat projections: record kind -> (projection, parent id field, own id field).
 ROW_KINDS = {name: kind.row for name, kind in KINDS.items() if kind.row is not None}
