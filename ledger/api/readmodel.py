@@ -94,6 +94,7 @@ class View:
     lock: threading.Lock = field(default_factory=threading.Lock)
     loaded: bool = False
     snapshot_size: int = 0  # the size of the newest snapshot written or restored
+    snapshot_due: bool = False  # a snapshot is queued for a loader thread
     _values: dict[str, tuple[int, list[Any]]] = field(default_factory=dict)
 
     @property
@@ -420,8 +421,18 @@ class ReadModel:
                 self._fold(view, r.index, r.statement)
             if stop is not None and view.size >= stop:
                 break
-        if snapshot and stop is None and self.snapshot_every and (
+        if snapshot and stop is None and self.snapshot_every and not view.snapshot_due and (
                 view.size - view.snapshot_size >= self.snapshot_every):
+            # In a loader thread, not in the reader's: it takes the view's lock when it runs.
+            view.snapshot_due = True
+            try:
+                self._pool.submit(self._snapshot_later, community_id, view)
+            except RuntimeError:  # the pool is shut down: the service is stopping
+                view.snapshot_due = False
+
+    def _snapshot_later(self, community_id: str, view: View) -> None:
+        with view.lock:
+            view.snapshot_due = False
             self._snapshot(community_id, view)
 
     def _fold(self, view: View, index: int, st: Statement) -> None:

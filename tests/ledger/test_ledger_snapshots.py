@@ -23,6 +23,7 @@ from ledger.demo import COMMUNITY, build_demo
 from ledger.domain.state import CommunityState
 from ledger.replay import replay
 from ledger.store import SnapshotRow
+from tests.api.helpers import wait_until
 from tests.committee import Committee
 
 
@@ -93,7 +94,10 @@ def test_the_service_side_writes_snapshots_every_n_entries_and_on_close(
             "body": "内容"})
         with reads.locked(c.community):
             pass
-    assert c.app.store.latest_snapshot_size(c.community) >= 15  # every 5 entries folded
+        # written in a loader thread once 5 entries have been folded since the last
+        wait_until(lambda: c.app.store.latest_snapshot_size(c.community) >= c.app.size(
+            c.community) - 4, "a snapshot every 5 entries")
+    assert c.app.store.latest_snapshot_size(c.community) >= 15
     reads.close()
     assert c.app.store.latest_snapshot_size(c.community) == c.app.size(c.community)
 
