@@ -9,6 +9,7 @@ log and tries again, so concurrent writers can neither fork the log nor skip an 
 
 from __future__ import annotations
 
+import logging
 import secrets
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -44,8 +45,9 @@ from ledger.founding import (
     require_default_policy,
     token_hash,
 )
+from ledger.gcpause import gc_paused
 from ledger.logkeys import LogKey, LogKeyDir, LogKeyError, default_directory
-from ledger.replay import replay
+from ledger.replay import read_entry, replay
 from ledger.signing import (
     Statement,
     Submission,
@@ -55,8 +57,22 @@ from ledger.signing import (
     salt_hash,
     statement_hash,
 )
-from ledger.store import CommunityLog, Invitation, LogRow, Store, Transaction, log_id
+from ledger.snapshot import FORMAT as SNAPSHOT_FORMAT
+from ledger.snapshot import SnapshotError
+from ledger.snapshot import decode as decode_snapshot
+from ledger.snapshot import encode as encode_snapshot
+from ledger.store import (
+    CommunityLog,
+    Invitation,
+    LogRow,
+    SnapshotRow,
+    Store,
+    Transaction,
+    log_id,
+)
 from ledger.store.replica import ReadStore
+
+log = logging.getLogger("sunlight.snapshot")
 
 MAX_RETRIES = 20
 READ_PAGE = 2000
@@ -130,6 +146,25 @@ class LogState:
 
 
 @dataclass(frozen=True)
+class Restored:
+    """A community's state as a snapshot holds it, checked against the stored tree."""
+
+    state: CommunityState
+    extra: Any  # what the reader that wrote the snapshot kept beside the state (plain JSON)
+    tree: CompactRange  # the stored tree at the snapshot's size (its root is the snapshot's)
+
+
+@dataclass(frozen=True)
+class RefusedSnapshot:
+    """A snapshot the ledger would not use, and why (shown in ``/status``)."""
+
+    community_id: str
+    size: int
+    reason: str
+    at: datetime
+
+
+@dataclass(frozen=True)
 class CommunityInfo:
     community_id: str
     origin: str
@@ -168,6 +203,7 @@ class Sunlight(Application[UUID]):
         self._states: dict[str, LogState] = {}
         self._states_lock = threading.Lock()
         self._infos: dict[str, CommunityInfo] = {}
+        self.refused_snapshots: dict[str, RefusedSnapshot] = {}  # the last one per community
 
     def close(self) -> None:
         """Releases every database connection."""
@@ -592,9 +628,75 @@ class Sunlight(Application[UUID]):
         with self._states_lock:
             self._states.pop(community_id, None)
 
+    # --- snapshots ----------------------------------------------------------------------------
+
+    def restore(self, community_id: str) -> Restored | None:
+        """The community's state from its newest snapshot whose root is the stored tree's root
+        at the snapshot's size, or None. A snapshot that does not match, does not decode, or
+        was written by other code is skipped, logged and kept in :attr:`refused_snapshots`."""
+        head = self.store.head(log_id(community_id))
+        nodes = self.nodes(community_id)
+        for row in self.store.snapshots(community_id, head):
+            try:
+                if row.format != SNAPSHOT_FORMAT:
+                    raise SnapshotError(f"written by other code (format {row.format})")
+                try:
+                    tree = CompactRange.load(row.size, nodes)
+                except (KeyError, ValueError):
+                    raise SnapshotError("the stored tree lacks the snapshot's nodes") from None
+                if tree.root() != row.root_hash:
+                    raise SnapshotError(f"root does not match the stored tree at size {row.size}")
+                with gc_paused():  # millions of long-lived objects: see ledger.gcpause
+                    state, extra = decode_snapshot(row.data, community_id)
+                if state.size != row.size:
+                    raise SnapshotError("state size differs from the snapshot's tree size")
+            except SnapshotError as exc:
+                self.refuse_snapshot(community_id, row.size, str(exc))
+                continue
+            return Restored(state, extra, tree)
+        return None
+
+    def save_snapshot(self, state: CommunityState, extra: Any = None) -> None:
+        """Stores a snapshot of ``state`` -- folded from *stored* entries only -- tied to the
+        stored tree's root at its size (``extra``: plain JSON a reader keeps beside it)."""
+        if state.size == 0:
+            return
+        community_id = state.community_id
+        tree = CompactRange.load(state.size, self.nodes(community_id))
+        self.store.put_snapshot(SnapshotRow(community_id, state.size, tree.root(),
+                                            SNAPSHOT_FORMAT, encode_snapshot(state, extra),
+                                            self.clock()))
+
+    def refuse_snapshot(self, community_id: str, size: int, reason: str) -> None:
+        """Reports a snapshot that will not be used (the log is folded instead)."""
+        log.warning("snapshot refused", extra={
+            "event": "snapshot-refused", "community": community_id, "size": size,
+            "reason": reason})
+        self.refused_snapshots[community_id] = RefusedSnapshot(community_id, size, reason,
+                                                               self.clock())
+
+    def _restore(self, state: LogState) -> None:
+        """A state that has folded nothing yet starts from the newest usable snapshot."""
+        community_id = state.domain.community_id
+        restored = self.restore(community_id)
+        if restored is None:
+            return
+        size = restored.state.size
+        (last,) = self.recorder.select_events(state.log_id, gt=size - 1, limit=1)
+        event = self.mapper.to_domain_event(last)
+        assert isinstance(event, CommunityLog.EntryAppended)
+        state.domain = restored.state
+        state.tree = restored.tree
+        state.checkpoint = event.checkpoint  # None unless a batch ended there: the tail has it
+        state.signed = None
+        state.last_accepted = read_entry(event.entry.encode())[0].accepted_at
+
     def _catch_up(self, state: LogState) -> None:
-        """Folds every entry stored after the state's version (all of them on first use)."""
+        """Folds every entry stored after the state's version (all of them on first use, after
+        the newest usable snapshot)."""
         oid = log_id(state.domain.community_id)
+        if state.tree.size == 0 and state.domain.size == 0:
+            self._restore(state)
         while True:
             stored = self.recorder.select_events(oid, gt=state.tree.size, limit=READ_PAGE)
             if not stored:

@@ -50,8 +50,9 @@ from ledger.api.paging import DEFAULT_LIMIT, MAX_BYTES, MAX_LIMIT
 from ledger.api.problems import domain_error_handler, http_error_handler, server_error_handler
 from ledger.api.publishing import Publisher, PublishFn
 from ledger.api.reading import LOG_THREADS, READ_BUDGET, VIEW_THREADS, Reading
-from ledger.api.readmodel import ReadModel
+from ledger.api.readmodel import SNAPSHOT_EVERY, ReadModel
 from ledger.api.witness import Witness
+from ledger.api.witnessing import WitnessPusher
 from ledger.application import Sunlight
 from ledger.crypto.cosignature import CosignatureSigner
 from ledger.crypto.note import Verifier
@@ -81,6 +82,11 @@ class Settings:
     read_budget: float = READ_BUDGET  # seconds a read may take before it answers 503
     view_threads: int = VIEW_THREADS  # concurrent reads of the read views
     log_threads: int = LOG_THREADS  # concurrent reads of the log (checkpoint, tiles, proofs)
+    snapshot_every: int = SNAPSHOT_EVERY  # entries between a community's snapshots (0: on stop)
+    witness_delay: float = 1.0  # seconds of quiet before a new checkpoint goes to the witnesses
+    witness_max_delay: float = 10.0
+    witness_retry: float = 1.0  # first retry after a failed push; doubles up to witness_max_retry
+    witness_max_retry: float = 60.0
     read_after_wait: float = READ_AFTER_WAIT  # seconds a read waits for the standby to replay
 
 
@@ -263,7 +269,11 @@ def create_app(ledger: Sunlight, settings: Settings | None = None) -> Starlette:
                           observe=lambda result, s: metrics.publish.labels(result).observe(s))
     limiter = RateLimiter(TokenBuckets(settings.rate_per_address, settings.burst_per_address),
                           TokenBuckets(settings.rate_per_key, settings.burst_per_key))
-    reads = ReadModel(ledger)
+    reads = ReadModel(ledger, snapshot_every=settings.snapshot_every)
+    witnessing = WitnessPusher(ledger, delay=settings.witness_delay,
+                               max_delay=settings.witness_max_delay, retry=settings.witness_retry,
+                               max_retry=settings.witness_max_retry)
+    metrics.registry.register(witnessing.collector())
     reading = Reading(reads, settings.read_budget, settings.view_threads, settings.log_threads)
     services = Services(
         ledger=ledger, reads=reads, publisher=publisher, limiter=limiter,
@@ -271,7 +281,8 @@ def create_app(ledger: Sunlight, settings: Settings | None = None) -> Starlette:
         witness=Witness(ledger, settings.witness, settings.witness_logs)
         if settings.witness is not None else None,
         writer=GroupCommitter(ledger),
-        reading=reading)
+        reading=reading,
+        witnessing=witnessing)
 
     def warm() -> None:
         with reading_from_standby():  # a standby's prefix of each log will do, where there is one
@@ -289,11 +300,13 @@ def create_app(ledger: Sunlight, settings: Settings | None = None) -> Starlette:
         # proofs, in the background now, not on the first reader or writer.
         threading.Thread(target=warm, name="sunlight-warm", daemon=True).start()
         publisher.start()
+        witnessing.start()
         try:
             yield
         finally:
             publisher.stop()
-            reads.close()
+            witnessing.stop()
+            reads.close()  # and a snapshot of every community that grew since its last
 
     table = routes()
     app = Starlette(

@@ -103,6 +103,7 @@ async def submit_record(request: Request) -> Response:
         s.limiter.charge_key(submission.key_id)
         s.metrics.appends.labels(community).inc()
         s.publisher.notify(community)
+        s.witnessing.notify(community)
     return json_response(body, 200 if body["duplicate"] else 201,
                          {"Location": record_location(community, body["index"])})
 

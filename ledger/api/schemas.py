@@ -167,10 +167,34 @@ class PublishStatus(Model):
     last_error: str | None = None
 
 
+class RefusedSnapshot(Model):
+    size: int
+    reason: str
+    at: str
+
+
+class SnapshotStatus(Model):
+    size: int = Field(description="最新快照对应的日志长度（0：尚无快照）")
+    refused: RefusedSnapshot | None = Field(
+        description="最近一次未被采用的快照及原因（根哈希不符、无法解码、旧格式）")
+
+
+class WitnessStatus(Model):
+    name: str
+    url: str
+    state: str = Field(description="idle | ok | retrying（见证人不可达或拒绝，按退避重试）")
+    cosigned_size: int = Field(description="见证人已联署的树大小")
+    lag_entries: int = Field(description="日志长度减去已联署的树大小")
+    lag_seconds: float = Field(description="最早未联署的检查点已等待的秒数（0：已跟上）")
+    last_error: str | None = None
+
+
 class CommunityStatus(Model):
     size: int
     read_view: str = Field(description="读视图：cold（尚未载入）| loading（载入中）| ready")
+    snapshot: SnapshotStatus
     publish: PublishStatus
+    witnesses: list[WitnessStatus] = Field(description="本社区配置的见证人及其滞后")
 
 
 class ReadDbStatus(Model):

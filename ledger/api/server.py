@@ -23,6 +23,7 @@ from ledger.api.limits import RATE_PER_ADDRESS, RATE_PER_KEY
 from ledger.api.logs import configure, uvicorn_log_config
 from ledger.api.publishing import PublishFn
 from ledger.api.reading import READ_BUDGET
+from ledger.api.readmodel import SNAPSHOT_EVERY
 from ledger.crypto.cosignature import CosignatureSigner
 from ledger.crypto.note import Verifier
 from ledger.store import DEFAULT_DB_URL, default_db_url, default_read_db_url
@@ -114,6 +115,10 @@ def settings_from_env(env: dict[str, str] | None = None) -> Settings:
         publish_delay=float(env.get("SUNLIGHT_PUBLISH_DELAY", "2")),
         witness=witness, witness_logs=logs,
         read_budget=float(env.get("SUNLIGHT_READ_BUDGET", str(READ_BUDGET))),
+        snapshot_every=int(env.get("SUNLIGHT_SNAPSHOT_EVERY") or SNAPSHOT_EVERY),
+        witness_delay=float(env.get("SUNLIGHT_WITNESS_DELAY") or 1.0),
+        witness_retry=float(env.get("SUNLIGHT_WITNESS_RETRY") or 1.0),
+        witness_max_retry=float(env.get("SUNLIGHT_WITNESS_MAX_RETRY") or 60.0),
         read_after_wait=float(env.get("SUNLIGHT_READ_AFTER_WAIT", str(READ_AFTER_WAIT))))
 
 

@@ -20,15 +20,17 @@ from ledger.store.store import (
     ProposalRow,
     ReadOnlyDatabase,
     SessionRow,
+    SnapshotRow,
     Store,
     Transaction,
+    WitnessRow,
 )
 from ledger.store.witness import WitnessStore
 
 __all__ = ["DEFAULT_DB_URL", "CommunityLog", "Invitation", "LogRow", "ProposalRow",
-           "ReadOnlyDatabase", "ReadStore", "SessionRow", "StandbyError", "Store", "Transaction",
-           "WitnessStore", "default_db_url", "default_read_db_url", "log_id", "parse_lsn",
-           "reading_from_standby"]
+           "ReadOnlyDatabase", "ReadStore", "SessionRow", "SnapshotRow", "StandbyError", "Store",
+           "Transaction", "WitnessRow", "WitnessStore", "default_db_url", "default_read_db_url",
+           "log_id", "parse_lsn", "reading_from_standby"]
 
 
 DEFAULT_DB_URL = "sqlite:///sunlight.db"  # every command's --db default, and the service's

@@ -41,7 +41,9 @@ from ledger.store.tables import (
     proposals_table,
     salts_table,
     sessions_table,
+    snapshots_table,
     tree_table,
+    witnesses_table,
 )
 from ledger.store.witness import WitnessStore
 
@@ -59,6 +61,28 @@ class LogRow:
     key_seed: bytes | None  # empty or None where the key is in the key directory
     created_at: datetime
     verifier_key: str | None  # None on rows written before key files: derived from key_seed
+
+
+@dataclass(frozen=True)
+class SnapshotRow:
+    """A stored snapshot: the community's state folded from the first ``size`` entries."""
+
+    community_id: str
+    size: int
+    root_hash: bytes
+    format: str
+    data: bytes
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class WitnessRow:
+    """A witness a community's checkpoints are pushed to."""
+
+    community_id: str
+    name: str
+    url: str
+    verifier_key: str
 
 
 @dataclass(frozen=True)
@@ -624,6 +648,83 @@ class Store:
                 cosignatures_table.c.community_id == community_id,
                 cosignatures_table.c.witness == witness)).scalar()
         return int(size or 0)
+
+    # --- snapshots ----------------------------------------------------------------------------
+
+    KEEP_SNAPSHOTS = 2  # per community: the newest, and the one before (should one fail)
+
+    def put_snapshot(self, row: SnapshotRow) -> None:
+        """Stores a snapshot (replacing one at the same size) and drops all but the newest
+        :attr:`KEEP_SNAPSHOTS` of the community."""
+        t = snapshots_table
+        with self.engine.begin() as conn:
+            conn.execute(delete(t).where(t.c.community_id == row.community_id,
+                                         t.c.size == row.size))
+            conn.execute(insert(t).values(
+                community_id=row.community_id, size=row.size, root_hash=row.root_hash,
+                format=row.format, data=row.data, created_at=row.created_at))
+            sizes = conn.execute(select(t.c.size).where(t.c.community_id == row.community_id)
+                                 .order_by(t.c.size.desc())).scalars().all()
+            if len(sizes) > self.KEEP_SNAPSHOTS:
+                conn.execute(delete(t).where(t.c.community_id == row.community_id,
+                                             t.c.size < sizes[self.KEEP_SNAPSHOTS - 1]))
+
+    def snapshots(self, community_id: str, at_most: int) -> Iterator[SnapshotRow]:
+        """The community's snapshots of at most ``at_most`` entries, newest first (each read
+        only when the one before it was refused)."""
+        t = snapshots_table
+        with self.engine.connect() as conn:
+            sizes = conn.execute(select(t.c.size).where(
+                t.c.community_id == community_id, t.c.size <= at_most).order_by(
+                t.c.size.desc())).scalars().all()
+        for size in sizes:
+            with self.engine.connect() as conn:
+                r = conn.execute(select(t).where(t.c.community_id == community_id,
+                                                 t.c.size == size)).first()
+            if r is not None:
+                yield SnapshotRow(r.community_id, r.size, bytes(r.root_hash), r.format,
+                                  bytes(r.data), r.created_at)
+
+    def latest_snapshot_size(self, community_id: str) -> int:
+        t = snapshots_table
+        with self.engine.connect() as conn:
+            size = conn.execute(select(func.max(t.c.size)).where(
+                t.c.community_id == community_id)).scalar()
+        return int(size or 0)
+
+    def drop_snapshots(self, community_id: str | None = None) -> int:
+        """Deletes the snapshots of a community (of all without one); returns how many."""
+        t = snapshots_table
+        query = delete(t) if community_id is None else delete(t).where(
+            t.c.community_id == community_id)
+        with self.engine.begin() as conn:
+            return int(conn.execute(query).rowcount)
+
+    # --- witnesses of a log --------------------------------------------------------------------
+
+    def witnesses(self, community_id: str | None = None) -> list[WitnessRow]:
+        """The witnesses configured for a community (for every community without one)."""
+        t = witnesses_table
+        query = select(t).order_by(t.c.community_id, t.c.name)
+        if community_id is not None:
+            query = query.where(t.c.community_id == community_id)
+        with self.engine.connect() as conn:
+            return [WitnessRow(r.community_id, r.name, r.url, r.verifier_key)
+                    for r in conn.execute(query)]
+
+    def put_witness(self, row: WitnessRow) -> None:
+        t = witnesses_table
+        with self.engine.begin() as conn:
+            conn.execute(delete(t).where(t.c.community_id == row.community_id,
+                                         t.c.name == row.name))
+            conn.execute(insert(t).values(community_id=row.community_id, name=row.name,
+                                          url=row.url, verifier_key=row.verifier_key))
+
+    def remove_witness(self, community_id: str, name: str) -> bool:
+        t = witnesses_table
+        with self.engine.begin() as conn:
+            return bool(conn.execute(delete(t).where(
+                t.c.community_id == community_id, t.c.name == name)).rowcount)
 
     def witness_state(self) -> WitnessStore:
         """A witness's table of latest cosigned checkpoints, in this database (a service that is

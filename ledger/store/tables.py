@@ -75,6 +75,28 @@ cosignatures_table = Table(
     Column("line", Text, nullable=False),
 )
 
+# Snapshots of each community's folded state (``ledger.snapshot``), each tied to the tree size
+# and root it was folded from: a cache the ledger checks against the stored tree before use.
+snapshots_table = Table(
+    "sunlight_snapshots", metadata,
+    Column("community_id", String(64), primary_key=True),
+    Column("size", Integer, primary_key=True, autoincrement=False),
+    Column("root_hash", LargeBinary(32), nullable=False),
+    Column("format", String(100), nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# The witnesses a community's checkpoints are pushed to (``ledger.api.witnessing``): the URL of
+# each one's add-checkpoint endpoint and its verifier key (name+id+key, C2SP signed-note).
+witnesses_table = Table(
+    "sunlight_witnesses", metadata,
+    Column("community_id", String(64), primary_key=True),
+    Column("name", String(200), primary_key=True),  # the witness's key name
+    Column("url", String(500), nullable=False),
+    Column("verifier_key", String(300), nullable=False),
+)
+
 witness_metadata = MetaData()
 
 # A witness's latest cosigned checkpoint per log origin (``ledger.tlog.witness``).
