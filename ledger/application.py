@@ -20,9 +20,9 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import Application
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, StoredEvent
 
-from ledger.acceptance import MAX_FUTURE, MAX_PAST, accept, check_time
+from ledger.acceptance import MAX_FUTURE, MAX_PAST, accept, check_time, max_past_for
 from ledger.crypto.checkpoint import Checkpoint
 from ledger.crypto.merkle import (
     CompactRange,
@@ -36,7 +36,14 @@ from ledger.domain.community import Community
 from ledger.domain.errors import Conflict, DomainError, InvalidInput, NotAuthorised, NotFound
 from ledger.domain.state import CommunityState, parse_body
 from ledger.founding import COMMUNITY_ID as COMMUNITY_ID  # the API validates ids with it
-from ledger.founding import aware, check_names, founding_community, not_founded, token_hash
+from ledger.founding import (
+    aware,
+    check_names,
+    founding_community,
+    not_founded,
+    require_default_policy,
+    token_hash,
+)
 from ledger.logkeys import LogKey, LogKeyDir, LogKeyError, default_directory
 from ledger.replay import replay
 from ledger.signing import (
@@ -49,6 +56,7 @@ from ledger.signing import (
     statement_hash,
 )
 from ledger.store import CommunityLog, Invitation, LogRow, Store, Transaction, log_id
+from ledger.store.replica import ReadStore
 
 MAX_RETRIES = 20
 READ_PAGE = 2000
@@ -140,7 +148,7 @@ class Sunlight(Application[UUID]):
 
     def __init__(self, db_url: str, *, clock: Callable[[], datetime] = _utcnow,
                  max_past: timedelta = MAX_PAST, max_future: timedelta = MAX_FUTURE,
-                 log_key_dir: Path | None = None) -> None:
+                 log_key_dir: Path | None = None, read_db_url: str | None = None) -> None:
         super().__init__(env={
             "PERSISTENCE_MODULE": "ledger.store.recorder:Factory",
             "SQLALCHEMY_URL": db_url,
@@ -151,6 +159,10 @@ class Sunlight(Application[UUID]):
         self.max_past = max_past
         self.max_future = max_future
         self.store = Store(self.recorder)
+        # What the read side asks: the hot standby at ``read_db_url`` where a reader allows it
+        # (``sunlight serve --read-db``), else this database (``ledger.store.replica``).
+        self.reads = (ReadStore.open(self.store, read_db_url) if read_db_url
+                      else ReadStore(self.store))
         # Where the log keys that are not kept in the database are (``ledger.logkeys``).
         self.log_keys = LogKeyDir(log_key_dir if log_key_dir is not None else default_directory())
         self._states: dict[str, LogState] = {}
@@ -160,6 +172,7 @@ class Sunlight(Application[UUID]):
     def close(self) -> None:
         """Releases every database connection."""
         super().close()
+        self.reads.close()
         self.store.close()
 
     # --- founding ------------------------------------------------------------------------------
@@ -227,6 +240,7 @@ class Sunlight(Application[UUID]):
         if founded.name != invitation.name:
             raise NotAuthorised(f"建账声明中的社区名称与邀请中的“{invitation.name}”不一致",
                                 code="invitation-mismatch")
+        require_default_policy(founded)
         seed = invitation.key_seed
         key = (LogKey(invitation.origin, seed) if seed
                else self.log_keys.load(community_id, invitation.origin, invitation.verifier_key))
@@ -297,18 +311,31 @@ class Sunlight(Application[UUID]):
 
     def communities(self) -> list[CommunityInfo]:
         """Every founded community (a log row left empty by a failed founding is none)."""
-        return [_info(r) for r in self.store.founded_logs()]
+        return [_info(r) for r in self.reads.founded_logs()]
 
     def community(self, community_id: str) -> CommunityInfo:
         info = self._infos.get(community_id)
         if info is not None:
             return info
-        row = self.store.founded_log(community_id)
+        row = self.reads.founded_log(community_id)
         if row is None:
             raise NotFound(f"本系统没有社区 {community_id}", code="community-not-found")
         info = _info(row)
         self._infos[community_id] = info  # a log's origin and key never change
         return info
+
+    def member_in_office(self, community_id: str, key_id: str) -> tuple[str, str]:
+        """``(member ID, public key)`` of the member whose current key ``key_id`` is, in office
+        now; otherwise a Chinese refusal (unknown, rotated or revoked key, term over)."""
+        with self._current(community_id) as log:
+            domain = log.domain
+            if domain.community is None:
+                raise NotFound(f"本系统没有社区 {community_id}", code="community-not-found")
+            now_ = self.clock()
+            member = domain._standing(key_id, now_, None)  # the same rule as signing now
+            public_key = domain.public_key_of(key_id)
+            assert public_key is not None
+            return member.id, public_key
 
     # --- writing -------------------------------------------------------------------------------
 
@@ -467,7 +494,8 @@ class Sunlight(Application[UUID]):
     def _check(self, state: LogState, sub: Submission, st: Statement, now_: datetime,
                pending: int) -> None:
         """Every check before a statement is folded in; folds it in on success."""
-        check_time(st.at, now_, self.max_past, self.max_future)
+        check_time(st.at, now_, max_past_for(state.domain, len(sub.signatures), self.max_past),
+                   self.max_future)
         encode_signed_entry(sub.statement, sub.signatures, now_)  # refuses one over 64 KiB
         body = parse_body(st.kind, st.body)
         commitments = _commitments(body.to_json()) if sub.private else set()
@@ -651,14 +679,16 @@ class Sunlight(Application[UUID]):
         position = start
         while stop is None or position < stop:
             limit = READ_PAGE if stop is None else min(READ_PAGE, stop - position)
-            stored = self.recorder.select_events(oid, gt=position, limit=limit)
+            stored = self.reads.stored_events(oid, after=position, limit=limit)
             if not stored:
                 return
-            for record in stored:
-                event = self.mapper.to_domain_event(record)
+            for version, topic, state in stored:
+                event = self.mapper.to_domain_event(StoredEvent(
+                    originator_id=oid, originator_version=version, topic=topic,
+                    state=bytes(state)))
                 assert isinstance(event, CommunityLog.EntryAppended)
                 yield event.originator_version - 1, event.entry.encode()
-            position = stored[-1].originator_version
+            position = stored[-1][0]
 
     def nodes(self, community_id: str) -> Callable[[list[NodeId]], dict[NodeId, bytes]]:
         """A batched reader of stored tree hashes, for proofs and tiles."""

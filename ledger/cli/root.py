@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 from ledger.domain.errors import DomainError
 from ledger.redaction import redact
-from ledger.store import DEFAULT_DB_URL
+from ledger.store import DEFAULT_DB_URL, ReadOnlyDatabase
 
 
 class _Group(TyperGroup):
@@ -33,6 +33,9 @@ class _Group(TyperGroup):
         except DomainError as exc:
             typer.echo(redact(f"错误：{exc}"), err=True)
             ctx.exit(2 if exc.status >= 500 else 1)  # e.g. the log key is missing: could not run
+        except ReadOnlyDatabase as exc:
+            typer.echo(f"错误：{exc}", err=True)
+            ctx.exit(2)
         except OSError as exc:
             hint = "；请用 --port 指定另一个端口" if exc.errno == errno.EADDRINUSE else ""
             typer.echo(redact(f"错误：{os_error(exc)}{hint}"), err=True)
@@ -57,6 +60,9 @@ CommunityOpt = Annotated[str, typer.Option("--community", "-c", envvar="SUNLIGHT
                                            help="社区编号，如 xingfuli")]
 SignerOpt = Annotated[list[str], typer.Option(
     "--key", "-k", help="签名人的密钥名或文件；须多人共同签署时重复给出（-k chen -k wang）")]
+ServerOpt = Annotated[str | None, typer.Option(
+    "--server", envvar="SUNLIGHT_SERVER",
+    help="经由运行中的服务提交（如 https://ledger.example），而不直接访问数据库；密钥只在本机签名")]
 LogKeyDirOpt = Annotated[Path | None, typer.Option(
     "--log-key-dir", envvar="SUNLIGHT_LOG_KEY_DIR",
     help="日志签名密钥目录：每个社区一个 <社区编号>.logkey 文件，权限 600（默认 ./log-keys）")]
