@@ -198,7 +198,7 @@ class CommunityState:
             signers = [self._standing(k, at, accepted_at) for k in (key_id, *cosigners)]
         else:  # one signature, nearly every entry: the same checks without the loops
             signer = self._standing(key_id, at, accepted_at)
-            if self.policy is None and signer.role in KINDS[kind].signers:
+            if self.policy is None and may_record(signer.role, kind):
                 return signer
             signers = [signer]
         if self.policy is not None and self._recovers(kind, body, signers, _day(at)):
