@@ -67,7 +67,8 @@ def accept(domain: CommunityState, statement_bytes: bytes, statement: Statement,
         body = parse_body(statement.kind, statement.body)
     if domain.community is None and not isinstance(body, Community.Founded):
         raise NotFound(f"社区 {domain.community_id} 尚未建账", code="community-not-found")
-    public_key = domain.public_key_of(key_id)  # a member's key is filed under its own key ID
+    key = domain.keys.get(key_id)  # a member's key is filed under its own key ID
+    public_key = None if key is None else key.public_key
     if public_key is None:
         if not (isinstance(body, Community.Founded) and domain.community is None):
             raise NotAuthorised("签名密钥不属于本社区任何成员", code="unknown-key")
@@ -84,7 +85,7 @@ def accept(domain: CommunityState, statement_bytes: bytes, statement: Statement,
         verify_signature(public_key, statement_bytes, signature)
         for other_key, (_, other_signature) in zip(public_keys[1:], cosignatures, strict=True):
             verify_signature(other_key, statement_bytes, other_signature)
-    cosigners = tuple(k for k, _ in cosignatures)
+    cosigners = tuple(k for k, _ in cosignatures) if cosignatures else ()
     try:
         domain.authorise(statement.kind, body, key_id, public_key, statement.at, accepted_at,
                          cosigners)

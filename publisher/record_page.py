@@ -9,12 +9,9 @@ slow part, ~3 ms) is cached on disk by URL.
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
-import os
 import re
 import sys
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -29,6 +26,7 @@ from publisher.fmt import esc, local_time, short_hash, text_block
 from publisher.poster import supervisors
 from publisher.readmodel import ObjectionView, Portal
 from publisher.records import Record
+from publisher.workers import Workers
 
 SHELL_PATH = "r/shell"
 TITLE_TOKEN = "SLRECORDTITLE"
@@ -75,18 +73,19 @@ def qr_svg(url: str) -> str:
 class QrCache:
     """QR code SVGs of permanent URLs, one small file per URL under ``directory``.
 
-    :meth:`start` makes the missing codes on every core in the background (the publisher calls
-    it right after reading the log, so the codes are made while MkDocs runs); :meth:`svg` waits
-    for them."""
+    :meth:`start` makes the missing codes in the publish's worker processes in the background
+    (the publisher calls it right after reading the log, so the codes are made while MkDocs
+    runs); :meth:`svg` waits for them."""
 
     PARALLEL_FROM = 200  # below this, a process pool costs more than it saves
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, workers: Workers | None = None) -> None:
         self.directory = directory
         directory.mkdir(parents=True, exist_ok=True)
         self.made = 0
-        self._pool: ProcessPoolExecutor | None = None
+        self._workers = workers
         self._pending: Iterator[tuple[str, str]] = iter(())
+        self._made: dict[str, str] = {}  # made by start(), not read back from disk
 
     def _path(self, url: str) -> Path:
         return self.directory / (hashlib.sha256(url.encode()).hexdigest()[:32] + ".svg")
@@ -94,29 +93,24 @@ class QrCache:
     def start(self, urls: list[str]) -> None:
         """Starts making the missing codes of ``urls`` when there are many."""
         missing = [u for u in urls if not self._path(u).exists()]
-        if len(missing) < self.PARALLEL_FROM:
+        if len(missing) < self.PARALLEL_FROM or self._workers is None:
             return
-        if "fork" not in multiprocessing.get_all_start_methods():
-            return  # made one by one in svg()
-        # fork: the children only run segno on strings, and a script that calls publish()
-        # needs no ``if __name__ == "__main__"`` guard (spawn would re-import it)
-        ctx = multiprocessing.get_context("fork")
-        self._pool = ProcessPoolExecutor(max_workers=os.cpu_count() or 1, mp_context=ctx)
-        self._pending = zip(missing, self._pool.map(qr_svg, missing, chunksize=64), strict=True)
+        pool = self._workers.get()
+        if pool is not None:  # else made one by one in svg()
+            self._pending = zip(missing, pool.map(qr_svg, missing, chunksize=64), strict=True)
 
     def finish(self) -> None:
         """Waits for the codes :meth:`start` is making and stores them."""
-        if self._pool is None:
-            return
-        try:
-            for url, svg in self._pending:
-                self._path(url).write_text(svg, encoding="utf-8")
-                self.made += 1
-        finally:
-            self._pool.shutdown(cancel_futures=True)
-            self._pool, self._pending = None, iter(())
+        pending, self._pending = self._pending, iter(())
+        for url, svg in pending:
+            self._path(url).write_text(svg, encoding="utf-8")
+            self._made[url] = svg
+            self.made += 1
 
     def svg(self, url: str) -> str:
+        made = self._made.pop(url, None)
+        if made is not None:
+            return made
         path = self._path(url)
         try:
             return path.read_text(encoding="utf-8")

@@ -454,12 +454,22 @@ class _Run:
             report.fail(index, exc.code, f"{statement.kind}：{exc}",
                         f"{statement.kind} statement refused by rule {exc.code}")
             return
-        if entry.cosignatures:
-            report.cosigned_entries += 1
-        for public_key, (_, sig) in zip(public_keys, entry.signatures, strict=True):
-            raw = self.raw_keys.get(public_key)
+        raw_keys = self.raw_keys
+        if not entry.cosignatures:  # one signature, nearly every entry
+            (public_key,) = public_keys
+            raw = raw_keys.get(public_key)
             if raw is None:
-                raw = self.raw_keys[public_key] = base64.b64decode(public_key)
+                raw = raw_keys[public_key] = base64.b64decode(public_key)
+            self.b_index.append(index)
+            self.b_keys.append(raw)
+            self.b_messages.append(statement_bytes)
+            self.b_sigs.append(signature)
+            return
+        report.cosigned_entries += 1
+        for public_key, (_, sig) in zip(public_keys, entry.signatures, strict=True):
+            raw = raw_keys.get(public_key)
+            if raw is None:
+                raw = raw_keys[public_key] = base64.b64decode(public_key)
             self.b_index.append(index)
             self.b_keys.append(raw)
             self.b_messages.append(statement_bytes)

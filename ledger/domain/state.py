@@ -195,7 +195,12 @@ class CommunityState:
             if len(set(holders)) != len(holders):  # e.g. with an old key and the new one
                 raise NotAuthorised("同一成员签了两次：共同签署须由不同的成员各签一次",
                                     code="same-member-twice")
-        signers = [self._standing(k, at, accepted_at) for k in (key_id, *cosigners)]
+            signers = [self._standing(k, at, accepted_at) for k in (key_id, *cosigners)]
+        else:  # one signature, nearly every entry: the same checks without the loops
+            signer = self._standing(key_id, at, accepted_at)
+            if self.policy is None and may_record(signer.role, kind):
+                return signer
+            signers = [signer]
         if self.policy is not None and self._recovers(kind, body, signers, _day(at)):
             return signers[0]
         if not any(may_record(m.role, kind) for m in signers):
