@@ -8,8 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from ledger.cli.keys import KeyDir, load_key, load_signers, sign_together
-from ledger.cli.root import CommunityOpt, DbOption, SignerOpt, app, open_ledger
-from ledger.domain.roles import Role
+from ledger.cli.root import CommunityOpt, DbOption, RoleOpt, SignerOpt, app, open_ledger, recorded
 from ledger.signing import Statement, now
 from ledger.store import DEFAULT_DB_URL
 
@@ -23,15 +22,14 @@ def sign_and_submit(db: str, community: str, signers: list[str], directory: Path
     ledger = open_ledger(db)
     keys = load_signers(signers, directory)
     receipt = ledger.submit(sign_together(keys, Statement(community, kind, now(), body)))
-    word = "已登记过（未重复登记）" if receipt.duplicate else "已登记"
-    typer.echo(f"{word}：{kind}，日志序号 {receipt.index}")
+    typer.echo(recorded(kind, receipt.index, receipt.duplicate))
 
 
 @member_app.command("admit")
 def admit(community: CommunityOpt, key: SignerOpt,
           member_id: Annotated[str, typer.Option(help="成员编号")],
           name: Annotated[str, typer.Option(help="公开姓名")],
-          role: Annotated[Role, typer.Option(help="职务")],
+          role: RoleOpt,
           member_key: Annotated[str, typer.Option(help="新成员的密钥名或文件（只读取公钥）")],
           term_start: Annotated[str, typer.Option(help="任期开始 YYYY-MM-DD")],
           term_end: Annotated[str | None, typer.Option(help="任期结束 YYYY-MM-DD")] = None,
@@ -48,7 +46,7 @@ def admit(community: CommunityOpt, key: SignerOpt,
 @member_app.command("role")
 def role(community: CommunityOpt, key: SignerOpt,
          member_id: Annotated[str, typer.Option(help="成员编号")],
-         new_role: Annotated[Role, typer.Option("--role", help="新职务")],
+         new_role: RoleOpt,
          directory: KeyDir = Path("keys"), db: DbOption = DEFAULT_DB_URL) -> None:
     """调整成员职务。"""
     sign_and_submit(db, community, key, directory, "member.role_assigned",

@@ -23,7 +23,16 @@ import typer
 
 from ledger.application import BatchRejected, RowError
 from ledger.cli.keys import KeyDir, load_signers, sign_together
-from ledger.cli.root import CommunityOpt, DbOption, SignerOpt, app, fail, open_ledger, read_input
+from ledger.cli.root import (
+    CommunityOpt,
+    DbOption,
+    SignerOpt,
+    app,
+    fail,
+    open_ledger,
+    read_input,
+    recorded,
+)
 from ledger.cli.templates import FORMATS, write_template
 from ledger.domain.common import Shape
 from ledger.domain.errors import DomainError, InvalidInput
@@ -67,7 +76,9 @@ def record(kind: Annotated[str, typer.Argument(help="记录类型，如 fund.don
            person: Annotated[list[str] | None, typer.Option(
                "--person", help="个人信息 字段=值（只存私密存储），可重复")] = None,
            from_file: Annotated[Path | None, typer.Option(
-               "--from-file", help="批量导入 CSV / JSON / JSONL：全部成功或全部不登记")] = None,
+               "--from-file",
+               help="批量导入 CSV（UTF-8 或 GB18030，逗号、分号或制表符分隔）/ XLSX / JSON / JSONL："
+                    "全部成功或全部不登记")] = None,
            directory: KeyDir = Path("keys"), db: DbOption = DEFAULT_DB_URL) -> None:
     """登记一条记录（或用 --from-file 批量导入历史台账），由签名人的密钥签名。"""
     signers = load_signers(key, directory)
@@ -83,7 +94,7 @@ def record(kind: Annotated[str, typer.Argument(help="记录类型，如 fund.don
         new = sum(not r.duplicate for r in receipts)
         if not receipts:
             fail(f"{from_file} 中没有可导入的记录")
-        typer.echo(f"已导入 {new} 条（重复 {len(receipts) - new} 条），"
+        typer.echo(f"已导入 {new} 条{KINDS[kind].title}（重复 {len(receipts) - new} 条），"
                    f"日志序号 {receipts[0].index}–{receipts[-1].index}")
         return
     if json_body is not None:
@@ -101,8 +112,7 @@ def record(kind: Annotated[str, typer.Argument(help="记录类型，如 fund.don
         body, people = body_from_fields(kind, _pairs(set_, "--set"))
     private = with_person(kind, body, people | _pairs(person, "--person"))
     receipt = ledger.submit(sign_together(signers, Statement(community, kind, now(), body), private))
-    word = "已登记过（未重复登记）" if receipt.duplicate else "已登记"
-    typer.echo(f"{word}：{_kind(kind).title_zh}，日志序号 {receipt.index}")
+    typer.echo(recorded(kind, receipt.index, receipt.duplicate))
 
 
 def read_import(path: Path, kind: str, community: str, signers: list[MemberKey]
