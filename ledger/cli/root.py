@@ -104,11 +104,11 @@ def fail(message: str, code: int = 1) -> NoReturn:
 
 def recorded(kind: str, index: int, duplicate: bool = False) -> str:
     """What a command says once a statement is in the log: the record's Chinese name (from the
-    kinds registry) and its log index -- ``已登记：捐赠登记（日志序号 12）``."""
+    kinds registry) and its log index -- ``已记录：登记捐赠（日志序号 12）``."""
     from ledger.domain.kinds import KINDS
 
     title = KINDS[kind].title if kind in KINDS else kind
-    word = "已登记过（未重复登记）" if duplicate else "已登记"
+    word = "已记录过（未重复记录）" if duplicate else "已记录"
     return f"{word}：{title}（日志序号 {index}）"
 
 

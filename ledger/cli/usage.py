@@ -181,7 +181,7 @@ def _sentence(error: UsageError, ctx: Context | None) -> str:
     found = re.match(r"No such command (.+?)\.(?: Did you mean|$)", message)
     if found is not None:
         return _no_such_command(_literal(found.group(1)), ctx)
-    found = re.match(r"Got unexpected extra arguments? \((.*)\)$", message)
+    found = re.match(r"Got unexpected extra argument(?:s|\(s\))? \((.*)\)$", message)
     if found is not None:
         return f"多余的参数：{found.group(1)}（含空格的值请加引号）"
     if message.startswith("Missing command"):
