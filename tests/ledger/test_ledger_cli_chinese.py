@@ -181,6 +181,9 @@ def test_a_folder_without_the_ledger_is_refused_and_no_database_is_made(
         code, out, err = sunlight(elsewhere, *args, "--db", f"sqlite:///{elsewhere / 'typo.db'}")
         assert code == 2 and "找不到账本数据库" in err and "typo.db" in err, (args, err)
     assert sorted(p.name for p in elsewhere.iterdir()) == []  # no sunlight.db, no site, nothing
+    code, out, err = sunlight(elsewhere, "record", "fund.opened", "-c", "cli", "-k", "chen")
+    assert code == 2 and "密钥目录 keys 不存在" in err and str(elsewhere) in err and "--dir" in err, err
+    plain_chinese(err)
 
 
 def test_init_still_makes_the_database(tmp_path: Path) -> None:
