@@ -22,7 +22,7 @@ from uuid import UUID
 from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError, StoredEvent
 
-from ledger.acceptance import MAX_FUTURE, MAX_PAST, accept, check_time
+from ledger.acceptance import MAX_FUTURE, MAX_PAST, accept, check_time, max_past_for
 from ledger.crypto.checkpoint import Checkpoint
 from ledger.crypto.merkle import (
     CompactRange,
@@ -36,7 +36,14 @@ from ledger.domain.community import Community
 from ledger.domain.errors import Conflict, DomainError, InvalidInput, NotAuthorised, NotFound
 from ledger.domain.state import CommunityState, parse_body
 from ledger.founding import COMMUNITY_ID as COMMUNITY_ID  # the API validates ids with it
-from ledger.founding import aware, check_names, founding_community, not_founded, token_hash
+from ledger.founding import (
+    aware,
+    check_names,
+    founding_community,
+    not_founded,
+    require_default_policy,
+    token_hash,
+)
 from ledger.logkeys import LogKey, LogKeyDir, LogKeyError, default_directory
 from ledger.replay import replay
 from ledger.signing import (
@@ -233,6 +240,7 @@ class Sunlight(Application[UUID]):
         if founded.name != invitation.name:
             raise NotAuthorised(f"建账声明中的社区名称与邀请中的“{invitation.name}”不一致",
                                 code="invitation-mismatch")
+        require_default_policy(founded)
         seed = invitation.key_seed
         key = (LogKey(invitation.origin, seed) if seed
                else self.log_keys.load(community_id, invitation.origin, invitation.verifier_key))
@@ -315,6 +323,19 @@ class Sunlight(Application[UUID]):
         info = _info(row)
         self._infos[community_id] = info  # a log's origin and key never change
         return info
+
+    def member_in_office(self, community_id: str, key_id: str) -> tuple[str, str]:
+        """``(member ID, public key)`` of the member whose current key ``key_id`` is, in office
+        now; otherwise a Chinese refusal (unknown, rotated or revoked key, term over)."""
+        with self._current(community_id) as log:
+            domain = log.domain
+            if domain.community is None:
+                raise NotFound(f"本系统没有社区 {community_id}", code="community-not-found")
+            now_ = self.clock()
+            member = domain._standing(key_id, now_, None)  # the same rule as signing now
+            public_key = domain.public_key_of(key_id)
+            assert public_key is not None
+            return member.id, public_key
 
     # --- writing -------------------------------------------------------------------------------
 
@@ -473,7 +494,8 @@ class Sunlight(Application[UUID]):
     def _check(self, state: LogState, sub: Submission, st: Statement, now_: datetime,
                pending: int) -> None:
         """Every check before a statement is folded in; folds it in on success."""
-        check_time(st.at, now_, self.max_past, self.max_future)
+        check_time(st.at, now_, max_past_for(state.domain, len(sub.signatures), self.max_past),
+                   self.max_future)
         encode_signed_entry(sub.statement, sub.signatures, now_)  # refuses one over 64 KiB
         body = parse_body(st.kind, st.body)
         commitments = _commitments(body.to_json()) if sub.private else set()

@@ -22,10 +22,12 @@ from typing import Any
 
 from ledger.application import Sunlight
 from ledger.crypto.checkpoint import Checkpoint
+from ledger.proposals import lapsed_proposals
 from ledger.tlog.cosignatures import published_checkpoint
 from ledger.tlog.export import export_tiles
 from publisher import search as pagefind
 from publisher.attachments import publish_attachments
+from publisher.audit_views import audit_of, audit_view_pages
 from publisher.compress import precompress
 from publisher.describe import labels, record_path
 from publisher.files import write_if_changed
@@ -141,7 +143,9 @@ def _build(app: Sunlight, community_id: str, out_dir: Path, base_url: str, cache
                   witnesses=witnesses)
     name = portal.name or community_id
     with clock("pages"):
-        pages = [*build_pages(portal, ctx), poster(portal, ctx, records[-1] if records else None)]
+        audited = audit_of(community_id, records, lapsed_proposals(app, community_id))
+        pages = [*build_pages(portal, ctx), *audit_view_pages(audited),
+                 poster(portal, ctx, records[-1] if records else None)]
     with clock("mkdocs"):
         key = inputs_key(site_dir, pages, name, base_url)
         html = cache / "mkdocs" / "html"

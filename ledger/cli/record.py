@@ -21,11 +21,12 @@ from typing import Annotated, Any
 
 import typer
 
-from ledger.application import BatchRejected, RowError
+from ledger.application import BatchRejected, Receipt, RowError
 from ledger.cli.keys import KeyDir, load_signers, sign_together
 from ledger.cli.root import (
     CommunityOpt,
     DbOption,
+    ServerOpt,
     SignerOpt,
     app,
     fail,
@@ -40,6 +41,7 @@ from ledger.domain.kinds import KINDS, FieldSpec, canonical
 from ledger.domain.roles import Role
 from ledger.importing import body_from_fields, read_rows
 from ledger.importing import body_type as _kind
+from ledger.proposals import Proposals
 from ledger.signing import MemberKey, PrivateRecord, Statement, Submission, now
 from ledger.store import DEFAULT_DB_URL
 
@@ -79,11 +81,14 @@ def record(kind: Annotated[str, typer.Argument(help="记录类型，如 fund.don
                "--from-file",
                help="批量导入 CSV（UTF-8 或 GB18030，逗号、分号或制表符分隔）/ XLSX / JSON / JSONL："
                     "全部成功或全部不登记")] = None,
-           directory: KeyDir = Path("keys"), db: DbOption = DEFAULT_DB_URL) -> None:
+           directory: KeyDir = Path("keys"), db: DbOption = DEFAULT_DB_URL,
+           server: ServerOpt = None) -> None:
     """登记一条记录（或用 --from-file 批量导入历史台账），由签名人的密钥签名。"""
     signers = load_signers(key, directory)
-    ledger = open_ledger(db)
     if from_file is not None:
+        if server is not None:
+            fail("批量导入（--from-file）须直接访问数据库，不能与 --server 同用", 2)
+        ledger = open_ledger(db)
         submissions, lines, errors = read_import(from_file, kind, community, signers)
         try:
             receipts = ledger.submit_batch(submissions, dry_run=bool(errors))
@@ -97,6 +102,33 @@ def record(kind: Annotated[str, typer.Argument(help="记录类型，如 fund.don
         typer.echo(f"已导入 {new} 条{KINDS[kind].title}（重复 {len(receipts) - new} 条），"
                    f"日志序号 {receipts[0].index}–{receipts[-1].index}")
         return
+    statement, private = build_statement(kind, community, json_body, set_, person)
+    submit_signed(sign_together(signers, statement, private), kind, db, server)
+
+
+def submit_signed(submission: Submission, kind: str, db: str, server: str | None) -> None:
+    """Records a signed statement: in the database, or through the service at ``server``."""
+    if server is not None:
+        from ledger.cli.client import Client
+
+        statement = Statement.from_bytes(submission.statement)
+        receipt = Client(server, statement.community).submit(submission)
+        duplicate, index = bool(receipt["duplicate"]), int(receipt["index"])
+    else:
+        ledger = open_ledger(db)
+        answer = ledger.submit(submission)
+        duplicate, index = answer.duplicate, answer.index
+        if not duplicate:  # the answer to an objection releases the proposal it held
+            statement = Statement.from_bytes(submission.statement)
+            released = Proposals(ledger).after_append(statement.community, statement)
+            if isinstance(released, Receipt):
+                typer.echo(f"异议已答复，它暂停的提案已记入账本，日志序号 {released.index}")
+    typer.echo(recorded(kind, index, duplicate))
+
+
+def build_statement(kind: str, community: str, json_body: str | None, set_: list[str] | None,
+                    person: list[str] | None) -> tuple[Statement, tuple[PrivateRecord, ...]]:
+    """The statement of ``sunlight record`` and ``sunlight propose`` and its private data."""
     if json_body is not None:
         try:
             body = json.loads(json_body)
@@ -111,8 +143,7 @@ def record(kind: Annotated[str, typer.Argument(help="记录类型，如 fund.don
     else:
         body, people = body_from_fields(kind, _pairs(set_, "--set"))
     private = with_person(kind, body, people | _pairs(person, "--person"))
-    receipt = ledger.submit(sign_together(signers, Statement(community, kind, now(), body), private))
-    typer.echo(recorded(kind, receipt.index, receipt.duplicate))
+    return Statement(community, kind, now(), body), private
 
 
 def read_import(path: Path, kind: str, community: str, signers: list[MemberKey]

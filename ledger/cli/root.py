@@ -92,6 +92,9 @@ SignerOpt = Annotated[list[str], typer.Option(
 RoleOpt = Annotated[Role, typer.Option(
     "--role", parser=choice_parser(Role),
     help="职务：" + "、".join(f"{r.label}（{r.value}）" for r in Role) + "，写中文或英文均可")]
+ServerOpt = Annotated[str | None, typer.Option(
+    "--server", envvar="SUNLIGHT_SERVER",
+    help="经由运行中的服务提交（如 https://ledger.example），而不直接访问数据库；密钥只在本机签名")]
 LogKeyDirOpt = Annotated[Path | None, typer.Option(
     "--log-key-dir", envvar="SUNLIGHT_LOG_KEY_DIR",
     help="日志签名密钥目录：每个社区一个 <社区编号>.logkey 文件，权限 600（默认 ./log-keys）")]
@@ -104,11 +107,11 @@ def fail(message: str, code: int = 1) -> NoReturn:
 
 def recorded(kind: str, index: int, duplicate: bool = False) -> str:
     """What a command says once a statement is in the log: the record's Chinese name (from the
-    kinds registry) and its log index -- ``已记录：登记捐赠（日志序号 12）``."""
+    kinds registry) and its log index -- ``已登记：登记捐赠（日志序号 12）``."""
     from ledger.domain.kinds import KINDS
 
     title = KINDS[kind].title if kind in KINDS else kind
-    word = "已记录过（未重复记录）" if duplicate else "已记录"
+    word = "已登记过（未重复登记）" if duplicate else "已登记"
     return f"{word}：{title}（日志序号 {index}）"
 
 

@@ -2,9 +2,10 @@
 
 ``events`` (the log's one event and its stored topic), ``recorder`` (the eventsourcing event
 store), ``tables`` (every other table), ``schema`` (creating and upgrading them), ``store`` (every
-query: logs, invitations, tree hashes, private data, salts, cosignatures), ``replica`` (the read
-side's queries on a hot standby), ``partitioned`` (the tables partitioned by community),
-``witness`` (a witness's checkpoints). A new table is added in ``tables`` and read and written in ``store``.
+query: logs, invitations, tree hashes, private data, salts, cosignatures, proposals, sign-in
+challenges and sessions), ``replica`` (the read side's queries on a hot standby), ``partitioned``
+(the tables partitioned by community), ``witness`` (a witness's checkpoints). A new table is added
+in ``tables`` and read and written in ``store``.
 """
 
 from __future__ import annotations
@@ -14,12 +15,21 @@ from pathlib import Path
 
 from ledger.store.events import CommunityLog, log_id
 from ledger.store.replica import ReadStore, StandbyError, parse_lsn, reading_from_standby
-from ledger.store.store import Invitation, LogRow, ReadOnlyDatabase, Store, Transaction
+from ledger.store.store import (
+    Invitation,
+    LogRow,
+    ProposalRow,
+    ReadOnlyDatabase,
+    SessionRow,
+    Store,
+    Transaction,
+)
 from ledger.store.witness import WitnessStore
 
-__all__ = ["DEFAULT_DB_URL", "CommunityLog", "Invitation", "LogRow", "ReadOnlyDatabase", "ReadStore",
-           "StandbyError", "Store", "Transaction", "WitnessStore", "default_db_url", "default_read_db_url",
-           "log_id", "missing_database", "parse_lsn", "reading_from_standby"]
+__all__ = ["DEFAULT_DB_URL", "CommunityLog", "Invitation", "LogRow", "ProposalRow",
+           "ReadOnlyDatabase", "ReadStore", "SessionRow", "StandbyError", "Store", "Transaction",
+           "WitnessStore", "default_db_url", "default_read_db_url", "log_id", "missing_database",
+           "parse_lsn", "reading_from_standby"]
 
 
 DEFAULT_DB_URL = "sqlite:///sunlight.db"  # every command's --db default, and the service's

@@ -26,7 +26,8 @@ still filled from its own sequence (unique by the sequence, no longer by an inde
 
 Not partitioned: ``sunlight_logs`` (one row per community; its ``origin`` is unique across all
 communities), ``sunlight_invitations`` and ``sunlight_salts_seen`` (a salt is refused in every
-community once seen in any): small, and unique across communities by design.
+community once seen in any): small, and unique across communities by design; and the proposals
+and sign-in tables (few rows, none of them part of a log).
 """
 
 from __future__ import annotations

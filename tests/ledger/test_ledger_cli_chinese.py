@@ -116,7 +116,7 @@ def test_a_role_is_accepted_by_its_chinese_title_or_its_code(
     code, out, err = sunlight(Path.cwd(), "member", "role", "-c", "cli", "-k", "wang",
                               "--member-id", "chen", "--role", title, env=community)
     assert code == 0, (out, err)
-    assert f"已记录：{KINDS['member.role_assigned'].title}（日志序号 " in out
+    assert f"已登记：{KINDS['member.role_assigned'].title}（日志序号 " in out
     plain_chinese(out)
     members = Sunlight(community["SUNLIGHT_DB"]).state("cli").members
     assert members["chen"].role is Role.MEMBER
@@ -202,9 +202,9 @@ def test_init_still_makes_the_database(tmp_path: Path) -> None:
 def test_every_kind_is_named_in_chinese_when_recorded() -> None:
     for kind, spec in KINDS.items():
         said = recorded(kind, 12)
-        assert said == f"已记录：{spec.title}（日志序号 12）"
+        assert said == f"已登记：{spec.title}（日志序号 12）"
         assert kind not in said and spec.title
-    assert recorded("fund.donation_recorded", 3, duplicate=True) == "已记录过（未重复记录）：登记捐赠（日志序号 3）"
+    assert recorded("fund.donation_recorded", 3, duplicate=True) == "已登记过（未重复登记）：登记捐赠（日志序号 3）"
 
 
 def test_recording_and_admitting_say_what_was_recorded(community: dict[str, str]) -> None:
@@ -213,11 +213,11 @@ def test_recording_and_admitting_say_what_was_recorded(community: dict[str, str]
                               "amount_fen=10000", "--set", "channel=现金", "--set", "receipt_no=R1",
                               "--set", "received_on=2025-01-02", "--person", "name=张三", env=community)
     assert code == 0, err
-    assert out.strip() == "已记录：登记捐赠（日志序号 4）"
+    assert out.strip() == "已登记：登记捐赠（日志序号 4）"
     code, out, err = sunlight(Path.cwd(), "keys", "new", "li")
     code, out, err = sunlight(Path.cwd(), "member", "admit", "-c", "cli", "-k", "wang", "--member-id", "li",
                               "--name", "李监督", "--role", "监督", "--member-key", "li",
                               "--term-start", "2024-01-01", env=community)
     assert code == 0, err
-    assert out.strip() == "已记录：成员入职（日志序号 5）"
+    assert out.strip() == "已登记：成员入职（日志序号 5）"
     assert Sunlight(community["SUNLIGHT_DB"]).state("cli").members["li"].role is Role.SUPERVISOR
