@@ -32,7 +32,7 @@ def db_init(
             fail(str(exc), 2)
         except Exception as exc:  # a bad URL or an unreachable server
             fail(f"无法打开数据库 {db}：{type(exc).__name__}: {exc}", 2)
-    ledger = open_ledger(db)
+    ledger = open_ledger(db, create=True)
     try:
         layout = partitioned_tables(ledger.store)
     finally:

@@ -9,8 +9,7 @@ import typer
 
 from ledger.cli.keys import KeyDir, load_key, load_signers, sign_together
 from ledger.cli.record import submit_signed
-from ledger.cli.root import CommunityOpt, DbOption, ServerOpt, SignerOpt, app
-from ledger.domain.roles import Role
+from ledger.cli.root import CommunityOpt, DbOption, RoleOpt, ServerOpt, SignerOpt, app
 from ledger.signing import Statement, now
 from ledger.store import DEFAULT_DB_URL
 
@@ -30,7 +29,7 @@ def sign_and_submit(db: str, community: str, signers: list[str], directory: Path
 def admit(community: CommunityOpt, key: SignerOpt,
           member_id: Annotated[str, typer.Option(help="成员编号")],
           name: Annotated[str, typer.Option(help="公开姓名")],
-          role: Annotated[Role, typer.Option(help="职务")],
+          role: RoleOpt,
           member_key: Annotated[str, typer.Option(help="新成员的密钥名或文件（只读取公钥）")],
           term_start: Annotated[str, typer.Option(help="任期开始 YYYY-MM-DD")],
           term_end: Annotated[str | None, typer.Option(help="任期结束 YYYY-MM-DD")] = None,
@@ -48,7 +47,7 @@ def admit(community: CommunityOpt, key: SignerOpt,
 @member_app.command("role")
 def role(community: CommunityOpt, key: SignerOpt,
          member_id: Annotated[str, typer.Option(help="成员编号")],
-         new_role: Annotated[Role, typer.Option("--role", help="新职务")],
+         new_role: RoleOpt,
          directory: KeyDir = Path("keys"), db: DbOption = DEFAULT_DB_URL,
          server: ServerOpt = None) -> None:
     """调整成员职务。"""

@@ -13,7 +13,7 @@ import typer
 
 from ledger.cli.keys import KeyDir, load_key, load_signers, sign_together
 from ledger.cli.record import build_statement
-from ledger.cli.root import CommunityOpt, DbOption, ServerOpt, SignerOpt, app, fail, open_ledger
+from ledger.cli.root import CommunityOpt, DbOption, ServerOpt, SignerOpt, app, fail, open_ledger, recorded
 from ledger.signing import Statement
 from ledger.store import DEFAULT_DB_URL
 
@@ -40,14 +40,14 @@ def propose(kind: Annotated[str, typer.Argument(help="记录类型，如 fund.gr
         if status == 202:
             _kept(community, answer)
         else:
-            typer.echo(f"签名已齐，已登记：{kind}，日志序号 {answer['index']}")
+            typer.echo(f"签名已齐，{recorded(kind, answer['index'])}")
         return
     from ledger.application import Receipt
     from ledger.proposals import Proposals
 
     result = Proposals(open_ledger(db)).propose(submission)
     if isinstance(result, Receipt):
-        typer.echo(f"签名已齐，已登记：{kind}，日志序号 {result.index}")
+        typer.echo(f"签名已齐，{recorded(kind, result.index)}")
     else:
         _kept(community, result.to_json())
 
@@ -113,7 +113,8 @@ def cosign(community: CommunityOpt,
         _show(shown["statement"].encode())
         status, answer = client.cosign(proposal_id, member_key, shown["statement"].encode())
         if status == 201:
-            typer.echo(f"签名已齐，已登记：日志序号 {answer['index']}")
+            kind = Statement.from_bytes(shown["statement"].encode()).kind
+            typer.echo(f"签名已齐，{recorded(kind, answer['index'])}")
         else:
             _signed(answer)
         return
@@ -126,7 +127,7 @@ def cosign(community: CommunityOpt,
     result = work.cosign(community, proposal_id, member_key.key_id,
                          member_key.private.sign(found.row.statement))
     if isinstance(result, Receipt):
-        typer.echo(f"签名已齐，已登记：日志序号 {result.index}")
+        typer.echo(f"签名已齐，{recorded(Statement.from_bytes(found.row.statement).kind, result.index)}")
     else:
         _signed(result.to_json())
 

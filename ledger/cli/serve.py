@@ -60,7 +60,7 @@ def serve(
     if (witness_name is None) != (witness_seed_file is None):
         fail("--witness-name 与 --witness-seed-file 须同时提供")
     check_port(host, port)
-    ledger = open_ledger(db)  # creates the tables once, and fails clearly on a bad database URL
+    ledger = open_ledger(db, create=True)  # creates the tables once, and fails clearly on a bad database URL
     if ledger.store.read_only:
         ledger.close()
         fail("--db 是只读的热备库：服务须在主库上写入；热备库请用 --read-db 给出", 2)
