@@ -1,0 +1,235 @@
+"""The committee console at ``/console/``: a static app served by the service itself.
+
+Plain HTML, CSS and JavaScript modules, no build step (see the README for why): the service
+serves the files from ``ledger/console/`` under a Content-Security-Policy that allows nothing
+from another host, and the app calls the same API as everyone else. Its keys are made and kept
+in the browser; nothing here ever sees one.
+
+Also here, for the console: ``GET /v1/kinds`` (every record kind described for a form, from the
+kinds registry) and the pairing of a new member's public key under its key ID (in memory, short
+lived: a public key is no secret, and the 主任's console reads it back to admit the member).
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+import threading
+import time
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+import orjson
+import segno
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ledger.api.problems import ApiError
+from ledger.api.records import json_response
+from ledger.domain.errors import DomainError, InvalidInput
+from ledger.domain.kinds import KINDS, FieldSpec, Kind
+from ledger.domain.member import key_id_of
+from ledger.domain.roles import Role
+
+CONSOLE_DIR = Path(__file__).resolve().parent.parent / "console"
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+       "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
+       "frame-ancestors 'none'; form-action 'self'")
+HEADERS = [(b"content-security-policy", CSP.encode()), (b"x-content-type-options", b"nosniff"),
+           (b"referrer-policy", b"no-referrer"), (b"cross-origin-opener-policy", b"same-origin")]
+
+
+class ConsoleHeaders:
+    """Adds the console's security headers to every answer under ``/console/``."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not str(scope.get("path", "")).startswith("/console"):
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *HEADERS]
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+def static_files() -> StaticFiles:
+    return StaticFiles(directory=CONSOLE_DIR, html=True)
+
+
+# --- the kinds, for forms --------------------------------------------------------------------
+
+def field_json(f: FieldSpec) -> dict[str, Any]:
+    out: dict[str, Any] = {"name": f.name, "label": f.label, "help": f.help, "shape": f.shape.value,
+                           "required": f.required}
+    if f.values:
+        out["values"] = [{"value": v, "label": label} for v, label in f.values]
+    if f.ref:
+        out["ref"] = f.ref
+    if f.fields:
+        out["fields"] = [field_json(sub) for sub in f.fields]
+    if f.item is not None:
+        out["item"] = f.item.value
+    if f.example is not None:
+        out["example"] = f.example
+    return out
+
+
+def kind_json(kind: Kind) -> dict[str, Any]:
+    return {"kind": kind.name, "title": kind.title,
+            "signers": [role.value for role in Role if role in kind.signers],
+            "creates": None if kind.creates is None else {
+                "namespace": kind.creates.namespace, "id_field": kind.creates.id_field,
+                "name_field": kind.creates.name_field},
+            "cosigned_by_default": bool(kind.cosign),
+            "fields": [field_json(f) for f in kind.fields]}
+
+
+_KINDS_BODY = orjson.dumps({"kinds": [kind_json(k) for k in KINDS.values()],
+                            "roles": [{"value": r.value, "label": r.label} for r in Role]})
+
+
+async def list_kinds(_request: Request) -> Response:
+    return Response(_KINDS_BODY, media_type="application/json",
+                    headers={"Cache-Control": "public, max-age=300"})
+
+
+# --- import templates and tables ------------------------------------------------------------
+
+MAX_IMPORT = 2 * 1024 * 1024
+
+
+def import_body_limit(path: str) -> int | None:
+    """An import's table and its batch of signed rows may be larger than one statement."""
+    return MAX_IMPORT if path.endswith(("/batches", "/rows")) else None
+
+
+def _known_kind(request: Request) -> str:
+    kind = str(request.path_params["kind"])
+    if kind not in KINDS:
+        raise ApiError(404, "unknown-kind", f"没有记录类型 {kind[:64]}")
+    return kind
+
+
+async def template(request: Request) -> Response:
+    from ledger.cli.templates import write_template
+
+    kind = _known_kind(request)
+    fmt = str(request.path_params["fmt"])
+    if fmt not in ("csv", "xlsx"):
+        raise ApiError(404, "not-found", "模板格式应为 csv 或 xlsx")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"{kind}.{fmt}"
+        write_template(kind, fmt, path)
+        data = path.read_bytes()
+    media = "text/csv; charset=utf-8" if fmt == "csv" else \
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return Response(data, media_type=media, headers={
+        "Content-Disposition": f"attachment; filename=\"{kind}.{fmt}\""})
+
+
+async def parse_rows(request: Request) -> Response:
+    """The rows of an uploaded template, as bodies to sign (money already in fen, labels as
+    values) and the person of each row apart; a row that cannot be read is listed with its
+    line number. Nothing is recorded: the console signs the rows and dry-runs the batch."""
+    kind = _known_kind(request)
+    name = request.query_params.get("name", "import.csv")[:200]
+    data = await request.body()
+    return json_response({"rows": await run_in_threadpool(read_rows, kind, name, data)})
+
+
+def read_rows(kind: str, name: str, data: bytes) -> list[dict[str, Any]]:
+    from ledger.cli.record import body_from_fields
+    from ledger.cli.templates import by_header, read_table
+
+    slots = [n for n in KINDS[kind].body.model_fields if n.endswith("_commitment")]
+    out: list[dict[str, Any]] = []
+    for line, row in read_table(Path(name), data):
+        try:
+            if isinstance(row, DomainError):
+                raise row
+            body, person = body_from_fields(kind, by_header(kind, row))
+            if person and len(slots) != 1:
+                raise InvalidInput(f"“{KINDS[kind].title}”不收集个人信息", code="no-private-fields")
+            out.append({"line": line, "body": body, "person": person or None,
+                        "commitment_field": slots[0] if slots else None})
+        except DomainError as exc:
+            out.append({"line": line, "error": str(exc)})
+    return out
+
+
+# --- pairing a new member's key ------------------------------------------------------------
+
+PAIRING_TTL = 24 * 3600.0
+PAIRING_MAX = 10_000
+_PUBLIC_KEY = re.compile(r"^[A-Za-z0-9+/]{43}=$")
+
+
+class Pairings:
+    """Public keys offered by new members, under their key ID, for a day (in this process)."""
+
+    def __init__(self) -> None:
+        self._keys: OrderedDict[str, tuple[float, str, str]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def offer(self, public_key: str, name: str) -> str:
+        key_id = key_id_of(public_key)
+        with self._lock:
+            self._keys[key_id] = (time.monotonic(), public_key, name)
+            self._keys.move_to_end(key_id)
+            while len(self._keys) > PAIRING_MAX:
+                self._keys.popitem(last=False)
+        return key_id
+
+    def find(self, key_id: str) -> tuple[str, str] | None:
+        with self._lock:
+            found = self._keys.get(key_id)
+        if found is None or time.monotonic() - found[0] > PAIRING_TTL:
+            return None
+        return found[1], found[2]
+
+
+PAIRINGS = Pairings()
+
+
+async def offer_key(request: Request) -> Response:
+    try:
+        obj = orjson.loads(await request.body())
+        public_key = obj["public_key"]
+        name = str(obj.get("name", ""))[:32]
+        if not isinstance(public_key, str) or not _PUBLIC_KEY.fullmatch(public_key):
+            raise ValueError(public_key)
+    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+        raise ApiError(400, "pairing-malformed", "配对请求应为 {\"public_key\": \"<32 字节公钥的 base64>\"}"
+                       ) from None
+    key_id = PAIRINGS.offer(public_key, name)
+    return json_response({"key_id": key_id, "public_key": public_key, "name": name}, 201)
+
+
+async def find_key(request: Request) -> Response:
+    code = str(request.path_params["key_id"]).replace(" ", "").replace("-", "").lower()
+    found = PAIRINGS.find(code) if re.fullmatch(r"[0-9a-f]{16}", code) else None
+    if found is None:
+        raise ApiError(404, "pairing-not-found", f"没有配对码为 {code[:20]} 的新成员密钥（配对码 24 小时内有效；"
+                       "请新成员重新打开“我的密钥”页面）")
+    return json_response({"key_id": code, "public_key": found[0], "name": found[1]})
+
+
+async def qr_svg(request: Request) -> Response:
+    """A QR code (SVG) of a same-site address, for the donor's receipt and the pairing code."""
+    data = request.query_params.get("data", "")
+    if not 0 < len(data) <= 512:
+        raise ApiError(400, "invalid-parameter", "参数 data 应为 1 至 512 个字符")
+    svg = segno.make(data, error="m").svg_inline(scale=4, border=2, title="二维码")
+    return Response(svg, media_type="image/svg+xml",
+                    headers={"Cache-Control": "public, max-age=86400"})
