@@ -12,6 +12,7 @@ lived: a public key is no secret, and the 主任's console reads it back to admi
 
 from __future__ import annotations
 
+import io
 import re
 import tempfile
 import threading
@@ -230,6 +231,7 @@ async def qr_svg(request: Request) -> Response:
     data = request.query_params.get("data", "")
     if not 0 < len(data) <= 512:
         raise ApiError(400, "invalid-parameter", "参数 data 应为 1 至 512 个字符")
-    svg = segno.make(data, error="m").svg_inline(scale=4, border=2, title="二维码")
-    return Response(svg, media_type="image/svg+xml",
+    out = io.BytesIO()
+    segno.make(data, error="m").save(out, kind="svg", scale=4, border=2, title="二维码")
+    return Response(out.getvalue(), media_type="image/svg+xml",
                     headers={"Cache-Control": "public, max-age=86400"})

@@ -34,6 +34,20 @@ async function kinds() {
   return state.kinds;
 }
 
+// Every item of a paged list (at most 20 pages of 100).
+async function every(path, key) {
+  let out = [];
+  let cursor = null;
+  for (let n = 0; n < 20; n++) {
+    const r = await api(path + (cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""));
+    if (!r.ok) break;
+    out = out.concat(r.body[key]);
+    cursor = r.body.next_cursor;
+    if (!cursor) break;
+  }
+  return out;
+}
+
 const kindOf = async (name) => (await kinds()).find((k) => k.kind === name);
 
 function page(title, html) {
@@ -52,9 +66,7 @@ function keyWarning(key) {
 // My membership in a community: {member_id, name, role} for my key, or null.
 async function whoAmI(community, key) {
   if (!key) return null;
-  const r = await api(`/v1/communities/${community}/members?limit=200`);
-  if (!r.ok) return null;
-  for (const m of r.body.members) {
+  for (const m of await every(`/v1/communities/${community}/members?limit=100`, "members")) {
     if (m.active && m.keys.some((k) => k.key_id === key.keyId && k.retired_index === null)) return m;
   }
   return null;
@@ -70,9 +82,7 @@ async function references(community, kind) {
   for (const ns of wanted) {
     refs[ns] = [];
     for (const k of all.filter((x) => x.creates && x.creates.namespace === ns)) {
-      const r = await api(`/v1/communities/${community}/records?kind=${encodeURIComponent(k.kind)}&limit=200`);
-      if (!r.ok) continue;
-      for (const rec of r.body.records) {
+      for (const rec of await every(`/v1/communities/${community}/records?kind=${encodeURIComponent(k.kind)}&limit=100`, "records")) {
         refs[ns].push({ id: rec.body[k.creates.id_field], name: rec.body[k.creates.name_field] });
       }
     }

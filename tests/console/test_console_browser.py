@@ -7,8 +7,11 @@ own browser context, as on two phones)."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -101,3 +104,106 @@ def test_founding_by_invitation(chair: Phone, invited: Invited) -> None:
                         "jwk": "InvalidAccessError", "raw": "InvalidAccessError"}
     # nothing was loaded from another host
     assert all(url.startswith(invited.url) for url, _ in chair.requests)
+
+
+def test_enrolling_a_treasurer_by_pairing_code(chair: Phone, treasurer: Phone,
+                                               invited: Invited) -> None:
+    new = treasurer.page
+    new.goto(f"{invited.url}/console/#/key")
+    new.get_by_role("button", name="生成签名密钥").click()
+    code = new.locator("#pairing-code").inner_text()
+    assert len(code.replace(" ", "")) == 16
+    new.locator("img.qr").wait_for()
+    page = chair.page
+    page.goto(f"{invited.url}/console/#/c/{COMMUNITY}")
+    page.get_by_role("link", name="凭配对码接纳新成员").click()
+    page.get_by_label("新成员的配对码").fill("0000 0000 0000 0000")
+    page.get_by_role("button", name="查找新成员的密钥").click()
+    page.get_by_text("没有配对码为").wait_for()
+    page.get_by_label("新成员的配对码").fill(code)
+    page.get_by_role("button", name="查找新成员的密钥").click()
+    page.get_by_role("heading", name="成员入职").wait_for()
+    public_key = page.get_by_label("公钥").input_value()
+    assert public_key.endswith("=") and len(public_key) == 44
+    page.get_by_label("成员编号").fill("cashier")
+    page.get_by_label("姓名").fill("李出纳")
+    page.get_by_label("职务").select_option(label="出纳")
+    assert sign_and_submit(page) == 1
+    new.goto(f"{invited.url}/console/#/c/{COMMUNITY}")
+    new.get_by_text("李出纳（出纳）").wait_for()
+
+
+def test_a_donation_with_a_private_donor(treasurer: Phone, invited: Invited) -> None:
+    page = treasurer.page
+    page.goto(f"{invited.url}/console/#/c/{COMMUNITY}/new/fund.opened")
+    page.get_by_label("基金编号").fill("mf-1")
+    page.get_by_label("基金名称").fill("新社区微基金")
+    page.get_by_label("宗旨").fill("资助居民提出的小项目")
+    assert sign_and_submit(page) == 2
+    page.goto(f"{invited.url}/console/#/c/{COMMUNITY}/new/fund.donation_recorded")
+    page.get_by_label("基金 必填").select_option("mf-1")
+    page.get_by_label("捐赠编号").fill("d-1")
+    amount = page.get_by_label("捐赠金额")
+    amount.fill("1,500.5")
+    page.get_by_text("大写：壹仟伍佰元伍角整").wait_for()
+    page.get_by_label("方式 必填", exact=True).select_option(label="微信")
+    page.get_by_label("收据号").fill("SJ-0001")
+    page.get_by_label("姓名（不公开）").fill("张三丰")
+    page.get_by_label("联系电话（不公开）").fill("13800138000")
+    treasurer.requests.clear()
+    page.get_by_role("button", name="预览并检查").click()
+    preview = page.locator(".preview")
+    preview.wait_for()
+    text = preview.inner_text()
+    assert "1,500.50 元（壹仟伍佰元伍角整）" in text and "微信" in text
+    assert "张三丰" not in text and "13800138000" not in text
+    page.get_by_role("button", name="确认签署并提交").click()
+    page.get_by_role("heading", name="已登记").wait_for()
+    index = int(page.locator("#log-index").inner_text())
+    # the donor's name and phone went only as the private data, never in the statement
+    posted = [json.loads(body) for url, body in treasurer.requests if url.endswith("/records")]
+    assert len(posted) == 1
+    statement = json.loads(posted[0]["statement"])
+    assert statement["body"]["amount_fen"] == 150050
+    assert "张三丰" not in posted[0]["statement"] and "138" not in posted[0]["statement"]
+    (private,) = posted[0]["private"]
+    assert private["data"] == {"name": "张三丰", "contact": "13800138000"}
+    assert len(bytes.fromhex(private["salt"])) == 32
+    canonical = json.dumps(private["data"], ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    assert statement["body"]["donor_commitment"] == hashlib.sha256(
+        bytes.fromhex(private["salt"]) + canonical.encode()).hexdigest()
+    record = httpx.get(f"{invited.url}/v1/communities/{COMMUNITY}/records/{index}").json()
+    assert record["body"]["donor_commitment"] == statement["body"]["donor_commitment"]
+    # the receipt's proof file, and a receipt for the donor with a QR code
+    with page.expect_download() as download:
+        page.get_by_role("link", name="下载离线证明（.tlog-proof）").click()
+    assert download.value.suggested_filename == f"{COMMUNITY}-{index}.tlog-proof"
+    assert Path(download.value.path()).read_text(encoding="utf-8").startswith("c2sp.org/tlog-proof@v1")
+    page.get_by_role("link", name="打印捐赠收据").click()
+    donor = page.locator("article.a6")
+    donor.wait_for()
+    assert "张三丰" in donor.inner_text() and "壹仟伍佰元伍角整" in donor.inner_text()
+    page.wait_for_function("() => { const img = document.querySelector('article.a6 img.qr');"
+                           " return img.complete && img.naturalWidth > 0; }")
+
+
+def test_refusals_are_shown_beside_their_field(treasurer: Phone, invited: Invited) -> None:
+    page = treasurer.page
+    before = size(invited)
+    page.goto(f"{invited.url}/console/#/c/{COMMUNITY}/new/fund.donation_recorded")
+    page.get_by_label("基金 必填").select_option("mf-1")
+    page.get_by_label("捐赠编号").fill("d-2")
+    page.get_by_label("捐赠金额").fill("12.345")
+    page.get_by_label("方式 必填", exact=True).select_option(label="现金")
+    page.get_by_label("收据号").fill("SJ-0001")  # already used for d-1
+    page.get_by_role("button", name="预览并检查").click()
+    amount_error = page.locator('.field[data-field="amount_fen"] .error')
+    amount_error.wait_for()
+    assert "两位小数" in amount_error.inner_text()
+    page.get_by_label("捐赠金额").fill("200")
+    page.get_by_role("button", name="预览并检查").click()
+    receipt_error = page.locator('.field[data-field="receipt_no"] .error')
+    receipt_error.wait_for()  # the ledger's own refusal, from the dry run
+    assert "SJ-0001" in receipt_error.inner_text()
+    assert page.locator('.field[data-field="amount_fen"] .error').is_hidden()
+    assert size(invited) == before
