@@ -11,8 +11,10 @@ import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -207,3 +209,85 @@ def test_refusals_are_shown_beside_their_field(treasurer: Phone, invited: Invite
     assert "SJ-0001" in receipt_error.inner_text()
     assert page.locator('.field[data-field="amount_fen"] .error').is_hidden()
     assert size(invited) == before
+
+
+INVOICE = b"\xff\xd8\xff\xe0 a photographed invoice (JPEG bytes) \xff\xd9"
+
+
+def test_a_fee_spend_with_an_invoice_file(chair: Phone, treasurer: Phone, invited: Invited) -> None:
+    page = chair.page
+    page.goto(f"{invited.url}/console/#/c/{COMMUNITY}/new/community.estate_added")
+    page.get_by_label("小区编号").fill("e1")
+    page.get_by_label("小区名称").fill("新社区一期")
+    sign_and_submit(page)
+    page = treasurer.page
+    page.goto(f"{invited.url}/console/#/c/{COMMUNITY}/new/fee.budget_set")
+    page.get_by_label("小区 必填").select_option("e1")
+    page.get_by_label("预算明细 第 1 行 类别").select_option(label="维修")
+    page.get_by_label("预算明细 第 1 行 预算金额").fill("3000")
+    page.get_by_role("button", name="添加一行").click()
+    page.get_by_label("预算明细 第 2 行 类别").select_option(label="保洁")
+    page.get_by_label("预算明细 第 2 行 预算金额").fill("1200.5")
+    page.get_by_role("button", name="预览并检查").click()
+    assert "维修" in page.locator(".preview").inner_text()
+    page.get_by_role("button", name="确认签署并提交").click()
+    page.get_by_role("heading", name="已登记").wait_for()
+    budget = httpx.get(f"{invited.url}/v1/communities/{COMMUNITY}/records?kind=fee.budget_set").json()
+    assert budget["records"][0]["body"]["lines"] == [{"category": "repairs", "amount_fen": 300000},
+                                                     {"category": "cleaning", "amount_fen": 120050}]
+    page.goto(f"{invited.url}/console/#/c/{COMMUNITY}/new/fee.spend_recorded")
+    page.get_by_label("小区 必填").select_option("e1")
+    page.get_by_label("支出编号").fill("s-1")
+    page.get_by_label("类别").select_option(label="维修")
+    page.get_by_label("收款单位").fill("某某维修公司")
+    page.get_by_label("支出金额").fill("860")
+    page.get_by_label("发票哈希").set_input_files(
+        files=[{"name": "invoice.jpg", "mimeType": "image/jpeg", "buffer": INVOICE}])
+    digest = hashlib.sha256(INVOICE).hexdigest()
+    page.get_by_text(f"invoice.jpg：SHA-256 {digest}").wait_for()
+    page.get_by_label("摘要").fill("3 号楼水管维修")
+    index = sign_and_submit(page)
+    record = httpx.get(f"{invited.url}/v1/communities/{COMMUNITY}/records/{index}").json()
+    assert record["body"]["invoice_sha256"] == digest and record["body"]["amount_fen"] == 86000
+
+
+def test_an_import_with_one_bad_row_then_fixed(treasurer: Phone, invited: Invited,
+                                               tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    page = treasurer.page
+    page.goto(f"{invited.url}/console/#/c/{COMMUNITY}/import")
+    page.get_by_label("记录类型").select_option(label="登记收入")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Excel 模板").click()
+    template = tmp_path / "income.xlsx"
+    download.value.save_as(template)
+    book = load_workbook(template)
+    sheet = book["记录"]
+    headers = [c.value for c in sheet[1]]
+
+    def row(**cells: str) -> list[str]:
+        return [cells.get(h, "") for h in headers]
+
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+    good = {"小区": "e1", "来源": "物业费", "期间": today[:7], "收入金额（元）": "12,000", "收款日期": today}
+    sheet.append(row(**good, 收入编号="in-1"))
+    sheet.append(row(**dict(good, 来源="卖废品"), 收入编号="in-2"))  # not a source: refused
+    sheet.append(row(**good, 收入编号="in-3"))
+    book.save(tmp_path / "filled.xlsx")
+    before = size(invited)
+    page.get_by_label("填好的表格").set_input_files(str(tmp_path / "filled.xlsx"))
+    page.get_by_role("button", name="检查全部行").click()
+    bad = page.locator("ul.bad li")
+    bad.first.wait_for()
+    assert bad.count() == 1 and bad.first.inner_text().startswith("第 3 行")
+    assert size(invited) == before
+    sheet.cell(row=3, column=headers.index("来源") + 1, value="物业费")
+    book.save(tmp_path / "fixed.xlsx")
+    page.get_by_label("填好的表格").set_input_files(str(tmp_path / "fixed.xlsx"))
+    page.get_by_role("button", name="检查全部行").click()
+    page.get_by_text("全部 3 行检查通过（尚未登记）").wait_for()
+    assert size(invited) == before
+    page.get_by_role("button", name="签署并登记全部 3 行").click()
+    page.locator("#imported").wait_for()
+    assert size(invited) == before + 3
