@@ -368,6 +368,12 @@ function listBad(out, bad) {
 
 async function route() {
   const hash = location.hash.replace(/^#/, "") || "/";
+  delete main.dataset.page;
+  await show(hash);
+  main.dataset.page = hash;  // rendered (tests wait for it)
+}
+
+async function show(hash) {
   const parts = hash.split("/").filter(Boolean);
   try {
     if (parts.length === 0) return await home();
