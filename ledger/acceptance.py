@@ -29,6 +29,24 @@ def check_time(at: datetime, now: datetime, max_past: timedelta = MAX_PAST,
             "请用准确的时钟重新签名", code="stale-statement")
 
 
+def max_past_for(domain: CommunityState, signatures: int, max_past: timedelta = MAX_PAST
+                 ) -> timedelta:
+    """How long after its signing time a statement may be accepted: ``max_past`` (a day), or, for
+    a statement signed by two or more members in a community with a signing policy, the policy's
+    ``proposal_days`` -- it may have waited that long as a proposal for its co-signatures."""
+    if signatures > 1 and domain.policy is not None:
+        return max(max_past, timedelta(days=domain.proposal_days))
+    return max_past
+
+
+def remembered(domain: CommunityState) -> timedelta:
+    """How long before the latest acceptance time a statement could still have been signed and be
+    accepted: how long an auditor's duplicate check must remember statement hashes."""
+    if domain.policy is None:
+        return MAX_PAST
+    return max(MAX_PAST, timedelta(days=domain.longest_proposal_days))
+
+
 def accept(domain: CommunityState, statement_bytes: bytes, statement: Statement,
            signature: bytes, key_id: str, *, cosignatures: Sequence[Signature] = (),
            verify: bool = True, body: Body | None = None,

@@ -22,7 +22,7 @@ from uuid import UUID
 from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError
 
-from ledger.acceptance import MAX_FUTURE, MAX_PAST, accept, check_time
+from ledger.acceptance import MAX_FUTURE, MAX_PAST, accept, check_time, max_past_for
 from ledger.crypto.checkpoint import Checkpoint
 from ledger.crypto.merkle import (
     CompactRange,
@@ -310,6 +310,19 @@ class Sunlight(Application[UUID]):
         self._infos[community_id] = info  # a log's origin and key never change
         return info
 
+    def member_in_office(self, community_id: str, key_id: str) -> tuple[str, str]:
+        """``(member ID, public key)`` of the member whose current key ``key_id`` is, in office
+        now; otherwise a Chinese refusal (unknown, rotated or revoked key, term over)."""
+        with self._current(community_id) as log:
+            domain = log.domain
+            if domain.community is None:
+                raise NotFound(f"本系统没有社区 {community_id}", code="community-not-found")
+            now_ = self.clock()
+            member = domain._standing(key_id, now_, None)  # the same rule as signing now
+            public_key = domain.public_key_of(key_id)
+            assert public_key is not None
+            return member.id, public_key
+
     # --- writing -------------------------------------------------------------------------------
 
     def submit(self, submission: Submission) -> Receipt:
@@ -467,7 +480,8 @@ class Sunlight(Application[UUID]):
     def _check(self, state: LogState, sub: Submission, st: Statement, now_: datetime,
                pending: int) -> None:
         """Every check before a statement is folded in; folds it in on success."""
-        check_time(st.at, now_, self.max_past, self.max_future)
+        check_time(st.at, now_, max_past_for(state.domain, len(sub.signatures), self.max_past),
+                   self.max_future)
         encode_signed_entry(sub.statement, sub.signatures, now_)  # refuses one over 64 KiB
         body = parse_body(st.kind, st.body)
         commitments = _commitments(body.to_json()) if sub.private else set()

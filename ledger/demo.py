@@ -17,6 +17,7 @@ from typing import Any
 
 from ledger.application import Sunlight
 from ledger.domain.kinds import DEFAULT_POLICY
+from ledger.proposals import Proposal, Proposals
 from ledger.signing import MemberKey, PrivateRecord, Statement, Submission
 
 # Said wherever the demo prints: its keys and salts are derived from seeds anyone can read here.
@@ -66,6 +67,7 @@ class DemoWriter:
         self.salt_counter = 0
         self.pending: list[tuple[datetime, int, str | tuple[str, ...], str, dict[str, Any],
                                  tuple[PrivateRecord, ...], Callable[[], None] | None]] = []
+        self.proposed: set[int] = set()  # the queue positions that are proposals
 
     def at(self, day: date, hour: int = 10) -> None:
         # Asia/Shanghai office hours -> UTC
@@ -82,8 +84,14 @@ class DemoWriter:
         self.pending.append((self.clock.now, len(self.pending), member, kind, body, private,
                              then))
 
+    def propose(self, member: str, kind: str, body: dict[str, Any]) -> None:
+        """Queues a statement signed by fewer members than the policy asks for: kept as a
+        proposal (``ledger.proposals``), not in the log."""
+        self.proposed.add(len(self.pending))
+        self.record(member, kind, body)
+
     def flush(self) -> None:
-        for at, _n, member, kind, body, private, then in sorted(
+        for at, n, member, kind, body, private, then in sorted(
                 self.pending, key=lambda p: (p[0], p[1])):
             self.clock.now = at
             first, *others = (member,) if isinstance(member, str) else member
@@ -91,7 +99,10 @@ class DemoWriter:
             submission = Submission(signed.statement, signed.signature, signed.key_id, private)
             for other in others:
                 submission = self.keys[other].cosign(submission)
-            if kind == "community.founded":
+            if n in self.proposed:
+                kept = Proposals(self.app).propose(submission)
+                assert isinstance(kept, Proposal), kept
+            elif kind == "community.founded":
                 # The demo's log key comes from a public seed, kept in the database: demo only.
                 self.app.found([submission], origin=self.origin,
                                key_seed=demo_seed(f"log/{self.community_id}"))
@@ -100,6 +111,10 @@ class DemoWriter:
             if then is not None:
                 then()
         self.pending.clear()
+        self.proposed.clear()
+        # As the service does before every proposal command and read: proposals past their
+        # time expire (by the demo's clock), their private data erased.
+        Proposals(self.app).expire()
 
     def private(self, data: dict[str, str]) -> PrivateRecord:
         self.salt_counter += 1
@@ -331,6 +346,17 @@ def _funds(w: DemoWriter, month: int) -> None:
                          "consent_sha256": sha(f"consent/{donation_id}")}
         body["donor_commitment"] = record.commitment
         w.record("chen", "fund.donation_recorded", body, (record,))
+    if month == 9:
+        # 陈明 proposed the quarter's grant a day early with a wrong amount; 王建国 did not
+        # co-sign it, the corrected grant was recorded the next day, and the proposal expired.
+        # 16:10 in Shanghai, set without a draw from the demo's random numbers: every other
+        # record stays as it was.
+        w.clock.now = datetime(YEAR, 9, 25, 8, 10, tzinfo=UTC)
+        w.propose("chen", "fund.grant_made", {
+            "fund_id": "xfl-fund", "grant_id": f"G{YEAR}Q3-draft", "amount_fen": 280_000,
+            "restriction": "general", "project_id": "P03",
+            "purpose": PROJECTS["P03"][0] + "（项目资助，金额待核）", "decision_id": f"R{YEAR}-09-1",
+            "granted_on": f"{YEAR}-09-25"})
     if month % 3 == 0:
         w.at(date(YEAR, month, 26), 14)
         q = month // 3

@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Mount, Route
 
-from ledger.api import communities, console, founding, ops, records, tlog, witness
+from ledger.api import auth, communities, console, founding, ops, proposals, records, tlog, witness
 from ledger.api import schemas as m
 from ledger.api.context import Services
 from ledger.api.group import GroupCommitter
@@ -54,6 +54,7 @@ from ledger.application import Sunlight
 from ledger.crypto.cosignature import CosignatureSigner
 from ledger.crypto.note import Verifier
 from ledger.domain.errors import DomainError
+from ledger.proposals import Proposals
 
 VERSION = "1"
 
@@ -106,6 +107,7 @@ def routes() -> list[BaseRoute]:
     )
     dry_run = Param("dry_run", "query", {"type": "string", "enum": ["0", "1"]},
                     "1：按全部规则检查（含签名），不登记；被拒绝时与登记时的答复相同")
+    proposal_param = Param("proposal", "path", {"type": "string"}, "提案编号", required=True)
     tile_param = Param("tile", "path", {"type": "string"},
                        "<L>/<N>[.p/<W>] 或 entries/<N>[.p/<W>]（C2SP tlog-tiles）", required=True)
     return [
@@ -211,6 +213,48 @@ def routes() -> list[BaseRoute]:
                      (*c, Param("index", "path", {"type": "integer", "minimum": 0,
                                                   "maximum": 2**53}, "日志序号", required=True)),
                      errors=read_errors)),
+        ApiRoute("/v1/communities/{community}/auth/challenge", auth.challenge, methods=["POST"],
+                 name="auth_challenge", operation=Operation(
+                     f"成员登录第一步：取一次性挑战（{auth.CHALLENGE_SECONDS} 秒内有效）", "auth",
+                     {201: Body(JSON, m.ChallengeOut)}, c, errors=(404, 503))),
+        ApiRoute("/v1/communities/{community}/auth/session", auth.open_session, methods=["POST"],
+                 name="auth_session", operation=Operation(
+                     "成员登录第二步：用在任成员的密钥对“sunlight-auth-v1、社区、服务来源、挑战”签名，"
+                     f"得到 {auth.SESSION_SECONDS // 60} 分钟的会话（Cookie 与令牌）", "auth",
+                     {201: Body(JSON, m.SessionOut)}, c,
+                     request=Body(JSON, m.SessionIn, "挑战、密钥编号与签名"),
+                     errors=(400, 403, 404, 415, 503),
+                     headers={201: {"Set-Cookie": "sunlight_session（HttpOnly、SameSite=Strict）"}})),
+        ApiRoute("/v1/communities/{community}/proposals", proposals.propose, methods=["POST"],
+                 name="propose", operation=Operation(
+                     "提出一份签名声明：签名已满足签署规则即登记（201），否则保存为待共同签署的提案（202）",
+                     "proposals",
+                     {201: Body(JSON, m.Receipt, "签名已齐，已登记"),
+                      200: Body(JSON, m.Receipt, "同一份声明此前已登记（幂等）"),
+                      202: Body(JSON, m.ProposalKept, "已保存为提案，并写明还须谁签名")}, c,
+                     request=Body(JSON, m.SubmissionIn, "Submission.to_json() 的格式，至少一个签名"),
+                     errors=(400, 403, 404, 409, 413, 415, 422, 503),
+                     headers={201: {"Location": "记录地址"}, 202: {"Location": "提案地址"}})),
+        ApiRoute("/v1/communities/{community}/proposals", proposals.list_proposals,
+                 methods=["GET"], name="proposals", operation=Operation(
+                     "提案列表（待签、已登记、已过期；不含私密资料；仅限在任成员）", "proposals",
+                     {200: Body(JSON, m.ProposalList)},
+                     (*c, _q("status", "只列出某一状态：pending、appended、expired",
+                             "^(pending|appended|expired)$")),
+                     errors=(400, 401, 404, 503), security="memberSession")),
+        ApiRoute("/v1/communities/{community}/proposals/{proposal}", proposals.get_proposal,
+                 methods=["GET"], name="proposal", operation=Operation(
+                     "一份提案（仅限在任成员）", "proposals", {200: Body(JSON, m.ProposalOut)},
+                     (*c, proposal_param), errors=(401, 404, 503), security="memberSession")),
+        ApiRoute("/v1/communities/{community}/proposals/{proposal}/signatures",
+                 proposals.add_signature, methods=["POST"], name="cosign", operation=Operation(
+                     "共同签署提案：对提案的声明原文签名；最后一个所需签名到达时即登记（201）",
+                     "proposals",
+                     {201: Body(JSON, m.Receipt, "签名已齐，已登记"),
+                      200: Body(JSON, m.ProposalOut, "签名已加入（或此前已有），提案仍待签或已登记")},
+                     (*c, proposal_param), request=Body(JSON, m.SignatureIn, "密钥编号与签名"),
+                     errors=(400, 403, 404, 409, 413, 415, 422, 503),
+                     headers={201: {"Location": "记录地址"}})),
         ApiRoute("/v1/communities/{community}/proofs/inclusion", tlog.get_inclusion_proof,
                  methods=["GET"], name="inclusion_proof", operation=Operation(
                      "包含证明（RFC 9162）", "log", {200: Body(JSON, m.InclusionProof)},
@@ -272,6 +316,7 @@ def create_app(ledger: Sunlight, settings: Settings | None = None) -> Starlette:
         reads.warm()
         for info in ledger.communities():
             reading.tree.warm(info.community_id)
+        Proposals(ledger).expire()  # and erase their private data (also before every use)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:

@@ -216,6 +216,52 @@ class Status(Model):
     communities: dict[str, CommunityStatus]
 
 
+class ProposalOut(Model):
+    """A statement waiting for co-signatures (never its private data)."""
+
+    id: str = Field(pattern=r"^[A-Za-z0-9_-]{22}$", description="提案编号（随机）")
+    community: str
+    kind: str = Field(description="记录类型")
+    statement: str = Field(description="待签的声明原文：共同签署者须对这些字节签名")
+    statement_hash: str = Field(pattern=r"^[0-9a-f]{64}$")
+    signatures: list[SignatureIn] = Field(description="已有的签名")
+    status: str = Field(description="pending 待签、appended 已登记、expired 已过期")
+    missing: list[str] = Field(description="还须谁签名（中文）")
+    held: str | None = Field(description="签名已齐但暂缓登记的原因（如有异议）")
+    has_private_data: bool = Field(description="是否附有私密资料（资料本身不公开，过期即删除）")
+    created_at: str
+    expires_at: str
+    closed_at: str | None
+    log_index: int | None = Field(description="已登记时的日志序号")
+
+
+class ProposalList(Model):
+    proposals: list[ProposalOut]
+
+
+class ProposalKept(ProposalOut):
+    message: str = Field(description="已保存为提案，还须谁签名（中文）")
+
+
+class ChallengeOut(Model):
+    challenge: str = Field(description="一次性随机挑战（base64url）")
+    expires_at: str = Field(description="挑战的失效时间（UTC）")
+    message: str = Field(description="须签名的消息格式")
+
+
+class SessionIn(Model):
+    challenge: str = Field(min_length=1, max_length=100)
+    key_id: str = Field(pattern=KEY_ID, description="在任成员的签名密钥编号")
+    signature: str = Field(pattern=SIGNATURE, description="对登录消息的 Ed25519 签名（base64）")
+
+
+class SessionOut(Model):
+    token: str = Field(description="会话令牌：命令行客户端以 Authorization: Bearer 使用")
+    expires_at: str
+    member_id: str
+    key_id: str
+
+
 class Health(Model):
     status: str
 

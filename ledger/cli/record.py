@@ -23,7 +23,16 @@ import typer
 
 from ledger.application import BatchRejected, RowError
 from ledger.cli.keys import KeyDir, load_signers, sign_together
-from ledger.cli.root import CommunityOpt, DbOption, SignerOpt, app, fail, open_ledger, read_input
+from ledger.cli.root import (
+    CommunityOpt,
+    DbOption,
+    ServerOpt,
+    SignerOpt,
+    app,
+    fail,
+    open_ledger,
+    read_input,
+)
 from ledger.cli.templates import FORMATS, by_header, read_table, write_template
 from ledger.domain.common import Body, Shape
 from ledger.domain.errors import DomainError, InvalidInput
@@ -155,11 +164,14 @@ def record(kind: Annotated[str, typer.Argument(help="记录类型，如 fund.don
                "--person", help="个人信息 字段=值（只存私密存储），可重复")] = None,
            from_file: Annotated[Path | None, typer.Option(
                "--from-file", help="批量导入 CSV / JSON / JSONL：全部成功或全部不登记")] = None,
-           directory: KeyDir = Path("keys"), db: DbOption = DEFAULT_DB_URL) -> None:
+           directory: KeyDir = Path("keys"), db: DbOption = DEFAULT_DB_URL,
+           server: ServerOpt = None) -> None:
     """登记一条记录（或用 --from-file 批量导入历史台账），由签名人的密钥签名。"""
     signers = load_signers(key, directory)
-    ledger = open_ledger(db)
     if from_file is not None:
+        if server is not None:
+            fail("批量导入（--from-file）须直接访问数据库，不能与 --server 同用", 2)
+        ledger = open_ledger(db)
         submissions, lines, errors = read_import(from_file, kind, community, signers)
         try:
             receipts = ledger.submit_batch(submissions, dry_run=bool(errors))
@@ -173,6 +185,28 @@ def record(kind: Annotated[str, typer.Argument(help="记录类型，如 fund.don
         typer.echo(f"已导入 {new} 条（重复 {len(receipts) - new} 条），"
                    f"日志序号 {receipts[0].index}–{receipts[-1].index}")
         return
+    statement, private = build_statement(kind, community, json_body, set_, person)
+    submit_signed(sign_together(signers, statement, private), _kind(kind).title_zh, db, server)
+
+
+def submit_signed(submission: Submission, title: str, db: str, server: str | None) -> None:
+    """Records a signed statement: in the database, or through the service at ``server``."""
+    if server is not None:
+        from ledger.cli.client import Client
+
+        statement = Statement.from_bytes(submission.statement)
+        receipt = Client(server, statement.community).submit(submission)
+        duplicate, index = bool(receipt["duplicate"]), int(receipt["index"])
+    else:
+        answer = open_ledger(db).submit(submission)
+        duplicate, index = answer.duplicate, answer.index
+    word = "已登记过（未重复登记）" if duplicate else "已登记"
+    typer.echo(f"{word}：{title}，日志序号 {index}")
+
+
+def build_statement(kind: str, community: str, json_body: str | None, set_: list[str] | None,
+                    person: list[str] | None) -> tuple[Statement, tuple[PrivateRecord, ...]]:
+    """The statement of ``sunlight record`` and ``sunlight propose`` and its private data."""
     if json_body is not None:
         try:
             body = json.loads(json_body)
@@ -187,9 +221,7 @@ def record(kind: Annotated[str, typer.Argument(help="记录类型，如 fund.don
     else:
         body, people = body_from_fields(kind, _pairs(set_, "--set"))
     private = with_person(kind, body, people | _pairs(person, "--person"))
-    receipt = ledger.submit(sign_together(signers, Statement(community, kind, now(), body), private))
-    word = "已登记过（未重复登记）" if receipt.duplicate else "已登记"
-    typer.echo(f"{word}：{_kind(kind).title_zh}，日志序号 {receipt.index}")
+    return Statement(community, kind, now(), body), private
 
 
 def read_import(path: Path, kind: str, community: str, signers: list[MemberKey]

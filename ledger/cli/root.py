@@ -57,6 +57,9 @@ CommunityOpt = Annotated[str, typer.Option("--community", "-c", envvar="SUNLIGHT
                                            help="社区编号，如 xingfuli")]
 SignerOpt = Annotated[list[str], typer.Option(
     "--key", "-k", help="签名人的密钥名或文件；须多人共同签署时重复给出（-k chen -k wang）")]
+ServerOpt = Annotated[str | None, typer.Option(
+    "--server", envvar="SUNLIGHT_SERVER",
+    help="经由运行中的服务提交（如 https://ledger.example），而不直接访问数据库；密钥只在本机签名")]
 LogKeyDirOpt = Annotated[Path | None, typer.Option(
     "--log-key-dir", envvar="SUNLIGHT_LOG_KEY_DIR",
     help="日志签名密钥目录：每个社区一个 <社区编号>.logkey 文件，权限 600（默认 ./log-keys）")]

@@ -10,7 +10,7 @@ from pydantic import Field
 from ledger.domain.common import Body, Day, Info, RecordId, Shape, ShortText, Text
 from ledger.domain.errors import Conflict, InvalidInput
 from ledger.domain.member import PublicKey
-from ledger.domain.policy import Founding, Rule
+from ledger.domain.policy import DEFAULT_PROPOSAL_DAYS, MAX_PROPOSAL_DAYS, Founding, Rule
 from ledger.domain.roles import Role
 
 
@@ -56,6 +56,9 @@ class Community:
         title_zh: ClassVar[str] = "设定签署规则"
 
         rules: Annotated[list[Rule], Field(max_length=64), Info("规则", "须共同签署的记录及签名人")]
+        proposal_days: Annotated[int, Field(ge=1, le=MAX_PROPOSAL_DAYS, strict=True), Info(
+            "待签期限（天）", f"签名不足的提案等待共同签署的天数，过期作废（默认 {DEFAULT_PROPOSAL_DAYS}）",
+            shape=Shape.INTEGER, example=DEFAULT_PROPOSAL_DAYS)] = DEFAULT_PROPOSAL_DAYS
         note: Annotated[Text | None, Info("说明", "为何调整（可不填）")] = None
 
     def __init__(self, community_id: str, event: Founded) -> None:

@@ -27,7 +27,14 @@ from ledger.domain.ids import Ids, MemoryIds
 from ledger.domain.kinds import BODY_TYPES as BODY_TYPES  # re-exported
 from ledger.domain.kinds import DEFAULT_POLICY, KINDS, find_field, may_record, policy_lines
 from ledger.domain.member import LOGGED, KeyRecord, Member, require_held_at, require_signer
-from ledger.domain.policy import Condition, Founding, Rule, seat_zh, unfilled
+from ledger.domain.policy import (
+    DEFAULT_PROPOSAL_DAYS,
+    Condition,
+    Founding,
+    Rule,
+    seat_zh,
+    unfilled,
+)
 from ledger.domain.project import Project
 from ledger.domain.roles import Role
 
@@ -141,6 +148,13 @@ class CommunityState:
         # the entry that set it (the founding, or a community.policy_set).
         self.policy: tuple[Rule, ...] | None = None
         self.policy_from: int | None = None
+        # How long a proposal waits for its co-signatures under the policy in force, and the
+        # longest any policy of this log allowed (how long an auditor remembers statement hashes).
+        self.proposal_days = DEFAULT_PROPOSAL_DAYS
+        self.longest_proposal_days = DEFAULT_PROPOSAL_DAYS
+        # Set while a proposal is checked (``ledger.proposals``): the seats the policy leaves
+        # empty are listed here, ``(why, how many seats)``, instead of refused (needs-cosign).
+        self.missing: list[tuple[str, int]] | None = None
 
     # --- the signer ---------------------------------------------------------------------
 
@@ -194,6 +208,10 @@ class CommunityState:
             empty = unfilled(rule.seats, KINDS[kind].signers, [m.role for m in signers])
             if empty:
                 (text,) = policy_lines((rule,))
+                if self.missing is not None:
+                    self.missing.append((f"{text}：还须{'和'.join(seat_zh(e) for e in empty)}签名",
+                                         len(empty)))
+                    continue
                 named = "、".join(f"{m.name}（{m.role.title_zh}）" for m in signers)
                 raise NotAuthorised(f"{text}：已有 {named} 签名，还须{'和'.join(seat_zh(e) for e in empty)}"
                                     "签名（各一位不同的成员）", code="needs-cosign")
@@ -225,6 +243,11 @@ class CommunityState:
                 return True
         if rules:
             (text,) = policy_lines(tuple(rules[:1]))
+            if self.missing is not None:
+                self.missing.append((text, min(len(unfilled(r.seats, KINDS[kind].signers,
+                                                             [m.role for m in signers]))
+                                               for r in rules)))
+                return True
             raise NotAuthorised(f"{text}；本条签名不足", code="needs-cosign")
         return False
 
@@ -304,6 +327,8 @@ class CommunityState:
             if rule.kind not in KINDS:
                 raise InvalidInput(f"签署规则中的记录类型 {rule.kind} 不存在", code="unknown-kind")
         self.policy, self.policy_from = tuple(b.rules), s.log_index
+        self.proposal_days = b.proposal_days
+        self.longest_proposal_days = max(self.longest_proposal_days, b.proposal_days)
 
     def _estate_added(self, s: Signed) -> None:
         b = s.body

@@ -9,6 +9,7 @@ as eventsourcing's :class:`~eventsourcing.persistence.IntegrityError`, whatever 
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -26,16 +27,20 @@ from sqlalchemy.engine import Connection, Engine, Row
 from sqlalchemy.sql import Select
 
 from ledger.crypto.merkle import NodeId
+from ledger.founding import aware  # a stored time as aware UTC (SQLite's come back naive)
 from ledger.signing import PrivateRecord, salt_hash
 from ledger.store.events import log_id
 from ledger.store.recorder import LogRecorder
 from ledger.store.schema import no_seed, prepare
 from ledger.store.tables import (
+    challenges_table,
     cosignatures_table,
     invitations_table,
     logs_table,
     private_table,
+    proposals_table,
     salts_table,
+    sessions_table,
     tree_table,
 )
 from ledger.store.witness import WitnessStore
@@ -63,6 +68,51 @@ class Invitation:
     created_at: datetime
     expires_at: datetime
     used_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ProposalRow:
+    """A statement waiting for co-signatures (``ledger.proposals``)."""
+
+    proposal_id: str
+    community_id: str
+    kind: str
+    statement: bytes
+    statement_hash: str
+    signatures: tuple[tuple[str, bytes], ...]
+    private: tuple[PrivateRecord, ...] | None  # None once erased
+    status: str  # pending | appended | expired
+    created_at: datetime
+    expires_at: datetime
+    closed_at: datetime | None = None
+    log_index: int | None = None
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    community_id: str
+    member_id: str
+    key_id: str
+    expires_at: datetime
+
+
+def _signatures_json(signatures: Sequence[tuple[str, bytes]]) -> str:
+    return json.dumps([[k, base64.b64encode(sig).decode()] for k, sig in signatures])
+
+
+def _private_json(private: Sequence[PrivateRecord]) -> str:
+    return json.dumps([{"commitment": p.commitment, "salt": p.salt.hex(), "data": p.data}
+                       for p in private], ensure_ascii=False)
+
+
+def _proposal_row(row: Row[Any]) -> ProposalRow:
+    private = None if row.private is None else tuple(
+        PrivateRecord(p["commitment"], bytes.fromhex(p["salt"]), p["data"])
+        for p in json.loads(row.private))
+    return ProposalRow(
+        row.proposal_id, row.community_id, row.kind, row.statement.encode(), row.statement_hash,
+        tuple((k, base64.b64decode(sig)) for k, sig in json.loads(row.signatures)), private,
+        row.status, row.created_at, row.expires_at, row.closed_at, row.log_index)
 
 
 def _log_row(row: Row[Any]) -> LogRow:
@@ -125,6 +175,19 @@ class Transaction:
             for index, p in records])
         self.conn.execute(insert(salts_table), [{"salt_sha256": salt_hash(p.salt), "seen_at": at}
                                                 for _index, p in records])
+
+
+    def close_proposal(self, proposal_id: str, signatures: Sequence[tuple[str, bytes]],
+                       log_index: int, at: datetime) -> bool:
+        """Marks the pending proposal appended (at ``log_index``, with ``signatures``) and erases
+        its private data (the log's private table holds it now); False if it is pending no more
+        (another co-signer's append, or its expiry, came first)."""
+        closed = self.conn.execute(update(proposals_table).where(
+            proposals_table.c.proposal_id == proposal_id,
+            proposals_table.c.status == "pending").values(
+                status="appended", closed_at=at, log_index=log_index, private=None,
+                signatures=_signatures_json(signatures))).rowcount
+        return bool(closed == 1)
 
 
 class Store:
@@ -355,7 +418,116 @@ class Store:
         if self.engine.dialect.name == "postgresql":
             with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                 conn.exec_driver_sql(f"VACUUM FULL {private_table.name}")
+                conn.exec_driver_sql(f"VACUUM FULL {proposals_table.name}")
         return True
+
+    # --- proposals -----------------------------------------------------------------------------
+
+    def add_proposal(self, proposal: ProposalRow) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(insert(proposals_table).values(
+                proposal_id=proposal.proposal_id, community_id=proposal.community_id,
+                kind=proposal.kind, statement=proposal.statement.decode(),
+                statement_hash=proposal.statement_hash,
+                signatures=_signatures_json(proposal.signatures),
+                private=None if proposal.private is None else _private_json(proposal.private),
+                status=proposal.status, created_at=proposal.created_at,
+                expires_at=proposal.expires_at))
+
+    def proposal(self, community_id: str, proposal_id: str) -> ProposalRow | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(proposals_table).where(
+                proposals_table.c.community_id == community_id,
+                proposals_table.c.proposal_id == proposal_id)).first()
+        return None if row is None else _proposal_row(row)
+
+    def proposals(self, community_id: str, status: str | None = None) -> list[ProposalRow]:
+        """The community's proposals, oldest first (``status``: only those)."""
+        query = select(proposals_table).where(proposals_table.c.community_id == community_id)
+        if status is not None:
+            query = query.where(proposals_table.c.status == status)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query.order_by(proposals_table.c.created_at,
+                                               proposals_table.c.proposal_id)).all()
+        return [_proposal_row(r) for r in rows]
+
+    def replace_signatures(self, proposal: ProposalRow,
+                           signatures: Sequence[tuple[str, bytes]]) -> bool:
+        """Stores ``signatures`` as the pending proposal's, if it still has the ones it was read
+        with (compare and set); False if another co-signer or its expiry came first."""
+        with self.engine.begin() as conn:
+            done = conn.execute(update(proposals_table).where(
+                proposals_table.c.proposal_id == proposal.proposal_id,
+                proposals_table.c.status == "pending",
+                proposals_table.c.signatures == _signatures_json(proposal.signatures)).values(
+                    signatures=_signatures_json(signatures))).rowcount
+        return bool(done == 1)
+
+    def expire_proposals(self, now: datetime) -> int:
+        """Marks every pending proposal past its expiry expired and erases its private data (the
+        salts are remembered as hashes, as for any erased record); returns how many."""
+        with self.engine.begin() as conn:
+            rows = conn.execute(select(proposals_table.c.proposal_id, proposals_table.c.expires_at,
+                                       proposals_table.c.private).where(
+                proposals_table.c.status == "pending")).all()
+            due = [r for r in rows if aware(r.expires_at) <= now]
+            if not due:
+                return 0
+            conn.execute(update(proposals_table).where(
+                proposals_table.c.proposal_id.in_([r.proposal_id for r in due]),
+                proposals_table.c.status == "pending").values(
+                    status="expired", closed_at=now, private=None))
+            salts = {salt_hash(bytes.fromhex(p["salt"])) for r in due if r.private
+                     for p in json.loads(r.private)}
+            seen = {bytes(h) for h in conn.execute(select(salts_table.c.salt_sha256).where(
+                salts_table.c.salt_sha256.in_(salts))).scalars()} if salts else set()
+            if salts - seen:
+                conn.execute(insert(salts_table), [{"salt_sha256": h, "seen_at": now}
+                                                   for h in salts - seen])
+        return len(due)
+
+    # --- sign-in challenges and sessions -------------------------------------------------------
+
+    def add_challenge(self, challenge_hash: str, community_id: str, expires_at: datetime,
+                      now: datetime) -> None:
+        """Keeps a new challenge (and forgets every one past its expiry)."""
+        with self.engine.begin() as conn:
+            conn.execute(delete(challenges_table).where(challenges_table.c.expires_at < now))
+            conn.execute(insert(challenges_table).values(
+                challenge_hash=challenge_hash, community_id=community_id, expires_at=expires_at))
+
+    def take_challenge(self, challenge_hash: str, community_id: str) -> datetime | None:
+        """Uses up the challenge (once only, whoever asks first); its expiry, or None if there is
+        no such challenge for this community (never issued, or used already)."""
+        with self.engine.begin() as conn:
+            row = conn.execute(select(challenges_table.c.expires_at).where(
+                challenges_table.c.challenge_hash == challenge_hash,
+                challenges_table.c.community_id == community_id)).first()
+            if row is None:
+                return None
+            taken = conn.execute(delete(challenges_table).where(
+                challenges_table.c.challenge_hash == challenge_hash)).rowcount
+        return aware(row.expires_at) if taken == 1 else None
+
+    def add_session(self, token_hash: str, session: SessionRow, now: datetime) -> None:
+        """Keeps a new session (and forgets every one past its expiry)."""
+        with self.engine.begin() as conn:
+            conn.execute(delete(sessions_table).where(sessions_table.c.expires_at < now))
+            conn.execute(insert(sessions_table).values(
+                token_hash=token_hash, community_id=session.community_id,
+                member_id=session.member_id, key_id=session.key_id,
+                expires_at=session.expires_at))
+
+    def session(self, token_hash: str) -> SessionRow | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(sessions_table).where(
+                sessions_table.c.token_hash == token_hash)).first()
+        return None if row is None else SessionRow(row.community_id, row.member_id, row.key_id,
+                                                   aware(row.expires_at))
+
+    def end_session(self, token_hash: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(delete(sessions_table).where(sessions_table.c.token_hash == token_hash))
 
     # --- witness cosignatures ------------------------------------------------------------------
 

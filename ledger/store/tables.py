@@ -85,3 +85,41 @@ witness_table = Table(
     Column("checkpoint", Text, nullable=False),  # the checkpoint as cosigned (log sigs + ours)
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
+
+# Proposals (``ledger.proposals``): statements signed by fewer members than the signing policy
+# asks for, waiting for their co-signatures; never in the log. ``private`` (the donor's name, ...)
+# is erased when a proposal expires or is appended (the log's private table takes it then);
+# the row stays, with its status, for the audit views.
+proposals_table = Table(
+    "sunlight_proposals", metadata,
+    Column("proposal_id", String(32), primary_key=True),
+    Column("community_id", String(64), nullable=False, index=True),
+    Column("kind", String(64), nullable=False),
+    Column("statement", Text, nullable=False),
+    Column("statement_hash", String(64), nullable=False),
+    Column("signatures", Text, nullable=False),  # JSON [[key_id, signature base64], ...]
+    Column("private", Text, nullable=True),  # JSON, NULL once erased
+    Column("status", String(16), nullable=False),  # pending | appended | expired
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("closed_at", DateTime(timezone=True), nullable=True),
+    Column("log_index", Integer, nullable=True),  # once appended
+)
+
+# Sign-in without passwords (``ledger.api.auth``): single-use challenges and sessions, each kept
+# only as the SHA-256 of its random token.
+challenges_table = Table(
+    "sunlight_auth_challenges", metadata,
+    Column("challenge_hash", String(64), primary_key=True),
+    Column("community_id", String(64), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+)
+
+sessions_table = Table(
+    "sunlight_sessions", metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("community_id", String(64), nullable=False),
+    Column("member_id", String(64), nullable=False),
+    Column("key_id", String(16), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+)
