@@ -151,6 +151,7 @@ async function communityPage(community) {
   page(info.body.name || community, `${keyWarning(key)}
     <p>${h(me.name)}（${h(me.role_zh)}），已登记 ${info.body.size} 条记录。</p>
     ${me.role === "chair" ? `<p><a class="button" href="#/c/${community}/admit">凭配对码接纳新成员</a></p>` : ""}
+    <p><a class="button" href="#/c/${community}/proposals">待我签署的提案</a></p>
     <p><a class="button secondary" href="#/c/${community}/import">从表格导入纸质台账</a></p>
     <h2>登记一条记录</h2>
     <ul class="menu">${mine.map((k) => `<li><a href="#/c/${community}/new/${k.kind}">${h(k.title)}</a></li>`).join("")}</ul>`);
@@ -205,11 +206,13 @@ async function recordPage(community, kindName, options = {}) {
       return;
     }
     const submission = await signStatement(community, kind.kind, read.body, read.privates);
+    let propose = null;
     if (!options.founding) {
       const check = await api(`/v1/communities/${community}/records?dry_run=1`, { method: "POST", json: submission });
-      if (!check.ok) return refuse(form, check.body);
+      if (!check.ok && check.body.code === "needs-cosign") propose = check.body.detail;
+      else if (!check.ok) return refuse(form, check.body);
     }
-    preview(community, kind, read, submission, ctx, options);
+    preview(community, kind, read, submission, ctx, Object.assign({ propose }, options));
   };
 }
 
@@ -233,14 +236,20 @@ function preview(community, kind, read, submission, ctx, options) {
     <p>${h(kind.title)} · 社区 ${h(community)} · ${h(new Date().toLocaleString("zh-CN", { timeZone: "Asia/Shanghai" }))}</p>
     <dl class="preview">${rows.map(([label, value, name]) => `<dt>${h(label)}</dt><dd data-name="${h(name)}">${h(value)}</dd>`).join("")}</dl>
     ${person.length ? `<p class="note">不写入声明、只交私密库：${person.map((p) => Object.values(p.data).map(h).join("、")).join("；")}</p>` : ""}
-    ${options.founding ? "" : `<p class="ok">已按账本的全部规则检查通过（尚未登记）。</p>`}
-    <button id="confirm">确认签署并提交</button> <button id="back" class="secondary">返回修改</button>`;
+    ${options.founding ? "" : options.propose ? `<p class="note" id="needs-cosign">${h(options.propose)}。提交后成为提案，其他成员在控制台“待我签署”中共同签署后才登记。</p>`
+      : `<p class="ok">已按账本的全部规则检查通过（尚未登记）。</p>`}
+    <button id="confirm">${options.propose ? "签署并提交为提案" : "确认签署并提交"}</button> <button id="back" class="secondary">返回修改</button>`;
   document.getElementById("back").onclick = () => { box.hidden = true; form.hidden = false; };
   document.getElementById("confirm").onclick = async (e) => {
     e.target.disabled = true;
     const r = options.founding
       ? await api(`/v1/communities/${community}/founding`, { method: "POST", json: { records: [submission] }, headers: { Authorization: `Bearer ${options.token}` } })
-      : await api(`/v1/communities/${community}/records`, { method: "POST", json: submission });
+      : await api(`/v1/communities/${community}/${options.propose ? "proposals" : "records"}`, { method: "POST", json: submission });
+    if (r.status === 202) {
+      box.innerHTML = `<h2>已保存为提案</h2><p class="ok" id="proposed">尚未登记：${h(r.body.message || "")}</p>
+        <p><a class="button secondary" href="#/c/${h(community)}">返回</a></p>`;
+      return;
+    }
     if (!r.ok) {
       box.hidden = true;
       form.hidden = false;
@@ -296,6 +305,64 @@ async function foundingPage(community, token) {
     fixed: { founder_public_key: key.publicKey, policy: "default" },
     preset: { founder_id: "chair" },
   });
+}
+
+// --- sign-in and proposals -------------------------------------------------------------------
+
+// Signs in by signing the service's challenge: the session is an HttpOnly cookie this page never sees.
+async function signIn(community) {
+  const key = await keys.loadKey();
+  const c = await api(`/v1/communities/${community}/auth/challenge`, { method: "POST" });
+  if (!c.ok) throw new Error(c.body.detail);
+  const message = `sunlight-auth-v1\ncommunity=${community}\norigin=${location.origin}\nchallenge=${c.body.challenge}\n`;
+  const signature = await keys.sign(utf8(message));
+  const s = await api(`/v1/communities/${community}/auth/session`, { method: "POST", json: { challenge: c.body.challenge, key_id: key.keyId, signature: b64(signature) } });
+  if (!s.ok) throw new Error(s.body.detail);
+}
+
+async function proposalsPage(community) {
+  const key = await keys.loadKey();
+  let r = await api(`/v1/communities/${community}/proposals?status=pending`);
+  if (r.status === 401) {
+    await signIn(community);
+    r = await api(`/v1/communities/${community}/proposals?status=pending`);
+  }
+  if (!r.ok) return page("待我签署的提案", `<p class="error" role="alert">${h(r.body.detail)}</p>`);
+  const all = await kinds();
+  const waiting = r.body.proposals.filter((p) => !p.signatures.some((s) => s.key_id === key.keyId));
+  const items = [];
+  for (const p of waiting) {
+    const statement = JSON.parse(p.statement);
+    const kind = all.find((k) => k.kind === statement.kind);
+    const ctx = { refs: await references(community, kind) };
+    const rows = previewRows(kind, statement.body, ctx);
+    items.push(`<article class="proposal" data-id="${h(p.id)}"><h2>${h(kind.title)}</h2>
+      <p>您将签署：</p>
+      <dl class="preview">${rows.map(([label, value]) => `<dt>${h(label)}</dt><dd>${h(value)}</dd>`).join("")}</dl>
+      <p class="note">${h(p.missing.join("；"))}</p>
+      <button class="cosign" data-id="${h(p.id)}">共同签署</button>
+      <p class="error" role="alert" hidden></p></article>`);
+  }
+  page("待我签署的提案", waiting.length ? items.join("") : `<p id="none-waiting">没有等待您签署的提案。</p>`);
+  main.onclick = async (e) => {
+    const btn = e.target.closest && e.target.closest("button.cosign");
+    if (!btn) return;
+    btn.disabled = true;
+    const p = waiting.find((x) => x.id === btn.dataset.id);
+    const signature = await keys.sign(utf8(p.statement));
+    const done = await api(`/v1/communities/${community}/proposals/${encodeURIComponent(p.id)}/signatures`, { method: "POST", json: { key_id: key.keyId, signature: b64(signature) } });
+    const article = btn.closest("article");
+    if (!done.ok) {
+      const err = article.querySelector(".error");
+      err.textContent = done.body.detail;
+      err.hidden = false;
+      btn.disabled = false;
+      return;
+    }
+    article.insertAdjacentHTML("beforeend", done.status === 201
+      ? `<p class="ok cosigned">已共同签署并登记，日志序号 ${done.body.index}。</p>`
+      : `<p class="ok cosigned">已加上您的签名；${h((done.body.missing || []).join("；") || "等待登记")}</p>`);
+  };
 }
 
 // --- import: a kind's template, checked row by row, recorded all together ------------------
@@ -369,6 +436,7 @@ function listBad(out, bad) {
 async function route() {
   const hash = location.hash.replace(/^#/, "") || "/";
   delete main.dataset.page;
+  main.onclick = null;
   await show(hash);
   main.dataset.page = hash;  // rendered (tests wait for it)
 }
@@ -383,6 +451,7 @@ async function show(hash) {
     if (parts[0] === "found" && parts.length === 3) return await foundingPage(parts[1], parts[2]);
     if (parts[0] === "c" && parts.length === 2) return await communityPage(parts[1]);
     if (parts[0] === "c" && parts[2] === "admit") return await admitPage(parts[1]);
+    if (parts[0] === "c" && parts[2] === "proposals") return await proposalsPage(parts[1]);
     if (parts[0] === "c" && parts[2] === "import") return await importPage(parts[1]);
     if (parts[0] === "c" && parts[2] === "new" && parts[3]) return await recordPage(parts[1], parts[3]);
     page("没有这个页面", `<p><a class="button" href="#/">返回首页</a></p>`);

@@ -224,7 +224,7 @@ def test_a_fee_spend_with_an_invoice_file(chair: Phone, treasurer: Phone, invite
     page.goto(f"{invited.url}/console/#/c/{COMMUNITY}/new/fee.budget_set")
     page.get_by_label("小区 必填").select_option("e1")
     page.get_by_label("预算明细 第 1 行 类别").select_option(label="维修")
-    page.get_by_label("预算明细 第 1 行 预算金额").fill("3000")
+    page.get_by_label("预算明细 第 1 行 预算金额").fill("30000")
     page.get_by_role("button", name="添加一行").click()
     page.get_by_label("预算明细 第 2 行 类别").select_option(label="保洁")
     page.get_by_label("预算明细 第 2 行 预算金额").fill("1200.5")
@@ -233,7 +233,7 @@ def test_a_fee_spend_with_an_invoice_file(chair: Phone, treasurer: Phone, invite
     page.get_by_role("button", name="确认签署并提交").click()
     page.get_by_role("heading", name="已登记").wait_for()
     budget = httpx.get(f"{invited.url}/v1/communities/{COMMUNITY}/records?kind=fee.budget_set").json()
-    assert budget["records"][0]["body"]["lines"] == [{"category": "repairs", "amount_fen": 300000},
+    assert budget["records"][0]["body"]["lines"] == [{"category": "repairs", "amount_fen": 3000000},
                                                      {"category": "cleaning", "amount_fen": 120050}]
     page.goto(f"{invited.url}/console/#/c/{COMMUNITY}/new/fee.spend_recorded")
     page.get_by_label("小区 必填").select_option("e1")
@@ -249,6 +249,44 @@ def test_a_fee_spend_with_an_invoice_file(chair: Phone, treasurer: Phone, invite
     index = sign_and_submit(page)
     record = httpx.get(f"{invited.url}/v1/communities/{COMMUNITY}/records/{index}").json()
     assert record["body"]["invoice_sha256"] == digest and record["body"]["amount_fen"] == 86000
+
+
+def test_a_large_spend_proposed_by_the_treasurer_and_cosigned_by_the_chair(
+        chair: Phone, treasurer: Phone, invited: Invited) -> None:
+    page = treasurer.page
+    page.goto(f"{invited.url}/console/#/c/{COMMUNITY}/new/fee.spend_recorded")
+    page.get_by_label("小区 必填").select_option("e1")
+    page.get_by_label("支出编号").fill("s-2")
+    page.get_by_label("类别").select_option(label="维修")
+    page.get_by_label("收款单位").fill("某某电梯公司")
+    page.get_by_label("支出金额").fill("6000")
+    page.get_by_label("发票哈希").set_input_files(
+        files=[{"name": "invoice2.jpg", "mimeType": "image/jpeg", "buffer": INVOICE + b"2"}])
+    page.get_by_text("invoice2.jpg：SHA-256").wait_for()
+    page.get_by_label("摘要").fill("电梯更换部件")
+    page.get_by_role("button", name="预览并检查").click()
+    page.locator("#needs-cosign").wait_for()
+    before = size(invited)
+    page.get_by_role("button", name="签署并提交为提案").click()
+    page.locator("#proposed").wait_for()
+    assert size(invited) == before
+    # the 主任, on their own phone, signs in by signing a challenge and co-signs
+    chair.requests.clear()
+    page = chair.page
+    page.goto(f"{invited.url}/console/#/c/{COMMUNITY}")
+    page.get_by_role("link", name="待我签署的提案").click()
+    article = page.locator("article.proposal")
+    article.wait_for()
+    assert "6,000.00 元（陆仟元整）" in article.inner_text() and "某某电梯公司" in article.inner_text()
+    page.get_by_role("button", name="共同签署").click()
+    page.locator(".cosigned").wait_for()
+    assert size(invited) == before + 1
+    cookies = page.context.cookies()
+    session = [c for c in cookies if c["name"] == "sunlight_session"]
+    assert session and session[0]["httpOnly"] and session[0]["sameSite"] == "Strict"
+    assert page.evaluate("document.cookie") == ""  # the page itself cannot read the session
+    page.reload()
+    page.locator("#none-waiting").wait_for()
 
 
 def test_an_import_with_one_bad_row_then_fixed(treasurer: Phone, invited: Invited,
