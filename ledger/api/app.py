@@ -76,6 +76,7 @@ class Settings:
     read_budget: float = READ_BUDGET  # seconds a read may take before it answers 503
     view_threads: int = VIEW_THREADS  # concurrent reads of the read views
     log_threads: int = LOG_THREADS  # concurrent reads of the log (checkpoint, tiles, proofs)
+    demo: bool = False  # ``sunlight demo``: the console may act as a demo member (public seeds)
 
 
 def _int(name: str, description: str, minimum: int = 0) -> Param:
@@ -334,6 +335,8 @@ def create_app(ledger: Sunlight, settings: Settings | None = None) -> Starlette:
             reads.close()
 
     table = routes()
+    if settings.demo:  # never documented, never served by ``sunlight serve``
+        table.insert(0, Route("/v1/demo/members", console.demo_members, methods=["GET"]))
     app = Starlette(
         routes=table,
         middleware=[

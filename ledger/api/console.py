@@ -235,3 +235,15 @@ async def qr_svg(request: Request) -> Response:
     segno.make(data, error="m").save(out, kind="svg", scale=4, border=2, title="二维码")
     return Response(out.getvalue(), media_type="image/svg+xml",
                     headers={"Cache-Control": "public, max-age=86400"})
+
+
+# --- the demo only ---------------------------------------------------------------------------
+
+async def demo_members(request: Request) -> Response:
+    """The demo community's members with their key seeds (public: :mod:`ledger.demo`), so that
+    the console can act as one of them. Routed only by ``sunlight demo``, never by ``serve``."""
+    from ledger.demo import COMMUNITY, NOTICE, members_in_office
+
+    ledger = request.app.state.services.ledger
+    members = await run_in_threadpool(members_in_office, ledger)
+    return json_response({"community": COMMUNITY, "notice": NOTICE, "members": members})

@@ -307,6 +307,22 @@ async function foundingPage(community, token) {
   });
 }
 
+// --- the demo only: act as a demo member (keys from public seeds) -----------------------------
+
+async function demoPage() {
+  const r = await api("/v1/demo/members");
+  if (!r.ok) return page("演示", `<p>只有演示服务（sunlight demo）提供演示成员。</p>`);
+  page("演示：以演示成员身份使用", `<p class="warn" role="note">${h(r.body.notice)}</p>
+    <p>选一位演示成员：本浏览器将改用该成员的演示密钥（来自公开种子，仅限演示社区）。</p>
+    <ul class="menu">${r.body.members.map((m) => `<li><button class="secondary as-member" data-seed="${h(m.seed)}">${h(m.name)}（${h(m.role_zh)}）</button></li>`).join("")}</ul>`);
+  main.onclick = async (e) => {
+    const btn = e.target.closest && e.target.closest("button.as-member");
+    if (!btn) return;
+    await keys.importDemoSeed(btn.dataset.seed);
+    location.hash = `#/c/${r.body.community}`;
+  };
+}
+
 // --- sign-in and proposals -------------------------------------------------------------------
 
 // Signs in by signing the service's challenge: the session is an HttpOnly cookie this page never sees.
@@ -446,6 +462,7 @@ async function show(hash) {
   try {
     if (parts.length === 0) return await home();
     if (parts[0] === "key") return await keyPage();
+    if (parts[0] === "demo") return await demoPage();
     if (parts[0] === "receipt") return receiptPage();
     if (parts[0] === "donor") return donorPage();
     if (parts[0] === "found" && parts.length === 3) return await foundingPage(parts[1], parts[2]);
