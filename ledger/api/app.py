@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Mount, Route
 
-from ledger.api import auth, communities, console, founding, ops, proposals, records, tlog, witness
+from ledger.api import auth, communities, console, files, founding, ops, proposals, records, tlog, witness
 from ledger.api import schemas as m
 from ledger.api.context import Services
 from ledger.api.group import GroupCommitter
@@ -77,6 +77,7 @@ class Settings:
     view_threads: int = VIEW_THREADS  # concurrent reads of the read views
     log_threads: int = LOG_THREADS  # concurrent reads of the log (checkpoint, tiles, proofs)
     demo: bool = False  # ``sunlight demo``: the console may act as a demo member (public seeds)
+    files_dir: str | None = None  # published copies of attachments, one folder per community
 
 
 def _int(name: str, description: str, minimum: int = 0) -> Param:
@@ -108,6 +109,8 @@ def routes() -> list[BaseRoute]:
     )
     dry_run = Param("dry_run", "query", {"type": "string", "enum": ["0", "1"]},
                     "1：按全部规则检查（含签名），不登记；被拒绝时与登记时的答复相同")
+    sha256_param = Param("sha256", "path", {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                         "文件内容的 SHA-256", required=True)
     proposal_param = Param("proposal", "path", {"type": "string"}, "提案编号", required=True)
     tile_param = Param("tile", "path", {"type": "string"},
                        "<L>/<N>[.p/<W>] 或 entries/<N>[.p/<W>]（C2SP tlog-tiles）", required=True)
@@ -168,6 +171,18 @@ def routes() -> list[BaseRoute]:
                       200: Body(JSON, m.DryRun, "dry_run=1：全部通过检查，什么都没有登记")},
                      (*c, dry_run), request=Body(JSON, m.BatchIn, "Submission.to_json() 的列表"),
                      errors=(400, 403, 404, 409, 413, 415, 422, 503))),
+        ApiRoute("/v1/communities/{community}/files/{sha256}", files.put_file, methods=["PUT"],
+                 name="put_file", operation=Operation(
+                     "上传附件的公开副本（按 SHA-256 存放；服务核对哈希；仅限已登录的在任成员）", "records",
+                     {201: Body(JSON, m.FileStored), 200: Body(JSON, m.FileStored, "此前已存放")},
+                     (*c, sha256_param),
+                     request=Body("application/octet-stream", {"type": "string", "format": "binary"},
+                                  "文件内容（Content-Type：image/jpeg、image/png、image/webp 或 application/pdf）"),
+                     errors=(400, 401, 404, 413, 415), security="memberSession")),
+        ApiRoute("/v1/communities/{community}/files/{sha256}", files.get_file, methods=["GET"],
+                 name="file", operation=Operation(
+                     "附件的公开副本", "records", {200: Body(OCTETS, {"type": "string", "format": "binary"})},
+                     (*c, sha256_param), errors=(400, 404))),
         ApiRoute("/v1/kinds", console.list_kinds, methods=["GET"], name="kinds",
                  operation=Operation("记录类型及其字段（供表单使用，来自记录类型登记表）", "records",
                                      {200: Body(JSON, m.KindList)})),
@@ -342,7 +357,8 @@ def create_app(ledger: Sunlight, settings: Settings | None = None) -> Starlette:
         middleware=[
             Middleware(RequestMetrics, metrics=metrics),
             Middleware(console.ConsoleHeaders),
-            Middleware(BodyLimit, limit=MAX_BODY, larger=console.import_body_limit),
+            Middleware(BodyLimit, limit=MAX_BODY,
+                       larger=lambda p: console.import_body_limit(p) or files.file_body_limit(p)),
             Middleware(AddressLimit, buckets=limiter.per_address,
                        on_limited=lambda scope: metrics.rate_limited.labels(scope).inc()),
         ],
@@ -352,5 +368,6 @@ def create_app(ledger: Sunlight, settings: Settings | None = None) -> Starlette:
         lifespan=lifespan,
     )
     app.state.services = services
+    app.state.files_dir = settings.files_dir
     app.state.openapi = build_document(table, title="阳光账本 Sunlight API", version=VERSION)
     return app

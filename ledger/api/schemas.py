@@ -76,6 +76,11 @@ class KindList(Model):
     roles: list[dict[str, Any]]
 
 
+class FileStored(Model):
+    sha256: str = Field(pattern=HEX64)
+    size: int = Field(ge=0)
+
+
 class ImportRows(Model):
     rows: list[dict[str, Any]] = Field(description="每行：line（行号）与 body、person、commitment_field，或 error")
 

@@ -48,6 +48,7 @@ class ServeOptions:
     witness_logs: tuple[str, ...] = field(default=())
     graceful_timeout: int = 30
     log_key_dir: str | None = None  # SUNLIGHT_LOG_KEY_DIR: one <community>.logkey file each
+    files_dir: str | None = None  # SUNLIGHT_FILES_DIR: published copies of attachments
 
     def environment(self) -> dict[str, str]:
         env = {"SUNLIGHT_DB": self.db, "SUNLIGHT_LOG_LEVEL": self.log_level,
@@ -60,6 +61,8 @@ class ServeOptions:
             env["SUNLIGHT_PUBLISH_CMD"] = self.publish_cmd
         if self.log_key_dir:
             env["SUNLIGHT_LOG_KEY_DIR"] = self.log_key_dir
+        if self.files_dir:
+            env["SUNLIGHT_FILES_DIR"] = self.files_dir
         if self.witness_name and self.witness_seed_file:
             env["SUNLIGHT_WITNESS_NAME"] = self.witness_name
             env["SUNLIGHT_WITNESS_SEED_FILE"] = self.witness_seed_file
@@ -109,7 +112,8 @@ def settings_from_env(env: dict[str, str] | None = None) -> Settings:
         publish=publish, publisher_name=name,
         publish_delay=float(env.get("SUNLIGHT_PUBLISH_DELAY", "2")),
         witness=witness, witness_logs=logs,
-        read_budget=float(env.get("SUNLIGHT_READ_BUDGET", str(READ_BUDGET))))
+        read_budget=float(env.get("SUNLIGHT_READ_BUDGET", str(READ_BUDGET))),
+        files_dir=env.get("SUNLIGHT_FILES_DIR") or None)
 
 
 def app_from_env() -> Starlette:

@@ -50,12 +50,12 @@ def demo(out: Annotated[Path, typer.Option(help="演示目录（数据库与门�
     marker.touch()  # the portal is rebuilt in place (incrementally) on the next demo
     publish(ledger, COMMUNITY, site, base_url=f"http://127.0.0.1:{port}/", witnesses=(witness,))
     if serve:
-        console = _serve_console(db, site, port, port + 1)
+        console = _serve_console(db, site, out / "files", port, port + 1)
         typer.echo(f"委员控制台已在 {console}/console/ 提供服务；以演示成员身份使用：{console}/console/#/demo")
         serve_site(make_server(site, "127.0.0.1", port))
 
 
-def _serve_console(db: str, site: Path, portal_port: int, port: int) -> str:
+def _serve_console(db: str, site: Path, files: Path, portal_port: int, port: int) -> str:
     """The service with the console on ``port``, in a thread, for the demo: it republishes the
     portal after each new record, and lets the console act as a demo member."""
     import threading
@@ -75,11 +75,12 @@ def _serve_console(db: str, site: Path, portal_port: int, port: int) -> str:
         try:
             witness = Witness(WITNESS_LABEL, cosign_as_witness(ledger, community))
             publish(ledger, community, site, base_url=f"http://127.0.0.1:{portal_port}/",
-                    witnesses=(witness,))
+                    witnesses=(witness,), attachments=files / community)
         finally:
             ledger.close()
 
-    app = create_app(Sunlight(db), Settings(demo=True, publish=republish, publisher_name="demo"))
+    app = create_app(Sunlight(db), Settings(demo=True, publish=republish, publisher_name="demo",
+                                            files_dir=str(files)))
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     threading.Thread(target=server.run, name="sunlight-demo-console", daemon=True).start()
     return f"http://127.0.0.1:{port}"

@@ -235,6 +235,7 @@ function preview(community, kind, read, submission, ctx, options) {
   box.innerHTML = `<h2>您将签署：</h2>
     <p>${h(kind.title)} · 社区 ${h(community)} · ${h(new Date().toLocaleString("zh-CN", { timeZone: "Asia/Shanghai" }))}</p>
     <dl class="preview">${rows.map(([label, value, name]) => `<dt>${h(label)}</dt><dd data-name="${h(name)}">${h(value)}</dd>`).join("")}</dl>
+    ${(read.uploads || []).length ? `<p class="note">另将存放 ${read.uploads.length} 份附件的公开副本（按哈希核对）。</p>` : ""}
     ${person.length ? `<p class="note">不写入声明、只交私密库：${person.map((p) => Object.values(p.data).map(h).join("、")).join("；")}</p>` : ""}
     ${options.founding ? "" : options.propose ? `<p class="note" id="needs-cosign">${h(options.propose)}。提交后成为提案，其他成员在控制台“待我签署”中共同签署后才登记。</p>`
       : `<p class="ok">已按账本的全部规则检查通过（尚未登记）。</p>`}
@@ -242,6 +243,18 @@ function preview(community, kind, read, submission, ctx, options) {
   document.getElementById("back").onclick = () => { box.hidden = true; form.hidden = false; };
   document.getElementById("confirm").onclick = async (e) => {
     e.target.disabled = true;
+    for (const up of read.uploads || []) {  // published copies first: the record then names them
+      const put = () => fetch(`/v1/communities/${community}/files/${up.sha256}`, { method: "PUT", body: up.file, headers: { "Content-Type": up.file.type || "application/octet-stream" }, credentials: "same-origin" });
+      let res = await put();
+      if (res.status === 401) { await signIn(community); res = await put(); }
+      if (!res.ok) {
+        let detail = `上传附件失败（${res.status}）`;
+        try { detail = (await res.json()).detail; } catch (err) { /* keep the status */ }
+        box.hidden = true;
+        form.hidden = false;
+        return refuse(form, { detail: `公开副本未能存放：${detail}`, field: "attachments" });
+      }
+    }
     const r = options.founding
       ? await api(`/v1/communities/${community}/founding`, { method: "POST", json: { records: [submission] }, headers: { Authorization: `Bearer ${options.token}` } })
       : await api(`/v1/communities/${community}/${options.propose ? "proposals" : "records"}`, { method: "POST", json: submission });

@@ -48,9 +48,12 @@ function control(f, path, ctx) {
       }
       return `<input id="${id}" data-path="${path}" data-shape="text" ${described}${req} value="${h(preset)}" placeholder="尚无可选记录，请填写编号">`;
     }
-    case "hash":
+    case "hash": {
+      // an attachment of a list of attachments may be published on the portal; other files never
+      const publish = path.startsWith("attachments.") ? `<label class="check"><input type="checkbox" id="${id}-publish">公开一份副本（居民可在门户查看原件；不勾选则只公开哈希）</label>` : "";
       return `<input id="${id}" type="file" accept="image/*,application/pdf" data-path="${path}" data-shape="hash" ${described}${req}>
-        <p class="hash" id="${id}-hash" aria-live="polite">${preset ? h(preset) : "未选择文件：文件不上传，只登记其 SHA-256 哈希"}</p>`;
+        <p class="hash" id="${id}-hash" aria-live="polite">${preset ? h(preset) : "未选择文件：只登记其 SHA-256 哈希"}</p>${publish}`;
+    }
     case "commitment":
       return `<div class="person" data-path="${path}" data-shape="commitment">
         <label for="${id}-name">姓名（不公开）</label><input id="${id}-name" autocomplete="off" data-person="name">
@@ -121,6 +124,13 @@ export function wire(root, kind, ctx) {
       const digest = hex(await sha256(new Uint8Array(await file.arrayBuffer())));
       el.dataset.hash = digest;
       out.textContent = `${file.name}：SHA-256 ${digest}`;
+      const row = /^(attachments\.\d+)\.sha256$/.exec(el.dataset.path);
+      if (row) {  // an attachment's name and type, from the file, unless already typed in
+        const name = document.getElementById(safe(`${row[1]}.name`));
+        const type = document.getElementById(safe(`${row[1]}.media_type`));
+        if (name && !name.value.trim()) name.value = file.name.slice(0, 80);
+        if (type && !type.value.trim() && /^[a-z]+\/[A-Za-z0-9.+-]+$/.test(file.type)) type.value = file.type;
+      }
     }
   });
   root.addEventListener("click", (e) => {
@@ -149,13 +159,16 @@ function lookup(fields, path) {
 export async function readForm(root, kind, ctx) {
   const body = {};
   const privates = [];
+  const uploads = [];
+  privates.uploads = uploads;
   for (const f of kind.fields) {
     if (ctx.fixed && ctx.fixed[f.name] !== undefined) { body[f.name] = ctx.fixed[f.name]; continue; }
     const value = await readField(root, f, f.name, privates);
     if (value !== undefined) body[f.name] = value;
     else if (f.required) throw new FieldError(f.name, `请填写“${f.label}”`);
   }
-  return { body, privates };
+  delete privates.uploads;
+  return { body, privates, uploads };
 }
 
 async function readField(root, f, path, privates) {
@@ -177,8 +190,11 @@ async function readField(root, f, path, privates) {
     case "enum":
     case "boolean":
       return el.value === "" ? undefined : JSON.parse(el.value);
-    case "hash":
+    case "hash": {
+      const publish = document.getElementById(id + "-publish");
+      if (el.dataset.hash && publish && publish.checked) privates.uploads.push({ sha256: el.dataset.hash, file: el.files[0] });
       return el.dataset.hash || undefined;
+    }
     case "commitment": {
       const box = root.querySelector(`[data-path="${path}"][data-shape="commitment"]`);
       const data = {};

@@ -6,16 +6,22 @@ pairing codes."""
 from __future__ import annotations
 
 import gzip
+import hashlib
 import io
 from pathlib import Path
 
+import httpx
 import pytest
 from openpyxl import load_workbook
 
+from ledger.api import Settings, create_app
 from ledger.api.console import CONSOLE_DIR
 from ledger.domain.kinds import KINDS
 from ledger.signing import MemberKey
 from tests.api.conftest import Served
+from tests.api.helpers import live
+from tests.api.test_api_proposals import sign_in
+from tests.committee import Committee
 
 
 def test_the_console_is_served_with_a_policy_that_allows_no_other_host(served: Served) -> None:
@@ -142,3 +148,32 @@ def test_qr_codes_are_drawn_here(served: Served, data: str) -> None:
     r = served.client.get("/v1/qr", params={"data": data})
     assert r.status_code == 200 and r.headers["content-type"].startswith("image/svg+xml")
     assert served.client.get("/v1/qr", params={"data": ""}).status_code == 400
+
+
+def test_published_copies_are_stored_under_their_hash_by_members_only(
+        committee: Committee, tmp_path: Path) -> None:
+    app = create_app(committee.app, Settings(rate_per_address=0, rate_per_key=0,
+                                             files_dir=str(tmp_path / "files")))
+    data = b"%PDF-1.4 minutes of the meeting"
+    digest = hashlib.sha256(data).hexdigest()
+    where = f"/v1/communities/testcom/files/{digest}"
+    pdf = {"Content-Type": "application/pdf"}
+    with live(app) as url, httpx.Client(base_url=url, timeout=30) as client:
+        refused = client.put(where, content=data, headers=pdf)
+        assert refused.status_code == 401  # members only: anyone else could fill the disk
+        served = Served(committee, client, url)
+        assert sign_in(served, committee.keys["member"]).status_code == 201
+        assert client.put(where, content=data + b"x", headers=pdf).json()["code"] == "hash-mismatch"
+        assert client.put(where, content=data, headers={"Content-Type": "text/html"}).status_code == 415
+        assert client.put(where, content=data, headers=pdf).status_code == 201
+        assert client.put(where, content=data, headers=pdf).status_code == 200  # already there
+        got = client.get(where)
+        assert got.content == data and got.headers["content-type"] == "application/pdf"
+        assert "sandbox" in got.headers["content-security-policy"]
+        assert client.get(where.replace(digest, "0" * 64)).status_code == 404
+    assert (tmp_path / "files" / "testcom" / digest).read_bytes() == data
+
+
+def test_without_a_files_folder_only_hashes_are_kept(served: Served) -> None:
+    r = served.client.get(f"/v1/communities/testcom/files/{'0' * 64}")
+    assert r.status_code == 404 and r.json()["code"] == "files-not-configured"

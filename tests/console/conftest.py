@@ -21,6 +21,7 @@ class Invited:
     url: str
     token: str
     db_url: str
+    files: Path  # the published copies of this community's attachments
 
 
 @pytest.fixture(scope="module")
@@ -34,9 +35,10 @@ def invited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Invited]:
                           capture_output=True, text=True, check=True, cwd=tmp)
     link = re.search(r"/console/#/found/newcom/(\S+)", done.stdout)
     assert link is not None, done.stdout
-    service = start_service(db_url, tmp / "serve.log", "--log-key-dir", str(keys))
+    service = start_service(db_url, tmp / "serve.log", "--log-key-dir", str(keys),
+                            "--files-dir", str(tmp / "files"))
     try:
-        yield Invited(service, service.url, link.group(1), db_url)
+        yield Invited(service, service.url, link.group(1), db_url, tmp / "files" / COMMUNITY)
     finally:
         service.terminate()
 

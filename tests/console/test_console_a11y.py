@@ -45,7 +45,7 @@ def member(browser: Any, invited: Invited) -> Iterator[Any]:
 PAGES = ["/", "/key", f"/c/{COMMUNITY}", f"/c/{COMMUNITY}/admit", f"/c/{COMMUNITY}/import",
          f"/c/{COMMUNITY}/new/fund.donation_recorded", f"/c/{COMMUNITY}/new/fee.budget_set",
          f"/c/{COMMUNITY}/new/decision.resolved", f"/c/{COMMUNITY}/new/fee.spend_recorded",
-         f"/c/{COMMUNITY}/proposals",
+         f"/c/{COMMUNITY}/proposals", f"/c/{COMMUNITY}/new/disclosure.published",
          "preview", "/no-such-page"]
 
 

@@ -329,3 +329,38 @@ def test_an_import_with_one_bad_row_then_fixed(treasurer: Phone, invited: Invite
     page.get_by_role("button", name="签署并登记全部 3 行").click()
     page.locator("#imported").wait_for()
     assert size(invited) == before + 3
+
+
+MINUTES = b"%PDF-1.4 the minutes of the December meeting"
+
+
+def test_a_disclosure_with_a_published_attachment_on_the_portal(
+        treasurer: Phone, invited: Invited, tmp_path: Path) -> None:
+    from ledger.application import Sunlight
+    from publisher import publish
+
+    page = treasurer.page
+    page.goto(f"{invited.url}/console/#/c/{COMMUNITY}/new/disclosure.published")
+    page.get_by_label("公开事项编号").fill("gk-12")
+    page.get_by_label("类别").select_option(label="资金使用")
+    page.get_by_label("标题").fill("十二月资金使用公开")
+    page.get_by_label("内容 必填").fill("本月资金使用情况见附件会议纪要。")
+    page.get_by_label("附件 第 1 行 内容哈希").set_input_files(
+        files=[{"name": "会议纪要.pdf", "mimeType": "application/pdf", "buffer": MINUTES}])
+    digest = hashlib.sha256(MINUTES).hexdigest()
+    page.get_by_text(f"会议纪要.pdf：SHA-256 {digest}").wait_for()
+    assert page.get_by_label("附件 第 1 行 文件名").input_value() == "会议纪要.pdf"
+    page.get_by_label("公开一份副本").check()
+    index = sign_and_submit(page)
+    assert (invited.files / digest).read_bytes() == MINUTES  # stored under its hash
+    record = httpx.get(f"{invited.url}/v1/communities/{COMMUNITY}/records/{index}").json()
+    assert record["body"]["attachments"] == [{"name": "会议纪要.pdf", "sha256": digest,
+                                              "media_type": "application/pdf"}]
+    ledger = Sunlight(invited.db_url)
+    try:
+        publish(ledger, COMMUNITY, tmp_path / "site", search=False, attachments=invited.files)
+    finally:
+        ledger.close()
+    assert (tmp_path / "site" / "files" / f"{digest}.pdf").read_bytes() == MINUTES
+    html = (tmp_path / "site" / "r" / str(index) / "index.html").read_text(encoding="utf-8")
+    assert f'data-sl-attachment="{digest}"' in html
