@@ -78,6 +78,7 @@ class Settings:
     log_threads: int = LOG_THREADS  # concurrent reads of the log (checkpoint, tiles, proofs)
     demo: bool = False  # ``sunlight demo``: the console may act as a demo member (public seeds)
     files_dir: str | None = None  # published copies of attachments, one folder per community
+    portal_url: str | None = None  # the portal's public address ({community} substituted)
 
 
 def _int(name: str, description: str, minimum: int = 0) -> Param:
@@ -183,6 +184,10 @@ def routes() -> list[BaseRoute]:
                  name="file", operation=Operation(
                      "附件的公开副本", "records", {200: Body(OCTETS, {"type": "string", "format": "binary"})},
                      (*c, sha256_param), errors=(400, 404))),
+        ApiRoute("/v1/console/settings", console.console_settings, methods=["GET"],
+                 name="console_settings", operation=Operation(
+                     "控制台设置：门户的公开地址（回执链接到记录的门户页面）", "operations",
+                     {200: Body(JSON, m.ConsoleSettings)})),
         ApiRoute("/v1/kinds", console.list_kinds, methods=["GET"], name="kinds",
                  operation=Operation("记录类型及其字段（供表单使用，来自记录类型登记表）", "records",
                                      {200: Body(JSON, m.KindList)})),
@@ -369,5 +374,6 @@ def create_app(ledger: Sunlight, settings: Settings | None = None) -> Starlette:
     )
     app.state.services = services
     app.state.files_dir = settings.files_dir
+    app.state.portal_url = settings.portal_url
     app.state.openapi = build_document(table, title="阳光账本 Sunlight API", version=VERSION)
     return app

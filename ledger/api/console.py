@@ -105,6 +105,10 @@ async def list_kinds(_request: Request) -> Response:
                     headers={"Cache-Control": "public, max-age=300"})
 
 
+async def console_settings(request: Request) -> Response:
+    return json_response({"portal_url": request.app.state.portal_url})
+
+
 # --- import templates and tables ------------------------------------------------------------
 
 MAX_IMPORT = 2 * 1024 * 1024

@@ -76,6 +76,10 @@ class KindList(Model):
     roles: list[dict[str, Any]]
 
 
+class ConsoleSettings(Model):
+    portal_url: str | None = Field(description="门户的公开地址（SUNLIGHT_PUBLIC_URL；{community} 换成社区编号）")
+
+
 class FileStored(Model):
     sha256: str = Field(pattern=HEX64)
     size: int = Field(ge=0)

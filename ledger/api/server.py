@@ -113,7 +113,8 @@ def settings_from_env(env: dict[str, str] | None = None) -> Settings:
         publish_delay=float(env.get("SUNLIGHT_PUBLISH_DELAY", "2")),
         witness=witness, witness_logs=logs,
         read_budget=float(env.get("SUNLIGHT_READ_BUDGET", str(READ_BUDGET))),
-        files_dir=env.get("SUNLIGHT_FILES_DIR") or None)
+        files_dir=env.get("SUNLIGHT_FILES_DIR") or None,
+        portal_url=env.get("SUNLIGHT_PUBLIC_URL") or None)
 
 
 def app_from_env() -> Starlette:

@@ -80,7 +80,8 @@ def _serve_console(db: str, site: Path, files: Path, portal_port: int, port: int
             ledger.close()
 
     app = create_app(Sunlight(db), Settings(demo=True, publish=republish, publisher_name="demo",
-                                            files_dir=str(files)))
+                                            files_dir=str(files),
+                                            portal_url=f"http://127.0.0.1:{portal_port}/"))
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     threading.Thread(target=server.run, name="sunlight-demo-console", daemon=True).start()
     return f"http://127.0.0.1:{port}"

@@ -275,14 +275,17 @@ function preview(community, kind, read, submission, ctx, options) {
   document.getElementById("confirm").focus();
 }
 
-function receiptPage() {
+async function receiptPage() {
   const last = state.last;
   if (!last) return page("回执", `<p>没有新登记的记录。</p><p><a class="button" href="#/">返回首页</a></p>`);
   const { community, kind, receipt } = last;
+  const settings = await api("/v1/console/settings");
+  const portal = settings.ok ? settings.body.portal_url : null;
   const proof = URL.createObjectURL(new Blob([receipt.proof], { type: "text/plain" }));
   page("已登记", `<p class="ok">${h(kind.title)}已写入社区 ${h(community)} 的公开日志，日志序号 <strong id="log-index">${receipt.index}</strong>。</p>
     <dl class="preview"><dt>声明哈希</dt><dd class="mono">${h(receipt.statement_hash)}</dd><dt>检查点树大小</dt><dd>${receipt.tree_size}</dd></dl>
     <p><a class="button" download="${h(community)}-${receipt.index}.tlog-proof" href="${proof}">下载离线证明（.tlog-proof）</a></p>
+    ${portal ? `<p><a class="button" id="portal-link" href="${h(portal.replace("{community}", community).replace(/\/?$/, "/"))}r/${receipt.index}/">在门户查看（门户更新后可见）</a></p>` : ""}
     <p><a class="button secondary" href="/v1/communities/${h(community)}/records/${receipt.index}">查看记录原文</a></p>
     ${kind.kind === "fund.donation_recorded" ? `<p><a class="button" href="#/donor">打印捐赠收据</a></p>` : ""}
     <p><a class="button secondary" href="#/c/${h(community)}">继续登记</a></p>`);
@@ -476,7 +479,7 @@ async function show(hash) {
     if (parts.length === 0) return await home();
     if (parts[0] === "key") return await keyPage();
     if (parts[0] === "demo") return await demoPage();
-    if (parts[0] === "receipt") return receiptPage();
+    if (parts[0] === "receipt") return await receiptPage();
     if (parts[0] === "donor") return donorPage();
     if (parts[0] === "found" && parts.length === 3) return await foundingPage(parts[1], parts[2]);
     if (parts[0] === "c" && parts.length === 2) return await communityPage(parts[1]);

@@ -36,7 +36,8 @@ def invited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Invited]:
     link = re.search(r"/console/#/found/newcom/(\S+)", done.stdout)
     assert link is not None, done.stdout
     service = start_service(db_url, tmp / "serve.log", "--log-key-dir", str(keys),
-                            "--files-dir", str(tmp / "files"))
+                            "--files-dir", str(tmp / "files"),
+                            env={"SUNLIGHT_PUBLIC_URL": "https://portal.example/{community}/"})
     try:
         yield Invited(service, service.url, link.group(1), db_url, tmp / "files" / COMMUNITY)
     finally:
