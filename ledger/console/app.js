@@ -158,11 +158,11 @@ async function communityPage(community) {
 }
 
 async function admitPage(community) {
-  page("凭配对码接纳新成员", `<form id="pair" novalidate>
+  page("凭配对码接纳新成员", `<p>新成员（或换了手机的成员）在“我的密钥”页面生成密钥后，会看到 16 位配对码。</p><form id="pair" novalidate>
     <div class="field" data-field="code"><label class="label" for="code">新成员的配对码（16 位）</label>
     <input id="code" autocomplete="off" autocapitalize="off" spellcheck="false" aria-describedby="code-err">
     <p class="error" id="code-err" role="alert" hidden></p></div>
-    <button type="submit">查找新成员的密钥</button></form>`);
+    <button type="submit">查找新成员的密钥</button></form><section id="found-key" aria-live="polite"></section>`);
   document.getElementById("pair").onsubmit = async (e) => {
     e.preventDefault();
     const code = document.getElementById("code").value.replace(/[\s-]/g, "").toLowerCase();
@@ -173,8 +173,19 @@ async function admitPage(community) {
       err.hidden = false;
       return;
     }
-    state.preset = { public_key: r.body.public_key, name: r.body.name || "" };
-    location.hash = `#/c/${community}/new/member.admitted`;
+    const err = document.getElementById("code-err");
+    err.hidden = true;
+    document.getElementById("found-key").innerHTML = `<p class="ok">找到新密钥，密钥编号 ${h(group(r.body.key_id))}。</p>
+      <button id="as-new">接纳为新成员</button>
+      <button id="as-rotation" class="secondary">为已有成员更换密钥（手机丢失或更换）</button>`;
+    document.getElementById("as-new").onclick = () => {
+      state.preset = { public_key: r.body.public_key, name: r.body.name || "" };
+      location.hash = `#/c/${community}/new/member.admitted`;
+    };
+    document.getElementById("as-rotation").onclick = () => {
+      state.preset = { public_key: r.body.public_key, reason: "手机丢失，更换密钥" };
+      location.hash = `#/c/${community}/new/member.key_rotated`;
+    };
   };
 }
 

@@ -125,6 +125,7 @@ def test_enrolling_a_treasurer_by_pairing_code(chair: Phone, treasurer: Phone,
     page.get_by_text("没有配对码为").wait_for()
     page.get_by_label("新成员的配对码").fill(code)
     page.get_by_role("button", name="查找新成员的密钥").click()
+    page.get_by_role("button", name="接纳为新成员").click()
     page.get_by_role("heading", name="成员入职").wait_for()
     public_key = page.get_by_label("公钥").input_value()
     assert public_key.endswith("=") and len(public_key) == 44
@@ -365,3 +366,24 @@ def test_a_disclosure_with_a_published_attachment_on_the_portal(
     assert (tmp_path / "site" / "files" / f"{digest}.pdf").read_bytes() == MINUTES
     html = (tmp_path / "site" / "r" / str(index) / "index.html").read_text(encoding="utf-8")
     assert f'data-sl-attachment="{digest}"' in html
+
+
+def test_a_lost_phone_the_chair_rotates_the_key(browser: Any, chair: Phone, treasurer: Phone,
+                                                invited: Invited) -> None:
+    for new in phone(browser, invited.url):
+        new.page.goto(f"{invited.url}/console/#/key")
+        new.page.get_by_role("button", name="生成签名密钥").click()
+        code = new.page.locator("#pairing-code").inner_text()
+        page = chair.page
+        page.goto(f"{invited.url}/console/#/c/{COMMUNITY}/admit")
+        page.get_by_label("新成员的配对码").fill(code)
+        page.get_by_role("button", name="查找新成员的密钥").click()
+        page.get_by_role("button", name="为已有成员更换密钥（手机丢失或更换）").click()
+        page.get_by_role("heading", name="更换密钥").wait_for()
+        page.get_by_label("成员 必填").select_option("cashier")
+        sign_and_submit(page)
+        new.page.goto(f"{invited.url}/console/#/c/{COMMUNITY}")
+        new.page.get_by_text("李出纳（出纳）").wait_for()
+        treasurer.page.goto(f"{invited.url}/console/#/")
+        treasurer.page.goto(f"{invited.url}/console/#/c/{COMMUNITY}")
+        treasurer.page.get_by_text("您的签名密钥还不是本社区成员的密钥").wait_for()
