@@ -22,6 +22,7 @@ class Invited:
     token: str
     db_url: str
     files: Path  # the published copies of this community's attachments
+    site: Path  # the portal, as the service's automatic publish writes it
 
 
 @pytest.fixture(scope="module")
@@ -35,11 +36,15 @@ def invited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Invited]:
                           capture_output=True, text=True, check=True, cwd=tmp)
     link = re.search(r"/console/#/found/newcom/(\S+)", done.stdout)
     assert link is not None, done.stdout
+    # the service republishes the portal after new records, with the published attachments
+    publish = (f"{SUNLIGHT} publish --community {{community}} --out {tmp / 'site'} "
+               f"--attachments {tmp / 'files'}/{{community}}")
     service = start_service(db_url, tmp / "serve.log", "--log-key-dir", str(keys),
-                            "--files-dir", str(tmp / "files"),
+                            "--files-dir", str(tmp / "files"), "--publish-cmd", publish,
                             env={"SUNLIGHT_PUBLIC_URL": "https://portal.example/{community}/"})
     try:
-        yield Invited(service, service.url, link.group(1), db_url, tmp / "files" / COMMUNITY)
+        yield Invited(service, service.url, link.group(1), db_url, tmp / "files" / COMMUNITY,
+                      tmp / "site")
     finally:
         service.terminate()
 
