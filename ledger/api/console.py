@@ -15,9 +15,7 @@ from __future__ import annotations
 import io
 import re
 import tempfile
-import threading
-import time
-from collections import OrderedDict
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +27,7 @@ from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ledger.api.context import services
 from ledger.api.problems import ApiError
 from ledger.api.records import json_response
 from ledger.domain.errors import DomainError, InvalidInput
@@ -175,39 +174,15 @@ def read_rows(kind: str, name: str, data: bytes) -> list[dict[str, Any]]:
 
 # --- pairing a new member's key ------------------------------------------------------------
 
-PAIRING_TTL = 24 * 3600.0
-PAIRING_MAX = 10_000
+PAIRING_TTL = timedelta(hours=24)
+PAIRING_MAX = 10_000  # pending at once, across the service
 _PUBLIC_KEY = re.compile(r"^[A-Za-z0-9+/]{43}=$")
 
 
-class Pairings:
-    """Public keys offered by new members, under their key ID, for a day (in this process)."""
-
-    def __init__(self) -> None:
-        self._keys: OrderedDict[str, tuple[float, str, str]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def offer(self, public_key: str, name: str) -> str:
-        key_id = key_id_of(public_key)
-        with self._lock:
-            self._keys[key_id] = (time.monotonic(), public_key, name)
-            self._keys.move_to_end(key_id)
-            while len(self._keys) > PAIRING_MAX:
-                self._keys.popitem(last=False)
-        return key_id
-
-    def find(self, key_id: str) -> tuple[str, str] | None:
-        with self._lock:
-            found = self._keys.get(key_id)
-        if found is None or time.monotonic() - found[0] > PAIRING_TTL:
-            return None
-        return found[1], found[2]
-
-
-PAIRINGS = Pairings()
-
-
 async def offer_key(request: Request) -> Response:
+    """A new member's public key, kept a day under its key ID (the pairing code), in the
+    database: every worker and every service on it can answer the 主任's console."""
+    s = services(request)
     try:
         obj = orjson.loads(await request.body())
         public_key = obj["public_key"]
@@ -217,13 +192,24 @@ async def offer_key(request: Request) -> Response:
     except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
         raise ApiError(400, "pairing-malformed", "配对请求应为 {\"public_key\": \"<32 字节公钥的 base64>\"}"
                        ) from None
-    key_id = PAIRINGS.offer(public_key, name)
+    key_id = key_id_of(public_key)
+
+    def offer() -> bool:
+        now = s.ledger.clock()
+        return s.ledger.store.offer_pairing(key_id, public_key, name, now + PAIRING_TTL, now,
+                                            PAIRING_MAX)
+
+    if not await run_in_threadpool(offer):
+        raise ApiError(503, "too-many-pairings", "待配对的新密钥过多，请稍后再试", {"Retry-After": "60"})
     return json_response({"key_id": key_id, "public_key": public_key, "name": name}, 201)
 
 
 async def find_key(request: Request) -> Response:
+    s = services(request)
     code = str(request.path_params["key_id"]).replace(" ", "").replace("-", "").lower()
-    found = PAIRINGS.find(code) if re.fullmatch(r"[0-9a-f]{16}", code) else None
+    found = None
+    if re.fullmatch(r"[0-9a-f]{16}", code):
+        found = await run_in_threadpool(s.ledger.store.pairing, code, s.ledger.clock())
     if found is None:
         raise ApiError(404, "pairing-not-found", f"没有配对码为 {code[:20]} 的新成员密钥（配对码 24 小时内有效；"
                        "请新成员重新打开“我的密钥”页面）")

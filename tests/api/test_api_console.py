@@ -177,3 +177,24 @@ def test_published_copies_are_stored_under_their_hash_by_members_only(
 def test_without_a_files_folder_only_hashes_are_kept(served: Served) -> None:
     r = served.client.get(f"/v1/communities/testcom/files/{'0' * 64}")
     assert r.status_code == 404 and r.json()["code"] == "files-not-configured"
+
+
+def test_pairings_are_kept_in_the_database_for_a_day(db_url: str) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from ledger.application import Sunlight
+
+    store = Sunlight(db_url).store
+    now = datetime(2026, 12, 6, 10, tzinfo=UTC)
+    key = MemberKey.generate()
+    assert store.offer_pairing(key.key_id, key.public_b64, "李", now + timedelta(days=1), now, 2)
+    assert store.pairing(key.key_id, now) == (key.public_b64, "李")
+    assert store.offer_pairing(key.key_id, key.public_b64, "李出纳", now + timedelta(days=1), now, 2)
+    assert store.pairing(key.key_id, now) == (key.public_b64, "李出纳")  # offered again: replaced
+    other, third = MemberKey.generate(), MemberKey.generate()
+    assert store.offer_pairing(other.key_id, other.public_b64, "", now + timedelta(days=1), now, 2)
+    assert not store.offer_pairing(third.key_id, third.public_b64, "", now + timedelta(days=1), now, 2)
+    assert store.pairing(key.key_id, now + timedelta(days=1)) is None  # expired
+    later = now + timedelta(days=2)
+    assert store.offer_pairing(third.key_id, third.public_b64, "", later + timedelta(days=1), later, 2)
+    assert store.pairing(third.key_id, later) == (third.public_b64, "")
