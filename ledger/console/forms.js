@@ -85,7 +85,9 @@ function row(f, path, n, ctx) {
 function fieldHtml(f, path, ctx) {
   const id = safe(path);
   if (ctx.hidden && ctx.hidden.has(path)) return "";
-  const help = f.shape === "money" ? `以元为单位，如 1500 或 1500.50（最多两位小数）` : f.help || "";
+  // the registry's help speaks of fen and of the command line's --person; a form does neither
+  const help = f.shape === "money" ? `以元为单位，如 1500 或 1500.50（最多两位小数）`
+    : f.shape === "commitment" ? "" : f.help || "";
   const need = f.required ? `<span class="need">必填</span>` : `<span class="optional">选填</span>`;
   const labelFor = ["commitment", "object", "list"].includes(f.shape) && !(f.shape === "list" && !(f.fields && f.fields.length)) ? "" : ` for="${id}"`;
   const tag = labelFor ? "label" : "span";
