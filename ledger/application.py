@@ -20,7 +20,7 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import Application
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, StoredEvent
 
 from ledger.acceptance import MAX_FUTURE, MAX_PAST, accept, check_time, max_past_for
 from ledger.crypto.checkpoint import Checkpoint
@@ -49,6 +49,7 @@ from ledger.signing import (
     statement_hash,
 )
 from ledger.store import CommunityLog, Invitation, LogRow, Store, Transaction, log_id
+from ledger.store.replica import ReadStore
 
 MAX_RETRIES = 20
 READ_PAGE = 2000
@@ -140,7 +141,7 @@ class Sunlight(Application[UUID]):
 
     def __init__(self, db_url: str, *, clock: Callable[[], datetime] = _utcnow,
                  max_past: timedelta = MAX_PAST, max_future: timedelta = MAX_FUTURE,
-                 log_key_dir: Path | None = None) -> None:
+                 log_key_dir: Path | None = None, read_db_url: str | None = None) -> None:
         super().__init__(env={
             "PERSISTENCE_MODULE": "ledger.store.recorder:Factory",
             "SQLALCHEMY_URL": db_url,
@@ -151,6 +152,10 @@ class Sunlight(Application[UUID]):
         self.max_past = max_past
         self.max_future = max_future
         self.store = Store(self.recorder)
+        # What the read side asks: the hot standby at ``read_db_url`` where a reader allows it
+        # (``sunlight serve --read-db``), else this database (``ledger.store.replica``).
+        self.reads = (ReadStore.open(self.store, read_db_url) if read_db_url
+                      else ReadStore(self.store))
         # Where the log keys that are not kept in the database are (``ledger.logkeys``).
         self.log_keys = LogKeyDir(log_key_dir if log_key_dir is not None else default_directory())
         self._states: dict[str, LogState] = {}
@@ -160,6 +165,7 @@ class Sunlight(Application[UUID]):
     def close(self) -> None:
         """Releases every database connection."""
         super().close()
+        self.reads.close()
         self.store.close()
 
     # --- founding ------------------------------------------------------------------------------
@@ -297,13 +303,13 @@ class Sunlight(Application[UUID]):
 
     def communities(self) -> list[CommunityInfo]:
         """Every founded community (a log row left empty by a failed founding is none)."""
-        return [_info(r) for r in self.store.founded_logs()]
+        return [_info(r) for r in self.reads.founded_logs()]
 
     def community(self, community_id: str) -> CommunityInfo:
         info = self._infos.get(community_id)
         if info is not None:
             return info
-        row = self.store.founded_log(community_id)
+        row = self.reads.founded_log(community_id)
         if row is None:
             raise NotFound(f"本系统没有社区 {community_id}", code="community-not-found")
         info = _info(row)
@@ -665,14 +671,16 @@ class Sunlight(Application[UUID]):
         position = start
         while stop is None or position < stop:
             limit = READ_PAGE if stop is None else min(READ_PAGE, stop - position)
-            stored = self.recorder.select_events(oid, gt=position, limit=limit)
+            stored = self.reads.stored_events(oid, after=position, limit=limit)
             if not stored:
                 return
-            for record in stored:
-                event = self.mapper.to_domain_event(record)
+            for version, topic, state in stored:
+                event = self.mapper.to_domain_event(StoredEvent(
+                    originator_id=oid, originator_version=version, topic=topic,
+                    state=bytes(state)))
                 assert isinstance(event, CommunityLog.EntryAppended)
                 yield event.originator_version - 1, event.entry.encode()
-            position = stored[-1].originator_version
+            position = stored[-1][0]
 
     def nodes(self, community_id: str) -> Callable[[list[NodeId]], dict[NodeId, bytes]]:
         """A batched reader of stored tree hashes, for proofs and tiles."""

@@ -188,6 +188,8 @@ class Proposals:
         """Marks every proposal past its expiry expired and erases its private data, then scrubs
         the database's files of it; returns how many expired. A scrub that a long reader holds up
         is finished by the next expiry or ``sunlight forget``."""
+        if self.store.read_only:  # a hot standby: its primary expires them
+            return 0
         expired = self.store.expire_proposals(self.ledger.clock())
         if expired:
             log.info("proposals expired", extra={"event": "proposals_expired", "count": expired})
@@ -308,11 +310,12 @@ class Proposals:
                     continue
                 ledger._catch_up(state)
                 held = self.may_append(row, state.domain)
-                if held is not None:
-                    if not self.store.replace_signatures(
-                            self.store.proposal(community, row.proposal_id) or row, row.signatures):
-                        continue
-                    return self.get(community, row.proposal_id)
+                if held is not None:  # kept with its signatures, pending until released
+                    stored = self.store.proposal(community, row.proposal_id) or row
+                    if stored.status != "pending" or self.store.replace_signatures(
+                            stored, row.signatures):
+                        break
+                    continue
                 try:
                     with self.store.transaction() as tx:
                         tx.lock_log(community)
@@ -327,7 +330,7 @@ class Proposals:
                             raise _Lost
                 except _Lost:
                     ledger._drop(community)
-                    return self.get(community, row.proposal_id)
+                    break
                 except IntegrityError:
                     ledger._drop(community)
                     continue
@@ -340,7 +343,11 @@ class Proposals:
                                                  "index": receipt.index})
             assert isinstance(receipt, Receipt)
             return receipt
-        raise Conflict("写入冲突过多，请稍后重试", code="write-contention")
+        else:
+            raise Conflict("写入冲突过多，请稍后重试", code="write-contention")
+        # held, or closed by another co-signer first (answered here: the state lock is not
+        # re-entrant)
+        return self.get(community, row.proposal_id)
 
 
 class _Lost(Exception):

@@ -39,6 +39,7 @@ from publisher.records import Record, read_records
 from publisher.shells import MkDocsError, fill, inputs_key, render
 from publisher.sitemap import write_sitemap
 from publisher.witnesses import Witness, write_keys
+from publisher.year import RECEIPTS, receipts
 
 log = logging.getLogger("sunlight.publisher")
 
@@ -167,6 +168,7 @@ def _build(app: Sunlight, community_id: str, out_dir: Path, base_url: str, cache
         write_if_changed(out_dir / "data" / "labels.json",
                          json.dumps(labels(), ensure_ascii=False, sort_keys=True).encode("utf-8"))
         write_keys(out_dir / "data" / "witnesses.json", witnesses)
+        write_if_changed(out_dir / RECEIPTS, receipts(records))  # the donor's lookup
     with clock("log"):
         export_tiles(app, community_id, out_dir / "log")
     indexed = 0

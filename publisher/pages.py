@@ -36,6 +36,7 @@ from publisher.readmodel import EstateView, FundView, Portal, day_of
 from publisher.records import Record
 from publisher.results import Share, headline_share, results_summary, results_table
 from publisher.witnesses import Witness, witness_block
+from publisher.year import overview
 
 LATEST = 10
 # site/hooks.py puts a page's ``sl_slot`` where its content goes. It holds an <h1> because every
@@ -129,13 +130,6 @@ def h(level: int, text: str) -> str:
     return f"<h{level}>{esc(text)}</h{level}>"
 
 
-def current_year(p: Portal) -> int:
-    years = [y for e in p.estates.values() for y in e.years()]
-    if years:
-        return max(years)
-    return int(day_of(p.records[-1])[:4]) if p.records else 2000
-
-
 # --- home -----------------------------------------------------------------------------------
 
 
@@ -145,35 +139,14 @@ def home(p: Portal, ctx: Context) -> list[Page]:
     page.add(f"<h1>{esc(p.name or p.community_id)}</h1>")
     if p.description:
         page.add(text_block(p.description))
-    year = current_year(p)
-    cards = []
-    for fund in p.funds.values():
-        cards.append((f"{fund.opened.name} 余额", yuan(fund.balance), f"funds/{fund.opened.fund_id}/"))
-    income = sum(r.body.amount_fen for e in p.estates.values() for r in e.incomes  # type: ignore[attr-defined]
-                 if day_of(r).startswith(str(year)))
-    spend = sum(r.body.amount_fen for e in p.estates.values() for r in e.spends  # type: ignore[attr-defined]
-                if day_of(r).startswith(str(year)))
-    cards.append((f"{year} 年物业费及公共收益收入", yuan(income), "fees/"))
-    cards.append((f"{year} 年物业费支出", yuan(spend), "fees/"))
-    latest_round = next((rv for rv in reversed(p.rounds.values()) if rv.results), None)
-    if latest_round is not None and latest_round.results is not None:
-        res = latest_round.results.body
-        assert isinstance(res, Evaluation.ResultsRecorded)
-        share = headline_share(res)
-        cards.append((f"最新评议：{latest_round.opened.title}",
-                      f"{share.label}满意率 {percent(share.good, share.respondents)}"
-                      if share else "分组有交叉，不合计，见各组结果",
-                      f"{record_path(latest_round.results.index)}"))
-    page.add('<div class="sl-cards">' + "".join(
-        f'<a class="sl-card" href="{root}{href}"><span class="sl-card-label">{esc(label)}</span>'
-        f'<span class="sl-card-value">{esc(value)}</span></a>' for label, value, href in cards)
-        + "</div>")
+    page.add(overview(p, root))
     page.add(h(2, "最新记录"))
     page.add(record_list(p, reversed(p.records[-LATEST:]), root))
     page.add(f'<p><a href="{root}records/">全部记录（按月）</a></p>')
     page.add(h(2, "公开账本"))
     page.add(f"<p>公开账本共 {ctx.checkpoint_size} 条记录，每条都由经办人签名，记入后不能修改或删除。"
-             f'任何人都可以核验：<a href="{root}audit/">如何核验</a></p>')
+             "任何人都可以在手机上核验。</p>"
+             f'<p><a href="{root}audit/">核验全部记录有没有被改动</a></p>')
     page.add(tech_fold(f"<p>检查点：{ctx.checkpoint_size} 条，根哈希 <code class=\"sl-hash\">"
                        f"{esc(ctx.checkpoint_root)}</code></p>"))
     page.add(witness_block(ctx.checkpoint_note, ctx.origin, ctx.checkpoint_size, ctx.witnesses))

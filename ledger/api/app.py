@@ -19,6 +19,8 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from ledger.api import auth, communities, console, files, founding, ops, proposals, records, tlog, witness
 from ledger.api import schemas as m
+from ledger.api.consistency import HEADER as READ_AFTER
+from ledger.api.consistency import READ_AFTER_WAIT, ReadYourWrites, ReplayWatch
 from ledger.api.context import Services
 from ledger.api.group import GroupCommitter
 from ledger.api.limits import (
@@ -55,8 +57,11 @@ from ledger.crypto.cosignature import CosignatureSigner
 from ledger.crypto.note import Verifier
 from ledger.domain.errors import DomainError
 from ledger.proposals import Proposals
+from ledger.store import reading_from_standby
 
 VERSION = "1"
+READ_AFTER_TEXT = ("仅在服务配置了读副本（--read-db）时给出：写入提交后主库的日志位置；之后的查询带上它"
+                   "（同名请求头或 Cookie）即可读到这次写入")
 
 
 @dataclass(frozen=True)
@@ -79,6 +84,7 @@ class Settings:
     demo: bool = False  # ``sunlight demo``: the console may act as a demo member (public seeds)
     files_dir: str | None = None  # published copies of attachments, one folder per community
     portal_url: str | None = None  # the portal's public address ({community} substituted)
+    read_after_wait: float = READ_AFTER_WAIT  # seconds a read waits for the standby to replay
 
 
 def _int(name: str, description: str, minimum: int = 0) -> Param:
@@ -153,7 +159,8 @@ def routes() -> list[BaseRoute]:
                      {201: Body(JSON, m.Founding, "社区已建账：日志、首批记录与检查点一并写入")}, c,
                      request=Body(JSON, m.FoundingIn, "建账声明及同时签署的记录"),
                      errors=(400, 403, 404, 409, 413, 415, 422, 503),
-                     headers={201: {"Location": "社区地址"}}, security="foundingInvitation")),
+                     headers={201: {"Location": "社区地址", READ_AFTER: READ_AFTER_TEXT}},
+                     security="foundingInvitation")),
         ApiRoute("/v1/communities/{community}/records", records.submit_record, methods=["POST"],
                  name="submit", operation=Operation(
                      "登记一份签名声明（任何记录类型）；?dry_run=1 只检查、不登记", "records",
@@ -164,7 +171,8 @@ def routes() -> list[BaseRoute]:
                      (*c, dry_run),
                      request=Body(JSON, m.SubmissionIn, "Submission.to_json() 的格式"),
                      errors=(400, 403, 404, 409, 413, 415, 422, 503),
-                     headers={201: {"Location": "记录地址"}, 200: {"Location": "记录地址"}})),
+                     headers={201: {"Location": "记录地址", READ_AFTER: READ_AFTER_TEXT},
+                              200: {"Location": "记录地址", READ_AFTER: READ_AFTER_TEXT}})),
         ApiRoute("/v1/communities/{community}/batches", records.submit_batch, methods=["POST"],
                  name="batch", operation=Operation(
                      "批量登记（导入）：全部通过才全部登记；?dry_run=1 只检查，逐行说明错误", "records",
@@ -334,9 +342,10 @@ def create_app(ledger: Sunlight, settings: Settings | None = None) -> Starlette:
         reading=reading)
 
     def warm() -> None:
-        reads.warm()
-        for info in ledger.communities():
-            reading.tree.warm(info.community_id)
+        with reading_from_standby():  # a standby's prefix of each log will do, where there is one
+            reads.warm()
+            for info in ledger.communities():
+                reading.tree.warm(info.community_id)
         Proposals(ledger).expire()  # and erase their private data (also before every use)
 
     @asynccontextmanager
@@ -366,6 +375,9 @@ def create_app(ledger: Sunlight, settings: Settings | None = None) -> Starlette:
                        larger=lambda p: console.import_body_limit(p) or files.file_body_limit(p)),
             Middleware(AddressLimit, buckets=limiter.per_address,
                        on_limited=lambda scope: metrics.rate_limited.labels(scope).inc()),
+            *([Middleware(ReadYourWrites, reads=ledger.reads, metrics=metrics,
+                          watch=ReplayWatch(ledger.reads, settings.read_after_wait))]
+              if ledger.reads.standby is not None else []),
         ],
         exception_handlers={DomainError: domain_error_handler,
                             HTTPException: http_error_handler,

@@ -3,9 +3,10 @@
 1. ``POST /v1/communities/{c}/auth/challenge`` answers a random single-use challenge (valid
    :data:`CHALLENGE_SECONDS`).
 2. The member signs :func:`auth_message` -- a domain-separated text naming the challenge, the
-   community and the origin of the service they believe they are talking to (``https://host``),
-   so that a signature made for one service or community is useless anywhere else, and no
-   statement can ever be mistaken for it (a statement is JSON; this text is not).
+   community and the origin of the service they believe they are talking to (``https://host``,
+   checked against the host the request was sent to), so that a signature made for one service
+   or community is useless anywhere else, and no statement can ever be mistaken for it (a
+   statement is JSON; this text is not).
 3. ``POST /v1/communities/{c}/auth/session`` with ``challenge``, ``key_id`` and ``signature``
    uses the challenge up (whatever the outcome), checks that the key is the current key of a
    member in office and that the signature verifies, and opens a session of
@@ -51,9 +52,19 @@ def auth_message(community: str, origin: str, challenge: str) -> bytes:
     return f"{DOMAIN}\ncommunity={community}\norigin={origin}\nchallenge={challenge}\n".encode()
 
 
-def origin_of(request: Request) -> str:
-    """The service's origin as this request reached it: ``scheme://host[:port]``."""
-    return f"{request.url.scheme}://{request.url.netloc}"
+def origins_of(request: Request) -> tuple[str, str]:
+    """The origins a member may have signed for: ``https://`` and ``http://`` with the host (and
+    port) this request was sent to. The host is what binds a signature to this service; either
+    scheme, because a proxy in front may end TLS (``sunlight serve`` trusts no proxy headers)."""
+    netloc = request.url.netloc
+    return f"https://{netloc}", f"http://{netloc}"
+
+
+def _https(request: Request) -> bool:
+    """Whether the member's browser reached us over https (directly, or through a proxy that
+    says so: trusting it only ever makes the cookie stricter)."""
+    forwarded = request.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
+    return request.url.scheme == "https" or forwarded == "https"
 
 
 async def challenge(request: Request) -> Response:
@@ -78,7 +89,7 @@ async def open_session(request: Request) -> Response:
     community = params.community(request)
     params.require_json(request, "登录签名")
     body = parse_json(await request.body(), SessionIn)
-    origin = origin_of(request)
+    origins = origins_of(request)
     try:
         signature = base64.b64decode(body["signature"], validate=True)
     except (binascii.Error, ValueError):
@@ -93,14 +104,11 @@ async def open_session(request: Request) -> Response:
         if expires <= ledger.clock():
             raise NotAuthorised("登录挑战已过期：请重新获取挑战再签名", code="challenge-expired")
         member_id, public_key = ledger.member_in_office(community, body["key_id"])
-        try:
-            verify_signature(public_key, auth_message(community, origin, body["challenge"]),
-                             signature)
-        except SignatureInvalid as exc:
-            if exc.code != "signature-invalid":
-                raise
-            raise SignatureInvalid(f"登录签名无效：须用该密钥对本服务（{origin}）、社区 {community} 和"
-                                   "这次的挑战签名", code="signature-invalid") from None
+        if not any(_verifies(public_key, auth_message(community, origin, body["challenge"]),
+                             signature) for origin in origins):
+            raise SignatureInvalid(
+                f"登录签名无效：须用该密钥对本服务（{origins[0]}）、社区 {community} 和这次的挑战签名",
+                code="signature-invalid")
         token = secrets.token_urlsafe(32)
         now = ledger.clock()
         session = SessionRow(community, member_id, body["key_id"],
@@ -113,8 +121,19 @@ async def open_session(request: Request) -> Response:
                               "member_id": session.member_id, "key_id": session.key_id}, 201)
     response.set_cookie(COOKIE, token, max_age=SESSION_SECONDS,
                         path=f"/v1/communities/{community}", httponly=True, samesite="strict",
-                        secure=request.url.scheme == "https")
+                        secure=_https(request))
     return response
+
+
+def _verifies(public_key: str, message: bytes, signature: bytes) -> bool:
+    """Whether ``signature`` verifies; a weak key is refused as such (``weak-key``)."""
+    try:
+        verify_signature(public_key, message, signature)
+    except SignatureInvalid as exc:
+        if exc.code != "signature-invalid":
+            raise
+        return False
+    return True
 
 
 def require_session(request: Request, ledger: Sunlight, community: str) -> SessionRow:

@@ -37,6 +37,7 @@ from ledger.domain.state import BODY_TYPES, CommunityState
 from ledger.replay import replay
 from ledger.signing import Statement, format_at, parse_time, statement_hash
 from ledger.store import CommunityLog, log_id
+from ledger.store.replica import reading_from_standby
 
 _DATE_FIELDS = ("received_on", "spent_on", "granted_on", "opened_on", "held_on", "decided_on")
 PERIOD = r"[0-9]{4}(-[0-9A-Z]{1,2}){0,2}"  # a period query: 2025, 2025-03, 2025-Q1, 2025-03-14
@@ -302,7 +303,9 @@ class ReadModel:
 
     def _load(self, community_id: str, future: Future[None]) -> None:
         try:
-            with gc_paused(), self.locked(community_id):
+            # Any prefix of the log will do (a reader that needs more catches the view up in
+            # its own context): the standby's, where there is one.
+            with gc_paused(), reading_from_standby(), self.locked(community_id):
                 pass
         except BaseException as exc:  # NotFound, or the database failed: the waiters hear it
             future.set_exception(exc)
@@ -372,18 +375,18 @@ def stored(ledger: Sunlight, community_id: str, versions: list[int] | None = Non
            after: int | None = None, limit: int = 2000
            ) -> list[tuple[int, str, str | None]]:
     """The log's stored events: at ``versions`` (log index + 1), or the first ``limit`` after
-    version ``after``, or else its last one (:meth:`ledger.store.Store.stored_events`)."""
+    version ``after``, or else its last one (:meth:`ledger.store.replica.ReadStore.stored_events`)."""
     oid = log_id(community_id)
-    rows = ledger.store.stored_events(oid, versions, after=after, limit=limit)
+    rows = ledger.reads.stored_events(oid, versions, after=after, limit=limit)
     return [(version, *_fields(ledger, oid, version, topic, state))
             for version, topic, state in rows]
 
 
 def stored_head(ledger: Sunlight, community_id: str) -> tuple[int, str | None, list[str]]:
     """The log's size, its latest signed checkpoint (None: empty) and the witness cosignature
-    lines at that size, in one round trip (:meth:`ledger.store.Store.last_with_cosignatures`)."""
+    lines at that size, in one round trip (:meth:`ledger.store.replica.ReadStore.last_with_cosignatures`)."""
     oid = log_id(community_id)
-    last, lines = ledger.store.last_with_cosignatures(oid, community_id)
+    last, lines = ledger.reads.last_with_cosignatures(oid, community_id)
     if last is None:
         return 0, None, []
     version, topic, state = last

@@ -218,11 +218,17 @@ class CommunityStatus(Model):
     publish: PublishStatus
 
 
+class ReadDbStatus(Model):
+    replayed: str | None = Field(description="热备库已重放到的日志位置（未应答时为 null）")
+    behind_bytes: int | None = Field(description="热备库落后主库的日志字节数（未知时为 null）")
+
+
 class Status(Model):
     service: str
     publisher: str = Field(description="发布程序：not-configured 或其名称")
     witness: str | None = Field(description="见证人公钥（未配置时为 null）")
     communities: dict[str, CommunityStatus]
+    read_db: ReadDbStatus | None = Field(None, description="读副本（--read-db）的重放进度；未配置时为 null")
 
 
 class ProposalOut(Model):

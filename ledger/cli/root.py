@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 from ledger.domain.errors import DomainError
 from ledger.redaction import redact
-from ledger.store import DEFAULT_DB_URL
+from ledger.store import DEFAULT_DB_URL, ReadOnlyDatabase
 
 
 class _Group(TyperGroup):
@@ -33,6 +33,9 @@ class _Group(TyperGroup):
         except DomainError as exc:
             typer.echo(redact(f"错误：{exc}"), err=True)
             ctx.exit(2 if exc.status >= 500 else 1)  # e.g. the log key is missing: could not run
+        except ReadOnlyDatabase as exc:
+            typer.echo(f"错误：{exc}", err=True)
+            ctx.exit(2)
         except OSError as exc:
             hint = "；请用 --port 指定另一个端口" if exc.errno == errno.EADDRINUSE else ""
             typer.echo(redact(f"错误：{os_error(exc)}{hint}"), err=True)

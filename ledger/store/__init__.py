@@ -3,8 +3,9 @@
 ``events`` (the log's one event and its stored topic), ``recorder`` (the eventsourcing event
 store), ``tables`` (every other table), ``schema`` (creating and upgrading them), ``store`` (every
 query: logs, invitations, tree hashes, private data, salts, cosignatures, proposals, sign-in
-challenges and sessions), ``witness`` (a witness's
-checkpoints). A new table is added in ``tables`` and read and written in ``store``.
+challenges and sessions), ``replica`` (the read side's queries on a hot standby), ``partitioned``
+(the tables partitioned by community), ``witness`` (a witness's checkpoints). A new table is added
+in ``tables`` and read and written in ``store``.
 """
 
 from __future__ import annotations
@@ -12,11 +13,22 @@ from __future__ import annotations
 import os
 
 from ledger.store.events import CommunityLog, log_id
-from ledger.store.store import Invitation, LogRow, ProposalRow, SessionRow, Store, Transaction
+from ledger.store.replica import ReadStore, StandbyError, parse_lsn, reading_from_standby
+from ledger.store.store import (
+    Invitation,
+    LogRow,
+    ProposalRow,
+    ReadOnlyDatabase,
+    SessionRow,
+    Store,
+    Transaction,
+)
 from ledger.store.witness import WitnessStore
 
-__all__ = ["DEFAULT_DB_URL", "CommunityLog", "Invitation", "LogRow", "ProposalRow", "SessionRow",
-           "Store", "Transaction", "WitnessStore", "default_db_url", "log_id"]
+__all__ = ["DEFAULT_DB_URL", "CommunityLog", "Invitation", "LogRow", "ProposalRow",
+           "ReadOnlyDatabase", "ReadStore", "SessionRow", "StandbyError", "Store", "Transaction",
+           "WitnessStore", "default_db_url", "default_read_db_url", "log_id", "parse_lsn",
+           "reading_from_standby"]
 
 
 DEFAULT_DB_URL = "sqlite:///sunlight.db"  # every command's --db default, and the service's
@@ -24,3 +36,8 @@ DEFAULT_DB_URL = "sqlite:///sunlight.db"  # every command's --db default, and th
 
 def default_db_url() -> str:
     return os.environ.get("SUNLIGHT_DB") or DEFAULT_DB_URL
+
+
+def default_read_db_url() -> str | None:
+    """The hot standby the service reads from (``sunlight serve --read-db``), if any."""
+    return os.environ.get("SUNLIGHT_READ_DB") or None

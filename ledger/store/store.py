@@ -31,7 +31,7 @@ from ledger.founding import aware  # a stored time as aware UTC (SQLite's come b
 from ledger.signing import PrivateRecord, salt_hash
 from ledger.store.events import log_id
 from ledger.store.recorder import LogRecorder
-from ledger.store.schema import no_seed, prepare
+from ledger.store.schema import is_standby, no_seed, prepare
 from ledger.store.tables import (
     challenges_table,
     cosignatures_table,
@@ -45,6 +45,10 @@ from ledger.store.tables import (
     tree_table,
 )
 from ledger.store.witness import WitnessStore
+
+
+class ReadOnlyDatabase(Exception):
+    """A write asked of a hot standby: writes go to its primary."""
 
 
 @dataclass(frozen=True)
@@ -102,14 +106,12 @@ def _signatures_json(signatures: Sequence[tuple[str, bytes]]) -> str:
 
 
 def _private_json(private: Sequence[PrivateRecord]) -> str:
-    return json.dumps([{"commitment": p.commitment, "salt": p.salt.hex(), "data": p.data}
-                       for p in private], ensure_ascii=False)
+    return json.dumps([p.to_json() for p in private], ensure_ascii=False)
 
 
 def _proposal_row(row: Row[Any]) -> ProposalRow:
     private = None if row.private is None else tuple(
-        PrivateRecord(p["commitment"], bytes.fromhex(p["salt"]), p["data"])
-        for p in json.loads(row.private))
+        PrivateRecord.from_json(p) for p in json.loads(row.private))
     return ProposalRow(
         row.proposal_id, row.community_id, row.kind, row.statement.encode(), row.statement_hash,
         tuple((k, base64.b64decode(sig)) for k, sig in json.loads(row.signatures)), private,
@@ -198,10 +200,22 @@ class Store:
         assert isinstance(recorder, LogRecorder)
         engine = recorder.datastore.engine
         assert isinstance(engine, Engine)
+        self._setup(engine, recorder.events_record_cls.__table__, read_only=is_standby(engine))
+
+    @classmethod
+    def standby(cls, engine: Engine, primary: Store) -> Store:
+        """The same tables on a hot standby of ``primary``'s database: read only, nothing is
+        created or upgraded there (the primary's schema arrives by replication)."""
+        store = cls.__new__(cls)
+        store._setup(engine, primary.events_table, read_only=True)
+        return store
+
+    def _setup(self, engine: Engine, events_table: Any, *, read_only: bool) -> None:
         self.engine = engine
-        prepare(engine)
+        self.read_only = read_only
+        prepare(engine, read_only=read_only)
         self.no_seed = no_seed(engine)
-        self.events_table = recorder.events_record_cls.__table__
+        self.events_table = events_table
         self._head_statements: tuple[Select[Any], Select[Any]] | None = None
         dialect = engine.dialect
         self._mark = mark = "?" if dialect.paramstyle == "qmark" else "%s"
@@ -217,16 +231,46 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:
         """One database transaction: committed when the block ends, rolled back if it raises."""
+        if self.read_only:
+            raise ReadOnlyDatabase("这是只读的热备库（hot standby）：记录只能写入主库")
         try:
             with self.engine.begin() as conn:
                 yield Transaction(self, conn)
         except sqlalchemy.exc.IntegrityError as exc:
             raise IntegrityError(str(exc.orig)) from exc
 
+    @contextmanager
+    def _writing(self) -> Iterator[Connection]:
+        """A connection in a transaction for a write outside the log's transactions (proposals,
+        sign-in): refused on a hot standby as :meth:`transaction` is."""
+        if self.read_only:
+            raise ReadOnlyDatabase("这是只读的热备库（hot standby）：只能写入主库")
+        with self.engine.begin() as conn:
+            yield conn
+
     def ping(self) -> None:
         """Raises unless the database answers a query."""
         with self.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
+
+    def wal_position(self) -> str | None:
+        """Where the primary's write-ahead log is now (``pg_current_wal_lsn()``, e.g.
+        ``0/3000148``): asked after a commit, a position its standby has replayed once that
+        commit is visible there. None on SQLite (no standby)."""
+        if self.engine.dialect.name != "postgresql":
+            return None
+        with self.engine.connect() as conn:
+            return str(conn.exec_driver_sql("SELECT pg_current_wal_lsn()::text").scalar())
+
+    def replay_position(self) -> str | None:
+        """How far a hot standby has replayed the primary's log (``pg_last_wal_replay_lsn()``):
+        every transaction committed before it is visible to the standby's readers. None on a
+        database that is not a standby."""
+        if self.engine.dialect.name != "postgresql":
+            return None
+        with self.engine.connect() as conn:
+            lsn = conn.exec_driver_sql("SELECT pg_last_wal_replay_lsn()::text").scalar()
+        return None if lsn is None else str(lsn)
 
     # --- logs ----------------------------------------------------------------------------------
 
@@ -425,7 +469,7 @@ class Store:
     # --- proposals -----------------------------------------------------------------------------
 
     def add_proposal(self, proposal: ProposalRow) -> None:
-        with self.engine.begin() as conn:
+        with self._writing() as conn:
             conn.execute(insert(proposals_table).values(
                 proposal_id=proposal.proposal_id, community_id=proposal.community_id,
                 kind=proposal.kind, statement=proposal.statement.decode(),
@@ -456,7 +500,7 @@ class Store:
                            signatures: Sequence[tuple[str, bytes]]) -> bool:
         """Stores ``signatures`` as the pending proposal's, if it still has the ones it was read
         with (compare and set); False if another co-signer or its expiry came first."""
-        with self.engine.begin() as conn:
+        with self._writing() as conn:
             done = conn.execute(update(proposals_table).where(
                 proposals_table.c.proposal_id == proposal.proposal_id,
                 proposals_table.c.status == "pending",
@@ -467,7 +511,7 @@ class Store:
     def expire_proposals(self, now: datetime) -> int:
         """Marks every pending proposal past its expiry expired and erases its private data (the
         salts are remembered as hashes, as for any erased record); returns how many."""
-        with self.engine.begin() as conn:
+        with self._writing() as conn:
             rows = conn.execute(select(proposals_table.c.proposal_id, proposals_table.c.expires_at,
                                        proposals_table.c.private).where(
                 proposals_table.c.status == "pending")).all()
@@ -492,7 +536,7 @@ class Store:
     def add_challenge(self, challenge_hash: str, community_id: str, expires_at: datetime,
                       now: datetime) -> None:
         """Keeps a new challenge (and forgets every one past its expiry)."""
-        with self.engine.begin() as conn:
+        with self._writing() as conn:
             conn.execute(delete(challenges_table).where(challenges_table.c.expires_at < now))
             conn.execute(insert(challenges_table).values(
                 challenge_hash=challenge_hash, community_id=community_id, expires_at=expires_at))
@@ -500,7 +544,7 @@ class Store:
     def take_challenge(self, challenge_hash: str, community_id: str) -> datetime | None:
         """Uses up the challenge (once only, whoever asks first); its expiry, or None if there is
         no such challenge for this community (never issued, or used already)."""
-        with self.engine.begin() as conn:
+        with self._writing() as conn:
             row = conn.execute(select(challenges_table.c.expires_at).where(
                 challenges_table.c.challenge_hash == challenge_hash,
                 challenges_table.c.community_id == community_id)).first()
@@ -538,7 +582,7 @@ class Store:
 
     def add_session(self, token_hash: str, session: SessionRow, now: datetime) -> None:
         """Keeps a new session (and forgets every one past its expiry)."""
-        with self.engine.begin() as conn:
+        with self._writing() as conn:
             conn.execute(delete(sessions_table).where(sessions_table.c.expires_at < now))
             conn.execute(insert(sessions_table).values(
                 token_hash=token_hash, community_id=session.community_id,
@@ -553,7 +597,7 @@ class Store:
                                                    aware(row.expires_at))
 
     def end_session(self, token_hash: str) -> None:
-        with self.engine.begin() as conn:
+        with self._writing() as conn:
             conn.execute(delete(sessions_table).where(sessions_table.c.token_hash == token_hash))
 
     # --- witness cosignatures ------------------------------------------------------------------

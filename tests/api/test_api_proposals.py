@@ -105,6 +105,17 @@ def test_sign_in_refuses_replays_expiry_strangers_and_other_origins(served: Serv
         "challenge": challenge, "key_id": chair.key_id,
         "signature": b64(chair.private.sign(auth_message(c.community, served.url, challenge)))}),
         403, "challenge-expired")
+    # the host binds the signature; either scheme (a proxy in front may end TLS)
+    challenge = client.post(f"{base}/auth/challenge").json()["challenge"]
+    https = served.url.replace("http://", "https://")
+    r = client.post(f"{base}/auth/session", headers={"X-Forwarded-Proto": "https"}, json={
+        "challenge": challenge, "key_id": chair.key_id,
+        "signature": b64(chair.private.sign(auth_message(c.community, https, challenge)))})
+    assert r.status_code == 201 and "secure" in r.headers["set-cookie"].lower()
+    problem(sign_in(served, chair, origin=served.url.replace("127.0.0.1", "localhost")), 403,
+            "signature-invalid")
+    problem(sign_in(served, chair, origin=served.url.replace(served.url.rsplit(":", 1)[1], "1")),
+            403, "signature-invalid")
     stranger = MemberKey.generate()
     problem(sign_in(served, stranger), 403, "unknown-key")
     problem(sign_in(served, chair, origin="https://phish.example"), 403, "signature-invalid")
@@ -161,3 +172,16 @@ def test_the_openapi_document_describes_sign_in_and_proposals(served: Served) ->
     assert paths["/v1/communities/{community}/proposals"]["get"]["security"] == [{"memberSession": []}]
     assert "202" in paths["/v1/communities/{community}/proposals"]["post"]["responses"]
     assert "memberSession" in doc["components"]["securitySchemes"]
+
+
+def test_a_session_ends_after_15_minutes_or_when_its_member_leaves_office(served: Served) -> None:
+    c, client = served.committee, served.client
+    base = f"/v1/communities/{c.community}"
+    assert sign_in(served, c.keys["member"]).status_code == 201
+    assert client.get(f"{base}/proposals").status_code == 200
+    c.clock.advance(seconds=SESSION_SECONDS + 1)
+    problem(client.get(f"{base}/proposals"), 401, "session-expired")
+    assert sign_in(served, c.keys["member"]).status_code == 201
+    c.record(["chair", "supervisor"], "member.revoked", {"member_id": "member", "reason": "辞职"})
+    problem(client.get(f"{base}/proposals"), 401, "session-not-in-office")
+    problem(sign_in(served, c.keys["member"]), 403, "key-revoked")

@@ -11,6 +11,7 @@ import pytest
 
 from ledger.application import Sunlight
 from publisher.build import PublishResult, publish
+from publisher.records import Record, read_records
 from tests.publisher.sample import Clock, Writer, build_sample
 
 BASE_URL = "https://portal.example/testville/"
@@ -37,3 +38,24 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
 
 def site_files(out: Path, *suffixes: str) -> list[Path]:
     return [p for p in out.rglob("*") if p.is_file() and (not suffixes or p.suffix in suffixes)]
+
+
+@dataclass
+class DemoSite:
+    app: Sunlight
+    out: Path
+    community: str
+    records: list[Record]  # every record of the log, as published
+
+
+@pytest.fixture(scope="session")
+def demo_site(tmp_path_factory: pytest.TempPathFactory) -> DemoSite:
+    """The demo community (幸福里社区, the year 2025) published as residents see it (without the
+    search index, which no test of it needs)."""
+    from ledger.demo import COMMUNITY, build_demo
+
+    tmp = tmp_path_factory.mktemp("demo-portal")
+    app = Sunlight(f"sqlite:///{tmp / 'demo.db'}")
+    build_demo(app)
+    publish(app, COMMUNITY, tmp / "site", search=False)
+    return DemoSite(app, tmp / "site", COMMUNITY, list(read_records(app.entries(COMMUNITY))))

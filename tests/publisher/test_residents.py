@@ -157,8 +157,13 @@ def test_cross_cutting_groups_are_never_totalled(built: Built) -> None:
 
 def test_home_card_and_chart_say_whose_share_and_round_like_the_tables(built: Built) -> None:
     home = text(built.page("index.md"))
-    # the latest round with results is ev3 (cross-cutting): no figure, and it says why
-    assert "最新评议：按年龄段评议" in home and "分组有交叉，不合计" in home
+    # the home page's year: ev3 cuts across (no figure, and it says why), ev2 is a partition
+    # (the whole, labelled as such, never one estate's share unlabelled)
+    assert "按年龄段评议 ： 分组有交叉，不合计" in home
+    [ev2] = [r for r in built.raws("evaluation.results_recorded") if r.raw["round_id"] == "ev2"]
+    whole = half_up(Fraction(sum(good(g) for g in ev2.raw["groups"]),
+                             sum(everyone(g) for g in ev2.raw["groups"])))
+    assert f"分期评议 ： 全体参评人满意率 {whole}" in home
     page = built.page("evaluations/index.md")
     chart = page[page.index("<svg"):page.index("</svg>")]
     [ev1] = [r for r in built.raws("evaluation.results_recorded") if r.raw["round_id"] == "ev1"]
