@@ -27,9 +27,11 @@ from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ledger.api import params
 from ledger.api.context import services
 from ledger.api.problems import ApiError
-from ledger.api.records import json_response
+from ledger.api.records import json_response, parse_json
+from ledger.api.schemas import PairingIn
 from ledger.domain.errors import DomainError, InvalidInput
 from ledger.domain.kinds import KINDS, FieldSpec, Kind
 from ledger.domain.member import key_id_of
@@ -147,7 +149,9 @@ async def parse_rows(request: Request) -> Response:
     values) and the person of each row apart; a row that cannot be read is listed with its
     line number. Nothing is recorded: the console signs the rows and dry-runs the batch."""
     kind = _known_kind(request)
-    name = request.query_params.get("name", "import.csv")[:200]
+    name = request.query_params.get("name", "import.csv")
+    if len(name) > 200:
+        raise ApiError(400, "invalid-parameter", "参数 name（文件名）不得超过 200 个字符")
     data = await request.body()
     return json_response({"rows": await run_in_threadpool(read_rows, kind, name, data)})
 
@@ -176,22 +180,15 @@ def read_rows(kind: str, name: str, data: bytes) -> list[dict[str, Any]]:
 
 PAIRING_TTL = timedelta(hours=24)
 PAIRING_MAX = 10_000  # pending at once, across the service
-_PUBLIC_KEY = re.compile(r"^[A-Za-z0-9+/]{43}=$")
 
 
 async def offer_key(request: Request) -> Response:
     """A new member's public key, kept a day under its key ID (the pairing code), in the
     database: every worker and every service on it can answer the 主任's console."""
     s = services(request)
-    try:
-        obj = orjson.loads(await request.body())
-        public_key = obj["public_key"]
-        name = str(obj.get("name", ""))[:32]
-        if not isinstance(public_key, str) or not _PUBLIC_KEY.fullmatch(public_key):
-            raise ValueError(public_key)
-    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
-        raise ApiError(400, "pairing-malformed", "配对请求应为 {\"public_key\": \"<32 字节公钥的 base64>\"}"
-                       ) from None
+    params.require_json(request, "公钥")
+    obj = parse_json(await request.body(), PairingIn)
+    public_key, name = obj["public_key"], obj.get("name", "")
     key_id = key_id_of(public_key)
 
     def offer() -> bool:
