@@ -59,6 +59,7 @@ def _serve_console(db: str, site: Path, files: Path, portal_port: int, port: int
     """The service with the console on ``port``, in a thread, for the demo: it republishes the
     portal after each new record, and lets the console act as a demo member."""
     import threading
+    import time
 
     import uvicorn
 
@@ -83,5 +84,10 @@ def _serve_console(db: str, site: Path, files: Path, portal_port: int, port: int
                                             files_dir=str(files),
                                             portal_url=f"http://127.0.0.1:{portal_port}/"))
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    threading.Thread(target=server.run, name="sunlight-demo-console", daemon=True).start()
+    thread = threading.Thread(target=server.run, name="sunlight-demo-console", daemon=True)
+    thread.start()
+    while not server.started:  # listening before the portal is announced
+        if not thread.is_alive():
+            fail(f"控制台无法在端口 {port} 启动")
+        time.sleep(0.05)
     return f"http://127.0.0.1:{port}"
