@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Mount, Route
 
-from ledger.api import auth, communities, console, files, founding, ops, proposals, records, tlog, witness
+from ledger.api import auth, communities, console, founding, ops, proposals, records, tlog, uploads, witness
 from ledger.api import schemas as m
 from ledger.api.consistency import HEADER as READ_AFTER
 from ledger.api.consistency import READ_AFTER_WAIT, ReadYourWrites, ReplayWatch
@@ -180,7 +180,7 @@ def routes() -> list[BaseRoute]:
                       200: Body(JSON, m.DryRun, "dry_run=1：全部通过检查，什么都没有登记")},
                      (*c, dry_run), request=Body(JSON, m.BatchIn, "Submission.to_json() 的列表"),
                      errors=(400, 403, 404, 409, 413, 415, 422, 503))),
-        ApiRoute("/v1/communities/{community}/files/{sha256}", files.put_file, methods=["PUT"],
+        ApiRoute("/v1/communities/{community}/files/{sha256}", uploads.put_file, methods=["PUT"],
                  name="put_file", operation=Operation(
                      "上传附件的公开副本（按 SHA-256 存放；服务核对哈希；仅限已登录的在任成员）", "records",
                      {201: Body(JSON, m.FileStored), 200: Body(JSON, m.FileStored, "此前已存放")},
@@ -188,7 +188,7 @@ def routes() -> list[BaseRoute]:
                      request=Body("application/octet-stream", {"type": "string", "format": "binary"},
                                   "文件内容（Content-Type：image/jpeg、image/png、image/webp 或 application/pdf）"),
                      errors=(400, 401, 404, 413, 415), security="memberSession")),
-        ApiRoute("/v1/communities/{community}/files/{sha256}", files.get_file, methods=["GET"],
+        ApiRoute("/v1/communities/{community}/files/{sha256}", uploads.get_file, methods=["GET"],
                  name="file", operation=Operation(
                      "附件的公开副本", "records", {200: Body(OCTETS, {"type": "string", "format": "binary"})},
                      (*c, sha256_param), errors=(400, 404))),
@@ -372,7 +372,7 @@ def create_app(ledger: Sunlight, settings: Settings | None = None) -> Starlette:
             Middleware(RequestMetrics, metrics=metrics),
             Middleware(console.ConsoleHeaders),
             Middleware(BodyLimit, limit=MAX_BODY,
-                       larger=lambda p: console.import_body_limit(p) or files.file_body_limit(p)),
+                       larger=lambda p: console.import_body_limit(p) or uploads.file_body_limit(p)),
             Middleware(AddressLimit, buckets=limiter.per_address,
                        on_limited=lambda scope: metrics.rate_limited.labels(scope).inc()),
             *([Middleware(ReadYourWrites, reads=ledger.reads, metrics=metrics,

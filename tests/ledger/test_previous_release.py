@@ -152,7 +152,8 @@ def test_remembers_salts_and_takes_a_founding_by_its_invitation(committee: Commi
     assert app.private_records(FACTS["community"]) == []
 
 
-NEW_TABLES = {"sunlight_proposals", "sunlight_auth_challenges", "sunlight_sessions"}
+NEW_TABLES = {"sunlight_proposals", "sunlight_auth_challenges", "sunlight_sessions",
+              "sunlight_pairings"}
 
 
 def _schema(db_url: str) -> dict[str, tuple[set[str], set[str]]]:
@@ -172,7 +173,7 @@ def test_today_creates_the_tables_the_earlier_release_wrote(db_url: str, old_db:
     fresh.store.witness_state()  # a service that is also a witness
     fresh.close()
     created, earlier = _schema(db_url), _schema(old_db)
-    # tables added since that release: proposals, sign-in challenges and sessions
+    # tables added since that release: proposals, sign-in challenges and sessions, pairing codes
     # (on SQLite the two are one file: db_url is the copy of the earlier release's database)
     assert set(created) >= NEW_TABLES
     assert {t: v for t, v in created.items() if t not in NEW_TABLES} == {

@@ -1,4 +1,4 @@
-"""Published copies of attachments, content-addressed: ``PUT /v1/communities/{c}/files/<sha256>``
+"""Uploads of published copies of attachments, content-addressed: ``PUT /v1/communities/{c}/files/<sha256>``
 stores a file whose SHA-256 is its name (a member signed in; the service checks the hash), and
 ``GET`` serves it back. They live in the service's files folder (``sunlight serve --files-dir``),
 one folder per community, so that the publish command can hand that folder to ``sunlight publish
