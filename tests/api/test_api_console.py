@@ -198,3 +198,12 @@ def test_pairings_are_kept_in_the_database_for_a_day(db_url: str) -> None:
     later = now + timedelta(days=2)
     assert store.offer_pairing(third.key_id, third.public_b64, "", later + timedelta(days=1), later, 2)
     assert store.pairing(third.key_id, later) == (third.public_b64, "")
+
+
+def test_the_consoles_fallback_signer_is_the_pinned_release() -> None:
+    """The same @noble/ed25519 file as the portal's, which scripts/vendor-js pins by SHA-256."""
+    root = Path(__file__).resolve().parents[2]
+    console = (CONSOLE_DIR / "vendor" / "noble-ed25519.js").read_bytes()
+    assert console == (root / "site" / "docs" / "assets" / "vendor" / "noble-ed25519.js").read_bytes()
+    assert "MIT License" in (CONSOLE_DIR / "vendor" / "noble-ed25519.LICENSE.txt").read_text()
+    assert "ledger/console/vendor/noble-ed25519.js" in (root / "scripts" / "vendor-js").read_text()
