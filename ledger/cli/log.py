@@ -213,7 +213,7 @@ def witness_add(community: CommunityOpt,
 
 @witness_app.command("list")
 def witness_list(community: Annotated[str | None, typer.Option(
-                     "--community", "-c", help="社区编号（不给出则列出全部）")] = None,
+                     "--community", "-c", envvar="SUNLIGHT_COMMUNITY", help="社区编号（不给出则列出全部）")] = None,
                  db: DbOption = DEFAULT_DB_URL) -> None:
     """列出各社区配置的见证人及其已联署的树大小。"""
     ledger = open_ledger(db)
