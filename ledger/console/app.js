@@ -510,6 +510,11 @@ async function objectPage(community, what, id) {
   if (what === "proposal") {
     const r = await memberApi(community, `/v1/communities/${community}/proposals/${encodeURIComponent(id || "-")}`);
     if (!r.ok) return page("对提案提出异议", `<p class="error" role="alert">${h(r.body.detail)}</p>`);
+    if (r.body.status === "appended") {
+      return page("对提案提出异议", `<p>这份提案已经登记为日志第 ${r.body.log_index} 条记录；请对这条记录提出异议。</p>
+        <p><a class="button" href="#/c/${h(community)}/object/record/${r.body.log_index}">对第 ${r.body.log_index} 条记录提出异议</a></p>`);
+    }
+    if (r.body.status === "expired") return page("对提案提出异议", `<p>这份提案已过期，不会登记，无需提出异议。</p><p><a class="button secondary" href="#/c/${h(community)}/proposals">返回提案列表</a></p>`);
     const { kind: proposed, rows } = await proposalRows(community, r.body);
     return recordPage(community, kind, {
       title: "对提案提出异议", preset, fixed: { proposal_id: r.body.id }, omit: ["log_index"],
