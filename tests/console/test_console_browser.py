@@ -414,6 +414,11 @@ def test_a_grant_proposed_by_the_treasurer_held_by_an_objection_and_cosigned_by_
     page.locator("#no-open-objections").wait_for()
     watch.goto(f"{invited.url}/console/#/c/{COMMUNITY}/proposals")
     watch.locator("#none-waiting").wait_for()
+    # an objection to it now concerns the record
+    watch.goto(f"{invited.url}/console/#/c/{COMMUNITY}/object/proposal/{proposal_id}")
+    watch.get_by_role("link", name=f"对第 {index} 条记录提出异议").click()
+    watch.get_by_role("heading", name="对一条记录提出异议").wait_for()
+    assert watch.get_by_label("所涉记录").input_value() == str(index)
 
 
 def test_an_objection_to_a_record_answered_by_its_recorder(
