@@ -96,8 +96,15 @@ async function references(community, kind, given = {}) {
 async function recentEntries(community, count = 100) {
   const info = await api(`/v1/communities/${community}`);
   const from = info.ok ? Math.max(0, info.body.size - count) : 0;
-  const r = await api(`/v1/communities/${community}/records?cursor=${from}&limit=${count}`);
-  return (r.ok ? r.body.records : []).reverse().map((rec) => ({ id: rec.index, label: entryLabel(rec) }));
+  let out = [];
+  let cursor = String(from);
+  for (let n = 0; cursor && n < 5; n++) {  // a page may end early on its byte budget
+    const r = await api(`/v1/communities/${community}/records?cursor=${cursor}&limit=${count}`);
+    if (!r.ok) break;
+    out = out.concat(r.body.records);
+    cursor = r.body.next_cursor;
+  }
+  return out.reverse().map((rec) => ({ id: rec.index, label: entryLabel(rec) }));
 }
 
 // "第 12 条：拨付资助 · 楼道灯更换 · 800.00 元"
