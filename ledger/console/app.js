@@ -2,7 +2,7 @@
 
 import * as keys from "./keys.js";
 import { FieldError, clearErrors, formHtml, previewRows, readForm, showError, wire } from "./forms.js";
-import { b64, canonical, concat, daxie, escapeHtml as h, fenToYuan, hex, sha256, statementTime, utf8 } from "./util.js";
+import { b64, canonical, concat, daxie, escapeHtml as h, fenToYuan, hex, sha256, statementTime, todayShanghai, utf8 } from "./util.js";
 
 const main = document.getElementById("main");
 const state = { kinds: null, roles: {}, last: null };
@@ -73,13 +73,15 @@ async function whoAmI(community, key) {
 }
 
 // Records a kind may point at, by namespace: {namespace: [{id, name}]}
-async function references(community, kind) {
+async function references(community, kind, given = {}) {
   const all = await kinds();
-  const refs = {};
+  const refs = Object.assign({}, given);
   const wanted = new Set();
   const walk = (fields) => { for (const f of fields) { if (f.ref) wanted.add(f.ref); if (f.fields) walk(f.fields); } };
   walk(kind.fields);
   for (const ns of wanted) {
+    if (refs[ns]) continue;
+    if (ns === "entry") { refs.entry = await recentEntries(community); continue; }
     refs[ns] = [];
     for (const k of all.filter((x) => x.creates && x.creates.namespace === ns)) {
       for (const rec of await every(`/v1/communities/${community}/records?kind=${encodeURIComponent(k.kind)}&limit=100`, "records")) {
@@ -88,6 +90,30 @@ async function references(community, kind) {
     }
   }
   return refs;
+}
+
+// The community's latest records (newest first), to pick one by its log index.
+async function recentEntries(community, count = 100) {
+  const info = await api(`/v1/communities/${community}`);
+  const from = info.ok ? Math.max(0, info.body.size - count) : 0;
+  let out = [];
+  let cursor = String(from);
+  for (let n = 0; cursor && n < 5; n++) {  // a page may end early on its byte budget
+    const r = await api(`/v1/communities/${community}/records?cursor=${cursor}&limit=${count}`);
+    if (!r.ok) break;
+    out = out.concat(r.body.records);
+    cursor = r.body.next_cursor;
+  }
+  return out.reverse().map((rec) => ({ id: rec.index, label: entryLabel(rec) }));
+}
+
+// "第 12 条：拨付资助 · 楼道灯更换 · 800.00 元"
+function entryLabel(rec) {
+  const b = rec.body || {};
+  const text = [b.title, b.purpose, b.description, b.agenda_item, b.name].find((x) => typeof x === "string" && x);
+  const parts = [rec.title_zh, text && (text.length > 24 ? text.slice(0, 24) + "…" : text),
+                 Number.isSafeInteger(b.amount_fen) ? fenToYuan(b.amount_fen) : null].filter(Boolean);
+  return `第 ${rec.index} 条：${parts.join(" · ")}`;
 }
 
 async function signStatement(community, kindName, body, privates) {
@@ -152,6 +178,7 @@ async function communityPage(community) {
     <p>${h(me.name)}（${h(me.role_zh)}），已登记 ${info.body.size} 条记录。</p>
     ${me.role === "chair" ? `<p><a class="button" href="#/c/${community}/admit">凭配对码接纳新成员</a></p>` : ""}
     <p><a class="button" href="#/c/${community}/proposals">待我签署的提案</a></p>
+    <p><a class="button secondary" href="#/c/${community}/objections">异议与答复</a></p>
     <p><a class="button secondary" href="#/c/${community}/import">从表格导入纸质台账</a></p>
     <h2>登记一条记录</h2>
     <ul class="menu">${mine.map((k) => `<li><a href="#/c/${community}/new/${k.kind}">${h(k.title)}</a></li>`).join("")}</ul>`);
@@ -194,8 +221,8 @@ async function recordPage(community, kindName, options = {}) {
   const key = await keys.loadKey();
   if (!kind) return page("未知的记录类型", `<p class="error">没有记录类型 ${h(kindName)}</p>`);
   if (!key) return page(kind.title, `<p>请先<a href="#/key">生成签名密钥</a>。</p>`);
-  const ctx = { refs: options.founding ? {} : await references(community, kind), preset: options.preset || state.preset || {},
-                fixed: options.fixed || {}, hidden: new Set(Object.keys(options.fixed || {})) };
+  const ctx = { refs: options.founding ? {} : await references(community, kind, options.refs), preset: options.preset || state.preset || {},
+                fixed: options.fixed || {}, hidden: new Set([...Object.keys(options.fixed || {}), ...(options.omit || [])]) };
   state.preset = null;
   page(options.title || kind.title, `${keyWarning(key)}${options.intro || ""}
     <form id="record" novalidate>${formHtml(kind, ctx)}
@@ -293,12 +320,15 @@ async function receiptPage() {
   const settings = await api("/v1/console/settings");
   const portal = settings.ok ? settings.body.portal_url : null;
   const proof = URL.createObjectURL(new Blob([receipt.proof], { type: "text/plain" }));
+  const released = kind.kind === "oversight.objection_answered" ? await releasedHtml(community, last.body.objection_id) : "";
   page("已登记", `<p class="ok">${h(kind.title)}已写入社区 ${h(community)} 的公开日志，日志序号 <strong id="log-index">${receipt.index}</strong>。</p>
     <dl class="preview"><dt>声明哈希</dt><dd class="mono">${h(receipt.statement_hash)}</dd><dt>检查点树大小</dt><dd>${receipt.tree_size}</dd></dl>
     <p><a class="button" download="${h(community)}-${receipt.index}.tlog-proof" href="${proof}">下载离线证明（.tlog-proof）</a></p>
     ${portal ? `<p><a class="button" id="portal-link" href="${h(portal.replace("{community}", community).replace(/\/?$/, "/"))}r/${receipt.index}/">在门户查看（门户更新后可见）</a></p>` : ""}
     <p><a class="button secondary" href="/v1/communities/${h(community)}/records/${receipt.index}">查看记录原文</a></p>
+    ${released}
     ${kind.kind === "fund.donation_recorded" ? `<p><a class="button" href="#/donor">打印捐赠收据</a></p>` : ""}
+    ${kind.kind.startsWith("oversight.") ? `<p><a class="button secondary" href="#/c/${h(community)}/objections">异议与答复</a></p>` : ""}
     <p><a class="button secondary" href="#/c/${h(community)}">继续登记</a></p>`);
 }
 
@@ -363,30 +393,73 @@ async function signIn(community) {
   if (!s.ok) throw new Error(s.body.detail);
 }
 
-async function proposalsPage(community) {
-  const key = await keys.loadKey();
-  let r = await api(`/v1/communities/${community}/proposals?status=pending`);
+// A member-only read: signs in (once per session) when the service asks for it.
+async function memberApi(community, path) {
+  let r = await api(path);
   if (r.status === 401) {
     await signIn(community);
-    r = await api(`/v1/communities/${community}/proposals?status=pending`);
+    r = await api(path);
   }
+  return r;
+}
+
+// Every member by each of their keys (retired ones too: old records name them).
+async function membersByKey(community) {
+  const out = {};
+  for (const m of await every(`/v1/communities/${community}/members?limit=100`, "members")) {
+    for (const k of m.keys) out[k.key_id] = m;
+  }
+  return out;
+}
+
+const who = (people, keyId) => (people[keyId] ? `${people[keyId].name}（${people[keyId].role_zh}）` : `密钥 ${group(keyId)}`);
+
+// A proposal's statement in the plain preview: {kind, rows}
+async function proposalRows(community, p) {
+  const statement = JSON.parse(p.statement);
+  const kind = await kindOf(statement.kind);
+  return { kind, rows: previewRows(kind, statement.body, { refs: await references(community, kind) }) };
+}
+
+const previewHtml = (rows) => `<dl class="preview">${rows.map(([label, value]) => `<dt>${h(label)}</dt><dd>${h(value)}</dd>`).join("")}</dl>`;
+
+// Why a proposal is not recorded although signed, and the open objections against it.
+function heldHtml(p, open, people) {
+  const against = open.filter((o) => o.body.proposal_id === p.id);
+  if (!p.held && !against.length) return "";
+  return `<div class="held" role="status"><p><strong>暂不登记</strong>：${h(p.held || "有人对这份提案提出了异议，尚未答复：签名齐了也要等答复之后才记入账本")}</p>
+    ${against.length ? `<ul>${against.map((o) => `<li>异议 ${h(o.id)}（${h(who(people, o.key_id))}，${h(o.body.raised_on)}）：${h(o.body.reason)}</li>`).join("")}</ul>` : ""}</div>`;
+}
+
+async function proposalsPage(community) {
+  const key = await keys.loadKey();
+  const r = await memberApi(community, `/v1/communities/${community}/proposals?status=pending`);
   if (!r.ok) return page("待我签署的提案", `<p class="error" role="alert">${h(r.body.detail)}</p>`);
-  const all = await kinds();
-  const waiting = r.body.proposals.filter((p) => !p.signatures.some((s) => s.key_id === key.keyId));
+  const people = await membersByKey(community);
+  const open = (await objections(community)).filter((o) => !o.answer);
+  const signedByMe = (p) => p.signatures.some((s) => s.key_id === key.keyId);
+  const waiting = r.body.proposals.filter((p) => !signedByMe(p));
+  const signed = r.body.proposals.filter(signedByMe);
+  const article = async (p, toSign) => {
+    const { kind, rows } = await proposalRows(community, p);
+    const tag = toSign ? "h2" : "h3";
+    return `<article class="proposal" data-id="${h(p.id)}"><${tag}>${h(kind.title)}</${tag}>
+      <p>${toSign ? "您将签署：" : "您已签署："}</p>
+      ${previewHtml(rows)}
+      <p class="note">已签名：${h(p.signatures.map((s) => who(people, s.key_id)).join("、"))}</p>
+      ${heldHtml(p, open, people)}
+      ${p.missing.length ? `<p class="note">${h(p.missing.join("；"))}</p>` : ""}
+      <div class="actions">${toSign ? `<button class="cosign" data-id="${h(p.id)}">共同签署</button>` : ""}
+      <a class="button secondary" href="#/c/${h(community)}/object/proposal/${h(p.id)}">提出异议</a></div>
+      <p class="error" role="alert" hidden></p></article>`;
+  };
   const items = [];
-  for (const p of waiting) {
-    const statement = JSON.parse(p.statement);
-    const kind = all.find((k) => k.kind === statement.kind);
-    const ctx = { refs: await references(community, kind) };
-    const rows = previewRows(kind, statement.body, ctx);
-    items.push(`<article class="proposal" data-id="${h(p.id)}"><h2>${h(kind.title)}</h2>
-      <p>您将签署：</p>
-      <dl class="preview">${rows.map(([label, value]) => `<dt>${h(label)}</dt><dd>${h(value)}</dd>`).join("")}</dl>
-      <p class="note">${h(p.missing.join("；"))}</p>
-      <button class="cosign" data-id="${h(p.id)}">共同签署</button>
-      <p class="error" role="alert" hidden></p></article>`);
-  }
-  page("待我签署的提案", waiting.length ? items.join("") : `<p id="none-waiting">没有等待您签署的提案。</p>`);
+  for (const p of waiting) items.push(await article(p, true));
+  const mine = [];
+  for (const p of signed) mine.push(await article(p, false));
+  page("待我签署的提案", `${waiting.length ? items.join("") : `<p id="none-waiting">没有等待您签署的提案。</p>`}
+    ${mine.length ? `<h2>我已签署、尚未登记的提案</h2>${mine.join("")}` : ""}
+    <p><a class="button secondary" href="#/c/${h(community)}/objections">异议与答复</a></p>`);
   main.onclick = async (e) => {
     const btn = e.target.closest && e.target.closest("button.cosign");
     if (!btn) return;
@@ -394,18 +467,140 @@ async function proposalsPage(community) {
     const p = waiting.find((x) => x.id === btn.dataset.id);
     const signature = await keys.sign(utf8(p.statement));
     const done = await api(`/v1/communities/${community}/proposals/${encodeURIComponent(p.id)}/signatures`, { method: "POST", json: { key_id: key.keyId, signature: b64(signature) } });
-    const article = btn.closest("article");
+    const box = btn.closest("article");
     if (!done.ok) {
-      const err = article.querySelector(".error");
+      const err = box.querySelector(".error");
       err.textContent = done.body.detail;
       err.hidden = false;
       btn.disabled = false;
       return;
     }
-    article.insertAdjacentHTML("beforeend", done.status === 201
-      ? `<p class="ok cosigned">已共同签署并登记，日志序号 ${done.body.index}。</p>`
-      : `<p class="ok cosigned">已加上您的签名；${h((done.body.missing || []).join("；") || "等待登记")}</p>`);
+    const text = done.status === 201 ? `已共同签署并登记，日志序号 ${done.body.index}。`
+      : done.body.held ? `已加上您的签名，签名已齐；但暂不登记：${done.body.held}。`
+      : `已加上您的签名；${(done.body.missing || []).join("；") || "等待登记"}`;
+    box.insertAdjacentHTML("beforeend", `<p class="ok cosigned" role="status">${h(text)}</p>`);
   };
+}
+
+// --- objections (监督): to a record or to a proposal; answered by the 主任 (or the recorder) --
+
+// Every objection of the community, from its records: [{id, index, key_id, body, answer}]
+async function objections(community) {
+  const raised = new Map();
+  for (const rec of await every(`/v1/communities/${community}/records?kind=oversight&limit=100`, "records")) {
+    if (rec.kind === "oversight.objection_raised") {
+      raised.set(rec.body.objection_id, { id: rec.body.objection_id, index: rec.index, key_id: rec.key_id, body: rec.body, answer: null });
+    } else if (rec.kind === "oversight.objection_answered" && raised.has(rec.body.objection_id)) {
+      raised.get(rec.body.objection_id).answer = rec;
+    }
+  }
+  return [...raised.values()];
+}
+
+// YY-2026-01, YY-2026-02, … : the year's next number (another member's at the same moment is
+// refused by the ledger as a duplicate, and the form says so beside the field).
+function nextObjectionId(all) {
+  const prefix = `YY-${todayShanghai().slice(0, 4)}-`;
+  let n = 0;
+  for (const o of all) {
+    const m = o.id.startsWith(prefix) && /^\d+$/.exec(o.id.slice(prefix.length));
+    if (m) n = Math.max(n, Number(m[0]));
+  }
+  return prefix + String(n + 1).padStart(2, "0");
+}
+
+const PUBLIC_REASON = `<p class="note">异议理由会公开，居民可见；请勿写身份证号、手机号等个人信息。</p>`;
+
+async function objectPage(community, what, id) {
+  const kind = "oversight.objection_raised";
+  const preset = { objection_id: nextObjectionId(await objections(community)), raised_on: todayShanghai() };
+  if (what === "proposal") {
+    const r = await memberApi(community, `/v1/communities/${community}/proposals/${encodeURIComponent(id || "-")}`);
+    if (!r.ok) return page("对提案提出异议", `<p class="error" role="alert">${h(r.body.detail)}</p>`);
+    if (r.body.status === "appended") {
+      return page("对提案提出异议", `<p>这份提案已经登记为日志第 ${r.body.log_index} 条记录；请对这条记录提出异议。</p>
+        <p><a class="button" href="#/c/${h(community)}/object/record/${r.body.log_index}">对第 ${r.body.log_index} 条记录提出异议</a></p>`);
+    }
+    if (r.body.status === "expired") return page("对提案提出异议", `<p>这份提案已过期，不会登记，无需提出异议。</p><p><a class="button secondary" href="#/c/${h(community)}/proposals">返回提案列表</a></p>`);
+    const { kind: proposed, rows } = await proposalRows(community, r.body);
+    return recordPage(community, kind, {
+      title: "对提案提出异议", preset, fixed: { proposal_id: r.body.id }, omit: ["log_index"],
+      intro: `<p>您对这份待签提案（${h(proposed.title)}）提出异议。异议答复之前，它不会记入账本。</p>${previewHtml(rows)}${PUBLIC_REASON}`,
+    });
+  }
+  const entries = await recentEntries(community);
+  if (what === "record" && /^\d+$/.test(id || "")) {
+    preset.log_index = id;
+    if (!entries.some((e) => e.id === Number(id))) {  // older than the latest: add it to the choices
+      const rec = await api(`/v1/communities/${community}/records/${id}`);
+      if (rec.ok) entries.unshift({ id: rec.body.index, label: entryLabel(rec.body) });
+    }
+  }
+  return recordPage(community, kind, {
+    title: "对一条记录提出异议", preset, omit: ["proposal_id"], refs: { entry: entries },
+    intro: `<p>选出您有异议的记录（最近登记的在前），写明理由。主任或该记录的登记人会答复，答复也公开。</p>${PUBLIC_REASON}`,
+  });
+}
+
+async function objectionsPage(community) {
+  const key = await keys.loadKey();
+  const [all, people, me] = await Promise.all([objections(community), membersByKey(community), whoAmI(community, key)]);
+  const open = all.filter((o) => !o.answer);
+  const proposals = {};
+  if (me && open.some((o) => o.body.proposal_id)) {
+    const r = await memberApi(community, `/v1/communities/${community}/proposals`);
+    if (r.ok) for (const p of r.body.proposals) proposals[p.id] = p;
+  }
+  const items = [];
+  for (const o of open) {
+    let about;
+    let recorder = null;
+    if (o.body.log_index !== undefined && o.body.log_index !== null) {
+      const rec = await api(`/v1/communities/${community}/records/${o.body.log_index}`);
+      about = rec.ok ? entryLabel(rec.body) : `第 ${o.body.log_index} 条记录`;
+      recorder = rec.ok ? people[rec.body.key_id] : null;
+    } else {
+      const p = proposals[o.body.proposal_id];
+      const kind = p && await kindOf(p.kind);
+      about = !p ? `待签提案 ${o.body.proposal_id}`
+        : `待签提案：${kind ? kind.title : p.kind}（${p.status === "appended" ? `已登记，第 ${p.log_index} 条` : p.status === "expired" ? "已过期" : p.held ? "因异议暂不登记" : "待签"}）`;
+    }
+    const mayAnswer = me && (me.role === "chair" || (recorder && recorder.member_id === me.member_id));
+    items.push(`<article class="objection" data-id="${h(o.id)}"><h3>异议 ${h(o.id)}</h3>
+      <dl class="preview"><dt>所涉</dt><dd>${h(about)}</dd><dt>提出人</dt><dd>${h(who(people, o.key_id))}</dd>
+      <dt>提出日期</dt><dd>${h(o.body.raised_on)}</dd><dt>理由</dt><dd>${h(o.body.reason)}</dd></dl>
+      ${mayAnswer ? `<a class="button" href="#/c/${h(community)}/answer/${encodeURIComponent(o.id)}">答复异议 ${h(o.id)}</a>`
+        : `<p class="note">须由主任${recorder ? "或所涉记录的登记人" : ""}答复。</p>`}</article>`);
+  }
+  page("异议与答复", `<p>对已登记的记录或待签的提案有不同意见，任何在任成员都可以提出异议；理由和答复都会公开。对提案的异议答复之前，提案不会记入账本。</p>
+    ${me ? `<p><a class="button secondary" href="#/c/${h(community)}/object">对一条记录提出异议</a></p>` : ""}
+    <h2>未答复的异议</h2>
+    ${items.length ? items.join("") : `<p id="no-open-objections">没有未答复的异议。</p>`}`);
+}
+
+async function answerPage(community, objectionId) {
+  const [all, people] = await Promise.all([objections(community), membersByKey(community)]);
+  const o = all.find((x) => x.id === objectionId);
+  const back = `<p><a class="button secondary" href="#/c/${h(community)}/objections">返回异议列表</a></p>`;
+  if (!o) return page("答复异议", `<p class="error" role="alert">没有编号为 ${h(objectionId)} 的异议。</p>${back}`);
+  if (o.answer) return page("答复异议", `<p class="ok">异议 ${h(o.id)} 已于 ${h(o.answer.body.answered_on)} 答复（日志第 ${o.answer.index} 条）。</p>${back}`);
+  return recordPage(community, "oversight.objection_answered", {
+    title: `答复异议 ${o.id}`, fixed: { objection_id: o.id }, preset: { answered_on: todayShanghai() },
+    intro: `<dl class="preview"><dt>提出人</dt><dd>${h(who(people, o.key_id))}</dd><dt>提出日期</dt><dd>${h(o.body.raised_on)}</dd><dt>理由</dt><dd>${h(o.body.reason)}</dd></dl>
+      <p class="note">答复会公开，居民可见。${o.body.proposal_id ? "答复之后，这条异议暂停的提案若签名已齐，即记入账本。" : ""}</p>`,
+  });
+}
+
+// On the receipt of an answer: what became of the proposal the objection held.
+async function releasedHtml(community, objectionId) {
+  const o = (await objections(community)).find((x) => x.id === objectionId);
+  if (!o || !o.body.proposal_id) return "";
+  const r = await memberApi(community, `/v1/communities/${community}/proposals/${encodeURIComponent(o.body.proposal_id)}`);
+  if (!r.ok) return "";
+  const p = r.body;
+  if (p.status === "appended") return `<p class="ok" id="released">异议所涉的提案已记入账本，日志序号 <strong id="released-index">${p.log_index}</strong>。</p>`;
+  if (p.status === "expired") return `<p class="note" id="released">异议所涉的提案已过期，没有登记。</p>`;
+  return `<p class="note" id="released">异议所涉的提案仍未登记：${h(p.held || p.missing.join("；"))}</p>`;
 }
 
 // --- import: a kind's template, checked row by row, recorded all together ------------------
@@ -496,6 +691,11 @@ async function show(hash) {
     if (parts[0] === "c" && parts.length === 2) return await communityPage(parts[1]);
     if (parts[0] === "c" && parts[2] === "admit") return await admitPage(parts[1]);
     if (parts[0] === "c" && parts[2] === "proposals") return await proposalsPage(parts[1]);
+    if (parts[0] === "c" && parts[2] === "objections") return await objectionsPage(parts[1]);
+    if (parts[0] === "c" && parts[2] === "object") return await objectPage(parts[1], parts[3], parts[4]);
+    if (parts[0] === "c" && parts[2] === "answer" && parts[3]) return await answerPage(parts[1], decodeURIComponent(parts[3]));
+    if (parts[0] === "c" && parts[2] === "new" && parts[3] === "oversight.objection_raised") return await objectPage(parts[1]);
+    if (parts[0] === "c" && parts[2] === "new" && parts[3] === "oversight.objection_answered") return await objectionsPage(parts[1]);
     if (parts[0] === "c" && parts[2] === "import") return await importPage(parts[1]);
     if (parts[0] === "c" && parts[2] === "new" && parts[3]) return await recordPage(parts[1], parts[3]);
     page("没有这个页面", `<p><a class="button" href="#/">返回首页</a></p>`);

@@ -13,7 +13,7 @@ export class FieldError extends Error {
 
 const safe = (path) => "f-" + path.replace(/[^A-Za-z0-9_-]/g, "-");
 
-const WIDE_TEXT = new Set(["body", "description", "purpose", "summary", "note", "resolution", "criteria", "outcome"]);
+const WIDE_TEXT = new Set(["body", "description", "purpose", "summary", "note", "resolution", "criteria", "outcome", "reason", "answer"]);
 
 function control(f, path, ctx) {
   const id = safe(path);
@@ -43,7 +43,7 @@ function control(f, path, ctx) {
       const known = (ctx.refs && ctx.refs[f.ref]) || [];
       if (known.length) {
         const empty = f.required ? `<option value="">请选择</option>` : `<option value="">（不填）</option>`;
-        const opts = known.map((r) => `<option value="${h(r.id)}"${r.id === preset ? " selected" : ""}>${h(r.name ? `${r.name}（${r.id}）` : r.id)}</option>`).join("");
+        const opts = known.map((r) => `<option value="${h(r.id)}"${String(r.id) === preset ? " selected" : ""}>${h(refLabel(r))}</option>`).join("");
         return `<select id="${id}" data-path="${path}" data-shape="text" ${described}${req}>${empty}${opts}</select>`;
       }
       return `<input id="${id}" data-path="${path}" data-shape="text" ${described}${req} value="${h(preset)}" placeholder="尚无可选记录，请填写编号">`;
@@ -70,6 +70,9 @@ function control(f, path, ctx) {
     }
   }
 }
+
+// A picked record: its own label (a log entry: "第 3 条：…"), else its name and ID.
+const refLabel = (r) => r.label || (r.name && r.name !== r.id ? `${r.name}（${r.id}）` : String(r.id));
 
 function table(f, path, ctx) {
   const id = safe(path);
@@ -165,6 +168,7 @@ export async function readForm(root, kind, ctx) {
   privates.uploads = uploads;
   for (const f of kind.fields) {
     if (ctx.fixed && ctx.fixed[f.name] !== undefined) { body[f.name] = ctx.fixed[f.name]; continue; }
+    if (ctx.hidden && ctx.hidden.has(f.name)) continue;  // left out of this form (and of the statement)
     const value = await readField(root, f, f.name, privates);
     if (value !== undefined) body[f.name] = value;
     else if (f.required) throw new FieldError(f.name, `请填写“${f.label}”`);
@@ -192,6 +196,13 @@ async function readField(root, f, path, privates) {
     case "enum":
     case "boolean":
       return el.value === "" ? undefined : JSON.parse(el.value);
+    case "ref": {
+      const text = el.value.trim();
+      if (text === "" || f.ref !== "entry") return text === "" ? undefined : text;
+      // a log entry is named by its index, an integer
+      if (!/^\d+$/.test(text)) throw new FieldError(where, `${f.label}：应为记录的序号（整数），而不是“${text}”`);
+      return Number(text);
+    }
     case "hash": {
       const publish = document.getElementById(id + "-publish");
       if (el.dataset.hash && publish && publish.checked) privates.uploads.push({ sha256: el.dataset.hash, file: el.files[0] });
@@ -271,7 +282,7 @@ export function shown(f, value, ctx) {
     }
     case "ref": {
       const r = ((ctx.refs && ctx.refs[f.ref]) || []).find((x) => x.id === value);
-      return r && r.name ? `${r.name}（${value}）` : String(value);
+      return r ? refLabel(r) : String(value);
     }
     case "commitment": return `个人信息的加盐哈希 ${value.slice(0, 16)}…（姓名、电话不在声明中）`;
     case "hash": return `SHA-256 ${value}`;

@@ -46,12 +46,13 @@ PAGES = ["/", "/key", f"/c/{COMMUNITY}", f"/c/{COMMUNITY}/admit", f"/c/{COMMUNIT
          f"/c/{COMMUNITY}/new/fund.donation_recorded", f"/c/{COMMUNITY}/new/fee.budget_set",
          f"/c/{COMMUNITY}/new/decision.resolved", f"/c/{COMMUNITY}/new/fee.spend_recorded",
          f"/c/{COMMUNITY}/proposals", f"/c/{COMMUNITY}/new/disclosure.published",
-         "preview", "/no-such-page"]
+         f"/c/{COMMUNITY}/object/record/0", f"/c/{COMMUNITY}/objections",
+         "preview", "open objection", "answer", "/no-such-page"]
 
 
 def violations(page: Any) -> list[str]:
     if not page.evaluate("typeof axe !== 'undefined'"):
-        page.add_script_tag(content=AXE)
+        page.evaluate(AXE)  # evaluated by the test, so also under the page's own CSP
     found: list[str] = page.evaluate(
         "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
         ".filter(v => v.impact === 'serious' || v.impact === 'critical')"
@@ -75,6 +76,20 @@ def test_no_serious_violation_and_large_targets(member: Any, invited: Invited, p
         page.get_by_label("内容 必填").fill("本月公开内容。")
         page.get_by_role("button", name="预览并检查").click()
         page.get_by_role("heading", name="您将签署：").wait_for()
+    elif path in ("open objection", "answer"):  # an objection listed, and the 主任's answer form
+        page.goto(f"{invited.url}/console/#/c/{COMMUNITY}/objections")
+        page.locator(f'main[data-page="/c/{COMMUNITY}/objections"]').wait_for()
+        if page.locator("#no-open-objections").count():
+            page.goto(f"{invited.url}/console/#/c/{COMMUNITY}/object/record/0")
+            page.get_by_label("异议理由").fill("建账声明的社区名称有误。")
+            page.get_by_role("button", name="预览并检查").click()
+            page.get_by_role("button", name="确认签署并提交").click()
+            page.get_by_role("heading", name="已登记").wait_for()
+            page.goto(f"{invited.url}/console/#/c/{COMMUNITY}/objections")
+        page.locator("article.objection").wait_for()
+        if path == "answer":
+            page.locator("article.objection").get_by_role("link").click()
+            page.get_by_label("答复 必填").wait_for()
     else:
         page.goto(f"{invited.url}/console/#{path}")
         page.locator(f'main[data-page="{path}"]').wait_for()

@@ -1,9 +1,10 @@
 """The committee console in Debian Chromium at 360 x 640, against a real ``sunlight serve``:
 founding by invitation, enrolling a 出纳 by pairing code, a donation with a private donor, a
-fee spend with an invoice file, refusals beside their field, an import with one bad row.
+fee spend with an invoice file, refusals beside their field, a grant held by an objection and
+co-signed, an objection to a record, an import with one bad row.
 
-The tests run in order and build on each other (one community, its 主任 and 出纳 each in their
-own browser context, as on two phones)."""
+The tests run in order and build on each other (one community, its 主任, 出纳 and 监督 each in
+their own browser context, as on three phones)."""
 
 from __future__ import annotations
 
@@ -290,6 +291,163 @@ def test_a_large_spend_proposed_by_the_treasurer_and_cosigned_by_the_chair(
     assert page.evaluate("document.cookie") == ""  # the page itself cannot read the session
     page.reload()
     page.locator("#none-waiting").wait_for()
+
+
+@pytest.fixture(scope="module")
+def supervisor(browser: Any, invited: Invited) -> Iterator[Phone]:
+    yield from phone(browser, invited.url)
+
+
+def accessible(page: Any) -> None:
+    """axe-core finds no serious or critical violation, and every control is 44 x 44 px."""
+    from tests.console.test_console_a11y import SMALL_TARGETS, violations
+
+    assert violations(page) == []
+    assert page.evaluate(SMALL_TARGETS) == []
+
+
+def test_a_grant_proposed_by_the_treasurer_held_by_an_objection_and_cosigned_by_the_chair(
+        chair: Phone, treasurer: Phone, supervisor: Phone, invited: Invited) -> None:
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+    # the 主任 records the meeting and the decision that authorises grants from the fund
+    page = chair.page
+    page.goto(f"{invited.url}/console/#/c/{COMMUNITY}/new/decision.meeting_held")
+    page.get_by_label("会议编号").fill("hy-1")
+    page.get_by_label("会议类型").select_option(label="居民代表会议")
+    page.get_by_label("会议名称").fill("十二月居民代表会议")
+    page.get_by_label("应到人数").fill("7")
+    page.get_by_label("实到人数").fill("5")
+    sign_and_submit(page)
+    page.goto(f"{invited.url}/console/#/c/{COMMUNITY}/new/decision.resolved")
+    page.get_by_label("决议编号").fill("jy-1")
+    page.get_by_label("会议 必填").select_option("hy-1")
+    page.get_by_label("议题").fill("微基金资助楼道灯更换")
+    page.get_by_label("赞成").fill("5")
+    page.get_by_label("反对").fill("0")
+    page.get_by_label("弃权").fill("0")
+    page.get_by_label("结果").select_option(label="通过")
+    page.get_by_label("决议内容").fill("同意从微基金拨款更换楼道灯，不超过 1000 元。")
+    page.get_by_label("授权事项 第 1 行 授权类型").select_option(label="基金拨款")
+    page.get_by_label("授权事项 第 1 行 基金").select_option("mf-1")
+    page.get_by_label("授权事项 第 1 行 上限").fill("1000")
+    sign_and_submit(page)
+    # the 监督 joins, on a third phone
+    watch = supervisor.page
+    watch.goto(f"{invited.url}/console/#/key")
+    watch.get_by_role("button", name="生成签名密钥").click()
+    code = watch.locator("#pairing-code").inner_text()
+    page.goto(f"{invited.url}/console/#/c/{COMMUNITY}/admit")
+    page.get_by_label("新成员的配对码").fill(code)
+    page.get_by_role("button", name="查找新成员的密钥").click()
+    page.get_by_role("button", name="接纳为新成员").click()
+    page.get_by_label("成员编号").fill("zhao")
+    page.get_by_label("姓名").fill("赵监督")
+    page.get_by_label("职务").select_option(label="监督")
+    sign_and_submit(page)
+    # the 出纳 proposes the grant: it needs the 主任's signature too
+    page = treasurer.page
+    page.goto(f"{invited.url}/console/#/c/{COMMUNITY}/new/fund.grant_made")
+    page.get_by_label("基金 必填").select_option("mf-1")
+    page.get_by_label("拨款编号").fill("g-1")
+    page.get_by_label("拨付金额").fill("800")
+    page.get_by_label("用途").fill("楼道灯更换")
+    page.get_by_label("授权决议").select_option("jy-1")
+    page.get_by_role("button", name="预览并检查").click()
+    page.locator("#needs-cosign").wait_for()
+    page.get_by_role("button", name="签署并提交为提案").click()
+    page.locator("#proposed").wait_for()
+    before = size(invited)
+    # the 监督 objects to it from the proposals waiting for signatures
+    watch.goto(f"{invited.url}/console/#/c/{COMMUNITY}/proposals")
+    proposal = watch.locator("article.proposal")
+    proposal.wait_for()
+    proposal_id = proposal.get_attribute("data-id")
+    assert "800.00 元（捌佰元整）" in proposal.inner_text()
+    accessible(watch)
+    proposal.get_by_role("link", name="提出异议").click()
+    watch.get_by_role("heading", name="对提案提出异议").wait_for()
+    assert watch.get_by_label("异议编号").input_value() == f"YY-{today[:4]}-01"
+    assert watch.get_by_label("提出日期").input_value() == today
+    assert watch.get_by_label("所涉记录").count() == 0  # a proposal, not a record
+    watch.get_by_label("异议理由").fill("楼道灯已在保修期内，应由物业更换，不应动用微基金。")
+    accessible(watch)
+    objection = sign_and_submit(watch)
+    raised = httpx.get(f"{invited.url}/v1/communities/{COMMUNITY}/records/{objection}").json()
+    assert raised["body"] == {"objection_id": f"YY-{today[:4]}-01", "proposal_id": proposal_id,
+                              "reason": "楼道灯已在保修期内，应由物业更换，不应动用微基金。",
+                              "raised_on": today}
+    # the 主任 co-signs from their own phone: signed enough, but held by the objection
+    page = chair.page
+    page.goto(f"{invited.url}/console/#/c/{COMMUNITY}/proposals")
+    mine = page.locator(f'article.proposal[data-id="{proposal_id}"]')
+    mine.locator(".held").wait_for()
+    assert "保修期内" in mine.locator(".held").inner_text()
+    mine.get_by_role("button", name="共同签署").click()
+    cosigned = mine.locator(".cosigned")
+    cosigned.wait_for()
+    assert "签名已齐" in cosigned.inner_text() and "暂不登记" in cosigned.inner_text()
+    assert size(invited) == before + 1  # the objection only
+    page.reload()
+    held = page.locator(f'article.proposal[data-id="{proposal_id}"] .held')
+    held.wait_for()
+    assert "异议尚未答复" in held.inner_text() or "尚未答复" in held.inner_text()
+    accessible(page)
+    # the 主任 answers the open objection; the answer releases the grant into the log
+    page.goto(f"{invited.url}/console/#/c/{COMMUNITY}")
+    page.get_by_role("link", name="异议与答复").click()
+    listed = page.locator(f'article.objection[data-id="YY-{today[:4]}-01"]')
+    listed.wait_for()
+    assert "赵监督（监督）" in listed.inner_text() and "拨付资助" in listed.inner_text()
+    accessible(page)
+    listed.get_by_role("link", name=f"答复异议 YY-{today[:4]}-01").click()
+    page.get_by_label("答复 必填").fill("经核实，灯具已过保修期，仍由微基金资助。")
+    assert page.get_by_label("答复日期").input_value() == today
+    accessible(page)
+    sign_and_submit(page)
+    page.locator("#released").wait_for()
+    index = int(page.locator("#released-index").inner_text())
+    assert size(invited) == before + 3  # the objection, its answer, the grant
+    grant = httpx.get(f"{invited.url}/v1/communities/{COMMUNITY}/records/{index}").json()
+    assert grant["kind"] == "fund.grant_made" and grant["body"]["amount_fen"] == 80000
+    assert len(grant["cosigner_key_ids"]) == 1
+    page.goto(f"{invited.url}/console/#/c/{COMMUNITY}/objections")
+    page.locator("#no-open-objections").wait_for()
+    watch.goto(f"{invited.url}/console/#/c/{COMMUNITY}/proposals")
+    watch.locator("#none-waiting").wait_for()
+    # an objection to it now concerns the record
+    watch.goto(f"{invited.url}/console/#/c/{COMMUNITY}/object/proposal/{proposal_id}")
+    watch.get_by_role("link", name=f"对第 {index} 条记录提出异议").click()
+    watch.get_by_role("heading", name="对一条记录提出异议").wait_for()
+    assert watch.get_by_label("所涉记录").input_value() == str(index)
+
+
+def test_an_objection_to_a_record_answered_by_its_recorder(
+        treasurer: Phone, supervisor: Phone, invited: Invited) -> None:
+    spend = httpx.get(f"{invited.url}/v1/communities/{COMMUNITY}/records?kind=fee.spend_recorded"
+                      ).json()["records"][0]
+    watch = supervisor.page
+    watch.goto(f"{invited.url}/console/#/c/{COMMUNITY}")
+    watch.get_by_role("link", name="提出异议").click()
+    watch.get_by_role("heading", name="对一条记录提出异议").wait_for()
+    watch.get_by_label("所涉记录").select_option(str(spend["index"]))
+    watch.get_by_label("异议理由").fill("维修发票的金额与报价单不一致。")
+    index = sign_and_submit(watch)
+    raised = httpx.get(f"{invited.url}/v1/communities/{COMMUNITY}/records/{index}").json()
+    assert raised["body"]["log_index"] == spend["index"] and "proposal_id" not in raised["body"]
+    objection_id = raised["body"]["objection_id"]
+    assert objection_id.endswith("-02")
+    # the 监督 may not answer it; the 出纳 who recorded the spend may
+    watch.goto(f"{invited.url}/console/#/c/{COMMUNITY}/objections")
+    listed = watch.locator(f'article.objection[data-id="{objection_id}"]')
+    listed.wait_for()
+    assert listed.get_by_role("link").count() == 0 and "须由主任或所涉记录的登记人答复" in listed.inner_text()
+    page = treasurer.page
+    page.goto(f"{invited.url}/console/#/c/{COMMUNITY}/objections")
+    page.get_by_role("link", name=f"答复异议 {objection_id}").click()
+    page.get_by_label("答复 必填").fill("报价单另有运费一项，发票金额无误。")
+    sign_and_submit(page)
+    page.goto(f"{invited.url}/console/#/c/{COMMUNITY}/objections")
+    page.locator("#no-open-objections").wait_for()
 
 
 def test_an_import_with_one_bad_row_then_fixed(treasurer: Phone, invited: Invited,
