@@ -63,6 +63,8 @@ class PublishResult:
     seconds: dict[str, float] = field(default_factory=dict)
     mkdocs_ran: bool = True
     indexed: int = 0  # pages (re-)indexed for search
+    portal: Portal | None = None  # the read model the pages were written from
+    note: str = ""  # the published checkpoint, with the witnesses' cosignatures
 
 
 def default_cache_dir(out_dir: Path) -> Path:
@@ -179,7 +181,7 @@ def _build(app: Sunlight, community_id: str, out_dir: Path, base_url: str, cache
         precompress(out_dir)
     _save_state(cache, state)
     return PublishResult(out_dir, len(records), len(pages), service is not None,
-                         qr.made, clock.seconds, ran, indexed)
+                         qr.made, clock.seconds, ran, indexed, portal, note)
 
 
 def _sitemap_pages(site_files: list[str], records: list[Record]) -> list[tuple[str, str]]:

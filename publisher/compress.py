@@ -25,11 +25,13 @@ BEST = ("assets/stylesheets/", "assets/javascripts/bundle.", "assets/sunlight.")
 PARALLEL_FROM = 200  # files; below this a process pool costs more than it saves
 
 
-def precompress(out_dir: Path) -> int:
+def precompress(out_dir: Path, skip: frozenset[str] = frozenset()) -> int:
     """Writes the missing or stale ``.gz``/``.br`` copies under ``out_dir`` and removes copies
-    whose file is gone. Returns the number of files compressed."""
+    whose file is gone; folders of ``out_dir`` named in ``skip`` are left alone (the district
+    site's communities, each compressed by its own publish). Returns the number of files
+    compressed."""
     todo: list[tuple[Path, bool]] = []
-    for path in _files(out_dir):
+    for path in _files(out_dir, skip):
         if path.suffix in ENCODINGS:
             original = path.with_suffix("")
             if original.suffix in TEXT and not original.exists():
@@ -61,8 +63,10 @@ def _compress(item: tuple[Path, bool]) -> None:
            mtime)
 
 
-def _files(root: Path) -> Iterator[Path]:
-    for folder, _, names in os.walk(root):
+def _files(root: Path, skip: frozenset[str] = frozenset()) -> Iterator[Path]:
+    for folder, subfolders, names in os.walk(root):
+        if folder == str(root):
+            subfolders[:] = [d for d in subfolders if d not in skip]
         for name in names:
             yield Path(folder, name)
 
