@@ -74,7 +74,8 @@ def default_cache_dir(out_dir: Path) -> Path:
 def publish(app: Sunlight, community_id: str, out_dir: Path, *, base_url: str = "/",
             cache_dir: Path | None = None, site_dir: Path = SITE_DIR,
             search: bool = True, attachments: Path | None = None,
-            witnesses: tuple[Witness, ...] = ()) -> PublishResult:
+            witnesses: tuple[Witness, ...] = (), shared_cache: Path | None = None
+            ) -> PublishResult:
     """Builds the community's portal into ``out_dir``.
 
     ``base_url`` is the public address the site will be served from; it goes into QR codes and
@@ -84,6 +85,8 @@ def publish(app: Sunlight, community_id: str, out_dir: Path, *, base_url: str = 
     ``attachments`` is a folder of attachment files to publish: each is copied into the site
     only if the log records its SHA-256 (:mod:`publisher.attachments`).
     ``witnesses`` are the witnesses whose cosignatures the portal names, with their keys.
+    ``shared_cache`` keeps what every community of a district can reuse (the theme's
+    compressed copies, :func:`publisher.compress.precompress`).
     """
     if not base_url.endswith("/"):
         base_url += "/"
@@ -100,7 +103,7 @@ def publish(app: Sunlight, community_id: str, out_dir: Path, *, base_url: str = 
     service = pagefind.Pagefind.start(exe) if exe is not None else None
     try:
         return _publish(app, community_id, out_dir, base_url, cache, site_dir, state, service,
-                        clock, attachments, witnesses)
+                        clock, attachments, witnesses, shared_cache)
     except (MkDocsError, pagefind.SearchError) as exc:
         stage = "MkDocs 构建失败" if isinstance(exc, MkDocsError) else "搜索索引生成失败"
         raise PublishError(f"{stage}：{exc}") from exc
@@ -111,8 +114,8 @@ def publish(app: Sunlight, community_id: str, out_dir: Path, *, base_url: str = 
 
 def _publish(app: Sunlight, community_id: str, out_dir: Path, base_url: str, cache: Path,
              site_dir: Path, state: dict[str, Any], service: pagefind.Pagefind | None,
-             clock: _Stopwatch, attachments: Path | None, witnesses: tuple[Witness, ...]
-             ) -> PublishResult:
+             clock: _Stopwatch, attachments: Path | None, witnesses: tuple[Witness, ...],
+             shared_cache: Path | None = None) -> PublishResult:
     with clock("read"):
         note = published_checkpoint(app, community_id)  # with the witnesses' cosignatures
         checkpoint = Checkpoint.parse(note.split("\n\n", 1)[0] + "\n")
@@ -126,7 +129,7 @@ def _publish(app: Sunlight, community_id: str, out_dir: Path, base_url: str, cac
     qr.start([base_url + record_path(r.index) for r in records])
     try:
         return _build(app, community_id, out_dir, base_url, cache, site_dir, state, service,
-                      clock, records, portal, checkpoint, note, qr, witnesses)
+                      clock, records, portal, checkpoint, note, qr, witnesses, shared_cache)
     finally:
         qr.finish()
 
@@ -134,7 +137,8 @@ def _publish(app: Sunlight, community_id: str, out_dir: Path, base_url: str, cac
 def _build(app: Sunlight, community_id: str, out_dir: Path, base_url: str, cache: Path,
            site_dir: Path, state: dict[str, Any], service: pagefind.Pagefind | None,
            clock: _Stopwatch, records: list[Record], portal: Portal, checkpoint: Checkpoint,
-           note: str, qr: QrCache, witnesses: tuple[Witness, ...]) -> PublishResult:
+           note: str, qr: QrCache, witnesses: tuple[Witness, ...],
+           shared_cache: Path | None = None) -> PublishResult:
     info = app.community(community_id)
     root_b64 = _b64(checkpoint.root_hash)
     record_bundles = [pagefind.bundle_name(*r) for r in pagefind.ranges(len(records))]
@@ -178,7 +182,7 @@ def _build(app: Sunlight, community_id: str, out_dir: Path, base_url: str, cache
         with clock("search"):
             indexed = _index(service, out_dir, section_html, state)
     with clock("compress"):
-        precompress(out_dir)
+        precompress(out_dir, shared=shared_cache)
     _save_state(cache, state)
     return PublishResult(out_dir, len(records), len(pages), service is not None,
                          qr.made, clock.seconds, ran, indexed, portal, note)

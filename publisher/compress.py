@@ -9,6 +9,7 @@ The theme's assets (fetched by every first visit) get Brotli's best setting; the
 from __future__ import annotations
 
 import gzip
+import hashlib
 import multiprocessing
 import os
 from collections.abc import Iterator
@@ -22,13 +23,18 @@ ENCODINGS = (".gz", ".br")
 # What every first visit fetches (the theme's stylesheets and script, the site's stylesheet):
 # Brotli's best setting, ~0.5 s once; everything else a quick one (~0.2 ms for a page).
 BEST = ("assets/stylesheets/", "assets/javascripts/bundle.", "assets/sunlight.")
+# The theme's files: the same in every community of a district (``shared`` below).
+THEME = "assets/"
 PARALLEL_FROM = 200  # files; below this a process pool costs more than it saves
 
 
-def precompress(out_dir: Path, skip: frozenset[str] = frozenset()) -> int:
+def precompress(out_dir: Path, skip: frozenset[str] = frozenset(),
+                shared: Path | None = None) -> int:
     """Writes the missing or stale ``.gz``/``.br`` copies under ``out_dir`` and removes copies
     whose file is gone; folders of ``out_dir`` named in ``skip`` are left alone (the district
-    site's communities, each compressed by its own publish). Returns the number of files
+    site's communities, each compressed by its own publish). ``shared``: a folder where the
+    copies of the theme's files (the same in every community of a district; the largest ones the
+    slowest to compress) are kept by their content's SHA-256 and reused. Returns the number of files
     compressed."""
     todo: list[tuple[Path, bool]] = []
     for path in _files(out_dir, skip):
@@ -42,7 +48,10 @@ def precompress(out_dir: Path, skip: frozenset[str] = frozenset()) -> int:
         mtime = path.stat().st_mtime_ns
         if all(_mtime(path.with_name(path.name + e)) >= mtime for e in ENCODINGS):
             continue
-        todo.append((path, path.relative_to(out_dir).as_posix().startswith(BEST)))
+        rel = path.relative_to(out_dir).as_posix()
+        if shared is not None and rel.startswith(THEME) and _reuse(path, shared):
+            continue
+        todo.append((path, rel.startswith(BEST)))
     if len(todo) < PARALLEL_FROM or "fork" not in multiprocessing.get_all_start_methods():
         for item in todo:
             _compress(item)
@@ -50,7 +59,33 @@ def precompress(out_dir: Path, skip: frozenset[str] = frozenset()) -> int:
         ctx = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=os.cpu_count() or 1, mp_context=ctx) as pool:
             list(pool.map(_compress, todo, chunksize=32))
+    if shared is not None:
+        for path, _best in todo:
+            if path.relative_to(out_dir).as_posix().startswith(THEME):
+                _keep(path, shared)
     return len(todo)
+
+
+def _shared_name(path: Path, shared: Path) -> Path:
+    return shared / hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _reuse(path: Path, shared: Path) -> bool:
+    """Copies the compressed copies of a file with the same content, if kept; True if so."""
+    kept = _shared_name(path, shared)
+    if not all(kept.with_suffix(e).is_file() for e in ENCODINGS):
+        return False
+    mtime = path.stat().st_mtime_ns
+    for e in ENCODINGS:
+        _write(path.with_name(path.name + e), kept.with_suffix(e).read_bytes(), mtime)
+    return True
+
+
+def _keep(path: Path, shared: Path) -> None:
+    shared.mkdir(parents=True, exist_ok=True)
+    kept = _shared_name(path, shared)
+    for e in ENCODINGS:
+        kept.with_suffix(e).write_bytes(path.with_name(path.name + e).read_bytes())
 
 
 def _compress(item: tuple[Path, bool]) -> None:
