@@ -98,7 +98,7 @@ def _pg(sql: str) -> None:
     import psycopg
 
     with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(sql)  # type: ignore[arg-type]
+        conn.execute(sql)
 
 
 def prepare(backend: str, n: int, work: Path, fresh: int) -> tuple[str, float, str]:
