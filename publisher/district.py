@@ -59,7 +59,6 @@ def publish_district(app: Sunlight, name: str, out_dir: Path, *, base_url: str =
         base_url += "/"
     out_dir = out_dir.resolve()
     cache = (cache_dir or default_cache_dir(out_dir)).resolve()
-    cache.mkdir(parents=True, exist_ok=True)
     ids = [c.community_id for c in app.communities()]
     clash = sorted(set(ids) & RESERVED)
     if clash:
@@ -67,6 +66,7 @@ def publish_district(app: Sunlight, name: str, out_dir: Path, *, base_url: str =
                            f"街道页面占用的目录名：{'、'.join(sorted(RESERVED))}")
     if not ids:
         raise PublishError("库中还没有社区，无法生成街道门户")
+    cache.mkdir(parents=True, exist_ok=True)
     state = _load_state(cache)
     seconds: dict[str, float] = {}
     started = time.perf_counter()

@@ -280,3 +280,24 @@ def test_a_community_named_like_a_district_section_is_refused(tmp_path: Path) ->
     committee = Committee.found(f"sqlite:///{tmp_path / 'l.db'}", community="funds")
     with pytest.raises(PublishError, match="与街道页面的目录同名"):
         publish_district(committee.app, "城南街道", tmp_path / "site", search=False)
+
+
+def test_the_command_says_in_chinese_what_it_cannot_do(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    import ledger.cli  # noqa: F401  (registers every command)
+    from ledger.cli.root import app
+
+    db = f"sqlite:///{tmp_path / 'x.db'}"
+    runs = {
+        "库中还没有社区": ["--district", "城南街道"],
+        "不能同时用": ["--district", "城南街道", "-c", "nanhu"],
+        "须给出街道名称": ["--district", " "],
+    }
+    for message, args in runs.items():
+        result = CliRunner().invoke(app, ["publish", "--db", db, "--out", str(tmp_path / "s"),
+                                          *args])
+        assert result.exit_code == 2, (args, result.output)
+        assert message in result.output + (result.stderr or ""), args
+        assert "Traceback" not in result.output
+    assert not (tmp_path / "s").exists() and not (tmp_path / ".s.cache").exists()
