@@ -23,6 +23,7 @@ postgres (``--pg`` to change), in a database of its own that the bench drops at 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import shutil
 import subprocess
@@ -37,6 +38,7 @@ _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 sys.path.insert(0, str(_HERE.parent))
 
+import ledger.demo as demo_module  # noqa: E402
 from bench.publish import measure, plain_build  # noqa: E402
 from ledger.application import Sunlight  # noqa: E402
 from ledger.demo import build_demo, demo_key  # noqa: E402
@@ -105,8 +107,11 @@ def prepare(backend: str, n: int, work: Path, fresh: int) -> tuple[str, float, s
     """A database of ``n`` communities for this run (from the cache when there is one);
     returns its URL, the across-communities append rate and where that rate was measured."""
     OUT.mkdir(exist_ok=True)
-    meta_file = OUT / f"district-{backend}-{n}.json"
-    cached = OUT / (f"district-{n}.db" if backend == "sqlite" else f"district-{n}.pgdump")
+    # named by the demo builder's source: a database recorded by another demo is not reused
+    demo = hashlib.sha256(Path(demo_module.__file__ or "").read_bytes()).hexdigest()[:8]
+    meta_file = OUT / f"district-{backend}-{n}-{demo}.json"
+    cached = OUT / (f"district-{n}-{demo}.db" if backend == "sqlite"
+                    else f"district-{n}-{demo}.pgdump")
     if backend == "sqlite":
         url = f"sqlite:///{work / 'district.db'}"
     else:
