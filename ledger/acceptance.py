@@ -29,6 +29,24 @@ def check_time(at: datetime, now: datetime, max_past: timedelta = MAX_PAST,
             "请用准确的时钟重新签名", code="stale-statement")
 
 
+def max_past_for(domain: CommunityState, signatures: int, max_past: timedelta = MAX_PAST
+                 ) -> timedelta:
+    """How long after its signing time a statement may be accepted: ``max_past`` (a day), or, for
+    a statement signed by two or more members in a community with a signing policy, the policy's
+    ``proposal_days`` -- it may have waited that long as a proposal for its co-signatures."""
+    if signatures > 1 and domain.policy is not None:
+        return max(max_past, timedelta(days=domain.proposal_days))
+    return max_past
+
+
+def remembered(domain: CommunityState) -> timedelta:
+    """How long before the latest acceptance time a statement could still have been signed and be
+    accepted: how long an auditor's duplicate check must remember statement hashes."""
+    if domain.policy is None:
+        return MAX_PAST
+    return max(MAX_PAST, timedelta(days=domain.longest_proposal_days))
+
+
 def accept(domain: CommunityState, statement_bytes: bytes, statement: Statement,
            signature: bytes, key_id: str, *, cosignatures: Sequence[Signature] = (),
            verify: bool = True, body: Body | None = None,
@@ -49,7 +67,8 @@ def accept(domain: CommunityState, statement_bytes: bytes, statement: Statement,
         body = parse_body(statement.kind, statement.body)
     if domain.community is None and not isinstance(body, Community.Founded):
         raise NotFound(f"社区 {domain.community_id} 尚未建账", code="community-not-found")
-    public_key = domain.public_key_of(key_id)  # a member's key is filed under its own key ID
+    key = domain.keys.get(key_id)  # a member's key is filed under its own key ID
+    public_key = None if key is None else key.public_key
     if public_key is None:
         if not (isinstance(body, Community.Founded) and domain.community is None):
             raise NotAuthorised("签名密钥不属于本社区任何成员", code="unknown-key")
@@ -66,7 +85,7 @@ def accept(domain: CommunityState, statement_bytes: bytes, statement: Statement,
         verify_signature(public_key, statement_bytes, signature)
         for other_key, (_, other_signature) in zip(public_keys[1:], cosignatures, strict=True):
             verify_signature(other_key, statement_bytes, other_signature)
-    cosigners = tuple(k for k, _ in cosignatures)
+    cosigners = tuple(k for k, _ in cosignatures) if cosignatures else ()
     try:
         domain.authorise(statement.kind, body, key_id, public_key, statement.at, accepted_at,
                          cosigners)

@@ -9,6 +9,7 @@ log and tries again, so concurrent writers can neither fork the log nor skip an 
 
 from __future__ import annotations
 
+import logging
 import secrets
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -20,9 +21,9 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import Application
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, StoredEvent
 
-from ledger.acceptance import MAX_FUTURE, MAX_PAST, accept, check_time
+from ledger.acceptance import MAX_FUTURE, MAX_PAST, accept, check_time, max_past_for
 from ledger.crypto.checkpoint import Checkpoint
 from ledger.crypto.merkle import (
     CompactRange,
@@ -36,9 +37,17 @@ from ledger.domain.community import Community
 from ledger.domain.errors import Conflict, DomainError, InvalidInput, NotAuthorised, NotFound
 from ledger.domain.state import CommunityState, parse_body
 from ledger.founding import COMMUNITY_ID as COMMUNITY_ID  # the API validates ids with it
-from ledger.founding import aware, check_names, founding_community, not_founded, token_hash
+from ledger.founding import (
+    aware,
+    check_names,
+    founding_community,
+    not_founded,
+    require_default_policy,
+    token_hash,
+)
+from ledger.gcpause import gc_paused
 from ledger.logkeys import LogKey, LogKeyDir, LogKeyError, default_directory
-from ledger.replay import replay
+from ledger.replay import read_entry, replay
 from ledger.signing import (
     Statement,
     Submission,
@@ -48,7 +57,22 @@ from ledger.signing import (
     salt_hash,
     statement_hash,
 )
-from ledger.store import CommunityLog, Invitation, LogRow, Store, Transaction, log_id
+from ledger.snapshot import FORMAT as SNAPSHOT_FORMAT
+from ledger.snapshot import SnapshotError
+from ledger.snapshot import decode as decode_snapshot
+from ledger.snapshot import encode as encode_snapshot
+from ledger.store import (
+    CommunityLog,
+    Invitation,
+    LogRow,
+    SnapshotRow,
+    Store,
+    Transaction,
+    log_id,
+)
+from ledger.store.replica import ReadStore
+
+log = logging.getLogger("sunlight.snapshot")
 
 MAX_RETRIES = 20
 READ_PAGE = 2000
@@ -122,6 +146,25 @@ class LogState:
 
 
 @dataclass(frozen=True)
+class Restored:
+    """A community's state as a snapshot holds it, checked against the stored tree."""
+
+    state: CommunityState
+    extra: Any  # what the reader that wrote the snapshot kept beside the state (plain JSON)
+    tree: CompactRange  # the stored tree at the snapshot's size (its root is the snapshot's)
+
+
+@dataclass(frozen=True)
+class RefusedSnapshot:
+    """A snapshot the ledger would not use, and why (shown in ``/status``)."""
+
+    community_id: str
+    size: int
+    reason: str
+    at: datetime
+
+
+@dataclass(frozen=True)
 class CommunityInfo:
     community_id: str
     origin: str
@@ -140,7 +183,7 @@ class Sunlight(Application[UUID]):
 
     def __init__(self, db_url: str, *, clock: Callable[[], datetime] = _utcnow,
                  max_past: timedelta = MAX_PAST, max_future: timedelta = MAX_FUTURE,
-                 log_key_dir: Path | None = None) -> None:
+                 log_key_dir: Path | None = None, read_db_url: str | None = None) -> None:
         super().__init__(env={
             "PERSISTENCE_MODULE": "ledger.store.recorder:Factory",
             "SQLALCHEMY_URL": db_url,
@@ -151,15 +194,21 @@ class Sunlight(Application[UUID]):
         self.max_past = max_past
         self.max_future = max_future
         self.store = Store(self.recorder)
+        # What the read side asks: the hot standby at ``read_db_url`` where a reader allows it
+        # (``sunlight serve --read-db``), else this database (``ledger.store.replica``).
+        self.reads = (ReadStore.open(self.store, read_db_url) if read_db_url
+                      else ReadStore(self.store))
         # Where the log keys that are not kept in the database are (``ledger.logkeys``).
         self.log_keys = LogKeyDir(log_key_dir if log_key_dir is not None else default_directory())
         self._states: dict[str, LogState] = {}
         self._states_lock = threading.Lock()
         self._infos: dict[str, CommunityInfo] = {}
+        self.refused_snapshots: dict[str, RefusedSnapshot] = {}  # the last one per community
 
     def close(self) -> None:
         """Releases every database connection."""
         super().close()
+        self.reads.close()
         self.store.close()
 
     # --- founding ------------------------------------------------------------------------------
@@ -227,6 +276,7 @@ class Sunlight(Application[UUID]):
         if founded.name != invitation.name:
             raise NotAuthorised(f"建账声明中的社区名称与邀请中的“{invitation.name}”不一致",
                                 code="invitation-mismatch")
+        require_default_policy(founded)
         seed = invitation.key_seed
         key = (LogKey(invitation.origin, seed) if seed
                else self.log_keys.load(community_id, invitation.origin, invitation.verifier_key))
@@ -297,18 +347,31 @@ class Sunlight(Application[UUID]):
 
     def communities(self) -> list[CommunityInfo]:
         """Every founded community (a log row left empty by a failed founding is none)."""
-        return [_info(r) for r in self.store.founded_logs()]
+        return [_info(r) for r in self.reads.founded_logs()]
 
     def community(self, community_id: str) -> CommunityInfo:
         info = self._infos.get(community_id)
         if info is not None:
             return info
-        row = self.store.founded_log(community_id)
+        row = self.reads.founded_log(community_id)
         if row is None:
             raise NotFound(f"本系统没有社区 {community_id}", code="community-not-found")
         info = _info(row)
         self._infos[community_id] = info  # a log's origin and key never change
         return info
+
+    def member_in_office(self, community_id: str, key_id: str) -> tuple[str, str]:
+        """``(member ID, public key)`` of the member whose current key ``key_id`` is, in office
+        now; otherwise a Chinese refusal (unknown, rotated or revoked key, term over)."""
+        with self._current(community_id) as log:
+            domain = log.domain
+            if domain.community is None:
+                raise NotFound(f"本系统没有社区 {community_id}", code="community-not-found")
+            now_ = self.clock()
+            member = domain._standing(key_id, now_, None)  # the same rule as signing now
+            public_key = domain.public_key_of(key_id)
+            assert public_key is not None
+            return member.id, public_key
 
     # --- writing -------------------------------------------------------------------------------
 
@@ -467,7 +530,8 @@ class Sunlight(Application[UUID]):
     def _check(self, state: LogState, sub: Submission, st: Statement, now_: datetime,
                pending: int) -> None:
         """Every check before a statement is folded in; folds it in on success."""
-        check_time(st.at, now_, self.max_past, self.max_future)
+        check_time(st.at, now_, max_past_for(state.domain, len(sub.signatures), self.max_past),
+                   self.max_future)
         encode_signed_entry(sub.statement, sub.signatures, now_)  # refuses one over 64 KiB
         body = parse_body(st.kind, st.body)
         commitments = _commitments(body.to_json()) if sub.private else set()
@@ -564,9 +628,75 @@ class Sunlight(Application[UUID]):
         with self._states_lock:
             self._states.pop(community_id, None)
 
+    # --- snapshots ----------------------------------------------------------------------------
+
+    def restore(self, community_id: str) -> Restored | None:
+        """The community's state from its newest snapshot whose root is the stored tree's root
+        at the snapshot's size, or None. A snapshot that does not match, does not decode, or
+        was written by other code is skipped, logged and kept in :attr:`refused_snapshots`."""
+        head = self.store.head(log_id(community_id))
+        nodes = self.nodes(community_id)
+        for row in self.store.snapshots(community_id, head):
+            try:
+                if row.format != SNAPSHOT_FORMAT:
+                    raise SnapshotError(f"written by other code (format {row.format})")
+                try:
+                    tree = CompactRange.load(row.size, nodes)
+                except (KeyError, ValueError):
+                    raise SnapshotError("the stored tree lacks the snapshot's nodes") from None
+                if tree.root() != row.root_hash:
+                    raise SnapshotError(f"root does not match the stored tree at size {row.size}")
+                with gc_paused():  # millions of long-lived objects: see ledger.gcpause
+                    state, extra = decode_snapshot(row.data, community_id)
+                if state.size != row.size:
+                    raise SnapshotError("state size differs from the snapshot's tree size")
+            except SnapshotError as exc:
+                self.refuse_snapshot(community_id, row.size, str(exc))
+                continue
+            return Restored(state, extra, tree)
+        return None
+
+    def save_snapshot(self, state: CommunityState, extra: Any = None) -> None:
+        """Stores a snapshot of ``state`` -- folded from *stored* entries only -- tied to the
+        stored tree's root at its size (``extra``: plain JSON a reader keeps beside it)."""
+        if state.size == 0:
+            return
+        community_id = state.community_id
+        tree = CompactRange.load(state.size, self.nodes(community_id))
+        self.store.put_snapshot(SnapshotRow(community_id, state.size, tree.root(),
+                                            SNAPSHOT_FORMAT, encode_snapshot(state, extra),
+                                            self.clock()))
+
+    def refuse_snapshot(self, community_id: str, size: int, reason: str) -> None:
+        """Reports a snapshot that will not be used (the log is folded instead)."""
+        log.warning("snapshot refused", extra={
+            "event": "snapshot-refused", "community": community_id, "size": size,
+            "reason": reason})
+        self.refused_snapshots[community_id] = RefusedSnapshot(community_id, size, reason,
+                                                               self.clock())
+
+    def _restore(self, state: LogState) -> None:
+        """A state that has folded nothing yet starts from the newest usable snapshot."""
+        community_id = state.domain.community_id
+        restored = self.restore(community_id)
+        if restored is None:
+            return
+        size = restored.state.size
+        (last,) = self.recorder.select_events(state.log_id, gt=size - 1, limit=1)
+        event = self.mapper.to_domain_event(last)
+        assert isinstance(event, CommunityLog.EntryAppended)
+        state.domain = restored.state
+        state.tree = restored.tree
+        state.checkpoint = event.checkpoint  # None unless a batch ended there: the tail has it
+        state.signed = None
+        state.last_accepted = read_entry(event.entry.encode())[0].accepted_at
+
     def _catch_up(self, state: LogState) -> None:
-        """Folds every entry stored after the state's version (all of them on first use)."""
+        """Folds every entry stored after the state's version (all of them on first use, after
+        the newest usable snapshot)."""
         oid = log_id(state.domain.community_id)
+        if state.tree.size == 0 and state.domain.size == 0:
+            self._restore(state)
         while True:
             stored = self.recorder.select_events(oid, gt=state.tree.size, limit=READ_PAGE)
             if not stored:
@@ -651,14 +781,16 @@ class Sunlight(Application[UUID]):
         position = start
         while stop is None or position < stop:
             limit = READ_PAGE if stop is None else min(READ_PAGE, stop - position)
-            stored = self.recorder.select_events(oid, gt=position, limit=limit)
+            stored = self.reads.stored_events(oid, after=position, limit=limit)
             if not stored:
                 return
-            for record in stored:
-                event = self.mapper.to_domain_event(record)
+            for version, topic, state in stored:
+                event = self.mapper.to_domain_event(StoredEvent(
+                    originator_id=oid, originator_version=version, topic=topic,
+                    state=bytes(state)))
                 assert isinstance(event, CommunityLog.EntryAppended)
                 yield event.originator_version - 1, event.entry.encode()
-            position = stored[-1].originator_version
+            position = stored[-1][0]
 
     def nodes(self, community_id: str) -> Callable[[list[NodeId]], dict[NodeId, bytes]]:
         """A batched reader of stored tree hashes, for proofs and tiles."""

@@ -16,7 +16,10 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from ledger.application import Sunlight
+from ledger.domain.catalogue import DEFAULT_ITEMS
 from ledger.domain.kinds import DEFAULT_POLICY
+from ledger.proposals import Proposal, Proposals
+from ledger.replay import read_entry
 from ledger.signing import MemberKey, PrivateRecord, Statement, Submission
 
 # Said wherever the demo prints: its keys and salts are derived from seeds anyone can read here.
@@ -75,6 +78,7 @@ class DemoWriter:
         self.salt_counter = 0
         self.pending: list[tuple[datetime, int, str | tuple[str, ...], str, dict[str, Any],
                                  tuple[PrivateRecord, ...], Callable[[], None] | None]] = []
+        self.proposed: set[int] = set()  # the queue positions that are proposals
 
     def at(self, day: date, hour: int = 10) -> None:
         # Asia/Shanghai office hours -> UTC
@@ -91,8 +95,14 @@ class DemoWriter:
         self.pending.append((self.clock.now, len(self.pending), member, kind, body, private,
                              then))
 
+    def propose(self, member: str, kind: str, body: dict[str, Any]) -> None:
+        """Queues a statement signed by fewer members than the policy asks for: kept as a
+        proposal (``ledger.proposals``), not in the log."""
+        self.proposed.add(len(self.pending))
+        self.record(member, kind, body)
+
     def flush(self) -> None:
-        for at, _n, member, kind, body, private, then in sorted(
+        for at, n, member, kind, body, private, then in sorted(
                 self.pending, key=lambda p: (p[0], p[1])):
             self.clock.now = at
             first, *others = (member,) if isinstance(member, str) else member
@@ -100,7 +110,10 @@ class DemoWriter:
             submission = Submission(signed.statement, signed.signature, signed.key_id, private)
             for other in others:
                 submission = self.keys[other].cosign(submission)
-            if kind == "community.founded":
+            if n in self.proposed:
+                kept = Proposals(self.app).propose(submission)
+                assert isinstance(kept, Proposal), kept
+            elif kind == "community.founded":
                 # The demo's log key comes from a public seed, kept in the database: demo only.
                 self.app.found([submission], origin=self.origin,
                                key_seed=demo_seed(f"log/{self.community_id}"))
@@ -109,6 +122,18 @@ class DemoWriter:
             if then is not None:
                 then()
         self.pending.clear()
+        self.proposed.clear()
+        # As the service does before every proposal command and read: proposals past their
+        # time expire (by the demo's clock), their private data erased.
+        Proposals(self.app).expire()
+
+    def index_of(self, kind: str, **fields: Any) -> int:
+        """The log index of the recorded ``kind`` whose body has ``fields``."""
+        for index, data in self.app.entries(self.community_id):
+            _, st = read_entry(data)
+            if st.kind == kind and all(st.body.get(k) == v for k, v in fields.items()):
+                return index
+        raise LookupError(f"no {kind} with {fields}")
 
     def varied(self, n: int, other: range | None = None) -> int:
         """A draw from the demo's sequence, ``randrange(n)``: exactly it for 幸福里; another
@@ -150,8 +175,10 @@ def build_demo(app: Sunlight, community_id: str = COMMUNITY, origin: str | None 
             for step in months:
                 step(w, month)
             _projects(w, month)
+            _stalled_project(w, month)
             _evaluations(w, month)
             _membership_changes(w, month)
+            _oversight(w, month)
             w.flush()
     finally:
         app.clock = saved_clock
@@ -224,6 +251,35 @@ def _membership_changes(w: DemoWriter, month: int) -> None:
             "note": "经 12 月居民代表会议同意：撤回已公开的事项须主任和监督共同签署。"})
 
 
+def _oversight(w: DemoWriter, month: int) -> None:
+    """The 监督 objects to the over-budget elevator repair and the 主任 answers seven working days
+    later; a member's objection to an October spend is still unanswered at the year's end (the
+    审计 page lists it as overdue). The times are set without the random minutes of
+    :meth:`DemoWriter.at`, so that the rest of the year stays as it was."""
+    if month == 9:
+        spend = w.index_of("fee.spend_recorded", spend_id=f"xfl-1-elevators-{YEAR}08-major")
+        w.clock.now = datetime(YEAR, 9, 3, 2, 5, tzinfo=UTC)  # 10:05 Beijing time
+        w.record("zhao", "oversight.objection_raised", {
+            "objection_id": f"YY{YEAR}-01", "log_index": spend,
+            "reason": "3 号楼电梯曳引机更换超出年度预算，先支出、后修订预算。请公开三家比价材料和"
+                      "验收报告，并说明为何未等预算修订后再支出。",
+            "raised_on": f"{YEAR}-09-03"})
+        w.clock.now = datetime(YEAR, 9, 12, 8, 20, tzinfo=UTC)  # 16:20 Beijing time
+        w.record("wang", "oversight.objection_answered", {
+            "objection_id": f"YY{YEAR}-01",
+            "answer": "曳引机故障导致停梯，须立即抢修；8 月业主大会已先行决议授权这笔支出，9 月按同一决议"
+                      "修订了预算。三家比价材料和验收报告已放在居委会，居民可随时查阅，并将随 9 月收支"
+                      "公示一并公开。",
+            "answered_on": f"{YEAR}-09-12"})
+    if month == 11:
+        spend = w.index_of("fee.spend_recorded", spend_id=f"xfl-2-greening-{YEAR}10")
+        w.clock.now = datetime(YEAR, 11, 27, 1, 40, tzinfo=UTC)  # 09:40 Beijing time
+        w.record("li", "oversight.objection_raised", {
+            "objection_id": f"YY{YEAR}-02", "log_index": spend,
+            "reason": "10 月二期绿化服务费未附作业记录，请说明当月修剪、补植的范围和验收情况。",
+            "raised_on": f"{YEAR}-11-27"})
+
+
 # --- January: budgets, work-item list, funds ---------------------------------------------------
 
 BUDGET = {  # yuan per year, per estate
@@ -249,6 +305,10 @@ def _january(w: DemoWriter) -> None:
                 "3. 协助政府工作类 10 项。\n未列入清单的事项，社区有权拒绝承接。",
         "attachments": [{"name": "准入清单.pdf", "sha256": sha("work-items-2025"),
                          "media_type": "application/pdf"}]})
+    # What must be disclosed by when: the default catalogue, adopted as the community's own.
+    w.record("wang", "community.disclosure_catalogue_set", {
+        "items": [i.model_dump(mode="json", exclude_none=True) for i in DEFAULT_ITEMS],
+        "note": "经 1 月居民代表会议讨论，按街道要求确定本年度公开目录和期限。"})
     w.record("chen", "fund.opened", {
         "fund_id": "xfl-fund", "name": "幸福里社区微基金",
         "purpose": "接受企业、单位、爱心人士和居民捐赠，资助社区小微项目，补充预算不足。",
@@ -309,6 +369,32 @@ def _fees(w: DemoWriter, month: int) -> None:
                 "invoice_sha256": sha(f"invoice/{estate_id}/{category}/{month}"),
                 "spent_on": f"{YEAR}-{month:02d}-25",
                 "description": f"{month} 月{_CATEGORY_ZH[category]}服务费"})
+    if month == 10:
+        # Two small elevator repairs in one week, each under the co-signing threshold, and a
+        # disinfection bill entered twice on two scans (the audit views list both).
+        for day, amount, what in ((9, 260_000, "电梯门机维修"), (13, 250_000, "电梯光幕更换")):
+            w.at(date(YEAR, 10, day))
+            w.record("chen", "fee.spend_recorded", {
+                "estate_id": "xfl-1", "spend_id": f"xfl-1-elevators-{YEAR}10{day:02d}",
+                "category": "elevators", "vendor": VENDORS["elevators"], "amount_fen": amount,
+                "invoice_sha256": sha(f"invoice/xfl-1/elevators/10-{day}"),
+                "spent_on": f"{YEAR}-10-{day:02d}", "description": f"3 号楼{what}"})
+        for day in (14, 17):
+            w.at(date(YEAR, 10, day))
+            w.record("chen", "fee.spend_recorded", {
+                "estate_id": "xfl-1", "spend_id": f"xfl-1-cleaning-{YEAR}10{day:02d}",
+                "category": "cleaning", "vendor": VENDORS["cleaning"], "amount_fen": 128_000,
+                "invoice_sha256": sha(f"invoice/xfl-1/disinfection/10-{day}"),
+                "spent_on": f"{YEAR}-10-{day:02d}", "description": "秋季楼道消杀"})
+    if month == 12:
+        # The elevator repair's last payment, on the August decision after its 90 days.
+        w.at(date(YEAR, 12, 10))
+        w.record("chen", "fee.spend_recorded", {
+            "estate_id": "xfl-1", "spend_id": f"xfl-1-elevators-{YEAR}12-final",
+            "category": "elevators", "vendor": VENDORS["elevators"], "amount_fen": 150_000,
+            "invoice_sha256": sha("invoice/xfl-1/elevator-major/final"),
+            "spent_on": f"{YEAR}-12-10", "decision_id": f"R{YEAR}-08-1",
+            "description": "3 号楼电梯曳引机更换尾款"})
     if month == 8:
         w.at(date(YEAR, 8, 28))
         w.record(("chen", "zhao"), "fee.spend_recorded", {
@@ -355,6 +441,17 @@ def _funds(w: DemoWriter, month: int) -> None:
                          "consent_sha256": sha(f"consent/{donation_id}")}
         body["donor_commitment"] = record.commitment
         w.record("chen", "fund.donation_recorded", body, (record,))
+    if month == 9:
+        # 陈明 proposed the quarter's grant a day early with a wrong amount; 王建国 did not
+        # co-sign it, the corrected grant was recorded the next day, and the proposal expired.
+        # 16:10 in Shanghai, set without a draw from the demo's random numbers: every other
+        # record stays as it was.
+        w.clock.now = datetime(YEAR, 9, 25, 8, 10, tzinfo=UTC)
+        w.propose("chen", "fund.grant_made", {
+            "fund_id": "xfl-fund", "grant_id": f"G{YEAR}Q3-draft", "amount_fen": 280_000,
+            "restriction": "general", "project_id": "P03",
+            "purpose": PROJECTS["P03"][0] + "（项目资助，金额待核）", "decision_id": f"R{YEAR}-09-1",
+            "granted_on": f"{YEAR}-09-25"})
     if month % 3 == 0:
         w.at(date(YEAR, month, 26), 14)
         q = month // 3
@@ -368,6 +465,21 @@ def _funds(w: DemoWriter, month: int) -> None:
             "fund_id": "elder-meals", "grant_id": f"G{YEAR}Q{q}-meals", "amount_fen": 150_000,
             "purpose": f"第 {q} 季度长者食堂餐费补贴", "decision_id": f"R{YEAR}-{month:02d}-1",
             "granted_on": f"{YEAR}-{month:02d}-26"})
+    if month == 5:
+        # A paper receipt from March, found in May and entered then.
+        w.at(date(YEAR, 5, 13), 15)
+        record = w.private({"name": "幸福里退休教师合唱团", "contact": "现金"})
+        w.record("chen", "fund.donation_recorded", {
+            "fund_id": "xfl-fund", "donation_id": f"DN{YEAR}03-paper", "amount_fen": 80_000,
+            "channel": "cash", "receipt_no": f"SJ{YEAR}03-P01", "received_on": f"{YEAR}-03-08",
+            "donor_type": "organisation", "display": "named", "display_name": "幸福里退休教师合唱团",
+            "donor_commitment": record.commitment, "note": "三八节义演捐款，纸质收据补登"}, (record,))
+    if month == 9:
+        # Paid from the playground gift for another purpose (the audit views list it).
+        w.record(("chen", "wang"), "fund.grant_made", {
+            "fund_id": "xfl-fund", "grant_id": f"G{YEAR}-mid-autumn", "amount_fen": 200_000,
+            "restriction": "playground", "purpose": "中秋游园活动物料",
+            "decision_id": f"R{YEAR}-09-1", "granted_on": f"{YEAR}-09-26"})
     if month == 6:
         w.record(("chen", "wang"), "fund.grant_made", {
             "fund_id": "xfl-fund", "grant_id": f"G{YEAR}-playground", "amount_fen": 30_000,
@@ -405,6 +517,9 @@ def _meetings(w: DemoWriter, month: int) -> None:
         if month == 6:
             authorises.append({"type": "grant", "fund_id": "xfl-fund", "cap_fen": 30_000})
             resolution += "同意使用定向捐赠 300 元更换儿童游乐区地垫。"
+        if month == 9:
+            authorises.append({"type": "grant", "fund_id": "xfl-fund", "cap_fen": 200_000})
+            resolution += "同意从微基金拨付 2,000 元购置中秋游园活动物料。"
     if month == 8:
         agenda = "审议 3 号楼电梯曳引机更换"
         resolution = ("同意动用公共收益更换一期 3 号楼电梯曳引机，费用不超过 13 万元；"
@@ -447,7 +562,14 @@ def _disclosures(w: DemoWriter, month: int) -> None:
             "body": "更正：原公示中“两个小区”的停车收益合计数字有误，以本门户“物业费”栏目逐笔记录"
                     "为准；其余内容不变。",
             "reason": "汇总表格公式错误"})
-    if month % 2 == 0:
+    if month in (4, 7, 10):
+        q = month // 3
+        w.at(date(YEAR, month, 15 if month == 10 else 8), 16)  # the third quarter's is late
+        w.record("chen", "disclosure.published", {
+            "disclosure_id": f"D{YEAR}-Q{q}-FUND", "category": "fund_use", "period": f"{YEAR}-Q{q}",
+            "title": f"{YEAR} 年第 {q} 季度财务收支公开",
+            "body": f"第 {q} 季度社区微基金和两个小区物业费、公共收益的收支汇总，逐笔明细见本门户。"})
+    if month != 7:  # July's decisions were never disclosed (the audit views list them)
         w.at(date(YEAR, month, 22), 10)
         w.record("li", "disclosure.published", {
             "disclosure_id": f"D{YEAR}-{month:02d}-DEC", "category": "decision",
@@ -516,6 +638,21 @@ def _projects(w: DemoWriter, month: int) -> None:
             w.record("li", "project.evaluated", {
                 "project_id": project_id, "summary": "受益居民满意度高，后续由物业纳入日常维护。",
                 "round_id": f"E{YEAR}-{project_id}", "evaluated_on": on})
+
+
+def _stalled_project(w: DemoWriter, month: int) -> None:
+    """A need found in August and classified in September that went no further."""
+    if month in (8, 9):
+        w.at(date(YEAR, month, 12), 9)
+        on = f"{YEAR}-{month:02d}-12"
+        if month == 8:
+            w.record("li", "project.discovered", {
+                "project_id": "P05", "title": "南门无障碍坡道", "estate_id": "xfl-1",
+                "description": "坐轮椅的居民反映南门台阶没有坡道，进出要人抬。", "source": "居民来信",
+                "discovered_on": on})
+        else:
+            w.record("li", "project.classified", {"project_id": "P05", "category": "适老化改造",
+                                                  "priority": 2, "classified_on": on})
 
 
 def _evaluations(w: DemoWriter, month: int) -> None:

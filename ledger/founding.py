@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 from ledger.domain.community import Community
 from ledger.domain.errors import DomainError, InvalidInput, NotAuthorised, NotFound
+from ledger.domain.policy import Founding
 from ledger.signing import Statement, Submission
 
 COMMUNITY_ID = r"^[a-z0-9][a-z0-9-]{1,62}$"
@@ -34,6 +35,17 @@ def founding_community(submissions: Sequence[Submission]) -> str:
     if len({st.community for st in statements}) != 1:
         raise InvalidInput("一次建账只能针对一个社区", code="batch-mixed-communities")
     return statements[0].community
+
+
+def require_default_policy(founded: Community.Founded) -> None:
+    """A community founded through the service is under the default signing policy from its
+    first entry: its founding statement must say so (``"policy": "default"``), since the policy
+    a verifier re-derives is the one the entries state. (A founding without it -- as in logs
+    written before the policy existed -- would leave one signature enough for everything.)"""
+    if founded.policy is not Founding.DEFAULT:
+        raise InvalidInput('建账声明须写明 "policy": "default"：新建的社区从建账起采用默认签署规则'
+                           "（如拨付资助须出纳和主任共同签署）；请在建账声明中加上这一项后重新签名提交",
+                           code="founding-policy-missing", field="policy")
 
 
 def check_names(community_id: str, origin: str) -> None:

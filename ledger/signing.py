@@ -335,6 +335,16 @@ class PrivateRecord:
         salt = new_salt() if salt is None else salt
         return cls(commitment_of(salt, data), salt, dict(data))
 
+    def to_json(self) -> dict[str, Any]:
+        return {"commitment": self.commitment, "salt": self.salt.hex(), "data": self.data}
+
+    @classmethod
+    def from_json(cls, obj: Any) -> PrivateRecord:
+        """As :meth:`to_json` wrote it (a client's submission, a kept proposal); a malformed
+        one raises ``KeyError``, ``TypeError``, ``AttributeError`` or ``ValueError``."""
+        return cls(obj["commitment"], bytes.fromhex(obj["salt"]),
+                   {str(k): str(v) for k, v in obj["data"].items()})
+
     def check(self) -> None:
         if commitment_of(self.salt, self.data) != self.commitment:
             raise InvalidInput("私密资料与声明中的承诺值不符", code="commitment-mismatch")
@@ -378,8 +388,7 @@ class Submission:
         else:
             out |= {"signature": base64.b64encode(self.signature).decode(), "key_id": self.key_id}
         if self.private:
-            out["private"] = [{"commitment": p.commitment, "salt": p.salt.hex(), "data": p.data}
-                              for p in self.private]
+            out["private"] = [p.to_json() for p in self.private]
         return out
 
     @classmethod
@@ -398,10 +407,7 @@ class Submission:
                         for s in listed]
             else:
                 sigs = [(obj["key_id"], base64.b64decode(obj["signature"], validate=True))]
-            private = tuple(
-                PrivateRecord(p["commitment"], bytes.fromhex(p["salt"]),
-                              {str(k): str(v) for k, v in p["data"].items()})
-                for p in obj.get("private", ()))
+            private = tuple(PrivateRecord.from_json(p) for p in obj.get("private", ()))
         except (KeyError, TypeError, AttributeError, ValueError, binascii.Error):
             raise InvalidInput("提交内容须包含 statement（文本），以及 signature（base64）和 key_id，"
                                f"或 signatures（1 至 {MAX_SIGNATURES} 个 key_id 与 signature）",

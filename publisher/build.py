@@ -3,7 +3,7 @@
 read entries -> fold read models -> section pages -> MkDocs renders the page shells (only when
 its input changed) -> section pages into their shells -> record pages into the record shell ->
 sitemap -> open data -> transparency-log tiles -> search index -> a .gz and a .br beside every
-text file.
+text file (made by worker processes from the moment each file is final, while the stages go on).
 
 Everything a re-publish can reuse lives in a cache folder beside the site: what MkDocs rendered,
 QR codes, each record page's key, each search bundle's key. A cache written by other publisher
@@ -22,11 +22,13 @@ from typing import Any
 
 from ledger.application import Sunlight
 from ledger.crypto.checkpoint import Checkpoint
+from ledger.proposals import lapsed_proposals
 from ledger.tlog.cosignatures import published_checkpoint
 from ledger.tlog.export import export_tiles
 from publisher import search as pagefind
 from publisher.attachments import publish_attachments
-from publisher.compress import precompress
+from publisher.audit_views import audit_of, audit_view_pages
+from publisher.compress import Precompressor
 from publisher.describe import labels, record_path
 from publisher.files import write_if_changed
 from publisher.fmt import local_time
@@ -39,6 +41,7 @@ from publisher.records import Record, read_records
 from publisher.shells import MkDocsError, fill, inputs_key, render
 from publisher.sitemap import write_sitemap
 from publisher.witnesses import Witness, write_keys
+from publisher.workers import Workers
 from publisher.year import RECEIPTS, receipts
 
 log = logging.getLogger("sunlight.publisher")
@@ -74,8 +77,7 @@ def default_cache_dir(out_dir: Path) -> Path:
 def publish(app: Sunlight, community_id: str, out_dir: Path, *, base_url: str = "/",
             cache_dir: Path | None = None, site_dir: Path = SITE_DIR,
             search: bool = True, attachments: Path | None = None,
-            witnesses: tuple[Witness, ...] = (), shared_cache: Path | None = None
-            ) -> PublishResult:
+            witnesses: tuple[Witness, ...] = ()) -> PublishResult:
     """Builds the community's portal into ``out_dir``.
 
     ``base_url`` is the public address the site will be served from; it goes into QR codes and
@@ -85,8 +87,6 @@ def publish(app: Sunlight, community_id: str, out_dir: Path, *, base_url: str = 
     ``attachments`` is a folder of attachment files to publish: each is copied into the site
     only if the log records its SHA-256 (:mod:`publisher.attachments`).
     ``witnesses`` are the witnesses whose cosignatures the portal names, with their keys.
-    ``shared_cache`` keeps what every community of a district can reuse (the theme's
-    compressed copies, :func:`publisher.compress.precompress`).
     """
     if not base_url.endswith("/"):
         base_url += "/"
@@ -103,7 +103,7 @@ def publish(app: Sunlight, community_id: str, out_dir: Path, *, base_url: str = 
     service = pagefind.Pagefind.start(exe) if exe is not None else None
     try:
         return _publish(app, community_id, out_dir, base_url, cache, site_dir, state, service,
-                        clock, attachments, witnesses, shared_cache)
+                        clock, attachments, witnesses)
     except (MkDocsError, pagefind.SearchError) as exc:
         stage = "MkDocs 构建失败" if isinstance(exc, MkDocsError) else "搜索索引生成失败"
         raise PublishError(f"{stage}：{exc}") from exc
@@ -114,8 +114,8 @@ def publish(app: Sunlight, community_id: str, out_dir: Path, *, base_url: str = 
 
 def _publish(app: Sunlight, community_id: str, out_dir: Path, base_url: str, cache: Path,
              site_dir: Path, state: dict[str, Any], service: pagefind.Pagefind | None,
-             clock: _Stopwatch, attachments: Path | None, witnesses: tuple[Witness, ...],
-             shared_cache: Path | None = None) -> PublishResult:
+             clock: _Stopwatch, attachments: Path | None, witnesses: tuple[Witness, ...]
+             ) -> PublishResult:
     with clock("read"):
         note = published_checkpoint(app, community_id)  # with the witnesses' cosignatures
         checkpoint = Checkpoint.parse(note.split("\n\n", 1)[0] + "\n")
@@ -125,20 +125,23 @@ def _publish(app: Sunlight, community_id: str, out_dir: Path, base_url: str, cac
     with clock("attachments"):
         out_dir.mkdir(parents=True, exist_ok=True)
         portal.attachments = publish_attachments(attachments, records, out_dir)
-    qr = QrCache(cache / "qr")
+    workers = Workers()  # forked when first needed: for the QR codes, then the compression
+    qr = QrCache(cache / "qr", workers)
     qr.start([base_url + record_path(r.index) for r in records])
+    compressor = Precompressor(out_dir, workers)
     try:
         return _build(app, community_id, out_dir, base_url, cache, site_dir, state, service,
-                      clock, records, portal, checkpoint, note, qr, witnesses, shared_cache)
+                      clock, records, portal, checkpoint, note, qr, compressor, witnesses)
     finally:
         qr.finish()
+        workers.shutdown()
 
 
 def _build(app: Sunlight, community_id: str, out_dir: Path, base_url: str, cache: Path,
            site_dir: Path, state: dict[str, Any], service: pagefind.Pagefind | None,
            clock: _Stopwatch, records: list[Record], portal: Portal, checkpoint: Checkpoint,
-           note: str, qr: QrCache, witnesses: tuple[Witness, ...],
-           shared_cache: Path | None = None) -> PublishResult:
+           note: str, qr: QrCache, compressor: Precompressor, witnesses: tuple[Witness, ...]
+           ) -> PublishResult:
     info = app.community(community_id)
     root_b64 = _b64(checkpoint.root_hash)
     record_bundles = [pagefind.bundle_name(*r) for r in pagefind.ranges(len(records))]
@@ -147,7 +150,9 @@ def _build(app: Sunlight, community_id: str, out_dir: Path, base_url: str, cache
                   witnesses=witnesses)
     name = portal.name or community_id
     with clock("pages"):
-        pages = [*build_pages(portal, ctx), poster(portal, ctx, records[-1] if records else None)]
+        audited = audit_of(community_id, records, lapsed_proposals(app, community_id))
+        pages = [*build_pages(portal, ctx), *audit_view_pages(audited),
+                 poster(portal, ctx, records[-1] if records else None)]
     with clock("mkdocs"):
         key = inputs_key(site_dir, pages, name, base_url)
         html = cache / "mkdocs" / "html"
@@ -160,6 +165,8 @@ def _build(app: Sunlight, community_id: str, out_dir: Path, base_url: str, cache
         shell = Shell.parse(shell_file.read_text(encoding="utf-8"))
         state["mkdocs_files"], section_html = fill(html, pages, out_dir,
                                                    state.get("mkdocs_files", []))
+        # final for this publish: compressed by the workers while the record pages are written
+        compressor.submit(out_dir / path for path in state["mkdocs_files"])
     with clock("records"):
         state["records"] = write_record_pages(
             portal, shell, out_dir, base_url, qr, Seal(name, checkpoint.size, root_b64),
@@ -177,12 +184,14 @@ def _build(app: Sunlight, community_id: str, out_dir: Path, base_url: str, cache
         write_if_changed(out_dir / RECEIPTS, receipts(records))  # the donor's lookup
     with clock("log"):
         export_tiles(app, community_id, out_dir / "log")
+    # every file but the search bundles is final: compressed while Pagefind indexes
+    compressor.submit_all(skip=("pagefind",))
     indexed = 0
     if service is not None:
         with clock("search"):
             indexed = _index(service, out_dir, section_html, state)
-    with clock("compress"):
-        precompress(out_dir, shared=shared_cache)
+    with clock("compress"):  # what is left: the search bundles, and waiting for the workers
+        compressor.finish()
     _save_state(cache, state)
     return PublishResult(out_dir, len(records), len(pages), service is not None,
                          qr.made, clock.seconds, ran, indexed, portal, note)

@@ -135,8 +135,13 @@ def _build_district(db: str, name: str, out: Path, base_url: str,
 def _build(db: str, community: str | None, out: Path, base_url: str,
            attachments: Path | None = None, witnesses: tuple[Witness, ...] = ()) -> PublishResult:
     from ledger.application import Sunlight
+    from ledger.store import missing_database
     from publisher.build import PublishError, publish
 
+    missing = missing_database(db)
+    if missing is not None:  # a mistyped folder or --db: never publish an empty, new ledger
+        _fail(f"找不到账本数据库 {missing}（当前目录：{Path.cwd()}）。请在建账时所在的目录运行，"
+              "或用 --db（或环境变量 SUNLIGHT_DB）指定数据库", 2)
     try:
         ledger = Sunlight(db)
     except Exception as exc:  # a bad URL or an unreachable server: the command cannot run

@@ -37,6 +37,9 @@ def title(p: Portal, r: Record) -> str:
     return kind.headline.format(**values)
 
 
+ENTRY = "entry"  # a field that names a record by its log index (an objection's log_index)
+
+
 def _name(p: Portal, namespace: str, value: Any) -> tuple[Record | None, str]:
     found = p.named.get((namespace, value))
     return (found[0], found[1]) if found else (None, str(value))
@@ -53,15 +56,19 @@ def _text(p: Portal, r: Record, spec: FieldSpec, value: Any) -> str:
         return label if label is not None else str(value)
     if spec.shape is Shape.MONEY and isinstance(value, int):
         return yuan(value)
+    if spec.shape is Shape.REF and spec.ref == ENTRY:
+        return f"第 {value} 条记录"
     if spec.shape is Shape.REF and spec.ref is not None:
         return _name(p, spec.ref, value)[1]
+    if spec.name == "proposal_id":
+        return f"待签提议 {value}"
     return str(value)
 
 
 # --- fields --------------------------------------------------------------------------------
 
 LONG_TEXT = {"body", "description", "resolution", "plan", "summary", "consequence", "reason",
-             "purpose", "note"}
+             "purpose", "note", "answer"}
 
 
 def fields(p: Portal, r: Record, root: str) -> list[tuple[str, str]]:
@@ -130,6 +137,9 @@ def _value(p: Portal, r: Record, spec: FieldSpec, value: Any, root: str) -> str:
     special = _SPECIAL.get(spec.name)
     if special is not None:
         return special(p, r, value, root)
+    if spec.shape is Shape.REF and spec.ref == ENTRY and isinstance(value, int):
+        target = p.records[value] if 0 <= value < len(p.records) else None
+        return _link(root, target, f"日志第 {value} 条" + (f"：{title(p, target)}" if target else ""))
     if spec.shape is Shape.REF and spec.ref is not None:
         target, name = _name(p, spec.ref, value)
         if spec.ref == "decision" and target is not None:

@@ -82,8 +82,7 @@ def publish_district(app: Sunlight, name: str, out_dir: Path, *, base_url: str =
                 or not (site / "index.html").is_file()):
             result = publish(app, community_id, site, base_url=base_url + community_id + "/",
                              cache_dir=cache / "communities" / community_id, site_dir=site_dir,
-                             search=search, witnesses=witnesses,
-                             shared_cache=cache / "compressed")
+                             search=search, witnesses=witnesses)
             assert result.portal is not None
             before = {"note": hashlib.sha256(result.note.encode()).hexdigest(),
                       "summary": summarise(result.portal),
@@ -109,7 +108,7 @@ def publish_district(app: Sunlight, name: str, out_dir: Path, *, base_url: str =
     except MkDocsError as exc:
         raise PublishError(f"MkDocs 构建失败：{exc}") from exc
     write_district_package(summaries, year, out_dir / "data", name)
-    precompress(out_dir, skip=frozenset(ids), shared=cache / "compressed")
+    precompress(out_dir, skip=frozenset(ids))
     seconds["district"] = time.perf_counter() - t
     _save_state(cache, state)
     return DistrictResult(out_dir, len(ids), published, pages + len(district), year, ran,

@@ -17,6 +17,7 @@ from ledger.domain.fee import Fee
 from ledger.domain.fund import GENERAL, Fund
 from ledger.domain.kinds import BY_BODY, DEFAULT_POLICY, KINDS, policy_lines
 from ledger.domain.member import Member, key_id_of
+from ledger.domain.oversight import Oversight
 from ledger.domain.policy import Founding
 from ledger.domain.project import Project
 from ledger.domain.roles import Role
@@ -118,6 +119,13 @@ class ProjectView:
 
 
 @dataclass
+class ObjectionView:
+    record: Record
+    raised: Oversight.ObjectionRaised
+    answer: Record | None = None
+
+
+@dataclass
 class Portal:
     community_id: str
     name: str = ""
@@ -132,6 +140,9 @@ class Portal:
     decisions: dict[str, DecisionView] = field(default_factory=dict)
     rounds: dict[str, RoundView] = field(default_factory=dict)
     projects: dict[str, ProjectView] = field(default_factory=dict)
+    objections: dict[str, ObjectionView] = field(default_factory=dict)
+    # log index -> the objections to that record, in log order
+    objections_on: dict[int, list[ObjectionView]] = field(default_factory=dict)
     # log index -> records that point at it (corrections, grants citing a decision, ...)
     backlinks: dict[int, list[Record]] = field(default_factory=dict)
     # log index -> records it points at
@@ -155,6 +166,7 @@ class Portal:
     # the signing policy in force, in plain Chinese (empty: none), and the record that set it
     policy: list[str] = field(default_factory=list)
     policy_record: Record | None = None
+    catalogue_record: Record | None = None  # the community's own disclosure catalogue, if set
 
     def link(self, source: Record, target: Record | None) -> None:
         if target is None:
@@ -250,6 +262,10 @@ def _revoked(p: Portal, r: Record) -> None:
 def _policy_set(p: Portal, r: Record) -> None:
     assert isinstance(r.body, Community.PolicySet)
     p.policy, p.policy_record = policy_lines(tuple(r.body.rules)), r
+
+
+def _disclosure_catalogue_set(p: Portal, r: Record) -> None:
+    p.catalogue_record = r
 
 
 def _estate_added(p: Portal, r: Record) -> None:
@@ -392,6 +408,22 @@ def _project_step(p: Portal, r: Record) -> None:
         _use_decision(p, r, b.decision_id)
     if isinstance(b, Project.Evaluated) and b.round_id in p.rounds:
         p.link(r, p.rounds[b.round_id].record)
+
+
+def _objection_raised(p: Portal, r: Record) -> None:
+    b = r.body
+    assert isinstance(b, Oversight.ObjectionRaised)
+    view = p.objections[b.objection_id] = ObjectionView(r, b)
+    if b.log_index is not None and b.log_index < len(p.records):
+        p.objections_on.setdefault(b.log_index, []).append(view)
+        p.link(r, p.records[b.log_index])
+
+
+def _objection_answered(p: Portal, r: Record) -> None:
+    assert isinstance(r.body, Oversight.ObjectionAnswered)
+    view = p.objections[r.body.objection_id]
+    view.answer = r
+    p.link(r, view.record)
 
 
 _FOLDS = {kind.body: globals()[f"_{kind.fold}"] for kind in KINDS.values()}

@@ -9,12 +9,9 @@ slow part, ~3 ms) is cached on disk by URL.
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
-import os
 import re
 import sys
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -27,8 +24,9 @@ from publisher import describe, fmt, results
 from publisher.describe import check_as, internal, record_path, shown, title
 from publisher.fmt import esc, local_time, short_hash, text_block
 from publisher.poster import supervisors
-from publisher.readmodel import Portal
+from publisher.readmodel import ObjectionView, Portal
 from publisher.records import Record
+from publisher.workers import Workers
 
 SHELL_PATH = "r/shell"
 TITLE_TOKEN = "SLRECORDTITLE"
@@ -75,18 +73,19 @@ def qr_svg(url: str) -> str:
 class QrCache:
     """QR code SVGs of permanent URLs, one small file per URL under ``directory``.
 
-    :meth:`start` makes the missing codes on every core in the background (the publisher calls
-    it right after reading the log, so the codes are made while MkDocs runs); :meth:`svg` waits
-    for them."""
+    :meth:`start` makes the missing codes in the publish's worker processes in the background
+    (the publisher calls it right after reading the log, so the codes are made while MkDocs
+    runs); :meth:`svg` waits for them."""
 
     PARALLEL_FROM = 200  # below this, a process pool costs more than it saves
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, workers: Workers | None = None) -> None:
         self.directory = directory
         directory.mkdir(parents=True, exist_ok=True)
         self.made = 0
-        self._pool: ProcessPoolExecutor | None = None
+        self._workers = workers
         self._pending: Iterator[tuple[str, str]] = iter(())
+        self._made: dict[str, str] = {}  # made by start(), not read back from disk
 
     def _path(self, url: str) -> Path:
         return self.directory / (hashlib.sha256(url.encode()).hexdigest()[:32] + ".svg")
@@ -94,29 +93,24 @@ class QrCache:
     def start(self, urls: list[str]) -> None:
         """Starts making the missing codes of ``urls`` when there are many."""
         missing = [u for u in urls if not self._path(u).exists()]
-        if len(missing) < self.PARALLEL_FROM:
+        if len(missing) < self.PARALLEL_FROM or self._workers is None:
             return
-        if "fork" not in multiprocessing.get_all_start_methods():
-            return  # made one by one in svg()
-        # fork: the children only run segno on strings, and a script that calls publish()
-        # needs no ``if __name__ == "__main__"`` guard (spawn would re-import it)
-        ctx = multiprocessing.get_context("fork")
-        self._pool = ProcessPoolExecutor(max_workers=os.cpu_count() or 1, mp_context=ctx)
-        self._pending = zip(missing, self._pool.map(qr_svg, missing, chunksize=64), strict=True)
+        pool = self._workers.get()
+        if pool is not None:  # else made one by one in svg()
+            self._pending = zip(missing, pool.map(qr_svg, missing, chunksize=64), strict=True)
 
     def finish(self) -> None:
         """Waits for the codes :meth:`start` is making and stores them."""
-        if self._pool is None:
-            return
-        try:
-            for url, svg in self._pending:
-                self._path(url).write_text(svg, encoding="utf-8")
-                self.made += 1
-        finally:
-            self._pool.shutdown(cancel_futures=True)
-            self._pool, self._pending = None, iter(())
+        pending, self._pending = self._pending, iter(())
+        for url, svg in pending:
+            self._path(url).write_text(svg, encoding="utf-8")
+            self._made[url] = svg
+            self.made += 1
 
     def svg(self, url: str) -> str:
+        made = self._made.pop(url, None)
+        if made is not None:
+            return made
         path = self._path(url)
         try:
             return path.read_text(encoding="utf-8")
@@ -156,6 +150,7 @@ def render(p: Portal, r: Record, url: str, qr_svg: str, seal: Seal,
             "是否被改动过。</p>"
             '<div class="sl-receipt-out" role="status" aria-live="polite"></div></div>')
     parts.extend(_status(p, r))
+    parts.extend(_objected(p, r))
     plain: list[str] = []
     technical: list[str] = []
     for spec, value in shown(p, r, ROOT):
@@ -166,6 +161,7 @@ def render(p: Portal, r: Record, url: str, qr_svg: str, seal: Seal,
             f"<th>{esc(spec.label)}</th><td>{value}</td></tr>")
     parts.append('<table class="sl-fields"><tbody>' + "".join(plain) + "</tbody></table>")
     parts.extend(_beside(p, r))
+    parts.extend(_objections(p, r))
     parts.append("<h2>签名</h2>"
                  '<table class="sl-fields sl-seal"><tbody>'
                  + "".join(f"<tr><th>{'签名人' if n == 0 else '共同签署'}</th>"
@@ -276,6 +272,54 @@ def _beside(p: Portal, r: Record) -> list[str]:
     return out
 
 
+def _objected(p: Portal, r: Record) -> list[str]:
+    """A banner on a record some member objected to."""
+    views = p.objections_on.get(r.index, [])
+    if not views:
+        return []
+    waiting = sum(v.answer is None for v in views)
+    state = f"其中 {waiting} 条尚未答复" if waiting else "均已答复"
+    return [f'<div class="sl-banner{" sl-banner-bad" if waiting else ""}">有成员对本记录提出了 '
+            f"{len(views)} 条异议，{state}，见下方。</div>"]
+
+
+def _objections(p: Portal, r: Record) -> list[str]:
+    """Beside a record: the objections to it. Beside an objection: its answer, or that none is
+    given yet. Beside an answer: the objection it answers."""
+    out = [_objection(p, v, r) for v in p.objections_on.get(r.index, [])]
+    raised = getattr(r.body, "objection_id", None)
+    view = p.objections.get(raised) if isinstance(raised, str) else None
+    if view is not None and view.record.index == r.index:
+        out.append("<h2>答复</h2>" + _answer(p, view))
+    elif view is not None:
+        out.append(f"<h2>所答复的异议（第 {view.record.index} 条）</h2>"
+                   f'<div class="sl-objection">{text_block(view.raised.reason)}'
+                   f"<p>{_who(view.record)}于 {esc(view.raised.raised_on)} 提出。"
+                   f'<a href="{ROOT}{record_path(view.record.index)}">查看异议记录</a></p></div>')
+    return out
+
+
+def _who(r: Record) -> str:
+    return f"{esc(r.signer.name)}（{esc(r.signer.role_zh)}）"
+
+
+def _objection(p: Portal, v: ObjectionView, r: Record) -> str:
+    return (f"<h2>异议（第 {v.record.index} 条）</h2>"
+            f'<div class="sl-objection"><p><strong>异议理由：</strong></p>{text_block(v.raised.reason)}'
+            f"<p>{_who(v.record)}于 {esc(v.raised.raised_on)} 提出。"
+            f'<a href="{ROOT}{record_path(v.record.index)}">查看异议记录</a></p>'
+            + _answer(p, v) + "</div>")
+
+
+def _answer(p: Portal, v: ObjectionView) -> str:
+    a = v.answer
+    if a is None:
+        return '<p class="sl-unanswered"><strong>答复：尚未答复</strong></p>'
+    return (f"<p><strong>答复</strong>（{_who(a)}，{esc(getattr(a.body, 'answered_on', ''))}）：</p>"
+            f"{text_block(getattr(a.body, 'answer', ''))}"
+            f'<p><a href="{ROOT}{record_path(a.index)}">查看答复记录（第 {a.index} 条）</a></p>')
+
+
 def _related(p: Portal, r: Record) -> str:
     items = []
     for label, records in (("依据", p.links.get(r.index, [])),
@@ -299,9 +343,13 @@ def record_key(p: Portal, r: Record, shell_digest: str, base_url: str, log_key: 
     beside = ([c.index for c in d.corrections], d.retraction.index if d.retraction else None
               ) if d else None
     files = [p.attachments.get(a["sha256"]) for a in r.raw.get("attachments") or ()]
+    raised = getattr(r.body, "objection_id", None)
+    objections = [(v.record.index, v.answer.index if v.answer else None)
+                  for v in (*p.objections_on.get(r.index, []),
+                            *([p.objections[raised]] if raised in p.objections else []))]
     data = (_CODE, shell_digest, base_url, log_key, r.entry_sha256, files,
             [x.index for x in p.links.get(r.index, [])],
-            [x.index for x in p.backlinks.get(r.index, [])], beside)
+            [x.index for x in p.backlinks.get(r.index, [])], beside, objections)
     return hashlib.sha256(repr(data).encode()).hexdigest()
 
 

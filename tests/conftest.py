@@ -90,6 +90,62 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         drop_pg_database(name)
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres),
+                        pytest.param("postgresql-partitioned", marks=pytest.mark.postgres),
+                        pytest.param("postgresql-replicated", marks=pytest.mark.postgres)])
+def storage_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """As ``db_url``, and two more layouts for the storage suites (a module uses it with
+    ``db_url = storage_db_url``): the tables partitioned by community (``sunlight db init
+    --partitioned``), and a primary with a streaming hot standby (``pg_replica``), where after
+    the test the standby, opened read only, must hold every log as the primary does."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'sunlight.db'}"
+        return
+    if request.param == "postgresql-replicated":
+        from tests.pgreplica import same_on_standby
+
+        replica = request.getfixturevalue("pg_replica")
+        primary, standby, name = replica.fresh_database()
+        try:
+            yield primary
+            replica.wait_replayed()
+            same_on_standby(primary, standby)
+        finally:
+            replica.drop(name)
+        return
+    if _PG_SKIP:
+        pytest.skip(_PG_SKIP)
+    url, name = fresh_pg_database()
+    try:
+        if request.param == "postgresql-partitioned":
+            from ledger.store.partitioned import create_partitioned
+
+            create_partitioned(url, partitions=4)
+        yield url
+    finally:
+        drop_pg_database(name)
+
+
+@pytest.fixture(scope="session")
+def pg_replica() -> Iterator[Any]:
+    """A PostgreSQL primary and its streaming hot standby (``scripts/pg-replica``), for the
+    session; skipped with the reason where they cannot run (failed under
+    ``SUNLIGHT_TEST_REPLICA=require``, as in CI)."""
+    from tests.pgreplica import Replica
+
+    try:
+        replica = Replica.start()
+    except Exception as exc:  # no binaries, no postgres user, not root: say why
+        reason = f"no PostgreSQL primary and standby (scripts/pg-replica start): {exc}"
+        if os.environ.get("SUNLIGHT_TEST_REPLICA") == "require":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    try:
+        yield replica
+    finally:
+        replica.stop()
+
+
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'sunlight.db'}"

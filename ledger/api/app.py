@@ -17,8 +17,10 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Route
 
-from ledger.api import communities, founding, ops, records, tlog, witness
+from ledger.api import auth, communities, founding, ops, proposals, records, tlog, witness
 from ledger.api import schemas as m
+from ledger.api.consistency import HEADER as READ_AFTER
+from ledger.api.consistency import READ_AFTER_WAIT, ReadYourWrites, ReplayWatch
 from ledger.api.context import Services
 from ledger.api.group import GroupCommitter
 from ledger.api.limits import (
@@ -48,14 +50,19 @@ from ledger.api.paging import DEFAULT_LIMIT, MAX_BYTES, MAX_LIMIT
 from ledger.api.problems import domain_error_handler, http_error_handler, server_error_handler
 from ledger.api.publishing import Publisher, PublishFn
 from ledger.api.reading import LOG_THREADS, READ_BUDGET, VIEW_THREADS, Reading
-from ledger.api.readmodel import ReadModel
+from ledger.api.readmodel import SNAPSHOT_EVERY, ReadModel
 from ledger.api.witness import Witness
+from ledger.api.witnessing import WitnessPusher
 from ledger.application import Sunlight
 from ledger.crypto.cosignature import CosignatureSigner
 from ledger.crypto.note import Verifier
 from ledger.domain.errors import DomainError
+from ledger.proposals import Proposals
+from ledger.store import reading_from_standby
 
 VERSION = "1"
+READ_AFTER_TEXT = ("仅在服务配置了读副本（--read-db）时给出：写入提交后主库的日志位置；之后的查询带上它"
+                   "（同名请求头或 Cookie）即可读到这次写入")
 
 
 @dataclass(frozen=True)
@@ -75,6 +82,12 @@ class Settings:
     read_budget: float = READ_BUDGET  # seconds a read may take before it answers 503
     view_threads: int = VIEW_THREADS  # concurrent reads of the read views
     log_threads: int = LOG_THREADS  # concurrent reads of the log (checkpoint, tiles, proofs)
+    snapshot_every: int = SNAPSHOT_EVERY  # entries between a community's snapshots (0: on stop)
+    witness_delay: float = 1.0  # seconds of quiet before a new checkpoint goes to the witnesses
+    witness_max_delay: float = 10.0
+    witness_retry: float = 1.0  # first retry after a failed push; doubles up to witness_max_retry
+    witness_max_retry: float = 60.0
+    read_after_wait: float = READ_AFTER_WAIT  # seconds a read waits for the standby to replay
 
 
 def _int(name: str, description: str, minimum: int = 0) -> Param:
@@ -104,6 +117,7 @@ def routes() -> list[BaseRoute]:
         _q("period", "期间前缀：2025、2025-03、2025-Q1", r"^[0-9]{4}(-[0-9A-Z]{1,2}){0,2}$"),
         *page,
     )
+    proposal_param = Param("proposal", "path", {"type": "string"}, "提案编号", required=True)
     tile_param = Param("tile", "path", {"type": "string"},
                        "<L>/<N>[.p/<W>] 或 entries/<N>[.p/<W>]（C2SP tlog-tiles）", required=True)
     return [
@@ -144,7 +158,8 @@ def routes() -> list[BaseRoute]:
                      {201: Body(JSON, m.Founding, "社区已建账：日志、首批记录与检查点一并写入")}, c,
                      request=Body(JSON, m.FoundingIn, "建账声明及同时签署的记录"),
                      errors=(400, 403, 404, 409, 413, 415, 422, 503),
-                     headers={201: {"Location": "社区地址"}}, security="foundingInvitation")),
+                     headers={201: {"Location": "社区地址", READ_AFTER: READ_AFTER_TEXT}},
+                     security="foundingInvitation")),
         ApiRoute("/v1/communities/{community}/records", records.submit_record, methods=["POST"],
                  name="submit", operation=Operation(
                      "登记一份签名声明（任何记录类型）", "records",
@@ -152,7 +167,8 @@ def routes() -> list[BaseRoute]:
                       200: Body(JSON, m.Receipt, "同一份声明此前已登记（幂等）")}, c,
                      request=Body(JSON, m.SubmissionIn, "Submission.to_json() 的格式"),
                      errors=(400, 403, 404, 409, 413, 415, 422, 503),
-                     headers={201: {"Location": "记录地址"}, 200: {"Location": "记录地址"}})),
+                     headers={201: {"Location": "记录地址", READ_AFTER: READ_AFTER_TEXT},
+                              200: {"Location": "记录地址", READ_AFTER: READ_AFTER_TEXT}})),
         ApiRoute("/v1/communities/{community}/records", records.list_records, methods=["GET"],
                  name="records", operation=Operation(
                      "记录列表（可按类型、类别、小区、期间筛选，游标分页）", "records",
@@ -165,6 +181,48 @@ def routes() -> list[BaseRoute]:
                      (*c, Param("index", "path", {"type": "integer", "minimum": 0,
                                                   "maximum": 2**53}, "日志序号", required=True)),
                      errors=read_errors)),
+        ApiRoute("/v1/communities/{community}/auth/challenge", auth.challenge, methods=["POST"],
+                 name="auth_challenge", operation=Operation(
+                     f"成员登录第一步：取一次性挑战（{auth.CHALLENGE_SECONDS} 秒内有效）", "auth",
+                     {201: Body(JSON, m.ChallengeOut)}, c, errors=(404, 503))),
+        ApiRoute("/v1/communities/{community}/auth/session", auth.open_session, methods=["POST"],
+                 name="auth_session", operation=Operation(
+                     "成员登录第二步：用在任成员的密钥对“sunlight-auth-v1、社区、服务来源、挑战”签名，"
+                     f"得到 {auth.SESSION_SECONDS // 60} 分钟的会话（Cookie 与令牌）", "auth",
+                     {201: Body(JSON, m.SessionOut)}, c,
+                     request=Body(JSON, m.SessionIn, "挑战、密钥编号与签名"),
+                     errors=(400, 403, 404, 415, 503),
+                     headers={201: {"Set-Cookie": "sunlight_session（HttpOnly、SameSite=Strict）"}})),
+        ApiRoute("/v1/communities/{community}/proposals", proposals.propose, methods=["POST"],
+                 name="propose", operation=Operation(
+                     "提出一份签名声明：签名已满足签署规则即登记（201），否则保存为待共同签署的提案（202）",
+                     "proposals",
+                     {201: Body(JSON, m.Receipt, "签名已齐，已登记"),
+                      200: Body(JSON, m.Receipt, "同一份声明此前已登记（幂等）"),
+                      202: Body(JSON, m.ProposalKept, "已保存为提案，并写明还须谁签名")}, c,
+                     request=Body(JSON, m.SubmissionIn, "Submission.to_json() 的格式，至少一个签名"),
+                     errors=(400, 403, 404, 409, 413, 415, 422, 503),
+                     headers={201: {"Location": "记录地址"}, 202: {"Location": "提案地址"}})),
+        ApiRoute("/v1/communities/{community}/proposals", proposals.list_proposals,
+                 methods=["GET"], name="proposals", operation=Operation(
+                     "提案列表（待签、已登记、已过期；不含私密资料；仅限在任成员）", "proposals",
+                     {200: Body(JSON, m.ProposalList)},
+                     (*c, _q("status", "只列出某一状态：pending、appended、expired",
+                             "^(pending|appended|expired)$")),
+                     errors=(400, 401, 404, 503), security="memberSession")),
+        ApiRoute("/v1/communities/{community}/proposals/{proposal}", proposals.get_proposal,
+                 methods=["GET"], name="proposal", operation=Operation(
+                     "一份提案（仅限在任成员）", "proposals", {200: Body(JSON, m.ProposalOut)},
+                     (*c, proposal_param), errors=(401, 404, 503), security="memberSession")),
+        ApiRoute("/v1/communities/{community}/proposals/{proposal}/signatures",
+                 proposals.add_signature, methods=["POST"], name="cosign", operation=Operation(
+                     "共同签署提案：对提案的声明原文签名；最后一个所需签名到达时即登记（201）",
+                     "proposals",
+                     {201: Body(JSON, m.Receipt, "签名已齐，已登记"),
+                      200: Body(JSON, m.ProposalOut, "签名已加入（或此前已有），提案仍待签或已登记")},
+                     (*c, proposal_param), request=Body(JSON, m.SignatureIn, "密钥编号与签名"),
+                     errors=(400, 403, 404, 409, 413, 415, 422, 503),
+                     headers={201: {"Location": "记录地址"}})),
         ApiRoute("/v1/communities/{community}/proofs/inclusion", tlog.get_inclusion_proof,
                  methods=["GET"], name="inclusion_proof", operation=Operation(
                      "包含证明（RFC 9162）", "log", {200: Body(JSON, m.InclusionProof)},
@@ -211,7 +269,11 @@ def create_app(ledger: Sunlight, settings: Settings | None = None) -> Starlette:
                           observe=lambda result, s: metrics.publish.labels(result).observe(s))
     limiter = RateLimiter(TokenBuckets(settings.rate_per_address, settings.burst_per_address),
                           TokenBuckets(settings.rate_per_key, settings.burst_per_key))
-    reads = ReadModel(ledger)
+    reads = ReadModel(ledger, snapshot_every=settings.snapshot_every)
+    witnessing = WitnessPusher(ledger, delay=settings.witness_delay,
+                               max_delay=settings.witness_max_delay, retry=settings.witness_retry,
+                               max_retry=settings.witness_max_retry)
+    metrics.registry.register(witnessing.collector())
     reading = Reading(reads, settings.read_budget, settings.view_threads, settings.log_threads)
     services = Services(
         ledger=ledger, reads=reads, publisher=publisher, limiter=limiter,
@@ -219,12 +281,15 @@ def create_app(ledger: Sunlight, settings: Settings | None = None) -> Starlette:
         witness=Witness(ledger, settings.witness, settings.witness_logs)
         if settings.witness is not None else None,
         writer=GroupCommitter(ledger),
-        reading=reading)
+        reading=reading,
+        witnessing=witnessing)
 
     def warm() -> None:
-        reads.warm()
-        for info in ledger.communities():
-            reading.tree.warm(info.community_id)
+        with reading_from_standby():  # a standby's prefix of each log will do, where there is one
+            reads.warm()
+            for info in ledger.communities():
+                reading.tree.warm(info.community_id)
+        Proposals(ledger).expire()  # and erase their private data (also before every use)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -235,11 +300,13 @@ def create_app(ledger: Sunlight, settings: Settings | None = None) -> Starlette:
         # proofs, in the background now, not on the first reader or writer.
         threading.Thread(target=warm, name="sunlight-warm", daemon=True).start()
         publisher.start()
+        witnessing.start()
         try:
             yield
         finally:
             publisher.stop()
-            reads.close()
+            witnessing.stop()
+            reads.close()  # and a snapshot of every community that grew since its last
 
     table = routes()
     app = Starlette(
@@ -249,6 +316,9 @@ def create_app(ledger: Sunlight, settings: Settings | None = None) -> Starlette:
             Middleware(BodyLimit, limit=MAX_BODY),
             Middleware(AddressLimit, buckets=limiter.per_address,
                        on_limited=lambda scope: metrics.rate_limited.labels(scope).inc()),
+            *([Middleware(ReadYourWrites, reads=ledger.reads, metrics=metrics,
+                          watch=ReplayWatch(ledger.reads, settings.read_after_wait))]
+              if ledger.reads.standby is not None else []),
         ],
         exception_handlers={DomainError: domain_error_handler,
                             HTTPException: http_error_handler,

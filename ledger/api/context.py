@@ -13,6 +13,7 @@ from ledger.api.publishing import Publisher
 from ledger.api.reading import Reading
 from ledger.api.readmodel import ReadModel
 from ledger.api.witness import Witness
+from ledger.api.witnessing import WitnessPusher
 from ledger.application import Sunlight
 
 
@@ -26,6 +27,7 @@ class Services:
     witness: Witness | None
     writer: GroupCommitter
     reading: Reading
+    witnessing: WitnessPusher
 
 
 def services(request: Request) -> Services:

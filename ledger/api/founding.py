@@ -43,6 +43,7 @@ async def found_community(request: Request) -> Response:
     body = await run_in_threadpool(_found, s, community, token, submissions)
     s.metrics.appends.labels(community).inc(len(body["receipts"]))
     s.publisher.notify(community)
+    s.witnessing.notify(community)
     return json_response(body, 201, {"Location": f"/v1/communities/{community}"})
 
 

@@ -65,7 +65,7 @@ class _Query:
 class Heads:
     ledger: Sunlight
     _known: dict[str, Head] = field(default_factory=dict)
-    _open: dict[str, _Query] = field(default_factory=dict)  # joinable: not started yet
+    _open: dict[tuple[str, bool], _Query] = field(default_factory=dict)  # joinable: not started
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
@@ -79,26 +79,30 @@ class Heads:
         had not started when this reader joined it. ``run`` runs the query in a worker thread.
         Waiting may be cancelled; the shared query goes on for the others."""
         loop = asyncio.get_running_loop()
+        # Readers of the standby and of the primary (a client that must see its own write)
+        # share only with their own kind: a standby's head may be older than the primary's.
+        key = (community, self.ledger.reads.uses_standby)
         with self._lock:
-            query = self._open.get(community)
+            query = self._open.get(key)
             new = query is None or query.started or query.loop is not loop
             if new:
-                query = self._open[community] = _Query(loop, loop.create_future())
+                query = self._open[key] = _Query(loop, loop.create_future())
                 # Nobody may be left to hear a failure: mark it heard, so asyncio does not log it.
                 query.answer.add_done_callback(lambda f: f.cancelled() or f.exception())
         assert query is not None
         if new:
-            task = loop.create_task(self._ask(community, query, run))
+            task = loop.create_task(self._ask(community, key, query, run))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         return await asyncio.shield(query.answer)
 
-    async def _ask(self, community: str, query: _Query, run: RunInThread) -> None:
+    async def _ask(self, community: str, key: tuple[str, bool], query: _Query,
+                   run: RunInThread) -> None:
         def read() -> Head:
             with self._lock:
                 query.started = True  # from now on, arrivals wait for another query
-                if self._open.get(community) is query:
-                    del self._open[community]
+                if self._open.get(key) is query:
+                    del self._open[key]
             return read_head(self.ledger, community)
 
         try:
@@ -113,8 +117,8 @@ class Heads:
             query.answer.set_result(head)
         finally:
             with self._lock:
-                if self._open.get(community) is query:  # it never ran
-                    del self._open[community]
+                if self._open.get(key) is query:  # it never ran
+                    del self._open[key]
 
     def seen(self, community: str, head: Head) -> None:
         """Keeps ``head`` unless a larger one is known already."""

@@ -36,6 +36,9 @@ class Metrics:
                                  "Time to rebuild a community's portal", ["result"],
                                  buckets=(0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300),
                                  registry=self.registry)
+        self.reads = Counter("sunlight_reads", "Reads answered with a hot standby configured, "
+                             "by where from (primary: the standby had not replayed the client's "
+                             "write in time)", ["source"], registry=self.registry)
         self.rate_limited = Counter("sunlight_rate_limited", "Requests refused by a rate limit",
                                     ["scope"], registry=self.registry)
 

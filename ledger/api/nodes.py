@@ -77,8 +77,8 @@ class NodeCache:
         """Reads the runs that hold ``ids`` (one statement), keeps them, returns ``ids``' hashes
         (those stored)."""
         runs = sorted({(level, idx // BLOCK) for level, idx in ids})
-        stored = self.ledger.nodes(community)(
-            [(level, n * BLOCK + i) for level, n in runs for i in range(BLOCK)])
+        stored = self.ledger.reads.nodes(
+            community, [(level, n * BLOCK + i) for level, n in runs for i in range(BLOCK)], ids)
         with self._lock:
             for level, n in runs:
                 run: list[bytes] = []
@@ -98,7 +98,7 @@ class NodeCache:
             stored = size >> level
             for start in range(0, stored, BLOCK * 64):
                 stop = min(stored, start + BLOCK * 64)
-                hashes = self.ledger.level_hashes(community, level, start, stop)
+                hashes = self.ledger.reads.level_hashes(community, level, start, stop)
                 with self._lock:
                     for i in range(0, len(hashes), BLOCK):
                         self._keep((community, level, (start + i) // BLOCK), hashes[i:i + BLOCK])

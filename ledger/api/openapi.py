@@ -30,6 +30,7 @@ OCTETS = "application/octet-stream"
 
 ERROR_TEXT = {
     400: "请求参数或内容有误",
+    401: "须先登录：本社区在任成员用密钥签名登录（/auth/challenge、/auth/session）",
     403: "签名无效，或签名者无权登记",
     404: "没有该社区、记录或资源",
     409: "与已有记录冲突",
@@ -82,6 +83,10 @@ SECURITY_SCHEMES = {
     "foundingInvitation": {
         "type": "http", "scheme": "bearer",
         "description": "运营方用 sunlight init --invite 生成的一次性建账邀请码（只在建账时使用）"},
+    "memberSession": {
+        "type": "http", "scheme": "bearer",
+        "description": "在任成员的登录会话（15 分钟）：POST …/auth/session 返回的令牌，"
+                       "或同时设置的 HttpOnly Cookie sunlight_session"},
 }
 
 COMMUNITY = Param("community", "path", {"type": "string", "pattern": r"^[a-z0-9][a-z0-9-]{1,62}$"},

@@ -35,12 +35,20 @@ def status(request: Request) -> Response:
         size, _ = log_head(s.ledger, info.community_id)  # never folds the log
         communities[info.community_id] = {"size": size,
                                           "read_view": s.reads.readiness(info.community_id),
-                                          "publish": s.publisher.status(info.community_id)}
+                                          "snapshot": s.reads.snapshot_status(info.community_id),
+                                          "publish": s.publisher.status(info.community_id),
+                                          "witnesses": s.witnessing.status(info.community_id,
+                                                                           size)}
+    read_db = None
+    if s.ledger.reads.standby is not None:
+        replayed, behind = s.ledger.reads.lag()
+        read_db = {"replayed": replayed, "behind_bytes": behind}
     return json_response({
         "service": "sunlight",
         "publisher": s.publisher.name,
         "witness": s.witness.signer.verifier_key() if s.witness is not None else None,
         "communities": communities,
+        "read_db": read_db,
     })
 
 

@@ -22,6 +22,7 @@ PROBLEM_MEDIA_TYPE = "application/problem+json"
 
 TITLES = {
     400: "请求有误",
+    401: "须先登录",
     403: "无权登记",
     404: "未找到",
     405: "不支持的请求方法",

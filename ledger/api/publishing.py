@@ -10,13 +10,13 @@ does not know the publisher: ``sunlight serve`` injects it (an entry point or a 
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from ledger.api.background import Background
 from ledger.redaction import redact
 
 PublishFn = Callable[[str], None]
@@ -33,11 +33,12 @@ class Outcome:
     error: str | None
 
 
-class Publisher:
+class Publisher(Background[str]):
     def __init__(self, publish: PublishFn | None, *, name: str = "not-configured",
                  delay: float = 2.0, max_delay: float = 30.0,
                  observe: Callable[[str, float], None] = lambda _result, _seconds: None,
                  clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__("sunlight-publisher")
         self.publish = publish
         self.name = name if publish is not None else "not-configured"
         self.delay, self.max_delay = delay, max_delay
@@ -46,26 +47,14 @@ class Publisher:
         self._due: dict[str, tuple[float, float]] = {}  # community -> (first, last) notify
         self._running: str | None = None
         self._last: dict[str, Outcome] = {}
-        self._wake = threading.Condition()
-        self._stopping = False
-        self._thread: threading.Thread | None = None
 
     @property
     def configured(self) -> bool:
         return self.publish is not None
 
     def start(self) -> None:
-        if self.publish is not None and self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="sunlight-publisher",
-                                            daemon=True)
-            self._thread.start()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        with self._wake:
-            self._stopping = True
-            self._wake.notify_all()
-        if self._thread is not None:
-            self._thread.join(timeout)
+        if self.publish is not None:
+            self._start()
 
     def notify(self, community_id: str) -> None:
         """A record was appended: rebuild soon. Never blocks, never raises."""
@@ -113,13 +102,9 @@ class Publisher:
         assert self.publish is not None
         while True:
             with self._wake:
-                community_id, wait = self._next_due()
-                while community_id is None and not self._stopping:
-                    self._wake.wait(wait)
-                    community_id, wait = self._next_due()
-                if self._stopping:
+                community_id = self._wait_due()
+                if community_id is None:
                     return
-                assert community_id is not None
                 del self._due[community_id]
                 self._running = community_id
             started, t0 = datetime.now(UTC), time.perf_counter()

@@ -14,7 +14,7 @@ arrives meanwhile waits for that same load (asynchronously, holding no thread), 
 
 from __future__ import annotations
 
-import gc
+import logging
 import re
 import threading
 from bisect import bisect_left
@@ -24,7 +24,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 import orjson
@@ -34,15 +34,19 @@ from eventsourcing.utils import get_topic
 from ledger.application import Sunlight
 from ledger.domain.kinds import KINDS
 from ledger.domain.state import BODY_TYPES, CommunityState
+from ledger.gcpause import gc_paused
 from ledger.replay import replay
 from ledger.signing import Statement, format_at, parse_time, statement_hash
 from ledger.store import CommunityLog, log_id
+from ledger.store.replica import reading_from_standby
 
 _DATE_FIELDS = ("received_on", "spent_on", "granted_on", "opened_on", "held_on", "decided_on")
 PERIOD = r"[0-9]{4}(-[0-9A-Z]{1,2}){0,2}"  # a period query: 2025, 2025-03, 2025-Q1, 2025-03-14
 _PERIOD = re.compile(PERIOD)
 SCAN_LIMIT = 5000  # index entries one page may look at before it answers with what it has
 LOADERS = 2  # communities folded at once
+SNAPSHOT_EVERY = 10_000  # entries folded between a view's snapshots (SUNLIGHT_SNAPSHOT_EVERY)
+log = logging.getLogger("sunlight.snapshot")
 RECORD_CACHE_BYTES = 32 << 20  # the JSON of recently read records (RecordCache)
 # Log sizes the current read knows to be current (it read them after it began): a view of that
 # size needs no query to catch up (see ReadModel.locked).
@@ -58,9 +62,9 @@ class Busy(Exception):
 ROW_KINDS = {name: kind.row for name, kind in KINDS.items() if kind.row is not None}
 
 
-@dataclass(frozen=True)
-class Summary:
-    """The filterable facts of one record."""
+class Summary(NamedTuple):
+    """The filterable facts of one record (a named tuple: a view holds one per record, and a
+    snapshot restores a great many)."""
 
     kind: str
     category: str | None
@@ -89,6 +93,8 @@ class View:
     rows: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     loaded: bool = False
+    snapshot_size: int = 0  # the size of the newest snapshot written or restored
+    snapshot_due: bool = False  # a snapshot is queued for a loader thread
     _values: dict[str, tuple[int, list[Any]]] = field(default_factory=dict)
 
     @property
@@ -102,6 +108,27 @@ class View:
         if kept is None or kept[0] != self.size:
             kept = self._values[name] = (self.size, list(items.values()))
         return kept[1]
+
+    def to_snapshot(self) -> dict[str, Any]:
+        """What the view keeps beside its state, as plain JSON data (:mod:`ledger.snapshot`)."""
+        return {"summaries": [[s.kind, s.category, s.estate, s.periods] for s in self.summaries],
+                "index": [[name, value, indexes] for (name, value), indexes in self.index.items()],
+                "rows": self.rows}
+
+    def from_snapshot(self, state: CommunityState, extra: Any) -> None:
+        """Takes the state and what :meth:`to_snapshot` kept; ValueError if it is not that."""
+        try:
+            summaries = [Summary(kind, category, estate, tuple(periods))
+                         for kind, category, estate, periods in extra["summaries"]]
+            index = {(name, value): indexes for name, value, indexes in extra["index"]}
+            rows = {name: [(parent, own) for parent, own in pairs]
+                    for name, pairs in extra["rows"].items()}
+        except (TypeError, KeyError, ValueError, AttributeError):
+            raise ValueError("snapshot holds no read view") from None
+        if len(summaries) != state.size:
+            raise ValueError("snapshot's read view and state differ in size")
+        self.state, self.summaries, self.index, self.rows = state, summaries, index, rows
+        self.snapshot_size = state.size
 
     def add(self, index: int, summary: Summary) -> None:
         """Files the record at ``index`` (the next one) under every index key it has."""
@@ -201,34 +228,6 @@ class _Membership:
         return at < len(self.ordered) and self.ordered[at] == index
 
 
-_gc_lock = threading.Lock()
-_gc_holds = 0
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection while the block runs (in any thread), and what it built
-    moved out of the collector's sight afterwards.
-
-    A first load builds millions of long-lived objects; the collector would walk all of them in
-    every full collection it triggers along the way, each a pause of every thread (seconds at
-    100,000 entries, the event loop's included). Reference counting still frees everything
-    that is not in a cycle meanwhile."""
-    global _gc_holds
-    with _gc_lock:
-        _gc_holds += 1
-        if _gc_holds == 1:
-            gc.disable()
-    try:
-        yield
-    finally:
-        with _gc_lock:
-            _gc_holds -= 1
-            if _gc_holds == 0:
-                gc.freeze()  # the loaded state lives as long as the process
-                gc.enable()
-
-
 class RecordCache:
     """The API's JSON of recently read records, bounded in bytes, least recently used out.
 
@@ -261,16 +260,55 @@ class RecordCache:
 
 
 class ReadModel:
-    def __init__(self, ledger: Sunlight, loaders: int = LOADERS) -> None:
+    def __init__(self, ledger: Sunlight, loaders: int = LOADERS,
+                 snapshot_every: int = SNAPSHOT_EVERY) -> None:
+        """``snapshot_every``: write a snapshot of a view each time it has folded that many
+        entries since the last one (0: only on :meth:`close`)."""
         self.ledger = ledger
+        self.snapshot_every = snapshot_every
         self.records = RecordCache()
         self._views: dict[str, View] = {}
         self._lock = threading.Lock()
         self._loads: dict[str, Future[None]] = {}
         self._pool = ThreadPoolExecutor(loaders, thread_name_prefix="sunlight-load")
 
-    def close(self) -> None:
+    def close(self, snapshot: bool = True) -> None:
+        """Stops loading; with ``snapshot``, first writes a snapshot of every loaded view that
+        has grown since its last one (a service stopping: the next start loads from them)."""
         self._pool.shutdown(wait=False, cancel_futures=True)
+        if not snapshot:
+            return
+        with self._lock:
+            views = list(self._views.items())
+        for community_id, view in views:
+            with view.lock:
+                if not view.loaded:
+                    continue
+                try:
+                    self._catch_up(community_id, view, snapshot=False)
+                except Exception:
+                    log.exception("read view not caught up before its snapshot", extra={
+                        "event": "snapshot-failed", "community": community_id})
+                    continue
+                if view.size > view.snapshot_size:
+                    self._snapshot(community_id, view)
+
+    def snapshot_at(self, community_id: str, size: int) -> None:
+        """Writes a snapshot of the community's state after its first ``size`` entries."""
+        self.ledger.community(community_id)  # NotFound for an unknown community
+        view = View(CommunityState(community_id))
+        self._catch_up(community_id, view, stop=size)
+        self._snapshot(community_id, view)
+
+    def _snapshot(self, community_id: str, view: View) -> None:
+        """Writes the view's snapshot (its lock held: nothing folds meanwhile). A failure is
+        logged: a snapshot only saves time."""
+        try:
+            self.ledger.save_snapshot(view.state, view.to_snapshot())
+            view.snapshot_size = view.size
+        except Exception:
+            log.exception("snapshot not written", extra={"event": "snapshot-failed",
+                                                         "community": community_id})
 
     def _view(self, community_id: str) -> View:
         with self._lock:
@@ -300,9 +338,21 @@ class ReadModel:
             view = self._views.get(community_id)
             return "ready" if view is not None and view.loaded else "cold"
 
+    def snapshot_status(self, community_id: str) -> dict[str, Any]:
+        """The size of the view's newest snapshot (0: none yet), and the last snapshot refused
+        for this community, if any, and why."""
+        view = self._views.get(community_id)
+        refused = self.ledger.refused_snapshots.get(community_id)
+        return {"size": view.snapshot_size if view is not None else 0,
+                "refused": None if refused is None else {
+                    "size": refused.size, "reason": refused.reason,
+                    "at": refused.at.isoformat()}}
+
     def _load(self, community_id: str, future: Future[None]) -> None:
         try:
-            with gc_paused(), self.locked(community_id):
+            # Any prefix of the log will do (a reader that needs more catches the view up in
+            # its own context): the standby's, where there is one.
+            with gc_paused(), reading_from_standby(), self.locked(community_id):
                 pass
         except BaseException as exc:  # NotFound, or the database failed: the waiters hear it
             future.set_exception(exc)
@@ -342,18 +392,48 @@ class ReadModel:
         other: each fold holds the GIL most of the time, and the event loop waits longer for it
         the more threads take turns with it."""
         communities = [info.community_id for info in self.ledger.communities()]
-        loads = [self.load(community) for community in communities]
-        for future in loads:
+        for community in communities:
+            # One at a time, so that the other loader is free at once for a community a reader
+            # asks for meanwhile (it would otherwise wait behind every load queued here).
+            future = self.load(community)
             if future is not None:
                 future.exception()
         for community in communities:
             with gc_paused():
                 self.ledger.size(community)
 
-    def _catch_up(self, community_id: str, view: View) -> None:
-        while batch := stored(self.ledger, community_id, after=view.size):
+    def _catch_up(self, community_id: str, view: View, stop: int | None = None,
+                  snapshot: bool = True) -> None:
+        """Folds the entries stored after the view's (up to ``stop``); a view that has folded
+        nothing starts from the newest usable snapshot. Writes a snapshot every
+        ``snapshot_every`` entries."""
+        if view.size == 0 and view.state.size == 0 and stop is None:
+            restored = self.ledger.restore(community_id)
+            if restored is not None:
+                try:
+                    view.from_snapshot(restored.state, restored.extra)
+                except ValueError as exc:
+                    self.ledger.refuse_snapshot(community_id, restored.state.size, str(exc))
+                    view.state = CommunityState(community_id)
+        while batch := stored(self.ledger, community_id, after=view.size,
+                              limit=2000 if stop is None else min(2000, stop - view.size)):
             for r in replay(view.state, [(version - 1, text.encode()) for version, text, _ in batch]):
                 self._fold(view, r.index, r.statement)
+            if stop is not None and view.size >= stop:
+                break
+        if snapshot and stop is None and self.snapshot_every and not view.snapshot_due and (
+                view.size - view.snapshot_size >= self.snapshot_every):
+            # In a loader thread, not in the reader's: it takes the view's lock when it runs.
+            view.snapshot_due = True
+            try:
+                self._pool.submit(self._snapshot_later, community_id, view)
+            except RuntimeError:  # the pool is shut down: the service is stopping
+                view.snapshot_due = False
+
+    def _snapshot_later(self, community_id: str, view: View) -> None:
+        with view.lock:
+            view.snapshot_due = False
+            self._snapshot(community_id, view)
 
     def _fold(self, view: View, index: int, st: Statement) -> None:
         view.add(index, summarise(st.kind, st.body))
@@ -372,18 +452,18 @@ def stored(ledger: Sunlight, community_id: str, versions: list[int] | None = Non
            after: int | None = None, limit: int = 2000
            ) -> list[tuple[int, str, str | None]]:
     """The log's stored events: at ``versions`` (log index + 1), or the first ``limit`` after
-    version ``after``, or else its last one (:meth:`ledger.store.Store.stored_events`)."""
+    version ``after``, or else its last one (:meth:`ledger.store.replica.ReadStore.stored_events`)."""
     oid = log_id(community_id)
-    rows = ledger.store.stored_events(oid, versions, after=after, limit=limit)
+    rows = ledger.reads.stored_events(oid, versions, after=after, limit=limit)
     return [(version, *_fields(ledger, oid, version, topic, state))
             for version, topic, state in rows]
 
 
 def stored_head(ledger: Sunlight, community_id: str) -> tuple[int, str | None, list[str]]:
     """The log's size, its latest signed checkpoint (None: empty) and the witness cosignature
-    lines at that size, in one round trip (:meth:`ledger.store.Store.last_with_cosignatures`)."""
+    lines at that size, in one round trip (:meth:`ledger.store.replica.ReadStore.last_with_cosignatures`)."""
     oid = log_id(community_id)
-    last, lines = ledger.store.last_with_cosignatures(oid, community_id)
+    last, lines = ledger.reads.last_with_cosignatures(oid, community_id)
     if last is None:
         return 0, None, []
     version, topic, state = last

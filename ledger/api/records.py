@@ -33,6 +33,7 @@ from ledger.crypto.note import split_note
 from ledger.crypto.proof_file import format_proof
 from ledger.domain.errors import Conflict, DomainError, InvalidInput
 from ledger.domain.state import explain
+from ledger.proposals import Proposals
 from ledger.signing import Statement, Submission
 
 CONTENTION_RETRIES = 5
@@ -102,6 +103,7 @@ async def submit_record(request: Request) -> Response:
         s.limiter.charge_key(submission.key_id)
         s.metrics.appends.labels(community).inc()
         s.publisher.notify(community)
+        s.witnessing.notify(community)
     return json_response(body, 200 if body["duplicate"] else 201,
                          {"Location": record_location(community, body["index"])})
 
@@ -113,7 +115,10 @@ def _submit(s: Services, community: str, submission: Submission) -> dict[str, An
         raise InvalidInput("声明中的社区与提交地址中的社区不一致", code="community-mismatch")
     for attempt in range(CONTENTION_RETRIES):
         try:
-            return receipt_json(ledger, s.writer.submit(community, submission))
+            receipt = s.writer.submit(community, submission)
+            if not receipt.duplicate:  # the answer to an objection releases the proposal it held
+                Proposals(ledger).after_append(community, Statement.from_bytes(submission.statement))
+            return receipt_json(ledger, receipt)
         except Conflict as exc:
             # Other processes kept appending first. Submitting is idempotent, so try again
             # after a short random pause rather than hand the member a 409.

@@ -167,10 +167,39 @@ class PublishStatus(Model):
     last_error: str | None = None
 
 
+class RefusedSnapshot(Model):
+    size: int
+    reason: str
+    at: str
+
+
+class SnapshotStatus(Model):
+    size: int = Field(description="最新快照对应的日志长度（0：尚无快照）")
+    refused: RefusedSnapshot | None = Field(
+        description="最近一次未被采用的快照及原因（根哈希不符、无法解码、旧格式）")
+
+
+class WitnessStatus(Model):
+    name: str
+    url: str
+    state: str = Field(description="idle | ok | retrying（见证人不可达或拒绝，按退避重试）")
+    cosigned_size: int = Field(description="见证人已联署的树大小")
+    lag_entries: int = Field(description="日志长度减去已联署的树大小")
+    lag_seconds: float = Field(description="最早未联署的检查点已等待的秒数（0：已跟上）")
+    last_error: str | None = None
+
+
 class CommunityStatus(Model):
     size: int
     read_view: str = Field(description="读视图：cold（尚未载入）| loading（载入中）| ready")
+    snapshot: SnapshotStatus
     publish: PublishStatus
+    witnesses: list[WitnessStatus] = Field(description="本社区配置的见证人及其滞后")
+
+
+class ReadDbStatus(Model):
+    replayed: str | None = Field(description="热备库已重放到的日志位置（未应答时为 null）")
+    behind_bytes: int | None = Field(description="热备库落后主库的日志字节数（未知时为 null）")
 
 
 class Status(Model):
@@ -178,6 +207,53 @@ class Status(Model):
     publisher: str = Field(description="发布程序：not-configured 或其名称")
     witness: str | None = Field(description="见证人公钥（未配置时为 null）")
     communities: dict[str, CommunityStatus]
+    read_db: ReadDbStatus | None = Field(None, description="读副本（--read-db）的重放进度；未配置时为 null")
+
+
+class ProposalOut(Model):
+    """A statement waiting for co-signatures (never its private data)."""
+
+    id: str = Field(pattern=r"^[A-Za-z0-9_-]{22}$", description="提案编号（随机）")
+    community: str
+    kind: str = Field(description="记录类型")
+    statement: str = Field(description="待签的声明原文：共同签署者须对这些字节签名")
+    statement_hash: str = Field(pattern=r"^[0-9a-f]{64}$")
+    signatures: list[SignatureIn] = Field(description="已有的签名")
+    status: str = Field(description="pending 待签、appended 已登记、expired 已过期")
+    missing: list[str] = Field(description="还须谁签名（中文）")
+    held: str | None = Field(description="签名已齐但暂缓登记的原因（如有异议）")
+    has_private_data: bool = Field(description="是否附有私密资料（资料本身不公开，过期即删除）")
+    created_at: str
+    expires_at: str
+    closed_at: str | None
+    log_index: int | None = Field(description="已登记时的日志序号")
+
+
+class ProposalList(Model):
+    proposals: list[ProposalOut]
+
+
+class ProposalKept(ProposalOut):
+    message: str = Field(description="已保存为提案，还须谁签名（中文）")
+
+
+class ChallengeOut(Model):
+    challenge: str = Field(description="一次性随机挑战（base64url）")
+    expires_at: str = Field(description="挑战的失效时间（UTC）")
+    message: str = Field(description="须签名的消息格式")
+
+
+class SessionIn(Model):
+    challenge: str = Field(min_length=1, max_length=100)
+    key_id: str = Field(pattern=KEY_ID, description="在任成员的签名密钥编号")
+    signature: str = Field(pattern=SIGNATURE, description="对登录消息的 Ed25519 签名（base64）")
+
+
+class SessionOut(Model):
+    token: str = Field(description="会话令牌：命令行客户端以 Authorization: Bearer 使用")
+    expires_at: str
+    member_id: str
+    key_id: str
 
 
 class Health(Model):

@@ -18,13 +18,15 @@ import uvicorn
 from starlette.applications import Starlette
 
 from ledger.api.app import Settings, create_app
+from ledger.api.consistency import READ_AFTER_WAIT
 from ledger.api.limits import RATE_PER_ADDRESS, RATE_PER_KEY
 from ledger.api.logs import configure, uvicorn_log_config
 from ledger.api.publishing import PublishFn
 from ledger.api.reading import READ_BUDGET
+from ledger.api.readmodel import SNAPSHOT_EVERY
 from ledger.crypto.cosignature import CosignatureSigner
 from ledger.crypto.note import Verifier
-from ledger.store import DEFAULT_DB_URL, default_db_url
+from ledger.store import DEFAULT_DB_URL, default_db_url, default_read_db_url
 
 PUBLISH_TIMEOUT = 600.0
 # How long a thread that wants the GIL waits before the holder must give it up (CPython's
@@ -48,6 +50,7 @@ class ServeOptions:
     witness_logs: tuple[str, ...] = field(default=())
     graceful_timeout: int = 30
     log_key_dir: str | None = None  # SUNLIGHT_LOG_KEY_DIR: one <community>.logkey file each
+    read_db: str | None = None  # SUNLIGHT_READ_DB: a hot standby of db that answers reads
 
     def environment(self) -> dict[str, str]:
         env = {"SUNLIGHT_DB": self.db, "SUNLIGHT_LOG_LEVEL": self.log_level,
@@ -60,6 +63,8 @@ class ServeOptions:
             env["SUNLIGHT_PUBLISH_CMD"] = self.publish_cmd
         if self.log_key_dir:
             env["SUNLIGHT_LOG_KEY_DIR"] = self.log_key_dir
+        if self.read_db:
+            env["SUNLIGHT_READ_DB"] = self.read_db
         if self.witness_name and self.witness_seed_file:
             env["SUNLIGHT_WITNESS_NAME"] = self.witness_name
             env["SUNLIGHT_WITNESS_SEED_FILE"] = self.witness_seed_file
@@ -109,7 +114,12 @@ def settings_from_env(env: dict[str, str] | None = None) -> Settings:
         publish=publish, publisher_name=name,
         publish_delay=float(env.get("SUNLIGHT_PUBLISH_DELAY", "2")),
         witness=witness, witness_logs=logs,
-        read_budget=float(env.get("SUNLIGHT_READ_BUDGET", str(READ_BUDGET))))
+        read_budget=float(env.get("SUNLIGHT_READ_BUDGET", str(READ_BUDGET))),
+        snapshot_every=int(env.get("SUNLIGHT_SNAPSHOT_EVERY") or SNAPSHOT_EVERY),
+        witness_delay=float(env.get("SUNLIGHT_WITNESS_DELAY") or 1.0),
+        witness_retry=float(env.get("SUNLIGHT_WITNESS_RETRY") or 1.0),
+        witness_max_retry=float(env.get("SUNLIGHT_WITNESS_MAX_RETRY") or 60.0),
+        read_after_wait=float(env.get("SUNLIGHT_READ_AFTER_WAIT", str(READ_AFTER_WAIT))))
 
 
 def app_from_env() -> Starlette:
@@ -118,7 +128,7 @@ def app_from_env() -> Starlette:
 
     sys.setswitchinterval(SWITCH_INTERVAL)
     configure(os.environ.get("SUNLIGHT_LOG_LEVEL", "info"))
-    ledger = Sunlight(default_db_url())
+    ledger = Sunlight(default_db_url(), read_db_url=default_read_db_url())
     return create_app(ledger, settings_from_env())
 
 

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ledger.acceptance import MAX_PAST, accept, check_time
+from ledger.acceptance import accept, check_time, max_past_for, remembered
 from ledger.audit.sigworker import Batch, verify_batch
 from ledger.audit.source import LogSource
 from ledger.audit.spill import MEMORY_LIMIT, SpillingIds
@@ -345,7 +345,8 @@ class _Run:
         if self.domain is not None and self.last_accepted is not None:
             # Nothing signed before this can be accepted from here on (acceptance times never
             # decrease; a decrease is itself reported): its hash can leave the duplicate check.
-            self.domain.forget_statements_signed_before(self.last_accepted - MAX_PAST)
+            self.domain.forget_statements_signed_before(self.last_accepted
+                                                        - remembered(self.domain))
         sha256 = hashlib.sha256
         leaves = [sha256(b"\x00" + entry).digest() for entry in entries]
         trusted = self.trusted
@@ -444,7 +445,8 @@ class _Run:
                         f"accepted_at {accepted} is earlier than the previous entry's: entries reordered")
         self.last_accepted = accepted_at
         try:
-            check_time(statement.at, accepted_at)
+            check_time(statement.at, accepted_at,
+                       max_past_for(self.domain, 1 + len(entry.cosignatures)))
             public_keys, _ = accept(self.domain, statement_bytes, statement, signature, key_id,
                                     cosignatures=entry.cosignatures, verify=False,
                                     accepted_at=accepted_at)
@@ -452,12 +454,22 @@ class _Run:
             report.fail(index, exc.code, f"{statement.kind}：{exc}",
                         f"{statement.kind} statement refused by rule {exc.code}")
             return
-        if entry.cosignatures:
-            report.cosigned_entries += 1
-        for public_key, (_, sig) in zip(public_keys, entry.signatures, strict=True):
-            raw = self.raw_keys.get(public_key)
+        raw_keys = self.raw_keys
+        if not entry.cosignatures:  # one signature, nearly every entry
+            (public_key,) = public_keys
+            raw = raw_keys.get(public_key)
             if raw is None:
-                raw = self.raw_keys[public_key] = base64.b64decode(public_key)
+                raw = raw_keys[public_key] = base64.b64decode(public_key)
+            self.b_index.append(index)
+            self.b_keys.append(raw)
+            self.b_messages.append(statement_bytes)
+            self.b_sigs.append(signature)
+            return
+        report.cosigned_entries += 1
+        for public_key, (_, sig) in zip(public_keys, entry.signatures, strict=True):
+            raw = raw_keys.get(public_key)
+            if raw is None:
+                raw = raw_keys[public_key] = base64.b64decode(public_key)
             self.b_index.append(index)
             self.b_keys.append(raw)
             self.b_messages.append(statement_bytes)

@@ -44,7 +44,7 @@ def init(community: CommunityOpt,
          directory: KeyDir = Path("keys"), db: DbOption = DEFAULT_DB_URL) -> None:
     """建账：创建日志签名密钥，创始成员（主任）签署建账声明；日志与建账声明一起写入，失败则什么都不留下。"""
     check_names(community, origin)  # before any file is named after them
-    ledger = open_ledger(db, log_key_dir)
+    ledger = open_ledger(db, log_key_dir, create=True)
     submissions = [] if invite else _founding(community, name, key, founder_id, founder_name,
                                               term_start, term_end, estate or [], directory)
     log_key = LogKey.generate(origin)

@@ -27,6 +27,9 @@ def key_path(name_or_path: str, directory: Path) -> Path:
 def load_key(name_or_path: str, directory: Path) -> MemberKey:
     """A member's key file: exit 2 when it cannot be read, exit 1 when it is not a key."""
     path = key_path(name_or_path, directory)
+    if not path.parent.is_dir():  # a mistyped folder, most likely: say where we looked
+        fail(f"无法读取密钥文件 {path}：密钥目录 {path.parent} 不存在（当前目录：{Path.cwd()}）。"
+             "请在保存密钥的目录运行，或用 --dir（或环境变量 SUNLIGHT_KEYS）指定密钥目录", 2)
     read_input(path, "密钥文件")
     return MemberKey.load(path)
 

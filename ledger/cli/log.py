@@ -189,6 +189,52 @@ def witness_keygen(name: Annotated[str, typer.Argument(help="见证人名称，�
     typer.echo(signer.verifier_key())
 
 
+@witness_app.command("add")
+def witness_add(community: CommunityOpt,
+                url: Annotated[str, typer.Option(
+                    "--url", help="见证人地址，如 https://w.example（其 /add-checkpoint 接收检查点）")],
+                key: Annotated[str, typer.Option("--key", help="见证人验证公钥或其文件")],
+                db: DbOption = DEFAULT_DB_URL) -> None:
+    """为社区配置一位见证人：服务每有新检查点即自动推送给它（重启服务或稍后生效）。"""
+    from ledger.crypto.note import SIG_COSIGNATURE_V1
+    from ledger.store import WitnessRow
+
+    verifier = _verifier(key, "见证人公钥")
+    if verifier.sig_type != SIG_COSIGNATURE_V1:
+        fail("这不是见证人的联署公钥（应由 sunlight witness keygen 生成），可能给成了日志公钥", 2)
+    if not url.startswith(("http://", "https://")):
+        fail("见证人地址须以 http:// 或 https:// 开头", 2)
+    ledger = open_ledger(db)
+    ledger.community(community)  # NotFound: a clear message
+    ledger.store.put_witness(WitnessRow(community, verifier.name, url.rstrip("/"),
+                                        verifier.key_string()))
+    typer.echo(f"社区 {community} 的见证人 {verifier.name}（{url}）已配置")
+
+
+@witness_app.command("list")
+def witness_list(community: Annotated[str | None, typer.Option(
+                     "--community", "-c", help="社区编号（不给出则列出全部）")] = None,
+                 db: DbOption = DEFAULT_DB_URL) -> None:
+    """列出各社区配置的见证人及其已联署的树大小。"""
+    ledger = open_ledger(db)
+    rows = ledger.store.witnesses(community)
+    if not rows:
+        typer.echo("尚未配置见证人")
+    for row in rows:
+        size = ledger.store.latest_cosigned_size(row.community_id, row.name)
+        typer.echo(f"{row.community_id}\t{row.name}\t{row.url}\t已联署至 {size} 条")
+
+
+@witness_app.command("remove")
+def witness_remove(community: CommunityOpt,
+                   name: Annotated[str, typer.Option("--name", help="见证人名称（其公钥的名称部分）")],
+                   db: DbOption = DEFAULT_DB_URL) -> None:
+    """不再向这位见证人推送本社区的检查点（已存的联署签名保留）。"""
+    if not open_ledger(db).store.remove_witness(community, name):
+        fail(f"社区 {community} 没有名为 {name} 的见证人", 1)
+    typer.echo(f"已移除社区 {community} 的见证人 {name}")
+
+
 @witness_app.command("serve")
 def witness_serve(key: Annotated[Path, typer.Option("--key", help="见证人私钥文件")],
                   log: Annotated[list[str], typer.Option("--log", help="所见证日志的验证公钥（可重复）")],

@@ -6,7 +6,8 @@ statement: it is stored privately, and the statement carries its salted commitme
 
 Bulk import (``--from-file``) takes CSV or Excel (a header row of field names, nested fields
 dotted, like ``votes.for``, or the Chinese headers of ``sunlight kinds KIND --template``; lists
-and objects as JSON; ``person.*`` columns are private) or JSON Lines / a JSON array of bodies. An
+and objects as JSON; ``person.*`` columns are private) or JSON Lines / a JSON array of bodies,
+read by :mod:`ledger.importing` (encodings, separators and empty rows are its concern). An
 enumeration may be given by its value or its Chinese label (``repairs`` or 维修); the signed body
 holds the value. Every row is checked; if any row is bad, nothing is recorded and every bad row
 is reported with its line number.
@@ -15,111 +16,34 @@ is reported with its line number.
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from ledger.application import BatchRejected, RowError
+from ledger.application import BatchRejected, Receipt, RowError
 from ledger.cli.keys import KeyDir, load_signers, sign_together
-from ledger.cli.root import CommunityOpt, DbOption, SignerOpt, app, fail, open_ledger, read_input
-from ledger.cli.templates import FORMATS, by_header, read_table, write_template
-from ledger.domain.common import Body, Shape
+from ledger.cli.root import (
+    CommunityOpt,
+    DbOption,
+    ServerOpt,
+    SignerOpt,
+    app,
+    fail,
+    open_ledger,
+    read_input,
+    recorded,
+)
+from ledger.cli.templates import FORMATS, write_template
+from ledger.domain.common import Shape
 from ledger.domain.errors import DomainError, InvalidInput
-from ledger.domain.kinds import BODY_TYPES, KINDS, FieldSpec, canonical, find_field
+from ledger.domain.kinds import KINDS, FieldSpec, canonical
 from ledger.domain.roles import Role
-from ledger.signing import MAX_INTEGER, MemberKey, PrivateRecord, Statement, Submission, check_numbers, now
+from ledger.importing import body_from_fields, read_rows
+from ledger.importing import body_type as _kind
+from ledger.proposals import Proposals
+from ledger.signing import MemberKey, PrivateRecord, Statement, Submission, now
 from ledger.store import DEFAULT_DB_URL
-
-
-def _schema_types(cls: type[Body]) -> dict[str, set[str]]:
-    schema = cls.model_json_schema()
-    types: dict[str, set[str]] = {}
-    for name, prop in schema.get("properties", {}).items():
-        found: set[str] = set()
-        for option in [prop, *prop.get("anyOf", [])]:
-            if "type" in option:
-                found.add(option["type"])
-            if "$ref" in option or "items" in option:
-                found.add("object" if "$ref" in option else "array")
-        types[name] = found
-    return types
-
-
-def body_from_fields(kind: str, fields: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
-    """Turns text fields (CSV cells, ``--set`` pairs) into a JSON body, typed by the kind's
-    schema, and the ``person.*`` fields into private data."""
-    cls = _kind(kind)
-    types = _schema_types(cls)
-    body: dict[str, Any] = {}
-    person: dict[str, str] = {}
-    for key, raw in fields.items():
-        value = raw.strip()
-        if value == "":
-            continue
-        if key.startswith("person."):
-            person[key[len("person."):]] = value
-            continue
-        spec = find_field(kind, (key,))
-        if spec is not None and spec.values and spec.label_of(value) is None:
-            named = canonical(kind, {key: value})[key]
-            if named != value:  # a label (维修, 紧急, 通过): the value it stands for
-                body[key] = named
-                continue
-        head, _, rest = key.partition(".")
-        if rest:
-            parent = body.setdefault(head, {})
-            if not isinstance(parent, dict):
-                raise InvalidInput(f"字段 {head} 不能既是一个值又有子字段 {key}", code="invalid-input")
-            parent[rest] = _integer(key, value) if _INTEGER.fullmatch(value) else value
-            continue
-        kinds = types.get(key, {"string"})
-        if "integer" in kinds and _INTEGER.fullmatch(value):
-            body[key] = _integer(key, value)
-        elif "integer" in kinds and "string" not in kinds:
-            raise InvalidInput(f"字段 {key}：应为整数（金额以分为单位），而不是“{value}”",
-                               code="invalid-input")
-        elif "boolean" in kinds and value.lower() in ("true", "false", "是", "否"):
-            body[key] = value.lower() in ("true", "是")
-        elif kinds & {"array", "object"} and value[:1] in "[{":
-            body[key] = _json_value(key, value)
-        elif spec is not None and spec.shape is Shape.LIST and spec.item is Shape.TEXT:
-            body[key] = [part.strip() for part in _LIST_SEPARATORS.split(value) if part.strip()]
-        else:
-            body[key] = value
-    return canonical(kind, body), person
-
-
-_LIST_SEPARATORS = re.compile(r"[、；;\n]")  # a list of texts in one cell: 服务态度、办事效率
-_INTEGER = re.compile(r"-?\d+")  # any decimal digits, full-width "１２" too: int() reads them
-
-
-def _integer(key: str, value: str) -> int:
-    if len(value.lstrip("-").lstrip("0")) > len(str(MAX_INTEGER)):  # before int(): no 4300-digit limit
-        raise InvalidInput(f"字段 {key}：数值超出范围：整数的绝对值不得超过 {MAX_INTEGER}（金额以分为单位）",
-                           code="number-out-of-range")
-    number = int(value)
-    check_numbers(number, key)
-    return number
-
-
-def _json_value(key: str, value: str) -> Any:
-    """A JSON cell or ``--set`` value; any fault is a refusal that names the field."""
-    try:
-        return json.loads(value)
-    except RecursionError:
-        raise InvalidInput(f"字段 {key}：JSON 嵌套过深", code="invalid-input") from None
-    except ValueError:  # JSONDecodeError, or an integer too long to read
-        raise InvalidInput(f"字段 {key}：不是有效的 JSON", code="invalid-input") from None
-
-
-def _kind(kind: str) -> type[Body]:
-    try:
-        return BODY_TYPES[kind]
-    except KeyError:
-        known = "、".join(sorted(BODY_TYPES))
-        raise InvalidInput(f"未知的记录类型：{kind}。可用类型：{known}", code="unknown-kind") from None
 
 
 def with_person(kind: str, body: dict[str, Any], person: dict[str, str]
@@ -154,12 +78,17 @@ def record(kind: Annotated[str, typer.Argument(help="记录类型，如 fund.don
            person: Annotated[list[str] | None, typer.Option(
                "--person", help="个人信息 字段=值（只存私密存储），可重复")] = None,
            from_file: Annotated[Path | None, typer.Option(
-               "--from-file", help="批量导入 CSV / JSON / JSONL：全部成功或全部不登记")] = None,
-           directory: KeyDir = Path("keys"), db: DbOption = DEFAULT_DB_URL) -> None:
+               "--from-file",
+               help="批量导入 CSV（UTF-8 或 GB18030，逗号、分号或制表符分隔）/ XLSX / JSON / JSONL："
+                    "全部成功或全部不登记")] = None,
+           directory: KeyDir = Path("keys"), db: DbOption = DEFAULT_DB_URL,
+           server: ServerOpt = None) -> None:
     """登记一条记录（或用 --from-file 批量导入历史台账），由签名人的密钥签名。"""
     signers = load_signers(key, directory)
-    ledger = open_ledger(db)
     if from_file is not None:
+        if server is not None:
+            fail("批量导入（--from-file）须直接访问数据库，不能与 --server 同用", 2)
+        ledger = open_ledger(db)
         submissions, lines, errors = read_import(from_file, kind, community, signers)
         try:
             receipts = ledger.submit_batch(submissions, dry_run=bool(errors))
@@ -170,9 +99,36 @@ def record(kind: Annotated[str, typer.Argument(help="记录类型，如 fund.don
         new = sum(not r.duplicate for r in receipts)
         if not receipts:
             fail(f"{from_file} 中没有可导入的记录")
-        typer.echo(f"已导入 {new} 条（重复 {len(receipts) - new} 条），"
+        typer.echo(f"已导入 {new} 条{KINDS[kind].title}（重复 {len(receipts) - new} 条），"
                    f"日志序号 {receipts[0].index}–{receipts[-1].index}")
         return
+    statement, private = build_statement(kind, community, json_body, set_, person)
+    submit_signed(sign_together(signers, statement, private), kind, db, server)
+
+
+def submit_signed(submission: Submission, kind: str, db: str, server: str | None) -> None:
+    """Records a signed statement: in the database, or through the service at ``server``."""
+    if server is not None:
+        from ledger.cli.client import Client
+
+        statement = Statement.from_bytes(submission.statement)
+        receipt = Client(server, statement.community).submit(submission)
+        duplicate, index = bool(receipt["duplicate"]), int(receipt["index"])
+    else:
+        ledger = open_ledger(db)
+        answer = ledger.submit(submission)
+        duplicate, index = answer.duplicate, answer.index
+        if not duplicate:  # the answer to an objection releases the proposal it held
+            statement = Statement.from_bytes(submission.statement)
+            released = Proposals(ledger).after_append(statement.community, statement)
+            if isinstance(released, Receipt):
+                typer.echo(f"异议已答复，它暂停的提案已记入账本，日志序号 {released.index}")
+    typer.echo(recorded(kind, index, duplicate))
+
+
+def build_statement(kind: str, community: str, json_body: str | None, set_: list[str] | None,
+                    person: list[str] | None) -> tuple[Statement, tuple[PrivateRecord, ...]]:
+    """The statement of ``sunlight record`` and ``sunlight propose`` and its private data."""
     if json_body is not None:
         try:
             body = json.loads(json_body)
@@ -187,92 +143,30 @@ def record(kind: Annotated[str, typer.Argument(help="记录类型，如 fund.don
     else:
         body, people = body_from_fields(kind, _pairs(set_, "--set"))
     private = with_person(kind, body, people | _pairs(person, "--person"))
-    receipt = ledger.submit(sign_together(signers, Statement(community, kind, now(), body), private))
-    word = "已登记过（未重复登记）" if receipt.duplicate else "已登记"
-    typer.echo(f"{word}：{_kind(kind).title_zh}，日志序号 {receipt.index}")
+    return Statement(community, kind, now(), body), private
 
 
 def read_import(path: Path, kind: str, community: str, signers: list[MemberKey]
                 ) -> tuple[list[Submission], list[int], list[RowError]]:
-    """Reads every row; returns the good rows' submissions, their line numbers, and an error
-    for every row that could not even be read."""
-    rows: list[tuple[int, dict[str, Any] | None, dict[str, str], DomainError | None]] = []
-    data = read_input(path, "导入文件")
-    if path.suffix.lower() in (".csv", ".xlsx"):
-        _kind(kind)
-        for line, fields in read_table(path, data):  # line: the row's (last) physical line
-            try:
-                if isinstance(fields, DomainError):
-                    raise fields
-                body, person = body_from_fields(kind, by_header(kind, fields))
-                rows.append((line, body, person, None))
-            except DomainError as exc:
-                rows.append((line, None, {}, exc))
-    else:
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise InvalidInput(f"{path} 不是 UTF-8 编码的文本", code="import-unreadable") from None
-        for line, item in _json_items(path, text):
-            if isinstance(item, DomainError):
-                rows.append((line, None, {}, item))
-                continue
-            person = item.pop("person", {})
-            if not isinstance(person, dict):
-                rows.append((line, None, {}, InvalidInput("person 应为 JSON 对象（字段: 值）",
-                                                          code="invalid-input")))
-                continue
-            rows.append((line, canonical(kind, item), {str(k): str(v) for k, v in person.items()},
-                         None))
-    if not rows:
-        raise InvalidInput(f"{path} 中没有数据行", code="import-empty")
+    """Reads every row (:func:`ledger.importing.read_rows`); returns the good rows' signed
+    submissions, their line numbers, and an error for every row that could not be read."""
     errors: list[RowError] = []
     submissions: list[Submission] = []
     lines: list[int] = []
     at = now()
-    for line, maybe_body, person, error in rows:
-        if error is not None or maybe_body is None:
-            errors.append(RowError(line, error or InvalidInput("空行")))
+    for row in read_rows(path, read_input(path, "导入文件"), kind):
+        if row.error is not None or row.body is None:
+            errors.append(RowError(row.line, row.error or InvalidInput("空行")))
             continue
-        body = maybe_body
         try:
-            private = with_person(kind, body, person)
-            submission = sign_together(signers, Statement(community, kind, at, body), private)
+            private = with_person(kind, row.body, row.person)
+            submission = sign_together(signers, Statement(community, kind, at, row.body), private)
         except DomainError as exc:
-            errors.append(RowError(line, exc))
+            errors.append(RowError(row.line, exc))
             continue
         submissions.append(submission)
-        lines.append(line)
+        lines.append(row.line)
     return submissions, lines, errors
-
-
-def _json_items(path: Path, text: str) -> list[tuple[int, Any]]:
-    items: list[tuple[int, Any]] = []
-    if path.suffix.lower() == ".jsonl":
-        for number, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                value = json.loads(line)
-            except json.JSONDecodeError as exc:
-                value = InvalidInput(f"不是有效的 JSON：{exc.msg}", code="invalid-input")
-            except (ValueError, RecursionError):  # an integer too long to read; nesting too deep
-                value = InvalidInput("不是可读取的 JSON（数字过长或嵌套过深）", code="invalid-input")
-            items.append((number, value))
-    else:
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InvalidInput(f"{path} 不是有效的 JSON（第 {exc.lineno} 行）：{exc.msg}",
-                               code="import-unreadable") from None
-        except (ValueError, RecursionError):
-            raise InvalidInput(f"{path} 不是可读取的 JSON（数字过长或嵌套过深）",
-                               code="import-unreadable") from None
-        if not isinstance(data, list):
-            raise InvalidInput(f"{path} 应为 JSON 数组，每项一条记录", code="import-unreadable")
-        items = list(enumerate(data, start=1))
-    return [(n, v if isinstance(v, dict | DomainError) else
-             InvalidInput("每条记录应为 JSON 对象", code="invalid-input")) for n, v in items]
 
 
 @app.command("forget")

@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ledger.cli.root import DbOption, LogKeyDirOpt, app, check_port, fail, open_ledger, os_error
-from ledger.store import DEFAULT_DB_URL
+from ledger.store import DEFAULT_DB_URL, ReadStore, StandbyError
+
+if TYPE_CHECKING:
+    from ledger.application import Sunlight
+
+
+def check_standby(ledger: Sunlight, read_db: str) -> None:
+    """Fails (exit 2) unless ``read_db`` is a hot standby the service can read from."""
+    try:
+        ReadStore.open(ledger.store, read_db).close()
+    except StandbyError as exc:
+        fail(str(exc), 2)
+    except Exception as exc:  # a bad URL: the service cannot run
+        fail(f"无法打开读副本 {read_db}：{type(exc).__name__}: {exc}", 2)
 
 
 @app.command("serve")
@@ -36,6 +49,9 @@ def serve(
     witness_log: Annotated[list[str] | None, typer.Option(
         help="另外见证的日志公钥（note verifier key），可重复")] = None,
     log_key_dir: LogKeyDirOpt = None,
+    read_db: Annotated[str | None, typer.Option(
+        "--read-db", envvar="SUNLIGHT_READ_DB",
+        help="读副本：--db 的 PostgreSQL 流复制热备库地址；查询由它回答，写入仍在主库")] = None,
 ) -> None:
     """运行账本服务：登记签名记录、查询记录与日志、提供证明（HTTP API）。"""
     from ledger.api.server import ServeOptions
@@ -44,13 +60,20 @@ def serve(
     if (witness_name is None) != (witness_seed_file is None):
         fail("--witness-name 与 --witness-seed-file 须同时提供")
     check_port(host, port)
-    open_ledger(db)  # creates the tables once, and fails clearly on a bad database URL
+    ledger = open_ledger(db, create=True)  # creates the tables once, and fails clearly on a bad database URL
+    if ledger.store.read_only:
+        ledger.close()
+        fail("--db 是只读的热备库：服务须在主库上写入；热备库请用 --read-db 给出", 2)
+    if read_db:
+        check_standby(ledger, read_db)
+    ledger.close()
     try:
         run(ServeOptions(db=db, host=host, port=port, workers=workers, log_level=log_level,
                          rate_per_address=rate_per_address, rate_per_key=rate_per_key,
                          publish_cmd=publish_cmd, witness_name=witness_name,
                          witness_seed_file=witness_seed_file,
                          witness_logs=tuple(witness_log or ()),
-                         log_key_dir=str(log_key_dir.resolve()) if log_key_dir else None))
+                         log_key_dir=str(log_key_dir.resolve()) if log_key_dir else None,
+                         read_db=read_db))
     except (ValueError, OSError) as exc:
         fail(f"无法启动服务：{os_error(exc) if isinstance(exc, OSError) else exc}", 2)

@@ -7,10 +7,11 @@ from typing import Annotated, ClassVar
 
 from pydantic import Field
 
-from ledger.domain.common import Body, Day, Info, RecordId, Shape, ShortText, Text
+from ledger.domain.catalogue import DEFAULT_ITEMS, CatalogueItem, Days
+from ledger.domain.common import AmountFen, Body, Day, Info, RecordId, Shape, ShortText, Text
 from ledger.domain.errors import Conflict, InvalidInput
 from ledger.domain.member import PublicKey
-from ledger.domain.policy import Founding, Rule
+from ledger.domain.policy import DEFAULT_PROPOSAL_DAYS, MAX_PROPOSAL_DAYS, Founding, Rule
 from ledger.domain.roles import Role
 
 
@@ -56,6 +57,30 @@ class Community:
         title_zh: ClassVar[str] = "设定签署规则"
 
         rules: Annotated[list[Rule], Field(max_length=64), Info("规则", "须共同签署的记录及签名人")]
+        proposal_days: Annotated[int, Field(ge=1, le=MAX_PROPOSAL_DAYS, strict=True), Info(
+            "待签期限（天）", f"签名不足的提案等待共同签署的天数，过期作废（默认 {DEFAULT_PROPOSAL_DAYS}）",
+            shape=Shape.INTEGER, example=DEFAULT_PROPOSAL_DAYS)] = DEFAULT_PROPOSAL_DAYS
+        note: Annotated[Text | None, Info("说明", "为何调整（可不填）")] = None
+
+    class CatalogueSet(Body):
+        """The community's disclosure catalogue (公开目录) and the audit views' thresholds from
+        the next entry on (the whole list; see :mod:`ledger.domain.catalogue`)."""
+
+        kind: ClassVar[str] = "community.disclosure_catalogue_set"
+        title_zh: ClassVar[str] = "设定公开目录"
+
+        items: Annotated[list[CatalogueItem], Field(min_length=1, max_length=30),
+                         Info("公开目录", "须公开的事项及期限，每项一行")]
+        recording_lag_days: Annotated[Days, Info(
+            "补登期限（天）", "业务发生后超过多少天才登记的记录列入审计视图（不填为 30）")] = 30
+        consequence_days: Annotated[Days, Info(
+            "结果运用期限（天）", "评议结束后多少天内应登记结果运用（不填为 30）")] = 30
+        project_step_days: Annotated[Days, Info(
+            "项目每步期限（天）", "民需项目停留在同一步骤超过多少天视为停滞（不填为 60）")] = 60
+        authorisation_days: Annotated[Days, Info(
+            "授权有效期（天）", "决议的授权自会议之日起多少天内有效（不填为 90）")] = 90
+        decision_threshold_fen: Annotated[AmountFen | None, Info(
+            "集体决策金额", "单笔支出达到此金额应经会议决议，用于查找贴近或拆分的支出（不填为 2 万元）")] = 2_000_000
         note: Annotated[Text | None, Info("说明", "为何调整（可不填）")] = None
 
     def __init__(self, community_id: str, event: Founded) -> None:
@@ -75,3 +100,23 @@ class Community:
             return self.estates[estate_id]
         except KeyError:
             raise InvalidInput(f"没有编号为 {estate_id} 的小区", code="estate-not-found") from None
+
+
+class Catalogue:
+    """The disclosure catalogue in force: the one a ``community.disclosure_catalogue_set`` set
+    (``index``: that entry), or the default (``index`` None)."""
+
+    def __init__(self, event: Community.CatalogueSet, index: int | None) -> None:
+        ids = [item.item_id for item in event.items]
+        if len(set(ids)) != len(ids):
+            raise InvalidInput("公开目录中有重复的事项编号", code="catalogue-duplicate-item")
+        self.set = event
+        self.index = index
+
+
+DEFAULT_CATALOGUE = Catalogue(Community.CatalogueSet(items=list(DEFAULT_ITEMS)), None)
+"""In force until a community sets its own: finances monthly and quarterly by the 10th of the
+next month, each decision within 20 working days of its meeting, each evaluation's results
+within 20 working days of its closing; records entered more than 30 days late are listed; 30
+days for an evaluation's consequence, 60 for a needs project's step, a decision's authorisations
+valid 90 days from its meeting, and a single spend of 20,000 元 meant for a meeting's decision."""

@@ -33,6 +33,7 @@ LABELS = {
     "opened_on": "开始日期", "held_on": "会议日期", "closed_on": "结束日期",
     "added_on": "建账日期", "discovered_on": "发现日期", "classified_on": "分类日期",
     "designed_on": "设计日期", "completed_on": "完工日期", "evaluated_on": "评估日期",
+    "raised_on": "提出日期", "answered_on": "答复日期",
     "term_start": "任期开始日期", "term_end": "任期结束日期",
 }
 

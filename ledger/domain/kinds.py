@@ -15,7 +15,7 @@ canonical, so the declaration order is free to be the display order).
 from __future__ import annotations
 
 import types
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel
@@ -29,6 +29,7 @@ from ledger.domain.evaluation import Evaluation
 from ledger.domain.fee import Fee
 from ledger.domain.fund import Fund
 from ledger.domain.member import Member
+from ledger.domain.oversight import Oversight
 from ledger.domain.policy import Condition, Rule
 from ledger.domain.project import Project
 from ledger.domain.roles import Role
@@ -82,6 +83,8 @@ class Kind:
     signatures: int = 1  # how many members must sign at least, whatever the policy
     fields: tuple[FieldSpec, ...] = field(default=())
     cosign: tuple[Rule, ...] = ()  # the default policy's rules for this kind
+    # optional fields the example fills in too (where a body needs one of several)
+    example_with: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -92,8 +95,8 @@ class Kind:
         return self.body.title_zh
 
     def example(self) -> dict[str, Any]:
-        """A body of this kind that validates (required fields only)."""
-        return {f.name: f.example for f in self.fields if f.required}
+        """A body of this kind that validates (required fields, and ``example_with``)."""
+        return {f.name: f.example for f in self.fields if f.required or f.name in self.example_with}
 
 
 # --- fields, from the body classes' annotations ----------------------------------------------
@@ -203,6 +206,8 @@ _TABLE: tuple[Kind, ...] = (
          Creates("estate", "estate_id", "name")),
     Kind(Community.PolicySet, "policy_set", CHAIR, "设定签署规则",
          cosign=(_two(Community.PolicySet, CHAIR, frozenset({Role.SUPERVISOR})),)),
+    # What must be disclosed by when, and the audit views' thresholds (default until set).
+    Kind(Community.CatalogueSet, "disclosure_catalogue_set", CHAIR, "设定公开目录"),
     # The chair alone manages the committee.
     Kind(Member.Admitted, "member_admitted", CHAIR, "成员入职：{name}（{role}）",
          Creates("member", "member_id", "name"),
@@ -256,13 +261,14 @@ _TABLE: tuple[Kind, ...] = (
          _STEP.format(title=Project.Implemented.title_zh)),
     Kind(Project.Evaluated, "project_step", COMMITTEE,
          _STEP.format(title=Project.Evaluated.title_zh)),
+    # Any member in office objects (the 监督 first of all) to a record or a proposal; the 主任 or
+    # the recorder of the concerned record answers (checked by the fold: ledger.domain.oversight).
+    Kind(Oversight.ObjectionRaised, "objection_raised", EVERYONE, "对{log_index}{proposal_id}提出异议",
+         Creates("objection", "objection_id", "objection_id"), example_with=("log_index",)),
+    Kind(Oversight.ObjectionAnswered, "objection_answered", EVERYONE, "答复异议：{objection_id}"),
 )
 
-KINDS: dict[str, Kind] = {
-    k.name: Kind(k.body, k.fold, k.signers, k.headline, k.creates, k.row, k.signatures,
-                 model_fields(k.body), k.cosign)
-    for k in _TABLE
-}
+KINDS: dict[str, Kind] = {k.name: replace(k, fields=model_fields(k.body)) for k in _TABLE}
 assert len(KINDS) == len(_TABLE), "each kind once"
 
 BODY_TYPES: dict[str, type[Body]] = {name: k.body for name, k in KINDS.items()}

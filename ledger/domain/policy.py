@@ -21,6 +21,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from ledger.domain.common import Choice, Info, Shape
 from ledger.domain.roles import Role
 
+DEFAULT_PROPOSAL_DAYS = 14
+"""How long a proposal (a statement still waiting for co-signatures) stays open, unless the
+community's ``community.policy_set`` says otherwise (``proposal_days``); a co-signed statement is
+accepted up to that many days after it was signed."""
+MAX_PROPOSAL_DAYS = 90
+
 
 class Condition(Choice):
     ALWAYS = "always", "始终"

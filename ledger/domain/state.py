@@ -7,6 +7,7 @@ code, so a rule the ledger enforced is a rule the auditor re-checks.
 
 from __future__ import annotations
 
+from array import array
 from collections import deque
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any, NamedTuple, TypeVar
@@ -15,7 +16,7 @@ from pydantic import ValidationError
 
 from ledger.domain import decision as decisions_mod
 from ledger.domain.common import Body
-from ledger.domain.community import Community
+from ledger.domain.community import DEFAULT_CATALOGUE, Catalogue, Community
 from ledger.domain.dates import check_dates, date_fields, day_not_before, not_before
 from ledger.domain.decision import Decision, Meeting
 from ledger.domain.disclosure import Disclosure
@@ -27,7 +28,15 @@ from ledger.domain.ids import Ids, MemoryIds
 from ledger.domain.kinds import BODY_TYPES as BODY_TYPES  # re-exported
 from ledger.domain.kinds import DEFAULT_POLICY, KINDS, find_field, may_record, policy_lines
 from ledger.domain.member import LOGGED, KeyRecord, Member, require_held_at, require_signer
-from ledger.domain.policy import Condition, Founding, Rule, seat_zh, unfilled
+from ledger.domain.oversight import Objection, Oversight
+from ledger.domain.policy import (
+    DEFAULT_PROPOSAL_DAYS,
+    Condition,
+    Founding,
+    Rule,
+    seat_zh,
+    unfilled,
+)
 from ledger.domain.project import Project
 from ledger.domain.roles import Role
 
@@ -137,10 +146,25 @@ class CommunityState:
         self.projects: dict[str, Project] = {}
         self.statements: dict[bytes, int] = {}  # statement hash -> log index
         self.size = 0
+        self.objections: dict[str, Objection] = {}
+        # Who recorded each entry (its first signer), by log index: a number per member, 4 bytes
+        # an entry, so that an objection knows whom it may be answered by.
+        self._recorders = array("I")
+        self._member_numbers: dict[str, int] = {}
+        self._member_ids: list[str] = []
         # The signing policy in force (None: none, one signature suffices) and the log index of
         # the entry that set it (the founding, or a community.policy_set).
         self.policy: tuple[Rule, ...] | None = None
         self.policy_from: int | None = None
+        # What must be disclosed by when (the default until a community.disclosure_catalogue_set)
+        self.catalogue = DEFAULT_CATALOGUE
+        # How long a proposal waits for its co-signatures under the policy in force, and the
+        # longest any policy of this log allowed (how long an auditor remembers statement hashes).
+        self.proposal_days = DEFAULT_PROPOSAL_DAYS
+        self.longest_proposal_days = DEFAULT_PROPOSAL_DAYS
+        # Set while a proposal is checked (``ledger.proposals``): the seats the policy leaves
+        # empty are listed here, ``(why, how many seats)``, instead of refused (needs-cosign).
+        self.missing: list[tuple[str, int]] | None = None
 
     # --- the signer ---------------------------------------------------------------------
 
@@ -171,7 +195,12 @@ class CommunityState:
             if len(set(holders)) != len(holders):  # e.g. with an old key and the new one
                 raise NotAuthorised("同一成员签了两次：共同签署须由不同的成员各签一次",
                                     code="same-member-twice")
-        signers = [self._standing(k, at, accepted_at) for k in (key_id, *cosigners)]
+            signers = [self._standing(k, at, accepted_at) for k in (key_id, *cosigners)]
+        else:  # one signature, nearly every entry: the same checks without the loops
+            signer = self._standing(key_id, at, accepted_at)
+            if self.policy is None and may_record(signer.role, kind):
+                return signer
+            signers = [signer]
         if self.policy is not None and self._recovers(kind, body, signers, _day(at)):
             return signers[0]
         if not any(may_record(m.role, kind) for m in signers):
@@ -194,6 +223,10 @@ class CommunityState:
             empty = unfilled(rule.seats, KINDS[kind].signers, [m.role for m in signers])
             if empty:
                 (text,) = policy_lines((rule,))
+                if self.missing is not None:
+                    self.missing.append((f"{text}：还须{'和'.join(seat_zh(e) for e in empty)}签名",
+                                         len(empty)))
+                    continue
                 named = "、".join(f"{m.name}（{m.role.title_zh}）" for m in signers)
                 raise NotAuthorised(f"{text}：已有 {named} 签名，还须{'和'.join(seat_zh(e) for e in empty)}"
                                     "签名（各一位不同的成员）", code="needs-cosign")
@@ -225,6 +258,11 @@ class CommunityState:
                 return True
         if rules:
             (text,) = policy_lines(tuple(rules[:1]))
+            if self.missing is not None:
+                self.missing.append((text, min(len(unfilled(r.seats, KINDS[kind].signers,
+                                                             [m.role for m in signers]))
+                                               for r in rules)))
+                return True
             raise NotAuthorised(f"{text}；本条签名不足", code="needs-cosign")
         return False
 
@@ -260,10 +298,43 @@ class CommunityState:
             check_dates(s.body, _iso_day(s.at))
         handler = _HANDLERS[s.kind]
         handler(self, s)
+        self._recorders.append(self._member_number(s.key_id))
         self.statements[s.statement_hash] = s.log_index
         if self._signed is not None:
             self._signed.append((s.at, s.statement_hash))
         self.size += 1
+
+    def _member_number(self, key_id: str) -> int:
+        key = self.keys.get(key_id)
+        member_id = key.member_id if key is not None else ""
+        number = self._member_numbers.get(member_id)
+        if number is None:
+            number = self._member_numbers[member_id] = len(self._member_ids)
+            self._member_ids.append(member_id)
+        return number
+
+    def recorder(self, log_index: int) -> str | None:
+        """The member who recorded (first signed) the entry at ``log_index``, if any."""
+        if not 0 <= log_index < len(self._recorders):
+            return None
+        return self._member_ids[self._recorders[log_index]] or None
+
+    # --- objections -----------------------------------------------------------------------
+
+    def open_objections(self) -> list[Objection]:
+        """Every objection not yet answered, in log order."""
+        return [o for o in self.objections.values() if o.open]
+
+    def objection_holds(self, proposal_id: str) -> bool:
+        """Whether an unanswered objection concerns the proposal ``proposal_id``: a proposal so
+        held is not appended to the log, whatever signatures it has, until the objection is
+        answered (``oversight.objection_answered``)."""
+        return any(o.open and o.raised.proposal_id == proposal_id
+                   for o in self.objections.values())
+
+    def overdue_objections(self, today: date) -> list[Objection]:
+        """The unanswered objections more than 15 working days old on ``today`` (for auditors)."""
+        return [o for o in self.objections.values() if o.overdue(today)]
 
     def forget_statements_signed_before(self, cutoff: datetime) -> None:
         """Drops the hashes of statements signed before ``cutoff`` from the duplicate check.
@@ -304,6 +375,13 @@ class CommunityState:
             if rule.kind not in KINDS:
                 raise InvalidInput(f"签署规则中的记录类型 {rule.kind} 不存在", code="unknown-kind")
         self.policy, self.policy_from = tuple(b.rules), s.log_index
+        self.proposal_days = b.proposal_days
+        self.longest_proposal_days = max(self.longest_proposal_days, b.proposal_days)
+
+    def _disclosure_catalogue_set(self, s: Signed) -> None:
+        b = s.body
+        assert isinstance(b, Community.CatalogueSet)
+        self.catalogue = Catalogue(b, s.log_index)
 
     def _estate_added(self, s: Signed) -> None:
         b = s.body
@@ -511,6 +589,35 @@ class CommunityState:
         if isinstance(b, Project.Evaluated) and b.round_id is not None:
             self._round(b.round_id)
         project.advance(s.kind.split(".", 1)[1], b, s.log_index)
+
+    def _signers(self, s: Signed) -> list[Member]:
+        return [self.members[self.keys[k].member_id] for k in (s.key_id, *s.cosigners)
+                if k in self.keys]
+
+    def _objection_raised(self, s: Signed) -> None:
+        b = s.body
+        assert isinstance(b, Oversight.ObjectionRaised)
+        if b.objection_id in self.objections:
+            raise Conflict(f"异议编号 {b.objection_id} 已存在", code="id-exists")
+        recorder = None
+        if b.log_index is not None:
+            if b.log_index >= s.log_index:
+                raise NotFound(f"账本中还没有第 {b.log_index} 条记录（现有 {s.log_index} 条，"
+                               f"序号 0 至 {s.log_index - 1}）", code="record-not-found")
+            recorder = self.recorder(b.log_index)
+        signers = self._signers(s)
+        raised_by = signers[0].id if signers else ""
+        self.objections[b.objection_id] = Objection(b, s.log_index, raised_by, recorder)
+
+    def _objection_answered(self, s: Signed) -> None:
+        b = s.body
+        assert isinstance(b, Oversight.ObjectionAnswered)
+        objection = find(self.objections, b.objection_id, "异议", "objection-not-found")
+        signers = self._signers(s)
+        answerer = next((m for m in signers if m.role == Role.CHAIR or m.id == objection.recorder),
+                        signers[0] if signers else None)
+        member_id, role = (answerer.id, answerer.role) if answerer else ("", Role.MEMBER)
+        objection.answer(b, s.log_index, member_id, role)
 
 
 _HANDLERS = {name: getattr(CommunityState, f"_{kind.fold}") for name, kind in KINDS.items()}

@@ -58,9 +58,22 @@ def _remember_stored_salts(engine: Engine) -> None:
                                                for h, at in hashes.items()])
 
 
-def prepare(engine: Engine) -> None:
+def is_standby(engine: Engine) -> bool:
+    """A PostgreSQL hot standby (read only: it replays its primary's log)."""
+    if engine.dialect.name != "postgresql":
+        return False
+    with engine.connect() as conn:
+        return bool(conn.exec_driver_sql("SELECT pg_is_in_recovery()").scalar())
+
+
+def prepare(engine: Engine, *, read_only: bool = False) -> None:
     """Creates our tables; makes SQLite wait for a writer instead of failing at once and zero
-    what it deletes."""
+    what it deletes. On a hot standby (``read_only``) only the pool is set up: its tables are
+    the primary's, created and upgraded there."""
+    if read_only:
+        engine.dispose()
+        _pool(engine)
+        return
     if engine.dialect.name == "sqlite":
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -83,6 +96,10 @@ def prepare(engine: Engine) -> None:
             conn.exec_driver_sql("VACUUM")
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     engine.dispose()  # every pooled connection from now on carries the pragmas
+    _pool(engine)
+
+
+def _pool(engine: Engine) -> None:
     if isinstance(engine.pool, QueuePool):
         # A service answers from up to 40 worker threads: with SQLAlchemy's default pool of 5
         # (+10 overflow) connections would be opened and closed per request, and a new SQLite

@@ -9,6 +9,7 @@ as eventsourcing's :class:`~eventsourcing.persistence.IntegrityError`, whatever 
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -26,19 +27,29 @@ from sqlalchemy.engine import Connection, Engine, Row
 from sqlalchemy.sql import Select
 
 from ledger.crypto.merkle import NodeId
+from ledger.founding import aware  # a stored time as aware UTC (SQLite's come back naive)
 from ledger.signing import PrivateRecord, salt_hash
 from ledger.store.events import log_id
 from ledger.store.recorder import LogRecorder
-from ledger.store.schema import no_seed, prepare
+from ledger.store.schema import is_standby, no_seed, prepare
 from ledger.store.tables import (
+    challenges_table,
     cosignatures_table,
     invitations_table,
     logs_table,
     private_table,
+    proposals_table,
     salts_table,
+    sessions_table,
+    snapshots_table,
     tree_table,
+    witnesses_table,
 )
 from ledger.store.witness import WitnessStore
+
+
+class ReadOnlyDatabase(Exception):
+    """A write asked of a hot standby: writes go to its primary."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +64,28 @@ class LogRow:
 
 
 @dataclass(frozen=True)
+class SnapshotRow:
+    """A stored snapshot: the community's state folded from the first ``size`` entries."""
+
+    community_id: str
+    size: int
+    root_hash: bytes
+    format: str
+    data: bytes
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class WitnessRow:
+    """A witness a community's checkpoints are pushed to."""
+
+    community_id: str
+    name: str
+    url: str
+    verifier_key: str
+
+
+@dataclass(frozen=True)
 class Invitation:
     token_hash: str
     community_id: str
@@ -63,6 +96,49 @@ class Invitation:
     created_at: datetime
     expires_at: datetime
     used_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ProposalRow:
+    """A statement waiting for co-signatures (``ledger.proposals``)."""
+
+    proposal_id: str
+    community_id: str
+    kind: str
+    statement: bytes
+    statement_hash: str
+    signatures: tuple[tuple[str, bytes], ...]
+    private: tuple[PrivateRecord, ...] | None  # None once erased
+    status: str  # pending | appended | expired
+    created_at: datetime
+    expires_at: datetime
+    closed_at: datetime | None = None
+    log_index: int | None = None
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    community_id: str
+    member_id: str
+    key_id: str
+    expires_at: datetime
+
+
+def _signatures_json(signatures: Sequence[tuple[str, bytes]]) -> str:
+    return json.dumps([[k, base64.b64encode(sig).decode()] for k, sig in signatures])
+
+
+def _private_json(private: Sequence[PrivateRecord]) -> str:
+    return json.dumps([p.to_json() for p in private], ensure_ascii=False)
+
+
+def _proposal_row(row: Row[Any]) -> ProposalRow:
+    private = None if row.private is None else tuple(
+        PrivateRecord.from_json(p) for p in json.loads(row.private))
+    return ProposalRow(
+        row.proposal_id, row.community_id, row.kind, row.statement.encode(), row.statement_hash,
+        tuple((k, base64.b64decode(sig)) for k, sig in json.loads(row.signatures)), private,
+        row.status, row.created_at, row.expires_at, row.closed_at, row.log_index)
 
 
 def _log_row(row: Row[Any]) -> LogRow:
@@ -127,6 +203,19 @@ class Transaction:
                                                 for _index, p in records])
 
 
+    def close_proposal(self, proposal_id: str, signatures: Sequence[tuple[str, bytes]],
+                       log_index: int, at: datetime) -> bool:
+        """Marks the pending proposal appended (at ``log_index``, with ``signatures``) and erases
+        its private data (the log's private table holds it now); False if it is pending no more
+        (another co-signer's append, or its expiry, came first)."""
+        closed = self.conn.execute(update(proposals_table).where(
+            proposals_table.c.proposal_id == proposal_id,
+            proposals_table.c.status == "pending").values(
+                status="appended", closed_at=at, log_index=log_index, private=None,
+                signatures=_signatures_json(signatures))).rowcount
+        return bool(closed == 1)
+
+
 class Store:
     """One database: the event store's engine and every table beside it."""
 
@@ -134,10 +223,22 @@ class Store:
         assert isinstance(recorder, LogRecorder)
         engine = recorder.datastore.engine
         assert isinstance(engine, Engine)
+        self._setup(engine, recorder.events_record_cls.__table__, read_only=is_standby(engine))
+
+    @classmethod
+    def standby(cls, engine: Engine, primary: Store) -> Store:
+        """The same tables on a hot standby of ``primary``'s database: read only, nothing is
+        created or upgraded there (the primary's schema arrives by replication)."""
+        store = cls.__new__(cls)
+        store._setup(engine, primary.events_table, read_only=True)
+        return store
+
+    def _setup(self, engine: Engine, events_table: Any, *, read_only: bool) -> None:
         self.engine = engine
-        prepare(engine)
+        self.read_only = read_only
+        prepare(engine, read_only=read_only)
         self.no_seed = no_seed(engine)
-        self.events_table = recorder.events_record_cls.__table__
+        self.events_table = events_table
         self._head_statements: tuple[Select[Any], Select[Any]] | None = None
         dialect = engine.dialect
         self._mark = mark = "?" if dialect.paramstyle == "qmark" else "%s"
@@ -153,16 +254,46 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:
         """One database transaction: committed when the block ends, rolled back if it raises."""
+        if self.read_only:
+            raise ReadOnlyDatabase("这是只读的热备库（hot standby）：记录只能写入主库")
         try:
             with self.engine.begin() as conn:
                 yield Transaction(self, conn)
         except sqlalchemy.exc.IntegrityError as exc:
             raise IntegrityError(str(exc.orig)) from exc
 
+    @contextmanager
+    def _writing(self) -> Iterator[Connection]:
+        """A connection in a transaction for a write outside the log's transactions (proposals,
+        sign-in): refused on a hot standby as :meth:`transaction` is."""
+        if self.read_only:
+            raise ReadOnlyDatabase("这是只读的热备库（hot standby）：只能写入主库")
+        with self.engine.begin() as conn:
+            yield conn
+
     def ping(self) -> None:
         """Raises unless the database answers a query."""
         with self.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
+
+    def wal_position(self) -> str | None:
+        """Where the primary's write-ahead log is now (``pg_current_wal_lsn()``, e.g.
+        ``0/3000148``): asked after a commit, a position its standby has replayed once that
+        commit is visible there. None on SQLite (no standby)."""
+        if self.engine.dialect.name != "postgresql":
+            return None
+        with self.engine.connect() as conn:
+            return str(conn.exec_driver_sql("SELECT pg_current_wal_lsn()::text").scalar())
+
+    def replay_position(self) -> str | None:
+        """How far a hot standby has replayed the primary's log (``pg_last_wal_replay_lsn()``):
+        every transaction committed before it is visible to the standby's readers. None on a
+        database that is not a standby."""
+        if self.engine.dialect.name != "postgresql":
+            return None
+        with self.engine.connect() as conn:
+            lsn = conn.exec_driver_sql("SELECT pg_last_wal_replay_lsn()::text").scalar()
+        return None if lsn is None else str(lsn)
 
     # --- logs ----------------------------------------------------------------------------------
 
@@ -355,7 +486,116 @@ class Store:
         if self.engine.dialect.name == "postgresql":
             with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                 conn.exec_driver_sql(f"VACUUM FULL {private_table.name}")
+                conn.exec_driver_sql(f"VACUUM FULL {proposals_table.name}")
         return True
+
+    # --- proposals -----------------------------------------------------------------------------
+
+    def add_proposal(self, proposal: ProposalRow) -> None:
+        with self._writing() as conn:
+            conn.execute(insert(proposals_table).values(
+                proposal_id=proposal.proposal_id, community_id=proposal.community_id,
+                kind=proposal.kind, statement=proposal.statement.decode(),
+                statement_hash=proposal.statement_hash,
+                signatures=_signatures_json(proposal.signatures),
+                private=None if proposal.private is None else _private_json(proposal.private),
+                status=proposal.status, created_at=proposal.created_at,
+                expires_at=proposal.expires_at))
+
+    def proposal(self, community_id: str, proposal_id: str) -> ProposalRow | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(proposals_table).where(
+                proposals_table.c.community_id == community_id,
+                proposals_table.c.proposal_id == proposal_id)).first()
+        return None if row is None else _proposal_row(row)
+
+    def proposals(self, community_id: str, status: str | None = None) -> list[ProposalRow]:
+        """The community's proposals, oldest first (``status``: only those)."""
+        query = select(proposals_table).where(proposals_table.c.community_id == community_id)
+        if status is not None:
+            query = query.where(proposals_table.c.status == status)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query.order_by(proposals_table.c.created_at,
+                                               proposals_table.c.proposal_id)).all()
+        return [_proposal_row(r) for r in rows]
+
+    def replace_signatures(self, proposal: ProposalRow,
+                           signatures: Sequence[tuple[str, bytes]]) -> bool:
+        """Stores ``signatures`` as the pending proposal's, if it still has the ones it was read
+        with (compare and set); False if another co-signer or its expiry came first."""
+        with self._writing() as conn:
+            done = conn.execute(update(proposals_table).where(
+                proposals_table.c.proposal_id == proposal.proposal_id,
+                proposals_table.c.status == "pending",
+                proposals_table.c.signatures == _signatures_json(proposal.signatures)).values(
+                    signatures=_signatures_json(signatures))).rowcount
+        return bool(done == 1)
+
+    def expire_proposals(self, now: datetime) -> int:
+        """Marks every pending proposal past its expiry expired and erases its private data (the
+        salts are remembered as hashes, as for any erased record); returns how many."""
+        with self._writing() as conn:
+            rows = conn.execute(select(proposals_table.c.proposal_id, proposals_table.c.expires_at,
+                                       proposals_table.c.private).where(
+                proposals_table.c.status == "pending")).all()
+            due = [r for r in rows if aware(r.expires_at) <= now]
+            if not due:
+                return 0
+            conn.execute(update(proposals_table).where(
+                proposals_table.c.proposal_id.in_([r.proposal_id for r in due]),
+                proposals_table.c.status == "pending").values(
+                    status="expired", closed_at=now, private=None))
+            salts = {salt_hash(bytes.fromhex(p["salt"])) for r in due if r.private
+                     for p in json.loads(r.private)}
+            seen = {bytes(h) for h in conn.execute(select(salts_table.c.salt_sha256).where(
+                salts_table.c.salt_sha256.in_(salts))).scalars()} if salts else set()
+            if salts - seen:
+                conn.execute(insert(salts_table), [{"salt_sha256": h, "seen_at": now}
+                                                   for h in salts - seen])
+        return len(due)
+
+    # --- sign-in challenges and sessions -------------------------------------------------------
+
+    def add_challenge(self, challenge_hash: str, community_id: str, expires_at: datetime,
+                      now: datetime) -> None:
+        """Keeps a new challenge (and forgets every one past its expiry)."""
+        with self._writing() as conn:
+            conn.execute(delete(challenges_table).where(challenges_table.c.expires_at < now))
+            conn.execute(insert(challenges_table).values(
+                challenge_hash=challenge_hash, community_id=community_id, expires_at=expires_at))
+
+    def take_challenge(self, challenge_hash: str, community_id: str) -> datetime | None:
+        """Uses up the challenge (once only, whoever asks first); its expiry, or None if there is
+        no such challenge for this community (never issued, or used already)."""
+        with self._writing() as conn:
+            row = conn.execute(select(challenges_table.c.expires_at).where(
+                challenges_table.c.challenge_hash == challenge_hash,
+                challenges_table.c.community_id == community_id)).first()
+            if row is None:
+                return None
+            taken = conn.execute(delete(challenges_table).where(
+                challenges_table.c.challenge_hash == challenge_hash)).rowcount
+        return aware(row.expires_at) if taken == 1 else None
+
+    def add_session(self, token_hash: str, session: SessionRow, now: datetime) -> None:
+        """Keeps a new session (and forgets every one past its expiry)."""
+        with self._writing() as conn:
+            conn.execute(delete(sessions_table).where(sessions_table.c.expires_at < now))
+            conn.execute(insert(sessions_table).values(
+                token_hash=token_hash, community_id=session.community_id,
+                member_id=session.member_id, key_id=session.key_id,
+                expires_at=session.expires_at))
+
+    def session(self, token_hash: str) -> SessionRow | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(sessions_table).where(
+                sessions_table.c.token_hash == token_hash)).first()
+        return None if row is None else SessionRow(row.community_id, row.member_id, row.key_id,
+                                                   aware(row.expires_at))
+
+    def end_session(self, token_hash: str) -> None:
+        with self._writing() as conn:
+            conn.execute(delete(sessions_table).where(sessions_table.c.token_hash == token_hash))
 
     # --- witness cosignatures ------------------------------------------------------------------
 
@@ -408,6 +648,83 @@ class Store:
                 cosignatures_table.c.community_id == community_id,
                 cosignatures_table.c.witness == witness)).scalar()
         return int(size or 0)
+
+    # --- snapshots ----------------------------------------------------------------------------
+
+    KEEP_SNAPSHOTS = 2  # per community: the newest, and the one before (should one fail)
+
+    def put_snapshot(self, row: SnapshotRow) -> None:
+        """Stores a snapshot (replacing one at the same size) and drops all but the newest
+        :attr:`KEEP_SNAPSHOTS` of the community."""
+        t = snapshots_table
+        with self.engine.begin() as conn:
+            conn.execute(delete(t).where(t.c.community_id == row.community_id,
+                                         t.c.size == row.size))
+            conn.execute(insert(t).values(
+                community_id=row.community_id, size=row.size, root_hash=row.root_hash,
+                format=row.format, data=row.data, created_at=row.created_at))
+            sizes = conn.execute(select(t.c.size).where(t.c.community_id == row.community_id)
+                                 .order_by(t.c.size.desc())).scalars().all()
+            if len(sizes) > self.KEEP_SNAPSHOTS:
+                conn.execute(delete(t).where(t.c.community_id == row.community_id,
+                                             t.c.size < sizes[self.KEEP_SNAPSHOTS - 1]))
+
+    def snapshots(self, community_id: str, at_most: int) -> Iterator[SnapshotRow]:
+        """The community's snapshots of at most ``at_most`` entries, newest first (each read
+        only when the one before it was refused)."""
+        t = snapshots_table
+        with self.engine.connect() as conn:
+            sizes = conn.execute(select(t.c.size).where(
+                t.c.community_id == community_id, t.c.size <= at_most).order_by(
+                t.c.size.desc())).scalars().all()
+        for size in sizes:
+            with self.engine.connect() as conn:
+                r = conn.execute(select(t).where(t.c.community_id == community_id,
+                                                 t.c.size == size)).first()
+            if r is not None:
+                yield SnapshotRow(r.community_id, r.size, bytes(r.root_hash), r.format,
+                                  bytes(r.data), r.created_at)
+
+    def latest_snapshot_size(self, community_id: str) -> int:
+        t = snapshots_table
+        with self.engine.connect() as conn:
+            size = conn.execute(select(func.max(t.c.size)).where(
+                t.c.community_id == community_id)).scalar()
+        return int(size or 0)
+
+    def drop_snapshots(self, community_id: str | None = None) -> int:
+        """Deletes the snapshots of a community (of all without one); returns how many."""
+        t = snapshots_table
+        query = delete(t) if community_id is None else delete(t).where(
+            t.c.community_id == community_id)
+        with self.engine.begin() as conn:
+            return int(conn.execute(query).rowcount)
+
+    # --- witnesses of a log --------------------------------------------------------------------
+
+    def witnesses(self, community_id: str | None = None) -> list[WitnessRow]:
+        """The witnesses configured for a community (for every community without one)."""
+        t = witnesses_table
+        query = select(t).order_by(t.c.community_id, t.c.name)
+        if community_id is not None:
+            query = query.where(t.c.community_id == community_id)
+        with self.engine.connect() as conn:
+            return [WitnessRow(r.community_id, r.name, r.url, r.verifier_key)
+                    for r in conn.execute(query)]
+
+    def put_witness(self, row: WitnessRow) -> None:
+        t = witnesses_table
+        with self.engine.begin() as conn:
+            conn.execute(delete(t).where(t.c.community_id == row.community_id,
+                                         t.c.name == row.name))
+            conn.execute(insert(t).values(community_id=row.community_id, name=row.name,
+                                          url=row.url, verifier_key=row.verifier_key))
+
+    def remove_witness(self, community_id: str, name: str) -> bool:
+        t = witnesses_table
+        with self.engine.begin() as conn:
+            return bool(conn.execute(delete(t).where(
+                t.c.community_id == community_id, t.c.name == name)).rowcount)
 
     def witness_state(self) -> WitnessStore:
         """A witness's table of latest cosigned checkpoints, in this database (a service that is

@@ -75,6 +75,28 @@ cosignatures_table = Table(
     Column("line", Text, nullable=False),
 )
 
+# Snapshots of each community's folded state (``ledger.snapshot``), each tied to the tree size
+# and root it was folded from: a cache the ledger checks against the stored tree before use.
+snapshots_table = Table(
+    "sunlight_snapshots", metadata,
+    Column("community_id", String(64), primary_key=True),
+    Column("size", Integer, primary_key=True, autoincrement=False),
+    Column("root_hash", LargeBinary(32), nullable=False),
+    Column("format", String(100), nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# The witnesses a community's checkpoints are pushed to (``ledger.api.witnessing``): the URL of
+# each one's add-checkpoint endpoint and its verifier key (name+id+key, C2SP signed-note).
+witnesses_table = Table(
+    "sunlight_witnesses", metadata,
+    Column("community_id", String(64), primary_key=True),
+    Column("name", String(200), primary_key=True),  # the witness's key name
+    Column("url", String(500), nullable=False),
+    Column("verifier_key", String(300), nullable=False),
+)
+
 witness_metadata = MetaData()
 
 # A witness's latest cosigned checkpoint per log origin (``ledger.tlog.witness``).
@@ -84,4 +106,42 @@ witness_table = Table(
     Column("size", Integer, nullable=False),
     Column("checkpoint", Text, nullable=False),  # the checkpoint as cosigned (log sigs + ours)
     Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# Proposals (``ledger.proposals``): statements signed by fewer members than the signing policy
+# asks for, waiting for their co-signatures; never in the log. ``private`` (the donor's name, ...)
+# is erased when a proposal expires or is appended (the log's private table takes it then);
+# the row stays, with its status, for the audit views.
+proposals_table = Table(
+    "sunlight_proposals", metadata,
+    Column("proposal_id", String(32), primary_key=True),
+    Column("community_id", String(64), nullable=False, index=True),
+    Column("kind", String(64), nullable=False),
+    Column("statement", Text, nullable=False),
+    Column("statement_hash", String(64), nullable=False),
+    Column("signatures", Text, nullable=False),  # JSON [[key_id, signature base64], ...]
+    Column("private", Text, nullable=True),  # JSON, NULL once erased
+    Column("status", String(16), nullable=False),  # pending | appended | expired
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("closed_at", DateTime(timezone=True), nullable=True),
+    Column("log_index", Integer, nullable=True),  # once appended
+)
+
+# Sign-in without passwords (``ledger.api.auth``): single-use challenges and sessions, each kept
+# only as the SHA-256 of its random token.
+challenges_table = Table(
+    "sunlight_auth_challenges", metadata,
+    Column("challenge_hash", String(64), primary_key=True),
+    Column("community_id", String(64), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+)
+
+sessions_table = Table(
+    "sunlight_sessions", metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("community_id", String(64), nullable=False),
+    Column("member_id", String(64), nullable=False),
+    Column("key_id", String(16), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
 )

@@ -128,7 +128,13 @@ class Witness:
         stored = Checkpoint.parse(split_note(row[1])[0]) if row else None
         decision = self.state.add_checkpoint(stored, request, int(self.clock()))
         if isinstance(decision, Rejected):
-            if decision.status != 409:
+            if decision.status == 422 and stored is not None:
+                # A checkpoint the log signed that does not extend the one cosigned before: the
+                # log has forked (or shows different histories to different parties).
+                log.warning("origin %s: FORK: refused checkpoint of size %d, not consistent with "
+                            "the checkpoint of size %d cosigned before: %s", request.origin,
+                            request.checkpoint.size, stored.size, decision.reason)
+            elif decision.status != 409:
                 log.info("origin %s: rejected %d: %s", request.origin, decision.status, decision.reason)
             return Answer(decision.status, decision.body or decision.reason + "\n", decision.content_type)
         assert isinstance(decision, Cosigned)

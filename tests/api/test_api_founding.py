@@ -15,7 +15,10 @@ from sqlalchemy import insert
 
 from ledger.api import Settings, create_app
 from ledger.application import Sunlight
+from ledger.domain.kinds import DEFAULT_POLICY
+from ledger.domain.state import CommunityState
 from ledger.logkeys import LogKey, LogKeyDir
+from ledger.replay import replay
 from ledger.signing import Entry, MemberKey, Statement, Submission
 from ledger.store.tables import logs_table
 from tests.api.helpers import live
@@ -26,10 +29,11 @@ ORIGIN = "test.example/newcom"
 NAME = "新社区"
 
 
-def founded(clock: Clock, key: MemberKey, name: str = NAME) -> Submission:
+def founded(clock: Clock, key: MemberKey, name: str = NAME, **policy: str) -> Submission:
     return key.sign(Statement(COMMUNITY, "community.founded", clock(), {
         "name": name, "founder_id": "chair", "founder_name": "王主任",
-        "founder_public_key": key.public_b64, "term_start": "2024-01-01"}))
+        "founder_public_key": key.public_b64, "term_start": "2024-01-01",
+        **(policy or {"policy": "default"})}))
 
 
 def key(n: int) -> MemberKey:
@@ -115,6 +119,32 @@ def test_an_invited_founder_founds_once(client: httpx.Client, ledger: Sunlight,
     problem(client.post(url, json=found_body(founded(clock, key(2))), headers=auth), 409,
             "invitation-used")
     assert kinds(ledger) == ["community.founded", "community.estate_added"]
+
+
+def test_a_founding_without_the_default_policy_is_refused(
+        client: httpx.Client, ledger: Sunlight, clock: Clock, tmp_path: Path) -> None:
+    """Without ``"policy": "default"`` one signature would suffice for everything: the service
+    refuses such a founding, leaves the invitation unused, and the founding it then accepts
+    puts the policy in force for the verifier too."""
+    token = ledger.invite(COMMUNITY, ORIGIN, NAME, expires_at=clock() + timedelta(days=7),
+                          key_seed=os.urandom(32))
+    url = f"/v1/communities/{COMMUNITY}/founding"
+    auth = {"Authorization": f"Bearer {token}"}
+    old_style = key(1).sign(Statement(COMMUNITY, "community.founded", clock(), {
+        "name": NAME, "founder_id": "chair", "founder_name": "王主任",
+        "founder_public_key": key(1).public_b64, "term_start": "2024-01-01"}))
+    answer = client.post(url, json=found_body(old_style), headers=auth)
+    problem(answer, 400, "founding-policy-missing")
+    assert '"policy": "default"' in answer.json()["detail"]
+    assert ledger.communities() == []
+    answer = client.post(url, json=found_body(founded(clock, key(1))), headers=auth)
+    assert answer.status_code == 201, answer.text
+    # the policy is in the founding entry, so a replay of the log (as `sunlight verify` does)
+    # finds it in force from entry 0
+    state = CommunityState(COMMUNITY)
+    for _ in replay(state, ledger.entries(COMMUNITY)):
+        pass
+    assert state.policy == DEFAULT_POLICY and state.policy_from == 0
 
 
 def test_an_expired_invitation_is_refused(client: httpx.Client, ledger: Sunlight,

@@ -77,7 +77,7 @@ def test_what_one_process_records_the_others_know_at_once(db_url: str, tmp_path:
                            "-k", "new3", "--set", "disclosure_id=cli-1", "--set",
                            "category=other", "--set", "period=2025-03", "--set", "title=公开事项",
                            "--set", "body=本月公开内容。")
-            assert "已登记" in out
+            assert "已登记：发布公开" in out
             sizes = {client.get("/v1/communities/testcom").json()["size"] for client in (a, b)}
             assert len(sizes) == 1
     finally:

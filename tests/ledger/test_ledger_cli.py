@@ -179,7 +179,8 @@ NO_LEDGER = {
     "log verify-proof": "reads a receipt file, offline", "witness keygen": "a witness key file",
     "witness serve": "the witness's own database (--db, default sqlite:///witness.db)",
 }
-ALL_COMMUNITIES = {"serve": "serves every community in the database"}
+ALL_COMMUNITIES = {"serve": "serves every community in the database",
+                   "db init": "creates the tables every community shares"}
 
 
 def _commands(group: TyperGroup, prefix: str = "") -> dict[str, Any]:

@@ -91,7 +91,8 @@ def test_init_invite_authorises_one_founding(workdir: Path) -> None:
     ledger = Sunlight(os.environ["SUNLIGHT_DB"])
     founded = key.sign(Statement("inv", "community.founded", ledger.clock(), {
         "name": "邀请社区", "founder_id": "z", "founder_name": "赵主任",
-        "founder_public_key": key.public_b64, "term_start": "2024-01-01"}))
+        "founder_public_key": key.public_b64, "term_start": "2024-01-01",
+        "policy": "default"}))
     assert ledger.found_by_invitation("inv", token, [founded])[0].index == 0
     assert "已建账" in sunlight("init", "-c", "inv", "--name", "邀请社区", "--origin",
                                 "test.example/inv", "--invite", code=1)

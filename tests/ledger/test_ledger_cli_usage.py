@@ -149,9 +149,9 @@ def test_a_missing_input_file_is_exit_2_with_a_chinese_sentence(community: Path)
     (community / "folder.csv").mkdir()
     code, output = run("record", "fund.opened", "-c", "cli", "-k", "chen", "--from-file", "folder.csv")
     assert code == 2 and "目录" in output, output
-    (community / "gbk.csv").write_bytes("fund_id,name\nf2,微基金\n".encode("gbk"))
-    code, output = run("record", "fund.opened", "-c", "cli", "-k", "chen", "--from-file", "gbk.csv")
-    assert code == 1 and "UTF-8" in output, output  # a file that is there but unreadable as text
+    (community / "binary.csv").write_bytes(b"fund_id,name\nf2,\x80\xff\n")  # neither UTF-8 nor GB18030
+    code, output = run("record", "fund.opened", "-c", "cli", "-k", "chen", "--from-file", "binary.csv")
+    assert code == 1 and "UTF-8" in output and "GB18030" in output, output  # there, but not text
 
 
 # --- no traceback, whatever the values ------------------------------------------------------------

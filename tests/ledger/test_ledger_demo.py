@@ -51,3 +51,16 @@ def test_personal_data_stays_private(demo: Sunlight) -> None:
         data = record["data"]
         assert isinstance(data, dict)
         assert data["phone"] not in log and data["name"] not in log
+
+
+def test_one_grant_proposal_was_never_co_signed_and_expired(demo: Sunlight) -> None:
+    from ledger.proposals import Proposals
+
+    (expired,) = Proposals(demo).listing(COMMUNITY)
+    assert expired.status == "expired" and expired.row.kind == "fund.grant_made"
+    assert expired.row.private is None and len(expired.row.signatures) == 1
+    assert (expired.row.closed_at - expired.row.expires_at).days < 31  # by the demo's clock
+    assert expired.row.expires_at.year == 2025
+    grants = [Statement.from_bytes(Entry.decode(raw).statement).body.get("grant_id")
+              for _, raw in demo.entries(COMMUNITY)]
+    assert "G2025Q3-draft" not in grants and "G2025Q3" in grants

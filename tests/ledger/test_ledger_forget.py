@@ -20,6 +20,12 @@ NAME = "欧阳翠花"
 CONTACT = "zz-forget-me-ascii-7731"
 
 
+
+@pytest.fixture
+def db_url(storage_db_url: str) -> str:
+    """Every storage layout: SQLite, PostgreSQL, partitioned by community, with a hot standby."""
+    return storage_db_url
+
 def forms(value: str) -> list[bytes]:
     """The ways a text can sit in a file: UTF-8, and JSON-escaped ASCII."""
     escaped = value.encode("ascii", "backslashreplace").decode().replace("\\u", "\\\\u")
@@ -130,10 +136,14 @@ def test_forget_rewrites_the_private_table_on_postgresql(db_url: str) -> None:
     c = Committee.found(db_url)
     c.fund()
     donate(c, 1, {"name": NAME, "contact": CONTACT})
+    # the table's files, and its partitions' where it is partitioned by community
+    files = text("SELECT array_agg(pg_relation_filenode(r) ORDER BY r) FROM ("
+                 "SELECT 'sunlight_private'::regclass::oid AS r UNION ALL SELECT inhrelid FROM "
+                 "pg_inherits WHERE inhparent = 'sunlight_private'::regclass) AS t")
     with c.app.store.engine.connect() as conn:
-        before = conn.execute(text("SELECT pg_relation_filenode('sunlight_private')")).scalar()
+        before = conn.execute(files).scalar()
     assert c.app.forget(c.community, NAME) == 1
     with c.app.store.engine.connect() as conn:
-        after = conn.execute(text("SELECT pg_relation_filenode('sunlight_private')")).scalar()
+        after = conn.execute(files).scalar()
         rows = conn.execute(select(private_table.c.data)).scalars().all()
     assert rows == [] and after != before  # VACUUM FULL wrote new files without the row

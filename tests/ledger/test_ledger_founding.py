@@ -32,7 +32,7 @@ def founded(clock: Clock, key: MemberKey, community: str = COMMUNITY, name: str 
             ) -> Submission:
     return key.sign(Statement(community, "community.founded", clock(), {
         "name": name, "founder_id": "chair", "founder_name": "王主任",
-        "founder_public_key": key.public_b64, "term_start": "2024-01-01"}))
+        "founder_public_key": key.public_b64, "term_start": "2024-01-01", "policy": "default"}))
 
 
 def estate(clock: Clock, key: MemberKey, estate_id: str) -> Submission:

@@ -39,6 +39,10 @@ def test_demo_command_runs(tmp_path: Path) -> None:
     assert (tmp_path / "demo" / "demo-ledger.db").exists()
     if "跳过门户" not in result.stdout:
         assert (tmp_path / "demo" / "site" / "index.html").exists()
+        # the 审计 page lists the demo's unanswered objection, not the answered one
+        audit = (tmp_path / "demo" / "site" / "audit" / "index.html").read_text(encoding="utf-8")
+        assert "逾期未答复的异议" in audit and "10 月二期绿化服务费未附作业记录" in audit
+        assert "3 号楼电梯曳引机更换超出年度预算" not in audit
     # the suite runs in the venv the scripts bootstrap: the `sunlight` the tests start (next to
     # sys.executable) is the one `./scripts/demo` just ran
     assert Path(sys.prefix).resolve() == (ROOT / ".venv").resolve(), (
@@ -59,7 +63,7 @@ def test_verification_guide_runs_as_written(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "VERIFIED" in result.stdout and "收据有效" in result.stdout
     report = json.loads((tmp_path / "report.json").read_text())
-    assert report["verified"] is True and report["size"] == 378
+    assert report["verified"] is True and report["size"] == 399
 
 
 @pytest.mark.slow

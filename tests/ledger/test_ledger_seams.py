@@ -108,6 +108,8 @@ SHARED_NAMES = {
                    "state through ledger/store/witness.py"),
     "records.py": "the API's /records resources (ledger/api) and the portal's reading of the log (publisher)",
     "readmodel.py": "the service's read model (ledger/api) and the portal's (publisher): each serves its readers",
+    "proposals.py": ("ledger/api/proposals.py is the HTTP edge and ledger/cli/proposals.py the commands "
+                     "(`sunlight proposals`) of ledger/proposals.py"),
 }
 
 

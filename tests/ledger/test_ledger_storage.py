@@ -17,6 +17,11 @@ from ledger.signing import Entry, Statement, verify_signature
 from tests.committee import Committee
 
 
+@pytest.fixture
+def db_url(storage_db_url: str) -> str:
+    """Every storage layout: SQLite, PostgreSQL, partitioned by community, with a hot standby."""
+    return storage_db_url
+
 def disclosure(n: int) -> dict[str, Any]:
     return {"disclosure_id": f"D{n}", "category": "other", "period": "2025-03",
             "title": f"公开 {n}", "body": "内容"}

@@ -130,7 +130,7 @@ def build_sample(app: Sunlight, clock: Clock, community_id: str = "testville",
         "estate_id": "e1", "spend_id": "s1", "category": "cleaning", "vendor": "洁净保洁公司",
         "amount_fen": 150_000, "invoice_sha256": sha("inv1"), "spent_on": "2025-03-11",
         "description": "三月保洁"})
-    w.record("treasurer", "fee.spend_recorded", {
+    spend = w.record("treasurer", "fee.spend_recorded", {
         "estate_id": "e1", "spend_id": "s2", "category": "repairs", "vendor": hostile[:100],
         "amount_fen": 800_000, "invoice_sha256": sha("inv2"), "spent_on": "2025-03-12",
         "description": "水泵大修", "decision_id": "dec1"})
@@ -147,4 +147,14 @@ def build_sample(app: Sunlight, clock: Clock, community_id: str = "testville",
         "round_id": "ev1", "consequence": "物业费绩效部分足额发放。", "decision_id": "dec1"})
     w.record("member", "project.evaluated", {"project_id": "p1", "summary": "居民满意",
                                              "evaluated_on": "2025-03-21"})
+    # an objection to the big repair, answered by its recorder; one to a proposal, open
+    w.record("member", "oversight.objection_raised", {
+        "objection_id": "o1", "log_index": spend, "reason": "水泵大修的验收单在哪里？" + hostile[:80],
+        "raised_on": "2025-03-22"})
+    w.record("treasurer", "oversight.objection_answered", {
+        "objection_id": "o1", "answer": "验收单已存居委会备查。" + hostile[:80],
+        "answered_on": "2025-03-23"})
+    w.record("member", "oversight.objection_raised", {
+        "objection_id": "o2", "proposal_id": "prop-1", "reason": "请先公开比价材料。",
+        "raised_on": "2025-03-24"})
     return w

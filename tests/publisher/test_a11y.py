@@ -23,7 +23,8 @@ pytestmark = MARKS
 
 # one page of every type the publisher writes (the last one is the site's 404 page)
 PAGES = ["", "disclosures/", "disclosures/2025-03/", "r/4/", "r/9/", "funds/f1/", "fees/",
-         "fees/e1-2025/", "decisions/", "evaluations/", "projects/", "audit/", "records/",
+         "fees/e1-2025/", "decisions/", "evaluations/", "projects/", "audit/", "audit/views/",
+         "audit/views/recording/", "records/",
          "records/2025-03/", "search/", "about/", "poster/", "no-such-page/"]
 WIDTHS = [360, 1280]
 

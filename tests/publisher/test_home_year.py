@@ -225,7 +225,7 @@ def test_projects_in_progress(home: Overview, raws: dict[str, list[Record]]) -> 
             last[r.raw["project_id"]] = r
     titles = {r.raw["project_id"]: r.raw["title"] for r in raws["project.discovered"]}
     open_ = {pid: r for pid, r in last.items() if r.kind != "project.evaluated"}
-    assert list(open_) == ["P04"]
+    assert set(open_) == {"P04", "P05"}  # P05 stalled after classification (an audit finding)
     for pid, r in open_.items():
         step = r.kind.split(".")[1]
         nxt = names[steps[steps.index(step) + 1]]
@@ -247,7 +247,7 @@ def test_every_receipt_number_leads_to_its_donation(demo_site: DemoSite,
     expected: dict[str, list[int]] = defaultdict(list)
     for r in raws["fund.donation_recorded"]:
         expected[r.raw["receipt_no"].upper()].append(r.index)
-    assert table == expected and len(table) == 60
+    assert table == expected and len(table) == 61
 
 
 def test_a_long_year_names_the_latest_decisions_and_points_to_the_rest(

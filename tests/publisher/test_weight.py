@@ -8,6 +8,7 @@ import hashlib
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 import brotli
 import pytest
@@ -65,4 +66,48 @@ def test_many_files_are_compressed_on_every_core(tmp_path: Path,
         data = (tmp_path / f"{i}.html").read_bytes()
         assert brotli.decompress((tmp_path / f"{i}.html.br").read_bytes()) == data
         assert gzip.decompress((tmp_path / f"{i}.html.gz").read_bytes()) == data
+    assert precompress(tmp_path) == 0
+
+
+def test_files_with_the_same_bytes_are_compressed_once(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    script = "console.log('搜索');\n" * 200  # as each search bundle carries the same scripts
+    for bundle in ("a", "b", "c"):
+        (tmp_path / bundle).mkdir()
+        (tmp_path / bundle / "ui.js").write_text(script, encoding="utf-8")
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "ui.js").write_text(script.replace("搜索", "检索"), encoding="utf-8")
+    compressed: list[bytes] = []
+    real = brotli.compress
+
+    def counting(data: bytes, **options: Any) -> bytes:
+        compressed.append(data)
+        return bytes(real(data, **options))
+
+    monkeypatch.setattr(brotli, "compress", counting)
+    assert precompress(tmp_path) == 4
+    assert len(compressed) == 2  # one for the three copies, one for the different file
+    for bundle in ("a", "b", "c", "d"):
+        path = tmp_path / bundle / "ui.js"
+        assert gzip.decompress(path.with_name("ui.js.gz").read_bytes()) == path.read_bytes()
+        assert brotli.decompress(path.with_name("ui.js.br").read_bytes()) == path.read_bytes()
+        assert path.with_name("ui.js.br").stat().st_mtime_ns == path.stat().st_mtime_ns
+
+
+def test_files_handed_over_early_are_compressed_once(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A publish hands finished files to the workers as it goes; finish() waits for them and
+    compresses what is left, each file once."""
+    monkeypatch.setattr(compress, "PARALLEL_FROM", 2)
+    for i in range(4):
+        (tmp_path / f"{i}.html").write_text(f"<p>第 {i} 页</p>" * 40, encoding="utf-8")
+    (tmp_path / "pagefind").mkdir()
+    (tmp_path / "pagefind" / "x.js").write_text("var x = 1;\n" * 50, encoding="utf-8")
+    compressor = compress.Precompressor(tmp_path)
+    compressor.submit([tmp_path / "0.html", tmp_path / "1.html"])
+    compressor.submit_all(skip=("pagefind",))  # 2.html and 3.html; 0 and 1 are under way
+    assert not (tmp_path / "pagefind" / "x.js.br").exists()
+    assert compressor.finish() == 5
+    for path in [*tmp_path.glob("*.html"), tmp_path / "pagefind" / "x.js"]:
+        assert brotli.decompress(path.with_name(path.name + ".br").read_bytes()) == path.read_bytes()
     assert precompress(tmp_path) == 0

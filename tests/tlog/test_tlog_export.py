@@ -27,15 +27,15 @@ def mth(hashes: list[bytes]) -> bytes:
 
 def test_demo_export_layout_and_contents(demo_log: Built, tmp_path: Path) -> None:
     result = export_tiles(demo_log.app, demo_log.community, tmp_path)
-    assert files(tmp_path) == {"checkpoint", "tile/entries/000", "tile/entries/001.p/122", "tile/0/000",
-                               "tile/0/001.p/122", "tile/1/000.p/1"}
-    assert (result.size, result.written, result.unchanged) == (378, 6, 0)
+    assert files(tmp_path) == {"checkpoint", "tile/entries/000", "tile/entries/001.p/143", "tile/0/000",
+                               "tile/0/001.p/143", "tile/1/000.p/1"}
+    assert (result.size, result.written, result.unchanged) == (399, 6, 0)
     entries = decode_entry_bundle((tmp_path / "tile/entries/000").read_bytes(), 256)
-    entries += decode_entry_bundle((tmp_path / "tile/entries/001.p/122").read_bytes(), 122)
+    entries += decode_entry_bundle((tmp_path / "tile/entries/001.p/143").read_bytes(), 143)
     assert entries == demo_log.entries
     leaves = [leaf_hash(e) for e in entries]
     assert decode_hash_tile((tmp_path / "tile/0/000").read_bytes()) == leaves[:256]
-    assert decode_hash_tile((tmp_path / "tile/0/001.p/122").read_bytes(), 122) == leaves[256:]
+    assert decode_hash_tile((tmp_path / "tile/0/001.p/143").read_bytes(), 143) == leaves[256:]
     assert decode_hash_tile((tmp_path / "tile/1/000.p/1").read_bytes(), 1) == [mth(leaves[:256])]
     assert (tmp_path / "checkpoint").read_text() == demo_log.app.checkpoint(demo_log.community)
     again = export_tiles(demo_log.app, demo_log.community, tmp_path)

@@ -24,7 +24,7 @@ def test_receipt_carries_the_entry_and_verifies(demo_log: Built) -> None:
     assert parse_proof(text).extra == demo_log.entries[42]
     key = Verifier.from_key_string(demo_log.vkey)
     checked = check_receipt(text, key)
-    assert (checked.index, checked.checkpoint.size, checked.entry) == (42, 378, demo_log.entries[42])
+    assert (checked.index, checked.checkpoint.size, checked.entry) == (42, 399, demo_log.entries[42])
     statement = checked.statement()
     assert statement is not None and statement["community"] == "xingfuli"
     assert check_receipt(text, key, entry=demo_log.entries[42]).index == 42
@@ -47,7 +47,7 @@ def test_receipt_for_another_entry_or_key_fails(demo_log: Built) -> None:
 
 def test_receipt_index_out_of_range(demo_log: Built) -> None:
     with pytest.raises(NotFound):
-        make_receipt(demo_log.app, demo_log.community, 378)
+        make_receipt(demo_log.app, demo_log.community, 399)
 
 
 def test_receipt_with_witness_quorum(committee: Committee, tmp_path: Path) -> None:

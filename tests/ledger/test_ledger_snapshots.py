@@ -1,0 +1,189 @@
+"""Snapshots of a community's folded state: used only where they match the stored tree.
+
+Every test runs on SQLite and on PostgreSQL. The demo log is folded in full once per test; a
+snapshot at any size plus the log's tail must give exactly that state (the writer's and the read
+view's), and a snapshot that does not match, does not decode or was written by other code is
+ignored, logged and reported.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import replace
+from pathlib import Path
+
+import orjson
+import pytest
+
+from ledger import snapshot
+from ledger.api.readmodel import ReadModel
+from ledger.application import Sunlight
+from ledger.demo import COMMUNITY, build_demo
+from ledger.domain.state import CommunityState
+from ledger.replay import replay
+from ledger.store import SnapshotRow
+from tests.api.helpers import wait_until
+from tests.committee import Committee
+
+
+def full_fold(app: Sunlight, community: str) -> bytes:
+    state = CommunityState(community)
+    for _ in replay(state, app.entries(community)):
+        pass
+    return snapshot.encode(state)
+
+
+def view_of(app: Sunlight, community: str) -> tuple[bytes, object, int]:
+    reads = ReadModel(app, snapshot_every=0)
+    with reads.locked(community) as view:
+        found = snapshot.encode(view.state), view.to_snapshot(), view.snapshot_size
+    reads.close(snapshot=False)
+    return found
+
+
+def reopen(app: Sunlight, tmp_path: Path) -> Sunlight:
+    app.close()
+    return Sunlight(app.db_url, log_key_dir=tmp_path)
+
+
+@pytest.fixture
+def demo(db_url: str, tmp_path: Path) -> Sunlight:
+    app = Sunlight(db_url, log_key_dir=tmp_path)
+    build_demo(app)
+    return app
+
+
+def test_a_snapshot_and_the_tail_give_the_full_fold(demo: Sunlight, tmp_path: Path) -> None:
+    expected = full_fold(demo, COMMUNITY)
+    reference = ReadModel(demo, snapshot_every=0)
+    with reference.locked(COMMUNITY) as view:
+        expected_view = view.to_snapshot()
+        size = view.size
+    reference.close(snapshot=False)
+    # Property-style over the demo log: the edges and a random sample of sizes in between.
+    cuts = sorted({1, 2, size - 1, size, *random.Random(16).sample(range(3, size - 1), 6)})
+    app = demo
+    for cut in cuts:
+        app.store.drop_snapshots(COMMUNITY)
+        writer = ReadModel(app, snapshot_every=0)
+        writer.snapshot_at(COMMUNITY, cut)
+        writer.close(snapshot=False)
+        app = reopen(app, tmp_path)
+        state, extra, restored_at = view_of(app, COMMUNITY)
+        assert restored_at == cut, f"the view did not start from the snapshot at {cut}"
+        assert state == expected, f"read view from the snapshot at {cut} + tail differs"
+        assert extra == expected_view, f"read view indexes from the snapshot at {cut} differ"
+        assert snapshot.encode(app.state(COMMUNITY)) == expected, f"writer state at {cut}"
+        assert app.refused_snapshots == {}
+    # ... and the writer goes on writing on top of a restored state.
+    app.store.drop_snapshots(COMMUNITY)
+    ReadModel(app, snapshot_every=0).snapshot_at(COMMUNITY, size - 3)
+    app = reopen(app, tmp_path)
+    assert app.size(COMMUNITY) == size
+    assert app.checkpoint(COMMUNITY)
+
+
+def test_the_service_side_writes_snapshots_every_n_entries_and_on_close(
+        db_url: str) -> None:
+    c = Committee.found(db_url)
+    reads = ReadModel(c.app, snapshot_every=5)
+    for n in range(12):
+        c.record("member", "disclosure.published", {
+            "disclosure_id": f"D{n}", "category": "other", "period": "2025", "title": f"第 {n} 条",
+            "body": "内容"})
+        with reads.locked(c.community):
+            pass
+        # written in a loader thread once 5 entries have been folded since the last
+        wait_until(lambda: c.app.store.latest_snapshot_size(c.community) >= c.app.size(
+            c.community) - 4, "a snapshot every 5 entries")
+    assert c.app.store.latest_snapshot_size(c.community) >= 15
+    reads.close()
+    assert c.app.store.latest_snapshot_size(c.community) == c.app.size(c.community)
+
+
+def _stored(app: Sunlight) -> SnapshotRow:
+    return next(app.store.snapshots(COMMUNITY, 10**9))
+
+
+@pytest.mark.parametrize("damage", ["corrupt", "truncated", "other-root", "other-format",
+                                    "foreign-class", "other-community", "size-mismatch"])
+def test_a_snapshot_that_does_not_match_is_ignored_and_reported(
+        demo: Sunlight, tmp_path: Path, damage: str, caplog: pytest.LogCaptureFixture) -> None:
+    expected = full_fold(demo, COMMUNITY)
+    ReadModel(demo, snapshot_every=0).snapshot_at(COMMUNITY, 300)
+    good = _stored(demo)
+    doc = orjson.loads(good.data)
+    if damage == "corrupt":
+        bad = replace(good, data=good.data.replace(b'"o"', b'"O"', 1))
+    elif damage == "truncated":
+        bad = replace(good, data=good.data[: len(good.data) // 2])
+    elif damage == "other-root":
+        bad = replace(good, root_hash=bytes(32))
+    elif damage == "other-format":
+        bad = replace(good, format="sunlight-state-0-0000000000000000")
+    elif damage == "foreign-class":
+        doc["classes"][0] = "os:system"
+        bad = replace(good, data=orjson.dumps(doc))
+    elif damage == "other-community":
+        doc["community_id"] = "another"
+        bad = replace(good, data=orjson.dumps(doc))
+    else:
+        doc["size"] = 299
+        bad = replace(good, data=orjson.dumps(doc))
+    demo.store.drop_snapshots()
+    demo.store.put_snapshot(bad)
+    app = reopen(demo, tmp_path)
+    with caplog.at_level(logging.WARNING, logger="sunlight.snapshot"):
+        state, _extra, restored_at = view_of(app, COMMUNITY)
+    assert restored_at == 0  # folded from the log
+    assert state == expected
+    assert snapshot.encode(app.state(COMMUNITY)) == expected
+    refused = app.refused_snapshots[COMMUNITY]
+    assert refused.size == 300 and refused.reason
+    assert any(getattr(r, "event", None) == "snapshot-refused" for r in caplog.records)
+
+
+def test_a_snapshot_of_a_different_log_is_ignored(db_url: str, tmp_path: Path) -> None:
+    """Two logs of the same community id that diverge: one's snapshot never loads into the
+    other, though it decodes and has the same size."""
+    ours = Committee.found(db_url)
+    theirs = Committee.found(f"sqlite:///{tmp_path / 'rival.db'}")
+    for c, title in ((ours, "本"), (theirs, "另")):
+        c.record("member", "disclosure.published", {
+            "disclosure_id": "D1", "category": "other", "period": "2025", "title": title,
+            "body": "内容"})
+    ReadModel(theirs.app, snapshot_every=0).snapshot_at(theirs.community, 7)
+    rival = next(theirs.app.store.snapshots(theirs.community, 10**9))
+    ours.app.store.put_snapshot(rival)
+    expected = full_fold(ours.app, ours.community)
+    fresh = Sunlight(ours.app.db_url)
+    assert snapshot.encode(fresh.state(ours.community)) == expected
+    assert "root does not match" in fresh.refused_snapshots[ours.community].reason
+
+
+def test_the_newest_usable_snapshot_is_taken(demo: Sunlight, tmp_path: Path) -> None:
+    reads = ReadModel(demo, snapshot_every=0)
+    reads.snapshot_at(COMMUNITY, 200)
+    reads.snapshot_at(COMMUNITY, 300)
+    newest = _stored(demo)
+    demo.store.put_snapshot(replace(newest, data=b"{not json"))
+    app = reopen(demo, tmp_path)
+    _state, _extra, restored_at = view_of(app, COMMUNITY)
+    assert restored_at == 200
+    assert app.refused_snapshots[COMMUNITY].size == 300
+
+
+def test_the_codec_makes_only_domain_objects() -> None:
+    """A snapshot names the classes it makes; only ``ledger.domain`` classes are known, and an
+    object is made without running its constructor."""
+    state = CommunityState("c1")
+    doc = orjson.loads(snapshot.encode(state))
+    for name in ("os:system", "builtins:eval", "subprocess:Popen", "ledger.application:Sunlight"):
+        doc["classes"] = [name]
+        doc["state"] = ["o", 0, 0, {}]
+        with pytest.raises(snapshot.SnapshotError):
+            snapshot.decode(orjson.dumps(doc), "c1")
+    assert all(name.startswith("ledger.domain.") for name in snapshot.CLASSES)
+    with pytest.raises(snapshot.SnapshotError):
+        snapshot.decode(b"\x80\x04\x95pickle", "c1")
