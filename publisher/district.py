@@ -85,7 +85,7 @@ def publish_district(app: Sunlight, name: str, out_dir: Path, *, base_url: str =
                              search=search, witnesses=witnesses)
             assert result.portal is not None
             before = {"note": hashlib.sha256(result.note.encode()).hexdigest(),
-                      "summary": summarise(result.portal),
+                      "summary": summarise(result.portal, result.audit),
                       "pages": result.pages + result.records}
             known[community_id] = before
             published.append(community_id)

@@ -94,8 +94,21 @@ def tables(summaries: list[Summary], year: int
           p["index"]] for s in ordered for p in s["projects"]])
     out["disclosures"] = ("居务公开", [
         ("year", "integer", "年度"), ("community_id", "string", "社区编号"),
-        ("name", "string", "社区名称"), ("disclosures", "integer", "公开条数")],
-        [[year, s["id"], text_cell(s["name"]), s["disclosures"].get(y, 0)] for s in ordered])
+        ("name", "string", "社区名称"), ("disclosures", "integer", "公开条数"),
+        ("late", "integer", "公开晚于期限（审计视图）"),
+        ("missing", "integer", "应公开而未公开（审计视图）")],
+        [[year, s["id"], text_cell(s["name"]), s["disclosures"].get(y, 0),
+          t.get("disclosure-late", 0), t.get("disclosure-missing", 0)]
+         for s in ordered for t in [s.get("timeliness", {}).get(y, {})]])
+    out["objections"] = ("异议与答复", [
+        ("community_id", "string", "社区编号"), ("name", "string", "社区名称"),
+        ("objection_id", "string", "异议编号"), ("raised_on", "date", "提出日期"),
+        ("index", "integer", "异议记录在该社区日志中的序号"),
+        ("answered_on", "date", "答复日期（未答复为空）"),
+        ("answer_index", "integer", "答复记录的序号（未答复为空）")],
+        [[s["id"], text_cell(s["name"]), o["objection_id"], o["raised_on"], o["index"],
+          o["answered_on"] or "", o["answer_index"] if o["answer_index"] is not None else ""]
+         for s in ordered for o in s.get("objections", []) if o["year"] == year])
     return out
 
 

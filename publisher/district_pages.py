@@ -21,7 +21,7 @@ from publisher.rollup import Standing, standings
 from publisher.summary import Summary
 
 # The district's own sections (top-level folders of the site): no community may be named so.
-SECTIONS = ("evaluations", "funds", "fees", "projects", "disclosures")
+SECTIONS = ("evaluations", "funds", "fees", "projects", "disclosures", "objections")
 RESERVED = frozenset({*SECTIONS, "assets", "data", "search", "pagefind", "log", "r"})
 # A chart draws one bar group per community up to this many; past it the table alone says it.
 CHART_MAX = 40
@@ -35,6 +35,7 @@ def nav() -> list[dict[str, str]]:
     return [{"街道首页": "index.md"}, {"评议汇总": "evaluations/index.md"},
             {"微基金": "funds/index.md"}, {"物业费": "fees/index.md"},
             {"民需项目": "projects/index.md"}, {"居务公开": "disclosures/index.md"},
+            {"异议与答复": "objections/index.md"},
             *({title: f"{path}/index.md"} for path, title, _ in EXTRA_SECTIONS)]
 
 
@@ -42,6 +43,7 @@ def district_pages(name: str, summaries: list[Summary], year: int) -> list[Page]
     ordered = sorted(summaries, key=lambda s: s["id"])
     return [home(name, ordered, year), evaluations(ordered, year), funds(ordered, year),
             fees(ordered, year), projects(ordered, year), disclosures(ordered, year),
+            objections(ordered, year),
             *(make(ordered, year) for _, _, make in EXTRA_SECTIONS)]
 
 
@@ -73,7 +75,8 @@ def home(name: str, summaries: list[Summary], year: int) -> Page:
              "每个数字都能查到它来自哪条签名记录。</p>")
     links = [("evaluations/", "评议汇总：各社区满意率排名与结果运用"),
              ("funds/", "微基金：各社区捐赠与拨付"), ("fees/", "物业费：各社区预算执行"),
-             ("projects/", "民需项目：各社区项目进展到哪一步"), ("disclosures/", "居务公开：各社区公开条数"),
+             ("projects/", "民需项目：各社区项目进展到哪一步"), ("disclosures/", "居务公开：各社区公开条数与及时性"),
+             ("objections/", "异议与答复：各社区收到的异议答复了没有"),
              *((f"{path}/", title) for path, title, _ in EXTRA_SECTIONS)]
     page.add('<ul class="sl-list">' + "".join(f'<li><a href="{root}{href}">{esc(text)}</a></li>'
                                               for href, text in links) + "</ul>")
@@ -251,7 +254,38 @@ def disclosures(summaries: list[Summary], year: int) -> Page:
                     "count", "各社区本年度居务公开条数", ["社区", "条数"],
                     [[f'<a href="{root}{esc(s["id"])}/disclosures/">{esc(s["name"])}</a>', str(n)]
                      for s, n in rows]))
+    page.add(h(2, "公开是否及时"))
+    page.add("<p>按各社区的公开目录（未设定时用默认目录）核查：应在期限内公开的事项，晚于期限公开的和到期仍未公开的"
+             "各有几项。每一项的说明和所涉记录见该社区的审计视图。</p>")
+    page.add(table_html(["社区", "公开晚于期限", "应公开而未公开", "明细"], [
+        [esc(s["name"]), str(t.get("disclosure-late", 0)), str(t.get("disclosure-missing", 0)),
+         f'<a href="{root}{esc(s["id"])}/audit/views/disclosure/">审计视图</a>']
+        for s in summaries for t in [s.get("timeliness", {}).get(str(year), {})]]))
     return page
 
 
-__all__ = ["CHART_MAX", "EXTRA_SECTIONS", "RESERVED", "SECTIONS", "district_pages", "nav"]
+# --- 异议与答复 ------------------------------------------------------------------------------
+
+
+def objections(summaries: list[Summary], year: int) -> Page:
+    page = Page("objections/index.md", "异议与答复")
+    root = page.root
+    page.add(h(1, f"{year} 年各社区异议与答复"))
+    page.add("<p>居务监督委员会或居民对已公开记录（或待签提议）提出的异议，以及社区的答复。"
+             "点异议查看理由和答复原文。</p>")
+    rows = []
+    for s in summaries:
+        raised = [o for o in s.get("objections", []) if o["year"] == year]
+        answered = [o for o in raised if o["answer_index"] is not None]
+        waiting = [o for o in raised if o["answer_index"] is None]
+        rows.append([
+            f'<a href="{root}{esc(s["id"])}/">{esc(s["name"])}</a>', str(len(raised)),
+            str(len(answered)),
+            "、".join(_record(root, s["id"], o["index"], f"{o['raised_on']} 提出") for o in waiting)
+            if waiting else "无"])
+    page.add(table_html(["社区", "收到异议", "已答复", "尚未答复"], rows))
+    return page
+
+
+__all__ = ["CHART_MAX", "EXTRA_SECTIONS", "RESERVED", "SECTIONS", "district_pages", "nav",
+           "objections"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ledger.audit.findings import Audit
 from ledger.domain.evaluation import Evaluation
 from ledger.domain.fee import Fee
 from ledger.domain.fund import Fund
@@ -21,15 +22,39 @@ from publisher.year import current_year
 
 Summary = dict[str, Any]
 # Bumped whenever the shape below changes: a cached summary of another shape is recomputed.
-VERSION = 1
+VERSION = 2
 
 
-def summarise(p: Portal) -> Summary:
-    """The community's figures for the district pages, by business year."""
+def summarise(p: Portal, audit: Audit | None = None) -> Summary:
+    """The community's figures for the district pages, by business year; ``audit``: its audit
+    views (:mod:`ledger.audit.findings`), for disclosure timeliness."""
     return {"version": VERSION, "id": p.community_id, "name": p.name or p.community_id,
             "records": len(p.records), "year": current_year(p),
             "rounds": _rounds(p), "funds": _funds(p), "fees": _fees(p),
-            "projects": _projects(p), "disclosures": _disclosures(p)}
+            "projects": _projects(p), "disclosures": _disclosures(p),
+            "timeliness": _timeliness(audit), "objections": _objections(p)}
+
+
+def _timeliness(audit: Audit | None) -> dict[str, dict[str, int]]:
+    """Per year, the audit's disclosure findings by rule (公开晚于期限, 应公开而未公开)."""
+    years: dict[str, dict[str, int]] = {}
+    for f in audit.findings if audit is not None else []:
+        if f.rule in ("disclosure-late", "disclosure-missing"):
+            y = years.setdefault(f.period[:4], _zero("disclosure-late", "disclosure-missing"))
+            y[f.rule] += 1
+    return years
+
+
+def _objections(p: Portal) -> list[dict[str, Any]]:
+    """Each objection (异议): when it was raised, whether and when it was answered."""
+    out = []
+    for view in p.objections.values():
+        answer = view.answer
+        out.append({"objection_id": view.raised.objection_id, "raised_on": view.raised.raised_on,
+                    "year": int(view.raised.raised_on[:4]), "index": view.record.index,
+                    "answer_index": answer.index if answer is not None else None,
+                    "answered_on": answer.raw["answered_on"] if answer is not None else None})
+    return out
 
 
 def _rounds(p: Portal) -> list[dict[str, Any]]:

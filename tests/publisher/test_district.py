@@ -32,7 +32,7 @@ from tests.publisher.conftest import DISTRICT, DISTRICT_URL, DistrictSite
 pytestmark = pytest.mark.slow
 
 YEAR = "2025"
-SECTIONS = ["", "evaluations/", "funds/", "fees/", "projects/", "disclosures/"]
+SECTIONS = ["", "evaluations/", "funds/", "fees/", "projects/", "disclosures/", "objections/"]
 SUBJECTS = {"residents_committee": "居委会", "owners_committee": "业委会",
             "property_company": "物业公司", "project": "民需项目"}
 
@@ -230,6 +230,43 @@ def test_projects_by_step_and_disclosures(district_site: DistrictSite) -> None:
         published = sum(1 for r in rs if r.kind == "disclosure.published"
                         and r.at.astimezone(ZoneInfo("Asia/Shanghai")).year == int(YEAR))
         assert int(disclosures[community]["disclosures"]) == published > 0
+
+
+def test_disclosure_timeliness_and_objections(district_site: DistrictSite) -> None:
+    """Timeliness as the community's own audit views find it (ledger.audit, run here on the
+    log's entries); objections and answers counted from the signed bodies."""
+    from ledger.audit.findings import audit
+    from ledger.domain.state import local_day
+    from ledger.replay import decode
+
+    out = district_site.out
+    disclosures = {row["community_id"]: row for row in csv_rows(out, "disclosures")}
+    objections = csv_rows(out, "objections")
+    page = text(out, "objections/")
+    html = (out / "objections" / "index.html").read_text(encoding="utf-8")
+    seen_late = seen_objection = False
+    app = Sunlight(f"sqlite:///{district_site.db}")
+    for community, rs in district_site.records.items():
+        found = audit(community, (decode(i, data).signed for i, data in app.entries(community)),
+                      local_day(rs[-1].at)).findings
+        late = sum(1 for f in found if f.rule == "disclosure-late" and f.period.startswith(YEAR))
+        missing = sum(1 for f in found
+                      if f.rule == "disclosure-missing" and f.period.startswith(YEAR))
+        row = disclosures[community]
+        assert (int(row["late"]), int(row["missing"])) == (late, missing)
+        seen_late |= late + missing > 0
+        raised = {r.raw["objection_id"]: r for r in rs if r.kind == "oversight.objection_raised"
+                  and r.raw["raised_on"].startswith(YEAR)}
+        answered = {r.raw["objection_id"] for r in rs if r.kind == "oversight.objection_answered"}
+        assert {o["objection_id"] for o in objections if o["community_id"] == community} == \
+            set(raised)
+        n_answered = len(set(raised) & answered)
+        assert f"{DISTRICT[community]} {len(raised)} {n_answered} " in page
+        for oid, r in raised.items():
+            if oid not in answered:  # the unanswered objection links to its record
+                assert f'href="../{community}/r/{r.index}/"' in html
+        seen_objection |= bool(raised)
+    assert seen_late and seen_objection  # the demo holds both
 
 
 # --- incremental re-publish -----------------------------------------------------------------

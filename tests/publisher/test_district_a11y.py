@@ -18,7 +18,8 @@ from tests.publisher.test_a11y import AXE, CHART_LABELS, SMALL_TARGETS, SMALL_TE
 
 pytestmark = MARKS
 
-PAGES = ["", "evaluations/", "funds/", "fees/", "projects/", "disclosures/", "nanhu/"]
+PAGES = ["", "evaluations/", "funds/", "fees/", "projects/", "disclosures/", "objections/",
+         "nanhu/"]
 WIDTHS = [360, 1280]
 
 
