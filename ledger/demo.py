@@ -17,7 +17,9 @@ from typing import Any
 
 from ledger.application import Sunlight
 from ledger.domain.catalogue import DEFAULT_ITEMS
+from ledger.domain.errors import DomainError
 from ledger.domain.kinds import DEFAULT_POLICY
+from ledger.domain.roles import Role
 from ledger.proposals import Proposal, Proposals
 from ledger.replay import read_entry
 from ledger.signing import MemberKey, PrivateRecord, Statement, Submission
@@ -182,6 +184,23 @@ def build_demo(app: Sunlight, community_id: str = COMMUNITY, origin: str | None 
             w.flush()
     finally:
         app.clock = saved_clock
+
+
+def members_in_office(app: Sunlight, community_id: str = COMMUNITY) -> list[dict[str, str]]:
+    """The demo members in office now, each with the public seed of their current key: the
+    demo's console imports one into the browser to act as that member."""
+    out = []
+    for member_id, (name, role) in MEMBERS.items():
+        for label in (f"member/{member_id}/2", f"member/{member_id}"):
+            seed = demo_seed(label)
+            try:
+                app.member_in_office(community_id, MemberKey.from_seed(seed).key_id)
+            except DomainError:
+                continue
+            out.append({"member_id": member_id, "name": name, "role": role,
+                        "role_zh": Role(role).label, "seed": seed.hex()})
+            break
+    return out
 
 
 # --- the committee --------------------------------------------------------------------------

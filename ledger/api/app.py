@@ -15,9 +15,9 @@ import anyio
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Mount, Route
 
-from ledger.api import auth, communities, founding, ops, proposals, records, tlog, witness
+from ledger.api import auth, communities, console, founding, ops, proposals, records, tlog, uploads, witness
 from ledger.api import schemas as m
 from ledger.api.consistency import HEADER as READ_AFTER
 from ledger.api.consistency import READ_AFTER_WAIT, ReadYourWrites, ReplayWatch
@@ -87,6 +87,9 @@ class Settings:
     witness_max_delay: float = 10.0
     witness_retry: float = 1.0  # first retry after a failed push; doubles up to witness_max_retry
     witness_max_retry: float = 60.0
+    demo: bool = False  # ``sunlight demo``: the console may act as a demo member (public seeds)
+    files_dir: str | None = None  # published copies of attachments, one folder per community
+    portal_url: str | None = None  # the portal's public address ({community} substituted)
     read_after_wait: float = READ_AFTER_WAIT  # seconds a read waits for the standby to replay
 
 
@@ -117,6 +120,10 @@ def routes() -> list[BaseRoute]:
         _q("period", "期间前缀：2025、2025-03、2025-Q1", r"^[0-9]{4}(-[0-9A-Z]{1,2}){0,2}$"),
         *page,
     )
+    dry_run = Param("dry_run", "query", {"type": "string", "enum": ["0", "1"]},
+                    "1：按全部规则检查（含签名），不登记；被拒绝时与登记时的答复相同")
+    sha256_param = Param("sha256", "path", {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                         "文件内容的 SHA-256", required=True)
     proposal_param = Param("proposal", "path", {"type": "string"}, "提案编号", required=True)
     tile_param = Param("tile", "path", {"type": "string"},
                        "<L>/<N>[.p/<W>] 或 entries/<N>[.p/<W>]（C2SP tlog-tiles）", required=True)
@@ -162,13 +169,73 @@ def routes() -> list[BaseRoute]:
                      security="foundingInvitation")),
         ApiRoute("/v1/communities/{community}/records", records.submit_record, methods=["POST"],
                  name="submit", operation=Operation(
-                     "登记一份签名声明（任何记录类型）", "records",
+                     "登记一份签名声明（任何记录类型）；?dry_run=1 只检查、不登记", "records",
                      {201: Body(JSON, m.Receipt, "已持久保存并写入日志；附包含证明"),
-                      200: Body(JSON, m.Receipt, "同一份声明此前已登记（幂等）")}, c,
+                      200: Body(JSON, {"anyOf": [{"$ref": "#/components/schemas/Receipt"},
+                                                 {"$ref": "#/components/schemas/DryRun"}]},
+                                "同一份声明此前已登记（幂等）；dry_run=1 时为检查结果")},
+                     (*c, dry_run),
                      request=Body(JSON, m.SubmissionIn, "Submission.to_json() 的格式"),
                      errors=(400, 403, 404, 409, 413, 415, 422, 503),
                      headers={201: {"Location": "记录地址", READ_AFTER: READ_AFTER_TEXT},
                               200: {"Location": "记录地址", READ_AFTER: READ_AFTER_TEXT}})),
+        ApiRoute("/v1/communities/{community}/batches", records.submit_batch, methods=["POST"],
+                 name="batch", operation=Operation(
+                     "批量登记（导入）：全部通过才全部登记；?dry_run=1 只检查，逐行说明错误", "records",
+                     {201: Body(JSON, m.BatchReceipts, "已全部登记（此前已登记的声明标为 duplicate）"),
+                      200: Body(JSON, m.DryRun, "dry_run=1：全部通过检查，什么都没有登记")},
+                     (*c, dry_run), request=Body(JSON, m.BatchIn, "Submission.to_json() 的列表"),
+                     errors=(400, 403, 404, 409, 413, 415, 422, 503))),
+        ApiRoute("/v1/communities/{community}/files/{sha256}", uploads.put_file, methods=["PUT"],
+                 name="put_file", operation=Operation(
+                     "上传附件的公开副本（按 SHA-256 存放；服务核对哈希；仅限已登录的在任成员）", "records",
+                     {201: Body(JSON, m.FileStored), 200: Body(JSON, m.FileStored, "此前已存放")},
+                     (*c, sha256_param),
+                     request=Body("application/octet-stream", {"type": "string", "format": "binary"},
+                                  "文件内容（Content-Type：image/jpeg、image/png、image/webp 或 application/pdf）"),
+                     errors=(400, 401, 404, 413, 415), security="memberSession")),
+        ApiRoute("/v1/communities/{community}/files/{sha256}", uploads.get_file, methods=["GET"],
+                 name="file", operation=Operation(
+                     "附件的公开副本", "records", {200: Body(OCTETS, {"type": "string", "format": "binary"})},
+                     (*c, sha256_param), errors=(400, 404))),
+        ApiRoute("/v1/console/settings", console.console_settings, methods=["GET"],
+                 name="console_settings", operation=Operation(
+                     "控制台设置：门户的公开地址（回执链接到记录的门户页面）", "operations",
+                     {200: Body(JSON, m.ConsoleSettings)})),
+        ApiRoute("/v1/kinds", console.list_kinds, methods=["GET"], name="kinds",
+                 operation=Operation("记录类型及其字段（供表单使用，来自记录类型登记表）", "records",
+                                     {200: Body(JSON, m.KindList)})),
+        ApiRoute("/v1/kinds/{kind}/template.{fmt}", console.template, methods=["GET"],
+                 name="template", operation=Operation(
+                     "记录类型的导入模板（中文表头；csv 为带 BOM 的 UTF-8，xlsx 带下拉选项）", "records",
+                     {200: Body(OCTETS, {"type": "string", "format": "binary"})},
+                     (Param("kind", "path", {"type": "string"}, "记录类型", required=True),
+                      Param("fmt", "path", {"type": "string", "enum": ["csv", "xlsx"]}, "格式",
+                            required=True)), errors=(404,))),
+        ApiRoute("/v1/kinds/{kind}/rows", console.parse_rows, methods=["POST"], name="rows",
+                 operation=Operation(
+                     "读取填好的导入表格（CSV 或 XLSX）：每行的记录内容或错误（含行号）；不登记任何东西",
+                     "records", {200: Body(JSON, m.ImportRows)},
+                     (Param("kind", "path", {"type": "string"}, "记录类型", required=True),
+                      Param("name", "query", {"type": "string", "maxLength": 200},
+                            "文件名（.xlsx 按 Excel 读取，否则按 CSV）")),
+                     request=Body(OCTETS, {"type": "string", "format": "binary"}, "表格文件"),
+                     errors=(400, 404, 413))),
+        ApiRoute("/v1/pairings", console.offer_key, methods=["POST"], name="offer_key",
+                 operation=Operation("新成员登记公钥，取得配对码（密钥编号；24 小时内有效，存于数据库）",
+                                     "communities", {201: Body(JSON, m.Pairing)},
+                                     request=Body(JSON, m.PairingIn, "新成员的公钥"),
+                                     errors=(400, 413, 503))),
+        ApiRoute("/v1/pairings/{key_id}", console.find_key, methods=["GET"], name="find_key",
+                 operation=Operation("按配对码取新成员的公钥（主任接纳成员时）", "communities",
+                                     {200: Body(JSON, m.Pairing)},
+                                     (Param("key_id", "path", {"type": "string"}, "配对码",
+                                            required=True),), errors=(404,))),
+        ApiRoute("/v1/qr", console.qr_svg, methods=["GET"], name="qr", operation=Operation(
+            "二维码（SVG），供捐赠收据与配对码使用", "operations",
+            {200: Body("image/svg+xml", {"type": "string"})},
+            (Param("data", "query", {"type": "string", "maxLength": 512}, "二维码内容",
+                   required=True),), errors=(400,))),
         ApiRoute("/v1/communities/{community}/records", records.list_records, methods=["GET"],
                  name="records", operation=Operation(
                      "记录列表（可按类型、类别、小区、期间筛选，游标分页）", "records",
@@ -258,6 +325,7 @@ def routes() -> list[BaseRoute]:
                  operation=Operation("Prometheus 指标", "operations",
                                      {200: Body("text/plain", {"type": "string"})})),
         Route("/openapi.json", ops.openapi, methods=["GET"], name="openapi"),
+        Mount("/console", console.static_files(), name="console"),
     ]
 
 
@@ -309,11 +377,15 @@ def create_app(ledger: Sunlight, settings: Settings | None = None) -> Starlette:
             reads.close()  # and a snapshot of every community that grew since its last
 
     table = routes()
+    if settings.demo:  # never documented, never served by ``sunlight serve``
+        table.insert(0, Route("/v1/demo/members", console.demo_members, methods=["GET"]))
     app = Starlette(
         routes=table,
         middleware=[
             Middleware(RequestMetrics, metrics=metrics),
-            Middleware(BodyLimit, limit=MAX_BODY),
+            Middleware(console.ConsoleHeaders),
+            Middleware(BodyLimit, limit=MAX_BODY,
+                       larger=lambda p: console.import_body_limit(p) or uploads.file_body_limit(p)),
             Middleware(AddressLimit, buckets=limiter.per_address,
                        on_limited=lambda scope: metrics.rate_limited.labels(scope).inc()),
             *([Middleware(ReadYourWrites, reads=ledger.reads, metrics=metrics,
@@ -326,5 +398,7 @@ def create_app(ledger: Sunlight, settings: Settings | None = None) -> Starlette:
         lifespan=lifespan,
     )
     app.state.services = services
+    app.state.files_dir = settings.files_dir
+    app.state.portal_url = settings.portal_url
     app.state.openapi = build_document(table, title="阳光账本 Sunlight API", version=VERSION)
     return app

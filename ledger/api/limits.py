@@ -35,17 +35,20 @@ class BodyTooLarge(Exception):
 class BodyLimit:
     """ASGI middleware: 413 for a body over ``limit`` bytes, before the body is read."""
 
-    def __init__(self, app: ASGIApp, limit: int = MAX_BODY) -> None:
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY,
+                 larger: Callable[[str], int | None] | None = None) -> None:
         self.app = app
         self.limit = limit
+        self.larger = larger  # a larger limit for some paths (an import's batch or table)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = (self.larger(scope["path"]) if self.larger else None) or self.limit
         for name, value in scope["headers"]:
-            if name == b"content-length" and (not value.isdigit() or int(value) > self.limit):
-                await self._refuse(scope, receive, send)
+            if name == b"content-length" and (not value.isdigit() or int(value) > limit):
+                await self._refuse(scope, receive, send, limit)
                 return
         seen = 0
         started = False
@@ -55,7 +58,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.limit:
+                if seen > limit:
                     raise BodyTooLarge
             return message
 
@@ -69,10 +72,10 @@ class BodyLimit:
         except BodyTooLarge:
             if started:
                 raise
-            await self._refuse(scope, receive, send)
+            await self._refuse(scope, receive, send, limit)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = problem(413, "body-too-large", f"请求内容超过 {self.limit // 1024} KiB，未读取",
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        response = problem(413, "body-too-large", f"请求内容超过 {limit // 1024} KiB，未读取",
                            headers={"Connection": "close"})
         await response(scope, receive, send)
 

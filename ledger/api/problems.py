@@ -7,6 +7,7 @@ Chinese ``title`` that depends only on the status, and a Chinese ``detail`` for 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -68,13 +69,36 @@ def problem(status: int, code: str, detail: str, *, headers: Mapping[str, str] |
                     headers=headers)
 
 
+# The field a refusal concerns where its message does not name it (a form shows it there).
+CODE_FIELDS = {"insufficient-balance": "amount_fen", "over-budget-needs-decision": "decision_id",
+               "decision-not-found": "decision_id", "decision-not-passed": "decision_id",
+               "not-authorised-by-decision": "decision_id", "authorisation-exceeded": "amount_fen",
+               "authorisation-used": "decision_id", "receipt-reused": "receipt_no",
+               "invoice-reused": "invoice_sha256", "project-not-ready": "project_id",
+               "budget-below-spent": "lines", "votes-exceed-attendance": "votes",
+               "outcome-mismatch": "passed", "float-not-allowed": "amount_fen"}
+_NAMED = re.compile(r"字段 ([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def field_of(exc: DomainError) -> str | None:
+    """The body field a refusal concerns: named by the error, in its message, or by its code."""
+    if exc.field:
+        return exc.field
+    named = _NAMED.search(exc.message)
+    if named:
+        return named.group(1)
+    return CODE_FIELDS.get(exc.code)
+
+
 def from_domain_error(exc: DomainError) -> Response:
     from ledger.application import BatchRejected
 
-    extra = None
+    extra: dict[str, Any] | None = None
     if isinstance(exc, BatchRejected):
-        extra = {"errors": [{"row": e.row, "code": e.error.code, "detail": str(e.error)}
-                            for e in exc.errors]}
+        extra = {"errors": [{"row": e.row, "code": e.error.code, "detail": str(e.error),
+                             "field": field_of(e.error)} for e in exc.errors]}
+    elif field_of(exc) is not None:
+        extra = {"field": field_of(exc)}
     headers = exc.headers if isinstance(exc, ApiError) else None
     return problem(exc.status, exc.code, str(exc), headers=headers, extra=extra)
 

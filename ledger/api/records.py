@@ -25,8 +25,8 @@ from ledger.api import paging, params
 from ledger.api.context import Services, services
 from ledger.api.problems import ApiError
 from ledger.api.readmodel import ON_LOOP, PERIOD, Busy, Filter, matching, record_json
-from ledger.api.schemas import SubmissionIn
-from ledger.application import Receipt, Sunlight
+from ledger.api.schemas import BatchIn, SubmissionIn
+from ledger.application import BatchRejected, Receipt, Sunlight
 from ledger.crypto._encoding import b64encode
 from ledger.crypto.checkpoint import Checkpoint
 from ledger.crypto.note import split_note
@@ -86,6 +86,7 @@ async def submit_record(request: Request) -> Response:
     community = params.community(request)
     params.require_json(request, "签名声明")
     submission = parse_submission(await request.body())
+    dry_run = request.query_params.get("dry_run", "") in ("1", "true")
     limited = s.limiter.key_blocked(submission.key_id)
     if limited is not None:
         raise ApiError(429, "rate-limited-key", "该密钥提交过于频繁，请稍后再试",
@@ -94,7 +95,14 @@ async def submit_record(request: Request) -> Response:
     # after the signature verified against that key. Anyone can claim a key ID or replay a
     # published statement (a duplicate), so neither uses up the key's budget.
     try:
+        if dry_run:
+            body = await run_in_threadpool(_dry_run, s, community, [submission])
+            return json_response(body)
         body = await run_in_threadpool(_submit, s, community, submission)
+    except BatchRejected as exc:
+        if any(e.error.signed for e in exc.errors):
+            s.limiter.charge_key(submission.key_id)
+        raise exc.errors[0].error from None  # one statement: its own refusal, as a submit gives
     except DomainError as exc:
         if exc.signed:
             s.limiter.charge_key(submission.key_id)
@@ -106,6 +114,42 @@ async def submit_record(request: Request) -> Response:
         s.witnessing.notify(community)
     return json_response(body, 200 if body["duplicate"] else 201,
                          {"Location": record_location(community, body["index"])})
+
+
+def _dry_run(s: Services, community: str, submissions: list[Submission]) -> dict[str, Any]:
+    """Every rule checked, as a submit would, and nothing written (``?dry_run=1``)."""
+    s.ledger.community(community)
+    for sub in submissions:
+        if Statement.from_bytes(sub.statement).community != community:
+            raise InvalidInput("声明中的社区与提交地址中的社区不一致", code="community-mismatch")
+    s.ledger.submit_batch(submissions, dry_run=True)
+    return {"dry_run": True, "accepted": len(submissions)}
+
+
+async def submit_batch(request: Request) -> Response:
+    """``POST …/batches``: statements recorded all together or not at all (an import); with
+    ``?dry_run=1`` only checked, and every bad row named by its position."""
+    s = services(request)
+    community = params.community(request)
+    params.require_json(request, "签名声明")
+    obj = parse_json(await request.body(), BatchIn)
+    submissions = [Submission.from_json(o) for o in obj["records"]]
+    if request.query_params.get("dry_run", "") in ("1", "true"):
+        return json_response(await run_in_threadpool(_dry_run, s, community, submissions))
+    receipts = await run_in_threadpool(_submit_all, s, community, submissions)
+    fresh = sum(not r["duplicate"] for r in receipts)
+    if fresh:
+        s.metrics.appends.labels(community).inc(fresh)
+        s.publisher.notify(community)
+    return json_response({"receipts": receipts}, 201)
+
+
+def _submit_all(s: Services, community: str, submissions: list[Submission]) -> list[dict[str, Any]]:
+    s.ledger.community(community)
+    for sub in submissions:
+        if Statement.from_bytes(sub.statement).community != community:
+            raise InvalidInput("声明中的社区与提交地址中的社区不一致", code="community-mismatch")
+    return [receipt_json(s.ledger, r) for r in s.ledger.submit_batch(submissions)]
 
 
 def _submit(s: Services, community: str, submission: Submission) -> dict[str, Any]:

@@ -48,6 +48,47 @@ class SubmissionIn(Model):
     private: list[PrivateRecordIn] = Field(default=[], max_length=20)
 
 
+class BatchIn(Model):
+    """Statements recorded all together or not at all (an import from a paper ledger)."""
+
+    records: list[SubmissionIn] = Field(min_length=1, max_length=500)
+
+
+class DryRun(Model):
+    dry_run: bool = Field(description="只检查，未登记")
+    accepted: int = Field(ge=1, description="通过检查的声明数")
+
+
+class PairingIn(Model):
+    public_key: str = Field(pattern=r"^[A-Za-z0-9+/]{43}=$", description="新成员的 Ed25519 公钥（base64）")
+    name: str = Field(default="", max_length=32, description="新成员自报的称呼（仅供主任核对）")
+
+
+class Pairing(Model):
+    key_id: str = Field(pattern=KEY_ID, description="配对码：密钥编号")
+    public_key: str
+    name: str
+
+
+class KindList(Model):
+    kinds: list[dict[str, Any]] = Field(
+        description="每种记录：中文名称、签名职务、字段（名称、说明、形态、可选值、引用、嵌套）")
+    roles: list[dict[str, Any]]
+
+
+class ConsoleSettings(Model):
+    portal_url: str | None = Field(description="门户的公开地址（SUNLIGHT_PUBLIC_URL；{community} 换成社区编号）")
+
+
+class FileStored(Model):
+    sha256: str = Field(pattern=HEX64)
+    size: int = Field(ge=0)
+
+
+class ImportRows(Model):
+    rows: list[dict[str, Any]] = Field(description="每行：line（行号）与 body、person、commitment_field，或 error")
+
+
 class Receipt(Model):
     """Where the record is in the log, and the proof that it is there."""
 
@@ -59,6 +100,10 @@ class Receipt(Model):
     tree_size: int = Field(ge=1)
     inclusion_proof: list[str] = Field(description="包含证明，base64 哈希，叶子的兄弟节点在前")
     proof: str = Field(description="离线证明文件（c2sp.org/tlog-proof@v1）")
+
+
+class BatchReceipts(Model):
+    receipts: list[Receipt]
 
 
 class FoundingIn(Model):

@@ -50,6 +50,7 @@ class ServeOptions:
     witness_logs: tuple[str, ...] = field(default=())
     graceful_timeout: int = 30
     log_key_dir: str | None = None  # SUNLIGHT_LOG_KEY_DIR: one <community>.logkey file each
+    files_dir: str | None = None  # SUNLIGHT_FILES_DIR: published copies of attachments
     read_db: str | None = None  # SUNLIGHT_READ_DB: a hot standby of db that answers reads
 
     def environment(self) -> dict[str, str]:
@@ -63,6 +64,8 @@ class ServeOptions:
             env["SUNLIGHT_PUBLISH_CMD"] = self.publish_cmd
         if self.log_key_dir:
             env["SUNLIGHT_LOG_KEY_DIR"] = self.log_key_dir
+        if self.files_dir:
+            env["SUNLIGHT_FILES_DIR"] = self.files_dir
         if self.read_db:
             env["SUNLIGHT_READ_DB"] = self.read_db
         if self.witness_name and self.witness_seed_file:
@@ -119,6 +122,8 @@ def settings_from_env(env: dict[str, str] | None = None) -> Settings:
         witness_delay=float(env.get("SUNLIGHT_WITNESS_DELAY") or 1.0),
         witness_retry=float(env.get("SUNLIGHT_WITNESS_RETRY") or 1.0),
         witness_max_retry=float(env.get("SUNLIGHT_WITNESS_MAX_RETRY") or 60.0),
+        files_dir=env.get("SUNLIGHT_FILES_DIR") or None,
+        portal_url=env.get("SUNLIGHT_PUBLIC_URL") or None,
         read_after_wait=float(env.get("SUNLIGHT_READ_AFTER_WAIT", str(READ_AFTER_WAIT))))
 
 

@@ -50,4 +50,44 @@ def demo(out: Annotated[Path, typer.Option(help="演示目录（数据库与门�
     marker.touch()  # the portal is rebuilt in place (incrementally) on the next demo
     publish(ledger, COMMUNITY, site, base_url=f"http://127.0.0.1:{port}/", witnesses=(witness,))
     if serve:
+        console = _serve_console(db, site, out / "files", port, port + 1)
+        typer.echo(f"委员控制台已在 {console}/console/ 提供服务；以演示成员身份使用：{console}/console/#/demo")
         serve_site(make_server(site, "127.0.0.1", port))
+
+
+def _serve_console(db: str, site: Path, files: Path, portal_port: int, port: int) -> str:
+    """The service with the console on ``port``, in a thread, for the demo: it republishes the
+    portal after each new record, and lets the console act as a demo member."""
+    import threading
+    import time
+
+    import uvicorn
+
+    from ledger.api import Settings, create_app
+    from ledger.application import Sunlight
+    from ledger.demo import WITNESS_LABEL, cosign_as_witness
+    from publisher import publish
+    from publisher.witnesses import Witness
+
+    check_port("127.0.0.1", port)
+
+    def republish(community: str) -> None:
+        ledger = Sunlight(db)
+        try:
+            witness = Witness(WITNESS_LABEL, cosign_as_witness(ledger, community))
+            publish(ledger, community, site, base_url=f"http://127.0.0.1:{portal_port}/",
+                    witnesses=(witness,), attachments=files / community)
+        finally:
+            ledger.close()
+
+    app = create_app(Sunlight(db), Settings(demo=True, publish=republish, publisher_name="demo",
+                                            files_dir=str(files),
+                                            portal_url=f"http://127.0.0.1:{portal_port}/"))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, name="sunlight-demo-console", daemon=True)
+    thread.start()
+    while not server.started:  # listening before the portal is announced
+        if not thread.is_alive():
+            fail(f"控制台无法在端口 {port} 启动")
+        time.sleep(0.05)
+    return f"http://127.0.0.1:{port}"

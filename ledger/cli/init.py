@@ -74,7 +74,9 @@ def init(community: CommunityOpt,
         typer.echo(f"已为社区 {community}（{name}）生成一次性建账邀请，有效至 "
                    f"{expires.astimezone(SHANGHAI):%Y-%m-%d %H:%M}（北京时间）。邀请码只显示这一次：\n"
                    f"{token}\n建账人用它提交建账声明：POST /v1/communities/{community}/founding，"
-                   f"请求头 Authorization: Bearer <邀请码>")
+                   f"请求头 Authorization: Bearer <邀请码>\n"
+                   f"或在手机上打开控制台链接（服务地址换成本服务的地址），生成密钥并签署建账声明：\n"
+                   f"<服务地址>/console/#/found/{community}/{token}")
         typer.echo(f"日志签名密钥：{where}")
         return
     verifier = ledger.community(community).verifier_key

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -49,6 +50,9 @@ def serve(
     witness_log: Annotated[list[str] | None, typer.Option(
         help="另外见证的日志公钥（note verifier key），可重复")] = None,
     log_key_dir: LogKeyDirOpt = None,
+    files_dir: Annotated[str | None, typer.Option(
+        envvar="SUNLIGHT_FILES_DIR",
+        help="附件公开副本的存放目录（每个社区一个子目录；发布命令用 --attachments 目录/{community}）")] = None,
     read_db: Annotated[str | None, typer.Option(
         "--read-db", envvar="SUNLIGHT_READ_DB",
         help="读副本：--db 的 PostgreSQL 流复制热备库地址；查询由它回答，写入仍在主库")] = None,
@@ -74,6 +78,7 @@ def serve(
                          witness_seed_file=witness_seed_file,
                          witness_logs=tuple(witness_log or ()),
                          log_key_dir=str(log_key_dir.resolve()) if log_key_dir else None,
+                         files_dir=str(Path(files_dir).resolve()) if files_dir else None,
                          read_db=read_db))
     except (ValueError, OSError) as exc:
         fail(f"无法启动服务：{os_error(exc) if isinstance(exc, OSError) else exc}", 2)

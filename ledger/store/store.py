@@ -37,6 +37,7 @@ from ledger.store.tables import (
     cosignatures_table,
     invitations_table,
     logs_table,
+    pairings_table,
     private_table,
     proposals_table,
     salts_table,
@@ -576,6 +577,32 @@ class Store:
             taken = conn.execute(delete(challenges_table).where(
                 challenges_table.c.challenge_hash == challenge_hash)).rowcount
         return aware(row.expires_at) if taken == 1 else None
+
+    # --- pairing codes (the console) -------------------------------------------------------------
+
+    def offer_pairing(self, key_id: str, public_key: str, name: str, expires_at: datetime,
+                      now: datetime, limit: int) -> bool:
+        """Keeps a new member's public key under its key ID until ``expires_at`` (replacing an
+        earlier offer of the same key; forgetting expired ones); False when ``limit`` are
+        pending already."""
+        with self.engine.begin() as conn:
+            conn.execute(delete(pairings_table).where(
+                (pairings_table.c.expires_at < now) | (pairings_table.c.key_id == key_id)))
+            pending = conn.execute(select(func.count()).select_from(pairings_table)).scalar_one()
+            if pending >= limit:
+                return False
+            conn.execute(insert(pairings_table).values(
+                key_id=key_id, public_key=public_key, name=name, expires_at=expires_at))
+        return True
+
+    def pairing(self, key_id: str, now: datetime) -> tuple[str, str] | None:
+        """``(public key, name)`` offered under ``key_id`` and not expired, or None."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(pairings_table).where(
+                pairings_table.c.key_id == key_id)).first()
+        if row is None or aware(row.expires_at) <= now:
+            return None
+        return str(row.public_key), str(row.name)
 
     def add_session(self, token_hash: str, session: SessionRow, now: datetime) -> None:
         """Keeps a new session (and forgets every one past its expiry)."""

@@ -145,3 +145,13 @@ sessions_table = Table(
     Column("key_id", String(16), nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=False),
 )
+
+# New members' public keys under their key ID (the console's pairing code), for a day: the
+# 主任's console reads one back to admit the member. Public keys only; nothing secret.
+pairings_table = Table(
+    "sunlight_pairings", metadata,
+    Column("key_id", String(16), primary_key=True),
+    Column("public_key", String(44), nullable=False),
+    Column("name", String(32), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+)

@@ -91,6 +91,12 @@ def test_demo_serves_the_portal(tmp_path: Path) -> None:
             except OSError:
                 time.sleep(0.5)  # polling for the server to come up, not timing anything
         assert "幸福里社区" in page, server.stdout.read() if server.poll() is not None else "no page"
+        # and the committee console beside it, with its demo members
+        with urllib.request.urlopen(f"http://127.0.0.1:{port + 1}/console/", timeout=5) as response:
+            assert "阳光账本" in response.read().decode()
+        with urllib.request.urlopen(f"http://127.0.0.1:{port + 1}/v1/demo/members",
+                                    timeout=5) as response:
+            assert "王建国" in response.read().decode()
     finally:
         server.terminate()
         server.wait(30)

@@ -154,9 +154,9 @@ def test_remembers_salts_and_takes_a_founding_by_its_invitation(committee: Commi
 
 # Tables added since the fixture was written (created beside the earlier ones, which stay as
 # they were): proposals, sign-in challenges and sessions, snapshots of folded state, the
-# witnesses a community's checkpoints are pushed to.
+# witnesses a community's checkpoints are pushed to, the console's pairing codes.
 NEW_TABLES = {"sunlight_proposals", "sunlight_auth_challenges", "sunlight_sessions",
-              "sunlight_snapshots", "sunlight_witnesses"}
+              "sunlight_snapshots", "sunlight_witnesses", "sunlight_pairings"}
 
 
 def _schema(db_url: str) -> dict[str, tuple[set[str], set[str]]]:
