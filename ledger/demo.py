@@ -61,13 +61,22 @@ class _Clock:
 class DemoWriter:
     """Signs and submits statements as the demo's members, on a simulated clock."""
 
-    def __init__(self, app: Sunlight, community_id: str, origin: str) -> None:
+    def __init__(self, app: Sunlight, community_id: str, origin: str, name: str = "幸福里社区"
+                 ) -> None:
         self.app = app
         self.community_id = community_id
         self.origin = origin
+        self.name = name
         self.clock = _Clock(datetime(YEAR - 1, 12, 20, 1, 0, tzinfo=UTC))
         self.keys: dict[str, MemberKey] = {}
         self.rng = random.Random(20250101)
+        # 幸福里 is the same to the byte on every run; another community of the same database
+        # (a district: bench/district.py, the district portal's tests) gets its own figures
+        # (:meth:`varied`) and its own salts (a salt any community of the database has used is
+        # refused).
+        self.own = community_id == COMMUNITY
+        self.vary = random.Random(f"demo/{community_id}")
+        self.salt_prefix = "salt/" if self.own else f"salt/{community_id}/"
         self.salt_counter = 0
         self.pending: list[tuple[datetime, int, str | tuple[str, ...], str, dict[str, Any],
                                  tuple[PrivateRecord, ...], Callable[[], None] | None]] = []
@@ -128,9 +137,16 @@ class DemoWriter:
                 return index
         raise LookupError(f"no {kind} with {fields}")
 
+    def varied(self, n: int, other: range | None = None) -> int:
+        """A draw from the demo's sequence, ``randrange(n)``: exactly it for 幸福里; another
+        community takes its own draw from ``other`` (default ``range(n)``) and still consumes
+        the sequence, so every later record is the one that keeps the rules."""
+        drawn = self.rng.randrange(n)
+        return drawn if self.own else self.vary.choice(other or range(n))
+
     def private(self, data: dict[str, str]) -> PrivateRecord:
         self.salt_counter += 1
-        return PrivateRecord.commit(data, demo_seed(f"salt/{self.salt_counter}"))
+        return PrivateRecord.commit(data, demo_seed(f"{self.salt_prefix}{self.salt_counter}"))
 
     def person(self) -> tuple[str, str]:
         name = self.rng.choice(SURNAMES) + self.rng.choice(GIVEN)
@@ -139,10 +155,16 @@ class DemoWriter:
         return name, phone
 
 
-def build_demo(app: Sunlight, community_id: str = COMMUNITY, origin: str | None = None) -> None:
-    """Records the year 2025 of 幸福里社区 into ``app`` (which must not hold the community yet)."""
+def build_demo(app: Sunlight, community_id: str = COMMUNITY, origin: str | None = None,
+               name: str | None = None) -> None:
+    """Records the year 2025 of 幸福里社区 into ``app`` (which must not hold the community yet).
+
+    Under another ``community_id`` (and ``name``) the same year is recorded with that
+    community's own figures (amounts, turnout, satisfaction) and salts, so that many
+    communities can share one database."""
     w = DemoWriter(app, community_id, origin or (ORIGIN if community_id == COMMUNITY
-                                                 else f"sunlight.example/{community_id}"))
+                                                 else f"sunlight.example/{community_id}"),
+                   name or "幸福里社区")
     saved_clock = app.clock
     app.clock = w.clock
     try:
@@ -198,8 +220,8 @@ def _committee(w: DemoWriter) -> None:
         w.keys[member_id] = demo_key(member_id)
     wang = w.keys["wang"]
     w.record("wang", "community.founded", {
-        "name": "幸福里社区",
-        "description": "幸福里社区居民委员会辖两个小区，共约一千一百户。本门户公开居务、微基金、物业费、"
+        "name": w.name,
+        "description": f"{w.name}居民委员会辖两个小区，共约一千一百户。本门户公开居务、微基金、物业费、"
                        "决议与评议的全部记录，每一条都由登记人签名，任何人都可以核验。"
                        "演示数据：本社区为虚构，成员密钥、日志密钥与盐值均由公开种子生成，"
                        "切勿用于真实社区。",  # the portal's home page shows it
@@ -339,12 +361,13 @@ def _fees(w: DemoWriter, month: int) -> None:
         w.record("chen", "fee.income_recorded", {
             "estate_id": estate_id, "income_id": f"{estate_id}-fee-{YEAR}{month:02d}",
             "source": "property_fee", "period": f"{YEAR}-{month:02d}",
-            "amount_fen": households * 21_000 * (96 + w.rng.randrange(4)) // 100,
+            "amount_fen": households * 21_000 * (96 + w.varied(4, range(-6, 4))) // 100,
             "received_on": f"{YEAR}-{month:02d}-05"})
         w.record("chen", "fee.income_recorded", {
             "estate_id": estate_id, "income_id": f"{estate_id}-park-{YEAR}{month:02d}",
             "source": "parking", "period": f"{YEAR}-{month:02d}",
-            "amount_fen": (1_800_000 if estate_id == "xfl-1" else 1_200_000) + w.rng.randrange(90_000),
+            "amount_fen": (1_800_000 if estate_id == "xfl-1" else 1_200_000)
+            + w.varied(90_000, range(-600_000, 400_000)),
             "received_on": f"{YEAR}-{month:02d}-05", "note": "地面临时停车收益"})
         if month % 3 == 0:
             w.record("chen", "fee.income_recorded", {
@@ -357,7 +380,7 @@ def _fees(w: DemoWriter, month: int) -> None:
             if category == "elevators" and month == 8 and estate_id == "xfl-1":
                 continue  # the big repair below
             monthly = yuan * 100 // 12
-            amount = monthly * (90 + w.rng.randrange(10)) // 100
+            amount = monthly * (90 + w.varied(10, range(-18, 10))) // 100
             big = amount >= SPEND_COSIGNED_FROM
             w.record(("chen", "wang") if big else "chen", "fee.spend_recorded", {
                 "estate_id": estate_id, "spend_id": f"{estate_id}-{category}-{YEAR}{month:02d}",
@@ -419,7 +442,8 @@ def _funds(w: DemoWriter, month: int) -> None:
         donation_id = f"DN{YEAR}{month:02d}{n + 1:02d}"
         body: dict[str, Any] = {
             "fund_id": fund, "donation_id": donation_id,
-            "amount_fen": w.rng.choice([5_000, 10_000, 20_000, 50_000, 100_000, 200_000]),
+            "amount_fen": w.rng.choice([5_000, 10_000, 20_000, 50_000, 100_000, 200_000])
+            + (0 if w.own else w.vary.choice([0, 0, 5_000, 10_000, 30_000])),  # more: grants hold
             "restriction": restriction, "channel": w.rng.choice(["wechat", "cash", "bank_transfer"]),
             "receipt_no": f"SJ{YEAR}{month:02d}{n + 1:03d}", "received_on": day.isoformat()}
         if restriction == "playground":
@@ -665,11 +689,11 @@ def _evaluations(w: DemoWriter, month: int) -> None:
             groups = []
             for group in ("一期", "二期"):
                 base = 180 if group == "一期" else 140
-                sat = base * (50 + w.rng.randrange(15) + (5 if month == 12 else 0)) // 100
-                basic = base * (15 + w.rng.randrange(10)) // 100
+                sat = base * (50 + w.varied(15, range(-20, 15)) + (5 if month == 12 else 0)) // 100
+                basic = base * (15 + w.varied(10)) // 100
                 groups.append({"group": group, "satisfied": sat, "basically_satisfied": basic,
                                "dissatisfied": base - sat - basic,
-                               "score_centi": 7_000 + w.rng.randrange(2_000)})
+                               "score_centi": 7_000 + w.varied(2_000, range(-1_500, 2_000))})
             w.record("zhao", "evaluation.results_recorded", {
                 "round_id": round_id, "eligible": 420, "groups": groups,
                 "closed_on": f"{YEAR}-{month:02d}-18", "grouping": "partition"})

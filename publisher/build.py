@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ledger.application import Sunlight
+from ledger.audit.findings import Audit
 from ledger.crypto.checkpoint import Checkpoint
 from ledger.proposals import lapsed_proposals
 from ledger.tlog.cosignatures import published_checkpoint
@@ -66,6 +67,9 @@ class PublishResult:
     seconds: dict[str, float] = field(default_factory=dict)
     mkdocs_ran: bool = True
     indexed: int = 0  # pages (re-)indexed for search
+    portal: Portal | None = None  # the read model the pages were written from
+    note: str = ""  # the published checkpoint, with the witnesses' cosignatures
+    audit: Audit | None = None  # the audit views' findings (ledger.audit.findings)
 
 
 def default_cache_dir(out_dir: Path) -> Path:
@@ -192,7 +196,7 @@ def _build(app: Sunlight, community_id: str, out_dir: Path, base_url: str, cache
         compressor.finish()
     _save_state(cache, state)
     return PublishResult(out_dir, len(records), len(pages), service is not None,
-                         qr.made, clock.seconds, ran, indexed)
+                         qr.made, clock.seconds, ran, indexed, portal, note, audited)
 
 
 def _sitemap_pages(site_files: list[str], records: list[Record]) -> list[tuple[str, str]]:

@@ -22,6 +22,7 @@ from ledger.store import DEFAULT_DB_URL
 
 if TYPE_CHECKING:
     from publisher.build import PublishResult
+    from publisher.district import DistrictResult
     from publisher.witnesses import Witness
 
 DEFAULT_OUT = Path("build/portal")
@@ -57,6 +58,9 @@ def publish_command(
     witness: Annotated[list[str] | None, typer.Option(
         "--witness", help="门户上说明其确认的见证人：名称=联署公钥，如 街道办=witness.example+1a2b3c4d+…（可重复）")
     ] = None,
+    district: Annotated[str | None, typer.Option(
+        "--district", help="生成整个街道的门户：库中每个社区的门户在 /<社区编号>/ 下，另加各社区比较页；"
+                           "值为街道名称，如 城南街道")] = None,
 ) -> None:
     from publisher.preview import serve_site
     from publisher.witnesses import Witness
@@ -70,6 +74,20 @@ def publish_command(
         _fail(str(exc), 2)
     # before the build, not after it; at the public address's path, as the real host serves it
     server = _listen(out, port, urlsplit(base_url).path) if serve else None
+    if district is not None:
+        if community is not None or attachments is not None:
+            _fail("--district 生成库中全部社区的门户，不能同时用 -c/--community 或 --attachments", 2)
+        try:
+            done = _build_district(db, district, out, base_url, witnesses)
+        except BaseException:
+            if server is not None:
+                server.server_close()
+            raise
+        typer.echo(f"已生成街道门户：{done.out_dir}（{done.communities} 个社区，本次重新生成 "
+                   f"{len(done.published)} 个，{sum(done.seconds.values()):.1f} 秒）")
+        if server is not None:
+            serve_site(server)
+        return
     try:
         result = _build(db, community, out, base_url, attachments, witnesses)
     except BaseException:
@@ -94,6 +112,24 @@ def _listen(out: Path, port: int, prefix: str) -> ThreadingHTTPServer:
             _fail(f"端口 {port} 已被占用（另一个程序正在使用 127.0.0.1:{port}）；"
                   "请用 --port 指定另一个端口，或先停止那个程序", 2)
         _fail(f"无法监听 127.0.0.1:{port}：{exc.strerror or exc}；请检查 --port", 2)
+
+
+def _build_district(db: str, name: str, out: Path, base_url: str,
+                    witnesses: tuple[Witness, ...]) -> DistrictResult:
+    from ledger.application import Sunlight
+    from publisher.build import PublishError
+    from publisher.district import publish_district
+
+    if not name.strip():
+        _fail("--district 须给出街道名称，如 --district 城南街道", 2)
+    try:
+        ledger = Sunlight(db)
+    except Exception as exc:  # a bad URL or an unreachable server: the command cannot run
+        _fail(f"无法打开数据库 {db}：{type(exc).__name__}: {exc}", 2)
+    try:
+        return publish_district(ledger, name.strip(), out, base_url=base_url, witnesses=witnesses)
+    except PublishError as exc:
+        _fail(str(exc), 2)
 
 
 def _build(db: str, community: str | None, out: Path, base_url: str,

@@ -38,10 +38,12 @@ Task = list[tuple[list[Path], bool]]
 whether they get the best settings."""
 
 
-def precompress(out_dir: Path) -> int:
+def precompress(out_dir: Path, skip: frozenset[str] = frozenset()) -> int:
     """Writes the missing or stale ``.gz``/``.br`` copies under ``out_dir`` and removes copies
-    whose file is gone. Returns the number of files compressed."""
-    return Precompressor(out_dir).finish()
+    whose file is gone; folders of ``out_dir`` named in ``skip`` are left alone (the district
+    site's communities, each compressed by its own publish). Returns the number of files
+    compressed."""
+    return Precompressor(out_dir, skip=skip).finish()
 
 
 class Precompressor:
@@ -52,8 +54,10 @@ class Precompressor:
     a large batch and shut down by :meth:`finish`.
     """
 
-    def __init__(self, out_dir: Path, workers: Workers | None = None) -> None:
+    def __init__(self, out_dir: Path, workers: Workers | None = None,
+                 skip: frozenset[str] = frozenset()) -> None:
         self.out_dir = out_dir
+        self.skip = skip  # top-level folders left alone
         self._workers = Workers() if workers is None else workers
         self._own = workers is None
         self._sent: set[Path] = set()
@@ -68,7 +72,7 @@ class Precompressor:
         """Starts compressing every stale text file except under the folders ``skip`` (relative
         to the site: those still being written)."""
         skipped = tuple(f"{s.rstrip('/')}/" for s in skip)
-        self._start(self._stale(p for p in _files(self.out_dir) if p.suffix in TEXT
+        self._start(self._stale(p for p in _files(self.out_dir, self.skip) if p.suffix in TEXT
                                 and not p.relative_to(self.out_dir).as_posix().startswith(skipped)))
 
     def finish(self) -> int:
@@ -80,7 +84,7 @@ class Precompressor:
             self._futures = []
             self._sent.clear()
             texts = []
-            for path in _files(self.out_dir):
+            for path in _files(self.out_dir, self.skip):
                 if path.suffix in ENCODINGS:
                     original = path.with_suffix("")
                     if original.suffix in TEXT and not original.exists():
@@ -150,8 +154,10 @@ def _compress(groups: Task) -> None:
             _write(path.with_name(path.name + ".br"), br, mtime)
 
 
-def _files(root: Path) -> Iterator[Path]:
-    for folder, _, names in os.walk(root):
+def _files(root: Path, skip: frozenset[str] = frozenset()) -> Iterator[Path]:
+    for folder, subfolders, names in os.walk(root):
+        if skip and folder == str(root):
+            subfolders[:] = [d for d in subfolders if d not in skip]
         for name in names:
             yield Path(folder, name)
 

@@ -74,7 +74,7 @@ def _fingerprint(docs: Path) -> list[str]:
 
 
 def _mkdocs(config_file: Path, out_dir: Path, name: str, base_url: str,
-            extra_css: list[str]) -> None:
+            extra_css: list[str], **extra: object) -> None:
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
     from mkdocs.exceptions import MkDocsException
@@ -85,6 +85,7 @@ def _mkdocs(config_file: Path, out_dir: Path, name: str, base_url: str,
                                 "每一条都由登记人签名，任何人都可以核验。")}
     if base_url.startswith(("http://", "https://")):
         overrides["site_url"] = base_url
+    overrides.update(extra)  # e.g. the district site's own navigation
     try:
         config = load_config(str(config_file), **overrides)  # type: ignore[arg-type]
         build(config)

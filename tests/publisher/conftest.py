@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -59,3 +60,34 @@ def demo_site(tmp_path_factory: pytest.TempPathFactory) -> DemoSite:
     build_demo(app)
     publish(app, COMMUNITY, tmp / "site", search=False)
     return DemoSite(app, tmp / "site", COMMUNITY, list(read_records(app.entries(COMMUNITY))))
+
+
+DISTRICT_URL = "https://portal.example/chengnan/"
+DISTRICT = {"dongfang": "东方社区", "nanhu": "南湖社区", "xiyuan": "西园社区"}
+
+
+@dataclass
+class DistrictSite:
+    db: Path
+    out: Path
+    cache: Path
+    result: Any  # publisher.district.DistrictResult
+    records: dict[str, list[Record]]  # every community's records, as published
+
+
+@pytest.fixture(scope="session")
+def district_site(tmp_path_factory: pytest.TempPathFactory) -> DistrictSite:
+    """Three communities, each a year of records by the demo builder with its own figures, in
+    one database, published as one district site (without the search index)."""
+    from ledger.demo import build_demo
+    from publisher.district import publish_district
+
+    tmp = tmp_path_factory.mktemp("district")
+    app = Sunlight(f"sqlite:///{tmp / 'district.db'}")
+    for community_id, name in DISTRICT.items():
+        build_demo(app, community_id, name=name)
+    out, cache = tmp / "site", tmp / "cache"
+    result = publish_district(app, "城南街道", out, base_url=DISTRICT_URL, cache_dir=cache,
+                              search=False)
+    return DistrictSite(tmp / "district.db", out, cache, result,
+                        {c: list(read_records(app.entries(c))) for c in DISTRICT})
