@@ -542,3 +542,23 @@ def test_a_lost_phone_the_chair_rotates_the_key(browser: Any, chair: Phone, trea
         treasurer.page.goto(f"{invited.url}/console/#/")
         treasurer.page.goto(f"{invited.url}/console/#/c/{COMMUNITY}")
         treasurer.page.get_by_text("您的签名密钥还不是本社区成员的密钥").wait_for()
+
+
+def test_every_record_made_in_the_console_is_on_the_published_portal(invited: Invited) -> None:
+    """After the service's automatic publish, every record the tests above made from the console
+    (founding, members, the donation with its private donor, the spend, the grant, the objections,
+    the imported rows) has its portal page, titled from the registry in Chinese."""
+    total = size(invited)
+    assert total > 10
+    pages = [invited.site / "r" / str(i) / "index.html" for i in range(total)]
+    wait_until(lambda: all(p.exists() for p in pages), "a portal page for every record")
+    for p in pages:
+        html = p.read_text(encoding="utf-8")
+        assert "<h1" in html and "undefined" not in html
+    listed = httpx.get(f"{invited.url}/v1/communities/{COMMUNITY}/records",
+                       params={"kind": "fund.donation_recorded"}).json()
+    donations = [r["index"] for r in listed["records"]]
+    assert donations
+    for index in donations:  # the donor's name and phone never reach the portal
+        html = pages[index].read_text(encoding="utf-8")
+        assert "13800138000" not in html
