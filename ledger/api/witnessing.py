@@ -78,7 +78,8 @@ class WitnessPusher(Background[Target | _Reload]):
         self.cosigned = cosigned
         self.clock, self.wall = clock, wall
         self._targets: dict[str, list[Target]] = {}
-        self._reload_due: float | None = None  # when to read the witnesses table again
+        # when to read the witnesses table (again): at once, the thread's first step
+        self._reload_due: float | None = clock()
 
     # --- configuration -------------------------------------------------------------------------
 
@@ -166,20 +167,36 @@ class WitnessPusher(Background[Target | _Reload]):
         return None, wait
 
     def _run(self) -> None:
-        self._reload_safely()
         while True:
             with self._wake:
                 item = self._wait_due()
                 if item is None:
                     return
-                if isinstance(item, _Reload):
-                    self._reload_due = None
-                else:
-                    item.due_at = item.first_due = None
-            if isinstance(item, _Reload):
-                self._reload_safely()
-            else:
-                self.push(item)
+                self._take(item)
+            self._do(item)
+
+    def run_due(self) -> bool:
+        """One step of the thread, without waiting: does what is due now, if anything."""
+        with self._wake:
+            item, _ = self._next_due()
+            if item is None:
+                return False
+            self._take(item)
+        self._do(item)
+        return True
+
+    def _take(self, item: Target | _Reload) -> None:
+        """Under the lock: ``item`` is no longer due (a failure or a write makes it due again)."""
+        if isinstance(item, _Reload):
+            self._reload_due = None
+        else:
+            item.due_at = item.first_due = None
+
+    def _do(self, item: Target | _Reload) -> None:
+        if isinstance(item, _Reload):
+            self._reload_safely()
+        else:
+            self.push(item)
 
     def push(self, target: Target) -> None:
         """Asks ``target`` to cosign the latest checkpoint; on failure, schedules a retry."""

@@ -217,8 +217,9 @@ def witness_add(community: CommunityOpt,
                  "请换一个称呼，或先用 sunlight witness remove 移除它", 2)
     ledger.store.put_witness(WitnessRow(community, verifier.name, url.rstrip("/"),
                                         verifier.key_string(), label))
-    called = f"「{label}」（{verifier.name}）" if label else verifier.name
-    typer.echo(f"社区 {community} 的见证人 {called}（{url}）已配置")
+    called = f"「{label}」" if label else f" {verifier.name} "
+    typer.echo(f"社区 {community} 的见证人{called}已配置（公钥名称 {verifier.name}，地址 {url}）；"
+               "运行中的服务在下一次写入后（至迟 30 秒）开始向它推送，无需重启")
 
 
 def _witness_label(text: str) -> str:
