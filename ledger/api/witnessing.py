@@ -139,7 +139,6 @@ class WitnessPusher(Background[Target | _Reload]):
             reload_at = now + self.delay
             if self._reload_due is None or self._reload_due > reload_at:
                 self._reload_due = reload_at
-            self._wake.notify_all()
             for target in self._targets.get(community_id, ()):
                 if target.failures:
                     continue  # its backoff decides when it is tried again
