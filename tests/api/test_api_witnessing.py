@@ -309,7 +309,8 @@ def test_configured_witnesses_are_on_the_portal_and_one_added_while_running_coun
     """Two witnesses configured with ``witness add --name``; the service's automatic publish
     (no ``--witness``) names both on the home and 审计 pages with their keys once they have
     cosigned, and the 审计 page's in-browser check verifies both cosignatures. A witness added
-    while the service runs gets the next checkpoint and is named; one removed gets no more."""
+    while the service runs gets the next checkpoint and is named; one removed gets no more; an
+    import's checkpoint is pushed like a single write's."""
     from tests.tlog.test_tlog_browser import check
 
     db = f"sqlite:///{tmp_path / 'sunlight.db'}"
@@ -380,6 +381,11 @@ def test_configured_witnesses_are_on_the_portal_and_one_added_while_running_coun
         keys = json.loads((site / "data" / "witnesses.json").read_text(encoding="utf-8"))
         assert sorted(k["label"] for k in keys) == ["业委会", "居务监督委员会"]
         assert "街道办已于" not in (site / "index.html").read_text(encoding="utf-8")
+        # an import (a batch) reaches the witnesses too
+        assert client.post("/v1/communities/testcom/batches",
+                           json={"records": [disclosure(c, 4)]}).status_code == 201
+        for w in (board, owners):
+            wait_until(lambda w=w: cosigned(db, w.name) == 10, f"{w.name} to cosign the import")
         client.close()
         assert service.terminate() in (0, -15)  # graceful: a publish under way finishes
         service = None
