@@ -259,7 +259,8 @@ class WitnessPusher(Background[Target | _Reload]):
                 state = ("misconfigured" if t.verifier is None else "retrying" if t.failures
                          else "ok" if t.cosigned_size else "idle")
                 out.append({
-                    "name": t.row.name, "url": t.row.url, "state": state,
+                    "name": t.row.name, "label": t.row.display_name, "url": t.row.url,
+                    "state": state,
                     "cosigned_size": t.cosigned_size, "lag_entries": behind,
                     "lag_seconds": round(now - t.waiting_since, 3)
                     if behind and t.waiting_since is not None else 0.0,

@@ -280,7 +280,8 @@ def test_a_witness_added_or_removed_while_running_counts_from_the_next_write(
         pass
     assert reported == ["testcom"] * 3
     assert [c.app.store.latest_cosigned_size("testcom", s.name) for s in signers] == [7, 7]
-    assert pusher.status("testcom", 7)[1]["name"] == "w2.example/w"
+    assert pusher.status("testcom", 7)[1] == {**pusher.status("testcom", 7)[1],
+                                              "name": "w2.example/w", "label": "见证人2"}
 
     c.app.store.remove_witness("testcom", signers[0].name)  # `sunlight witness remove`
     now[0] += 30.0  # no write: the periodic read finds it gone
