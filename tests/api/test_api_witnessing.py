@@ -395,3 +395,42 @@ def test_configured_witnesses_are_on_the_portal_and_one_added_while_running_coun
             service.kill()
         for w in (office, board, owners):
             w.stop()
+
+
+def test_a_proposal_recorded_by_its_last_signature_reaches_the_witnesses(
+        tmp_path: Path) -> None:
+    """The checkpoint a co-signature appends is pushed like a single write's (it was left for
+    the next write)."""
+    from ledger.api.app import Settings, create_app
+    from ledger.crypto.cosignature import CosignatureSigner
+    from ledger.store import WitnessRow
+    from ledger.tlog.witness import Witness
+    from ledger.tlog.witness import create_app as witness_app
+    from tests.api.helpers import live
+    from tests.api.test_api_proposals import b64
+    from tests.ledger.test_ledger_policy import grant_ready
+
+    c = Committee.found(f"sqlite:///{tmp_path / 'ours.db'}", log_seed=SEED)
+    log_key = Verifier.from_key_string(c.app.community("testcom").verifier_key)
+    signer = CosignatureSigner.from_seed("jiandu.example/w", b"\x61" * 32)
+    witness = Witness.open(signer, [log_key], f"sqlite:///{tmp_path / 'w.db'}")
+    submission = c.sign("treasurer", "fund.grant_made", grant_ready(c))
+    with live(witness_app(witness)) as witness_url:
+        c.app.store.put_witness(WitnessRow("testcom", signer.name, witness_url,
+                                           signer.verifier().key_string(), "监督委员会"))
+        app = create_app(c.app, Settings(rate_per_address=0, rate_per_key=0, witness_delay=0.05))
+        with live(app) as url, httpx.Client(base_url=url, timeout=30) as client:
+            size = c.app.size("testcom")
+            wait_until(lambda: c.app.store.latest_cosigned_size("testcom", signer.name) == size,
+                       "the witness to be brought up to the head")
+            base = "/v1/communities/testcom/proposals"
+            proposal = client.post(base, json=submission.to_json())
+            assert proposal.status_code == 202, proposal.text
+            p = proposal.json()
+            chair = c.keys["chair"]
+            r = client.post(f"{base}/{p['id']}/signatures", json={
+                "key_id": chair.key_id,
+                "signature": b64(chair.private.sign(p["statement"].encode()))})
+            assert r.status_code == 201 and r.json()["index"] == size, r.text
+            wait_until(lambda: c.app.store.latest_cosigned_size("testcom", signer.name)
+                       == size + 1, "the witness to cosign the co-signed record")
