@@ -41,7 +41,7 @@ from publisher.record_page import SHELL_PATH, QrCache, Seal, Shell, write_record
 from publisher.records import Record, read_records
 from publisher.shells import MkDocsError, fill, inputs_key, render
 from publisher.sitemap import write_sitemap
-from publisher.witnesses import Witness, write_keys
+from publisher.witnesses import Witness, with_configured, write_keys
 from publisher.workers import Workers
 from publisher.year import RECEIPTS, receipts
 
@@ -88,7 +88,8 @@ def publish(app: Sunlight, community_id: str, out_dir: Path, *, base_url: str = 
     codes, record page keys, search bundles); by default it sits beside ``out_dir``.
     ``attachments`` is a folder of attachment files to publish: each is copied into the site
     only if the log records its SHA-256 (:mod:`publisher.attachments`).
-    ``witnesses`` are the witnesses whose cosignatures the portal names, with their keys.
+    ``witnesses`` are witnesses whose cosignatures the portal names, with their keys, besides
+    the community's configured ones (``sunlight witness add``), which it always names.
     """
     if not base_url.endswith("/"):
         base_url += "/"
@@ -119,6 +120,7 @@ def _publish(app: Sunlight, community_id: str, out_dir: Path, base_url: str, cac
              clock: _Stopwatch, attachments: Path | None, witnesses: tuple[Witness, ...]
              ) -> PublishResult:
     with clock("read"):
+        witnesses = with_configured(witnesses, app.store.witnesses(community_id))
         note = published_checkpoint(app, community_id)  # with the witnesses' cosignatures
         checkpoint = Checkpoint.parse(note.split("\n\n", 1)[0] + "\n")
         records = list(read_records(app.entries(community_id, 0, checkpoint.size)))

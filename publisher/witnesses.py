@@ -1,15 +1,18 @@
 """Witnesses in plain words: who confirmed the published checkpoint, and when.
 
 A witness (街道办, a neighbouring community, a newspaper) cosigns the log's checkpoint after
-checking that the log only grew. The operator names each witness the portal should speak of and
-its key (``sunlight publish --witness 街道办=<verifier key>``); a cosignature is shown only when
-it verifies with that key. The keys are published in ``data/witnesses.json`` for the in-browser
-check and anyone else.
+checking that the log only grew. The portal speaks of the community's configured witnesses
+(``sunlight witness add --name 街道办``: the ones the service pushes checkpoints to) and of any
+the operator names when publishing (``sunlight publish --witness 街道办=<verifier key>``); a
+cosignature is shown only when it verifies with that key. The keys are published in
+``data/witnesses.json`` for the in-browser check and anyone else.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,8 +20,11 @@ from pathlib import Path
 from ledger.crypto.cosignature import cosignature_timestamp
 from ledger.crypto.errors import VerificationError
 from ledger.crypto.note import SIG_COSIGNATURE_V1, Verifier, split_note
+from ledger.store import WitnessRow
 from publisher.files import write_if_changed
 from publisher.fmt import esc, local_time
+
+log = logging.getLogger("sunlight.publisher")
 
 
 @dataclass(frozen=True)
@@ -39,6 +45,30 @@ class Witness:
         if verifier.sig_type != SIG_COSIGNATURE_V1:
             raise ValueError(f"见证人 {label.strip()} 的公钥不是联署（cosignature/v1）公钥")
         return cls(label.strip(), key.strip())
+
+
+def with_configured(named: tuple[Witness, ...], rows: Iterable[WitnessRow]
+                    ) -> tuple[Witness, ...]:
+    """The witnesses named on the command line, then the community's configured ones (called by
+    their ``--name``, else their key name) whose key none of the named has. A configured key that
+    is not a cosignature key is left out and logged (``witness add`` refuses one)."""
+    out = list(named)
+    keys = {Verifier.from_key_string(w.key).key_string() for w in named}
+    for row in rows:
+        try:
+            verifier = Verifier.from_key_string(row.verifier_key)
+        except (VerificationError, ValueError):
+            verifier = None
+        if verifier is None or verifier.sig_type != SIG_COSIGNATURE_V1:
+            log.warning("configured witness key is not a cosignature key", extra={
+                "event": "witness-misconfigured", "community": row.community_id,
+                "witness": row.name})
+            continue
+        key = verifier.key_string()
+        if key not in keys:
+            keys.add(key)
+            out.append(Witness(row.display_name, key))
+    return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -101,5 +131,5 @@ def write_keys(path: Path, witnesses: tuple[Witness, ...]) -> None:
     write_if_changed(path, (json.dumps(data, ensure_ascii=False, indent=1) + "\n").encode("utf-8"))
 
 
-__all__ = ["Confirmation", "Witness", "confirmations", "sentence", "unknown_cosigners", "witness_block",
-           "write_keys"]
+__all__ = ["Confirmation", "Witness", "confirmations", "sentence", "unknown_cosigners",
+           "with_configured", "witness_block", "write_keys"]

@@ -340,7 +340,9 @@ def create_app(ledger: Sunlight, settings: Settings | None = None) -> Starlette:
     reads = ReadModel(ledger, snapshot_every=settings.snapshot_every)
     witnessing = WitnessPusher(ledger, delay=settings.witness_delay,
                                max_delay=settings.witness_max_delay, retry=settings.witness_retry,
-                               max_retry=settings.witness_max_retry)
+                               max_retry=settings.witness_max_retry,
+                               # a new cosignature: the portal's checkpoint should carry it
+                               cosigned=publisher.notify)
     metrics.registry.register(witnessing.collector())
     reading = Reading(reads, settings.read_budget, settings.view_threads, settings.log_threads)
     services = Services(

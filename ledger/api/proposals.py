@@ -39,6 +39,7 @@ def _answer(s: Services, community: str, result: Receipt | Proposal, *, new: boo
         if not result.duplicate:
             s.metrics.appends.labels(community).inc()
             s.publisher.notify(community)
+            s.witnessing.notify(community)
         return json_response(receipt_json(s.ledger, result), 200 if result.duplicate else 201,
                              {"Location": record_location(community, result.index)})
     body: dict[str, Any] = result.to_json()

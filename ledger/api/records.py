@@ -141,6 +141,7 @@ async def submit_batch(request: Request) -> Response:
     if fresh:
         s.metrics.appends.labels(community).inc(fresh)
         s.publisher.notify(community)
+        s.witnessing.notify(community)
     return json_response({"receipts": receipts}, 201)
 
 

@@ -225,7 +225,8 @@ class SnapshotStatus(Model):
 
 
 class WitnessStatus(Model):
-    name: str
+    name: str = Field(description="见证人公钥中的名称")
+    label: str = Field(description="门户上对见证人的称呼（sunlight witness add --name；未设置时同 name）")
     url: str
     state: str = Field(description="idle | ok | retrying（见证人不可达或拒绝，按退避重试）")
     cosigned_size: int = Field(description="见证人已联署的树大小")

@@ -7,6 +7,13 @@ seconds (or has waited ``max_delay`` in all), then asks each of its witnesses
 (:func:`ledger.tlog.push.push_checkpoint`, which stores the verified cosignature). A witness that
 is down or refuses is retried with exponential backoff, from ``retry`` seconds up to
 ``max_retry``; it never holds up a write. ``/status`` and ``/metrics`` show each witness's lag.
+
+The table is read again by the same thread, so a witness added or removed while the service runs
+(``sunlight witness add`` is another process) counts without a restart: once a write has been
+followed by ``delay`` seconds (at most once per ``delay`` while writes go on), and every
+``reload_every`` seconds in any case. A new witness is brought up to the log's head at once. Each
+stored cosignature calls ``cosigned(community_id)``: the service re-publishes the portal, whose
+checkpoint now carries it.
 """
 
 from __future__ import annotations
@@ -31,6 +38,15 @@ from ledger.tlog.push import Post, WitnessPushError, push_checkpoint, urllib_pos
 
 log = logging.getLogger("sunlight.witnessing")
 
+RELOAD_EVERY = 30.0  # seconds: the witnesses table is read again at least this often
+
+
+class _Reload:
+    """What falls due besides a witness: reading the witnesses table again."""
+
+
+RELOAD = _Reload()
+
 
 @dataclass
 class Target:
@@ -46,9 +62,11 @@ class Target:
     waiting_since: float | None = None  # wall clock: the oldest checkpoint it has not cosigned
 
 
-class WitnessPusher(Background[Target]):
+class WitnessPusher(Background[Target | _Reload]):
     def __init__(self, ledger: Sunlight, *, delay: float = 1.0, max_delay: float = 10.0,
                  retry: float = 1.0, max_retry: float = 60.0, post: Post = urllib_post,
+                 reload_every: float = RELOAD_EVERY,
+                 cosigned: Callable[[str], None] = lambda _community_id: None,
                  clock: Callable[[], float] = time.monotonic,
                  wall: Callable[[], float] = time.time) -> None:
         super().__init__("sunlight-witnessing")
@@ -56,15 +74,19 @@ class WitnessPusher(Background[Target]):
         self.delay, self.max_delay = delay, max_delay
         self.retry, self.max_retry = retry, max_retry
         self.post = post
+        self.reload_every = reload_every
+        self.cosigned = cosigned
         self.clock, self.wall = clock, wall
         self._targets: dict[str, list[Target]] = {}
+        # when to read the witnesses table (again): at once, the thread's first step
+        self._reload_due: float | None = clock()
 
     # --- configuration -------------------------------------------------------------------------
 
     def reload(self) -> None:
-        """Reads the configured witnesses (when the thread starts; after ``sunlight witness
-        add``, a restart or a call of this), keeping what is known of those still configured.
-        The queries run before the lock is taken: a writer's :meth:`notify` never waits on them."""
+        """Reads the configured witnesses (when the thread starts, after writes, every
+        ``reload_every`` seconds), keeping what is known of those still configured. The queries
+        run before the lock is taken: a writer's :meth:`notify` never waits on them."""
         rows = self.ledger.store.witnesses()
         with self._wake:
             old = {(t.row.community_id, t.row.name): t
@@ -85,8 +107,24 @@ class WitnessPusher(Background[Target]):
                     target.due_at = self.clock()  # catch up with the log at once
                     target.first_due = target.due_at
                 fresh.setdefault(row.community_id, []).append(target)
+            added = sorted(f"{k[0]}/{k[1]}" for k in
+                           {(r.community_id, r.name) for r in rows} - old.keys())
+            removed = sorted(f"{k[0]}/{k[1]}" for k in
+                             old.keys() - {(r.community_id, r.name) for r in rows})
             self._targets = fresh
+            self._reload_due = self.clock() + self.reload_every
             self._wake.notify_all()
+        if added or removed:
+            log.info("witnesses configured", extra={
+                "event": "witness-config", "added": added, "removed": removed})
+
+    def _reload_safely(self) -> None:
+        try:
+            self.reload()
+        except Exception:  # the database is down: keep the witnesses known, try again later
+            log.exception("witnesses not read", extra={"event": "witness-config-failed"})
+            with self._wake:
+                self._reload_due = self.clock() + self.reload_every
 
     # --- running -------------------------------------------------------------------------------
 
@@ -96,11 +134,12 @@ class WitnessPusher(Background[Target]):
     def notify(self, community_id: str) -> None:
         """A checkpoint was signed: push it soon. Never blocks (beyond a lock), never raises."""
         with self._wake:
-            targets = self._targets.get(community_id)
-            if not targets:
-                return
             now, wall = self.clock(), self.wall()
-            for target in targets:
+            # a witness added or removed meanwhile counts for this checkpoint
+            reload_at = now + self.delay
+            if self._reload_due is None or self._reload_due > reload_at:
+                self._reload_due = reload_at
+            for target in self._targets.get(community_id, ()):
                 if target.failures:
                     continue  # its backoff decides when it is tried again
                 if target.first_due is None:
@@ -110,9 +149,13 @@ class WitnessPusher(Background[Target]):
                     target.waiting_since = wall
             self._wake.notify_all()
 
-    def _next_due(self) -> tuple[Target | None, float]:
+    def _next_due(self) -> tuple[Target | _Reload | None, float]:
         now = self.clock()
         wait = 3600.0
+        if self._reload_due is not None:
+            if self._reload_due <= now:
+                return RELOAD, 0.0  # before the pushes: a removed witness is not pushed to
+            wait = self._reload_due - now
         for targets in self._targets.values():
             for target in targets:
                 if target.due_at is None or target.verifier is None:
@@ -123,17 +166,36 @@ class WitnessPusher(Background[Target]):
         return None, wait
 
     def _run(self) -> None:
-        try:
-            self.reload()
-        except Exception:  # the database is down: no witnesses until the next start
-            log.exception("witnesses not read", extra={"event": "witness-config-failed"})
         while True:
             with self._wake:
-                target = self._wait_due()
-                if target is None:
+                item = self._wait_due()
+                if item is None:
                     return
-                target.due_at = target.first_due = None
-            self.push(target)
+                self._take(item)
+            self._do(item)
+
+    def run_due(self) -> bool:
+        """One step of the thread, without waiting: does what is due now, if anything."""
+        with self._wake:
+            item, _ = self._next_due()
+            if item is None:
+                return False
+            self._take(item)
+        self._do(item)
+        return True
+
+    def _take(self, item: Target | _Reload) -> None:
+        """Under the lock: ``item`` is no longer due (a failure or a write makes it due again)."""
+        if isinstance(item, _Reload):
+            self._reload_due = None
+        else:
+            item.due_at = item.first_due = None
+
+    def _do(self, item: Target | _Reload) -> None:
+        if isinstance(item, _Reload):
+            self._reload_safely()
+        else:
+            self.push(item)
 
     def push(self, target: Target) -> None:
         """Asks ``target`` to cosign the latest checkpoint; on failure, schedules a retry."""
@@ -166,6 +228,10 @@ class WitnessPusher(Background[Target]):
             else:
                 target.waiting_since = None
             self._wake.notify_all()
+        try:
+            self.cosigned(row.community_id)
+        except Exception:  # a hook never stops the pushing
+            log.exception("cosigned hook failed", extra={"event": "witness-hook-failed"})
 
     def _failed(self, target: Target, error: str) -> None:
         row = target.row
@@ -193,7 +259,8 @@ class WitnessPusher(Background[Target]):
                 state = ("misconfigured" if t.verifier is None else "retrying" if t.failures
                          else "ok" if t.cosigned_size else "idle")
                 out.append({
-                    "name": t.row.name, "url": t.row.url, "state": state,
+                    "name": t.row.name, "label": t.row.display_name, "url": t.row.url,
+                    "state": state,
                     "cosigned_size": t.cosigned_size, "lag_entries": behind,
                     "lag_seconds": round(now - t.waiting_since, 3)
                     if behind and t.waiting_since is not None else 0.0,

@@ -194,11 +194,16 @@ def witness_add(community: CommunityOpt,
                 url: Annotated[str, typer.Option(
                     "--url", help="见证人地址，如 https://w.example（其 /add-checkpoint 接收检查点）")],
                 key: Annotated[str, typer.Option("--key", help="见证人验证公钥或其文件")],
+                name: Annotated[str | None, typer.Option(
+                    "--name", help="门户上对见证人的称呼，如 街道办、居务监督委员会（默认：公钥中的名称）")
+                ] = None,
                 db: DbOption = DEFAULT_DB_URL) -> None:
-    """为社区配置一位见证人：服务每有新检查点即自动推送给它（重启服务或稍后生效）。"""
+    """为社区配置一位见证人：服务每有新检查点即自动推送给它，公开门户列出它的称呼、公钥和联署。
+    运行中的服务在下一次写入后（至迟 30 秒）生效，无需重启。"""
     from ledger.crypto.note import SIG_COSIGNATURE_V1
     from ledger.store import WitnessRow
 
+    label = None if name is None else _witness_label(name)
     verifier = _verifier(key, "见证人公钥")
     if verifier.sig_type != SIG_COSIGNATURE_V1:
         fail("这不是见证人的联署公钥（应由 sunlight witness keygen 生成），可能给成了日志公钥", 2)
@@ -206,33 +211,59 @@ def witness_add(community: CommunityOpt,
         fail("见证人地址须以 http:// 或 https:// 开头", 2)
     ledger = open_ledger(db)
     ledger.community(community)  # NotFound: a clear message
+    for row in ledger.store.witnesses(community):
+        if row.name != verifier.name and label is not None and row.display_name == label:
+            fail(f"社区 {community} 已有称为「{label}」的见证人（{row.name}）；"
+                 "请换一个称呼，或先用 sunlight witness remove 移除它", 2)
     ledger.store.put_witness(WitnessRow(community, verifier.name, url.rstrip("/"),
-                                        verifier.key_string()))
-    typer.echo(f"社区 {community} 的见证人 {verifier.name}（{url}）已配置")
+                                        verifier.key_string(), label))
+    called = f"「{label}」" if label else f" {verifier.name} "
+    typer.echo(f"社区 {community} 的见证人{called}已配置（公钥名称 {verifier.name}，地址 {url}）；"
+               "运行中的服务在下一次写入后（至迟 30 秒）开始向它推送，无需重启")
+
+
+def _witness_label(text: str) -> str:
+    """What residents will read on the portal: one short line of printable text."""
+    import unicodedata
+
+    label = text.strip()
+    if not label:
+        fail("--name 不能为空：请写门户上对见证人的称呼，如 街道办", 2)
+    if len(label) > 40:
+        fail(f"--name 过长（{len(label)} 个字，最多 40 个）：请写一个简短的称呼，如 街道办", 2)
+    if any(unicodedata.category(ch).startswith("C") for ch in label):
+        fail("--name 含有换行或控制字符：请写一行普通文字，如 街道办", 2)
+    return label
 
 
 @witness_app.command("list")
 def witness_list(community: Annotated[str | None, typer.Option(
                      "--community", "-c", envvar="SUNLIGHT_COMMUNITY", help="社区编号（不给出则列出全部）")] = None,
                  db: DbOption = DEFAULT_DB_URL) -> None:
-    """列出各社区配置的见证人及其已联署的树大小。"""
+    """列出各社区配置的见证人（称呼、公钥名称、地址）及其已联署的树大小。"""
     ledger = open_ledger(db)
     rows = ledger.store.witnesses(community)
     if not rows:
         typer.echo("尚未配置见证人")
     for row in rows:
         size = ledger.store.latest_cosigned_size(row.community_id, row.name)
-        typer.echo(f"{row.community_id}\t{row.name}\t{row.url}\t已联署至 {size} 条")
+        typer.echo(f"{row.community_id}\t{row.display_name}\t{row.name}\t{row.url}\t"
+                   f"已联署至 {size} 条")
 
 
 @witness_app.command("remove")
 def witness_remove(community: CommunityOpt,
-                   name: Annotated[str, typer.Option("--name", help="见证人名称（其公钥的名称部分）")],
+                   name: Annotated[str, typer.Option(
+                       "--name", help="见证人的称呼（如 街道办）或其公钥中的名称")],
                    db: DbOption = DEFAULT_DB_URL) -> None:
-    """不再向这位见证人推送本社区的检查点（已存的联署签名保留）。"""
-    if not open_ledger(db).store.remove_witness(community, name):
-        fail(f"社区 {community} 没有名为 {name} 的见证人", 1)
-    typer.echo(f"已移除社区 {community} 的见证人 {name}")
+    """不再向这位见证人推送本社区的检查点，门户下次发布起不再列出它（已存的联署签名保留）。"""
+    store = open_ledger(db).store
+    rows = store.witnesses(community)
+    found = ([r for r in rows if r.name == name.strip()]
+             or [r for r in rows if r.label == name.strip()])
+    if not found or not store.remove_witness(community, found[0].name):
+        fail(f"社区 {community} 没有名为 {name} 的见证人（sunlight witness list 列出现有的）", 1)
+    typer.echo(f"已移除社区 {community} 的见证人 {found[0].display_name}")
 
 
 @witness_app.command("serve")

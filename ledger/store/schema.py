@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.pool import QueuePool
 
-from ledger.store.tables import logs_table, metadata, private_table, salts_table
+from ledger.store.tables import logs_table, metadata, private_table, salts_table, witnesses_table
 
 POOL_SIZE = 32
 
@@ -36,6 +36,23 @@ def _migrate(engine: Engine) -> None:
         except OperationalError as exc:
             if "duplicate column" not in str(exc):
                 raise
+
+
+def _add_witness_label(engine: Engine) -> None:
+    """A ``sunlight_witnesses`` table created before witnesses had a display name: add the column
+    (NULL: the portal calls the witness by its key name). Idempotent, like :func:`_migrate`."""
+    columns = {c["name"] for c in inspect(engine).get_columns(witnesses_table.name)}
+    if "label" in columns:
+        return
+    sql = f"ALTER TABLE {witnesses_table.name} ADD COLUMN " + (
+        "IF NOT EXISTS label VARCHAR(100)" if engine.dialect.name == "postgresql"
+        else "label VARCHAR(100)")
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(sql)
+    except OperationalError as exc:
+        if "duplicate column" not in str(exc):
+            raise
 
 
 def no_seed(engine: Engine) -> bytes | None:
@@ -88,6 +105,7 @@ def prepare(engine: Engine, *, read_only: bool = False) -> None:
                     and not inspector.has_table(salts_table.name))
     metadata.create_all(engine)
     _migrate(engine)
+    _add_witness_label(engine)
     _remember_stored_salts(engine)
     if before_salts and engine.dialect.name == "sqlite":
         # Written before deleted content was zeroed: once, rewrite the file without the copies

@@ -81,9 +81,14 @@ class WitnessRow:
     """A witness a community's checkpoints are pushed to."""
 
     community_id: str
-    name: str
+    name: str  # the witness's key name
     url: str
     verifier_key: str
+    label: str | None = None  # what the portal calls it (街道办); None: its key name
+
+    @property
+    def display_name(self) -> str:
+        return self.label or self.name
 
 
 @dataclass(frozen=True)
@@ -736,7 +741,7 @@ class Store:
         if community_id is not None:
             query = query.where(t.c.community_id == community_id)
         with self.engine.connect() as conn:
-            return [WitnessRow(r.community_id, r.name, r.url, r.verifier_key)
+            return [WitnessRow(r.community_id, r.name, r.url, r.verifier_key, r.label)
                     for r in conn.execute(query)]
 
     def put_witness(self, row: WitnessRow) -> None:
@@ -745,7 +750,8 @@ class Store:
             conn.execute(delete(t).where(t.c.community_id == row.community_id,
                                          t.c.name == row.name))
             conn.execute(insert(t).values(community_id=row.community_id, name=row.name,
-                                          url=row.url, verifier_key=row.verifier_key))
+                                          url=row.url, verifier_key=row.verifier_key,
+                                          label=row.label))
 
     def remove_witness(self, community_id: str, name: str) -> bool:
         t = witnesses_table

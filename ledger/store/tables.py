@@ -88,13 +88,15 @@ snapshots_table = Table(
 )
 
 # The witnesses a community's checkpoints are pushed to (``ledger.api.witnessing``): the URL of
-# each one's add-checkpoint endpoint and its verifier key (name+id+key, C2SP signed-note).
+# each one's add-checkpoint endpoint, its verifier key (name+id+key, C2SP signed-note) and the
+# name the portal gives it.
 witnesses_table = Table(
     "sunlight_witnesses", metadata,
     Column("community_id", String(64), primary_key=True),
     Column("name", String(200), primary_key=True),  # the witness's key name
     Column("url", String(500), nullable=False),
     Column("verifier_key", String(300), nullable=False),
+    Column("label", String(100), nullable=True),  # what residents call it (街道办); NULL: the name
 )
 
 witness_metadata = MetaData()

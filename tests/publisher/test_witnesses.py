@@ -104,3 +104,43 @@ def test_the_browser_check_verifies_the_cosignature(cosigned: tuple[Path, int], 
         text = check(browser, out, backend=backend)
     assert "街道办已于 " in text and f"本日志前 {size} 条记录只增未改（联署签名核验无误）" in text
     assert "stranger.example/witness" in text and "晚报" not in text
+
+
+def test_the_communitys_configured_witnesses_are_named_without_witness_options(
+        tmp_path: Path) -> None:
+    """``sunlight witness add --name 街道办`` is enough for the portal (the service's automatic
+    publish gives no ``--witness``); a ``--witness`` with the same key keeps its own label, and
+    a configured key that is not a cosignature key is left out, never fatal."""
+    from ledger.store import WitnessRow
+
+    clock = Clock()
+    app = Sunlight(f"sqlite:///{tmp_path / 'ledger.db'}", clock=clock)
+    build_sample(app, clock)
+    text, _ = split_note(app.checkpoint("testville"))
+    size = app.size("testville")
+    for signer in (STREET, PAPER):
+        store_cosignature(app, "testville", size, signer.name, signer.cosign(text, AT))
+    app.store.put_witness(WitnessRow("testville", STREET.name, "http://w1",
+                                     STREET.verifier_key(), "街道办"))
+    app.store.put_witness(WitnessRow("testville", PAPER.name, "http://w2", PAPER.verifier_key()))
+    app.store.put_witness(WitnessRow("testville", "broken", "http://w3", "broken+0+AAAA", "坏的"))
+    out = tmp_path / "site"
+    publish(app, "testville", out, base_url=BASE_URL, search=False)
+    when = local_time(datetime.fromtimestamp(AT, UTC))
+    home = (out / "index.html").read_text(encoding="utf-8")
+    audit = (out / "audit" / "index.html").read_text(encoding="utf-8")
+    for label in ("街道办", PAPER.name):  # no display name: its key name
+        said = f"{label}已于 {when}（北京时间）确认：本日志前 {size} 条记录只增未改。"
+        assert said in home and said in audit
+    assert STREET.verifier_key() in audit and PAPER.verifier_key() in audit
+    assert "坏的" not in audit and "无法核对" not in audit
+    keys = json.loads((out / "data" / "witnesses.json").read_text(encoding="utf-8"))
+    assert keys == [{"label": "街道办", "key": STREET.verifier_key()},
+                    {"label": PAPER.name, "key": PAPER.verifier_key()}]
+
+    publish(app, "testville", out, base_url=BASE_URL, search=False,
+            witnesses=(Witness.parse(f"晚报={PAPER.verifier_key()}"),))
+    keys = json.loads((out / "data" / "witnesses.json").read_text(encoding="utf-8"))
+    assert keys == [{"label": "晚报", "key": PAPER.verifier_key()},
+                    {"label": "街道办", "key": STREET.verifier_key()}]
+    assert f"晚报已于 {when}" in (out / "index.html").read_text(encoding="utf-8")
