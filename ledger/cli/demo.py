@@ -17,6 +17,8 @@ DEMO_DB = "demo-ledger.db"
 @app.command("demo")
 def demo(out: Annotated[Path, typer.Option(help="演示目录（数据库与门户）")] = Path("demo"),
          port: Annotated[int, typer.Option(help="本地预览端口")] = 8000,
+         console_port: Annotated[int | None, typer.Option(
+             help="委员控制台的端口（默认为预览端口加 1）")] = None,
          serve: Annotated[bool, typer.Option(help="建好后在本地预览门户")] = True,
          db: Annotated[str | None, typer.Option("--db", help=f"默认 OUT/{DEMO_DB}（每次重建）")]
          = None) -> None:
@@ -27,8 +29,10 @@ def demo(out: Annotated[Path, typer.Option(help="演示目录（数据库与门�
     from publisher.preview import make_server
     from publisher.witnesses import Witness
 
+    console_port = port + 1 if console_port is None else console_port
     if serve:
         check_port("127.0.0.1", port)  # before the build, not after it
+        check_port("127.0.0.1", console_port, "--console-port")
     out.mkdir(parents=True, exist_ok=True)
     if db is None:
         # Only the demo's own database file is ever replaced -- never a real sunlight.db.
@@ -50,7 +54,7 @@ def demo(out: Annotated[Path, typer.Option(help="演示目录（数据库与门�
     marker.touch()  # the portal is rebuilt in place (incrementally) on the next demo
     publish(ledger, COMMUNITY, site, base_url=f"http://127.0.0.1:{port}/", witnesses=(witness,))
     if serve:
-        console = _serve_console(db, site, out / "files", port, port + 1)
+        console = _serve_console(db, site, out / "files", port, console_port)
         typer.echo(f"委员控制台已在 {console}/console/ 提供服务；以演示成员身份使用：{console}/console/#/demo")
         serve_site(make_server(site, "127.0.0.1", port))
 

@@ -74,11 +74,13 @@ def test_demo_serves_the_portal(tmp_path: Path) -> None:
     import time
     import urllib.request
 
-    with socket.socket() as s:
+    with socket.socket() as s, socket.socket() as c:  # two ports the system says are free
         s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+        c.bind(("127.0.0.1", 0))
+        port, console_port = s.getsockname()[1], c.getsockname()[1]
     server = subprocess.Popen([str(ROOT / ".venv" / "bin" / "sunlight"), "demo", "--out",
-                               str(tmp_path / "demo"), "--port", str(port)],
+                               str(tmp_path / "demo"), "--port", str(port),
+                               "--console-port", str(console_port)],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         deadline = time.monotonic() + 300
@@ -92,9 +94,9 @@ def test_demo_serves_the_portal(tmp_path: Path) -> None:
                 time.sleep(0.5)  # polling for the server to come up, not timing anything
         assert "幸福里社区" in page, server.stdout.read() if server.poll() is not None else "no page"
         # and the committee console beside it, with its demo members
-        with urllib.request.urlopen(f"http://127.0.0.1:{port + 1}/console/", timeout=5) as response:
+        with urllib.request.urlopen(f"http://127.0.0.1:{console_port}/console/", timeout=5) as response:
             assert "阳光账本" in response.read().decode()
-        with urllib.request.urlopen(f"http://127.0.0.1:{port + 1}/v1/demo/members",
+        with urllib.request.urlopen(f"http://127.0.0.1:{console_port}/v1/demo/members",
                                     timeout=5) as response:
             assert "王建国" in response.read().decode()
     finally:
