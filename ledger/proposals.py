@@ -34,6 +34,7 @@ from eventsourcing.persistence import IntegrityError
 
 from ledger.application import BatchRejected, LogState, Receipt, Sunlight, _fresh_salts
 from ledger.audit.findings import LapsedProposal
+from ledger.domain.common import PROPOSAL_ID
 from ledger.domain.errors import Conflict, DomainError, InvalidInput, NotAuthorised, NotFound
 from ledger.domain.state import CommunityState, local_day, parse_body
 from ledger.signing import (
@@ -46,7 +47,6 @@ from ledger.signing import (
 )
 from ledger.store import ProposalRow
 
-PROPOSAL_ID = r"[A-Za-z0-9_-]{22}"  # secrets.token_urlsafe(16): 128 random bits
 MAX_RETRIES = 20
 
 log = logging.getLogger("sunlight.proposals")

@@ -103,6 +103,10 @@ ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 
 RecordId = Annotated[str, Field(pattern=ID_PATTERN),
                      Info(shape=Shape.ID, help="编号：字母、数字、. _ -，至多 64 位", example="2025-001")]
+PROPOSAL_ID = r"^[A-Za-z0-9_-]{22}$"  # a proposal's id: 128 random bits, URL-safe base64
+ProposalId = Annotated[str, Field(pattern=PROPOSAL_ID),
+                       Info(shape=Shape.ID, help="提案编号：22 位字母、数字、_ 或 -",
+                            example="Zq3xK0b9T2mVwQ8nR4sY1A")]
 AmountFen = Annotated[StrictInt, Field(gt=0, le=MAX_FEN),
                       Info(label="金额", help="以分为单位的整数：1 元写 100", shape=Shape.MONEY,
                            example=150000)]

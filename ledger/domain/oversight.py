@@ -18,7 +18,7 @@ from typing import Annotated, ClassVar, Self
 
 from pydantic import Field, model_validator
 
-from ledger.domain.common import Body, Day, Info, RecordId, Shape, Text, ref
+from ledger.domain.common import Body, Day, Info, ProposalId, RecordId, Shape, Text, ref
 from ledger.domain.dates import not_before
 from ledger.domain.errors import Conflict, NotAuthorised
 from ledger.domain.roles import Role
@@ -40,7 +40,7 @@ class Oversight:
         log_index: Annotated[Annotated[int, Field(ge=0, le=2**53 - 1, strict=True)] | None, Info(
             "所涉记录", "提出异议的记录在账本中的序号（记录页上的“日志第几条”）；"
                         "对待签提议提出异议时不填", shape=Shape.REF, ref="entry", example=0)] = None
-        proposal_id: Annotated[RecordId | None, Info(
+        proposal_id: Annotated[ProposalId | None, Info(
             "所涉待签提议", "尚待共同签署的提议的编号；对已入账的记录提出异议时不填")] = None
         reason: Annotated[Text, Info("异议理由", "公开的理由，居民可见；不得含身份证号、手机号等个人信息")]
         raised_on: Annotated[Day, Info("提出日期")]

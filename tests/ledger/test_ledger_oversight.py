@@ -70,7 +70,7 @@ def test_what_an_objection_may_concern(committee: Committee) -> None:
     refused(c, "supervisor", RAISE, objection(log_index=-1), InvalidInput, "invalid-input")
     refused(c, "supervisor", RAISE, {"objection_id": "O1", "reason": "理由", "raised_on": "2025-03-01"},
             InvalidInput, "invalid-input")
-    refused(c, "supervisor", RAISE, objection(log_index=0, proposal_id="P1"), InvalidInput,
+    refused(c, "supervisor", RAISE, objection(log_index=0, proposal_id="Zq3xK0b9T2mVwQ8nR4sY1A"), InvalidInput,
             "invalid-input")
     c.record("supervisor", RAISE, objection(log_index=0))
     refused(c, "supervisor", RAISE, objection(log_index=1), Conflict, "id-exists")
@@ -93,14 +93,14 @@ def test_the_reason_is_public_text(committee: Committee) -> None:
 
 def test_an_objection_holds_a_proposal_until_answered(committee: Committee) -> None:
     c = committee
-    c.record("supervisor", RAISE, objection("O1", proposal_id="P-2025-7"))
+    c.record("supervisor", RAISE, objection("O1", proposal_id="Pq3xK0b9T2mVwQ8nR42025"))
     state = c.app.state(c.community)
-    assert state.objection_holds("P-2025-7") and not state.objection_holds("P-2025-8")
+    assert state.objection_holds("Pq3xK0b9T2mVwQ8nR42025") and not state.objection_holds("Pq3xK0b9T2mVwQ8nR42026")
     (o,) = state.open_objections()
     assert o.recorder is None
     refused(c, "treasurer", ANSWER, answer(), NotAuthorised, "not-the-answerer")  # the 主任 only
     c.record("chair", ANSWER, answer())
-    assert not c.app.state(c.community).objection_holds("P-2025-7")
+    assert not c.app.state(c.community).objection_holds("Pq3xK0b9T2mVwQ8nR42025")
 
 
 def test_an_unanswered_objection_is_overdue_after_fifteen_working_days(
@@ -127,3 +127,20 @@ def test_working_days_follow_the_mainland_holiday_calendar() -> None:
     # a year the holiday schedule does not cover yet is not guessed
     with pytest.raises(CalendarNotCovered):
         overdue("2099-01-05", date(2099, 2, 5))
+
+
+@pytest.mark.parametrize("proposal_id", ["-Zq3xK0b9T2mVwQ8nR4sY1", "_Zq3xK0b9T2mVwQ8nR4sY1",
+                                         "Zq3xK0b9T2mVwQ8nR4sY1-"])
+def test_an_objection_names_any_proposal_id_the_service_makes(committee: Committee,
+                                                             proposal_id: str) -> None:
+    """Proposal ids are URL-safe base64 and may begin with - or _: every one can be objected to."""
+    c = committee
+    c.record("supervisor", RAISE, objection(proposal_id=proposal_id))
+    assert c.app.state(c.community).objection_holds(proposal_id)
+
+
+@pytest.mark.parametrize("proposal_id", ["short", "has space in it 1234567", "x" * 23])
+def test_an_objection_to_something_that_is_no_proposal_id_is_refused(committee: Committee,
+                                                                     proposal_id: str) -> None:
+    with pytest.raises(InvalidInput):
+        committee.record("supervisor", RAISE, objection(proposal_id=proposal_id))

@@ -155,6 +155,6 @@ def build_sample(app: Sunlight, clock: Clock, community_id: str = "testville",
         "objection_id": "o1", "answer": "验收单已存居委会备查。" + hostile[:80],
         "answered_on": "2025-03-23"})
     w.record("member", "oversight.objection_raised", {
-        "objection_id": "o2", "proposal_id": "prop-1", "reason": "请先公开比价材料。",
+        "objection_id": "o2", "proposal_id": "prop1xK0b9T2mVwQ8nR4sY", "reason": "请先公开比价材料。",
         "raised_on": "2025-03-24"})
     return w
