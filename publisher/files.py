@@ -3,6 +3,7 @@ only what changed (static hosts and rsync see the real difference)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 
@@ -13,7 +14,11 @@ def write_if_changed(path: Path, data: bytes) -> bool:
             return False
     except FileNotFoundError:
         path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
+    # beside it, then renamed over it: a reader of the served site (or a check polling it) sees
+    # the old file or the new one, never half of one
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    partial.write_bytes(data)
+    os.replace(partial, path)
     return True
 
 
