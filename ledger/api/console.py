@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import io
 import re
-import tempfile
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -129,16 +128,13 @@ def _known_kind(request: Request) -> str:
 
 
 async def template(request: Request) -> Response:
-    from ledger.cli.templates import write_template
+    from ledger.templates import template_bytes
 
     kind = _known_kind(request)
     fmt = str(request.path_params["fmt"])
     if fmt not in ("csv", "xlsx"):
         raise ApiError(404, "not-found", "模板格式应为 csv 或 xlsx")
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"{kind}.{fmt}"
-        write_template(kind, fmt, path)
-        data = path.read_bytes()
+    data = template_bytes(kind, fmt)
     media = "text/csv; charset=utf-8" if fmt == "csv" else \
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     return Response(data, media_type=media, headers={

@@ -34,7 +34,6 @@ from ledger.cli.root import (
     read_input,
     recorded,
 )
-from ledger.cli.templates import FORMATS, write_template
 from ledger.domain.common import Shape
 from ledger.domain.errors import DomainError, InvalidInput
 from ledger.domain.kinds import KINDS, FieldSpec, canonical
@@ -44,6 +43,7 @@ from ledger.importing import body_type as _kind
 from ledger.proposals import Proposals
 from ledger.signing import MemberKey, PrivateRecord, Statement, Submission, now
 from ledger.store import DEFAULT_DB_URL
+from ledger.templates import FORMATS, write_template
 
 
 def with_person(kind: str, body: dict[str, Any], person: dict[str, str]

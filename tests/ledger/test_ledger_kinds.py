@@ -17,12 +17,13 @@ import ledger.cli  # noqa: F401  (registers every command)
 from ledger.application import Sunlight
 from ledger.cli.record import body_from_fields, with_person
 from ledger.cli.root import app
-from ledger.cli.templates import by_header, read_table, write_template
 from ledger.domain.common import Shape
 from ledger.domain.errors import InvalidInput
 from ledger.domain.kinds import KINDS, Column, FieldSpec, canonical, columns
 from ledger.domain.state import parse_body
+from ledger.importing import by_header, read_table
 from ledger.signing import Entry, Statement
+from ledger.templates import write_template
 
 runner = CliRunner()
 

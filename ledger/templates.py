@@ -1,7 +1,7 @@
 """Import templates for paper ledgers: a CSV (UTF-8 with BOM, so that Excel and WPS show the
 Chinese headers) or an Excel workbook whose header row is the kind's Chinese field labels. A
-filled-in template is read back by :mod:`ledger.importing` (the command line and the service
-alike; its readers are re-exported here for the callers that import them from this module).
+filled-in template is read back by :mod:`ledger.importing`. The command line writes a template
+to a file, the service sends its bytes: both come from here.
 
 The columns come from the kinds registry (:func:`ledger.domain.kinds.columns`): money in 元,
 enumerations by their Chinese label (a drop-down in Excel), lists as one JSON cell, and the
@@ -18,24 +18,27 @@ from pathlib import Path
 from ledger.domain.common import Shape
 from ledger.domain.errors import InvalidInput
 from ledger.domain.kinds import KINDS, Column, columns
-from ledger.importing import SHEET, Row, by_header, read_table, yuan_to_fen
-
-__all__ = ["FORMATS", "GUIDE", "SHEET", "Row", "by_header", "guide", "read_table", "write_template",
-           "yuan_to_fen"]
+from ledger.importing import SHEET
 
 FORMATS = ("csv", "xlsx")
 GUIDE = "填写说明"
 
 
-def write_template(kind: str, fmt: str, path: Path) -> None:
+def template_bytes(kind: str, fmt: str) -> bytes:
+    """The template of ``kind`` in ``fmt`` (``csv`` or ``xlsx``)."""
     if fmt == "csv":
         buffer = io.StringIO()
         csv.writer(buffer, lineterminator="\r\n").writerow([c.header for c in columns(kind)])
-        path.write_text(buffer.getvalue(), encoding="utf-8-sig")
-    elif fmt == "xlsx":
-        _write_xlsx(kind, path)
-    else:
-        raise InvalidInput(f"模板格式应为 csv 或 xlsx，而不是“{fmt}”", code="invalid-input")
+        return buffer.getvalue().encode("utf-8-sig")
+    if fmt == "xlsx":
+        out = io.BytesIO()
+        _write_xlsx(kind, out)
+        return out.getvalue()
+    raise InvalidInput(f"模板格式应为 csv 或 xlsx，而不是“{fmt}”", code="invalid-input")
+
+
+def write_template(kind: str, fmt: str, path: Path) -> None:
+    path.write_bytes(template_bytes(kind, fmt))
 
 
 def guide(column: Column) -> tuple[str, str, str]:
@@ -55,7 +58,7 @@ def guide(column: Column) -> tuple[str, str, str]:
     return required, what, allowed
 
 
-def _write_xlsx(kind: str, path: Path) -> None:
+def _write_xlsx(kind: str, out: io.BytesIO) -> None:
     from openpyxl import Workbook
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
@@ -87,4 +90,4 @@ def _write_xlsx(kind: str, path: Path) -> None:
         notes.append([column.header, *guide(column)])
     for letter, width in zip("ABCD", (22, 8, 60, 60), strict=True):
         notes.column_dimensions[letter].width = width
-    book.save(path)
+    book.save(out)
