@@ -4,17 +4,16 @@ violation (WCAG AA contrast included), and every control is a tap target of at l
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.a11y import serious_violations
 from tests.chromium import MARKS
 from tests.console.conftest import COMMUNITY, Invited
 
 pytestmark = MARKS
 
-AXE = (Path(__file__).resolve().parents[1] / "vendor" / "axe.min.js").read_text(encoding="utf-8")
 WIDTHS = [360, 1280]
 
 SMALL_TARGETS = """() => [...document.querySelectorAll('a, button, input, select, textarea, summary')]
@@ -50,16 +49,6 @@ PAGES = ["/", "/key", f"/c/{COMMUNITY}", f"/c/{COMMUNITY}/admit", f"/c/{COMMUNIT
          "preview", "open objection", "answer", "/no-such-page"]
 
 
-def violations(page: Any) -> list[str]:
-    if not page.evaluate("typeof axe !== 'undefined'"):
-        page.evaluate(AXE)  # evaluated by the test, so also under the page's own CSP
-    found: list[str] = page.evaluate(
-        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
-        ".filter(v => v.impact === 'serious' || v.impact === 'critical')"
-        ".map(v => v.id + ': ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | '))")
-    return found
-
-
 @pytest.mark.parametrize("width", WIDTHS)
 @pytest.mark.parametrize("path", PAGES)
 def test_no_serious_violation_and_large_targets(member: Any, invited: Invited, path: str,
@@ -93,5 +82,5 @@ def test_no_serious_violation_and_large_targets(member: Any, invited: Invited, p
     else:
         page.goto(f"{invited.url}/console/#{path}")
         page.locator(f'main[data-page="{path}"]').wait_for()
-    assert violations(page) == []
+    assert serious_violations(page) == []
     assert page.evaluate(SMALL_TARGETS) == []

@@ -4,14 +4,17 @@ published once per session into a temporary directory."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
 from ledger.application import Sunlight
 from publisher.build import PublishResult, publish
+from publisher.preview import serve_in_background
 from publisher.records import Record, read_records
 from tests.publisher.sample import Clock, Writer, build_sample
 
@@ -91,3 +94,25 @@ def district_site(tmp_path_factory: pytest.TempPathFactory) -> DistrictSite:
                               search=False)
     return DistrictSite(tmp / "district.db", out, cache, result,
                         {c: list(read_records(app.entries(c))) for c in DISTRICT})
+
+
+@contextmanager
+def serving(out: Path, address: str = "/") -> Iterator[str]:
+    """The published site in ``out`` on a local port, at the path of its public ``address`` (the
+    404 page's links are absolute): yields its local URL."""
+    server, url = serve_in_background(out, prefix=urlsplit(address).path)
+    try:
+        yield url
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="module", params=[360, 1280], ids=lambda w: f"{w}px")
+def view(request: pytest.FixtureRequest, browser: Any) -> Iterator[Any]:
+    """One page of a phone's width and one of a desktop's (the accessibility tests run twice)."""
+    context = browser.new_context(viewport={"width": request.param, "height": 800},
+                                  device_scale_factor=1)
+    page = context.new_page()
+    yield page
+    context.close()

@@ -10,9 +10,8 @@ from typing import Any
 
 import pytest
 
-from publisher.preview import serve_in_background
 from tests.chromium import MARKS
-from tests.publisher.conftest import Site
+from tests.publisher.conftest import Site, serving
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 
@@ -21,10 +20,8 @@ pytestmark = MARKS
 
 @pytest.fixture(scope="module")
 def served(site: Site) -> Iterator[str]:
-    server, url = serve_in_background(site.out)
-    yield url
-    server.shutdown()
-    server.server_close()
+    with serving(site.out) as url:
+        yield url
 
 
 @pytest.fixture

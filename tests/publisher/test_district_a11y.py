@@ -7,48 +7,35 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 
-from publisher.preview import serve_in_background
+from tests.a11y import (
+    CHART_LABELS,
+    SMALL_TARGETS,
+    SMALL_TEXT,
+    check_tables_are_cards,
+    serious_violations,
+)
 from tests.chromium import MARKS
-from tests.publisher.conftest import DISTRICT_URL, DistrictSite
-from tests.publisher.test_a11y import AXE, CHART_LABELS, SMALL_TARGETS, SMALL_TEXT
+from tests.publisher.conftest import DISTRICT_URL, DistrictSite, serving
 
 pytestmark = MARKS
 
 PAGES = ["", "evaluations/", "funds/", "fees/", "projects/", "disclosures/", "objections/",
          "nanhu/"]
-WIDTHS = [360, 1280]
 
 
 @pytest.fixture(scope="module")
 def served(district_site: DistrictSite) -> Iterator[str]:
-    server, url = serve_in_background(district_site.out, prefix=urlsplit(DISTRICT_URL).path)
-    yield url
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture(scope="module", params=WIDTHS, ids=lambda w: f"{w}px")
-def view(request: pytest.FixtureRequest, browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": request.param, "height": 800},
-                                  device_scale_factor=1)
-    page = context.new_page()
-    yield page
-    context.close()
+    with serving(district_site.out, DISTRICT_URL) as url:
+        yield url
 
 
 @pytest.mark.parametrize("path", PAGES)
 def test_axe_finds_no_serious_violation(view: Any, served: str, path: str) -> None:
     view.goto(served + path)
-    view.add_script_tag(content=AXE.read_text(encoding="utf-8"))
-    violations = view.evaluate(
-        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
-        ".filter(v => v.impact === 'serious' || v.impact === 'critical')"
-        ".map(v => v.id + ': ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | '))")
-    assert violations == []
+    assert serious_violations(view) == []
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -67,15 +54,4 @@ def test_the_comparison_pages_have_charts(view: Any, served: str) -> None:
 
 @pytest.mark.parametrize("path", ["evaluations/", "fees/", "funds/"])
 def test_wide_tables_become_cards_on_a_phone(browser: Any, served: str, path: str) -> None:
-    context = browser.new_context(viewport={"width": 360, "height": 800})
-    page = context.new_page()
-    page.goto(served + path)
-    cells = page.evaluate("""() => [...document.querySelectorAll('.sl-scroll td')].map(td => {
-        const box = td.getBoundingClientRect();
-        return [box.left, box.right, td.dataset.label || '', getComputedStyle(td, '::before').content];
-    })""")
-    context.close()
-    assert cells
-    for left, right, label, before in cells:
-        assert left >= 0 and right <= 360, (label, left, right)
-        assert label and before == f'"{label}"'
+    check_tables_are_cards(browser, served + path)

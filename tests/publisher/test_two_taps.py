@@ -15,10 +15,9 @@ from typing import Any
 
 import pytest
 
-from publisher.preview import serve_in_background
 from publisher.records import Record
 from tests.chromium import MARKS
-from tests.publisher.conftest import DemoSite
+from tests.publisher.conftest import DemoSite, serving
 
 pytestmark = MARKS
 
@@ -57,10 +56,8 @@ class Phone:
 
 @pytest.fixture(scope="module")
 def served(demo_site: DemoSite) -> Iterator[str]:
-    server, url = serve_in_background(demo_site.out)
-    yield url
-    server.shutdown()
-    server.server_close()
+    with serving(demo_site.out) as url:
+        yield url
 
 
 @pytest.fixture
@@ -164,14 +161,9 @@ def test_whether_i_can_trust_it(phone: Phone, demo_site: DemoSite) -> None:
 def test_the_demo_home_page_is_clean_for_phones(phone: Phone) -> None:
     """The demo's home page holds more than the sample's (badges, revisions, many rounds):
     axe-core, text size and tap targets on it too (see test_a11y.py)."""
-    from tests.publisher.test_a11y import AXE, SMALL_TARGETS, SMALL_TEXT
+    from tests.a11y import SMALL_TARGETS, SMALL_TEXT, serious_violations
 
     page = phone.page
-    page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
-    violations = page.evaluate(
-        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
-        ".filter(v => v.impact === 'serious' || v.impact === 'critical')"
-        ".map(v => v.id + ': ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | '))")
-    assert violations == []
+    assert serious_violations(page) == []
     assert page.evaluate(SMALL_TEXT) == []
     assert page.evaluate(SMALL_TARGETS) == []
