@@ -4,28 +4,18 @@ without it and a command-line change cannot break them."""
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
+from tests.layers import imported_modules
+
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _imported(path: Path) -> set[str]:
-    found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            found |= {a.name for a in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found.add(node.module)
-            found |= {f"{node.module}.{a.name}" for a in node.names}
-    return found
 
 
 def test_nothing_outside_the_command_line_imports_it() -> None:
     sources = [p for package in ("ledger", "publisher") for p in (ROOT / package).rglob("*.py")]
     assert len(sources) > 50  # the walk found the code
     offenders = {
-        str(path.relative_to(ROOT)): sorted(m for m in _imported(path)
+        str(path.relative_to(ROOT)): sorted(m for m in imported_modules(path)
                                             if m == "ledger.cli" or m.startswith("ledger.cli."))
         for path in sources if (ROOT / "ledger" / "cli") not in path.parents}
     assert {path: mods for path, mods in offenders.items() if mods} == {}
@@ -35,4 +25,4 @@ def test_the_check_sees_a_lazy_import(tmp_path: Path) -> None:
     module = tmp_path / "m.py"
     module.write_text("def f():\n    from ledger.cli.root import app\n    return app\n",
                       encoding="utf-8")
-    assert "ledger.cli.root" in _imported(module)
+    assert "ledger.cli.root" in imported_modules(module)

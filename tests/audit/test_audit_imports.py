@@ -3,10 +3,11 @@ the log's public key, without the ledger's database stack."""
 
 from __future__ import annotations
 
-import ast
 import subprocess
 import sys
 from pathlib import Path
+
+from tests.layers import imported_modules
 
 ROOT = Path(__file__).resolve().parents[2]
 AUDIT = ROOT / "ledger" / "audit"
@@ -17,18 +18,6 @@ STORAGE = ("sqlalchemy", "eventsourcing", "eventsourcing_sqlalchemy", "psycopg",
 
 def _is_storage(module: str) -> bool:
     return any(module == s or module.startswith(s + ".") for s in STORAGE)
-
-
-def _imports(path: Path) -> set[str]:
-    """Every module ``path`` imports, at any depth of its code (lazy imports too)."""
-    found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            found |= {a.name for a in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found.add(node.module)
-            found |= {f"{node.module}.{a.name}" for a in node.names}
-    return found
 
 
 def _source(module: str) -> Path | None:
@@ -52,7 +41,7 @@ def test_no_module_the_auditor_reaches_imports_storage() -> None:
         path = _source(module)
         if path is None:
             continue
-        for imported in _imports(path):
+        for imported in imported_modules(path):
             assert not _is_storage(imported), f"{module} imports {imported}"
             if imported.startswith("ledger."):
                 todo.append(imported)
