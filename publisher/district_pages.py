@@ -47,8 +47,9 @@ def district_pages(name: str, summaries: list[Summary], year: int) -> list[Page]
             *(make(ordered, year) for _, _, make in EXTRA_SECTIONS)]
 
 
-def _community(root: str, s: Summary) -> str:
-    return f'<a href="{root}{esc(s["id"])}/">{esc(s["name"])}</a>'
+def _community(root: str, s: Summary, section: str = "") -> str:
+    """The community's name, linked to its portal (or to ``section/`` of it)."""
+    return f'<a href="{root}{esc(s["id"])}/{section}">{esc(s["name"])}</a>'
 
 
 def _record(root: str, community_id: str, index: int, text: str) -> str:
@@ -168,7 +169,7 @@ def funds(summaries: list[Summary], year: int) -> Page:
                      for s, y in data]))
     page.add(table_html(
         ["社区", "基金数", "捐赠笔数", "捐赠金额", "拨付笔数", "拨付金额", "现有余额"],
-        [[f'<a href="{root}{esc(s["id"])}/funds/">{esc(s["name"])}</a>',
+        [[_community(root, s, "funds/"),
           str(s["funds"]["count"]), str(y.get("donation_count", 0)),
           esc(yuan(y.get("donations", 0))), str(y.get("grant_count", 0)),
           esc(yuan(y.get("grants", 0))), esc(yuan(s["funds"]["balance"]))] for s, y in data]))
@@ -196,7 +197,7 @@ def fees(summaries: list[Summary], year: int) -> Page:
                      for s, y in data]))
     page.add(table_html(
         ["社区", "原始预算", "现行预算", "实际支出", "执行率", "收入", "预算修订", "超预算支出"],
-        [[f'<a href="{root}{esc(s["id"])}/fees/">{esc(s["name"])}</a>',
+        [[_community(root, s, "fees/"),
           esc(yuan(y.get("original", 0))), esc(yuan(y.get("budget", 0))),
           esc(yuan(y.get("spent", 0))), esc(percent(y.get("spent", 0), y.get("budget", 0))),
           esc(yuan(y.get("income", 0))), f"{y.get('revisions', 0)} 次",
@@ -227,7 +228,7 @@ def projects(summaries: list[Summary], year: int) -> Page:
                     [[esc(STEP_TITLES[st]), str(n)] for st, n in zip(steps, totals, strict=True)]))
     page.add(table_html(
         ["社区", *STEP_TITLES.values(), "合计"],
-        [[f'<a href="{root}{esc(s["id"])}/projects/">{esc(s["name"])}</a>',
+        [[_community(root, s, "projects/"),
           *(str(counts[s["id"]][st]) for st in steps), str(len(s["projects"]))]
          for s in summaries]))
     open_ = [(s, pr) for s in summaries for pr in s["projects"] if pr["step"] != "evaluated"]
@@ -252,7 +253,7 @@ def disclosures(summaries: list[Summary], year: int) -> Page:
     rows = [(s, s["disclosures"].get(str(year), 0)) for s in summaries]
     page.add(_chart(f"{year} 年各社区居务公开条数", [(s["name"], [n]) for s, n in rows], ["条数"],
                     "count", "各社区本年度居务公开条数", ["社区", "条数"],
-                    [[f'<a href="{root}{esc(s["id"])}/disclosures/">{esc(s["name"])}</a>', str(n)]
+                    [[_community(root, s, "disclosures/"), str(n)]
                      for s, n in rows]))
     page.add(h(2, "公开是否及时"))
     page.add("<p>按各社区的公开目录（未设定时用默认目录）核查：应在期限内公开的事项，晚于期限公开的和到期仍未公开的"
@@ -279,7 +280,7 @@ def objections(summaries: list[Summary], year: int) -> Page:
         answered = [o for o in raised if o["answer_index"] is not None]
         waiting = [o for o in raised if o["answer_index"] is None]
         rows.append([
-            f'<a href="{root}{esc(s["id"])}/">{esc(s["name"])}</a>', str(len(raised)),
+            _community(root, s), str(len(raised)),
             str(len(answered)),
             "、".join(_record(root, s["id"], o["index"], f"{o['raised_on']} 提出") for o in waiting)
             if waiting else "无"])
