@@ -57,22 +57,30 @@ def drop_pg_database(name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+_OPENED: list[Any] = []  # the ledgers the running test opened (see _close_ledgers)
+
+
+def close_ledgers() -> None:
+    """Closes every ledger the running test opened. The database fixtures call it before they
+    check or drop their database, so that no connection outlives the database it is on."""
+    while _OPENED:
+        _OPENED.pop().close()
+
+
 @pytest.fixture(autouse=True)
 def _close_ledgers(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Closes every ledger a test opened, so no connection outlives its test."""
     from ledger.application import Sunlight
 
-    opened: list[Sunlight] = []
     original = Sunlight.__init__
 
     def tracking_init(self: Sunlight, *args: object, **kwargs: object) -> None:
         original(self, *args, **kwargs)  # type: ignore[arg-type]
-        opened.append(self)
+        _OPENED.append(self)
 
     monkeypatch.setattr(Sunlight, "__init__", tracking_init)
     yield
-    for app in opened:
-        app.close()
+    close_ledgers()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -87,6 +95,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     try:
         yield url
     finally:
+        close_ledgers()
         drop_pg_database(name)
 
 
@@ -108,9 +117,11 @@ def storage_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[s
         primary, standby, name = replica.fresh_database()
         try:
             yield primary
+            close_ledgers()
             replica.wait_replayed()
             same_on_standby(primary, standby)
         finally:
+            close_ledgers()
             replica.drop(name)
         return
     if _PG_SKIP:
@@ -123,6 +134,7 @@ def storage_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[s
             create_partitioned(url, partitions=4)
         yield url
     finally:
+        close_ledgers()
         drop_pg_database(name)
 
 
