@@ -358,6 +358,7 @@ def create_app(ledger: Sunlight, settings: Settings | None = None) -> Starlette:
         with reading_from_standby():  # a standby's prefix of each log will do, where there is one
             reads.warm()
             for info in ledger.communities():
+                reads.quiet()
                 reading.tree.warm(info.community_id)
         Proposals(ledger).expire()  # and erase their private data (also before every use)
 
