@@ -33,6 +33,7 @@ import os
 import random
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -154,7 +155,9 @@ def first_answer(url: str, community: str, path: str | None = None) -> tuple[flo
     """Seconds from starting ``sunlight serve`` to its first 200 for ``community`` (or for
     ``path``: ``/healthz`` gives the floor, the process's own start), and the CPU seconds the
     process had used by then."""
-    port = random.randrange(20000, 40000)
+    with socket.socket() as probe:  # a port no other program holds (a random one once did)
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
     env = {**os.environ, "SUNLIGHT_DB": url}
     t = time.perf_counter()
     proc = subprocess.Popen([SUNLIGHT, "serve", "--port", str(port)], env=env,
