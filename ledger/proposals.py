@@ -28,12 +28,12 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from eventsourcing.persistence import IntegrityError
 
 from ledger.application import BatchRejected, LogState, Receipt, Sunlight, _fresh_salts
-from ledger.audit.findings import LapsedProposal
 from ledger.domain.common import PROPOSAL_ID
 from ledger.domain.errors import Conflict, DomainError, InvalidInput, NotAuthorised, NotFound
 from ledger.domain.state import CommunityState, local_day, parse_body
@@ -46,6 +46,9 @@ from ledger.signing import (
     verify_signature,
 )
 from ledger.store import ProposalRow
+
+if TYPE_CHECKING:
+    from ledger.audit.findings import LapsedProposal
 
 MAX_RETRIES = 20
 
@@ -382,5 +385,7 @@ def _local(at: datetime) -> str:
 def lapsed_proposals(ledger: Sunlight, community: str) -> list[LapsedProposal]:
     """The community's expired proposals, as the audit views take them (they are not in the
     log). Reads only: a hot standby's or a publisher's view of what the service expired."""
+    from ledger.audit.findings import LapsedProposal  # here: the service starts without it
+
     return [LapsedProposal(r.proposal_id, r.kind, local_day(r.created_at), local_day(r.expires_at))
             for r in ledger.store.proposals(community, "expired")]

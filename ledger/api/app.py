@@ -42,9 +42,9 @@ from ledger.api.openapi import (
     TEXT,
     ApiRoute,
     Body,
+    Document,
     Operation,
     Param,
-    build_document,
 )
 from ledger.api.paging import DEFAULT_LIMIT, MAX_BYTES, MAX_LIMIT
 from ledger.api.problems import domain_error_handler, http_error_handler, server_error_handler
@@ -358,6 +358,7 @@ def create_app(ledger: Sunlight, settings: Settings | None = None) -> Starlette:
         with reading_from_standby():  # a standby's prefix of each log will do, where there is one
             reads.warm()
             for info in ledger.communities():
+                reads.quiet()
                 reading.tree.warm(info.community_id)
         Proposals(ledger).expire()  # and erase their private data (also before every use)
 
@@ -402,5 +403,5 @@ def create_app(ledger: Sunlight, settings: Settings | None = None) -> Starlette:
     app.state.services = services
     app.state.files_dir = settings.files_dir
     app.state.portal_url = settings.portal_url
-    app.state.openapi = build_document(table, title="阳光账本 Sunlight API", version=VERSION)
+    app.state.openapi = Document(table, title="阳光账本 Sunlight API", version=VERSION)
     return app

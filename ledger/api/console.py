@@ -19,14 +19,12 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-import segno
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ledger import importing
 from ledger.api import params
 from ledger.api.context import services
 from ledger.api.problems import ApiError
@@ -155,6 +153,8 @@ async def parse_rows(request: Request) -> Response:
 
 def read_rows(kind: str, name: str, data: bytes) -> list[dict[str, Any]]:
     """The rows as the console takes them, read by the same reader as ``record --from-file``."""
+    from ledger import importing  # here: the service starts without the spreadsheet readers
+
     slots = [n for n in KINDS[kind].body.model_fields if n.endswith("_commitment")]
     out: list[dict[str, Any]] = []
     for row in importing.read_rows(name, data, kind):
@@ -211,6 +211,8 @@ async def qr_svg(request: Request) -> Response:
     data = request.query_params.get("data", "")
     if not 0 < len(data) <= 512:
         raise ApiError(400, "invalid-parameter", "参数 data 应为 1 至 512 个字符")
+    import segno  # here: the service starts without it
+
     out = io.BytesIO()
     segno.make(data, error="m").save(out, kind="svg", scale=4, border=2, title="二维码")
     return Response(out.getvalue(), media_type="image/svg+xml",

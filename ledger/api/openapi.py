@@ -12,6 +12,7 @@ without its route.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -179,3 +180,21 @@ def build_document(routes: Sequence[BaseRoute], *, title: str, version: str) -> 
         "paths": paths,
         "components": {"schemas": defs, "securitySchemes": SECURITY_SCHEMES},
     }
+
+
+class Document:
+    """The OpenAPI document of a route table, built on its first request and kept: building
+    every model's and record kind's schema would otherwise take a share of the service's
+    start-up, before its first answer."""
+
+    def __init__(self, routes: Sequence[BaseRoute], *, title: str, version: str) -> None:
+        self._routes, self._title, self._version = list(routes), title, version
+        self._document: dict[str, Any] | None = None
+        self._lock = threading.Lock()
+
+    def document(self) -> dict[str, Any]:
+        with self._lock:
+            if self._document is None:
+                self._document = build_document(self._routes, title=self._title,
+                                                version=self._version)
+            return self._document

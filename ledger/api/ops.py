@@ -53,5 +53,4 @@ def status(request: Request) -> Response:
 
 
 def openapi(request: Request) -> Response:
-    document = request.app.state.openapi
-    return json_response(document)
+    return json_response(request.app.state.openapi.document())

@@ -270,6 +270,8 @@ class ReadModel:
         self._views: dict[str, View] = {}
         self._lock = threading.Lock()
         self._loads: dict[str, Future[None]] = {}
+        self._for_readers: set[str] = set()  # loads a reader waits for (the warm-up waits)
+        self._quiet = threading.Condition(self._lock)
         self._pool = ThreadPoolExecutor(loaders, thread_name_prefix="sunlight-load")
 
     def close(self, snapshot: bool = True) -> None:
@@ -314,13 +316,16 @@ class ReadModel:
         with self._lock:
             return self._views.setdefault(community_id, View(CommunityState(community_id)))
 
-    def load(self, community_id: str) -> Future[None] | None:
+    def load(self, community_id: str, reader: bool = True) -> Future[None] | None:
         """None if the community's view is loaded; else the future of its one load (started
-        now if no reader started it yet). Pure memory: safe to call on the event loop."""
+        now if no reader started it yet). Pure memory: safe to call on the event loop.
+        ``reader``: a reader waits for it (:meth:`warm` waits until no reader does)."""
         with self._lock:
             view = self._views.get(community_id)
             if view is not None and view.loaded:
                 return None
+            if reader:
+                self._for_readers.add(community_id)
             running = self._loads.get(community_id)
             if running is not None:
                 return running
@@ -361,6 +366,14 @@ class ReadModel:
         finally:
             with self._lock:
                 self._loads.pop(community_id, None)
+                self._for_readers.discard(community_id)
+                self._quiet.notify_all()
+
+    def quiet(self) -> None:
+        """Waits until no reader waits for a load: the warm-up steps aside for readers, who
+        then share the interpreter with nothing else of ours."""
+        with self._quiet:
+            self._quiet.wait_for(lambda: not self._for_readers)
 
     @contextmanager
     def locked(self, community_id: str) -> Iterator[View]:
@@ -389,16 +402,19 @@ class ReadModel:
     def warm(self) -> None:
         """Folds every community's view (at startup, so that first readers need not wait),
         then the writers' state of each (so that the first write need not). One after the
-        other: each fold holds the GIL most of the time, and the event loop waits longer for it
+        other, and each only once no reader waits for a load (:meth:`quiet`): each fold holds
+        the GIL most of the time, and the event loop and a reader's load wait longer for it
         the more threads take turns with it."""
         communities = [info.community_id for info in self.ledger.communities()]
         for community in communities:
             # One at a time, so that the other loader is free at once for a community a reader
             # asks for meanwhile (it would otherwise wait behind every load queued here).
-            future = self.load(community)
+            self.quiet()
+            future = self.load(community, reader=False)
             if future is not None:
                 future.exception()
         for community in communities:
+            self.quiet()
             with gc_paused():
                 self.ledger.size(community)
 

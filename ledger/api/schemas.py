@@ -1,7 +1,8 @@
 """The JSON bodies the service accepts and answers, as pydantic models.
 
 They exist for the contract: endpoints build plain dicts, and ``/openapi.json`` takes its
-schemas from these models' ``model_json_schema()``.
+schemas from these models' ``model_json_schema()``. Their validators are built only then
+(``defer_build``): the service starts without them.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ B64_HASH = r"^[A-Za-z0-9+/]{43}=$"
 
 
 class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class PrivateRecordIn(Model):
@@ -309,7 +310,7 @@ class Health(Model):
 class Problem(BaseModel):
     """RFC 9457 problem details."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
 
     type: str
     title: str

@@ -174,4 +174,6 @@ def open_ledger(db: str, log_key_dir: Path | None = None, *, create: bool = Fals
 
 
 def run() -> None:
-    app()
+    # Always a group, even when one command is registered (``sunlight serve`` registers only
+    # its own, see :mod:`ledger.cli`): typer would otherwise run that command as the app itself.
+    typer.main.get_group(app)()

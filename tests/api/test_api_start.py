@@ -1,0 +1,76 @@
+"""The service's start: ``sunlight serve`` imports only what serving needs, and the warm-up of
+every community steps aside for a reader waiting for a load."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from ledger.api.readmodel import ReadModel
+from ledger.cli import serving
+from tests.api.helpers import wait_until
+from tests.committee import Committee
+
+SUNLIGHT = str(Path(sys.executable).parent / "sunlight")
+
+
+def test_only_a_sunlight_serve_command_line_is_serving() -> None:
+    assert serving(["/usr/bin/sunlight", "serve", "--port", "8080"])
+    assert serving(["sunlight", "serve"])
+    assert not serving(["/usr/bin/sunlight", "publish", "serve"])
+    assert not serving(["/usr/bin/sunlight"])
+    assert not serving(["pytest", "serve"])
+    assert not serving([])
+
+
+def test_sunlight_serve_imports_neither_the_other_commands_nor_the_publisher() -> None:
+    code = ("import sys; sys.argv = ['/usr/bin/sunlight', 'serve']; import ledger.cli; "
+            "import ledger.api.server; print(' '.join(sorted(sys.modules)))")
+    loaded = set(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                check=True).stdout.split())
+    assert {"ledger.cli.serve", "ledger.cli.root", "ledger.api.app"} <= loaded
+    # nor what only some requests need: spreadsheets, QR codes, the auditor's findings
+    assert not [m for m in loaded if m.split(".")[0] in ("publisher", "segno", "openpyxl") or m in (
+        "ledger.cli.record", "ledger.cli.audit", "ledger.cli.demo", "ledger.importing",
+        "ledger.audit.findings")], loaded
+
+
+def test_sunlight_serve_alone_is_still_a_subcommand() -> None:
+    # typer runs an app with a single command as that command: `sunlight serve` must still
+    # name it (and its help, its usage errors)
+    shown = subprocess.run([SUNLIGHT, "serve", "--help"], capture_output=True, text=True,
+                           check=False)
+    assert shown.returncode == 0 and "sunlight serve" in shown.stdout, shown.stderr
+    wrong = subprocess.run([SUNLIGHT, "serve", "--no-such-option"], capture_output=True,
+                           text=True, check=False)
+    assert wrong.returncode == 2 and "--no-such-option" in wrong.stderr, wrong.stderr
+
+
+def test_the_warm_up_waits_while_a_reader_waits_for_a_load(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'two.db'}"
+    first = Committee.found(url, community="first")
+    Committee.found(url, community="second").app.close()
+    reads = ReadModel(first.app, snapshot_every=0)
+    try:
+        held = reads._view("second").lock  # the reader's load of "second" cannot finish yet
+        held.acquire()
+        try:
+            waiting = reads.load("second")
+            assert waiting is not None
+            warm = threading.Thread(target=reads.warm, daemon=True)
+            warm.start()
+            # the warm-up waits in ReadModel.quiet (it would otherwise load "first" meanwhile)
+            wait_until(lambda: len(reads._quiet._waiters) == 1,  # type: ignore[attr-defined]
+                       "the warm-up to wait")
+            assert reads.readiness("first") == "cold"
+        finally:
+            held.release()
+        assert waiting.exception(timeout=60) is None
+        warm.join(60)
+        assert not warm.is_alive()
+        assert reads.readiness("first") == reads.readiness("second") == "ready"
+    finally:
+        reads.close(snapshot=False)
+        first.app.close()
