@@ -302,7 +302,9 @@ def main() -> None:
               f"signatures itself while the pool was busy); workers CPU {child['workers_cpu']:.1f} s")
         cpu_entry = (child["main_cpu"] + child["workers_cpu"]) / child["size"] * 1e6
         replay = cpu_entry - 1e6 / raw  # everything but the signatures, if they cost what they cost alone
-        print(f"  CPU per entry:                 {cpu_entry:.0f} us vs raw {1e6 / raw:.0f} us per signature -> "
+        print(f"  CPU per entry:                 {cpu_entry:.0f} us (main process "
+              f"{child['main_cpu'] / child['size'] * 1e6:.0f}, workers "
+              f"{child['workers_cpu'] / child['size'] * 1e6:.0f}) vs raw {1e6 / raw:.0f} us per signature -> "
               f"CPU efficiency {1e6 / raw / cpu_entry:.2f}; ~{replay:.0f} us/entry is the replay "
               "(parse, rules, tree)")
         print(f"  peak memory:                   main {child['self_kib'] / 1024:.0f} MiB, "

@@ -362,9 +362,7 @@ class _Run:
                         self._level_hash(level // TILE_HEIGHT, idx, h)
                 if trusted is not None and self.tree.size == trusted.size:
                     self._check_trusted()
-        check = self._entry
-        for i, entry in enumerate(entries):
-            check(first + i, entry)
+        self._entries(first, entries)
         self._compare_tile(0, n, leaves)
         self._dispatch()
 
@@ -422,58 +420,63 @@ class _Run:
 
     # --- entries -------------------------------------------------------------------------------
 
-    def _entry(self, index: int, data: bytes) -> None:
+    def _entries(self, first: int, entries: Sequence[bytes]) -> None:
+        """Replays one bundle's entries in log order: each entry's form, time and signers, then
+        every rule through :func:`ledger.acceptance.accept`; an accepted entry's signatures join
+        the batch. One loop for the bundle, with what every entry needs at hand."""
         report = self.report
-        report.entries_checked += 1
-        try:
-            entry, statement = read_entry(data)
-        except DomainError as exc:
-            if exc.code == "entry-malformed":
-                report.fail(index, "entry-malformed", "日志条目格式错误", "log entry is malformed")
-            else:
-                report.fail(index, exc.code, f"声明格式错误：{exc}", f"statement is malformed ({exc.code})")
-            return
-        statement_bytes, signature, key_id = entry.statement, entry.signature, entry.key_id
-        accepted_at = entry.accepted_at
-        if self.domain is None:
-            self.domain = CommunityState(statement.community, keep_records=False, ids=self.ids,
-                                         forget_statements=True)
-            report.community_id = statement.community
-        if self.last_accepted is not None and accepted_at < self.last_accepted:
-            accepted = format_accepted(accepted_at)
-            report.fail(index, "accepted-at-decreased", f"登记时间 {accepted} 早于前一条记录：记录顺序被改动",
-                        f"accepted_at {accepted} is earlier than the previous entry's: entries reordered")
-        self.last_accepted = accepted_at
-        try:
-            check_time(statement.at, accepted_at,
-                       max_past_for(self.domain, 1 + len(entry.cosignatures)))
-            public_keys, _ = accept(self.domain, statement_bytes, statement, signature, key_id,
-                                    cosignatures=entry.cosignatures, verify=False,
-                                    accepted_at=accepted_at)
-        except DomainError as exc:
-            report.fail(index, exc.code, f"{statement.kind}：{exc}",
-                        f"{statement.kind} statement refused by rule {exc.code}")
-            return
+        report.entries_checked += len(entries)
         raw_keys = self.raw_keys
-        if not entry.cosignatures:  # one signature, nearly every entry
-            (public_key,) = public_keys
-            raw = raw_keys.get(public_key)
-            if raw is None:
-                raw = raw_keys[public_key] = base64.b64decode(public_key)
-            self.b_index.append(index)
-            self.b_keys.append(raw)
-            self.b_messages.append(statement_bytes)
-            self.b_sigs.append(signature)
-            return
-        report.cosigned_entries += 1
-        for public_key, (_, sig) in zip(public_keys, entry.signatures, strict=True):
-            raw = raw_keys.get(public_key)
-            if raw is None:
-                raw = raw_keys[public_key] = base64.b64decode(public_key)
-            self.b_index.append(index)
-            self.b_keys.append(raw)
-            self.b_messages.append(statement_bytes)
-            self.b_sigs.append(sig)
+        b_index, b_keys = self.b_index.append, self.b_keys.append
+        b_messages, b_sigs = self.b_messages.append, self.b_sigs.append
+        domain, last_accepted = self.domain, self.last_accepted
+        for index, data in enumerate(entries, first):
+            try:
+                entry, statement = read_entry(data)
+            except DomainError as exc:
+                if exc.code == "entry-malformed":
+                    report.fail(index, "entry-malformed", "日志条目格式错误", "log entry is malformed")
+                else:
+                    report.fail(index, exc.code, f"声明格式错误：{exc}", f"statement is malformed ({exc.code})")
+                continue
+            statement_bytes, signature, key_id, accepted_at, cosignatures = entry
+            if domain is None:
+                domain = self.domain = CommunityState(statement.community, keep_records=False,
+                                                      ids=self.ids, forget_statements=True)
+                report.community_id = statement.community
+            if last_accepted is not None and accepted_at < last_accepted:
+                accepted = format_accepted(accepted_at)
+                report.fail(index, "accepted-at-decreased", f"登记时间 {accepted} 早于前一条记录：记录顺序被改动",
+                            f"accepted_at {accepted} is earlier than the previous entry's: entries reordered")
+            last_accepted = self.last_accepted = accepted_at
+            try:
+                check_time(statement.at, accepted_at, max_past_for(domain, 1 + len(cosignatures)))
+                public_keys, _ = accept(domain, statement_bytes, statement, signature, key_id,
+                                        cosignatures=cosignatures, verify=False,
+                                        accepted_at=accepted_at)
+            except DomainError as exc:
+                report.fail(index, exc.code, f"{statement.kind}：{exc}",
+                            f"{statement.kind} statement refused by rule {exc.code}")
+                continue
+            if not cosignatures:  # one signature, nearly every entry
+                (public_key,) = public_keys
+                raw = raw_keys.get(public_key)
+                if raw is None:
+                    raw = raw_keys[public_key] = base64.b64decode(public_key)
+                b_index(index)
+                b_keys(raw)
+                b_messages(statement_bytes)
+                b_sigs(signature)
+                continue
+            report.cosigned_entries += 1
+            for public_key, (_, sig) in zip(public_keys, entry.signatures, strict=True):
+                raw = raw_keys.get(public_key)
+                if raw is None:
+                    raw = raw_keys[public_key] = base64.b64decode(public_key)
+                b_index(index)
+                b_keys(raw)
+                b_messages(statement_bytes)
+                b_sigs(sig)
 
     # --- signatures ----------------------------------------------------------------------------
 
@@ -486,6 +489,12 @@ class _Run:
                 self._check_here(len(self.b_index))
             return
         in_flight = self.in_flight
+        while in_flight and in_flight[0].done():
+            self._bad(in_flight.popleft().result())
+        if self.b_index and len(in_flight) < self.report.workers:
+            # A worker is idle (the start of the log): it takes what there is rather than wait
+            # for a full batch while this process replays another 2,000 entries.
+            in_flight.append(self.pool.submit(verify_batch, self._take(len(self.b_index))))
         while len(self.b_index) >= self.batch_limit:
             while in_flight and in_flight[0].done():
                 self._bad(in_flight.popleft().result())

@@ -55,8 +55,8 @@ def parse_body(kind: str, body: Any, *, logged: bool = False) -> Body:
     if not isinstance(body, dict):
         raise InvalidInput("记录内容 body 必须是 JSON 对象", code="invalid-input")
     try:
-        return cls.__pydantic_validator__.validate_python(  # type: ignore[no-any-return]
-            body, context=LOGGED if logged else None)
+        validate = cls.__pydantic_validator__.validate_python
+        return validate(body, context=LOGGED) if logged else validate(body)  # type: ignore[no-any-return]
     except ValidationError as exc:
         raise InvalidInput(explain(exc, kind), code="invalid-input") from None
 
@@ -180,7 +180,7 @@ class CommunityState:
         The founding statement is signed by the key it names, before any member exists.
         """
         if self.community is None:
-            if kind != Community.Founded.kind:
+            if kind != _FOUNDED:
                 raise NotFound(f"社区 {self.community_id} 尚未建账", code="community-not-found")
             assert isinstance(body, Community.Founded)
             if public_key is not None and public_key != body.founder_public_key:
@@ -188,7 +188,7 @@ class CommunityState:
             if cosigners:
                 raise NotAuthorised("建账声明只由创始成员一人签名", code="founder-key-mismatch")
             return None
-        if kind == Community.Founded.kind:
+        if kind == _FOUNDED:
             raise Conflict(f"社区 {self.community_id} 已经建账", code="community-exists")
         if cosigners:
             holders = [self.keys[k].member_id for k in (key_id, *cosigners) if k in self.keys]
@@ -290,18 +290,18 @@ class CommunityState:
 
     def apply(self, s: Signed) -> None:
         """Checks every rule for ``s`` and folds it in; on error nothing has changed."""
-        if s.log_index != self.size:
-            raise AssertionError(f"statement at {s.log_index} folded into a state of size {self.size}")
-        if s.statement_hash in self.statements:
+        log_index, kind, body, key_id, at, statement_hash, _ = s
+        if log_index != self.size:
+            raise AssertionError(f"statement at {log_index} folded into a state of size {self.size}")
+        if statement_hash in self.statements:
             raise Conflict("同一份签名声明已登记过", code="duplicate-statement")
-        if date_fields(type(s.body)):
-            check_dates(s.body, _iso_day(s.at))
-        handler = _HANDLERS[s.kind]
-        handler(self, s)
-        self._recorders.append(self._member_number(s.key_id))
-        self.statements[s.statement_hash] = s.log_index
+        if date_fields(type(body)):
+            check_dates(body, _iso_day(at))
+        _HANDLERS[kind](self, s)
+        self._recorders.append(self._member_number(key_id))
+        self.statements[statement_hash] = log_index
         if self._signed is not None:
-            self._signed.append((s.at, s.statement_hash))
+            self._signed.append((at, statement_hash))
         self.size += 1
 
     def _member_number(self, key_id: str) -> int:
@@ -621,6 +621,7 @@ class CommunityState:
 
 
 _HANDLERS = {name: getattr(CommunityState, f"_{kind.fold}") for name, kind in KINDS.items()}
+_FOUNDED = Community.Founded.kind
 
 
 T = TypeVar("T")
@@ -656,8 +657,10 @@ def _day_window(at: datetime) -> tuple[datetime, datetime, date, str]:
 
 
 def _day(at: datetime) -> date:
-    return _day_window(at)[2]
+    window = _window  # the last day's bounds answer nearly every call: no second call for them
+    return window[2] if window[0] <= at < window[1] else _day_window(at)[2]
 
 
 def _iso_day(at: datetime) -> str:
-    return _day_window(at)[3]
+    window = _window
+    return window[3] if window[0] <= at < window[1] else _day_window(at)[3]
