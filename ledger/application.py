@@ -61,6 +61,7 @@ from ledger.snapshot import FORMAT as SNAPSHOT_FORMAT
 from ledger.snapshot import SnapshotError
 from ledger.snapshot import decode as decode_snapshot
 from ledger.snapshot import encode as encode_snapshot
+from ledger.statecopy import copy_state
 from ledger.store import (
     CommunityLog,
     Invitation,
@@ -630,10 +631,14 @@ class Sunlight(Application[UUID]):
 
     # --- snapshots ----------------------------------------------------------------------------
 
-    def restore(self, community_id: str) -> Restored | None:
+    def restore(self, community_id: str, *, share: bool = False) -> Restored | None:
         """The community's state from its newest snapshot whose root is the stored tree's root
         at the snapshot's size, or None. A snapshot that does not match, does not decode, or
-        was written by other code is skipped, logged and kept in :attr:`refused_snapshots`."""
+        was written by other code is skipped, logged and kept in :attr:`refused_snapshots`.
+
+        ``share`` (a reader that keeps the state it restores): the writers of this process that
+        have not loaded the community yet start from a copy of it (:mod:`ledger.statecopy`)
+        rather than decode the snapshot again."""
         head = self.store.head(log_id(community_id))
         nodes = self.nodes(community_id)
         for row in self.store.snapshots(community_id, head):
@@ -653,8 +658,28 @@ class Sunlight(Application[UUID]):
             except SnapshotError as exc:
                 self.refuse_snapshot(community_id, row.size, str(exc))
                 continue
-            return Restored(state, extra, tree)
+            restored = Restored(state, extra, tree)
+            if share:
+                self._share(restored)
+            return restored
         return None
+
+    def _share(self, restored: Restored) -> None:
+        """The writers' state of the restored community becomes a copy of ``restored``'s, if
+        they have folded nothing yet and are not busy (they would then load it themselves)."""
+        community_id = restored.state.community_id
+        state = self._state(community_id)
+        if not state.lock.acquire(blocking=False):
+            return
+        try:
+            if (state is self._states.get(community_id) and state.tree.size == 0
+                    and state.domain.size == 0):
+                with gc_paused():
+                    copy = copy_state(restored.state)
+                self._install(state, Restored(copy, None, CompactRange(
+                    restored.tree.size, restored.tree.hashes)))
+        finally:
+            state.lock.release()
 
     def save_snapshot(self, state: CommunityState, extra: Any = None) -> None:
         """Stores a snapshot of ``state`` -- folded from *stored* entries only -- tied to the
@@ -677,10 +702,12 @@ class Sunlight(Application[UUID]):
 
     def _restore(self, state: LogState) -> None:
         """A state that has folded nothing yet starts from the newest usable snapshot."""
-        community_id = state.domain.community_id
-        restored = self.restore(community_id)
-        if restored is None:
-            return
+        restored = self.restore(state.domain.community_id)
+        if restored is not None:
+            self._install(state, restored)
+
+    def _install(self, state: LogState, restored: Restored) -> None:
+        """The writers' ``state`` (that has folded nothing yet) takes ``restored``'s."""
         size = restored.state.size
         (last,) = self.recorder.select_events(state.log_id, gt=size - 1, limit=1)
         event = self.mapper.to_domain_event(last)

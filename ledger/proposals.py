@@ -45,6 +45,7 @@ from ledger.signing import (
     statement_hash,
     verify_signature,
 )
+from ledger.statecopy import copy_state
 from ledger.store import ProposalRow
 
 MAX_RETRIES = 20
@@ -308,13 +309,11 @@ class Proposals:
             now = self.ledger.clock()
             if state.last_accepted is not None and now < state.last_accepted:
                 now = state.last_accepted
-            state.domain.missing = []
-            try:
-                self.ledger._check(state, submission, st, now, 0)
-            finally:
-                missing, state.domain.missing = state.domain.missing, None
-            # The check folded the statement into the cached state: it is read again next time.
-            self.ledger._drop(community)
+            # The check folds the statement in: into a copy, so that the writers' state is kept.
+            checked = replace(state, domain=copy_state(state.domain))
+            checked.domain.missing = []
+            self.ledger._check(checked, submission, st, now, 0)
+            missing = checked.domain.missing or []
         return [text for text, _ in missing]
 
     def _complete(self, row: ProposalRow) -> Receipt | Proposal:

@@ -408,7 +408,7 @@ class ReadModel:
         nothing starts from the newest usable snapshot. Writes a snapshot every
         ``snapshot_every`` entries."""
         if view.size == 0 and view.state.size == 0 and stop is None:
-            restored = self.ledger.restore(community_id)
+            restored = self.ledger.restore(community_id, share=True)
             if restored is not None:
                 try:
                     view.from_snapshot(restored.state, restored.extra)

@@ -22,6 +22,7 @@ from ledger.application import Sunlight
 from ledger.demo import COMMUNITY, build_demo
 from ledger.domain.state import CommunityState
 from ledger.replay import replay
+from ledger.statecopy import copy_state
 from ledger.store import SnapshotRow
 from tests.api.helpers import wait_until
 from tests.committee import Committee
@@ -187,3 +188,66 @@ def test_the_codec_makes_only_domain_objects() -> None:
     assert all(name.startswith("ledger.domain.") for name in snapshot.CLASSES)
     with pytest.raises(snapshot.SnapshotError):
         snapshot.decode(b"\x80\x04\x95pickle", "c1")
+
+
+
+def _disclose(c: Committee, n: int) -> None:
+    c.record("member", "disclosure.published", {
+        "disclosure_id": f"D{n}", "category": "other", "period": "2025", "title": f"第 {n} 条",
+        "body": "内容"})
+
+
+def test_the_writers_start_from_a_copy_of_the_read_views_restored_state(
+        db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The snapshot is decoded once: the read view keeps the state it restored, the writers a
+    copy of it; from then on each folds on its own, and a write shows in the view only once
+    the view reads it from the log."""
+    c = Committee.found(db_url)
+    for n in range(6):
+        _disclose(c, n)
+    ReadModel(c.app, snapshot_every=0).snapshot_at(c.community, c.app.size(c.community) - 2)
+    expected = full_fold(c.app, c.community)
+    c.app.close()
+    c.app = Sunlight(db_url, clock=c.clock)
+    decodes: list[int] = []
+    real = snapshot.decode
+
+    def counted(data: bytes, community_id: str) -> object:
+        decodes.append(len(data))
+        return real(data, community_id)
+
+    monkeypatch.setattr("ledger.application.decode_snapshot", counted)
+    reads = ReadModel(c.app, snapshot_every=0)
+    with reads.locked(c.community) as view:
+        assert view.snapshot_size == c.app.size(c.community) - 2
+        assert snapshot.encode(view.state) == expected
+        state = view.state
+    writers = c.app.state(c.community)
+    assert decodes and len(decodes) == 1, "the writers decoded the snapshot again"
+    assert writers is not state and writers.ids is not state.ids
+    assert snapshot.encode(writers) == expected
+    _disclose(c, 6)
+    assert "D6" in writers.disclosures and "D6" not in state.disclosures
+    assert snapshot.encode(state) == expected
+    with reads.locked(c.community) as view:
+        assert "D6" in view.state.disclosures
+        assert snapshot.encode(view.state) == snapshot.encode(c.app.state(c.community))
+    reads.close(snapshot=False)
+
+
+def test_a_copy_of_a_state_is_independent(demo: Sunlight) -> None:
+    """Folding into a copy leaves the original as it was; what the original shares between its
+    parts (the ids every fund and estate consult) the copy shares too."""
+    entries = list(demo.entries(COMMUNITY))
+    original = CommunityState(COMMUNITY)
+    for _ in replay(original, entries[:-40]):
+        pass
+    before = snapshot.encode(original)
+    copy = copy_state(original)
+    assert snapshot.encode(copy) == before
+    assert all(fee.ids is copy.ids for fee in copy.fees.values())
+    assert all(fund.ids is copy.ids for fund in copy.funds.values())
+    for _ in replay(copy, entries[-40:]):
+        pass
+    assert snapshot.encode(original) == before
+    assert snapshot.encode(copy) == full_fold(demo, COMMUNITY)
