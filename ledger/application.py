@@ -20,8 +20,10 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import orjson
 from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.utils import get_topic
 
 from ledger.acceptance import MAX_FUTURE, MAX_PAST, accept, check_time, max_past_for
 from ledger.crypto.checkpoint import Checkpoint
@@ -74,6 +76,7 @@ from ledger.store import (
 from ledger.store.replica import ReadStore
 
 log = logging.getLogger("sunlight.snapshot")
+_ENTRY_TOPIC = get_topic(CommunityLog.EntryAppended)
 
 MAX_RETRIES = 20
 READ_PAGE = 2000
@@ -729,18 +732,31 @@ class Sunlight(Application[UUID]):
             if not stored:
                 return
             for record in stored:
-                event = self.mapper.to_domain_event(record)
-                assert isinstance(event, CommunityLog.EntryAppended)
-                self._fold_stored(state, event)
+                self._fold_stored(state, record.originator_version, *self._appended(record))
 
-    def _fold_stored(self, state: LogState, event: CommunityLog.EntryAppended) -> None:
-        data = event.entry.encode()
-        (r,) = replay(state.domain, [(event.originator_version - 1, data)])
+    def _appended(self, record: StoredEvent) -> tuple[str, str | None]:
+        """The entry and the checkpoint (or None) of a stored ``EntryAppended``. The transcoder
+        writes it as plain JSON (its fields are strings or null, the timestamp aside): the two
+        fields are read with orjson rather than through the generic decoder."""
+        raw = record.state
+        if record.topic == _ENTRY_TOPIC and raw[:1] == b"{":
+            fields = orjson.loads(raw)
+            entry, checkpoint = fields.get("entry"), fields.get("checkpoint")
+            if isinstance(entry, str) and (checkpoint is None or isinstance(checkpoint, str)):
+                return entry, checkpoint
+        event = self.mapper.to_domain_event(record)
+        assert isinstance(event, CommunityLog.EntryAppended)
+        return event.entry, event.checkpoint
+
+    def _fold_stored(self, state: LogState, version: int, entry: str,
+                     checkpoint: str | None) -> None:
+        data = entry.encode()
+        (r,) = replay(state.domain, [(version - 1, data)])
         state.tree.append(leaf_hash(data))
-        assert state.tree.size == event.originator_version
+        assert state.tree.size == version
         state.last_accepted = r.entry.accepted_at
-        if event.checkpoint is not None:
-            state.checkpoint = event.checkpoint
+        if checkpoint is not None:
+            state.checkpoint = checkpoint
             state.signed = None
 
     @contextmanager

@@ -11,7 +11,8 @@ each once (an object reached twice -- the ids every fund shares, a decision's me
 reached twice in the copy as well). What is shared: strings, numbers, bytes, dates, enum
 members, and the statement bodies -- frozen pydantic models of signed statements, which the
 fold never changes -- and tuples and frozensets of such values. Unlike :func:`copy.deepcopy`,
-a dict or list of shared values is copied in one call.
+a dict or list of shared values is copied in one call, and records restored from a snapshot
+and not decoded yet (:class:`ledger.snapshot.Records`) are decoded by each copy on first use.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from ledger.domain.state import CommunityState
+from ledger.snapshot import Records
 
 _ATOMIC: set[type] = {str, int, bool, float, bytes, type(None), datetime, date}
 
@@ -40,7 +42,7 @@ def _shared(cls: type) -> bool:
     return False
 
 
-_TUPLE, _NAMED, _DICT, _SEQUENCE, _SET, _ARRAY, _OBJECT = range(7)
+_TUPLE, _NAMED, _DICT, _SEQUENCE, _SET, _ARRAY, _OBJECT, _RECORDS = range(8)
 
 
 def _how(cls: type) -> int:
@@ -57,6 +59,8 @@ def _how(cls: type) -> int:
         return _SET
     if cls is array:
         return _ARRAY
+    if cls is Records:
+        return _RECORDS
     if (not issubclass(cls, BaseModel) and cls.__module__.startswith("ledger.domain.")
             and cls.__dictoffset__ != 0 and "__slots__" not in vars(cls)):
         return _OBJECT
@@ -106,6 +110,11 @@ class _Copier:
             else:
                 out = memo[key] = cls()
                 out.extend([self.copy(x) for x in v])
+        elif how == _RECORDS:  # restored records not decoded yet are decoded anew by the copy
+            if v.lazy:
+                out = memo[key] = v.copy_lazily(self.copy)
+            else:
+                out = memo[key] = self.copy(v.plain())
         elif how == _SET:  # items are hashable, hence shared
             out = memo[key] = set(v)
         else:

@@ -251,3 +251,64 @@ def test_a_copy_of_a_state_is_independent(demo: Sunlight) -> None:
         pass
     assert snapshot.encode(original) == before
     assert snapshot.encode(copy) == full_fold(demo, COMMUNITY)
+
+
+def test_records_restored_are_decoded_on_first_use(
+        demo: Sunlight, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every dict of records (here: of two or more) is written as a segment of its own,
+    decoded on first use: a state folded on from it, copied, or written again is the same as
+    one that decoded everything at once; a segment that does not match its digest is refused
+    when the snapshot is read, not when a record is first read."""
+    monkeypatch.setattr(snapshot, "LAZY_MIN", 2)
+    entries = list(demo.entries(COMMUNITY))
+    cut = len(entries) - 60
+    head = CommunityState(COMMUNITY)
+    for _ in replay(head, entries[:cut]):
+        pass
+    data = snapshot.encode(head)
+    assert data.count(b"\n") >= 5
+    state, _ = snapshot.decode(data, COMMUNITY)
+    lazy = [(state.disclosures, head.disclosures)]
+    lazy += [(f.donations, g.donations) for f, g in zip(state.funds.values(), head.funds.values(),
+                                                        strict=True)]
+    lazy += [(f.income, g.income) for f, g in zip(state.fees.values(), head.fees.values(),
+                                                  strict=True)]
+    assert all(isinstance(r, snapshot.Records) and r.lazy for r, _ in lazy)
+    assert all(list(r) == list(d) for r, d in lazy)
+    copy = copy_state(state)
+    for _ in replay(state, entries[cut:]):
+        pass
+    expected = full_fold(demo, COMMUNITY)
+    assert snapshot.encode(state) == expected
+    assert snapshot.encode(copy) == data  # the copy decodes its records on its own
+    for _ in replay(copy, entries[cut:]):
+        pass
+    assert snapshot.encode(copy) == expected
+    # a byte changed inside a segment: refused at once
+    last = data.rindex(b"\n") + 1
+    damaged = data[:last + 1] + bytes([data[last + 1] ^ 1]) + data[last + 2:]
+    with pytest.raises(snapshot.SnapshotError, match="digest"):
+        snapshot.decode(damaged, COMMUNITY)
+    with pytest.raises(snapshot.SnapshotError):
+        snapshot.decode(data[:-1], COMMUNITY)
+    with pytest.raises(snapshot.SnapshotError):
+        snapshot.decode(data + b"\nx", COMMUNITY)
+
+
+def test_records_behave_as_the_dict_they_stand_for() -> None:
+    values = {"a": 1, "b": 2}
+    loads: list[int] = []
+
+    def load() -> list[int]:
+        loads.append(1)
+        return list(values.values())
+
+    r = snapshot.Records(dict.fromkeys(values), load)
+    r["c"] = 3
+    assert "a" in r and "c" in r and "z" not in r and len(r) == 3 and list(r) == ["a", "b", "c"]
+    assert r.get("z") is None and r.get("c") == 3 and not loads  # nothing decoded yet
+    assert r["a"] == 1 and loads == [1] and not r.lazy
+    assert list(r.items()) == [("a", 1), ("b", 2), ("c", 3)] and r == {"a": 1, "b": 2, "c": 3}
+    r["a"] = 9
+    del r["b"]
+    assert dict(r) == {"a": 9, "c": 3} and loads == [1]
