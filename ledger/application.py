@@ -634,14 +634,10 @@ class Sunlight(Application[UUID]):
 
     # --- snapshots ----------------------------------------------------------------------------
 
-    def restore(self, community_id: str, *, share: bool = False) -> Restored | None:
+    def restore(self, community_id: str) -> Restored | None:
         """The community's state from its newest snapshot whose root is the stored tree's root
         at the snapshot's size, or None. A snapshot that does not match, does not decode, or
-        was written by other code is skipped, logged and kept in :attr:`refused_snapshots`.
-
-        ``share`` (a reader that keeps the state it restores): the writers of this process that
-        have not loaded the community yet start from a copy of it (:mod:`ledger.statecopy`)
-        rather than decode the snapshot again."""
+        was written by other code is skipped, logged and kept in :attr:`refused_snapshots`."""
         head = self.store.head(log_id(community_id))
         nodes = self.nodes(community_id)
         for row in self.store.snapshots(community_id, head):
@@ -661,26 +657,31 @@ class Sunlight(Application[UUID]):
             except SnapshotError as exc:
                 self.refuse_snapshot(community_id, row.size, str(exc))
                 continue
-            restored = Restored(state, extra, tree)
-            if share:
-                self._share(restored)
-            return restored
+            return Restored(state, extra, tree)
         return None
 
-    def _share(self, restored: Restored) -> None:
-        """The writers' state of the restored community becomes a copy of ``restored``'s, if
-        they have folded nothing yet and are not busy (they would then load it themselves)."""
-        community_id = restored.state.community_id
+    def share(self, folded: CommunityState) -> None:
+        """The writers of this process that have folded nothing of ``folded``'s community yet
+        start from a copy of it (:mod:`ledger.statecopy`) rather than decode a snapshot or fold
+        the log again: ``folded`` is a reader's, folded from *stored* entries only (from a
+        snapshot the ledger checked, or from the first entry). Nothing happens if the writers
+        have loaded the community or are busy (they then load it themselves)."""
+        community_id = folded.community_id
+        if folded.size == 0:
+            return
         state = self._state(community_id)
         if not state.lock.acquire(blocking=False):
             return
         try:
             if (state is self._states.get(community_id) and state.tree.size == 0
                     and state.domain.size == 0):
+                tree = CompactRange.load(folded.size, self.nodes(community_id))
                 with gc_paused():
-                    copy = copy_state(restored.state)
-                self._install(state, Restored(copy, None, CompactRange(
-                    restored.tree.size, restored.tree.hashes)))
+                    copy = copy_state(folded)
+                self._install(state, Restored(copy, None, tree))
+        except Exception:  # only time is lost: the writers fold for themselves
+            log.exception("state not shared with the writers", extra={
+                "event": "share-failed", "community": community_id})
         finally:
             state.lock.release()
 
@@ -715,11 +716,12 @@ class Sunlight(Application[UUID]):
         (last,) = self.recorder.select_events(state.log_id, gt=size - 1, limit=1)
         event = self.mapper.to_domain_event(last)
         assert isinstance(event, CommunityLog.EntryAppended)
+        accepted_at = read_entry(event.entry.encode())[0].accepted_at
         state.domain = restored.state
         state.tree = restored.tree
         state.checkpoint = event.checkpoint  # None unless a batch ended there: the tail has it
         state.signed = None
-        state.last_accepted = read_entry(event.entry.encode())[0].accepted_at
+        state.last_accepted = accepted_at
 
     def _catch_up(self, state: LogState) -> None:
         """Folds every entry stored after the state's version (all of them on first use, after

@@ -414,9 +414,11 @@ class ReadModel:
                   snapshot: bool = True) -> None:
         """Folds the entries stored after the view's (up to ``stop``); a view that has folded
         nothing starts from the newest usable snapshot. Writes a snapshot every
-        ``snapshot_every`` entries."""
-        if view.size == 0 and view.state.size == 0 and stop is None:
-            restored = self.ledger.restore(community_id, share=True)
+        ``snapshot_every`` entries. A view loaded now hands a copy of its state to the writers
+        (:meth:`Sunlight.share`): one decoding and one fold per community and process."""
+        first = view.size == 0 and view.state.size == 0 and stop is None
+        if first:
+            restored = self.ledger.restore(community_id)
             if restored is not None:
                 try:
                     view.from_snapshot(restored.state, restored.extra)
@@ -429,6 +431,8 @@ class ReadModel:
                 self._fold(view, r.index, r.statement)
             if stop is not None and view.size >= stop:
                 break
+        if first:
+            self.ledger.share(view.state)
         if snapshot and stop is None and self.snapshot_every and not view.snapshot_due and (
                 view.size - view.snapshot_size >= self.snapshot_every):
             # In a loader thread, not in the reader's: it takes the view's lock when it runs.

@@ -312,3 +312,31 @@ def test_records_behave_as_the_dict_they_stand_for() -> None:
     r["a"] = 9
     del r["b"]
     assert dict(r) == {"a": 9, "c": 3} and loads == [1]
+
+
+def test_without_a_snapshot_the_writers_take_a_copy_of_the_read_views_fold(
+        db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No snapshot: the read view folds the log, and the writers start from a copy of its state
+    at its size (folding only what was appended since), not from the first entry."""
+    c = Committee.found(db_url)
+    for n in range(4):
+        _disclose(c, n)
+    expected = full_fold(c.app, c.community)
+    c.app.close()
+    c.app = Sunlight(db_url, clock=c.clock)
+    folded: list[int] = []
+    real = Sunlight._fold_stored
+
+    def counted(self: Sunlight, state: object, version: int, *args: object) -> None:
+        folded.append(version)
+        real(self, state, version, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Sunlight, "_fold_stored", counted)
+    reads = ReadModel(c.app, snapshot_every=0)
+    with reads.locked(c.community) as view:
+        assert view.snapshot_size == 0 and view.size == c.app.size(c.community)
+    assert snapshot.encode(c.app.state(c.community)) == expected
+    assert folded == [], "the writers folded the log again"
+    _disclose(c, 4)
+    assert c.app.size(c.community) == view.size + 1
+    reads.close(snapshot=False)
