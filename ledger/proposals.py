@@ -37,6 +37,7 @@ from ledger.audit.findings import LapsedProposal
 from ledger.domain.common import PROPOSAL_ID
 from ledger.domain.errors import Conflict, DomainError, InvalidInput, NotAuthorised, NotFound
 from ledger.domain.state import CommunityState, local_day, parse_body
+from ledger.gcpause import gc_paused
 from ledger.signing import (
     Signature,
     Statement,
@@ -310,7 +311,8 @@ class Proposals:
             if state.last_accepted is not None and now < state.last_accepted:
                 now = state.last_accepted
             # The check folds the statement in: into a copy, so that the writers' state is kept.
-            checked = replace(state, domain=copy_state(state.domain))
+            with gc_paused(freeze=False):  # many objects, all soon garbage: see ledger.gcpause
+                checked = replace(state, domain=copy_state(state.domain))
             checked.domain.missing = []
             self.ledger._check(checked, submission, st, now, 0)
             missing = checked.domain.missing or []

@@ -80,6 +80,7 @@ from ledger.domain import (
 )
 from ledger.domain import state as state_module
 from ledger.domain.state import CommunityState
+from ledger.gcpause import gc_paused
 
 _ARRAY_CODES = frozenset("bBhHiIlLqQ")  # arrays of integers: what the state keeps compactly
 
@@ -114,7 +115,8 @@ class Records(MutableMapping[str, Any]):
         """Every item, as the dict it stands for (decoding the restored values if need be)."""
         keys = self._keys
         if keys is not None:
-            values = self._load()
+            with gc_paused():  # as many objects as at load, as long-lived: see ledger.gcpause
+                values = self._load()
             if len(values) != len(keys):
                 raise SnapshotError("snapshot's records and their ids differ")
             data = dict(zip(keys, values, strict=True))
