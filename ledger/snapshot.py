@@ -19,7 +19,7 @@ referred to after. :data:`FORMAT` changes with the source of the domain package 
 module, so that a snapshot written by other code is never read as this code's state.
 
 The bytes: the head (one line of JSON: the format, the classes, the state...) and then each
-segment on a line of its own, the head listing each one's length and SHA-256 (checked when the
+segment after a newline, the head listing each one's length and SHA-256 (checked when the
 snapshot is read, so that a segment decoded later is the one written).
 
 Tags (a JSON array is always tagged; a JSON object is a dict with string keys):
@@ -28,8 +28,9 @@ Tags (a JSON array is always tagged; a JSON object is a dict with string keys):
 - ``["t", *items]`` tuple (``["p", *items]``: of strings, integers, booleans and nulls only),
   ``["f", *items]`` frozenset, ``["n", class, *items]`` named tuple;
 - ``["d", ref, k, v, k, v...]`` dict with other keys, ``["h", ref, {hex: v}]`` dict with bytes
-  keys (``["H", ref, width, hex, [v...]]`` when the keys have one width and the values are
-  integers: the statement hashes), ``["D", ref, {...}]`` dict with string keys that is shared;
+  keys (``["H", ref, width, segment, [v...]]`` when the keys have one width and the values are
+  integers, the statement hashes: the keys one after the other in a segment of their own),
+  ``["D", ref, {...}]`` dict with string keys that is shared;
 - ``["z", segment, [key...]]`` a dict of at least :data:`LAZY_MIN` records (string keys) that
   no other value refers to or from: a :class:`Records`, its values decoded on first use from
   a segment of their own (the list of the values, JSON);
@@ -354,8 +355,9 @@ class _Encoder:
             if v and all(type(k) is bytes for k in v):
                 width = len(next(iter(v)))
                 if all(len(k) == width and type(x) is int for k, x in v.items()):
-                    # statement hashes -> log indexes: the keys in one string, the values a list
-                    return ["H", ref, width, b"".join(v).hex(), list(v.values())]
+                    # statement hashes -> log indexes: the keys in a segment, the values a list
+                    self.segments.append(b"".join(v))
+                    return ["H", ref, width, len(self.segments) - 1, list(v.values())]
                 return ["h", ref, {k.hex(): self.encode(x) for k, x in v.items()}]
             if all(type(k) is str for k in v):
                 if not ref and len(v) >= LAZY_MIN:
@@ -488,7 +490,7 @@ class _Decoder:
         if tag == "H":
             packed: dict[bytes, Any] = {}
             self._keep(v[1], packed)
-            width, keys, values = v[2], bytes.fromhex(v[3]), v[4]
+            width, keys, values = v[2], self._segment(v[3]), v[4]
             if type(width) is not int or width < 1 or len(keys) != width * len(values):
                 raise SnapshotError("snapshot's packed keys and values differ")
             packed.update(zip([keys[i:i + width] for i in range(0, len(keys), width)], values,
@@ -564,10 +566,15 @@ class _Decoder:
         if ref:
             self.refs[ref] = value
 
+    def _segment(self, number: Any) -> bytes:
+        if type(number) is not int or not 0 <= number < len(self.segments):
+            raise SnapshotError("snapshot names a segment it does not have")
+        return self.segments[number]
+
     def _records(self, number: int, keys: list[str]) -> Records:
         """A dict whose values are in segment ``number``, decoded on first use by a decoder of
         their own (a segment holds no value written elsewhere)."""
-        segment = self.segments[number]
+        segment = self._segment(number)
         ids = dict.fromkeys(keys)
         if type(keys) is not list or len(ids) != len(keys) or not {str}.issuperset(map(type, ids)):
             raise SnapshotError("snapshot's record ids are no list of distinct strings")
