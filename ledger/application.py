@@ -20,8 +20,10 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import orjson
 from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.utils import get_topic
 
 from ledger.acceptance import MAX_FUTURE, MAX_PAST, accept, check_time, max_past_for
 from ledger.crypto.checkpoint import Checkpoint
@@ -61,6 +63,7 @@ from ledger.snapshot import FORMAT as SNAPSHOT_FORMAT
 from ledger.snapshot import SnapshotError
 from ledger.snapshot import decode as decode_snapshot
 from ledger.snapshot import encode as encode_snapshot
+from ledger.statecopy import copy_state
 from ledger.store import (
     CommunityLog,
     Invitation,
@@ -73,6 +76,7 @@ from ledger.store import (
 from ledger.store.replica import ReadStore
 
 log = logging.getLogger("sunlight.snapshot")
+_ENTRY_TOPIC = get_topic(CommunityLog.EntryAppended)
 
 MAX_RETRIES = 20
 READ_PAGE = 2000
@@ -656,6 +660,31 @@ class Sunlight(Application[UUID]):
             return Restored(state, extra, tree)
         return None
 
+    def share(self, folded: CommunityState) -> None:
+        """The writers of this process that have folded nothing of ``folded``'s community yet
+        start from a copy of it (:mod:`ledger.statecopy`) rather than decode a snapshot or fold
+        the log again: ``folded`` is a reader's, folded from *stored* entries only (from a
+        snapshot the ledger checked, or from the first entry). Nothing happens if the writers
+        have loaded the community or are busy (they then load it themselves)."""
+        community_id = folded.community_id
+        if folded.size == 0:
+            return
+        state = self._state(community_id)
+        if not state.lock.acquire(blocking=False):
+            return
+        try:
+            if (state is self._states.get(community_id) and state.tree.size == 0
+                    and state.domain.size == 0):
+                tree = CompactRange.load(folded.size, self.nodes(community_id))
+                with gc_paused():
+                    copy = copy_state(folded)
+                self._install(state, Restored(copy, None, tree))
+        except Exception:  # only time is lost: the writers fold for themselves
+            log.exception("state not shared with the writers", extra={
+                "event": "share-failed", "community": community_id})
+        finally:
+            state.lock.release()
+
     def save_snapshot(self, state: CommunityState, extra: Any = None) -> None:
         """Stores a snapshot of ``state`` -- folded from *stored* entries only -- tied to the
         stored tree's root at its size (``extra``: plain JSON a reader keeps beside it)."""
@@ -677,19 +706,22 @@ class Sunlight(Application[UUID]):
 
     def _restore(self, state: LogState) -> None:
         """A state that has folded nothing yet starts from the newest usable snapshot."""
-        community_id = state.domain.community_id
-        restored = self.restore(community_id)
-        if restored is None:
-            return
+        restored = self.restore(state.domain.community_id)
+        if restored is not None:
+            self._install(state, restored)
+
+    def _install(self, state: LogState, restored: Restored) -> None:
+        """The writers' ``state`` (that has folded nothing yet) takes ``restored``'s."""
         size = restored.state.size
         (last,) = self.recorder.select_events(state.log_id, gt=size - 1, limit=1)
         event = self.mapper.to_domain_event(last)
         assert isinstance(event, CommunityLog.EntryAppended)
+        accepted_at = read_entry(event.entry.encode())[0].accepted_at
         state.domain = restored.state
         state.tree = restored.tree
         state.checkpoint = event.checkpoint  # None unless a batch ended there: the tail has it
         state.signed = None
-        state.last_accepted = read_entry(event.entry.encode())[0].accepted_at
+        state.last_accepted = accepted_at
 
     def _catch_up(self, state: LogState) -> None:
         """Folds every entry stored after the state's version (all of them on first use, after
@@ -702,18 +734,31 @@ class Sunlight(Application[UUID]):
             if not stored:
                 return
             for record in stored:
-                event = self.mapper.to_domain_event(record)
-                assert isinstance(event, CommunityLog.EntryAppended)
-                self._fold_stored(state, event)
+                self._fold_stored(state, record.originator_version, *self._appended(record))
 
-    def _fold_stored(self, state: LogState, event: CommunityLog.EntryAppended) -> None:
-        data = event.entry.encode()
-        (r,) = replay(state.domain, [(event.originator_version - 1, data)])
+    def _appended(self, record: StoredEvent) -> tuple[str, str | None]:
+        """The entry and the checkpoint (or None) of a stored ``EntryAppended``. The transcoder
+        writes it as plain JSON (its fields are strings or null, the timestamp aside): the two
+        fields are read with orjson rather than through the generic decoder."""
+        raw = record.state
+        if record.topic == _ENTRY_TOPIC and raw[:1] == b"{":
+            fields = orjson.loads(raw)
+            entry, checkpoint = fields.get("entry"), fields.get("checkpoint")
+            if isinstance(entry, str) and (checkpoint is None or isinstance(checkpoint, str)):
+                return entry, checkpoint
+        event = self.mapper.to_domain_event(record)
+        assert isinstance(event, CommunityLog.EntryAppended)
+        return event.entry, event.checkpoint
+
+    def _fold_stored(self, state: LogState, version: int, entry: str,
+                     checkpoint: str | None) -> None:
+        data = entry.encode()
+        (r,) = replay(state.domain, [(version - 1, data)])
         state.tree.append(leaf_hash(data))
-        assert state.tree.size == event.originator_version
+        assert state.tree.size == version
         state.last_accepted = r.entry.accepted_at
-        if event.checkpoint is not None:
-            state.checkpoint = event.checkpoint
+        if checkpoint is not None:
+            state.checkpoint = checkpoint
             state.signed = None
 
     @contextmanager

@@ -12,9 +12,10 @@ _gc_holds = 0
 
 
 @contextmanager
-def gc_paused() -> Iterator[None]:
+def gc_paused(*, freeze: bool = True) -> Iterator[None]:
     """No cyclic garbage collection while the block runs (in any thread), and what it built
-    moved out of the collector's sight afterwards.
+    moved out of the collector's sight afterwards (unless not ``freeze``: for objects that are
+    soon thrown away).
 
     A first load builds millions of long-lived objects; the collector would walk all of them in
     every full collection it triggers along the way, each a pause of every thread (seconds at
@@ -31,5 +32,6 @@ def gc_paused() -> Iterator[None]:
         with _gc_lock:
             _gc_holds -= 1
             if _gc_holds == 0:
-                gc.freeze()  # the loaded state lives as long as the process
+                if freeze:
+                    gc.freeze()  # the loaded state lives as long as the process
                 gc.enable()

@@ -37,6 +37,7 @@ from ledger.application import BatchRejected, LogState, Receipt, Sunlight, _fres
 from ledger.domain.common import PROPOSAL_ID
 from ledger.domain.errors import Conflict, DomainError, InvalidInput, NotAuthorised, NotFound
 from ledger.domain.state import CommunityState, local_day, parse_body
+from ledger.gcpause import gc_paused
 from ledger.signing import (
     Signature,
     Statement,
@@ -45,6 +46,7 @@ from ledger.signing import (
     statement_hash,
     verify_signature,
 )
+from ledger.statecopy import copy_state
 from ledger.store import ProposalRow
 
 if TYPE_CHECKING:
@@ -311,13 +313,12 @@ class Proposals:
             now = self.ledger.clock()
             if state.last_accepted is not None and now < state.last_accepted:
                 now = state.last_accepted
-            state.domain.missing = []
-            try:
-                self.ledger._check(state, submission, st, now, 0)
-            finally:
-                missing, state.domain.missing = state.domain.missing, None
-            # The check folded the statement into the cached state: it is read again next time.
-            self.ledger._drop(community)
+            # The check folds the statement in: into a copy, so that the writers' state is kept.
+            with gc_paused(freeze=False):  # many objects, all soon garbage: see ledger.gcpause
+                checked = replace(state, domain=copy_state(state.domain))
+            checked.domain.missing = []
+            self.ledger._check(checked, submission, st, now, 0)
+            missing = checked.domain.missing or []
         return [text for text, _ in missing]
 
     def _complete(self, row: ProposalRow) -> Receipt | Proposal:

@@ -18,13 +18,23 @@ containers reached twice (a decision's meeting, the ids every fund shares) are w
 referred to after. :data:`FORMAT` changes with the source of the domain package and of this
 module, so that a snapshot written by other code is never read as this code's state.
 
+The bytes: the head (one line of JSON: the format, the classes, the state...) and then each
+segment after a newline, the head listing each one's length and SHA-256 (checked when the
+snapshot is read, so that a segment decoded later is the one written).
+
 Tags (a JSON array is always tagged; a JSON object is a dict with string keys):
 
 - ``["l", ref, *items]`` list, ``["s", ref, *items]`` set, ``["q", ref, *items]`` deque;
 - ``["t", *items]`` tuple (``["p", *items]``: of strings, integers, booleans and nulls only),
   ``["f", *items]`` frozenset, ``["n", class, *items]`` named tuple;
 - ``["d", ref, k, v, k, v...]`` dict with other keys, ``["h", ref, {hex: v}]`` dict with bytes
-  keys, ``["D", ref, {...}]`` dict with string keys that is shared;
+  keys (``["H", ref, width, segment, [v...]]`` when the keys have one width and the values are
+  integers, the statement hashes: the keys one after the other in a segment of their own),
+  ``["D", ref, {...}]`` dict with string keys that is shared;
+- ``["z", segment, [key...]]`` a dict of at least :data:`LAZY_MIN` records (string keys) that
+  no other value refers to or from: a :class:`Records`, its values decoded on first use from
+  a segment of their own (the list of the values, JSON);
+- ``["a", ref, code, hex]`` an array of integers;
 - ``["b", hex]`` bytes, ``["T", iso]`` datetime, ``["Y", iso]`` date, ``["e", class, value]``
   enum member;
 - ``["o", class, ref, {attrs}]`` object: an attribute its class's *plan* marks as an enum is
@@ -37,8 +47,10 @@ from __future__ import annotations
 import hashlib
 from array import array
 from collections import deque
+from collections.abc import Callable, ItemsView, Iterator, MutableMapping, ValuesView
 from datetime import date, datetime
 from enum import Enum
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -69,12 +81,106 @@ from ledger.domain import (
 )
 from ledger.domain import state as state_module
 from ledger.domain.state import CommunityState
+from ledger.gcpause import gc_paused
 
 _ARRAY_CODES = frozenset("bBhHiIlLqQ")  # arrays of integers: what the state keeps compactly
 
 
 class SnapshotError(Exception):
     """The bytes are no snapshot this code wrote (corrupt, another format, another community)."""
+
+
+LAZY_MIN = 256  # a dict of records at least this long is decoded on first use
+
+
+class Records(MutableMapping[str, Any]):
+    """A dict of records restored from a snapshot whose values are decoded on first use.
+
+    Its keys are known at once (``in``, ``len``, iteration and new items need no decoding):
+    the rules ask mostly whether an id is taken, and a fold adds records. Reading a value, or
+    replacing or deleting one restored, decodes them all, once. Values keep the dict's order."""
+
+    __slots__ = ("_added", "_data", "_keys", "_load")
+
+    def __init__(self, keys: dict[str, None], load: Callable[[], list[Any]]) -> None:
+        self._keys: dict[str, None] | None = keys  # the restored keys, until decoded
+        self._load = load
+        self._added: dict[str, Any] = {}  # items added before the restored ones were decoded
+        self._data: dict[str, Any] = {}
+
+    @property
+    def lazy(self) -> bool:
+        return self._keys is not None
+
+    def plain(self) -> dict[str, Any]:
+        """Every item, as the dict it stands for (decoding the restored values if need be)."""
+        keys = self._keys
+        if keys is not None:
+            with gc_paused():  # as many objects as at load, as long-lived: see ledger.gcpause
+                values = self._load()
+            if len(values) != len(keys):
+                raise SnapshotError("snapshot's records and their ids differ")
+            data = dict(zip(keys, values, strict=True))
+            data.update(self._added)
+            self._data, self._added, self._keys = data, {}, None
+        return self._data
+
+    def copy_lazily(self, copy: Callable[[Any], Any]) -> Records:
+        """A copy that decodes the restored values on its own (``copy`` copies an added one)."""
+        assert self._keys is not None
+        out = Records(self._keys, self._load)
+        out._added = {k: copy(x) for k, x in self._added.items()}
+        return out
+
+    def __contains__(self, key: object) -> bool:
+        keys = self._keys
+        if keys is None:
+            return key in self._data
+        return key in keys or key in self._added
+
+    def __len__(self) -> int:
+        keys = self._keys
+        return len(self._data) if keys is None else len(keys) + len(self._added)
+
+    def __iter__(self) -> Iterator[str]:
+        keys = self._keys
+        if keys is None:
+            return iter(self._data)
+        return chain(keys, self._added)
+
+    def __getitem__(self, key: str) -> Any:
+        return self.plain()[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        keys = self._keys
+        if keys is not None and key not in keys:
+            return self._added.get(key, default)
+        return self.plain().get(key, default)
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        if self._keys is not None and key not in self._keys:
+            self._added[key] = value
+        else:
+            self.plain()[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.plain()[key]
+
+    def values(self) -> ValuesView[Any]:
+        return self.plain().values()
+
+    def items(self) -> ItemsView[str, Any]:
+        return self.plain().items()
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Records):
+            other = other.plain()
+        return self.plain() == other
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Records({len(self)} items{', not decoded' if self.lazy else ''})"
 
 
 _DOMAIN_MODULES = (catalogue, common, community, dates, decision, disclosure, errors, evaluation, fee,
@@ -117,7 +223,7 @@ def _fingerprint() -> str:
 FORMAT = f"sunlight-state-1-{_fingerprint()}"
 _PRIMITIVE = (str, int, float, bool, type(None))
 _PLAIN = frozenset({str, int, bool, type(None)})
-_SHARED = (list, dict, set, deque)
+_SHARED = (list, dict, set, deque, Records)
 
 
 def _slots(cls: type) -> list[str]:
@@ -143,6 +249,8 @@ class _Encoder:
         self._seen: dict[int, int] = {}  # id(value) -> times reached
         self._refs: dict[int, int] = {}  # id(value) -> ref number, once written
         self._keep: list[object] = []  # keeps counted values alive (ids stay unique)
+        self._referred = 0  # ["r", n] written so far
+        self.segments: list[bytes] = []  # the values of dicts decoded on first use (Records)
         # What each class's attributes hold across all its instances: plain values only (not
         # listed), members of one enum or None (written as the value), or anything else.
         self._kinds: dict[type, dict[str, set[object]]] = {}
@@ -174,6 +282,8 @@ class _Encoder:
                 self._keep.append(v)
             if isinstance(v, array):  # of integers only: nothing inside to count
                 continue
+            if isinstance(v, Records):
+                v = v.plain()
             if isinstance(v, dict):
                 stack.extend(v.keys())
                 stack.extend(v.values())
@@ -210,6 +320,7 @@ class _Encoder:
             return 0
         written = self._refs.get(key)
         if written is not None:
+            self._referred += 1
             return ["r", written]
         number = self._refs[key] = len(self._refs) + 1
         return number
@@ -238,10 +349,19 @@ class _Encoder:
         ref = self._ref(v)
         if isinstance(ref, list):
             return ref
+        if type(v) is Records:
+            v = v.plain()
         if type(v) is dict:
             if v and all(type(k) is bytes for k in v):
+                width = len(next(iter(v)))
+                if all(len(k) == width and type(x) is int for k, x in v.items()):
+                    # statement hashes -> log indexes: the keys in a segment, the values a list
+                    self.segments.append(b"".join(v))
+                    return ["H", ref, width, len(self.segments) - 1, list(v.values())]
                 return ["h", ref, {k.hex(): self.encode(x) for k, x in v.items()}]
             if all(type(k) is str for k in v):
+                if not ref and len(v) >= LAZY_MIN:
+                    return self._lazy(v)
                 encoded = {k: self.encode(x) for k, x in v.items()}
                 return ["D", ref, encoded] if ref else encoded
             return ["d", ref, *[self.encode(x) for kv in v.items() for x in kv]]
@@ -267,6 +387,17 @@ class _Encoder:
         return ["o", number, ref, out]
 
 
+    def _lazy(self, v: dict[str, Any]) -> Any:
+        """A dict of many records: its values in a segment of their own, decoded on first use
+        (``["z", segment, keys]``), unless a value refers to or is referred from elsewhere."""
+        mark = len(self._refs), self._referred
+        values = [self.encode(x) for x in v.values()]
+        if (len(self._refs), self._referred) != mark:
+            return dict(zip(v, values, strict=True))
+        self.segments.append(orjson.dumps(values))
+        return ["z", len(self.segments) - 1, list(v)]
+
+
 def _ordered(items: set[Any] | frozenset[Any]) -> list[Any]:
     """A set's items in a stable order (equal states make equal bytes)."""
     try:
@@ -283,16 +414,21 @@ def encode(state: CommunityState, extra: Any = None) -> bytes:
     encoder.count(state)
     body = encoder.encode(state)
     plans = encoder.plans()  # may name enum classes not written yet: before the class list
-    return orjson.dumps({"format": FORMAT, "community_id": state.community_id,
+    segments = encoder.segments
+    head = orjson.dumps({"format": FORMAT, "community_id": state.community_id,
                          "size": state.size, "plans": plans, "classes": encoder.classes,
+                         "segments": [[len(x), hashlib.sha256(x).hexdigest()] for x in segments],
                          "state": body, "extra": extra})
+    return b"\n".join([head, *segments])
 
 
 _MODEL, _DICT, _SLOTS = 0, 1, 2  # how a class's attributes are set
 
 
 class _Decoder:
-    def __init__(self, classes: list[str], plans: list[dict[str, int]]) -> None:
+    def __init__(self, classes: list[str], plans: list[dict[str, int]],
+                 segments: list[bytes] | None = None) -> None:
+        self.segments = segments or []
         try:
             self.classes = [CLASSES[name] for name in classes]
         except (KeyError, TypeError):
@@ -351,6 +487,15 @@ class _Decoder:
             return obj
         if tag == "p":
             return tuple(v[1:])
+        if tag == "H":
+            packed: dict[bytes, Any] = {}
+            self._keep(v[1], packed)
+            width, keys, values = v[2], self._segment(v[3]), v[4]
+            if type(width) is not int or width < 1 or len(keys) != width * len(values):
+                raise SnapshotError("snapshot's packed keys and values differ")
+            packed.update(zip([keys[i:i + width] for i in range(0, len(keys), width)], values,
+                              strict=True))
+            return packed
         if tag == "h":
             hashed: dict[bytes, Any] = {}
             self._keep(v[1], hashed)
@@ -413,31 +558,89 @@ class _Decoder:
             return cls(*[self.decode(x) for x in v[2:]])
         if tag == "f":
             return frozenset([self.decode(x) for x in v[1:]])
+        if tag == "z":
+            return self._records(v[1], v[2])
         raise SnapshotError(f"unknown tag in snapshot: {str(tag)[:20]!r}")
 
     def _keep(self, ref: int, value: object) -> None:
         if ref:
             self.refs[ref] = value
 
+    def _segment(self, number: Any) -> bytes:
+        if type(number) is not int or not 0 <= number < len(self.segments):
+            raise SnapshotError("snapshot names a segment it does not have")
+        return self.segments[number]
+
+    def _records(self, number: int, keys: list[str]) -> Records:
+        """A dict whose values are in segment ``number``, decoded on first use by a decoder of
+        their own (a segment holds no value written elsewhere)."""
+        segment = self._segment(number)
+        ids = dict.fromkeys(keys)
+        if type(keys) is not list or len(ids) != len(keys) or not {str}.issuperset(map(type, ids)):
+            raise SnapshotError("snapshot's record ids are no list of distinct strings")
+        lazy = _Decoder.__new__(_Decoder)
+        lazy.classes, lazy.plans, lazy.how, lazy.segments = (
+            self.classes, self.plans, self.how, [])
+        lazy.refs = {}
+
+        def load() -> list[Any]:
+            try:
+                values = orjson.loads(segment)
+                if type(values) is not list:
+                    raise SnapshotError("snapshot's records are no list")
+                return [lazy.decode(x) for x in values]
+            except SnapshotError:
+                raise
+            except _DECODING as exc:
+                raise SnapshotError(f"snapshot's records do not decode: {type(exc).__name__}"
+                                    ) from None
+
+        return Records(ids, load)
+
+
+_DECODING = (orjson.JSONDecodeError, KeyError, IndexError, TypeError, ValueError, AttributeError,
+             RecursionError)
+
 
 def decode(data: bytes, community_id: str) -> tuple[CommunityState, Any]:
     """The state (and the ``extra`` data, undecoded) a snapshot holds; :class:`SnapshotError` for anything
     that is not one of this format, of this community."""
     try:
-        doc = orjson.loads(data)
+        end = data.find(b"\n")
+        whole = memoryview(data)
+        doc = orjson.loads(whole if end == -1 else whole[:end])
         if not isinstance(doc, dict) or doc.get("format") != FORMAT:
             found = doc.get("format") if isinstance(doc, dict) else None
             raise SnapshotError(f"snapshot format {str(found)[:60]!r} is not {FORMAT!r}")
         if doc.get("community_id") != community_id:
             raise SnapshotError("snapshot of another community")
-        state = _Decoder(doc["classes"], doc["plans"]).decode(doc["state"])
+        segments = _segments(whole, end, doc["segments"])
+        state = _Decoder(doc["classes"], doc["plans"], segments).decode(doc["state"])
         extra = doc.get("extra")
     except SnapshotError:
         raise
-    except (orjson.JSONDecodeError, KeyError, IndexError, TypeError, ValueError,
-            AttributeError, RecursionError) as exc:
+    except _DECODING as exc:
         raise SnapshotError(f"snapshot does not decode: {type(exc).__name__}") from None
     if (not isinstance(state, CommunityState) or state.community_id != community_id
             or state.size != doc.get("size")):
         raise SnapshotError("snapshot holds no state of this community")
     return state, extra
+
+
+def _segments(data: memoryview, end: int, listed: list[list[Any]]) -> list[bytes]:
+    """The segments after the head, each checked against the length and SHA-256 the head lists
+    (a segment is decoded only on first use: one not as written is refused now), and copied out
+    of the snapshot's bytes, so that those need not stay in memory."""
+    out = []
+    at = end + 1 if end != -1 else len(data)
+    for length, digest in listed:
+        if type(length) is not int or not 0 <= length <= len(data) - at:
+            raise SnapshotError("snapshot is shorter than its segments")
+        segment = data[at:at + length]
+        if hashlib.sha256(segment).hexdigest() != digest:
+            raise SnapshotError("snapshot segment does not match its digest")
+        out.append(bytes(segment))
+        at += length + 1
+    if at != len(data) + (1 if listed else 0):
+        raise SnapshotError("snapshot has bytes after its segments")
+    return out

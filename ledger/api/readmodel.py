@@ -110,20 +110,28 @@ class View:
         return kept[1]
 
     def to_snapshot(self) -> dict[str, Any]:
-        """What the view keeps beside its state, as plain JSON data (:mod:`ledger.snapshot`)."""
-        return {"summaries": [[s.kind, s.category, s.estate, s.periods] for s in self.summaries],
+        """What the view keeps beside its state, as plain JSON data (:mod:`ledger.snapshot`):
+        each distinct summary once, and each record's as its number among them."""
+        distinct: dict[Summary, int] = {}
+        numbers = [distinct.setdefault(s, len(distinct)) for s in self.summaries]
+        return {"distinct": [[s.kind, s.category, s.estate, s.periods] for s in distinct],
+                "summaries": numbers,
                 "index": [[name, value, indexes] for (name, value), indexes in self.index.items()],
                 "rows": self.rows}
 
     def from_snapshot(self, state: CommunityState, extra: Any) -> None:
         """Takes the state and what :meth:`to_snapshot` kept; ValueError if it is not that."""
         try:
-            summaries = [Summary(kind, category, estate, tuple(periods))
-                         for kind, category, estate, periods in extra["summaries"]]
+            distinct = [Summary(kind, category, estate, tuple(periods))
+                        for kind, category, estate, periods in extra["distinct"]]
+            numbers = extra["summaries"]
+            if not {int}.issuperset(map(type, numbers)) or (numbers and min(numbers) < 0):
+                raise ValueError("snapshot's summaries are no numbers")
+            summaries = [distinct[n] for n in numbers]  # shared: a summary is immutable
             index = {(name, value): indexes for name, value, indexes in extra["index"]}
             rows = {name: [(parent, own) for parent, own in pairs]
                     for name, pairs in extra["rows"].items()}
-        except (TypeError, KeyError, ValueError, AttributeError):
+        except (TypeError, KeyError, ValueError, AttributeError, IndexError):
             raise ValueError("snapshot holds no read view") from None
         if len(summaries) != state.size:
             raise ValueError("snapshot's read view and state differ in size")
@@ -422,8 +430,10 @@ class ReadModel:
                   snapshot: bool = True) -> None:
         """Folds the entries stored after the view's (up to ``stop``); a view that has folded
         nothing starts from the newest usable snapshot. Writes a snapshot every
-        ``snapshot_every`` entries."""
-        if view.size == 0 and view.state.size == 0 and stop is None:
+        ``snapshot_every`` entries. A view loaded now hands a copy of its state to the writers
+        (:meth:`Sunlight.share`): one decoding and one fold per community and process."""
+        first = view.size == 0 and view.state.size == 0 and stop is None
+        if first:
             restored = self.ledger.restore(community_id)
             if restored is not None:
                 try:
@@ -437,6 +447,8 @@ class ReadModel:
                 self._fold(view, r.index, r.statement)
             if stop is not None and view.size >= stop:
                 break
+        if first:
+            self.ledger.share(view.state)
         if snapshot and stop is None and self.snapshot_every and not view.snapshot_due and (
                 view.size - view.snapshot_size >= self.snapshot_every):
             # In a loader thread, not in the reader's: it takes the view's lock when it runs.

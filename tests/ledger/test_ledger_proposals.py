@@ -61,6 +61,23 @@ def test_a_grant_signed_by_the_treasurer_waits_for_the_chair(committee: Committe
     assert c.app.size(c.community) == size + 1
 
 
+
+def test_proposing_keeps_the_writers_state(committee: Committee) -> None:
+    """The check of a proposal folds its statement into a copy: the writers' cached state is
+    neither changed nor dropped (the next write does not fold the log again)."""
+    c = committee
+    grant = grant_ready(c)
+    with c.app._current(c.community) as before:
+        size = before.domain.size
+    p = proposed(c, "treasurer", "fund.grant_made", grant)
+    assert p.status == "pending"
+    with c.app._current(c.community) as after:
+        assert after is before and after.domain.size == size
+        assert grant["grant_id"] not in after.domain.funds[grant["fund_id"]].grants
+    assert isinstance(cosign(c, p, "chair"), Receipt)
+    with c.app._current(c.community) as written:
+        assert written is before and written.domain.size == size + 1
+
 def test_signatures_that_suffice_are_simply_appended(committee: Committee) -> None:
     c = committee
     grant = grant_ready(c)

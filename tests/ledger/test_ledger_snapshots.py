@@ -22,6 +22,7 @@ from ledger.application import Sunlight
 from ledger.demo import COMMUNITY, build_demo
 from ledger.domain.state import CommunityState
 from ledger.replay import replay
+from ledger.statecopy import copy_state
 from ledger.store import SnapshotRow
 from tests.api.helpers import wait_until
 from tests.committee import Committee
@@ -113,7 +114,8 @@ def test_a_snapshot_that_does_not_match_is_ignored_and_reported(
     expected = full_fold(demo, COMMUNITY)
     ReadModel(demo, snapshot_every=0).snapshot_at(COMMUNITY, 300)
     good = _stored(demo)
-    doc = orjson.loads(good.data)
+    head, newline, segments = good.data.partition(b"\n")  # the head, then its segments
+    doc = orjson.loads(head)
     if damage == "corrupt":
         bad = replace(good, data=good.data.replace(b'"o"', b'"O"', 1))
     elif damage == "truncated":
@@ -124,13 +126,13 @@ def test_a_snapshot_that_does_not_match_is_ignored_and_reported(
         bad = replace(good, format="sunlight-state-0-0000000000000000")
     elif damage == "foreign-class":
         doc["classes"][0] = "os:system"
-        bad = replace(good, data=orjson.dumps(doc))
+        bad = replace(good, data=orjson.dumps(doc) + newline + segments)
     elif damage == "other-community":
         doc["community_id"] = "another"
-        bad = replace(good, data=orjson.dumps(doc))
+        bad = replace(good, data=orjson.dumps(doc) + newline + segments)
     else:
         doc["size"] = 299
-        bad = replace(good, data=orjson.dumps(doc))
+        bad = replace(good, data=orjson.dumps(doc) + newline + segments)
     demo.store.drop_snapshots()
     demo.store.put_snapshot(bad)
     app = reopen(demo, tmp_path)
@@ -187,3 +189,155 @@ def test_the_codec_makes_only_domain_objects() -> None:
     assert all(name.startswith("ledger.domain.") for name in snapshot.CLASSES)
     with pytest.raises(snapshot.SnapshotError):
         snapshot.decode(b"\x80\x04\x95pickle", "c1")
+
+
+
+def _disclose(c: Committee, n: int) -> None:
+    c.record("member", "disclosure.published", {
+        "disclosure_id": f"D{n}", "category": "other", "period": "2025", "title": f"第 {n} 条",
+        "body": "内容"})
+
+
+def test_the_writers_start_from_a_copy_of_the_read_views_restored_state(
+        db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The snapshot is decoded once: the read view keeps the state it restored, the writers a
+    copy of it; from then on each folds on its own, and a write shows in the view only once
+    the view reads it from the log."""
+    c = Committee.found(db_url)
+    for n in range(6):
+        _disclose(c, n)
+    ReadModel(c.app, snapshot_every=0).snapshot_at(c.community, c.app.size(c.community) - 2)
+    expected = full_fold(c.app, c.community)
+    c.app.close()
+    c.app = Sunlight(db_url, clock=c.clock)
+    decodes: list[int] = []
+    real = snapshot.decode
+
+    def counted(data: bytes, community_id: str) -> object:
+        decodes.append(len(data))
+        return real(data, community_id)
+
+    monkeypatch.setattr("ledger.application.decode_snapshot", counted)
+    reads = ReadModel(c.app, snapshot_every=0)
+    with reads.locked(c.community) as view:
+        assert view.snapshot_size == c.app.size(c.community) - 2
+        assert snapshot.encode(view.state) == expected
+        state = view.state
+    writers = c.app.state(c.community)
+    assert decodes and len(decodes) == 1, "the writers decoded the snapshot again"
+    assert writers is not state and writers.ids is not state.ids
+    assert snapshot.encode(writers) == expected
+    _disclose(c, 6)
+    assert "D6" in writers.disclosures and "D6" not in state.disclosures
+    assert snapshot.encode(state) == expected
+    with reads.locked(c.community) as view:
+        assert "D6" in view.state.disclosures
+        assert snapshot.encode(view.state) == snapshot.encode(c.app.state(c.community))
+    reads.close(snapshot=False)
+
+
+def test_a_copy_of_a_state_is_independent(demo: Sunlight) -> None:
+    """Folding into a copy leaves the original as it was; what the original shares between its
+    parts (the ids every fund and estate consult) the copy shares too."""
+    entries = list(demo.entries(COMMUNITY))
+    original = CommunityState(COMMUNITY)
+    for _ in replay(original, entries[:-40]):
+        pass
+    before = snapshot.encode(original)
+    copy = copy_state(original)
+    assert snapshot.encode(copy) == before
+    assert all(fee.ids is copy.ids for fee in copy.fees.values())
+    assert all(fund.ids is copy.ids for fund in copy.funds.values())
+    for _ in replay(copy, entries[-40:]):
+        pass
+    assert snapshot.encode(original) == before
+    assert snapshot.encode(copy) == full_fold(demo, COMMUNITY)
+
+
+def test_records_restored_are_decoded_on_first_use(
+        demo: Sunlight, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every dict of records (here: of two or more) is written as a segment of its own,
+    decoded on first use: a state folded on from it, copied, or written again is the same as
+    one that decoded everything at once; a segment that does not match its digest is refused
+    when the snapshot is read, not when a record is first read."""
+    monkeypatch.setattr(snapshot, "LAZY_MIN", 2)
+    entries = list(demo.entries(COMMUNITY))
+    cut = len(entries) - 60
+    head = CommunityState(COMMUNITY)
+    for _ in replay(head, entries[:cut]):
+        pass
+    data = snapshot.encode(head)
+    assert data.count(b"\n") >= 5
+    state, _ = snapshot.decode(data, COMMUNITY)
+    lazy = [(state.disclosures, head.disclosures)]
+    lazy += [(f.donations, g.donations) for f, g in zip(state.funds.values(), head.funds.values(),
+                                                        strict=True)]
+    lazy += [(f.income, g.income) for f, g in zip(state.fees.values(), head.fees.values(),
+                                                  strict=True)]
+    assert all(isinstance(r, snapshot.Records) and r.lazy for r, _ in lazy)
+    assert all(list(r) == list(d) for r, d in lazy)
+    copy = copy_state(state)
+    for _ in replay(state, entries[cut:]):
+        pass
+    expected = full_fold(demo, COMMUNITY)
+    assert snapshot.encode(state) == expected
+    assert snapshot.encode(copy) == data  # the copy decodes its records on its own
+    for _ in replay(copy, entries[cut:]):
+        pass
+    assert snapshot.encode(copy) == expected
+    # a byte changed inside a segment: refused at once
+    last = data.rindex(b"\n") + 1
+    damaged = data[:last + 1] + bytes([data[last + 1] ^ 1]) + data[last + 2:]
+    with pytest.raises(snapshot.SnapshotError, match="digest"):
+        snapshot.decode(damaged, COMMUNITY)
+    with pytest.raises(snapshot.SnapshotError):
+        snapshot.decode(data[:-1], COMMUNITY)
+    with pytest.raises(snapshot.SnapshotError):
+        snapshot.decode(data + b"\nx", COMMUNITY)
+
+
+def test_records_behave_as_the_dict_they_stand_for() -> None:
+    values = {"a": 1, "b": 2}
+    loads: list[int] = []
+
+    def load() -> list[int]:
+        loads.append(1)
+        return list(values.values())
+
+    r = snapshot.Records(dict.fromkeys(values), load)
+    r["c"] = 3
+    assert "a" in r and "c" in r and "z" not in r and len(r) == 3 and list(r) == ["a", "b", "c"]
+    assert r.get("z") is None and r.get("c") == 3 and not loads  # nothing decoded yet
+    assert r["a"] == 1 and loads == [1] and not r.lazy
+    assert list(r.items()) == [("a", 1), ("b", 2), ("c", 3)] and r == {"a": 1, "b": 2, "c": 3}
+    r["a"] = 9
+    del r["b"]
+    assert dict(r) == {"a": 9, "c": 3} and loads == [1]
+
+
+def test_without_a_snapshot_the_writers_take_a_copy_of_the_read_views_fold(
+        db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No snapshot: the read view folds the log, and the writers start from a copy of its state
+    at its size (folding only what was appended since), not from the first entry."""
+    c = Committee.found(db_url)
+    for n in range(4):
+        _disclose(c, n)
+    expected = full_fold(c.app, c.community)
+    c.app.close()
+    c.app = Sunlight(db_url, clock=c.clock)
+    folded: list[int] = []
+    real = Sunlight._fold_stored
+
+    def counted(self: Sunlight, state: object, version: int, *args: object) -> None:
+        folded.append(version)
+        real(self, state, version, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Sunlight, "_fold_stored", counted)
+    reads = ReadModel(c.app, snapshot_every=0)
+    with reads.locked(c.community) as view:
+        assert view.snapshot_size == 0 and view.size == c.app.size(c.community)
+    assert snapshot.encode(c.app.state(c.community)) == expected
+    assert folded == [], "the writers folded the log again"
+    _disclose(c, 4)
+    assert c.app.size(c.community) == view.size + 1
+    reads.close(snapshot=False)
