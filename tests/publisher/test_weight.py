@@ -111,3 +111,39 @@ def test_files_handed_over_early_are_compressed_once(tmp_path: Path,
     for path in [*tmp_path.glob("*.html"), tmp_path / "pagefind" / "x.js"]:
         assert brotli.decompress(path.with_name(path.name + ".br").read_bytes()) == path.read_bytes()
     assert precompress(tmp_path) == 0
+
+
+@pytest.mark.parametrize("parallel_from", [2, 1000])  # through the workers, and in-process
+def test_the_themes_assets_are_compressed_once_for_many_sites(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, parallel_from: int) -> None:
+    """A district publish builds many sites with the same theme: its best-compressed assets are
+    made once in the process and written into each site; a changed asset is compressed anew."""
+    monkeypatch.setattr(compress, "PARALLEL_FROM", parallel_from)
+    monkeypatch.setattr(compress, "_BEST", {})
+    bundle = f"var theme = '{parallel_from}';\n" * 300
+    for site in ("s1", "s2", "s3"):
+        (tmp_path / site / "assets" / "javascripts").mkdir(parents=True)
+        (tmp_path / site / "assets" / "javascripts" / "bundle.f00.min.js").write_text(
+            bundle if site != "s3" else bundle + "// changed\n", encoding="utf-8")
+        (tmp_path / site / "index.html").write_text(f"<p>{site}</p>" * 50, encoding="utf-8")
+    reused: list[str] = []
+    real = compress._known
+
+    def known(paths: list[Path], best: bool) -> bool:
+        if real(paths, best):
+            reused.extend(p.relative_to(tmp_path).as_posix() for p in paths)
+            return True
+        return False
+
+    monkeypatch.setattr(compress, "_known", known)
+    for site in ("s1", "s2", "s3"):
+        assert precompress(tmp_path / site) == 2
+    assert reused == ["s2/assets/javascripts/bundle.f00.min.js"]
+    assert len(compress._BEST) == 2  # the bundle, and s3's changed one; never a page
+    for site in ("s1", "s2", "s3"):
+        for path in (tmp_path / site).rglob("*"):
+            if path.suffix in TEXT:
+                data = path.read_bytes()
+                assert gzip.decompress(path.with_name(path.name + ".gz").read_bytes()) == data
+                assert brotli.decompress(path.with_name(path.name + ".br").read_bytes()) == data
+                assert path.with_name(path.name + ".br").stat().st_mtime_ns == path.stat().st_mtime_ns
