@@ -511,7 +511,8 @@ def run(backend: str, n: int, fresh: int, plain_max: int, jobs: int, workers: in
             print(f"  sunlight serve --workers {workers}, {label}: every community loaded in "
                   f"every worker {seconds:.1f} s after start")
             for i, (rss, pss, peak) in enumerate(mems):
-                print(f"    worker {i + 1}: RSS {rss:.0f} MB, PSS {pss:.0f} MB, peak RSS {peak:.0f} MB")
+                print(f"    worker {i + 1}: RSS {rss:.0f} MB, PSS {pss:.0f} MB, peak RSS {peak:.0f} MB",
+                      flush=True)
             worst = max(rss for rss, _, _ in mems)
             goals.check(f"memory of a worker ({label}), RSS", f"{worst:.0f} MB", "<= 400 MB",
                         worst <= 400)
