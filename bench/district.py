@@ -78,6 +78,7 @@ from ledger.demo import build_demo, demo_key  # noqa: E402
 from ledger.signing import Statement  # noqa: E402
 
 OUT = _HERE / "out"
+SUNLIGHT = str(Path(sys.executable).with_name("sunlight"))
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 BENCH_DB = "district_bench"
 GENERATOR = "v2"  # bump when the generated databases change: the caches are keyed by it
@@ -271,20 +272,6 @@ def single_rate(backend: str, work: Path) -> float:
 
 # --- the service ------------------------------------------------------------------------------
 
-# ``sunlight serve`` as the CLI runs it (ledger.api.server.serve: the same uvicorn arguments and
-# factory), but with uvicorn's worker health check given ``argv[1]`` seconds instead of its 5:
-# on a loaded machine a worker's imports take longer than 5 s, and uvicorn kills and restarts it
-# for ever before it starts.
-SERVE = """
-import sys, uvicorn
-from ledger.api import server
-run = uvicorn.run
-server.uvicorn.run = lambda *a, **k: run(*a, **k, timeout_worker_healthcheck=int(sys.argv[1]))
-server.serve(server.ServeOptions(db=sys.argv[2], port=int(sys.argv[3]), workers=int(sys.argv[4]),
-                                 log_level="warning"))
-"""
-
-
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -301,8 +288,9 @@ class Service:
         self.port, self.workers = free_port(), workers
         env = {**os.environ, "SUNLIGHT_RATE_PER_ADDRESS": "0"}
         self.started = time.perf_counter()
-        self.proc = subprocess.Popen([sys.executable, "-c", SERVE, str(self.healthcheck), url,
-                                      str(self.port), str(workers)], env=env,
+        self.proc = subprocess.Popen([SUNLIGHT, "serve", "--db", url, "--port", str(self.port),
+                                      "--workers", str(workers), "--log-level", "warning",
+                                      "--worker-timeout", str(self.healthcheck)], env=env,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def stop(self) -> None:
@@ -575,7 +563,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2,
                         help="service workers on PostgreSQL (SQLite: one)")
     parser.add_argument("--healthcheck", type=int, default=Service.healthcheck,
-                        help="uvicorn's worker health check, seconds (sunlight serve: 5)")
+                        help="sunlight serve --worker-timeout: seconds a worker has to start and to "
+                             "answer each health check")
     parser.add_argument("--no-publish", action="store_true",
                         help="appends and the service only, no district publish")
     parser.add_argument("--build-only", action="store_true",

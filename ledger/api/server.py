@@ -49,6 +49,10 @@ class ServeOptions:
     witness_seed_file: str | None = None
     witness_logs: tuple[str, ...] = field(default=())
     graceful_timeout: int = 30
+    # Seconds a worker of ``workers > 1`` has to start and then to answer each of uvicorn's health
+    # checks before uvicorn kills and replaces it (uvicorn's own 5 s: on a loaded machine a
+    # worker's imports alone took longer, and the workers were replaced for ever).
+    worker_timeout: int = 60
     log_key_dir: str | None = None  # SUNLIGHT_LOG_KEY_DIR: one <community>.logkey file each
     files_dir: str | None = None  # SUNLIGHT_FILES_DIR: published copies of attachments
     read_db: str | None = None  # SUNLIGHT_READ_DB: a hot standby of db that answers reads
@@ -143,4 +147,5 @@ def serve(options: ServeOptions) -> None:
     uvicorn.run("ledger.api.server:app_from_env", factory=True, host=options.host,
                 port=options.port, workers=options.workers, log_config=uvicorn_log_config(
                     options.log_level), access_log=False, server_header=False,
-                timeout_graceful_shutdown=options.graceful_timeout, proxy_headers=False)
+                timeout_graceful_shutdown=options.graceful_timeout, proxy_headers=False,
+                timeout_worker_healthcheck=options.worker_timeout)

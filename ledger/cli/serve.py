@@ -31,6 +31,9 @@ def serve(
     port: Annotated[int, typer.Option(envvar="SUNLIGHT_PORT", help="监听端口")] = 8080,
     workers: Annotated[int, typer.Option(envvar="SUNLIGHT_WORKERS", min=1,
                                          help="工作进程数（SQLite 建议 1）")] = 1,
+    worker_timeout: Annotated[int, typer.Option(
+        envvar="SUNLIGHT_WORKER_TIMEOUT", min=1,
+        help="多个工作进程时，每个进程启动及应答健康检查的时限（秒），超时则被替换")] = 60,
     log_level: Annotated[str, typer.Option(envvar="SUNLIGHT_LOG_LEVEL",
                                            help="日志级别：debug、info、warning")] = "info",
     rate_per_address: Annotated[float | None, typer.Option(
@@ -73,6 +76,7 @@ def serve(
     ledger.close()
     try:
         run(ServeOptions(db=db, host=host, port=port, workers=workers, log_level=log_level,
+                         worker_timeout=worker_timeout,
                          rate_per_address=rate_per_address, rate_per_key=rate_per_key,
                          publish_cmd=publish_cmd, witness_name=witness_name,
                          witness_seed_file=witness_seed_file,

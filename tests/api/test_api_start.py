@@ -7,10 +7,13 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from ledger.api.readmodel import ReadModel
 from ledger.cli import serving
-from tests.api.helpers import wait_until
+from tests.api.helpers import free_port, wait_until
 from tests.committee import Committee
 
 SUNLIGHT = str(Path(sys.executable).parent / "sunlight")
@@ -74,3 +77,26 @@ def test_the_warm_up_waits_while_a_reader_waits_for_a_load(tmp_path: Path) -> No
     finally:
         reads.close(snapshot=False)
         first.app.close()
+
+
+def test_workers_get_a_minute_to_start_and_to_answer_health_checks(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # uvicorn's own 5 s: on a loaded machine a worker's imports took longer, and uvicorn replaced
+    # the workers for ever without the service ever answering
+    import uvicorn
+    from typer.testing import CliRunner
+
+    from ledger.cli.root import app
+
+    given: list[dict[str, Any]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: given.append(kwargs))
+    db = f"sqlite:///{tmp_path / 'sunlight.db'}"
+    runner = CliRunner()
+    for extra, seconds in (([], 60), (["--worker-timeout", "150"], 150)):
+        done = runner.invoke(app, ["serve", "--db", db, "--port", str(free_port()),
+                                   "--workers", "2", *extra])
+        assert done.exit_code == 0, done.output
+        assert given[-1]["workers"] == 2
+        assert given[-1]["timeout_worker_healthcheck"] == seconds
+    refused = runner.invoke(app, ["serve", "--db", db, "--worker-timeout", "0"])
+    assert refused.exit_code == 2
