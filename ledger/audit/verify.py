@@ -458,18 +458,12 @@ class _Run:
                 report.fail(index, exc.code, f"{statement.kind}：{exc}",
                             f"{statement.kind} statement refused by rule {exc.code}")
                 continue
-            if not cosignatures:  # one signature, nearly every entry
-                (public_key,) = public_keys
-                raw = raw_keys.get(public_key)
-                if raw is None:
-                    raw = raw_keys[public_key] = base64.b64decode(public_key)
-                b_index(index)
-                b_keys(raw)
-                b_messages(statement_bytes)
-                b_sigs(signature)
-                continue
-            report.cosigned_entries += 1
-            for public_key, (_, sig) in zip(public_keys, entry.signatures, strict=True):
+            if cosignatures:
+                report.cosigned_entries += 1
+                signed = zip(public_keys, [sig for _, sig in entry.signatures], strict=True)
+            else:  # one signature, nearly every entry
+                signed = zip(public_keys, (signature,), strict=True)
+            for public_key, sig in signed:
                 raw = raw_keys.get(public_key)
                 if raw is None:
                     raw = raw_keys[public_key] = base64.b64decode(public_key)
