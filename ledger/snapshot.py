@@ -31,9 +31,13 @@ Tags (a JSON array is always tagged; a JSON object is a dict with string keys):
   keys (``["H", ref, width, segment, [v...]]`` when the keys have one width and the values are
   integers, the statement hashes: the keys one after the other in a segment of their own),
   ``["D", ref, {...}]`` dict with string keys that is shared;
-- ``["z", segment, [key...]]`` a dict of at least :data:`LAZY_MIN` records (string keys) that
-  no other value refers to or from: a :class:`Records`, its values decoded on first use from
-  a segment of their own (the list of the values, JSON);
+- ``["z", segment, [key...], first]`` a dict of at least :data:`LAZY_MIN` records (string keys)
+  that no other value refers to or from: a :class:`Records`, its values decoded on first use
+  from a segment of their own (the list of the values, JSON; segments ``first`` up to it are
+  those of its values);
+- ``["B", ref, segment, [key...], [length...]]`` a dict of bytes values with string keys (the
+  records :class:`~ledger.domain.kept.Kept` keeps as JSON): the values one after the other in a
+  segment of their own;
 - ``["a", ref, code, hex]`` an array of integers;
 - ``["b", hex]`` bytes, ``["T", iso]`` datetime, ``["Y", iso]`` date, ``["e", class, value]``
   enum member;
@@ -52,6 +56,7 @@ from datetime import date, datetime
 from enum import Enum
 from itertools import chain
 from pathlib import Path
+from sys import intern
 from typing import Any
 
 import orjson
@@ -70,6 +75,7 @@ from ledger.domain import (
     fee,
     fund,
     ids,
+    kept,
     kinds,
     member,
     oversight,
@@ -123,6 +129,7 @@ class Records(MutableMapping[str, Any]):
             data = dict(zip(keys, values, strict=True))
             data.update(self._added)
             self._data, self._added, self._keys = data, {}, None
+            self._load = _decoded  # the segment is no longer kept alive by this dict
         return self._data
 
     def copy_lazily(self, copy: Callable[[Any], Any]) -> Records:
@@ -183,8 +190,12 @@ class Records(MutableMapping[str, Any]):
         return f"Records({len(self)} items{', not decoded' if self.lazy else ''})"
 
 
+def _decoded() -> list[Any]:
+    raise AssertionError("records decoded twice")
+
+
 _DOMAIN_MODULES = (catalogue, common, community, dates, decision, disclosure, errors, evaluation, fee,
-                   fund, ids, kinds, member, oversight, policy, project, publictext, roles,
+                   fund, ids, kept, kinds, member, oversight, policy, project, publictext, roles,
                    state_module, workdays)
 
 
@@ -360,6 +371,11 @@ class _Encoder:
                     return ["H", ref, width, len(self.segments) - 1, list(v.values())]
                 return ["h", ref, {k.hex(): self.encode(x) for k, x in v.items()}]
             if all(type(k) is str for k in v):
+                if v and all(type(x) is bytes for x in v.values()):
+                    # records kept as their JSON (ledger.domain.kept): the values one after the
+                    # other in a segment of their own, with their lengths
+                    self.segments.append(b"".join(v.values()))
+                    return ["B", ref, len(self.segments) - 1, list(v), [len(x) for x in v.values()]]
                 if not ref and len(v) >= LAZY_MIN:
                     return self._lazy(v)
                 encoded = {k: self.encode(x) for k, x in v.items()}
@@ -391,11 +407,12 @@ class _Encoder:
         """A dict of many records: its values in a segment of their own, decoded on first use
         (``["z", segment, keys]``), unless a value refers to or is referred from elsewhere."""
         mark = len(self._refs), self._referred
+        first = len(self.segments)  # the segments its values have, from here on
         values = [self.encode(x) for x in v.values()]
         if (len(self._refs), self._referred) != mark:
             return dict(zip(v, values, strict=True))
         self.segments.append(orjson.dumps(values))
-        return ["z", len(self.segments) - 1, list(v)]
+        return ["z", len(self.segments) - 1, list(v), first]
 
 
 def _ordered(items: set[Any] | frozenset[Any]) -> list[Any]:
@@ -485,8 +502,8 @@ class _Decoder:
                 for name, value in attrs.items():
                     object.__setattr__(obj, name, value)
             return obj
-        if tag == "p":
-            return tuple(v[1:])
+        if tag == "p":  # strings interned: the ids' tuples repeat their kinds and scopes
+            return tuple([intern(x) if type(x) is str else x for x in v[1:]])
         if tag == "H":
             packed: dict[bytes, Any] = {}
             self._keep(v[1], packed)
@@ -496,6 +513,24 @@ class _Decoder:
             packed.update(zip([keys[i:i + width] for i in range(0, len(keys), width)], values,
                               strict=True))
             return packed
+        if tag == "B":
+            blobs: dict[str, bytes] = {}
+            self._keep(v[1], blobs)
+            joined, keys, lengths = self._segment(v[2]), v[3], v[4]
+            if (type(keys) is not list or type(lengths) is not list or len(keys) != len(lengths)
+                    or not {str}.issuperset(map(type, keys))
+                    or not {int}.issuperset(map(type, lengths))
+                    or (lengths and min(lengths) < 0) or sum(lengths) != len(joined)):
+                raise SnapshotError("snapshot's kept records and their lengths differ")
+            at = 0
+            for key, length in zip(keys, lengths, strict=True):
+                blobs[key] = blob = joined[at:at + length]
+                at += length
+                if blob[:1] != b"{" or blob[-1:] != b"}":
+                    raise SnapshotError("snapshot's kept records and their lengths differ")
+            if len(blobs) != len(keys):
+                raise SnapshotError("snapshot's kept records repeat an id")
+            return blobs
         if tag == "h":
             hashed: dict[bytes, Any] = {}
             self._keep(v[1], hashed)
@@ -559,7 +594,7 @@ class _Decoder:
         if tag == "f":
             return frozenset([self.decode(x) for x in v[1:]])
         if tag == "z":
-            return self._records(v[1], v[2])
+            return self._records(v[1], v[2], v[3])
         raise SnapshotError(f"unknown tag in snapshot: {str(tag)[:20]!r}")
 
     def _keep(self, ref: int, value: object) -> None:
@@ -571,16 +606,20 @@ class _Decoder:
             raise SnapshotError("snapshot names a segment it does not have")
         return self.segments[number]
 
-    def _records(self, number: int, keys: list[str]) -> Records:
+    def _records(self, number: int, keys: list[str], first: int) -> Records:
         """A dict whose values are in segment ``number``, decoded on first use by a decoder of
-        their own (a segment holds no value written elsewhere)."""
+        their own (a segment holds no value written elsewhere; the segments from ``first`` up to
+        ``number`` are those its values have)."""
         segment = self._segment(number)
+        if type(first) is not int or not 0 <= first <= number:
+            raise SnapshotError("snapshot's records name segments they cannot have")
         ids = dict.fromkeys(keys)
         if type(keys) is not list or len(ids) != len(keys) or not {str}.issuperset(map(type, ids)):
             raise SnapshotError("snapshot's record ids are no list of distinct strings")
         lazy = _Decoder.__new__(_Decoder)
-        lazy.classes, lazy.plans, lazy.how, lazy.segments = (
-            self.classes, self.plans, self.how, [])
+        lazy.classes, lazy.plans, lazy.how = self.classes, self.plans, self.how
+        # its own segments only: the others are not kept alive until it is decoded
+        lazy.segments = [x if first <= i < number else b"" for i, x in enumerate(self.segments)]
         lazy.refs = {}
 
         def load() -> list[Any]:

@@ -10,7 +10,8 @@ What is copied: every mutable container (dict, list, set, deque, array) and ever
 each once (an object reached twice -- the ids every fund shares, a decision's meeting -- is
 reached twice in the copy as well). What is shared: strings, numbers, bytes, dates, enum
 members, and the statement bodies -- frozen pydantic models of signed statements, which the
-fold never changes -- and tuples and frozensets of such values. Unlike :func:`copy.deepcopy`,
+fold never changes, or their JSON (:class:`ledger.domain.kept.Kept`) -- and tuples and
+frozensets of such values. Unlike :func:`copy.deepcopy`,
 a dict or list of shared values is copied in one call, and records restored from a snapshot
 and not decoded yet (:class:`ledger.snapshot.Records`) are decoded by each copy on first use.
 """

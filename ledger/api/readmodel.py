@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from array import array
 from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
@@ -24,6 +25,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from sys import intern
 from typing import Any, NamedTuple
 from uuid import UUID
 
@@ -89,7 +91,8 @@ class Summary(NamedTuple):
 class View:
     state: CommunityState
     summaries: list[Summary] = field(default_factory=list)
-    index: dict[tuple[str, str], list[int]] = field(default_factory=dict)
+    # each index key's log indexes, ascending, 4 bytes each (a view keeps ~5 per record)
+    index: dict[tuple[str, str], array[int]] = field(default_factory=dict)
     rows: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     loaded: bool = False
@@ -116,22 +119,26 @@ class View:
         numbers = [distinct.setdefault(s, len(distinct)) for s in self.summaries]
         return {"distinct": [[s.kind, s.category, s.estate, s.periods] for s in distinct],
                 "summaries": numbers,
-                "index": [[name, value, indexes] for (name, value), indexes in self.index.items()],
+                "index": [[name, value, indexes.tolist()]
+                          for (name, value), indexes in self.index.items()],
                 "rows": self.rows}
 
     def from_snapshot(self, state: CommunityState, extra: Any) -> None:
         """Takes the state and what :meth:`to_snapshot` kept; ValueError if it is not that."""
         try:
-            distinct = [Summary(kind, category, estate, tuple(periods))
+            # strings interned, as a fold interns them (summarise)
+            distinct = [Summary(intern(kind), _interned(category), _interned(estate),
+                                tuple(map(intern, periods)))
                         for kind, category, estate, periods in extra["distinct"]]
             numbers = extra["summaries"]
             if not {int}.issuperset(map(type, numbers)) or (numbers and min(numbers) < 0):
                 raise ValueError("snapshot's summaries are no numbers")
             summaries = [distinct[n] for n in numbers]  # shared: a summary is immutable
-            index = {(name, value): indexes for name, value, indexes in extra["index"]}
-            rows = {name: [(parent, own) for parent, own in pairs]
+            index = {(intern(name), intern(value)): array("I", indexes)
+                     for name, value, indexes in extra["index"]}
+            rows = {name: [(intern(parent), own) for parent, own in pairs]
                     for name, pairs in extra["rows"].items()}
-        except (TypeError, KeyError, ValueError, AttributeError, IndexError):
+        except (TypeError, KeyError, ValueError, AttributeError, IndexError, OverflowError):
             raise ValueError("snapshot holds no read view") from None
         if len(summaries) != state.size:
             raise ValueError("snapshot's read view and state differ in size")
@@ -143,7 +150,10 @@ class View:
         assert index == len(self.summaries)
         self.summaries.append(summary)
         for key in summary.index_keys():
-            self.index.setdefault(key, []).append(index)
+            found = self.index.get(key)
+            if found is None:
+                found = self.index[key] = array("I")
+            found.append(index)
 
 
 @dataclass(frozen=True)
@@ -169,14 +179,20 @@ class Filter:
         return self.period is None or any(p.startswith(self.period) for p in s.periods)
 
 
+def _interned(text: str | None) -> str | None:
+    return None if text is None else intern(text)
+
+
 def summarise(kind: str, body: dict[str, Any]) -> Summary:
-    periods = [str(body[k]) for k in ("period", *_DATE_FIELDS) if isinstance(body.get(k), str)]
+    """The record's summary. Its strings are interned: a view keeps one summary per record, and
+    the same kinds, categories, estates and days recur across records and communities."""
+    periods = [intern(body[k]) for k in ("period", *_DATE_FIELDS) if isinstance(body.get(k), str)]
     if isinstance(body.get("year"), int):
-        periods.append(str(body["year"]))
+        periods.append(intern(str(body["year"])))
     category = body.get("category")
     estate = body.get("estate_id")
-    return Summary(kind, category if isinstance(category, str) else None,
-                   estate if isinstance(estate, str) else None, tuple(periods))
+    return Summary(intern(kind), intern(category) if isinstance(category, str) else None,
+                   intern(estate) if isinstance(estate, str) else None, tuple(periods))
 
 
 def record_json(index: int, entry_bytes: bytes) -> dict[str, Any]:
@@ -206,7 +222,7 @@ def matching(view: View, where: Filter, start: int, limit: int,
     if not keys:
         stop = min(view.size, start + limit)
         return list(range(start, stop)), (stop if stop < view.size else None)
-    lists = [view.index.get(k, []) for k in keys]
+    lists = [view.index.get(k, _NONE) for k in keys]
     driver = min(lists, key=len)
     others = [set_of(view, k) for k, lst in zip(keys, lists, strict=True) if lst is not driver]
     position = bisect_left(driver, start)
@@ -221,13 +237,16 @@ def matching(view: View, where: Filter, start: int, limit: int,
 
 
 def set_of(view: View, key: tuple[str, str]) -> _Membership:
-    return _Membership(view.index.get(key, []))
+    return _Membership(view.index.get(key, _NONE))
+
+
+_NONE: array[int] = array("I")  # no record has the key (never appended to)
 
 
 class _Membership:
     """``index in`` for an ascending list, by bisection (no set built per request)."""
 
-    def __init__(self, ordered: list[int]) -> None:
+    def __init__(self, ordered: array[int]) -> None:
         self.ordered = ordered
 
     def __contains__(self, index: object) -> bool:
@@ -467,7 +486,7 @@ class ReadModel:
         view.add(index, summarise(st.kind, st.body))
         row = ROW_KINDS.get(st.kind)
         if row is not None:
-            view.rows.setdefault(row[0], []).append((st.body[row[1]], st.body[row[2]]))
+            view.rows.setdefault(row[0], []).append((intern(st.body[row[1]]), st.body[row[2]]))
 
     def entries(self, community_id: str, indexes: list[int]) -> Iterator[tuple[int, bytes]]:
         """The stored entries at ``indexes`` (ascending): one indexed query, whatever their

@@ -30,6 +30,7 @@ from ledger.domain.dates import Year, not_before
 from ledger.domain.decision import Decision, fmt_yuan
 from ledger.domain.errors import Conflict, InvalidInput, RuleViolation
 from ledger.domain.ids import Ids, MemoryIds
+from ledger.domain.kept import Kept
 
 
 class SpendCategory(Choice):
@@ -128,8 +129,8 @@ class Fee:
         self.budgets: dict[int, dict[str, int]] = {}
         self.budget_history: dict[int, list[BudgetRevision]] = {}  # year -> original, revisions
         self.spent: dict[int, dict[str, int]] = {}
-        self.income: dict[str, Fee.IncomeRecorded] = {}
-        self.spends: dict[str, Fee.SpendRecorded] = {}
+        self.income: Kept[Fee.IncomeRecorded] = Kept(Fee.IncomeRecorded.kind)
+        self.spends: Kept[Fee.SpendRecorded] = Kept(Fee.SpendRecorded.kind)
 
     def set_budget(self, event: BudgetSet, decision: Decision | None, index: int = 0,
                    day: str = "") -> None:

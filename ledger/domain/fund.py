@@ -32,6 +32,7 @@ from ledger.domain.common import (
 from ledger.domain.decision import Decision, fmt_yuan
 from ledger.domain.errors import Conflict, InvalidInput, RuleViolation
 from ledger.domain.ids import Ids, MemoryIds
+from ledger.domain.kept import Kept
 
 GENERAL = "general"
 
@@ -141,8 +142,8 @@ class Fund:
         self.index = index
         self.donated: dict[str, int] = {}
         self.granted: dict[str, int] = {}
-        self.donations: dict[str, Fund.DonationRecorded] = {}
-        self.grants: dict[str, Fund.GrantMade] = {}
+        self.donations: Kept[Fund.DonationRecorded] = Kept(Fund.DonationRecorded.kind)
+        self.grants: Kept[Fund.GrantMade] = Kept(Fund.GrantMade.kind)
 
     def available(self, restriction: str = GENERAL) -> int:
         return self.donated.get(restriction, 0) - self.granted.get(restriction, 0)

@@ -10,6 +10,7 @@ bounded-memory store that spills to disk for an auditor replaying a log of any s
 
 from __future__ import annotations
 
+from sys import intern
 from typing import Protocol
 
 IdKey = tuple[str, str, str]
@@ -36,15 +37,22 @@ class MemoryIds:
         return key in self._ids
 
     def add(self, key: IdKey) -> None:
-        self._ids.add(key)
+        self._ids.add(_kept(key))
 
     def claim(self, *keys: IdKey) -> IdKey | None:
         ids = self._ids
         for key in keys:
             if key in ids:
                 return key
-        ids.update(keys)
+        ids.update(map(_kept, keys))
         return None
 
     def __len__(self) -> int:
         return len(self._ids)
+
+
+def _kept(key: IdKey) -> IdKey:
+    """The key as the set keeps it: its scope (a fund's or estate's id, the same for many
+    records, a new string in each statement read) interned."""
+    what, scope, own = key
+    return what, intern(scope), own

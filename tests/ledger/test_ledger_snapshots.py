@@ -20,7 +20,7 @@ from ledger import snapshot
 from ledger.api.readmodel import ReadModel
 from ledger.application import Sunlight
 from ledger.demo import COMMUNITY, build_demo
-from ledger.domain.state import CommunityState
+from ledger.domain.state import CommunityState, parse_body
 from ledger.replay import replay
 from ledger.statecopy import copy_state
 from ledger.store import SnapshotRow
@@ -270,12 +270,15 @@ def test_records_restored_are_decoded_on_first_use(
     assert data.count(b"\n") >= 5
     state, _ = snapshot.decode(data, COMMUNITY)
     lazy = [(state.disclosures, head.disclosures)]
-    lazy += [(f.donations, g.donations) for f, g in zip(state.funds.values(), head.funds.values(),
-                                                        strict=True)]
-    lazy += [(f.income, g.income) for f, g in zip(state.fees.values(), head.fees.values(),
-                                                  strict=True)]
     assert all(isinstance(r, snapshot.Records) and r.lazy for r, _ in lazy)
     assert all(list(r) == list(d) for r, d in lazy)
+    # records kept as JSON (ledger.domain.kept) come back as that JSON, byte for byte
+    kept = [(f.donations, g.donations) for f, g in zip(state.funds.values(), head.funds.values(),
+                                                       strict=True)]
+    kept += [(f.income, g.income) for f, g in zip(state.fees.values(), head.fees.values(),
+                                                  strict=True)]
+    assert kept and all(type(r.data) is dict and r.data == d.data for r, d in kept)
+    assert all(r[k] == d[k] for r, d in kept for k in d)
     copy = copy_state(state)
     for _ in replay(state, entries[cut:]):
         pass
@@ -313,6 +316,61 @@ def test_records_behave_as_the_dict_they_stand_for() -> None:
     r["a"] = 9
     del r["b"]
     assert dict(r) == {"a": 9, "c": 3} and loads == [1]
+
+
+def test_kept_records_are_their_bodies_json_and_read_back_as_the_bodies(demo: Sunlight) -> None:
+    """Donations, grants, income and spends are kept as their bodies' JSON (a fifth of the
+    memory): read back, each is the body the fold was given; a body of another kind is refused."""
+    state = CommunityState(COMMUNITY)
+    bodies: dict[tuple[str, str], object] = {}
+    for r in replay(state, demo.entries(COMMUNITY)):
+        if r.statement.kind in ("fee.spend_recorded", "fund.donation_recorded"):
+            body = parse_body(r.statement.kind, r.statement.body)
+            own = "spend_id" if r.statement.kind == "fee.spend_recorded" else "donation_id"
+            bodies[(r.statement.kind, r.statement.body[own])] = body
+    spends = {k: v for f in state.fees.values() for k, v in f.spends.items()}
+    donations = {k: v for f in state.funds.values() for k, v in f.donations.items()}
+    assert len(spends) > 100 and len(donations) > 20
+    assert all(type(d) is bytes for f in state.fees.values() for d in f.spends.data.values())
+    assert spends == {k: v for (kind, k), v in bodies.items() if kind == "fee.spend_recorded"}
+    assert donations == {k: v for (kind, k), v in bodies.items()
+                         if kind == "fund.donation_recorded"}
+    fee = next(iter(state.fees.values()))
+    first = next(iter(fee.spends))
+    assert fee.spends.get(first) == fee.spends[first] and fee.spends.get("nope") is None
+    assert first in fee.spends and "nope" not in fee.spends
+    with pytest.raises(TypeError, match=r"fund\.donation_recorded"):
+        fee.spends["x"] = next(iter(donations.values()))  # type: ignore[assignment]
+    assert "x" not in fee.spends
+
+
+def test_kept_records_in_a_snapshot_are_checked(demo: Sunlight) -> None:
+    """The kept records' segment and the lengths the head lists must agree, or the snapshot is
+    refused."""
+    state = CommunityState(COMMUNITY)
+    for _ in replay(state, demo.entries(COMMUNITY)):
+        pass
+    data = snapshot.encode(state)
+    head, _, rest = data.partition(b"\n")
+
+    def kept_lengths(value: object) -> list[list[int]]:
+        if isinstance(value, list):
+            found = [value[4]] if value[:1] == ["B"] else []
+            return found + [x for v in value for x in kept_lengths(v)]
+        if isinstance(value, dict):
+            return [x for v in value.values() for x in kept_lengths(v)]
+        return []
+
+    doc = orjson.loads(head)
+    lengths = kept_lengths(doc["state"])
+    assert lengths and all(sum(n) > 0 for n in lengths)
+    lengths[0][0] += 1  # one record a byte longer, the next one a byte shorter: still refused
+    lengths[0][1] -= 1
+    with pytest.raises(snapshot.SnapshotError, match="lengths"):
+        snapshot.decode(orjson.dumps(doc) + b"\n" + rest, COMMUNITY)
+    lengths[0][1] += 1  # the lengths no longer add up to the segment
+    with pytest.raises(snapshot.SnapshotError, match="lengths"):
+        snapshot.decode(orjson.dumps(doc) + b"\n" + rest, COMMUNITY)
 
 
 def test_without_a_snapshot_the_writers_take_a_copy_of_the_read_views_fold(
