@@ -9,11 +9,12 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from ledger.api.readmodel import ReadModel
 from ledger.cli import serving
-from tests.api.helpers import free_port, wait_until
+from tests.api.helpers import free_port, start_service, wait_until
 from tests.committee import Committee
 
 SUNLIGHT = str(Path(sys.executable).parent / "sunlight")
@@ -88,8 +89,11 @@ def test_workers_get_a_minute_to_start_and_to_answer_health_checks(
 
     from ledger.cli.root import app
 
+    import uvicorn._subprocess
+
     given: list[dict[str, Any]] = []
     monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: given.append(kwargs))
+    monkeypatch.setattr(uvicorn._subprocess, "spawn", uvicorn._subprocess.spawn)  # restored after
     db = f"sqlite:///{tmp_path / 'sunlight.db'}"
     runner = CliRunner()
     for extra, seconds in (([], 60), (["--worker-timeout", "150"], 150)):
@@ -100,3 +104,36 @@ def test_workers_get_a_minute_to_start_and_to_answer_health_checks(
         assert given[-1]["timeout_worker_healthcheck"] == seconds
     refused = runner.invoke(app, ["serve", "--db", db, "--worker-timeout", "0"])
     assert refused.exit_code == 2
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # gone meanwhile
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def test_the_workers_are_forked_from_the_command_that_imported_the_service(
+        tmp_path: Path) -> None:
+    """``--workers 2``: uvicorn would spawn each worker as a fresh interpreter that imports the
+    whole service again (~0.8 s of CPU each, both at once); they are forked from the command,
+    which has imported it: each runs the very command line of its parent, and each answers."""
+    url = f"sqlite:///{tmp_path / 'sunlight.db'}"
+    Committee.found(url, community="c1").app.close()
+    service = start_service(url, tmp_path / "serve.log", "--workers", "2")
+    try:
+        parent = service.process.pid
+        wait_until(lambda: len(_children(parent)) == 2, "two workers")
+        command = Path(f"/proc/{parent}/cmdline").read_bytes()
+        assert b"serve" in command
+        workers = _children(parent)
+        assert [Path(f"/proc/{pid}/cmdline").read_bytes() for pid in workers] == [command] * 2
+        for _ in range(4):  # a new connection each: either worker answers
+            assert httpx.get(f"{service.url}/v1/communities/c1", timeout=30).status_code == 200
+    finally:
+        assert service.terminate() == 0
