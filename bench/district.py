@@ -322,8 +322,9 @@ class Service:
             return [self.proc.pid]
         while True:
             children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text()
+            # forked workers (sunlight serve's) or spawned ones; not multiprocessing's helper
             pids = [int(p) for p in children.split()
-                    if b"spawn_main" in Path(f"/proc/{p}/cmdline").read_bytes()]
+                    if b"resource_tracker" not in Path(f"/proc/{p}/cmdline").read_bytes()]
             if len(pids) == self.workers:
                 return pids
             if self.proc.poll() is not None:
