@@ -85,11 +85,10 @@ def test_workers_get_a_minute_to_start_and_to_answer_health_checks(
     # uvicorn's own 5 s: on a loaded machine a worker's imports took longer, and uvicorn replaced
     # the workers for ever without the service ever answering
     import uvicorn
+    import uvicorn._subprocess
     from typer.testing import CliRunner
 
     from ledger.cli.root import app
-
-    import uvicorn._subprocess
 
     given: list[dict[str, Any]] = []
     monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: given.append(kwargs))
@@ -137,3 +136,24 @@ def test_the_workers_are_forked_from_the_command_that_imported_the_service(
             assert httpx.get(f"{service.url}/v1/communities/c1", timeout=30).status_code == 200
     finally:
         assert service.terminate() == 0
+
+
+def test_with_a_thread_running_the_workers_are_spawned(monkeypatch: pytest.MonkeyPatch) -> None:
+    # forking a process with another thread running copies whatever locks that thread holds:
+    # then uvicorn's spawned workers are kept (the forked ones: the test above)
+    import multiprocessing
+
+    import uvicorn._subprocess
+
+    from ledger.api.server import fork_workers
+
+    monkeypatch.setattr(uvicorn._subprocess, "spawn", multiprocessing.get_context("spawn"))
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait, daemon=True)
+    other.start()
+    try:
+        assert not fork_workers()
+        assert uvicorn._subprocess.spawn.get_start_method() == "spawn"
+    finally:
+        stop.set()
+        other.join()
