@@ -24,9 +24,7 @@ class Kept(MutableMapping[str, B], Generic[B]):
 
     def __init__(self, kind: str) -> None:
         self.kind = kind
-        # record id -> the body's JSON; after a snapshot's restore, a mapping of the same
-        # (ledger.snapshot.Records: decoded on first use)
-        self.data: MutableMapping[str, bytes] = {}
+        self.data: dict[str, bytes] = {}  # record id -> the body's JSON
 
     def __getitem__(self, key: str) -> B:
         return self._body(self.data[key])
